@@ -1,0 +1,184 @@
+// N-API bindings: argument validation and zero-copy access to the callers' TypedArrays.
+// Every check happens here, before a kernel runs, and fails with a JS error naming the
+// problem; the kernels themselves assume valid input.
+#include <napi.h>
+
+#include <cmath>
+#include <string>
+
+#include "../core/fused_loss.h"
+#include "../core/row_blocks.h"
+#include "../core/thread_pool.h"
+
+namespace {
+
+using mixloss::LabelFormat;
+using mixloss::Labels;
+using mixloss::LossParams;
+
+struct Problem {
+  std::string message;
+};
+
+[[noreturn]] void fail(const std::string& message) { throw Problem{message}; }
+
+int64_t positive_int(const Napi::Value& v, const char* what) {
+  if (!v.IsNumber()) fail(std::string(what) + " must be a number");
+  const double d = v.As<Napi::Number>().DoubleValue();
+  if (!(d >= 1 && d <= 9007199254740991.0) || std::floor(d) != d)
+    fail(std::string(what) + " must be a positive integer, got " + std::to_string(d));
+  return static_cast<int64_t>(d);
+}
+
+double finite_number(const Napi::Value& v, const char* what) {
+  if (!v.IsNumber()) fail(std::string(what) + " must be a number");
+  const double d = v.As<Napi::Number>().DoubleValue();
+  if (!std::isfinite(d)) fail(std::string(what) + " must be finite, got " + std::to_string(d));
+  return d;
+}
+
+template <typename T, napi_typedarray_type kType>
+T* typed_data(const Napi::Value& v, int64_t length, const char* what, const char* type_name) {
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != kType)
+    fail(std::string(what) + " must be a " + type_name);
+  auto a = v.As<Napi::TypedArray>();
+  if (static_cast<int64_t>(a.ElementLength()) != length)
+    fail(std::string(what) + " has " + std::to_string(a.ElementLength()) + " elements, expected " +
+         std::to_string(length));
+  return reinterpret_cast<T*>(static_cast<uint8_t*>(a.ArrayBuffer().Data()) + a.ByteOffset());
+}
+
+float* floats(const Napi::Value& v, int64_t length, const char* what) {
+  return typed_data<float, napi_float32_array>(v, length, what, "Float32Array");
+}
+
+// Shared arguments of forward and backward:
+// (logits, rows, classes, labels, dense, kind, alpha, beta, param0, stats, ...).
+struct Call {
+  int64_t rows, classes;
+  const float* logits;
+  Labels labels;
+  LossParams params;
+  float* stats;
+};
+
+Call parse_call(const Napi::CallbackInfo& info) {
+  if (info.Length() < 10) fail("expected at least 10 arguments");
+  Call c;
+  c.rows = positive_int(info[1], "rows");
+  c.classes = positive_int(info[2], "classes");
+  if (c.rows > INT64_MAX / c.classes) fail("rows × classes overflows 64 bits");
+  const int64_t n = c.rows * c.classes;
+  c.logits = floats(info[0], n, "logits");
+
+  const bool dense = info[4].ToBoolean();
+  const int64_t label_len = dense ? n : c.rows;
+  if (!info[3].IsTypedArray()) fail("labels must be an Int32Array or a Float32Array");
+  const auto type = info[3].As<Napi::TypedArray>().TypedArrayType();
+  if (type == napi_int32_array) {
+    c.labels = {dense ? LabelFormat::kDenseInt32 : LabelFormat::kSparseInt32,
+                typed_data<int32_t, napi_int32_array>(info[3], label_len, "labels", "Int32Array")};
+  } else if (type == napi_float32_array) {
+    c.labels = {dense ? LabelFormat::kDenseFloat32 : LabelFormat::kSparseFloat32, floats(info[3], label_len, "labels")};
+  } else {
+    fail("labels must be an Int32Array or a Float32Array");
+  }
+  const int64_t bad = mixloss::find_bad_label(c.labels, c.rows, c.classes);
+  if (bad >= 0) {
+    const double value = c.labels.format == LabelFormat::kSparseInt32
+                             ? static_cast<const int32_t*>(c.labels.data)[bad]
+                             : static_cast<const float*>(c.labels.data)[bad];
+    fail("label " + std::to_string(value) + " at row " + std::to_string(bad) + " is not a class id in [0, " +
+         std::to_string(c.classes) + ")");
+  }
+
+  const double kind = finite_number(info[5], "kind");
+  if (kind < 0 || kind > 3 || std::floor(kind) != kind) fail("unknown loss kind " + std::to_string(kind));
+  c.params.kind = static_cast<mixloss::LossKind>(static_cast<int32_t>(kind));
+  c.params.alpha = static_cast<float>(finite_number(info[6], "alpha"));
+  c.params.beta = static_cast<float>(finite_number(info[7], "beta"));
+  c.params.param0 = static_cast<float>(finite_number(info[8], "param0"));
+  if (c.params.alpha < 0 || c.params.beta < 0) fail("alpha and beta must be non-negative");
+  if (dense && c.params.kind != mixloss::LossKind::kMixed)
+    fail("dense targets are supported for CE, EL and their mixture only");
+  c.stats = floats(info[9], c.rows * mixloss::kStatsPerRow, "stats");
+  return c;
+}
+
+template <typename F>
+Napi::Value guarded(const Napi::CallbackInfo& info, F&& body) {
+  try {
+    return body();
+  } catch (const Problem& p) {
+    throw Napi::Error::New(info.Env(), "mixloss: " + p.message);
+  } catch (const std::bad_alloc&) {
+    throw Napi::Error::New(info.Env(), "mixloss: out of memory");
+  }
+}
+
+// forward(logits, rows, classes, labels, dense, kind, alpha, beta, param0, stats, rowLoss) → Σ loss
+Napi::Value Forward(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    const Call c = parse_call(info);
+    if (info.Length() < 11) fail("expected 11 arguments");
+    float* row_loss = floats(info[10], c.rows, "rowLoss");
+    const double total =
+        mixloss::loss_forward(c.logits, c.rows, c.classes, c.labels, c.params, c.stats, row_loss);
+    return Napi::Number::New(info.Env(), total);
+  });
+}
+
+// backward(logits, rows, classes, labels, dense, kind, alpha, beta, param0, stats, dy, dyScale, grad)
+Napi::Value Backward(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    const Call c = parse_call(info);
+    if (info.Length() < 13) fail("expected 13 arguments");
+    if (!info[10].IsTypedArray()) fail("dy must be a Float32Array");
+    const int64_t dy_len = static_cast<int64_t>(info[10].As<Napi::TypedArray>().ElementLength());
+    if (dy_len != 1 && dy_len != c.rows) fail("dy must have 1 or rows elements");
+    const float* dy = floats(info[10], dy_len, "dy");
+    const double dy_scale = finite_number(info[11], "dyScale");
+    float* grad = floats(info[12], c.rows * c.classes, "grad");
+    mixloss::loss_backward(c.logits, c.rows, c.classes, c.labels, c.params, c.stats, dy, dy_len, dy_scale, grad);
+    return info.Env().Undefined();
+  });
+}
+
+Napi::Value GetThreads(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), mixloss::ThreadPool::instance().size());
+}
+
+Napi::Value SetThreads(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    const int64_t n = positive_int(info[0], "threads");
+    if (n > 1024) fail("threads must be at most 1024");
+    mixloss::ThreadPool::instance().resize(static_cast<int>(n));
+    return info.Env().Undefined();
+  });
+}
+
+Napi::Value Info(const Napi::CallbackInfo& info) {
+  Napi::Object o = Napi::Object::New(info.Env());
+  o.Set("simd", mixloss::simd_level());
+  o.Set("threads", mixloss::ThreadPool::instance().size());
+  o.Set("statsPerRow", mixloss::kStatsPerRow);
+#ifdef MIXLOSS_WITH_CUDA
+  o.Set("cudaCompiled", true);
+#else
+  o.Set("cudaCompiled", false);
+#endif
+  return o;
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("forward", Napi::Function::New(env, Forward));
+  exports.Set("backward", Napi::Function::New(env, Backward));
+  exports.Set("getThreads", Napi::Function::New(env, GetThreads));
+  exports.Set("setThreads", Napi::Function::New(env, SetThreads));
+  exports.Set("info", Napi::Function::New(env, Info));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(mixloss, Init)

@@ -1,0 +1,40 @@
+// The CPU fused softmax losses: the public C++ API of the native core (no Node here).
+//
+// Forward is one pass over each row that leaves per-row statistics (RowStats, 5 floats) and
+// the row loss; backward is one pass that writes the gradient from the logits and those
+// statistics. Neither ever materializes a softmax or a one-hot tensor. All indexing is 64-bit.
+#pragma once
+
+#include <cstdint>
+
+#include "row_math.h"
+
+namespace mixloss {
+
+enum class LabelFormat : int32_t {
+  kSparseInt32 = 0,    // [B] class ids
+  kSparseFloat32 = 1,  // [B] class ids stored as floats (tfjs-layers' yTrue)
+  kDenseFloat32 = 2,   // [B, C] one-hot or probabilities
+  kDenseInt32 = 3,     // [B, C] one-hot stored as int32 (tf.oneHot)
+};
+
+struct Labels {
+  LabelFormat format;
+  const void* data;
+};
+
+inline bool is_dense(LabelFormat f) { return f == LabelFormat::kDenseFloat32 || f == LabelFormat::kDenseInt32; }
+
+// Returns the first row whose sparse label is not an integer in [0, classes), or -1.
+int64_t find_bad_label(Labels labels, int64_t rows, int64_t classes);
+
+// Writes stats[rows × kStatsPerRow] and row_loss[rows]; returns Σ row_loss in double.
+double loss_forward(const float* logits, int64_t rows, int64_t classes, Labels labels, const LossParams& params,
+                    float* stats, float* row_loss);
+
+// Writes grad[rows × classes] = w_r · ∂loss_r/∂logits_r, where w_r = dy[r]·dy_scale when
+// dy_len == rows, or dy[0]·dy_scale for every row when dy_len == 1.
+void loss_backward(const float* logits, int64_t rows, int64_t classes, Labels labels, const LossParams& params,
+                   const float* stats, const float* dy, int64_t dy_len, double dy_scale, float* grad);
+
+}  // namespace mixloss

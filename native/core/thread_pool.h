@@ -1,0 +1,59 @@
+// A persistent pool of worker threads for the CPU kernels.
+//
+// Workers sleep on a condition variable between calls, so a kernel pays a wake-up rather
+// than a thread start. The calling thread works too. A second caller that arrives while
+// the pool is busy (another Node worker thread, say) runs its loop inline rather than wait.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace mixloss {
+
+class ThreadPool {
+ public:
+  // The process-wide pool, sized by MIXLOSS_NUM_THREADS or the hardware's concurrency.
+  static ThreadPool& instance();
+
+  ~ThreadPool();
+  ThreadPool(const ThreadPool&) = delete;
+  ThreadPool& operator=(const ThreadPool&) = delete;
+
+  // Total threads that work on a loop, the caller included.
+  int size() const { return static_cast<int>(workers_.size()) + 1; }
+  void resize(int threads);
+
+  // Calls fn(begin, end) on disjoint ranges covering [0, n), `grain` items at a time.
+  void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn);
+
+  // Stops the workers (Node's environment cleanup calls this before the addon unloads).
+  void shutdown();
+
+ private:
+  explicit ThreadPool(int threads);
+  void start(int threads);
+  void worker_loop(uint64_t seen);
+  void run_chunks();
+
+  std::vector<std::thread> workers_;
+  std::mutex call_mutex_;  // one loop at a time
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::condition_variable done_;
+  uint64_t generation_ = 0;
+  bool stopping_ = false;
+  int finished_workers_ = 0;
+
+  // The loop in flight.
+  const std::function<void(int64_t, int64_t)>* fn_ = nullptr;
+  int64_t n_ = 0;
+  int64_t grain_ = 1;
+  std::atomic<int64_t> next_{0};
+};
+
+}  // namespace mixloss

@@ -1,0 +1,142 @@
+// tfjs-layers integration: a loss for model.compile that reads mutable mixture weights, and
+// a callback that moves those weights through a focus schedule during model.fit.
+import type { Tensor } from '@tensorflow/tfjs-core';
+import { Callback } from '@tensorflow/tfjs-layers';
+
+import { FocusPoint, FocusSchedule, focusSchedule, ScheduleSpec, FocusOptions } from './focus';
+import { mixedLoss } from './ops';
+import { checkNonNegative, fail } from './validate';
+
+/** Mixture weights that a compiled loss reads at every step; change them between batches. */
+export class MixtureState {
+  alpha: number;
+  beta: number;
+  /** The focus these weights came from, when set from a schedule. */
+  F: number | undefined;
+
+  constructor(alpha = 1, beta = 1) {
+    this.alpha = checkNonNegative('MixtureState', 'alpha', alpha);
+    this.beta = checkNonNegative('MixtureState', 'beta', beta);
+    this.F = undefined;
+  }
+
+  set(point: { alpha: number; beta: number; F?: number }): void {
+    this.alpha = checkNonNegative('MixtureState.set', 'alpha', point.alpha);
+    this.beta = checkNonNegative('MixtureState.set', 'beta', point.beta);
+    this.F = point.F;
+  }
+}
+
+/**
+ * A loss for `model.compile({loss})` on a model that outputs logits (no softmax layer).
+ * yTrue may be one-hot / probability targets [B, C] (what `model.fit` passes) or class ids
+ * [B] / [B, 1] (`fitDataset`). Returns per-example losses [B], so tfjs-layers applies sample
+ * weights before its mean.
+ */
+export function mixedLossForLayers(weights: MixtureState | { alpha?: number; beta?: number } = {}) {
+  const state = weights instanceof MixtureState ? weights : new MixtureState(weights.alpha ?? 1, weights.beta ?? 1);
+  const loss = (yTrue: Tensor, yPred: Tensor): Tensor =>
+    mixedLoss(yPred, yTrue, { alpha: state.alpha, beta: state.beta, reduction: 'none' });
+  return Object.assign(loss, { state });
+}
+
+export interface ScheduleCallbackOptions {
+  /** Move the weights at each epoch (the paper) or at each batch. Default 'epoch'. */
+  per?: 'epoch' | 'batch';
+  /** 'exact' phase fractions, or 'authors' for the integer epoch boundaries of the paper's code. */
+  boundaries?: 'exact' | 'authors';
+}
+
+export interface ScheduleRecord extends FocusPoint {
+  epoch: number;
+  batch?: number;
+}
+
+/**
+ * Sets a MixtureState from a focus schedule before each epoch (or batch) of `model.fit` /
+ * `fitDataset`; the change takes effect at the next training step. `history` records every
+ * change.
+ */
+export class FocusScheduleCallback extends Callback {
+  readonly history: ScheduleRecord[] = [];
+  private readonly per: 'epoch' | 'batch';
+  private readonly boundaries: 'exact' | 'authors';
+  private epoch = 0;
+  private last: FocusPoint | undefined;
+
+  constructor(readonly state: MixtureState, readonly schedule: FocusSchedule, options: ScheduleCallbackOptions = {}) {
+    super();
+    if (!(state instanceof MixtureState)) fail('FocusScheduleCallback', 'state must be a MixtureState');
+    if (!(schedule instanceof FocusSchedule)) fail('FocusScheduleCallback', 'schedule must be a FocusSchedule (see focusSchedule())');
+    this.per = options.per ?? 'epoch';
+    this.boundaries = options.boundaries ?? 'exact';
+    if (this.per !== 'epoch' && this.per !== 'batch') fail('FocusScheduleCallback', `per must be 'epoch' or 'batch', got ${String(this.per)}`);
+    if (this.boundaries !== 'exact' && this.boundaries !== 'authors') {
+      fail('FocusScheduleCallback', `boundaries must be 'exact' or 'authors', got ${String(this.boundaries)}`);
+    }
+    if (this.per === 'batch' && this.boundaries === 'authors') {
+      fail('FocusScheduleCallback', "the authors' boundaries are per epoch: use per: 'epoch'");
+    }
+  }
+
+  private epochs(): number {
+    const epochs = Number(this.params?.epochs);
+    if (!Number.isInteger(epochs) || epochs < 1) fail('FocusScheduleCallback', 'model.fit did not report its number of epochs');
+    return epochs;
+  }
+
+  private stepsPerEpoch(): number {
+    const p = this.params ?? {};
+    const steps = p.steps != null ? Number(p.steps) : Math.ceil(Number(p.samples) / Number(p.batchSize));
+    if (!Number.isInteger(steps) || steps < 1) {
+      fail('FocusScheduleCallback', "per: 'batch' needs the number of batches per epoch (fitDataset: pass batchesPerEpoch)");
+    }
+    return steps;
+  }
+
+  private apply(point: FocusPoint, epoch: number, batch?: number): void {
+    if (this.last && this.last.alpha === point.alpha && this.last.beta === point.beta) return;
+    this.state.set(point);
+    this.last = point;
+    this.history.push(batch === undefined ? { epoch, ...point } : { epoch, batch, ...point });
+  }
+
+  override async onTrainBegin(): Promise<void> {
+    this.last = undefined;
+  }
+
+  override async onEpochBegin(epoch: number): Promise<void> {
+    this.epoch = epoch;
+    if (this.per !== 'epoch') return;
+    const epochs = this.epochs();
+    const e = Math.min(epoch, epochs - 1);
+    this.apply(this.boundaries === 'authors' ? this.schedule.atEpochAuthors(e, epochs) : this.schedule.atStep(e, epochs), epoch);
+  }
+
+  override async onBatchBegin(batch: number): Promise<void> {
+    if (this.per !== 'batch') return;
+    const steps = this.stepsPerEpoch();
+    const total = this.epochs() * steps;
+    const step = Math.min(this.epoch * steps + batch, total - 1);
+    this.apply(this.schedule.atStep(step, total), this.epoch, batch);
+  }
+}
+
+/**
+ * The whole setup in one call: a compiled-model loss and the callback that schedules it.
+ *
+ *   const mix = scheduledMixedLoss('F=0-0.5');
+ *   model.compile({optimizer: 'adam', loss: mix.loss});
+ *   await model.fit(x, y, {epochs: 12, callbacks: [mix.callback]});
+ */
+export function scheduledMixedLoss(spec: ScheduleSpec | FocusSchedule, options: ScheduleCallbackOptions & FocusOptions = {}) {
+  const schedule = spec instanceof FocusSchedule ? spec : focusSchedule(spec, options);
+  const state = new MixtureState();
+  state.set(schedule.at(0));
+  return {
+    loss: mixedLossForLayers(state),
+    callback: new FocusScheduleCallback(state, schedule, options),
+    state,
+    schedule,
+  };
+}

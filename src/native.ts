@@ -1,0 +1,96 @@
+// Loads the native addon: a local build (cmake-js or node-gyp, build/Release) first, then the
+// prebuilt binary shipped in the package (prebuilds/<platform>-<arch>/). When neither loads,
+// the error says exactly what to run.
+import * as path from 'path';
+
+export interface NativeInfo {
+  simd: string;
+  threads: number;
+  statsPerRow: number;
+  cudaCompiled: boolean;
+}
+
+export interface NativeAddon {
+  forward(
+    logits: Float32Array, rows: number, classes: number, labels: Int32Array | Float32Array, dense: boolean,
+    kind: number, alpha: number, beta: number, param0: number, stats: Float32Array, rowLoss: Float32Array,
+  ): number;
+  backward(
+    logits: Float32Array, rows: number, classes: number, labels: Int32Array | Float32Array, dense: boolean,
+    kind: number, alpha: number, beta: number, param0: number, stats: Float32Array, dy: Float32Array,
+    dyScale: number, grad: Float32Array,
+  ): void;
+  getThreads(): number;
+  setThreads(threads: number): void;
+  info(): NativeInfo;
+}
+
+/** The package root (this file is in src/ or dist/src/). */
+export function packageRoot(): string {
+  let dir = __dirname;
+  while (!require('fs').existsSync(path.join(dir, 'package.json'))) dir = path.dirname(dir);
+  return dir;
+}
+
+export function prebuildPath(root = packageRoot()): string {
+  return path.join(root, 'prebuilds', `${process.platform}-${process.arch}`, 'mixloss.node');
+}
+
+function loadAddon(): NativeAddon {
+  const root = packageRoot();
+  const tried: string[] = [];
+  const explicit = process.env.MIXLOSS_ADDON;
+  const candidates = explicit ? [explicit] : [];
+  for (const file of candidates) {
+    try {
+      return require(file) as NativeAddon;
+    } catch (e) {
+      tried.push(`${file}: ${(e as Error).message.split('\n')[0]}`);
+    }
+  }
+  if (!explicit) {
+    try {
+      // `bindings` finds build/Release/mixloss.node (cmake-js and node-gyp both put it there).
+      return require('bindings')({ bindings: 'mixloss.node', module_root: root }) as NativeAddon;
+    } catch (e) {
+      tried.push(`local build: ${(e as Error).message.split('\n')[0]}`);
+    }
+    const prebuilt = prebuildPath(root);
+    try {
+      return require(prebuilt) as NativeAddon;
+    } catch (e) {
+      tried.push(`${prebuilt}: ${(e as Error).message.split('\n')[0]}`);
+    }
+  }
+  throw new Error(
+    `mixloss: the native addon could not be loaded for ${process.platform}-${process.arch} (Node ${process.version}).\n` +
+      `  Tried:\n    ${tried.join('\n    ')}\n` +
+      `  mixloss ships a prebuilt addon for linux-x64 (glibc 2.34+); elsewhere it builds from source, which npm 11\n` +
+      `  skips for dependencies until you approve it. Build it with:\n` +
+      `    npm install-scripts approve mixloss && npm rebuild mixloss\n` +
+      `  (needs cmake and a C++17 compiler, or python3 + make + g++ for the node-gyp fallback;\n` +
+      `   from a clone of mixloss itself: npm run build:native).`,
+  );
+}
+
+let addon: NativeAddon | undefined;
+
+/** The addon, loaded on first use so that `require('mixloss')` itself never fails. */
+export function native(): NativeAddon {
+  if (addon === undefined) addon = loadAddon();
+  return addon;
+}
+
+/** Which build is in use and how it runs: SIMD level, threads, CUDA. */
+export function nativeInfo(): NativeInfo {
+  return native().info();
+}
+
+/** Threads used by the CPU kernels (default: MIXLOSS_NUM_THREADS, else every core). */
+export function setNumThreads(threads: number): void {
+  native().setThreads(threads);
+}
+
+export function getNumThreads(): number {
+  return native().getThreads();
+}

@@ -1,0 +1,100 @@
+// The public loss ops: thin, checked wrappers around the fused kernel.
+import { engine, getBackend, reshape, Tensor, tensor } from '@tensorflow/tfjs-core';
+
+import { FUSED_LOSS, FusedLossAttrs, LossKind, Reduction } from './kernels/attrs';
+import { ensureKernels } from './kernels/register';
+import { checkFinite, checkLabels, checkLogits, checkNonNegative, checkReduction, fail } from './validate';
+
+/** Labels: class ids ([B] or [B, 1], int32 or integral float32) or targets [B, C]. */
+export type Labels = Tensor | number[] | Int32Array;
+
+export interface LossOptions {
+  /** 'mean' (default) over the batch, 'sum', or 'none' for the per-row losses [B]. */
+  reduction?: Reduction;
+}
+
+export interface MixedLossOptions extends LossOptions {
+  /** Weight of cross entropy (default 1). */
+  alpha?: number;
+  /** Weight of the expectation loss 1 − p_y (default 1). */
+  beta?: number;
+}
+
+function toTensor(op: string, labels: Labels): Tensor {
+  if (labels instanceof Tensor) return labels;
+  if (Array.isArray(labels) || labels instanceof Int32Array) return tensor(labels as number[], undefined, 'int32');
+  return fail(op, 'labels must be a tf.Tensor, a number[] or an Int32Array of class ids');
+}
+
+function fused(op: string, logits: Tensor, labels: Labels, attrs: Omit<FusedLossAttrs, 'dense'>): Tensor {
+  checkReduction(op, attrs.reduction);
+  const [rows, classes] = checkLogits(op, logits);
+  const given = toTensor(op, labels);
+  try {
+    const { dense } = checkLabels(op, given, rows, classes);
+    if (dense && attrs.kind !== LossKind.mixed) fail(op, `takes class ids [batch] only, got targets [${given.shape}]`);
+    const ids = !dense && given.rank === 2 ? reshape(given, [rows]) : given;
+    try {
+      ensureKernels(getBackend());
+      const [loss, stats] = engine().runKernel(FUSED_LOSS, { logits, labels: ids }, { ...attrs, dense }) as Tensor[];
+      stats.dispose();  // the gradient keeps its own reference when a tape records
+      return loss;
+    } finally {
+      if (ids !== given) ids.dispose();
+    }
+  } finally {
+    if (given !== labels) given.dispose();
+  }
+}
+
+/**
+ * α·CE + β·EL (Battash, Hazan & Wolf, Eq. 12) from logits, fused: one pass for the row
+ * statistics, one for the closed-form gradient (Eq. 13). Never forms a softmax or one-hot.
+ * Dense targets t give Σ_j t_j (α·(−log p_j) + β·(1 − p_j)).
+ */
+export function mixedLoss(logits: Tensor, labels: Labels, options: MixedLossOptions = {}): Tensor {
+  const { alpha = 1, beta = 1, reduction = 'mean' } = options;
+  const op = 'mixedLoss';
+  checkNonNegative(op, 'alpha', alpha);
+  checkNonNegative(op, 'beta', beta);
+  return fused(op, logits, labels, { kind: LossKind.mixed, alpha, beta, param0: 0, reduction });
+}
+
+/** Softmax cross entropy −log p_y from logits (Eq. 1). */
+export function crossEntropy(logits: Tensor, labels: Labels, options: LossOptions = {}): Tensor {
+  return fused('crossEntropy', logits, labels, { kind: LossKind.mixed, alpha: 1, beta: 0, param0: 0, reduction: options.reduction ?? 'mean' });
+}
+
+/** The expectation loss 1 − p_y from logits (Eq. 9). */
+export function expectationLoss(logits: Tensor, labels: Labels, options: LossOptions = {}): Tensor {
+  return fused('expectationLoss', logits, labels, { kind: LossKind.mixed, alpha: 0, beta: 1, param0: 0, reduction: options.reduction ?? 'mean' });
+}
+
+/** Poly-1 (Leng et al. 2022): CE + ε(1 − p_y), the mixture with α = 1, β = ε. */
+export function polyLoss(logits: Tensor, labels: Labels, options: LossOptions & { epsilon?: number } = {}): Tensor {
+  const epsilon = checkNonNegative('polyLoss', 'epsilon', options.epsilon ?? 1);
+  return fused('polyLoss', logits, labels, { kind: LossKind.mixed, alpha: 1, beta: epsilon, param0: 0, reduction: options.reduction ?? 'mean' });
+}
+
+/**
+ * Focal loss −(1 − p_y)^γ log p_y (Eq. 2), softmax form, no class weighting (the kornia
+ * version the paper used scales it by α = 0.25: multiply the result if you want that).
+ * Class ids only.
+ */
+export function focalLoss(logits: Tensor, labels: Labels, options: LossOptions & { gamma?: number } = {}): Tensor {
+  const gamma = checkNonNegative('focalLoss', 'gamma', options.gamma ?? 2);
+  return fused('focalLoss', logits, labels, { kind: LossKind.focal, alpha: 0, beta: 0, param0: gamma, reduction: options.reduction ?? 'mean' });
+}
+
+/** Generalized cross entropy (1 − p_y^q)/q (Zhang & Sabuncu 2018), q in (0, 1]. Class ids only. */
+export function generalizedCrossEntropy(logits: Tensor, labels: Labels, options: LossOptions & { q?: number } = {}): Tensor {
+  const q = checkFinite('generalizedCrossEntropy', 'q', options.q ?? 0.7);
+  if (!(q > 0 && q <= 1)) fail('generalizedCrossEntropy', `q must be in (0, 1], got ${q}`);
+  return fused('generalizedCrossEntropy', logits, labels, { kind: LossKind.generalizedCE, alpha: 0, beta: 0, param0: q, reduction: options.reduction ?? 'mean' });
+}
+
+/** Tamed cross entropy ((1 − log p_y)^(1−a) − 1)/(1 − a) (Martinez & Stiefelhagen 2018). Class ids only. */
+export function tamedCrossEntropy(logits: Tensor, labels: Labels, options: LossOptions & { a?: number } = {}): Tensor {
+  const a = checkNonNegative('tamedCrossEntropy', 'a', options.a ?? 0.5);
+  return fused('tamedCrossEntropy', logits, labels, { kind: LossKind.tamedCE, alpha: 0, beta: 0, param0: a, reduction: options.reduction ?? 'mean' });
+}

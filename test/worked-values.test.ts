@@ -1,0 +1,68 @@
+// The worked values of the spec (float64, checked against central differences to 1e-9).
+import { beforeAll, describe, expect, it } from 'vitest';
+
+import {
+  crossEntropy, expectationLoss, focalLoss, focusToWeights, generalizedCrossEntropy, mixedLoss, polyLoss,
+  tamedCrossEntropy,
+} from '../src';
+import { tf, useCpu } from './support/tf';
+
+type LossFn = (logits: tf.Tensor, labels: tf.Tensor) => tf.Tensor;
+
+const cases: Array<{ name: string; fn: LossFn; logits: number[]; label: number; value: number; grad: number[] }> = [
+  { name: 'CE', fn: (q, y) => crossEntropy(q, y), logits: [2, 1, 0.1], label: 0, value: 0.417030016278,
+    grad: [-0.340998861114, 0.242432970705, 0.098565890409] },
+  { name: 'EL', fn: (q, y) => expectationLoss(q, y), logits: [2, 1, 0.1], label: 0, value: 0.340998861114,
+    grad: [-0.224718637833, 0.159763603798, 0.064955034035] },
+  { name: 'mixed α=1 β=1', fn: (q, y) => mixedLoss(q, y, { alpha: 1, beta: 1 }), logits: [2, 1, 0.1], label: 0,
+    value: 0.758028877392, grad: [-0.565717498947, 0.402196574503, 0.163520924444] },
+  { name: 'mixed F=0.3', fn: (q, y) => mixedLoss(q, y, focusToWeights(0.3)), logits: [0.5, -1, 3, 0], label: 1,
+    value: 6.600115043186, grad: [0.074207723556, -1.023252127133, 0.904035144054, 0.045009259524] },
+  { name: 'mixed F=0.5', fn: (q, y) => mixedLoss(q, y, focusToWeights(0.5)), logits: [0.5, -1, 3, 0], label: 2,
+    value: 0.130576692059, grad: [0.062047795043, 0.013844734445, -0.11352641955, 0.037633890061] },
+  { name: 'focal γ=2', fn: (q, y) => focalLoss(q, y, { gamma: 2 }), logits: [2, 1, 0.1], label: 1,
+    value: 0.813244584667, grad: [0.721216826337, -0.829088231212, 0.107871404875] },
+  { name: 'GCE q=0.7', fn: (q, y) => generalizedCrossEntropy(q, y, { q: 0.7 }), logits: [2, 1, 0.1], label: 2,
+    value: 1.146401573792, grad: [0.130165178961, 0.047885093296, -0.178050272257] },
+  { name: 'Poly-1 ε=1', fn: (q, y) => polyLoss(q, y, { epsilon: 1 }), logits: [1, 2, 3], label: 0,
+    value: 3.317575391274, grad: [-0.991894495895, 0.266761515575, 0.72513298032] },
+  { name: 'tamed CE a=0.5', fn: (q, y) => tamedCrossEntropy(q, y, { a: 0.5 }), logits: [1, 2, 3], label: 0,
+    value: 1.691940391959, grad: [-0.492949143389, 0.132574443286, 0.360374700103] },
+];
+
+describe('worked values of the spec', () => {
+  beforeAll(useCpu);
+
+  for (const c of cases) {
+    it(`${c.name}: value and gradient`, () => {
+      const logits = tf.tensor2d([c.logits]);
+      const labels = tf.tensor1d([c.label], 'int32');
+      const { value, grad } = tf.valueAndGrad((q: tf.Tensor) => c.fn(q, labels))(logits);
+      expect(value.dataSync()[0]).toBeCloseTo(c.value, 6);
+      const g = grad.dataSync();
+      c.grad.forEach((gj, j) => expect(g[j]).toBeCloseTo(gj, 6));
+      tf.dispose([logits, labels, value, grad]);
+    });
+  }
+
+  it('CE with a label-smoothed dense target', () => {
+    const t = [1 - 0.1 + 0.1 / 3, 0.1 / 3, 0.1 / 3];
+    const logits = tf.tensor2d([[2, 1, 0.1]]);
+    const target = tf.tensor2d([t]);
+    const { value, grad } = tf.valueAndGrad((q: tf.Tensor) => crossEntropy(q, target))(logits);
+    expect(value.dataSync()[0]).toBeCloseTo(0.513696682945, 6);
+    const expected = [-0.274332194447, 0.209099637371, 0.065232557076];
+    const g = grad.dataSync();
+    expected.forEach((gj, j) => expect(g[j]).toBeCloseTo(gj, 6));
+    tf.dispose([logits, target, value, grad]);
+  });
+
+  it("reduction 'mean' divides value and gradient by B", () => {
+    const logits = tf.tensor2d([[2, 1, 0.1], [2, 1, 0.1]]);
+    const labels = tf.tensor1d([0, 0], 'int32');
+    const { value, grad } = tf.valueAndGrad((q: tf.Tensor) => crossEntropy(q, labels))(logits);
+    expect(value.dataSync()[0]).toBeCloseTo(0.417030016278, 6);
+    expect(grad.dataSync()[0]).toBeCloseTo(-0.340998861114 / 2, 6);
+    tf.dispose([logits, labels, value, grad]);
+  });
+});
