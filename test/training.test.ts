@@ -1,0 +1,133 @@
+// The ops inside real tfjs training: tf.grad, optimizer.minimize, model.fit on real digits
+// with the focus-schedule callback; no tensor leaks.
+import { beforeAll, describe, expect, it } from 'vitest';
+
+import { loadDigits, PIXELS } from '../demo/digits';
+import { crossEntropy, focusToWeights, mixedLoss, mixedLossForLayers, scheduledMixedLoss } from '../src';
+import { randomLabels, randomLogits, tf, useCpu } from './support/tf';
+
+beforeAll(useCpu);
+
+function classifier(seed: number): tf.LayersModel {
+  const model = tf.sequential();
+  model.add(tf.layers.dense({ inputShape: [PIXELS], units: 64, activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed }) }));
+  model.add(tf.layers.dense({ units: 10, kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 1 }) }));  // logits
+  return model;
+}
+
+function accuracy(model: tf.LayersModel, x: tf.Tensor, y: Int32Array): number {
+  const predicted = tf.tidy(() => (model.predict(x) as tf.Tensor).argMax(1).dataSync());
+  return predicted.reduce((n, p, i) => n + (p === y[i] ? 1 : 0), 0) / y.length;
+}
+
+describe('custom training loops', () => {
+  it('optimizer.minimize trains a softmax regression and leaks no tensors', () => {
+    const B = 64, D = 20, C = 5;
+    const x = tf.tensor2d(randomLogits(B, D, 1), [B, D]);
+    const trueW = tf.tensor2d(randomLogits(D, C, 2), [D, C]);
+    const y = tf.tidy(() => tf.matMul(x, trueW).argMax(1).toInt());
+    const w = tf.variable(tf.zeros([D, C]));
+    const opt = tf.train.sgd(0.5);
+    const losses: number[] = [];
+    let tensors = 0;
+    for (let step = 0; step < 40; step++) {
+      const cost = opt.minimize(() => mixedLoss(tf.matMul(x, w), y, focusToWeights(0.2)), true) as tf.Scalar;
+      losses.push(cost.dataSync()[0]);
+      cost.dispose();
+      if (step === 1) tensors = tf.memory().numTensors;
+      if (step > 1) expect(tf.memory().numTensors).toBe(tensors);
+    }
+    expect(losses[39]).toBeLessThan(losses[0] * 0.5);
+    tf.dispose([x, trueW, y, w]);
+    opt.dispose();
+  });
+
+  it('tf.grad and tf.valueAndGrad leave no tensors behind', () => {
+    const logits = tf.tensor2d(randomLogits(8, 30, 3), [8, 30]);
+    const y = tf.tensor1d(randomLabels(8, 30, 4), 'int32');
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 5; i++) {
+      const g = tf.grad((q: tf.Tensor) => crossEntropy(q, y))(logits);
+      const vg = tf.valueAndGrad((q: tf.Tensor) => mixedLoss(q, y, { reduction: 'none' }).sum())(logits);
+      tf.dispose([g, vg.value, vg.grad]);
+      mixedLoss(logits, y).dispose();  // outside a tape: the statistics output is freed too
+    }
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('gradients flow through layers below the loss (chain rule with the fused gradient)', () => {
+    const x = tf.tensor2d(randomLogits(6, 4, 5), [6, 4]);
+    const w = tf.tensor2d(randomLogits(4, 7, 6), [4, 7]);
+    const y = tf.tensor1d(randomLabels(6, 7, 7), 'int32');
+    const fused = tf.grad((v: tf.Tensor) => mixedLoss(tf.tanh(tf.matMul(x, v)), y, { alpha: 1, beta: 2.5 }))(w).dataSync();
+    const stock = tf.grad((v: tf.Tensor) => {
+      const logp = tf.logSoftmax(tf.tanh(tf.matMul(x, v)));
+      const oneHot = tf.oneHot(y, 7).toFloat();
+      const ce = tf.neg(tf.sum(tf.mul(oneHot, logp), 1));
+      const el = tf.sub(1, tf.sum(tf.mul(oneHot, tf.exp(logp)), 1));
+      return tf.mean(tf.add(ce, tf.mul(2.5, el)));
+    })(w).dataSync();
+    fused.forEach((g, i) => expect(g).toBeCloseTo(stock[i], 6));
+  });
+});
+
+describe('model.fit on real digits (mnist package)', () => {
+  const digits = loadDigits(150, 50);
+  const xTrain = tf.tensor2d(digits.xTrain, [digits.nTrain, PIXELS]);
+  const yTrainOneHot = tf.oneHot(tf.tensor1d(digits.yTrain, 'int32'), 10).toFloat();
+  const xTest = tf.tensor2d(digits.xTest, [digits.nTest, PIXELS]);
+
+  it('plain compiled mixed loss: the loss falls and the classifier learns', async () => {
+    const model = classifier(11);
+    model.compile({ optimizer: tf.train.adam(0.003), loss: mixedLossForLayers({ alpha: 1, beta: 1 }) });
+    // The first fit creates the optimizer's slots; after it the tensor count must not move.
+    const first = await model.fit(xTrain, yTrainOneHot, { epochs: 1, batchSize: 50, verbose: 0, shuffle: false });
+    const before = tf.memory().numTensors;
+    const rest = await model.fit(xTrain, yTrainOneHot, { epochs: 4, batchSize: 50, verbose: 0, shuffle: false });
+    expect(tf.memory().numTensors).toBe(before);
+    const loss = [...(first.history.loss as number[]), ...(rest.history.loss as number[])];
+    expect(loss[4]).toBeLessThan(loss[0] * 0.5);
+    expect(accuracy(model, xTest, digits.yTest)).toBeGreaterThan(0.8);
+  });
+
+  it("the 'F=0-0.5' schedule moves α/β once per epoch, in the paper's six phases", async () => {
+    const model = classifier(21);
+    const mix = scheduledMixedLoss('F=0-0.5');
+    model.compile({ optimizer: tf.train.adam(0.003), loss: mix.loss });
+    const seen: Array<[number, number]> = [];
+    const h = await model.fit(xTrain, yTrainOneHot, {
+      epochs: 6, batchSize: 50, verbose: 0, shuffle: false,
+      callbacks: [mix.callback, new tf.CustomCallback({ onEpochEnd: async () => { seen.push([mix.state.alpha, mix.state.beta]); } })],
+    });
+    expect(mix.callback.history.map((r) => [r.epoch, r.F])).toEqual([[0, 0], [1, 0.1], [2, 0.2], [3, 0.3], [4, 0.4], [5, 0.5]]);
+    expect(seen).toEqual([0, 0.1, 0.2, 0.3, 0.4, 0.5].map((F) => { const w = focusToWeights(F); return [w.alpha, w.beta]; }));
+    // The last epoch trains on pure EL (α = 0, β = 1): its loss is an expected error, below 1.
+    const loss = h.history.loss as number[];
+    expect(loss[5]).toBeLessThan(1);
+    expect(loss[5]).toBeGreaterThan(0);
+    expect(accuracy(model, xTest, digits.yTest)).toBeGreaterThan(0.8);
+  });
+
+  it("per-batch scheduling switches 'F=0,0.5' in the last 5% of the batches", async () => {
+    const model = classifier(31);
+    const mix = scheduledMixedLoss('F=0,0.5', { per: 'batch' });
+    model.compile({ optimizer: tf.train.sgd(0.1), loss: mix.loss });
+    await model.fit(xTrain, yTrainOneHot, { epochs: 2, batchSize: 50, verbose: 0, callbacks: [mix.callback] });
+    // 1500 samples / 50 = 30 batches per epoch, 60 in all: F = 0.5 from step 57 (epoch 1, batch 27).
+    expect(mix.callback.history.map((r) => [r.epoch, r.batch, r.F])).toEqual([[0, 0, 0], [1, 27, 0.5]]);
+  });
+
+  it('fitDataset with sparse [B] class ids', async () => {
+    const model = classifier(41);
+    const loss = mixedLossForLayers({ alpha: 1, beta: 0.5 });
+    model.compile({ optimizer: tf.train.adam(0.003), loss });
+    const ds = tf.data
+      .zip({ xs: tf.data.array(Array.from({ length: digits.nTrain }, (_, i) => Array.from(digits.xTrain.subarray(i * PIXELS, (i + 1) * PIXELS)))),
+        ys: tf.data.array(Array.from(digits.yTrain)) })
+      .batch(50);
+    const h = await model.fitDataset(ds as never, { epochs: 3, verbose: 0 });
+    const l = h.history.loss as number[];
+    expect(l[2]).toBeLessThan(l[0]);
+    expect(loss.state.beta).toBe(0.5);
+  });
+});
