@@ -20,6 +20,14 @@ export interface NativeAddon {
     kind: number, alpha: number, beta: number, param0: number, stats: Float32Array, dy: Float32Array,
     dyScale: number, grad: Float32Array,
   ): void;
+  forwardBackward(
+    logits: Float32Array, rows: number, classes: number, labels: Int32Array | Float32Array, dense: boolean,
+    kind: number, alpha: number, beta: number, param0: number, stats: Float32Array, rowLoss: Float32Array,
+    gradScale: number, grad: Float32Array,
+  ): number;
+  scaleRows(grad: Float32Array, rows: number, classes: number, dy: Float32Array, scale: number): void;
+  /** Benchmark baseline: read, read, read + write over the array, no exp. */
+  threePassMemoryLoop(x: Float32Array, rows: number, classes: number, out: Float32Array): void;
   getThreads(): number;
   setThreads(threads: number): void;
   info(): NativeInfo;

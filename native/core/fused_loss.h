@@ -37,4 +37,14 @@ double loss_forward(const float* logits, int64_t rows, int64_t classes, Labels l
 void loss_backward(const float* logits, int64_t rows, int64_t classes, Labels labels, const LossParams& params,
                    const float* stats, const float* dy, int64_t dy_len, double dy_scale, float* grad);
 
+// The fused value-and-gradient pass for training: loss_forward's outputs, and in the same
+// pass grad = grad_scale · ∂loss_r/∂logits_r, with one exp per element (exp(q − max) is
+// stored once, then rescaled in place while the row slice is still in cache). A later
+// backward with upstream gradient dy then only needs scale_rows.
+double loss_forward_backward(const float* logits, int64_t rows, int64_t classes, Labels labels,
+                             const LossParams& params, float* stats, float* row_loss, double grad_scale, float* grad);
+
+// grad[r, :] *= dy[r]·scale (dy_len == rows) or dy[0]·scale (dy_len == 1).
+void scale_rows(float* grad, int64_t rows, int64_t classes, const float* dy, int64_t dy_len, double scale);
+
 }  // namespace mixloss

@@ -105,6 +105,100 @@ MIXLOSS_CLONES void dense_gradient_impl(const float* x, const T* t, int64_t n, f
 }
 }  // namespace
 
+namespace {
+template <typename T>
+MIXLOSS_CLONES void block_exp_store_dense(const float* x, const T* t, int64_t n, float m, float* out, float* s_out,
+                                          float* te_out, float* tq_out, float* mass_out) {
+  float s = 0.0f, te = 0.0f, tq = 0.0f, mass = 0.0f;
+#pragma omp simd reduction(+ : s, te, tq, mass)
+  for (int64_t j = 0; j < n; ++j) {
+    const float e = expf(x[j] - m);
+    const float tj = static_cast<float>(t[j]);
+    out[j] = e;
+    s += e;
+    te += tj * e;
+    tq += tj != 0.0f ? tj * x[j] : 0.0f;
+    mass += tj;
+  }
+  *s_out = s;
+  *te_out = te;
+  *tq_out = tq;
+  *mass_out = mass;
+}
+
+MIXLOSS_CLONES float block_exp_store(const float* x, int64_t n, float m, float* out) {
+  float s = 0.0f;
+#pragma omp simd reduction(+ : s)
+  for (int64_t j = 0; j < n; ++j) {
+    const float e = expf(x[j] - m);
+    out[j] = e;
+    s += e;
+  }
+  return s;
+}
+
+template <typename T>
+MIXLOSS_CLONES void dense_from_exp_impl(float* g, const T* t, int64_t n, float k, float b, float kd) {
+#pragma omp simd
+  for (int64_t j = 0; j < n; ++j) {
+    const float e = g[j];
+    g[j] = k * e + static_cast<float>(t[j]) * (b + kd * e);
+  }
+}
+
+template <typename T>
+void exp_store_dense_impl(const float* x, const T* t, int64_t n, float M, float* out, Partial& acc) {
+  acc.max = M;
+  for (int64_t j0 = 0; j0 < n; j0 += kBlock) {
+    const int64_t len = n - j0 < kBlock ? n - j0 : kBlock;
+    float s, te, tq, mass;
+    block_exp_store_dense(x + j0, t + j0, len, M, out + j0, &s, &te, &tq, &mass);
+    acc.sum += s;
+    acc.t_exp += te;
+    acc.t_logit += tq;
+    acc.mass += mass;
+  }
+}
+}  // namespace
+
+float slice_max(const float* x, int64_t n, int* has_nan) {
+  float m = -INFINITY;
+  int nan = 0;
+  for (int64_t j0 = 0; j0 < n; j0 += kBlock) {
+    int block_nan = 0;
+    const float bm = block_max(x + j0, n - j0 < kBlock ? n - j0 : kBlock, &block_nan);
+    m = bm > m ? bm : m;
+    nan |= block_nan;
+  }
+  *has_nan = nan;
+  return m;
+}
+
+double exp_store_sum(const float* x, int64_t n, float M, float* out) {
+  double s = 0.0;
+  for (int64_t j0 = 0; j0 < n; j0 += kBlock) s += block_exp_store(x + j0, n - j0 < kBlock ? n - j0 : kBlock, M, out + j0);
+  return s;
+}
+
+void exp_store_dense(const float* x, const float* t, int64_t n, float M, float* out, Partial& acc) {
+  exp_store_dense_impl(x, t, n, M, out, acc);
+}
+void exp_store_dense(const float* x, const int32_t* t, int64_t n, float M, float* out, Partial& acc) {
+  exp_store_dense_impl(x, t, n, M, out, acc);
+}
+
+MIXLOSS_CLONES void scale_in_place(float* g, int64_t n, float k) {
+#pragma omp simd
+  for (int64_t j = 0; j < n; ++j) g[j] *= k;
+}
+
+void dense_from_exp(float* g, const float* t, int64_t n, float k, float b, float kd) {
+  dense_from_exp_impl(g, t, n, k, b, kd);
+}
+void dense_from_exp(float* g, const int32_t* t, int64_t n, float k, float b, float kd) {
+  dense_from_exp_impl(g, t, n, k, b, kd);
+}
+
 void accumulate_sparse(const float* x, int64_t n, Partial& acc) {
   for (int64_t j0 = 0; j0 < n; j0 += kBlock) {
     const int64_t len = n - j0 < kBlock ? n - j0 : kBlock;

@@ -13,6 +13,8 @@ export interface Storage {
   floats(t: TensorInfo): Float32Array;
   labels(t: TensorInfo): Int32Array | Float32Array;
   output(shape: number[]): Output;
+  /** A tensor made from an array the kernel already filled (a gradient kept from forward). */
+  adopt(shape: number[], data: Float32Array): TensorInfo;
 }
 
 type Values = ArrayLike<number> | unknown;
@@ -46,6 +48,7 @@ export function cpuStorage(backend: KernelBackend): Storage {
       const data = new Float32Array(shape.reduce((a, b) => a * b, 1));
       return { data, finish: () => cpu.makeTensorInfo(shape, 'float32', data) };
     },
+    adopt: (shape, data) => cpu.makeTensorInfo(shape, 'float32', data),
   };
 }
 
@@ -57,5 +60,6 @@ export function genericStorage(backend: KernelBackend): Storage {
       const data = new Float32Array(shape.reduce((a, b) => a * b, 1));
       return { data, finish: () => ({ dataId: backend.write(data, shape, 'float32'), shape, dtype: 'float32' }) };
     },
+    adopt: (shape, data) => ({ dataId: backend.write(data, shape, 'float32'), shape, dtype: 'float32' }),
   };
 }

@@ -1,0 +1,24 @@
+{
+  "targets": [
+    {
+      "target_name": "mixloss",
+      "sources": [
+        "native/core/fused_loss.cpp",
+        "native/core/memory_baseline.cpp",
+        "native/core/row_blocks.cpp",
+        "native/core/thread_pool.cpp",
+        "native/addon/addon.cc"
+      ],
+      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "native/core"],
+      "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],
+      "cflags!": ["-fno-exceptions"],
+      "cflags_cc!": ["-fno-exceptions", "-std=gnu++1y", "-std=gnu++17"],
+      "cflags_cc": ["-std=c++17", "-O3", "-fno-math-errno", "-fno-trapping-math", "-fopenmp-simd"],
+      "ldflags": ["-Wl,-z,nodelete"],
+      "xcode_settings": {
+        "GCC_ENABLE_CPP_EXCEPTIONS": "YES",
+        "OTHER_CPLUSPLUSFLAGS": ["-std=c++17", "-O3", "-fno-math-errno", "-fno-trapping-math", "-fopenmp-simd"]
+      }
+    }
+  ]
+}
