@@ -149,8 +149,8 @@ function writeMarkdown(rows: Row[]): void {
     '  with the same threads and no `exp` — the memory traffic of a non-fused softmax gradient, and a floor for ours.',
     '- A tfjs op must return a new tensor, so the tfjs rows pay for first-touching a fresh gradient array; they are',
     '  compared with the loop writing a fresh array too (both ask Linux for transparent huge pages on it).',
-    '- On wasm the kernels run through the generic path (a `readSync` copy of the logits and a `write` of the',
-    '  gradient); zero-copy access to the wasm heap is a later step.',
+    '- On wasm the kernels read and write the backend\'s WebAssembly heap directly (zero-copy), and run on the',
+    '  addon\'s threads; stock wasm is single-threaded in Node.',
     '',
   );
   const file = path.join(packageRoot(), 'docs', 'benchmarks.md');

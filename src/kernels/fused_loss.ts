@@ -5,7 +5,7 @@ import type { NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/t
 
 import { native } from '../native';
 import { FusedLossAttrs, STATS_PER_ROW } from './attrs';
-import type { Storage } from './storage';
+import type { Output, Storage } from './storage';
 
 export interface KernelArgs {
   inputs: NamedTensorInfoMap;
@@ -25,19 +25,23 @@ function input(inputs: NamedTensorInfoMap, name: string): TensorInfo {
  * so the dataId cannot be the key). Each is taken once. A forward whose backward never
  * comes is evicted after MAX_PENDING newer ones; a backward that finds nothing recomputes.
  */
-const pendingGradients = new Map<number, Float32Array>();
+const pendingGradients = new Map<number, Output>();
 const MAX_PENDING = 8;
 let nextToken = 1;
 
-function keepGradient(grad: Float32Array): number {
+function keepGradient(grad: Output): number {
   const token = nextToken;
   nextToken = nextToken >= 2 ** 24 ? 1 : nextToken + 1;  // exact in the float32 stats tensor
   pendingGradients.set(token, grad);
-  if (pendingGradients.size > MAX_PENDING) pendingGradients.delete(pendingGradients.keys().next().value as number);
+  if (pendingGradients.size > MAX_PENDING) {
+    const [oldest, evicted] = pendingGradients.entries().next().value as [number, Output];
+    pendingGradients.delete(oldest);
+    evicted.discard();
+  }
   return token;
 }
 
-function takeGradient(token: number): Float32Array | undefined {
+function takeGradient(token: number): Output | undefined {
   const grad = pendingGradients.get(token);
   pendingGradients.delete(token);
   return grad;
@@ -56,47 +60,49 @@ function recordingGradients(): boolean {
 export function fusedLossForward(storage: Storage, { inputs, attrs }: KernelArgs): TensorInfo[] {
   const a = attrs as FusedLossAttrs;
   const [rows, classes] = input(inputs, 'logits').shape;
-  const logits = storage.floats(input(inputs, 'logits'));
-  const labels = storage.labels(input(inputs, 'labels'));
+  // Every allocation before any view (a wasm allocation may move the heap).
   const loss = storage.output(a.reduction === 'none' ? [rows] : []);
   // Row statistics, then one float for the pending-gradient token (0: none).
   const stats = storage.output([rows * STATS_PER_ROW + 1]);
-  const rowStats = stats.data.subarray(0, rows * STATS_PER_ROW);
-  const rowLoss = a.reduction === 'none' ? loss.data : new Float32Array(rows);
+  const grad = recordingGradients() ? storage.output([rows, classes]) : undefined;
+
+  const logits = storage.floats(input(inputs, 'logits'));
+  const labels = storage.labels(input(inputs, 'labels'));
+  const statsData = stats.data();
+  const rowStats = statsData.subarray(0, rows * STATS_PER_ROW);
+  const lossData = loss.data();
+  const rowLoss = a.reduction === 'none' ? lossData : new Float32Array(rows);
+  const args = [logits, rows, classes, labels, a.dense, a.kind, a.alpha, a.beta, a.param0, rowStats, rowLoss] as const;
   let total: number;
-  let grad: Float32Array | undefined;
-  if (recordingGradients()) {
-    // Training: compute the gradient now, in the same pass (one exp per element); the
-    // backward pass only rescales it by dy when dy is not 1.
-    grad = new Float32Array(rows * classes);
-    total = native().forwardBackward(
-      logits, rows, classes, labels, a.dense, a.kind, a.alpha, a.beta, a.param0, rowStats, rowLoss,
-      a.reduction === 'mean' ? 1 / rows : 1, grad);
-    stats.data[rows * STATS_PER_ROW] = keepGradient(grad);
+  if (grad !== undefined) {
+    // Training: the gradient for dy = 1 in the same pass (one exp per element); the
+    // backward pass only rescales it when dy is not 1.
+    total = native().forwardBackward(...args, a.reduction === 'mean' ? 1 / rows : 1, grad.data());
+    statsData[rows * STATS_PER_ROW] = keepGradient(grad);
   } else {
-    total = native().forward(logits, rows, classes, labels, a.dense, a.kind, a.alpha, a.beta, a.param0, rowStats, rowLoss);
+    total = native().forward(...args);
+    statsData[rows * STATS_PER_ROW] = 0;
   }
-  if (a.reduction !== 'none') loss.data[0] = a.reduction === 'mean' ? total / rows : total;
+  if (a.reduction !== 'none') lossData[0] = a.reduction === 'mean' ? total / rows : total;
   return [loss.finish(), stats.finish()];
 }
 
 export function fusedLossGrad(storage: Storage, { inputs, attrs }: KernelArgs): TensorInfo {
   const a = attrs as FusedLossAttrs;
-  const logits = input(inputs, 'logits');
-  const [rows, classes] = logits.shape;
-  const stats = storage.floats(input(inputs, 'stats'));
-  const dy = storage.floats(input(inputs, 'dy'));
-  const pending = takeGradient(stats[rows * STATS_PER_ROW]);
+  const [rows, classes] = input(inputs, 'logits').shape;
+  const token = storage.floats(input(inputs, 'stats'))[rows * STATS_PER_ROW];
+  const pending = takeGradient(token);
   if (pending !== undefined) {
     // Computed in forward for dy = 1 (the mean's 1/B included): scale by the real dy.
-    if (!(dy.length === 1 && dy[0] === 1)) native().scaleRows(pending, rows, classes, dy, 1);
-    return storage.adopt([rows, classes], pending);
+    const dy = storage.floats(input(inputs, 'dy'));
+    if (!(dy.length === 1 && dy[0] === 1)) native().scaleRows(pending.data(), rows, classes, dy, 1);
+    return pending.finish();
   }
   // A forward that ran with no tape: recompute from the saved statistics in one pass.
   const grad = storage.output([rows, classes]);
   native().backward(
-    storage.floats(logits), rows, classes, storage.labels(input(inputs, 'labels')), a.dense, a.kind, a.alpha,
-    a.beta, a.param0, stats.subarray(0, rows * STATS_PER_ROW), dy,
-    a.reduction === 'mean' ? 1 / rows : 1, grad.data);
+    storage.floats(input(inputs, 'logits')), rows, classes, storage.labels(input(inputs, 'labels')), a.dense, a.kind,
+    a.alpha, a.beta, a.param0, storage.floats(input(inputs, 'stats')).subarray(0, rows * STATS_PER_ROW),
+    storage.floats(input(inputs, 'dy')), a.reduction === 'mean' ? 1 / rows : 1, grad.data());
   return grad.finish();
 }

@@ -4,16 +4,17 @@ import { engine, getKernel, KernelBackend, registerGradient, registerKernel, Ten
 
 import { FUSED_LOSS, FUSED_LOSS_GRAD, FusedLossAttrs } from './attrs';
 import { fusedLossForward, fusedLossGrad } from './fused_loss';
-import { cpuStorage, genericStorage, Storage } from './storage';
+import { cpuStorage, genericStorage, Storage, wasmStorage } from './storage';
 
 type StorageFactory = (backend: KernelBackend) => Storage;
 
 /** Storage per backend name; any backend not named here takes the generic (copying) path. */
 const zeroCopy: Record<string, StorageFactory> = {
   cpu: cpuStorage,
+  wasm: wasmStorage,
 };
 
-/** Forces the generic path for a backend (tests use it to drive that path on cpu). */
+/** Forces another storage for a backend (tests drive the generic path on cpu and wasm). */
 export const storageOverrides: Record<string, StorageFactory> = {};
 
 function storageFor(backendName: string): StorageFactory {

@@ -1,20 +1,25 @@
-// How a kernel reaches tensor memory on a backend. The cpu backend hands out the tensors'
-// own TypedArrays (zero-copy); any other backend goes through readSync/write (one copy each).
+// How a kernel reaches tensor memory on a backend:
+//   cpu   the tensors' own TypedArrays (zero-copy);
+//   wasm  views on the WebAssembly heap (zero-copy);
+//   any other backend: readSync / write (one copy each way).
 import type { DataId, KernelBackend, TensorInfo } from '@tensorflow/tfjs-core';
 
 export interface Output {
-  /** Memory the kernel writes the result into. */
-  data: Float32Array;
-  /** The finished tensor (after `data` has been written). */
+  /**
+   * The memory to write. On wasm this is a view on the heap, which any later heap
+   * allocation can detach: allocate every output first, then take views.
+   */
+  data(): Float32Array;
+  /** The finished tensor (after data() has been written). */
   finish(): TensorInfo;
+  /** Frees an output that will never be finished. */
+  discard(): void;
 }
 
 export interface Storage {
   floats(t: TensorInfo): Float32Array;
   labels(t: TensorInfo): Int32Array | Float32Array;
   output(shape: number[]): Output;
-  /** A tensor made from an array the kernel already filled (a gradient kept from forward). */
-  adopt(shape: number[], data: Float32Array): TensorInfo;
 }
 
 type Values = ArrayLike<number> | unknown;
@@ -30,6 +35,14 @@ function asLabels(v: Values): Int32Array | Float32Array {
   return Float32Array.from(v as ArrayLike<number>);
 }
 
+const sizeOf = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
+
+/** An output in a JS array, handed to the backend by `finish`. */
+function arrayOutput(shape: number[], finish: (data: Float32Array) => TensorInfo): Output {
+  const data = new Float32Array(sizeOf(shape));
+  return { data: () => data, finish: () => finish(data), discard: () => undefined };
+}
+
 interface CpuBackendLike extends KernelBackend {
   data: { get(id: DataId): { values?: Values } };
   makeTensorInfo(shape: number[], dtype: 'float32', values: Float32Array): TensorInfo;
@@ -37,18 +50,33 @@ interface CpuBackendLike extends KernelBackend {
 
 export function cpuStorage(backend: KernelBackend): Storage {
   const cpu = backend as CpuBackendLike;
-  const values = (t: TensorInfo) => {
-    const v = cpu.data.get(t.dataId).values;
-    return v ?? cpu.readSync(t.dataId);
-  };
+  const values = (t: TensorInfo) => cpu.data.get(t.dataId).values ?? cpu.readSync(t.dataId);
   return {
     floats: (t) => asFloats(values(t)),
     labels: (t) => asLabels(values(t)),
+    output: (shape) => arrayOutput(shape, (data) => cpu.makeTensorInfo(shape, 'float32', data)),
+  };
+}
+
+interface WasmBackendLike extends KernelBackend {
+  makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
+  typedArrayFromHeap(t: TensorInfo): Values;
+  disposeData(dataId: DataId, force?: boolean): boolean;
+}
+
+export function wasmStorage(backend: KernelBackend): Storage {
+  const wasm = backend as WasmBackendLike;
+  return {
+    floats: (t) => asFloats(wasm.typedArrayFromHeap(t)),
+    labels: (t) => asLabels(wasm.typedArrayFromHeap(t)),
     output(shape) {
-      const data = new Float32Array(shape.reduce((a, b) => a * b, 1));
-      return { data, finish: () => cpu.makeTensorInfo(shape, 'float32', data) };
+      const info = wasm.makeOutput(shape, 'float32');
+      return {
+        data: () => wasm.typedArrayFromHeap(info) as Float32Array,
+        finish: () => info,
+        discard: () => { wasm.disposeData(info.dataId, true); },
+      };
     },
-    adopt: (shape, data) => cpu.makeTensorInfo(shape, 'float32', data),
   };
 }
 
@@ -56,10 +84,6 @@ export function genericStorage(backend: KernelBackend): Storage {
   return {
     floats: (t) => asFloats(backend.readSync(t.dataId)),
     labels: (t) => asLabels(backend.readSync(t.dataId)),
-    output(shape) {
-      const data = new Float32Array(shape.reduce((a, b) => a * b, 1));
-      return { data, finish: () => ({ dataId: backend.write(data, shape, 'float32'), shape, dtype: 'float32' }) };
-    },
-    adopt: (shape, data) => ({ dataId: backend.write(data, shape, 'float32'), shape, dtype: 'float32' }),
+    output: (shape) => arrayOutput(shape, (data) => ({ dataId: backend.write(data, shape, 'float32'), shape, dtype: 'float32' })),
   };
 }
