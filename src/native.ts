@@ -4,6 +4,8 @@
 import * as path from 'path';
 
 export interface NativeInfo {
+  /** The addon file in use. */
+  path: string;
   simd: string;
   threads: number;
   statsPerRow: number;
@@ -30,7 +32,7 @@ export interface NativeAddon {
   threePassMemoryLoop(x: Float32Array, rows: number, classes: number, out: Float32Array): void;
   getThreads(): number;
   setThreads(threads: number): void;
-  info(): NativeInfo;
+  info(): Omit<NativeInfo, 'path'>;
 }
 
 /** The package root (this file is in src/ or dist/src/). */
@@ -44,30 +46,30 @@ export function prebuildPath(root = packageRoot()): string {
   return path.join(root, 'prebuilds', `${process.platform}-${process.arch}`, 'mixloss.node');
 }
 
-function loadAddon(): NativeAddon {
+function loadAddon(): { addon: NativeAddon; path: string } {
   const root = packageRoot();
   const tried: string[] = [];
+  const firstLine = (e: unknown) => String((e as Error).message).split('\n')[0];
   const explicit = process.env.MIXLOSS_ADDON;
-  const candidates = explicit ? [explicit] : [];
-  for (const file of candidates) {
+  if (explicit) {
     try {
-      return require(file) as NativeAddon;
+      return { addon: require(explicit) as NativeAddon, path: explicit };
     } catch (e) {
-      tried.push(`${file}: ${(e as Error).message.split('\n')[0]}`);
+      tried.push(`MIXLOSS_ADDON=${explicit}: ${firstLine(e)}`);
     }
-  }
-  if (!explicit) {
+  } else {
     try {
       // `bindings` finds build/Release/mixloss.node (cmake-js and node-gyp both put it there).
-      return require('bindings')({ bindings: 'mixloss.node', module_root: root }) as NativeAddon;
+      const addon = require('bindings')({ bindings: 'mixloss.node', module_root: root }) as NativeAddon;
+      return { addon, path: path.join(root, 'build', 'Release', 'mixloss.node') };
     } catch (e) {
-      tried.push(`local build: ${(e as Error).message.split('\n')[0]}`);
+      tried.push(`local build: ${firstLine(e)}`);
     }
     const prebuilt = prebuildPath(root);
     try {
-      return require(prebuilt) as NativeAddon;
+      return { addon: require(prebuilt) as NativeAddon, path: prebuilt };
     } catch (e) {
-      tried.push(`${prebuilt}: ${(e as Error).message.split('\n')[0]}`);
+      tried.push(`${prebuilt}: ${firstLine(e)}`);
     }
   }
   throw new Error(
@@ -81,17 +83,18 @@ function loadAddon(): NativeAddon {
   );
 }
 
-let addon: NativeAddon | undefined;
+let loaded: { addon: NativeAddon; path: string } | undefined;
 
 /** The addon, loaded on first use so that `require('mixloss')` itself never fails. */
 export function native(): NativeAddon {
-  if (addon === undefined) addon = loadAddon();
-  return addon;
+  if (loaded === undefined) loaded = loadAddon();
+  return loaded.addon;
 }
 
-/** Which build is in use and how it runs: SIMD level, threads, CUDA. */
+/** Which build is in use and how it runs: its file, SIMD level, threads, CUDA. */
 export function nativeInfo(): NativeInfo {
-  return native().info();
+  const info = native().info();
+  return { path: (loaded as { path: string }).path, ...info };
 }
 
 /** Threads used by the CPU kernels (default: MIXLOSS_NUM_THREADS, else every core). */
