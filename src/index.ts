@@ -9,7 +9,9 @@ export {
   polyLoss,
   tamedCrossEntropy,
 } from './ops';
-export type { Labels, LossOptions, MixedLossOptions } from './ops';
+export type { Device, Labels, LossOptions, MixedLossOptions } from './ops';
+export { cudaLoss, cudaStatus, DeviceTensor } from './cuda';
+export type { CudaLossOptions, CudaStatus } from './cuda';
 export { FocusSchedule, focusSchedule, focusToWeights, peakGradient } from './focus';
 export type { FocusOptions, FocusPoint, MixtureWeights, Phase, ScheduleSpec } from './focus';
 export { FocusScheduleCallback, MixtureState, mixedLossForLayers, scheduledMixedLoss } from './layers';

@@ -33,6 +33,40 @@ export interface NativeAddon {
   getThreads(): number;
   setThreads(threads: number): void;
   info(): Omit<NativeInfo, 'path'>;
+  cudaStatus(): CudaStatus;
+  // Present only in builds with CUDA (cudaStatus().compiled):
+  DeviceBuffer?: new (byteLength: number) => NativeDeviceBuffer;
+  cudaForward?(
+    logits: NativeDeviceBuffer, rows: number, classes: number, labels: NativeDeviceBuffer, labelsType: 'int32' | 'float32',
+    dense: boolean, kind: number, alpha: number, beta: number, param0: number, stats: NativeDeviceBuffer,
+    rowLoss: NativeDeviceBuffer,
+  ): void;
+  cudaBackward?(
+    logits: NativeDeviceBuffer, rows: number, classes: number, labels: NativeDeviceBuffer, labelsType: 'int32' | 'float32',
+    dense: boolean, kind: number, alpha: number, beta: number, param0: number, stats: NativeDeviceBuffer,
+    dy: NativeDeviceBuffer, dyLength: number, dyScale: number, grad: NativeDeviceBuffer,
+  ): void;
+  cudaSynchronize?(): void;
+}
+
+export interface NativeDeviceBuffer {
+  readonly byteLength: number;
+  upload(data: ArrayBufferView, byteOffset?: number): void;
+  download<T extends ArrayBufferView>(into: T, byteOffset?: number): T;
+  free(): void;
+}
+
+export interface CudaStatus {
+  /** The addon was built with the CUDA kernels. */
+  compiled: boolean;
+  /** A CUDA device is usable now. */
+  available: boolean;
+  deviceCount: number;
+  name?: string;
+  computeCapability?: number;
+  memoryGiB?: number;
+  /** Why no device is available. */
+  error?: string;
 }
 
 /** The package root (this file is in src/ or dist/src/). */

@@ -1,6 +1,7 @@
 // The public loss ops: thin, checked wrappers around the fused kernel.
 import { engine, getBackend, reshape, Tensor, tensor } from '@tensorflow/tfjs-core';
 
+import { cudaStatus } from './cuda';
 import { FUSED_LOSS, FusedLossAttrs, LossKind, Reduction } from './kernels/attrs';
 import { ensureKernels } from './kernels/register';
 import { checkFinite, checkLabels, checkLogits, checkNonNegative, checkReduction, fail } from './validate';
@@ -11,6 +12,12 @@ export type Labels = Tensor | number[] | Int32Array;
 export interface LossOptions {
   /** 'mean' (default) over the batch, 'sum', or 'none' for the per-row losses [B]. */
   reduction?: Reduction;
+  /**
+   * Where the kernels run: 'cpu', 'cuda' (staged through pinned host buffers), or 'auto'
+   * (default): CUDA when a device is available and B·C reaches the measured crossover set by
+   * MIXLOSS_CUDA_MIN_ELEMENTS; the CPU otherwise.
+   */
+  device?: Device;
 }
 
 export interface MixedLossOptions extends LossOptions {
@@ -20,15 +27,40 @@ export interface MixedLossOptions extends LossOptions {
   beta?: number;
 }
 
+export type Device = 'auto' | 'cpu' | 'cuda';
+
+let cudaAvailable: boolean | undefined;
+
+/** B·C from which 'auto' uses CUDA: set from the GPU benchmark's measured crossover. */
+function cudaCrossover(): number | undefined {
+  const v = Number(process.env.MIXLOSS_CUDA_MIN_ELEMENTS);
+  return Number.isFinite(v) && v > 0 ? v : undefined;
+}
+
+function resolveDevice(op: string, device: unknown, rows: number, classes: number): 'cpu' | 'cuda' {
+  if (device === 'cpu') return 'cpu';
+  if (device === 'cuda') {
+    const status = cudaStatus();
+    if (!status.available) fail(op, `device 'cuda' was requested but CUDA is not available: ${status.error}`);
+    return 'cuda';
+  }
+  if (device !== 'auto') fail(op, `device must be 'auto', 'cpu' or 'cuda', got ${JSON.stringify(device)}`);
+  const crossover = cudaCrossover();
+  if (crossover === undefined || rows * classes < crossover) return 'cpu';
+  if (cudaAvailable === undefined) cudaAvailable = cudaStatus().available;
+  return cudaAvailable ? 'cuda' : 'cpu';
+}
+
 function toTensor(op: string, labels: Labels): Tensor {
   if (labels instanceof Tensor) return labels;
   if (Array.isArray(labels) || labels instanceof Int32Array) return tensor(labels as number[], undefined, 'int32');
   return fail(op, 'labels must be a tf.Tensor, a number[] or an Int32Array of class ids');
 }
 
-function fused(op: string, logits: Tensor, labels: Labels, attrs: Omit<FusedLossAttrs, 'dense'>): Tensor {
+function fused(op: string, logits: Tensor, labels: Labels, attrs: Omit<FusedLossAttrs, 'dense' | 'device'>, device: unknown): Tensor {
   checkReduction(op, attrs.reduction);
   const [rows, classes] = checkLogits(op, logits);
+  const where = resolveDevice(op, device ?? 'auto', rows, classes);
   const given = toTensor(op, labels);
   try {
     const { dense } = checkLabels(op, given, rows, classes);
@@ -36,7 +68,7 @@ function fused(op: string, logits: Tensor, labels: Labels, attrs: Omit<FusedLoss
     const ids = !dense && given.rank === 2 ? reshape(given, [rows]) : given;
     try {
       ensureKernels(getBackend());
-      const [loss, stats] = engine().runKernel(FUSED_LOSS, { logits, labels: ids }, { ...attrs, dense }) as Tensor[];
+      const [loss, stats] = engine().runKernel(FUSED_LOSS, { logits, labels: ids }, { ...attrs, dense, device: where }) as Tensor[];
       stats.dispose();  // the gradient keeps its own reference when a tape records
       return loss;
     } finally {
@@ -57,23 +89,23 @@ export function mixedLoss(logits: Tensor, labels: Labels, options: MixedLossOpti
   const op = 'mixedLoss';
   checkNonNegative(op, 'alpha', alpha);
   checkNonNegative(op, 'beta', beta);
-  return fused(op, logits, labels, { kind: LossKind.mixed, alpha, beta, param0: 0, reduction });
+  return fused(op, logits, labels, { kind: LossKind.mixed, alpha, beta, param0: 0, reduction }, options.device);
 }
 
 /** Softmax cross entropy −log p_y from logits (Eq. 1). */
 export function crossEntropy(logits: Tensor, labels: Labels, options: LossOptions = {}): Tensor {
-  return fused('crossEntropy', logits, labels, { kind: LossKind.mixed, alpha: 1, beta: 0, param0: 0, reduction: options.reduction ?? 'mean' });
+  return fused('crossEntropy', logits, labels, { kind: LossKind.mixed, alpha: 1, beta: 0, param0: 0, reduction: options.reduction ?? 'mean' }, options.device);
 }
 
 /** The expectation loss 1 − p_y from logits (Eq. 9). */
 export function expectationLoss(logits: Tensor, labels: Labels, options: LossOptions = {}): Tensor {
-  return fused('expectationLoss', logits, labels, { kind: LossKind.mixed, alpha: 0, beta: 1, param0: 0, reduction: options.reduction ?? 'mean' });
+  return fused('expectationLoss', logits, labels, { kind: LossKind.mixed, alpha: 0, beta: 1, param0: 0, reduction: options.reduction ?? 'mean' }, options.device);
 }
 
 /** Poly-1 (Leng et al. 2022): CE + ε(1 − p_y), the mixture with α = 1, β = ε. */
 export function polyLoss(logits: Tensor, labels: Labels, options: LossOptions & { epsilon?: number } = {}): Tensor {
   const epsilon = checkNonNegative('polyLoss', 'epsilon', options.epsilon ?? 1);
-  return fused('polyLoss', logits, labels, { kind: LossKind.mixed, alpha: 1, beta: epsilon, param0: 0, reduction: options.reduction ?? 'mean' });
+  return fused('polyLoss', logits, labels, { kind: LossKind.mixed, alpha: 1, beta: epsilon, param0: 0, reduction: options.reduction ?? 'mean' }, options.device);
 }
 
 /**
@@ -83,18 +115,18 @@ export function polyLoss(logits: Tensor, labels: Labels, options: LossOptions & 
  */
 export function focalLoss(logits: Tensor, labels: Labels, options: LossOptions & { gamma?: number } = {}): Tensor {
   const gamma = checkNonNegative('focalLoss', 'gamma', options.gamma ?? 2);
-  return fused('focalLoss', logits, labels, { kind: LossKind.focal, alpha: 0, beta: 0, param0: gamma, reduction: options.reduction ?? 'mean' });
+  return fused('focalLoss', logits, labels, { kind: LossKind.focal, alpha: 0, beta: 0, param0: gamma, reduction: options.reduction ?? 'mean' }, options.device);
 }
 
 /** Generalized cross entropy (1 − p_y^q)/q (Zhang & Sabuncu 2018), q in (0, 1]. Class ids only. */
 export function generalizedCrossEntropy(logits: Tensor, labels: Labels, options: LossOptions & { q?: number } = {}): Tensor {
   const q = checkFinite('generalizedCrossEntropy', 'q', options.q ?? 0.7);
   if (!(q > 0 && q <= 1)) fail('generalizedCrossEntropy', `q must be in (0, 1], got ${q}`);
-  return fused('generalizedCrossEntropy', logits, labels, { kind: LossKind.generalizedCE, alpha: 0, beta: 0, param0: q, reduction: options.reduction ?? 'mean' });
+  return fused('generalizedCrossEntropy', logits, labels, { kind: LossKind.generalizedCE, alpha: 0, beta: 0, param0: q, reduction: options.reduction ?? 'mean' }, options.device);
 }
 
 /** Tamed cross entropy ((1 − log p_y)^(1−a) − 1)/(1 − a) (Martinez & Stiefelhagen 2018). Class ids only. */
 export function tamedCrossEntropy(logits: Tensor, labels: Labels, options: LossOptions & { a?: number } = {}): Tensor {
   const a = checkNonNegative('tamedCrossEntropy', 'a', options.a ?? 0.5);
-  return fused('tamedCrossEntropy', logits, labels, { kind: LossKind.tamedCE, alpha: 0, beta: 0, param0: a, reduction: options.reduction ?? 'mean' });
+  return fused('tamedCrossEntropy', logits, labels, { kind: LossKind.tamedCE, alpha: 0, beta: 0, param0: a, reduction: options.reduction ?? 'mean' }, options.device);
 }

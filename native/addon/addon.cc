@@ -7,72 +7,19 @@
 #include <cstdint>
 #include <string>
 
-#if defined(__linux__)
-#include <sys/mman.h>
-#endif
-
 #include "../core/fused_loss.h"
 #include "../core/memory_baseline.h"
 #include "../core/row_blocks.h"
 #include "../core/thread_pool.h"
+#include "checks.h"
+#include "cuda_bindings.h"
 
 namespace {
 
 using mixloss::LabelFormat;
 using mixloss::Labels;
 using mixloss::LossParams;
-
-struct Problem {
-  std::string message;
-};
-
-[[noreturn]] void fail(const std::string& message) { throw Problem{message}; }
-
-int64_t positive_int(const Napi::Value& v, const char* what) {
-  if (!v.IsNumber()) fail(std::string(what) + " must be a number");
-  const double d = v.As<Napi::Number>().DoubleValue();
-  if (!(d >= 1 && d <= 9007199254740991.0) || std::floor(d) != d)
-    fail(std::string(what) + " must be a positive integer, got " + std::to_string(d));
-  return static_cast<int64_t>(d);
-}
-
-double finite_number(const Napi::Value& v, const char* what) {
-  if (!v.IsNumber()) fail(std::string(what) + " must be a number");
-  const double d = v.As<Napi::Number>().DoubleValue();
-  if (!std::isfinite(d)) fail(std::string(what) + " must be finite, got " + std::to_string(d));
-  return d;
-}
-
-template <typename T, napi_typedarray_type kType>
-T* typed_data(const Napi::Value& v, int64_t length, const char* what, const char* type_name) {
-  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != kType)
-    fail(std::string(what) + " must be a " + type_name);
-  auto a = v.As<Napi::TypedArray>();
-  if (static_cast<int64_t>(a.ElementLength()) != length)
-    fail(std::string(what) + " has " + std::to_string(a.ElementLength()) + " elements, expected " +
-         std::to_string(length));
-  return reinterpret_cast<T*>(static_cast<uint8_t*>(a.ArrayBuffer().Data()) + a.ByteOffset());
-}
-
-float* floats(const Napi::Value& v, int64_t length, const char* what) {
-  return typed_data<float, napi_float32_array>(v, length, what, "Float32Array");
-}
-
-// A fresh [B, C] output is first touched by the kernel: on Linux with transparent huge pages
-// in `madvise` mode, ask for 2 MiB pages so that first touch costs one fault per 2 MiB
-// rather than per 4 KiB (measured: 12 ms of faults for a fresh 32 MiB gradient). Advisory;
-// a failure changes nothing.
-void advise_huge_pages(float* data, int64_t count) {
-#if defined(__linux__) && defined(MADV_HUGEPAGE)
-  constexpr uintptr_t kHuge = uintptr_t{1} << 21;
-  const uintptr_t begin = (reinterpret_cast<uintptr_t>(data) + kHuge - 1) & ~(kHuge - 1);
-  const uintptr_t end = (reinterpret_cast<uintptr_t>(data + count)) & ~(kHuge - 1);
-  if (end > begin) madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE);
-#else
-  (void)data;
-  (void)count;
-#endif
-}
+using namespace mixloss::napi_checks;
 
 // Shared arguments of forward and backward:
 // (logits, rows, classes, labels, dense, kind, alpha, beta, param0, stats, ...).
@@ -125,17 +72,6 @@ Call parse_call(const Napi::CallbackInfo& info) {
     fail("dense targets are supported for CE, EL and their mixture only");
   c.stats = floats(info[9], c.rows * mixloss::kStatsPerRow, "stats");
   return c;
-}
-
-template <typename F>
-Napi::Value guarded(const Napi::CallbackInfo& info, F&& body) {
-  try {
-    return body();
-  } catch (const Problem& p) {
-    throw Napi::Error::New(info.Env(), "mixloss: " + p.message);
-  } catch (const std::bad_alloc&) {
-    throw Napi::Error::New(info.Env(), "mixloss: out of memory");
-  }
 }
 
 // forward(logits, rows, classes, labels, dense, kind, alpha, beta, param0, stats, rowLoss) → Σ loss
@@ -229,11 +165,7 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
   o.Set("simd", mixloss::simd_level());
   o.Set("threads", mixloss::ThreadPool::instance().size());
   o.Set("statsPerRow", mixloss::kStatsPerRow);
-#ifdef MIXLOSS_WITH_CUDA
-  o.Set("cudaCompiled", true);
-#else
-  o.Set("cudaCompiled", false);
-#endif
+  o.Set("cudaCompiled", mixloss::cuda_compiled());
   return o;
 }
 
@@ -246,6 +178,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("getThreads", Napi::Function::New(env, GetThreads));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
   exports.Set("info", Napi::Function::New(env, Info));
+  mixloss::register_cuda(env, exports);
   return exports;
 }
 

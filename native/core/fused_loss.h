@@ -23,7 +23,7 @@ struct Labels {
   const void* data;
 };
 
-inline bool is_dense(LabelFormat f) { return f == LabelFormat::kDenseFloat32 || f == LabelFormat::kDenseInt32; }
+MIXLOSS_HD bool is_dense(LabelFormat f) { return f == LabelFormat::kDenseFloat32 || f == LabelFormat::kDenseInt32; }
 
 // Returns the first row whose sparse label is not an integer in [0, classes), or -1.
 int64_t find_bad_label(Labels labels, int64_t rows, int64_t classes);

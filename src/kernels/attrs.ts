@@ -25,6 +25,8 @@ export interface FusedLossAttrs extends NamedAttrMap {
   reduction: Reduction;
   /** labels are [B, C] targets rather than [B] class ids */
   dense: boolean;
+  /** where the forward pass runs (the op resolves 'auto') */
+  device: 'cpu' | 'cuda';
 }
 
 /** Floats of per-row statistics the forward pass saves for the backward pass. */

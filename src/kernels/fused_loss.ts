@@ -3,6 +3,7 @@
 import { engine } from '@tensorflow/tfjs-core';
 import type { NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs-core';
 
+import { cudaLossOnHost } from '../cuda';
 import { native } from '../native';
 import { FusedLossAttrs, STATS_PER_ROW } from './attrs';
 import type { Output, Storage } from './storage';
@@ -74,7 +75,12 @@ export function fusedLossForward(storage: Storage, { inputs, attrs }: KernelArgs
   const rowLoss = a.reduction === 'none' ? lossData : new Float32Array(rows);
   const args = [logits, rows, classes, labels, a.dense, a.kind, a.alpha, a.beta, a.param0, rowStats, rowLoss] as const;
   let total: number;
-  if (grad !== undefined) {
+  if (a.device === 'cuda') {
+    // Host tensors staged through the addon's pinned buffers to the GPU and back.
+    total = cudaLossOnHost(logits, rows, classes, labels, a.dense, { ...a, gradient: grad !== undefined },
+      grad?.data(), rowStats, rowLoss);
+    statsData[rows * STATS_PER_ROW] = grad !== undefined ? keepGradient(grad) : 0;
+  } else if (grad !== undefined) {
     // Training: the gradient for dy = 1 in the same pass (one exp per element); the
     // backward pass only rescales it when dy is not 1.
     total = native().forwardBackward(...args, a.reduction === 'mean' ? 1 / rows : 1, grad.data());
@@ -98,7 +104,8 @@ export function fusedLossGrad(storage: Storage, { inputs, attrs }: KernelArgs): 
     if (!(dy.length === 1 && dy[0] === 1)) native().scaleRows(pending.data(), rows, classes, dy, 1);
     return pending.finish();
   }
-  // A forward that ran with no tape: recompute from the saved statistics in one pass.
+  // A forward that ran with no tape: recompute from the saved statistics in one pass (on the
+  // CPU: the statistics of either device have the same layout and meaning).
   const grad = storage.output([rows, classes]);
   native().backward(
     storage.floats(input(inputs, 'logits')), rows, classes, storage.labels(input(inputs, 'labels')), a.dense, a.kind,

@@ -1,0 +1,203 @@
+// CUDA from JavaScript: device buffers with finalizers, and the kernels on them.
+//
+//   new DeviceBuffer(byteLength)      device memory; upload(typedArray), download(typedArray),
+//                                     free() (also freed when garbage collected)
+//   cudaForward(logits, rows, classes, labels, labelsType, dense, kind, alpha, beta, param0,
+//               stats, rowLoss)       all buffers DeviceBuffer; validates labels on the device
+//   cudaBackward(logits, rows, classes, labels, labelsType, dense, kind, alpha, beta, param0,
+//                stats, dy, dyLength, dyScale, grad)
+//   cudaSynchronize()
+// Launches are asynchronous on the package's stream; download() waits for them.
+#include "cuda_bindings.h"
+
+#include <string>
+
+#include "../cuda/cuda_losses.h"
+#include "checks.h"
+
+namespace mixloss {
+
+using namespace napi_checks;
+
+namespace {
+
+class DeviceBuffer : public Napi::ObjectWrap<DeviceBuffer> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "DeviceBuffer",
+                       {InstanceMethod("upload", &DeviceBuffer::Upload), InstanceMethod("download", &DeviceBuffer::Download),
+                        InstanceMethod("free", &DeviceBuffer::Free),
+                        InstanceAccessor("byteLength", &DeviceBuffer::ByteLength, nullptr)});
+  }
+
+  explicit DeviceBuffer(const Napi::CallbackInfo& info) : Napi::ObjectWrap<DeviceBuffer>(info) {
+    guarded(info, [&]() -> Napi::Value {
+      bytes_ = static_cast<size_t>(positive_int(info[0], "byteLength"));
+      ptr_ = cuda::device_alloc(bytes_);
+      return info.Env().Undefined();
+    });
+  }
+
+  ~DeviceBuffer() override { cuda::device_free(ptr_); }
+
+  void* data(const char* what) const {
+    if (!ptr_) fail(std::string(what) + " is a freed DeviceBuffer");
+    return ptr_;
+  }
+  size_t bytes() const { return bytes_; }
+
+ private:
+  // (typedArray[, byteOffset]) → the array's bytes into this buffer at byteOffset.
+  Napi::Value Upload(const Napi::CallbackInfo& info) {
+    return guarded(info, [&]() -> Napi::Value {
+      auto [src, n] = host_bytes(info[0]);
+      const size_t offset = info.Length() > 1 ? static_cast<size_t>(finite_number(info[1], "byteOffset")) : 0;
+      if (offset + n > bytes_) fail("upload past the end of the DeviceBuffer");
+      cuda::copy_to_device(static_cast<char*>(data("this")) + offset, src, n);
+      return info.Env().Undefined();
+    });
+  }
+
+  Napi::Value Download(const Napi::CallbackInfo& info) {
+    return guarded(info, [&]() -> Napi::Value {
+      auto [dst, n] = host_bytes(info[0]);
+      const size_t offset = info.Length() > 1 ? static_cast<size_t>(finite_number(info[1], "byteOffset")) : 0;
+      if (offset + n > bytes_) fail("download past the end of the DeviceBuffer");
+      cuda::copy_to_host(dst, static_cast<char*>(data("this")) + offset, n);
+      return info[0];
+    });
+  }
+
+  Napi::Value Free(const Napi::CallbackInfo& info) {
+    cuda::device_free(ptr_);
+    ptr_ = nullptr;
+    return info.Env().Undefined();
+  }
+
+  Napi::Value ByteLength(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), static_cast<double>(ptr_ ? bytes_ : 0)); }
+
+  static std::pair<void*, size_t> host_bytes(const Napi::Value& v) {
+    if (!v.IsTypedArray()) fail("expected a TypedArray");
+    auto a = v.As<Napi::TypedArray>();
+    return {static_cast<uint8_t*>(a.ArrayBuffer().Data()) + a.ByteOffset(), a.ByteLength()};
+  }
+
+  void* ptr_ = nullptr;
+  size_t bytes_ = 0;
+};
+
+struct CudaData {
+  Napi::FunctionReference constructor;
+};
+
+DeviceBuffer* buffer(const Napi::Env& env, const Napi::Value& v, size_t min_bytes, const char* what) {
+  auto* data = env.GetInstanceData<CudaData>();
+  if (!v.IsObject() || !v.As<Napi::Object>().InstanceOf(data->constructor.Value()))
+    fail(std::string(what) + " must be a DeviceBuffer");
+  DeviceBuffer* b = DeviceBuffer::Unwrap(v.As<Napi::Object>());
+  b->data(what);
+  if (b->bytes() < min_bytes)
+    fail(std::string(what) + " holds " + std::to_string(b->bytes()) + " bytes, needs " + std::to_string(min_bytes));
+  return b;
+}
+
+struct DeviceCall {
+  int64_t rows, classes;
+  const float* logits;
+  Labels labels;
+  LossParams params;
+  float* stats;
+};
+
+// (logits, rows, classes, labels, labelsType, dense, kind, alpha, beta, param0, stats, ...)
+DeviceCall parse_device_call(const Napi::CallbackInfo& info) {
+  const Napi::Env env = info.Env();
+  DeviceCall c;
+  c.rows = positive_int(info[1], "rows");
+  c.classes = positive_int(info[2], "classes");
+  if (c.rows > INT64_MAX / c.classes / 4) fail("rows × classes overflows");
+  const size_t n = static_cast<size_t>(c.rows * c.classes);
+  c.logits = static_cast<const float*>(buffer(env, info[0], n * 4, "logits")->data("logits"));
+  const std::string type = info[4].IsString() ? info[4].As<Napi::String>().Utf8Value() : "";
+  if (type != "int32" && type != "float32") fail("labelsType must be 'int32' or 'float32'");
+  const bool dense = info[5].ToBoolean();
+  const LabelFormat format = dense ? (type == "int32" ? LabelFormat::kDenseInt32 : LabelFormat::kDenseFloat32)
+                                   : (type == "int32" ? LabelFormat::kSparseInt32 : LabelFormat::kSparseFloat32);
+  c.labels = {format, buffer(env, info[3], (dense ? n : static_cast<size_t>(c.rows)) * 4, "labels")->data("labels")};
+  const double kind = finite_number(info[6], "kind");
+  if (kind < 0 || kind > 3 || std::floor(kind) != kind) fail("unknown loss kind " + std::to_string(kind));
+  c.params.kind = static_cast<LossKind>(static_cast<int32_t>(kind));
+  c.params.alpha = static_cast<float>(finite_number(info[7], "alpha"));
+  c.params.beta = static_cast<float>(finite_number(info[8], "beta"));
+  c.params.param0 = static_cast<float>(finite_number(info[9], "param0"));
+  if (c.params.alpha < 0 || c.params.beta < 0) fail("alpha and beta must be non-negative");
+  if (dense && c.params.kind != LossKind::kMixed) fail("dense targets are supported for CE, EL and their mixture only");
+  c.stats = static_cast<float*>(buffer(env, info[10], static_cast<size_t>(c.rows) * kStatsPerRow * 4, "stats")->data("stats"));
+  const int64_t bad = cuda::find_bad_label(c.labels, c.rows, c.classes);
+  if (bad >= 0) fail("label at row " + std::to_string(bad) + " is not a class id in [0, " + std::to_string(c.classes) + ")");
+  return c;
+}
+
+Napi::Value CudaForward(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    const DeviceCall c = parse_device_call(info);
+    float* row_loss = static_cast<float*>(buffer(info.Env(), info[11], static_cast<size_t>(c.rows) * 4, "rowLoss")->data("rowLoss"));
+    cuda::loss_forward(c.logits, c.rows, c.classes, c.labels, c.params, c.stats, row_loss);
+    return info.Env().Undefined();
+  });
+}
+
+Napi::Value CudaBackward(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    const DeviceCall c = parse_device_call(info);
+    const int64_t dy_len = positive_int(info[12], "dyLength");
+    if (dy_len != 1 && dy_len != c.rows) fail("dyLength must be 1 or rows");
+    const float* dy = static_cast<const float*>(buffer(info.Env(), info[11], static_cast<size_t>(dy_len) * 4, "dy")->data("dy"));
+    const double dy_scale = finite_number(info[13], "dyScale");
+    float* grad = static_cast<float*>(
+        buffer(info.Env(), info[14], static_cast<size_t>(c.rows * c.classes) * 4, "grad")->data("grad"));
+    cuda::loss_backward(c.logits, c.rows, c.classes, c.labels, c.params, c.stats, dy, dy_len, dy_scale, grad);
+    return info.Env().Undefined();
+  });
+}
+
+Napi::Value CudaStatus(const Napi::CallbackInfo& info) {
+  const cuda::DeviceStatus st = cuda::device_status();
+  Napi::Object o = Napi::Object::New(info.Env());
+  o.Set("compiled", true);
+  o.Set("available", st.available);
+  o.Set("deviceCount", st.device_count);
+  if (st.available) {
+    o.Set("name", st.name);
+    o.Set("computeCapability", st.compute_capability);
+    o.Set("memoryGiB", st.memory_gib);
+  } else {
+    o.Set("error", st.error);
+  }
+  return o;
+}
+
+Napi::Value CudaSynchronize(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    cuda::synchronize();
+    return info.Env().Undefined();
+  });
+}
+
+}  // namespace
+
+bool cuda_compiled() { return true; }
+
+void register_cuda(Napi::Env env, Napi::Object exports) {
+  auto* data = new CudaData();
+  Napi::Function ctor = DeviceBuffer::Define(env);
+  data->constructor = Napi::Persistent(ctor);
+  env.SetInstanceData<CudaData>(data);
+  exports.Set("DeviceBuffer", ctor);
+  exports.Set("cudaStatus", Napi::Function::New(env, CudaStatus));
+  exports.Set("cudaForward", Napi::Function::New(env, CudaForward));
+  exports.Set("cudaBackward", Napi::Function::New(env, CudaBackward));
+  exports.Set("cudaSynchronize", Napi::Function::New(env, CudaSynchronize));
+}
+
+}  // namespace mixloss

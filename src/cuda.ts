@@ -1,0 +1,132 @@
+// CUDA from TypeScript: device status, device-resident tensors, and the fused loss on them.
+// Tensors of the tfjs cpu and wasm backends live in host memory; the ops' `device: 'cuda'`
+// option stages them through the addon's pinned buffers (cudaLossOnHost below).
+import { native, NativeDeviceBuffer } from './native';
+import type { CudaStatus } from './native';
+import { fail } from './validate';
+
+export type { CudaStatus };
+
+/** Whether this addon has CUDA kernels and a device to run them on, and if not, why. */
+export function cudaStatus(): CudaStatus {
+  return native().cudaStatus();
+}
+
+function cudaAddon() {
+  const addon = native();
+  const status = addon.cudaStatus();
+  if (!status.compiled || !addon.DeviceBuffer || !addon.cudaForward || !addon.cudaBackward) {
+    fail('cuda', `CUDA is not available: ${status.error ?? 'no CUDA kernels in this build'}`);
+  }
+  if (!status.available) fail('cuda', `CUDA is not available: ${status.error}`);
+  return addon as Required<typeof addon>;
+}
+
+/**
+ * A tensor in GPU memory (float32 or int32). Free it with dispose(); one that is garbage
+ * collected first frees its memory from a finalizer.
+ */
+export class DeviceTensor {
+  private constructor(
+    readonly shape: readonly number[],
+    readonly dtype: 'float32' | 'int32',
+    readonly buffer: NativeDeviceBuffer,
+  ) {}
+
+  get size(): number {
+    return this.shape.reduce((a, b) => a * b, 1);
+  }
+
+  static empty(shape: readonly number[], dtype: 'float32' | 'int32' = 'float32'): DeviceTensor {
+    const n = shape.reduce((a, b) => a * b, 1);
+    if (!Number.isInteger(n) || n < 1) fail('DeviceTensor', `shape must have positive integer sizes, got [${shape.join(', ')}]`);
+    return new DeviceTensor([...shape], dtype, new (cudaAddon().DeviceBuffer)(n * 4));
+  }
+
+  static upload(data: Float32Array | Int32Array, shape: readonly number[] = [data.length]): DeviceTensor {
+    const t = DeviceTensor.empty(shape, data instanceof Int32Array ? 'int32' : 'float32');
+    if (t.size !== data.length) {
+      t.dispose();
+      fail('DeviceTensor.upload', `${data.length} values do not fill shape [${shape.join(', ')}]`);
+    }
+    t.buffer.upload(data);
+    return t;
+  }
+
+  /** Waits for the kernels that write this tensor, then copies it to host memory. */
+  download(): Float32Array | Int32Array {
+    const out = this.dtype === 'int32' ? new Int32Array(this.size) : new Float32Array(this.size);
+    return this.buffer.download(out);
+  }
+
+  dispose(): void {
+    this.buffer.free();
+  }
+}
+
+export interface CudaLossOptions {
+  kind: number;
+  alpha: number;
+  beta: number;
+  param0: number;
+  reduction: 'none' | 'sum' | 'mean';
+  /** Also compute the gradient (w.r.t. logits) for upstream gradient 1. */
+  gradient: boolean;
+}
+
+/**
+ * Fused loss (and gradient) on device-resident logits [B, C] and labels ([B] ids or [B, C]
+ * targets). Returns the row losses and the reduced value on the host, the statistics and
+ * the gradient on the device.
+ */
+export function cudaLoss(logits: DeviceTensor, labels: DeviceTensor, options: CudaLossOptions) {
+  const addon = cudaAddon();
+  if (logits.shape.length !== 2 || logits.dtype !== 'float32') fail('cudaLoss', 'logits must be a float32 DeviceTensor [batch, classes]');
+  const [rows, classes] = logits.shape;
+  const dense = labels.shape.length === 2 && labels.shape[1] === classes && classes !== 1;
+  if (labels.shape[0] !== rows) fail('cudaLoss', `labels have ${labels.shape[0]} rows but logits have ${rows}`);
+  const stats = DeviceTensor.empty([rows, 5]);
+  const rowLoss = DeviceTensor.empty([rows]);
+  const { kind, alpha, beta, param0 } = options;
+  const args = [logits.buffer, rows, classes, labels.buffer, labels.dtype, dense, kind, alpha, beta, param0, stats.buffer] as const;
+  try {
+    addon.cudaForward(...args, rowLoss.buffer);
+    let grad: DeviceTensor | undefined;
+    if (options.gradient) {
+      grad = DeviceTensor.empty([rows, classes]);
+      const dy = DeviceTensor.upload(new Float32Array([1]));
+      addon.cudaBackward(...args, dy.buffer, 1, options.reduction === 'mean' ? 1 / rows : 1, grad.buffer);
+      dy.dispose();
+    }
+    const perRow = rowLoss.download() as Float32Array;
+    let total = 0;
+    for (const v of perRow) total += v;
+    return { rowLoss: perRow, value: options.reduction === 'mean' ? total / rows : total, stats, grad };
+  } finally {
+    rowLoss.dispose();
+  }
+}
+
+/** The same on host arrays: upload, run, download (what the tfjs ops use for device 'cuda'). */
+export function cudaLossOnHost(
+  logits: Float32Array, rows: number, classes: number, labels: Int32Array | Float32Array, dense: boolean,
+  options: CudaLossOptions, grad: Float32Array | undefined, stats: Float32Array, rowLoss: Float32Array,
+): number {
+  const dLogits = DeviceTensor.upload(logits, [rows, classes]);
+  const dLabels = DeviceTensor.upload(labels, dense ? [rows, classes] : [rows]);
+  try {
+    const r = cudaLoss(dLogits, dLabels, { ...options, gradient: grad !== undefined });
+    try {
+      stats.set(r.stats.download() as Float32Array);
+      rowLoss.set(r.rowLoss);
+      if (grad && r.grad) grad.set(r.grad.download() as Float32Array);
+      return r.rowLoss.reduce((a, b) => a + b, 0);
+    } finally {
+      r.stats.dispose();
+      r.grad?.dispose();
+    }
+  } finally {
+    dLogits.dispose();
+    dLabels.dispose();
+  }
+}
