@@ -386,6 +386,10 @@ void copy_to_host(void* dst, const void* src, size_t bytes) {
   }
 }
 
+void copy_device_to_device(void* dst, const void* src, size_t bytes) {
+  check(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice, stream()), "cudaMemcpy D2D");
+}
+
 int64_t find_bad_label(Labels labels, int64_t rows, int64_t classes) {
   if (is_dense(labels.format)) return -1;
   static unsigned long long* flag = nullptr;

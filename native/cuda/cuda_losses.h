@@ -28,6 +28,7 @@ void* device_alloc(size_t bytes);
 void device_free(void* ptr) noexcept;
 void copy_to_device(void* dst, const void* src, size_t bytes);  // from host (staged, pinned)
 void copy_to_host(void* dst, const void* src, size_t bytes);    // to host (staged, pinned)
+void copy_device_to_device(void* dst, const void* src, size_t bytes);  // asynchronous
 void synchronize();
 
 // First row whose sparse label (on the device) is not a class id in [0, classes), or -1.
