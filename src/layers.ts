@@ -77,11 +77,21 @@ export class FocusScheduleCallback extends Callback {
     if (this.per === 'batch' && this.boundaries === 'authors') {
       fail('FocusScheduleCallback', "the authors' boundaries are per epoch: use per: 'epoch'");
     }
+    // tfjs-layers wraps every entry of a callbacks array as a plain-object config when the
+    // first entry is not a Callback, calling these hooks unbound: bound, they can at least
+    // say what went wrong (epochs() below).
+    this.onTrainBegin = this.onTrainBegin.bind(this);
+    this.onEpochBegin = this.onEpochBegin.bind(this);
+    this.onBatchBegin = this.onBatchBegin.bind(this);
   }
 
   private epochs(): number {
     const epochs = Number(this.params?.epochs);
-    if (!Number.isInteger(epochs) || epochs < 1) fail('FocusScheduleCallback', 'model.fit did not report its number of epochs');
+    if (!Number.isInteger(epochs) || epochs < 1) {
+      fail('FocusScheduleCallback', 'model.fit did not give this callback its parameters. In a callbacks array, ' +
+        'tfjs-layers needs every entry to be a Callback when the first one is: wrap plain objects in ' +
+        'new tf.CustomCallback({...}), or put this callback first');
+    }
     return epochs;
   }
 

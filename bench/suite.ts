@@ -1,0 +1,128 @@
+// The benchmark suite: fused loss + gradient against stock tfjs cross entropy + tf.grad on
+// each available backend, beside the native kernels alone, a plain three-pass memory loop
+// over the same logits, and CUDA when a device is present. Medians over runs of the
+// `benchmark` package, all in one process.
+import * as tf from '@tensorflow/tfjs';
+import Benchmark from 'benchmark';
+
+import { cudaStatus, mixedLoss } from '../src';
+import { native } from '../src/native';
+
+export const DEFAULT_SHAPES: Array<[number, number]> = [[256, 1000], [128, 32768], [32, 262144]];
+
+export interface Row {
+  B: number;
+  C: number;
+  /** What ran: see MEASURES. */
+  what: string;
+  /** tfjs backend, or '-' for the native code alone. */
+  backend: string;
+  medianMs: number;
+  samples: number;
+}
+
+export const MEASURES = {
+  nativeFused: 'native fused value+grad',
+  nativeTwoPass: 'native forward, then backward',
+  memoryLoop: 'three-pass memory loop',
+  memoryLoopFresh: 'three-pass memory loop, fresh out',
+  mixloss: 'mixloss mixedLoss + grad',
+  mixlossCuda: 'mixloss mixedLoss + grad, device cuda',
+  stock: 'stock softmaxCrossEntropy + grad',
+} as const;
+
+export interface SuiteOptions {
+  shapes?: Array<[number, number]>;
+  backends?: string[];
+  quick?: boolean;
+  /** Called after each measurement, with its index and the total. */
+  onRow?: (row: Row, done: number, total: number) => void;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+function logits(B: number, C: number): Float32Array {
+  const q = new Float32Array(B * C);
+  let s = 12345;
+  for (let i = 0; i < q.length; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    q[i] = (s / 4294967296 - 0.5) * 8;
+  }
+  return q;
+}
+
+/** The tfjs backends this process can run: cpu, and wasm when its package is installed. */
+export function availableBackends(): string[] {
+  try {
+    require('@tensorflow/tfjs-backend-wasm');
+  } catch {
+    return ['cpu'];
+  }
+  return ['cpu', 'wasm'];
+}
+
+export async function runSuite(options: SuiteOptions = {}): Promise<Row[]> {
+  const shapes = options.shapes ?? DEFAULT_SHAPES;
+  const available = availableBackends();
+  const backends = options.backends ?? available;
+  for (const b of backends) {
+    if (!available.includes(b)) throw new Error(`backend ${b} is not available here (available: ${available.join(', ')})`);
+  }
+  const cuda = cudaStatus().available;
+  const perShape = 4 + backends.length * 2 + (cuda ? 1 : 0);
+  const total = shapes.length * perShape;
+  const rows: Row[] = [];
+  const measure = (B: number, C: number, what: string, backend: string, fn: () => void) => {
+    const b = new Benchmark(fn, { minSamples: options.quick ? 2 : 7, maxTime: options.quick ? 0.2 : 2, initCount: 1 });
+    b.run();
+    if (b.error) throw b.error;
+    const row = { B, C, what, backend, medianMs: median(b.stats.sample) * 1000, samples: b.stats.sample.length };
+    rows.push(row);
+    options.onRow?.(row, rows.length, total);
+  };
+  const addon = native();
+  for (const [B, C] of shapes) {
+    const data = logits(B, C);
+    const ids = Int32Array.from({ length: B }, (_, i) => (i * 7919) % C);
+
+    // Native kernels alone (no tfjs), and the memory bound.
+    const stats = new Float32Array(B * 5), rowLoss = new Float32Array(B), grad = new Float32Array(B * C);
+    const dy = new Float32Array([1]);
+    measure(B, C, MEASURES.nativeFused, '-', () => {
+      addon.forwardBackward(data, B, C, ids, false, 0, 1, 1, 0, stats, rowLoss, 1 / B, grad);
+    });
+    measure(B, C, MEASURES.nativeTwoPass, '-', () => {
+      addon.forward(data, B, C, ids, false, 0, 1, 1, 0, stats, rowLoss);
+      addon.backward(data, B, C, ids, false, 0, 1, 1, 0, stats, dy, 1 / B, grad);
+    });
+    measure(B, C, MEASURES.memoryLoop, '-', () => addon.threePassMemoryLoop(data, B, C, grad));
+    // A tfjs op returns a new tensor: compare it with the loop writing a fresh array too.
+    measure(B, C, MEASURES.memoryLoopFresh, '-', () => addon.threePassMemoryLoop(data, B, C, new Float32Array(B * C)));
+
+    for (const backend of backends) {
+      await tf.setBackend(backend);
+      await tf.ready();
+      const q = tf.tensor2d(data, [B, C]);
+      const y = tf.tensor1d(ids, 'int32');
+      const oneHot = tf.oneHot(y, C).toFloat();
+      // cpu and wasm run kernels synchronously: the gradient exists when the call returns.
+      // Reading it back (dataSync) would add a copy out of the wasm heap to both sides.
+      const once = (f: (x: tf.Tensor) => tf.Tensor) => {
+        const vg = tf.valueAndGrad(f);
+        return () => {
+          const { value, grad: g } = vg(q);
+          tf.dispose([value, g]);
+        };
+      };
+      measure(B, C, MEASURES.mixloss, backend, once((x) => mixedLoss(x, y, { device: 'cpu' })));
+      if (cuda && backend === 'cpu') measure(B, C, MEASURES.mixlossCuda, backend, once((x) => mixedLoss(x, y, { device: 'cuda' })));
+      measure(B, C, MEASURES.stock, backend, once((x) => tf.losses.softmaxCrossEntropy(oneHot, x)));
+      tf.dispose([q, y, oneHot]);
+    }
+  }
+  return rows;
+}
