@@ -5,9 +5,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { crossEntropy, cudaLoss, cudaStatus, DeviceTensor, mixedLoss } from '../src';
 import { LossKind } from '../src/kernels/attrs';
 import { native } from '../src/native';
-import { randomLabels, randomLogits, referenceMixedRow, tf, useCpu } from './support/tf';
+import { randomLabels, randomLogits, referenceMixedRow, tf, useTestBackend } from './support/tf';
 
-beforeAll(useCpu);
+beforeAll(useTestBackend);
 
 const status = cudaStatus();
 const gpu = status.available;

@@ -2,9 +2,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 
 import { crossEntropy, expectationLoss, mixedLoss } from '../src';
-import { referenceMixedRow, tf, useCpu } from './support/tf';
+import { referenceMixedRow, tf, useTestBackend } from './support/tf';
 
-beforeAll(useCpu);
+beforeAll(useTestBackend);
 
 const rowsOf = (q: number[][], y: number[], opts = {}) =>
   mixedLoss(tf.tensor2d(q), tf.tensor1d(y, 'int32'), { reduction: 'none', ...opts }).dataSync();

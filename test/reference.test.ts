@@ -4,10 +4,10 @@ import { beforeAll, describe, expect, it } from 'vitest';
 
 import { crossEntropy, expectationLoss, mixedLoss } from '../src';
 import {
-  centralDifference, maxRelError, randomLabels, randomLogits, referenceMixedDense, referenceMixedRow, rng, tf, useCpu,
+  centralDifference, maxRelError, randomLabels, randomLogits, referenceMixedDense, referenceMixedRow, rng, tf, useTestBackend,
 } from './support/tf';
 
-beforeAll(useCpu);
+beforeAll(useTestBackend);
 
 function fusedValueAndGrad(logits: Float32Array, B: number, C: number, labels: tf.Tensor, opts: Parameters<typeof mixedLoss>[2]) {
   const q = tf.tensor2d(logits, [B, C]);

@@ -4,9 +4,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 
 import { loadDigits, PIXELS } from '../demo/digits';
 import { crossEntropy, focusToWeights, mixedLoss, mixedLossForLayers, scheduledMixedLoss } from '../src';
-import { randomLabels, randomLogits, tf, useCpu } from './support/tf';
+import { randomLabels, randomLogits, tf, useTestBackend } from './support/tf';
 
-beforeAll(useCpu);
+beforeAll(useTestBackend);
 
 function classifier(seed: number): tf.LayersModel {
   const model = tf.sequential();

@@ -5,7 +5,7 @@ import {
   crossEntropy, expectationLoss, focalLoss, focusToWeights, generalizedCrossEntropy, mixedLoss, polyLoss,
   tamedCrossEntropy,
 } from '../src';
-import { tf, useCpu } from './support/tf';
+import { tf, useTestBackend } from './support/tf';
 
 type LossFn = (logits: tf.Tensor, labels: tf.Tensor) => tf.Tensor;
 
@@ -31,7 +31,7 @@ const cases: Array<{ name: string; fn: LossFn; logits: number[]; label: number; 
 ];
 
 describe('worked values of the spec', () => {
-  beforeAll(useCpu);
+  beforeAll(useTestBackend);
 
   for (const c of cases) {
     it(`${c.name}: value and gradient`, () => {

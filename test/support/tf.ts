@@ -4,9 +4,18 @@ import * as tf from '@tensorflow/tfjs';
 
 export { tf };
 
-export async function useCpu(): Promise<void> {
-  await tf.setBackend('cpu');
+/**
+ * The backend the shared suites run on: cpu, unless a wrapper file (test/wasm.test.ts) set
+ * another before importing them.
+ */
+export function testBackend(): string {
+  return (globalThis as { __MIXLOSS_TEST_BACKEND__?: string }).__MIXLOSS_TEST_BACKEND__ ?? 'cpu';
+}
+
+export async function useTestBackend(): Promise<void> {
+  await tf.setBackend(testBackend());
   await tf.ready();
+  if (tf.getBackend() !== testBackend()) throw new Error(`backend ${testBackend()} did not start`);
 }
 
 /** Float64 reference of one row: value and gradient of α·CE + β·EL (sparse label). */

@@ -1,0 +1,16 @@
+// The shared suites again on the wasm backend, where the kernels read and write the
+// WebAssembly heap directly.
+import '@tensorflow/tfjs-backend-wasm';
+
+import { tf } from './support/tf';
+
+(globalThis as { __MIXLOSS_TEST_BACKEND__?: string }).__MIXLOSS_TEST_BACKEND__ = 'wasm';
+// Some suites make tensors while they are collected: the backend must be up before that.
+await tf.setBackend('wasm');
+await tf.ready();
+
+await import('./worked-values.test');
+await import('./reference.test');
+await import('./numerics.test');
+await import('./bad-input.test');
+await import('./training.test');
