@@ -23,17 +23,9 @@ using namespace mixloss::napi_checks;
 
 // Shared arguments of forward and backward:
 // (logits, rows, classes, labels, dense, kind, alpha, beta, param0, stats, ...).
-struct Call {
-  int64_t rows, classes;
-  const float* logits;
-  Labels labels;
-  LossParams params;
-  float* stats;
-};
-
-Call parse_call(const Napi::CallbackInfo& info) {
+KernelCall parse_call(const Napi::CallbackInfo& info) {
   if (info.Length() < 10) fail("expected at least 10 arguments");
-  Call c;
+  KernelCall c;
   c.rows = positive_int(info[1], "rows");
   c.classes = positive_int(info[2], "classes");
   if (c.rows > INT64_MAX / c.classes) fail("rows × classes overflows 64 bits");
@@ -61,15 +53,7 @@ Call parse_call(const Napi::CallbackInfo& info) {
          std::to_string(c.classes) + ")");
   }
 
-  const double kind = finite_number(info[5], "kind");
-  if (kind < 0 || kind > 3 || std::floor(kind) != kind) fail("unknown loss kind " + std::to_string(kind));
-  c.params.kind = static_cast<mixloss::LossKind>(static_cast<int32_t>(kind));
-  c.params.alpha = static_cast<float>(finite_number(info[6], "alpha"));
-  c.params.beta = static_cast<float>(finite_number(info[7], "beta"));
-  c.params.param0 = static_cast<float>(finite_number(info[8], "param0"));
-  if (c.params.alpha < 0 || c.params.beta < 0) fail("alpha and beta must be non-negative");
-  if (dense && c.params.kind != mixloss::LossKind::kMixed)
-    fail("dense targets are supported for CE, EL and their mixture only");
+  c.params = parse_params(info, 5, dense);
   c.stats = floats(info[9], c.rows * mixloss::kStatsPerRow, "stats");
   return c;
 }
@@ -77,7 +61,7 @@ Call parse_call(const Napi::CallbackInfo& info) {
 // forward(logits, rows, classes, labels, dense, kind, alpha, beta, param0, stats, rowLoss) → Σ loss
 Napi::Value Forward(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
-    const Call c = parse_call(info);
+    const KernelCall c = parse_call(info);
     if (info.Length() < 11) fail("expected 11 arguments");
     float* row_loss = floats(info[10], c.rows, "rowLoss");
     const double total =
@@ -90,7 +74,7 @@ Napi::Value Forward(const Napi::CallbackInfo& info) {
 //                 gradScale, grad) → Σ loss; grad = gradScale · ∂loss/∂logits
 Napi::Value ForwardBackward(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
-    const Call c = parse_call(info);
+    const KernelCall c = parse_call(info);
     if (info.Length() < 13) fail("expected 13 arguments");
     float* row_loss = floats(info[10], c.rows, "rowLoss");
     const double grad_scale = finite_number(info[11], "gradScale");
@@ -120,7 +104,7 @@ Napi::Value ScaleRows(const Napi::CallbackInfo& info) {
 // backward(logits, rows, classes, labels, dense, kind, alpha, beta, param0, stats, dy, dyScale, grad)
 Napi::Value Backward(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
-    const Call c = parse_call(info);
+    const KernelCall c = parse_call(info);
     if (info.Length() < 13) fail("expected 13 arguments");
     if (!info[10].IsTypedArray()) fail("dy must be a Float32Array");
     const int64_t dy_len = static_cast<int64_t>(info[10].As<Napi::TypedArray>().ElementLength());

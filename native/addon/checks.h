@@ -14,6 +14,8 @@
 #include <sys/mman.h>
 #endif
 
+#include "../core/fused_loss.h"
+
 namespace mixloss {
 namespace napi_checks {
 
@@ -67,6 +69,29 @@ inline void advise_huge_pages(float* data, int64_t count) {
   (void)data;
   (void)count;
 #endif
+}
+
+// The arguments every kernel call shares, on host or device memory.
+struct KernelCall {
+  int64_t rows, classes;
+  const float* logits;
+  Labels labels;
+  LossParams params;
+  float* stats;
+};
+
+// (kind, alpha, beta, param0) at info[first..first+3], checked; dense targets only for the mixture.
+inline LossParams parse_params(const Napi::CallbackInfo& info, size_t first, bool dense) {
+  const double kind = finite_number(info[first], "kind");
+  if (kind < 0 || kind > 3 || std::floor(kind) != kind) fail("unknown loss kind " + std::to_string(kind));
+  LossParams p;
+  p.kind = static_cast<LossKind>(static_cast<int32_t>(kind));
+  p.alpha = static_cast<float>(finite_number(info[first + 1], "alpha"));
+  p.beta = static_cast<float>(finite_number(info[first + 2], "beta"));
+  p.param0 = static_cast<float>(finite_number(info[first + 3], "param0"));
+  if (p.alpha < 0 || p.beta < 0) fail("alpha and beta must be non-negative");
+  if (dense && p.kind != LossKind::kMixed) fail("dense targets are supported for CE, EL and their mixture only");
+  return p;
 }
 
 template <typename F>

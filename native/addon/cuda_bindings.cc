@@ -101,18 +101,10 @@ DeviceBuffer* buffer(const Napi::Env& env, const Napi::Value& v, size_t min_byte
   return b;
 }
 
-struct DeviceCall {
-  int64_t rows, classes;
-  const float* logits;
-  Labels labels;
-  LossParams params;
-  float* stats;
-};
-
 // (logits, rows, classes, labels, labelsType, dense, kind, alpha, beta, param0, stats, ...)
-DeviceCall parse_device_call(const Napi::CallbackInfo& info) {
+KernelCall parse_device_call(const Napi::CallbackInfo& info) {
   const Napi::Env env = info.Env();
-  DeviceCall c;
+  KernelCall c;
   c.rows = positive_int(info[1], "rows");
   c.classes = positive_int(info[2], "classes");
   if (c.rows > INT64_MAX / c.classes / 4) fail("rows × classes overflows");
@@ -124,14 +116,7 @@ DeviceCall parse_device_call(const Napi::CallbackInfo& info) {
   const LabelFormat format = dense ? (type == "int32" ? LabelFormat::kDenseInt32 : LabelFormat::kDenseFloat32)
                                    : (type == "int32" ? LabelFormat::kSparseInt32 : LabelFormat::kSparseFloat32);
   c.labels = {format, buffer(env, info[3], (dense ? n : static_cast<size_t>(c.rows)) * 4, "labels")->data("labels")};
-  const double kind = finite_number(info[6], "kind");
-  if (kind < 0 || kind > 3 || std::floor(kind) != kind) fail("unknown loss kind " + std::to_string(kind));
-  c.params.kind = static_cast<LossKind>(static_cast<int32_t>(kind));
-  c.params.alpha = static_cast<float>(finite_number(info[7], "alpha"));
-  c.params.beta = static_cast<float>(finite_number(info[8], "beta"));
-  c.params.param0 = static_cast<float>(finite_number(info[9], "param0"));
-  if (c.params.alpha < 0 || c.params.beta < 0) fail("alpha and beta must be non-negative");
-  if (dense && c.params.kind != LossKind::kMixed) fail("dense targets are supported for CE, EL and their mixture only");
+  c.params = parse_params(info, 6, dense);
   c.stats = static_cast<float*>(buffer(env, info[10], static_cast<size_t>(c.rows) * kStatsPerRow * 4, "stats")->data("stats"));
   const int64_t bad = cuda::find_bad_label(c.labels, c.rows, c.classes);
   if (bad >= 0) fail("label at row " + std::to_string(bad) + " is not a class id in [0, " + std::to_string(c.classes) + ")");
@@ -140,7 +125,7 @@ DeviceCall parse_device_call(const Napi::CallbackInfo& info) {
 
 Napi::Value CudaForward(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
-    const DeviceCall c = parse_device_call(info);
+    const KernelCall c = parse_device_call(info);
     float* row_loss = static_cast<float*>(buffer(info.Env(), info[11], static_cast<size_t>(c.rows) * 4, "rowLoss")->data("rowLoss"));
     cuda::loss_forward(c.logits, c.rows, c.classes, c.labels, c.params, c.stats, row_loss);
     return info.Env().Undefined();
@@ -149,7 +134,7 @@ Napi::Value CudaForward(const Napi::CallbackInfo& info) {
 
 Napi::Value CudaBackward(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
-    const DeviceCall c = parse_device_call(info);
+    const KernelCall c = parse_device_call(info);
     const int64_t dy_len = positive_int(info[12], "dyLength");
     if (dy_len != 1 && dy_len != c.rows) fail("dyLength must be 1 or rows");
     const float* dy = static_cast<const float*>(buffer(info.Env(), info[11], static_cast<size_t>(dy_len) * 4, "dy")->data("dy"));

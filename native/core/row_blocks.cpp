@@ -39,17 +39,20 @@ MIXLOSS_CLONES float block_sum_exp(const float* x, int64_t n, float m) {
   return s;
 }
 
-template <typename T>
-MIXLOSS_CLONES void block_dense_sums(const float* x, const T* t, int64_t n, float m, float* s_out,
+// Σ e, Σ t·e, Σ t·x (0·(−∞) counted as 0) and Σ t over a block, e = exp(x − m); with kStore
+// the exponentials are also written to out (the fused pass keeps them).
+template <bool kStore, typename T>
+MIXLOSS_CLONES void block_dense_sums(const float* x, const T* t, int64_t n, float m, float* out, float* s_out,
                                      float* te_out, float* tq_out, float* mass_out) {
   float s = 0.0f, te = 0.0f, tq = 0.0f, mass = 0.0f;
 #pragma omp simd reduction(+ : s, te, tq, mass)
   for (int64_t j = 0; j < n; ++j) {
     const float e = expf(x[j] - m);
     const float tj = static_cast<float>(t[j]);
+    if (kStore) out[j] = e;
     s += e;
     te += tj * e;
-    tq += tj != 0.0f ? tj * x[j] : 0.0f;  // 0·(−∞) must count as 0
+    tq += tj != 0.0f ? tj * x[j] : 0.0f;
     mass += tj;
   }
   *s_out = s;
@@ -85,7 +88,7 @@ void accumulate_dense_impl(const float* x, const T* t, int64_t n, Partial& acc) 
       continue;
     }
     float s, te, tq, mass;
-    block_dense_sums(x + j0, t + j0, len, acc.max, &s, &te, &tq, &mass);
+    block_dense_sums<false>(x + j0, t + j0, len, acc.max, nullptr, &s, &te, &tq, &mass);
     acc.sum += s;
     acc.t_exp += te;
     acc.t_logit += tq;
@@ -106,26 +109,6 @@ MIXLOSS_CLONES void dense_gradient_impl(const float* x, const T* t, int64_t n, f
 }  // namespace
 
 namespace {
-template <typename T>
-MIXLOSS_CLONES void block_exp_store_dense(const float* x, const T* t, int64_t n, float m, float* out, float* s_out,
-                                          float* te_out, float* tq_out, float* mass_out) {
-  float s = 0.0f, te = 0.0f, tq = 0.0f, mass = 0.0f;
-#pragma omp simd reduction(+ : s, te, tq, mass)
-  for (int64_t j = 0; j < n; ++j) {
-    const float e = expf(x[j] - m);
-    const float tj = static_cast<float>(t[j]);
-    out[j] = e;
-    s += e;
-    te += tj * e;
-    tq += tj != 0.0f ? tj * x[j] : 0.0f;
-    mass += tj;
-  }
-  *s_out = s;
-  *te_out = te;
-  *tq_out = tq;
-  *mass_out = mass;
-}
-
 MIXLOSS_CLONES float block_exp_store(const float* x, int64_t n, float m, float* out) {
   float s = 0.0f;
 #pragma omp simd reduction(+ : s)
@@ -152,7 +135,7 @@ void exp_store_dense_impl(const float* x, const T* t, int64_t n, float M, float*
   for (int64_t j0 = 0; j0 < n; j0 += kBlock) {
     const int64_t len = n - j0 < kBlock ? n - j0 : kBlock;
     float s, te, tq, mass;
-    block_exp_store_dense(x + j0, t + j0, len, M, out + j0, &s, &te, &tq, &mass);
+    block_dense_sums<true>(x + j0, t + j0, len, M, out + j0, &s, &te, &tq, &mass);
     acc.sum += s;
     acc.t_exp += te;
     acc.t_logit += tq;

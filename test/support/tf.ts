@@ -18,15 +18,19 @@ export async function useTestBackend(): Promise<void> {
   if (tf.getBackend() !== testBackend()) throw new Error(`backend ${testBackend()} did not start`);
 }
 
+/** Float64 log-sum-exp and softmax of one row. */
+function softmax64(q: ArrayLike<number>): { lse: number; p: number[] } {
+  let m = -Infinity;
+  for (let j = 0; j < q.length; j++) m = Math.max(m, q[j]);
+  let s = 0;
+  for (let j = 0; j < q.length; j++) s += Math.exp(q[j] - m);
+  const lse = m + Math.log(s);
+  return { lse, p: Array.from({ length: q.length }, (_, j) => Math.exp(q[j] - lse)) };
+}
+
 /** Float64 reference of one row: value and gradient of α·CE + β·EL (sparse label). */
 export function referenceMixedRow(q: ArrayLike<number>, y: number, alpha: number, beta: number) {
-  const C = q.length;
-  let m = -Infinity;
-  for (let j = 0; j < C; j++) m = Math.max(m, q[j]);
-  let s = 0;
-  for (let j = 0; j < C; j++) s += Math.exp(q[j] - m);
-  const lse = m + Math.log(s);
-  const p = Array.from({ length: C }, (_, j) => Math.exp(q[j] - lse));
+  const { lse, p } = softmax64(q);
   const py = p[y];
   const ce = lse - q[y];
   const value = (alpha !== 0 ? alpha * ce : 0) + beta * (1 - py);
@@ -38,12 +42,7 @@ export function referenceMixedRow(q: ArrayLike<number>, y: number, alpha: number
 /** Float64 reference for dense targets: Σ_j t_j (α(−log p_j) + β(1 − p_j)). */
 export function referenceMixedDense(q: ArrayLike<number>, t: ArrayLike<number>, alpha: number, beta: number) {
   const C = q.length;
-  let m = -Infinity;
-  for (let j = 0; j < C; j++) m = Math.max(m, q[j]);
-  let s = 0;
-  for (let j = 0; j < C; j++) s += Math.exp(q[j] - m);
-  const lse = m + Math.log(s);
-  const p = Array.from({ length: C }, (_, j) => Math.exp(q[j] - lse));
+  const { lse, p } = softmax64(q);
   let T = 0;
   let pt = 0;
   let value = 0;
