@@ -212,6 +212,12 @@ describe('a million classes', () => {
 describe('gradient computed in forward (training) against the separate backward pass', () => {
   it('agree for sparse and dense labels, all reductions, with NaN and −∞ rows', async () => {
     const { kernelOptions } = await import('../src/kernels/fused_loss');
+    const { native } = await import('../src/native');
+    const addon = native();
+    const calls = { forwardBackward: 0, backward: 0 };
+    const original = { forwardBackward: addon.forwardBackward, backward: addon.backward };
+    addon.forwardBackward = (...args) => { calls.forwardBackward++; return original.forwardBackward(...args); };
+    addon.backward = (...args) => { calls.backward++; return original.backward(...args); };
     for (const [B, C, dense] of [[1, 1, false], [5, 9, true], [64, 1000, false], [3, 70000, true], [2, 300000, false], [40, 5000, false]] as Array<[number, number, boolean]>) {
       const data = randomLogits(B, C, B * C, 5);
       if (C > 10) { data[3] = -Infinity; data[C + 5] = NaN; data.fill(-Infinity, 2 * C, 3 * C - 1); }
@@ -227,9 +233,12 @@ describe('gradient computed in forward (training) against the separate backward 
           return tf.grad(f)(tf.tensor2d(data, [B, C])).dataSync();
         });
         kernelOptions.gradientInForward = false;
+        const before = { ...calls };
         const separate = run();
+        expect([calls.forwardBackward - before.forwardBackward, calls.backward - before.backward]).toEqual([0, 1]);
         kernelOptions.gradientInForward = true;
         const fused = run();
+        expect([calls.forwardBackward - before.forwardBackward, calls.backward - before.backward]).toEqual([1, 1]);
         let scale = 0;
         for (const g of separate) if (Number.isFinite(g)) scale = Math.max(scale, Math.abs(g));
         for (let i = 0; i < fused.length; i++) {
@@ -238,5 +247,6 @@ describe('gradient computed in forward (training) against the separate backward 
         }
       }
     }
+    Object.assign(addon, original);
   });
 });
