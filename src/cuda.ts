@@ -64,6 +64,20 @@ export class DeviceTensor {
   }
 }
 
+// Device buffers reused across calls of the staged path, one per role, grown as needed:
+// cudaMalloc/cudaFree on every training step would cost more than small kernels do.
+const scratch = new Map<string, NativeDeviceBuffer>();
+
+function scratchBuffer(role: string, bytes: number): NativeDeviceBuffer {
+  let b = scratch.get(role);
+  if (b === undefined || b.byteLength < bytes) {
+    b?.free();
+    b = new (cudaAddon().DeviceBuffer)(bytes);
+    scratch.set(role, b);
+  }
+  return b;
+}
+
 export interface CudaLossOptions {
   kind: number;
   alpha: number;
@@ -94,9 +108,9 @@ export function cudaLoss(logits: DeviceTensor, labels: DeviceTensor, options: Cu
     let grad: DeviceTensor | undefined;
     if (options.gradient) {
       grad = DeviceTensor.empty([rows, classes]);
-      const dy = DeviceTensor.upload(new Float32Array([1]));
-      addon.cudaBackward(...args, dy.buffer, 1, options.reduction === 'mean' ? 1 / rows : 1, grad.buffer);
-      dy.dispose();
+      const dy = scratchBuffer('dy', 4);
+      dy.upload(new Float32Array([1]));
+      addon.cudaBackward(...args, dy, 1, options.reduction === 'mean' ? 1 / rows : 1, grad.buffer);
     }
     const perRow = rowLoss.download() as Float32Array;
     let total = 0;
@@ -107,26 +121,32 @@ export function cudaLoss(logits: DeviceTensor, labels: DeviceTensor, options: Cu
   }
 }
 
-/** The same on host arrays: upload, run, download (what the tfjs ops use for device 'cuda'). */
+/** The fused loss on host arrays through the GPU (what the tfjs ops use for device 'cuda'). */
 export function cudaLossOnHost(
   logits: Float32Array, rows: number, classes: number, labels: Int32Array | Float32Array, dense: boolean,
   options: CudaLossOptions, grad: Float32Array | undefined, stats: Float32Array, rowLoss: Float32Array,
 ): number {
-  const dLogits = DeviceTensor.upload(logits, [rows, classes]);
-  const dLabels = DeviceTensor.upload(labels, dense ? [rows, classes] : [rows]);
-  try {
-    const r = cudaLoss(dLogits, dLabels, { ...options, gradient: grad !== undefined });
-    try {
-      stats.set(r.stats.download() as Float32Array);
-      rowLoss.set(r.rowLoss);
-      if (grad && r.grad) grad.set(r.grad.download() as Float32Array);
-      return r.rowLoss.reduce((a, b) => a + b, 0);
-    } finally {
-      r.stats.dispose();
-      r.grad?.dispose();
-    }
-  } finally {
-    dLogits.dispose();
-    dLabels.dispose();
+  const addon = cudaAddon();
+  const dLogits = scratchBuffer('logits', logits.byteLength);
+  const dLabels = scratchBuffer('labels', labels.byteLength);
+  const dStats = scratchBuffer('stats', stats.byteLength);
+  const dRowLoss = scratchBuffer('rowLoss', rowLoss.byteLength);
+  dLogits.upload(logits);
+  dLabels.upload(labels);
+  const { kind, alpha, beta, param0 } = options;
+  const args = [dLogits, rows, classes, dLabels, labels instanceof Int32Array ? 'int32' : 'float32', dense, kind, alpha,
+    beta, param0, dStats] as const;
+  addon.cudaForward(...args, dRowLoss);
+  if (grad !== undefined) {
+    const dGrad = scratchBuffer('grad', grad.byteLength);
+    const dy = scratchBuffer('dy', 4);
+    dy.upload(new Float32Array([1]));
+    addon.cudaBackward(...args, dy, 1, options.reduction === 'mean' ? 1 / rows : 1, dGrad);
+    dGrad.download(grad);
   }
+  dStats.download(stats);
+  dRowLoss.download(rowLoss);
+  let total = 0;
+  for (const v of rowLoss) total += v;
+  return total;
 }
