@@ -1,9 +1,10 @@
 // CUDA from TypeScript: device status, device-resident tensors, and the fused loss on them.
 // Tensors of the tfjs cpu and wasm backends live in host memory; the ops' `device: 'cuda'`
 // option stages them through the addon's pinned buffers (cudaLossOnHost below).
+import { STATS_PER_ROW } from './kernels/attrs';
 import { native, NativeDeviceBuffer } from './native';
 import type { CudaStatus } from './native';
-import { fail } from './validate';
+import { fail, labelsAreDense } from './validate';
 
 export type { CudaStatus };
 
@@ -88,33 +89,55 @@ export interface CudaLossOptions {
   gradient: boolean;
 }
 
+// Upstream gradient 1 on the device, uploaded once.
+let unitDy: NativeDeviceBuffer | undefined;
+
+interface Launch {
+  logits: NativeDeviceBuffer;
+  labels: NativeDeviceBuffer;
+  labelsType: 'int32' | 'float32';
+  dense: boolean;
+  stats: NativeDeviceBuffer;
+  rowLoss: NativeDeviceBuffer;
+  /** Where the gradient goes, when it is wanted. */
+  grad?: NativeDeviceBuffer;
+}
+
+// Forward, then (when l.grad is given) backward for dy = 1; asynchronous on the addon's stream.
+function launch(rows: number, classes: number, l: Launch, options: CudaLossOptions): void {
+  const addon = cudaAddon();
+  const { kind, alpha, beta, param0 } = options;
+  const args = [l.logits, rows, classes, l.labels, l.labelsType, l.dense, kind, alpha, beta, param0, l.stats] as const;
+  addon.cudaForward(...args, l.rowLoss);
+  if (l.grad === undefined) return;
+  if (unitDy === undefined) {
+    unitDy = new addon.DeviceBuffer(4);
+    unitDy.upload(new Float32Array([1]));
+  }
+  addon.cudaBackward(...args, unitDy, 1, options.reduction === 'mean' ? 1 / rows : 1, l.grad);
+}
+
+const sum = (xs: Float32Array) => xs.reduce((a, b) => a + b, 0);
+
 /**
  * Fused loss (and gradient) on device-resident logits [B, C] and labels ([B] ids or [B, C]
  * targets). Returns the row losses and the reduced value on the host, the statistics and
  * the gradient on the device.
  */
 export function cudaLoss(logits: DeviceTensor, labels: DeviceTensor, options: CudaLossOptions) {
-  const addon = cudaAddon();
   if (logits.shape.length !== 2 || logits.dtype !== 'float32') fail('cudaLoss', 'logits must be a float32 DeviceTensor [batch, classes]');
   const [rows, classes] = logits.shape;
-  const dense = labels.shape.length === 2 && labels.shape[1] === classes && classes !== 1;
   if (labels.shape[0] !== rows) fail('cudaLoss', `labels have ${labels.shape[0]} rows but logits have ${rows}`);
-  const stats = DeviceTensor.empty([rows, 5]);
+  const stats = DeviceTensor.empty([rows, STATS_PER_ROW]);
   const rowLoss = DeviceTensor.empty([rows]);
-  const { kind, alpha, beta, param0 } = options;
-  const args = [logits.buffer, rows, classes, labels.buffer, labels.dtype, dense, kind, alpha, beta, param0, stats.buffer] as const;
+  const grad = options.gradient ? DeviceTensor.empty([rows, classes]) : undefined;
   try {
-    addon.cudaForward(...args, rowLoss.buffer);
-    let grad: DeviceTensor | undefined;
-    if (options.gradient) {
-      grad = DeviceTensor.empty([rows, classes]);
-      const dy = scratchBuffer('dy', 4);
-      dy.upload(new Float32Array([1]));
-      addon.cudaBackward(...args, dy, 1, options.reduction === 'mean' ? 1 / rows : 1, grad.buffer);
-    }
+    launch(rows, classes, {
+      logits: logits.buffer, labels: labels.buffer, labelsType: labels.dtype,
+      dense: labelsAreDense(labels.shape, labels.dtype, classes), stats: stats.buffer, rowLoss: rowLoss.buffer, grad: grad?.buffer,
+    }, options);
     const perRow = rowLoss.download() as Float32Array;
-    let total = 0;
-    for (const v of perRow) total += v;
+    const total = sum(perRow);
     return { rowLoss: perRow, value: options.reduction === 'mean' ? total / rows : total, stats, grad };
   } finally {
     rowLoss.dispose();
@@ -126,27 +149,20 @@ export function cudaLossOnHost(
   logits: Float32Array, rows: number, classes: number, labels: Int32Array | Float32Array, dense: boolean,
   options: CudaLossOptions, grad: Float32Array | undefined, stats: Float32Array, rowLoss: Float32Array,
 ): number {
-  const addon = cudaAddon();
-  const dLogits = scratchBuffer('logits', logits.byteLength);
-  const dLabels = scratchBuffer('labels', labels.byteLength);
-  const dStats = scratchBuffer('stats', stats.byteLength);
-  const dRowLoss = scratchBuffer('rowLoss', rowLoss.byteLength);
-  dLogits.upload(logits);
-  dLabels.upload(labels);
-  const { kind, alpha, beta, param0 } = options;
-  const args = [dLogits, rows, classes, dLabels, labels instanceof Int32Array ? 'int32' : 'float32', dense, kind, alpha,
-    beta, param0, dStats] as const;
-  addon.cudaForward(...args, dRowLoss);
-  if (grad !== undefined) {
-    const dGrad = scratchBuffer('grad', grad.byteLength);
-    const dy = scratchBuffer('dy', 4);
-    dy.upload(new Float32Array([1]));
-    addon.cudaBackward(...args, dy, 1, options.reduction === 'mean' ? 1 / rows : 1, dGrad);
-    dGrad.download(grad);
-  }
-  dStats.download(stats);
-  dRowLoss.download(rowLoss);
-  let total = 0;
-  for (const v of rowLoss) total += v;
-  return total;
+  const l: Launch = {
+    logits: scratchBuffer('logits', logits.byteLength),
+    labels: scratchBuffer('labels', labels.byteLength),
+    labelsType: labels instanceof Int32Array ? 'int32' : 'float32',
+    dense,
+    stats: scratchBuffer('stats', stats.byteLength),
+    rowLoss: scratchBuffer('rowLoss', rowLoss.byteLength),
+    grad: grad === undefined ? undefined : scratchBuffer('grad', grad.byteLength),
+  };
+  l.logits.upload(logits);
+  l.labels.upload(labels);
+  launch(rows, classes, l, options);
+  if (grad !== undefined) l.grad?.download(grad);
+  l.stats.download(stats);
+  l.rowLoss.download(rowLoss);
+  return sum(rowLoss);
 }

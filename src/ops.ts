@@ -31,11 +31,11 @@ export type Device = 'auto' | 'cpu' | 'cuda';
 
 let cudaAvailable: boolean | undefined;
 
-/** B·C from which 'auto' uses CUDA: set from the GPU benchmark's measured crossover. */
-function cudaCrossover(): number | undefined {
+/** B·C from which 'auto' uses CUDA: set from the GPU benchmark's measured crossover. Read once. */
+const cudaCrossover: number | undefined = (() => {
   const v = Number(process.env.MIXLOSS_CUDA_MIN_ELEMENTS);
   return Number.isFinite(v) && v > 0 ? v : undefined;
-}
+})();
 
 function resolveDevice(op: string, device: unknown, rows: number, classes: number): 'cpu' | 'cuda' {
   if (device === 'cpu') return 'cpu';
@@ -45,8 +45,7 @@ function resolveDevice(op: string, device: unknown, rows: number, classes: numbe
     return 'cuda';
   }
   if (device !== 'auto') fail(op, `device must be 'auto', 'cpu' or 'cuda', got ${JSON.stringify(device)}`);
-  const crossover = cudaCrossover();
-  if (crossover === undefined || rows * classes < crossover) return 'cpu';
+  if (cudaCrossover === undefined || rows * classes < cudaCrossover) return 'cpu';
   if (cudaAvailable === undefined) cudaAvailable = cudaStatus().available;
   return cudaAvailable ? 'cuda' : 'cpu';
 }
@@ -57,18 +56,23 @@ function toTensor(op: string, labels: Labels): Tensor {
   return fail(op, 'labels must be a tf.Tensor, a number[] or an Int32Array of class ids');
 }
 
-function fused(op: string, logits: Tensor, labels: Labels, attrs: Omit<FusedLossAttrs, 'dense' | 'device'>, device: unknown): Tensor {
-  checkReduction(op, attrs.reduction);
+/** The loss of the seam: kind and parameters (row_math.h LossParams). */
+type LossParams = Pick<FusedLossAttrs, 'kind' | 'alpha' | 'beta' | 'param0'>;
+
+function fused(op: string, logits: Tensor, labels: Labels, options: LossOptions, params: LossParams): Tensor {
+  const reduction = checkReduction(op, options.reduction ?? 'mean');
   const [rows, classes] = checkLogits(op, logits);
-  const where = resolveDevice(op, device ?? 'auto', rows, classes);
+  const device = resolveDevice(op, options.device ?? 'auto', rows, classes);
+  const attrs: FusedLossAttrs = { ...params, reduction, dense: false, device };
   const given = toTensor(op, labels);
   try {
     const { dense } = checkLabels(op, given, rows, classes);
+    attrs.dense = dense;
     if (dense && attrs.kind !== LossKind.mixed) fail(op, `takes class ids [batch] only, got targets [${given.shape}]`);
     const ids = !dense && given.rank === 2 ? reshape(given, [rows]) : given;
     try {
       ensureKernels(getBackend());
-      const [loss, stats] = engine().runKernel(FUSED_LOSS, { logits, labels: ids }, { ...attrs, dense, device: where }) as Tensor[];
+      const [loss, stats] = engine().runKernel(FUSED_LOSS, { logits, labels: ids }, attrs) as Tensor[];
       stats.dispose();  // the gradient keeps its own reference when a tape records
       return loss;
     } finally {
@@ -85,27 +89,26 @@ function fused(op: string, logits: Tensor, labels: Labels, attrs: Omit<FusedLoss
  * Dense targets t give Σ_j t_j (α·(−log p_j) + β·(1 − p_j)).
  */
 export function mixedLoss(logits: Tensor, labels: Labels, options: MixedLossOptions = {}): Tensor {
-  const { alpha = 1, beta = 1, reduction = 'mean' } = options;
-  const op = 'mixedLoss';
-  checkNonNegative(op, 'alpha', alpha);
-  checkNonNegative(op, 'beta', beta);
-  return fused(op, logits, labels, { kind: LossKind.mixed, alpha, beta, param0: 0, reduction }, options.device);
+  const { alpha = 1, beta = 1 } = options;
+  checkNonNegative('mixedLoss', 'alpha', alpha);
+  checkNonNegative('mixedLoss', 'beta', beta);
+  return fused('mixedLoss', logits, labels, options, { kind: LossKind.mixed, alpha, beta, param0: 0 });
 }
 
 /** Softmax cross entropy −log p_y from logits (Eq. 1). */
 export function crossEntropy(logits: Tensor, labels: Labels, options: LossOptions = {}): Tensor {
-  return fused('crossEntropy', logits, labels, { kind: LossKind.mixed, alpha: 1, beta: 0, param0: 0, reduction: options.reduction ?? 'mean' }, options.device);
+  return fused('crossEntropy', logits, labels, options, { kind: LossKind.mixed, alpha: 1, beta: 0, param0: 0 });
 }
 
 /** The expectation loss 1 − p_y from logits (Eq. 9). */
 export function expectationLoss(logits: Tensor, labels: Labels, options: LossOptions = {}): Tensor {
-  return fused('expectationLoss', logits, labels, { kind: LossKind.mixed, alpha: 0, beta: 1, param0: 0, reduction: options.reduction ?? 'mean' }, options.device);
+  return fused('expectationLoss', logits, labels, options, { kind: LossKind.mixed, alpha: 0, beta: 1, param0: 0 });
 }
 
 /** Poly-1 (Leng et al. 2022): CE + ε(1 − p_y), the mixture with α = 1, β = ε. */
 export function polyLoss(logits: Tensor, labels: Labels, options: LossOptions & { epsilon?: number } = {}): Tensor {
   const epsilon = checkNonNegative('polyLoss', 'epsilon', options.epsilon ?? 1);
-  return fused('polyLoss', logits, labels, { kind: LossKind.mixed, alpha: 1, beta: epsilon, param0: 0, reduction: options.reduction ?? 'mean' }, options.device);
+  return fused('polyLoss', logits, labels, options, { kind: LossKind.mixed, alpha: 1, beta: epsilon, param0: 0 });
 }
 
 /**
@@ -115,18 +118,18 @@ export function polyLoss(logits: Tensor, labels: Labels, options: LossOptions & 
  */
 export function focalLoss(logits: Tensor, labels: Labels, options: LossOptions & { gamma?: number } = {}): Tensor {
   const gamma = checkNonNegative('focalLoss', 'gamma', options.gamma ?? 2);
-  return fused('focalLoss', logits, labels, { kind: LossKind.focal, alpha: 0, beta: 0, param0: gamma, reduction: options.reduction ?? 'mean' }, options.device);
+  return fused('focalLoss', logits, labels, options, { kind: LossKind.focal, alpha: 0, beta: 0, param0: gamma });
 }
 
 /** Generalized cross entropy (1 − p_y^q)/q (Zhang & Sabuncu 2018), q in (0, 1]. Class ids only. */
 export function generalizedCrossEntropy(logits: Tensor, labels: Labels, options: LossOptions & { q?: number } = {}): Tensor {
   const q = checkFinite('generalizedCrossEntropy', 'q', options.q ?? 0.7);
   if (!(q > 0 && q <= 1)) fail('generalizedCrossEntropy', `q must be in (0, 1], got ${q}`);
-  return fused('generalizedCrossEntropy', logits, labels, { kind: LossKind.generalizedCE, alpha: 0, beta: 0, param0: q, reduction: options.reduction ?? 'mean' }, options.device);
+  return fused('generalizedCrossEntropy', logits, labels, options, { kind: LossKind.generalizedCE, alpha: 0, beta: 0, param0: q });
 }
 
 /** Tamed cross entropy ((1 − log p_y)^(1−a) − 1)/(1 − a) (Martinez & Stiefelhagen 2018). Class ids only. */
 export function tamedCrossEntropy(logits: Tensor, labels: Labels, options: LossOptions & { a?: number } = {}): Tensor {
   const a = checkNonNegative('tamedCrossEntropy', 'a', options.a ?? 0.5);
-  return fused('tamedCrossEntropy', logits, labels, { kind: LossKind.tamedCE, alpha: 0, beta: 0, param0: a, reduction: options.reduction ?? 'mean' }, options.device);
+  return fused('tamedCrossEntropy', logits, labels, options, { kind: LossKind.tamedCE, alpha: 0, beta: 0, param0: a });
 }

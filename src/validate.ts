@@ -41,6 +41,15 @@ export function checkLogits(op: string, logits: unknown): [number, number] {
 }
 
 /**
+ * Whether labels of this shape are [B, C] targets rather than class ids. With one class, a
+ * [B, 1] int32 tensor is read as ids and a float32 one as targets (the one-hot column that
+ * tfjs-layers' fit passes).
+ */
+export function labelsAreDense(shape: readonly number[], dtype: string, classes: number): boolean {
+  return shape.length === 2 && shape[1] === classes && !(classes === 1 && dtype === 'int32');
+}
+
+/**
  * How labels are read: `dense` for [B, C] targets (one-hot or probabilities), otherwise
  * class ids [B] or [B, 1]. Values (ids in [0, C)) are checked natively before the kernel.
  */
@@ -51,7 +60,7 @@ export function checkLabels(op: string, labels: unknown, rows: number, classes: 
     fail(op, `labels must be int32 or float32, got ${labels.dtype}`);
   }
   const [n, width] = labels.shape;
-  const dense = labels.rank === 2 && width === classes && !(width === 1 && labels.dtype === 'int32');
+  const dense = labelsAreDense(labels.shape, labels.dtype, classes);
   const sparse = labels.rank === 1 || (labels.rank === 2 && width === 1);
   if (!dense && !sparse) {
     fail(op, `labels must be class ids [batch] or [batch, 1], or targets [batch, ${classes}]; got shape ${shapeOf(labels)}`);

@@ -6,14 +6,16 @@ import { Worker } from 'worker_threads';
 
 import { describe, expect, it } from 'vitest';
 
+import { STATS_PER_ROW } from '../src/kernels/attrs';
 import { native, nativeInfo } from '../src/native';
 
 const addon = native();
 const STATS = nativeInfo().statsPerRow;
 
 describe('native addon', () => {
-  it('reports how it runs', () => {
+  it('reports how it runs, with the row-statistics layout the kernels in TypeScript assume', () => {
     const info = nativeInfo();
+    expect(info.statsPerRow).toBe(STATS_PER_ROW);
     expect(info.threads).toBeGreaterThanOrEqual(1);
     expect(['avx2', 'baseline']).toContain(info.simd);
   });

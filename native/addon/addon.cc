@@ -26,10 +26,10 @@ using namespace mixloss::napi_checks;
 KernelCall parse_call(const Napi::CallbackInfo& info) {
   if (info.Length() < 10) fail("expected at least 10 arguments");
   KernelCall c;
-  c.rows = positive_int(info[1], "rows");
-  c.classes = positive_int(info[2], "classes");
-  if (c.rows > INT64_MAX / c.classes) fail("rows × classes overflows 64 bits");
-  const int64_t n = c.rows * c.classes;
+  const Shape shape = parse_shape(info);
+  c.rows = shape.rows;
+  c.classes = shape.classes;
+  const int64_t n = shape.size();
   c.logits = floats(info[0], n, "logits");
 
   const bool dense = info[4].ToBoolean();
@@ -89,14 +89,10 @@ Napi::Value ForwardBackward(const Napi::CallbackInfo& info) {
 // scaleRows(grad, rows, classes, dy, scale): grad[r, :] *= dy[r or 0] · scale
 Napi::Value ScaleRows(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
-    const int64_t rows = positive_int(info[1], "rows");
-    const int64_t classes = positive_int(info[2], "classes");
-    if (rows > INT64_MAX / classes) fail("rows × classes overflows 64 bits");
-    float* grad = floats(info[0], rows * classes, "grad");
-    if (!info[3].IsTypedArray()) fail("dy must be a Float32Array");
-    const int64_t dy_len = static_cast<int64_t>(info[3].As<Napi::TypedArray>().ElementLength());
-    if (dy_len != 1 && dy_len != rows) fail("dy must have 1 or rows elements");
-    mixloss::scale_rows(grad, rows, classes, floats(info[3], dy_len, "dy"), dy_len, finite_number(info[4], "scale"));
+    const Shape shape = parse_shape(info);
+    float* grad = floats(info[0], shape.size(), "grad");
+    const Dy dy = parse_dy(info[3], shape.rows);
+    mixloss::scale_rows(grad, shape.rows, shape.classes, dy.data, dy.length, finite_number(info[4], "scale"));
     return info.Env().Undefined();
   });
 }
@@ -106,14 +102,11 @@ Napi::Value Backward(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     const KernelCall c = parse_call(info);
     if (info.Length() < 13) fail("expected 13 arguments");
-    if (!info[10].IsTypedArray()) fail("dy must be a Float32Array");
-    const int64_t dy_len = static_cast<int64_t>(info[10].As<Napi::TypedArray>().ElementLength());
-    if (dy_len != 1 && dy_len != c.rows) fail("dy must have 1 or rows elements");
-    const float* dy = floats(info[10], dy_len, "dy");
+    const Dy dy = parse_dy(info[10], c.rows);
     const double dy_scale = finite_number(info[11], "dyScale");
     float* grad = floats(info[12], c.rows * c.classes, "grad");
     advise_huge_pages(grad, c.rows * c.classes);
-    mixloss::loss_backward(c.logits, c.rows, c.classes, c.labels, c.params, c.stats, dy, dy_len, dy_scale, grad);
+    mixloss::loss_backward(c.logits, c.rows, c.classes, c.labels, c.params, c.stats, dy.data, dy.length, dy_scale, grad);
     return info.Env().Undefined();
   });
 }
@@ -121,12 +114,10 @@ Napi::Value Backward(const Napi::CallbackInfo& info) {
 // threePassMemoryLoop(x, rows, classes, out): the benchmark's bandwidth baseline.
 Napi::Value ThreePassMemoryLoop(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
-    const int64_t rows = positive_int(info[1], "rows");
-    const int64_t classes = positive_int(info[2], "classes");
-    if (rows > INT64_MAX / classes) fail("rows × classes overflows 64 bits");
-    float* out = floats(info[3], rows * classes, "out");
-    advise_huge_pages(out, rows * classes);  // the same treatment as the kernels' outputs
-    mixloss::three_pass_memory_loop(floats(info[0], rows * classes, "x"), rows, classes, out);
+    const Shape shape = parse_shape(info);
+    float* out = floats(info[3], shape.size(), "out");
+    advise_huge_pages(out, shape.size());  // the same treatment as the kernels' outputs
+    mixloss::three_pass_memory_loop(floats(info[0], shape.size(), "x"), shape.rows, shape.classes, out);
     return info.Env().Undefined();
   });
 }

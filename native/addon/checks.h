@@ -71,6 +71,31 @@ inline void advise_huge_pages(float* data, int64_t count) {
 #endif
 }
 
+// (rows, classes) at info[1], info[2]: positive integers whose product fits in 64-bit bytes.
+struct Shape {
+  int64_t rows, classes;
+  int64_t size() const { return rows * classes; }
+};
+
+inline Shape parse_shape(const Napi::CallbackInfo& info) {
+  const Shape s{positive_int(info[1], "rows"), positive_int(info[2], "classes")};
+  if (s.rows > INT64_MAX / 4 / s.classes) fail("rows × classes overflows 64-bit indexing");
+  return s;
+}
+
+// An upstream gradient: a Float32Array of 1 element (every row) or one per row.
+struct Dy {
+  const float* data;
+  int64_t length;
+};
+
+inline Dy parse_dy(const Napi::Value& v, int64_t rows) {
+  if (!v.IsTypedArray()) fail("dy must be a Float32Array");
+  const int64_t n = static_cast<int64_t>(v.As<Napi::TypedArray>().ElementLength());
+  if (n != 1 && n != rows) fail("dy must have 1 or rows elements");
+  return {floats(v, n, "dy"), n};
+}
+
 // The arguments every kernel call shares, on host or device memory.
 struct KernelCall {
   int64_t rows, classes;

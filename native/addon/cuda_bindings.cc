@@ -105,10 +105,10 @@ DeviceBuffer* buffer(const Napi::Env& env, const Napi::Value& v, size_t min_byte
 KernelCall parse_device_call(const Napi::CallbackInfo& info) {
   const Napi::Env env = info.Env();
   KernelCall c;
-  c.rows = positive_int(info[1], "rows");
-  c.classes = positive_int(info[2], "classes");
-  if (c.rows > INT64_MAX / c.classes / 4) fail("rows × classes overflows");
-  const size_t n = static_cast<size_t>(c.rows * c.classes);
+  const Shape shape = parse_shape(info);
+  c.rows = shape.rows;
+  c.classes = shape.classes;
+  const size_t n = static_cast<size_t>(shape.size());
   c.logits = static_cast<const float*>(buffer(env, info[0], n * 4, "logits")->data("logits"));
   const std::string type = info[4].IsString() ? info[4].As<Napi::String>().Utf8Value() : "";
   if (type != "int32" && type != "float32") fail("labelsType must be 'int32' or 'float32'");

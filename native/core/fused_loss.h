@@ -25,6 +25,22 @@ struct Labels {
 
 MIXLOSS_HD bool is_dense(LabelFormat f) { return f == LabelFormat::kDenseFloat32 || f == LabelFormat::kDenseInt32; }
 
+// The class id of row r (sparse labels). Host and device.
+MIXLOSS_HD int64_t sparse_label(Labels labels, int64_t r) {
+  return labels.format == LabelFormat::kSparseInt32 ? static_cast<const int32_t*>(labels.data)[r]
+                                                    : static_cast<int64_t>(static_cast<const float*>(labels.data)[r]);
+}
+
+// Whether row r's sparse label is not an integer in [0, classes). Host and device.
+MIXLOSS_HD bool is_bad_label(Labels labels, int64_t r, int64_t classes) {
+  if (labels.format == LabelFormat::kSparseInt32) {
+    const int32_t y = static_cast<const int32_t*>(labels.data)[r];
+    return y < 0 || y >= classes;
+  }
+  const float y = static_cast<const float*>(labels.data)[r];
+  return !(y >= 0.0f && y < static_cast<float>(classes) && floorf(y) == y);
+}
+
 // Returns the first row whose sparse label is not an integer in [0, classes), or -1.
 int64_t find_bad_label(Labels labels, int64_t rows, int64_t classes);
 

@@ -19,6 +19,8 @@ namespace {
 // of millions of classes within ~1e-6 relative error without a slower summation.
 constexpr int64_t kBlock = 2048;
 
+inline int64_t block_length(int64_t n, int64_t j0) { return n - j0 < kBlock ? n - j0 : kBlock; }
+
 // Max of a block, and whether it holds a NaN (a max ignores NaN; the row must not).
 MIXLOSS_CLONES float block_max(const float* x, int64_t n, int* has_nan) {
   float m = -INFINITY;
@@ -32,18 +34,23 @@ MIXLOSS_CLONES float block_max(const float* x, int64_t n, int* has_nan) {
   return m;
 }
 
-MIXLOSS_CLONES float block_sum_exp(const float* x, int64_t n, float m) {
+// Σ exp(x − m) over a block; with kStore the exponentials are also written to out.
+template <bool kStore>
+MIXLOSS_CLONES float block_sum_exp(const float* x, int64_t n, float m, float* out) {
   float s = 0.0f;
 #pragma omp simd reduction(+ : s)
-  for (int64_t j = 0; j < n; ++j) s += expf(x[j] - m);
+  for (int64_t j = 0; j < n; ++j) {
+    const float e = expf(x[j] - m);
+    if (kStore) out[j] = e;
+    s += e;
+  }
   return s;
 }
 
-// Σ e, Σ t·e, Σ t·x (0·(−∞) counted as 0) and Σ t over a block, e = exp(x − m); with kStore
-// the exponentials are also written to out (the fused pass keeps them).
+// Σ e, Σ t·e, Σ t·x (0·(−∞) counted as 0) and Σ t over a block, e = exp(x − m), added into
+// acc (acc.max is m); with kStore the exponentials are also written to out.
 template <bool kStore, typename T>
-MIXLOSS_CLONES void block_dense_sums(const float* x, const T* t, int64_t n, float m, float* out, float* s_out,
-                                     float* te_out, float* tq_out, float* mass_out) {
+MIXLOSS_CLONES void block_dense_sums(const float* x, const T* t, int64_t n, float m, float* out, Partial& acc) {
   float s = 0.0f, te = 0.0f, tq = 0.0f, mass = 0.0f;
 #pragma omp simd reduction(+ : s, te, tq, mass)
   for (int64_t j = 0; j < n; ++j) {
@@ -55,13 +62,13 @@ MIXLOSS_CLONES void block_dense_sums(const float* x, const T* t, int64_t n, floa
     tq += tj != 0.0f ? tj * x[j] : 0.0f;
     mass += tj;
   }
-  *s_out = s;
-  *te_out = te;
-  *tq_out = tq;
-  *mass_out = mass;
+  acc.sum += s;
+  acc.t_exp += te;
+  acc.t_logit += tq;
+  acc.mass += mass;
 }
 
-// Moves the running partial onto the block's max; false when the block adds nothing.
+// Moves the running partial onto the block's max; false when the block adds no exponentials.
 inline bool enter_block(const float* x, int64_t n, Partial& acc) {
   int has_nan = 0;
   const float bm = block_max(x, n, &has_nan);
@@ -73,83 +80,38 @@ inline bool enter_block(const float* x, int64_t n, Partial& acc) {
   if (bm > acc.max) rebase(acc, bm);
   return true;
 }
+}  // namespace
+
+void accumulate_sparse(const float* x, int64_t n, Partial& acc) {
+  for (int64_t j0 = 0; j0 < n; j0 += kBlock) {
+    const int64_t len = block_length(n, j0);
+    if (enter_block(x + j0, len, acc)) acc.sum += block_sum_exp<false>(x + j0, len, acc.max, nullptr);
+  }
+}
 
 template <typename T>
-void accumulate_dense_impl(const float* x, const T* t, int64_t n, Partial& acc) {
+void accumulate_dense(const float* x, const T* t, int64_t n, Partial& acc) {
   for (int64_t j0 = 0; j0 < n; j0 += kBlock) {
-    const int64_t len = n - j0 < kBlock ? n - j0 : kBlock;
-    if (!enter_block(x + j0, len, acc)) {
-      // Masked logits still carry their targets' mass (and make CE infinite if t > 0).
-      for (int64_t j = j0; j < j0 + len; ++j) {
-        const float tj = static_cast<float>(t[j]);
-        acc.mass += tj;
-        if (tj != 0.0f) acc.t_logit += static_cast<double>(tj) * x[j];
-      }
+    const int64_t len = block_length(n, j0);
+    if (enter_block(x + j0, len, acc)) {
+      block_dense_sums<false>(x + j0, t + j0, len, acc.max, nullptr, acc);
       continue;
     }
-    float s, te, tq, mass;
-    block_dense_sums<false>(x + j0, t + j0, len, acc.max, nullptr, &s, &te, &tq, &mass);
-    acc.sum += s;
-    acc.t_exp += te;
-    acc.t_logit += tq;
-    acc.mass += mass;
+    // Masked logits still carry their targets' mass (and make CE infinite if t > 0).
+    for (int64_t j = j0; j < j0 + len; ++j) {
+      const float tj = static_cast<float>(t[j]);
+      acc.mass += tj;
+      if (tj != 0.0f) acc.t_logit += static_cast<double>(tj) * x[j];
+    }
   }
 }
-
-template <typename T>
-MIXLOSS_CLONES void dense_gradient_impl(const float* x, const T* t, int64_t n, float shift, float k, float b,
-                                        float kd, float* g) {
-#pragma omp simd
-  for (int64_t j = 0; j < n; ++j) {
-    const float e = expf(x[j] - shift);
-    const float tj = static_cast<float>(t[j]);
-    g[j] = k * e + tj * (b + kd * e);
-  }
-}
-}  // namespace
-
-namespace {
-MIXLOSS_CLONES float block_exp_store(const float* x, int64_t n, float m, float* out) {
-  float s = 0.0f;
-#pragma omp simd reduction(+ : s)
-  for (int64_t j = 0; j < n; ++j) {
-    const float e = expf(x[j] - m);
-    out[j] = e;
-    s += e;
-  }
-  return s;
-}
-
-template <typename T>
-MIXLOSS_CLONES void dense_from_exp_impl(float* g, const T* t, int64_t n, float k, float b, float kd) {
-#pragma omp simd
-  for (int64_t j = 0; j < n; ++j) {
-    const float e = g[j];
-    g[j] = k * e + static_cast<float>(t[j]) * (b + kd * e);
-  }
-}
-
-template <typename T>
-void exp_store_dense_impl(const float* x, const T* t, int64_t n, float M, float* out, Partial& acc) {
-  acc.max = M;
-  for (int64_t j0 = 0; j0 < n; j0 += kBlock) {
-    const int64_t len = n - j0 < kBlock ? n - j0 : kBlock;
-    float s, te, tq, mass;
-    block_dense_sums<true>(x + j0, t + j0, len, M, out + j0, &s, &te, &tq, &mass);
-    acc.sum += s;
-    acc.t_exp += te;
-    acc.t_logit += tq;
-    acc.mass += mass;
-  }
-}
-}  // namespace
 
 float slice_max(const float* x, int64_t n, int* has_nan) {
   float m = -INFINITY;
   int nan = 0;
   for (int64_t j0 = 0; j0 < n; j0 += kBlock) {
     int block_nan = 0;
-    const float bm = block_max(x + j0, n - j0 < kBlock ? n - j0 : kBlock, &block_nan);
+    const float bm = block_max(x + j0, block_length(n, j0), &block_nan);
     m = bm > m ? bm : m;
     nan |= block_nan;
   }
@@ -159,56 +121,42 @@ float slice_max(const float* x, int64_t n, int* has_nan) {
 
 double exp_store_sum(const float* x, int64_t n, float M, float* out) {
   double s = 0.0;
-  for (int64_t j0 = 0; j0 < n; j0 += kBlock) s += block_exp_store(x + j0, n - j0 < kBlock ? n - j0 : kBlock, M, out + j0);
+  for (int64_t j0 = 0; j0 < n; j0 += kBlock) s += block_sum_exp<true>(x + j0, block_length(n, j0), M, out + j0);
   return s;
 }
 
-void exp_store_dense(const float* x, const float* t, int64_t n, float M, float* out, Partial& acc) {
-  exp_store_dense_impl(x, t, n, M, out, acc);
-}
-void exp_store_dense(const float* x, const int32_t* t, int64_t n, float M, float* out, Partial& acc) {
-  exp_store_dense_impl(x, t, n, M, out, acc);
+template <typename T>
+void exp_store_dense(const float* x, const T* t, int64_t n, float M, float* out, Partial& acc) {
+  acc.max = M;
+  for (int64_t j0 = 0; j0 < n; j0 += kBlock) block_dense_sums<true>(x + j0, t + j0, block_length(n, j0), M, out + j0, acc);
 }
 
-MIXLOSS_CLONES void scale_in_place(float* g, int64_t n, float k) {
+template <bool kFromLogits>
+MIXLOSS_CLONES void sparse_gradient(const float* src, int64_t n, float shift, float k, float* g) {
 #pragma omp simd
-  for (int64_t j = 0; j < n; ++j) g[j] *= k;
+  for (int64_t j = 0; j < n; ++j) g[j] = k * (kFromLogits ? expf(src[j] - shift) : src[j]);
 }
 
-void dense_from_exp(float* g, const float* t, int64_t n, float k, float b, float kd) {
-  dense_from_exp_impl(g, t, n, k, b, kd);
-}
-void dense_from_exp(float* g, const int32_t* t, int64_t n, float k, float b, float kd) {
-  dense_from_exp_impl(g, t, n, k, b, kd);
-}
-
-void accumulate_sparse(const float* x, int64_t n, Partial& acc) {
-  for (int64_t j0 = 0; j0 < n; j0 += kBlock) {
-    const int64_t len = n - j0 < kBlock ? n - j0 : kBlock;
-    if (!enter_block(x + j0, len, acc)) continue;
-    acc.sum += block_sum_exp(x + j0, len, acc.max);
+template <bool kFromLogits, typename T>
+MIXLOSS_CLONES void dense_gradient(const float* src, const T* t, int64_t n, float shift, float k, float b, float kd,
+                                   float* g) {
+#pragma omp simd
+  for (int64_t j = 0; j < n; ++j) {
+    const float e = kFromLogits ? expf(src[j] - shift) : src[j];
+    g[j] = k * e + static_cast<float>(t[j]) * (b + kd * e);
   }
 }
 
-void accumulate_dense(const float* x, const float* t, int64_t n, Partial& acc) {
-  accumulate_dense_impl(x, t, n, acc);
-}
-void accumulate_dense(const float* x, const int32_t* t, int64_t n, Partial& acc) {
-  accumulate_dense_impl(x, t, n, acc);
-}
-
-MIXLOSS_CLONES void scaled_exp(const float* x, int64_t n, float shift, float k, float* g) {
-#pragma omp simd
-  for (int64_t j = 0; j < n; ++j) g[j] = k * expf(x[j] - shift);
-}
-
-void dense_gradient(const float* x, const float* t, int64_t n, float shift, float k, float b, float kd, float* g) {
-  dense_gradient_impl(x, t, n, shift, k, b, kd, g);
-}
-void dense_gradient(const float* x, const int32_t* t, int64_t n, float shift, float k, float b, float kd,
-                    float* g) {
-  dense_gradient_impl(x, t, n, shift, k, b, kd, g);
-}
+template void accumulate_dense<float>(const float*, const float*, int64_t, Partial&);
+template void accumulate_dense<int32_t>(const float*, const int32_t*, int64_t, Partial&);
+template void exp_store_dense<float>(const float*, const float*, int64_t, float, float*, Partial&);
+template void exp_store_dense<int32_t>(const float*, const int32_t*, int64_t, float, float*, Partial&);
+template void sparse_gradient<true>(const float*, int64_t, float, float, float*);
+template void sparse_gradient<false>(const float*, int64_t, float, float, float*);
+template void dense_gradient<true, float>(const float*, const float*, int64_t, float, float, float, float, float*);
+template void dense_gradient<true, int32_t>(const float*, const int32_t*, int64_t, float, float, float, float, float*);
+template void dense_gradient<false, float>(const float*, const float*, int64_t, float, float, float, float, float*);
+template void dense_gradient<false, int32_t>(const float*, const int32_t*, int64_t, float, float, float, float, float*);
 
 const char* simd_level() {
 #if defined(__x86_64__) && defined(__GLIBC__)

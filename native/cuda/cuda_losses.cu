@@ -104,11 +104,6 @@ __device__ __forceinline__ float target_at(Labels labels, int64_t index) {
                                                      : static_cast<float>(static_cast<const int32_t*>(labels.data)[index]);
 }
 
-__device__ __forceinline__ int64_t sparse_label(Labels labels, int64_t r) {
-  return labels.format == LabelFormat::kSparseInt32 ? static_cast<const int32_t*>(labels.data)[r]
-                                                    : static_cast<int64_t>(static_cast<const float*>(labels.data)[r]);
-}
-
 // Accumulates row elements [c0, c1) handled by `lane` of `lanes`, 16-byte loads when aligned.
 template <bool kDense>
 __device__ void accumulate(const float* row, Labels labels, int64_t row_offset, int64_t y, int64_t c0, int64_t c1,
@@ -253,16 +248,7 @@ __global__ void gradient_kernel(const float* logits, int64_t rows, int64_t class
 
 __global__ void bad_label_kernel(Labels labels, int64_t rows, int64_t classes, unsigned long long* first_bad) {
   const int64_t r = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
-  if (r >= rows) return;
-  bool bad;
-  if (labels.format == LabelFormat::kSparseInt32) {
-    const int32_t y = static_cast<const int32_t*>(labels.data)[r];
-    bad = y < 0 || y >= classes;
-  } else {
-    const float y = static_cast<const float*>(labels.data)[r];
-    bad = !(y >= 0.f && y < static_cast<float>(classes) && floorf(y) == y);
-  }
-  if (bad) atomicMin(first_bad, static_cast<unsigned long long>(r));
+  if (r < rows && is_bad_label(labels, r, classes)) atomicMin(first_bad, static_cast<unsigned long long>(r));
 }
 
 // The same cut as the CPU: few long rows are split so that every SM has work.
@@ -362,29 +348,30 @@ void* stage(Staging& s, size_t bytes) {
 }
 }  // namespace
 
-void copy_to_device(void* dst, const void* src, size_t bytes) {
+namespace {
+// Copies between pageable host memory and the device through the pinned buffer, a chunk at
+// a time (the buffer is reused, so each chunk completes before the next).
+void staged_copy(void* dst, const void* src, size_t bytes, bool to_device) {
   Staging& s = staging();
   std::lock_guard<std::mutex> lock(s.m);
   for (size_t off = 0; off < bytes; off += kStageChunk) {
     const size_t n = std::min(kStageChunk, bytes - off);
-    void* pinned = stage(s, n);
-    std::memcpy(pinned, static_cast<const char*>(src) + off, n);
-    check(cudaMemcpyAsync(static_cast<char*>(dst) + off, pinned, n, cudaMemcpyHostToDevice, stream()), "cudaMemcpy H2D");
-    check(cudaStreamSynchronize(stream()), "cudaStreamSynchronize");  // the pinned buffer is reused
-  }
-}
-
-void copy_to_host(void* dst, const void* src, size_t bytes) {
-  Staging& s = staging();
-  std::lock_guard<std::mutex> lock(s.m);
-  for (size_t off = 0; off < bytes; off += kStageChunk) {
-    const size_t n = std::min(kStageChunk, bytes - off);
-    void* pinned = stage(s, n);
-    check(cudaMemcpyAsync(pinned, static_cast<const char*>(src) + off, n, cudaMemcpyDeviceToHost, stream()), "cudaMemcpy D2H");
+    char* pinned = static_cast<char*>(stage(s, n));
+    char* d = static_cast<char*>(dst) + off;
+    const char* h = static_cast<const char*>(src) + off;
+    if (to_device) std::memcpy(pinned, h, n);
+    check(cudaMemcpyAsync(to_device ? d : pinned, to_device ? pinned : h, n,
+                          to_device ? cudaMemcpyHostToDevice : cudaMemcpyDeviceToHost, stream()),
+          to_device ? "cudaMemcpy H2D" : "cudaMemcpy D2H");
     check(cudaStreamSynchronize(stream()), "cudaStreamSynchronize");
-    std::memcpy(static_cast<char*>(dst) + off, pinned, n);
+    if (!to_device) std::memcpy(d, pinned, n);
   }
 }
+}  // namespace
+
+void copy_to_device(void* dst, const void* src, size_t bytes) { staged_copy(dst, src, bytes, true); }
+
+void copy_to_host(void* dst, const void* src, size_t bytes) { staged_copy(dst, src, bytes, false); }
 
 void copy_device_to_device(void* dst, const void* src, size_t bytes) {
   check(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice, stream()), "cudaMemcpy D2D");
