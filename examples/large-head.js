@@ -19,6 +19,11 @@ async function main() {
     const { value, grads } = tf.variableGrads(() => loss(tf.matMul(features, w)), [w]);
     tf.dispose([value, grads[w.name]]);
   };
+  // The two losses are the same function: same value, same gradient of the head's weights.
+  const valueAndGrad = (loss) => tf.tidy(() => {
+    const { value, grads } = tf.variableGrads(() => loss(tf.matMul(features, w)), [w]);
+    return { value: value.dataSync()[0], grad: grads[w.name].dataSync() };
+  });
   const measure = async (name, fn) => {
     fn();  // warm up
     const times = [];
@@ -32,6 +37,15 @@ async function main() {
     console.log(`${name.padEnd(30)} ${times[2].toFixed(1).padStart(8)} ms   peak ${(profile.peakBytes / 2 ** 20).toFixed(1).padStart(7)} MiB`);
     return { ms: times[2], peak: profile.peakBytes };
   };
+  const a = valueAndGrad((logits) => tf.losses.softmaxCrossEntropy(oneHot, logits));
+  const b = valueAndGrad((logits) => crossEntropy(logits, labels));
+  let worst = 0, largest = 0;
+  for (let i = 0; i < a.grad.length; i++) {
+    worst = Math.max(worst, Math.abs(a.grad[i] - b.grad[i]));
+    largest = Math.max(largest, Math.abs(a.grad[i]));
+  }
+  console.log(`loss: stock ${a.value.toFixed(6)}, mixloss ${b.value.toFixed(6)}; ` +
+    `weight gradients differ by at most ${(worst / largest).toExponential(1)} of the largest entry`);
   console.log(`one step of a ${D} → ${C} head, batch ${B} (logits ${(B * C * 4 / 2 ** 20).toFixed(1)} MiB):`);
   const stock = await measure('stock softmaxCrossEntropy', step((logits) => tf.losses.softmaxCrossEntropy(oneHot, logits)));
   const fused = await measure('mixloss crossEntropy', step((logits) => crossEntropy(logits, labels)));

@@ -64,9 +64,13 @@ export class FocusSchedule {
     const op = 'focusSchedule';
     if (!Array.isArray(phases) || phases.length === 0) fail(op, 'needs at least one phase');
     let previous = 0;
+    const shown = (v: unknown) => (typeof v === 'string' ? JSON.stringify(v) : String(v));
     phases.forEach((p, k) => {
-      if (!(p.F >= 0 && p.F <= 0.5)) fail(op, `phase ${k}: F must be in [0, 0.5], got ${String(p.F)}`);
-      if (!(p.until > previous && p.until <= 1)) fail(op, `phase ${k}: until must increase within (0, 1], got ${String(p.until)}`);
+      if (p === null || typeof p !== 'object') fail(op, `phase ${k} must be an object {F, until}, got ${shown(p)}`);
+      if (typeof p.F !== 'number' || !(p.F >= 0 && p.F <= 0.5)) fail(op, `phase ${k}: F must be a number in [0, 0.5], got ${shown(p.F)}`);
+      if (typeof p.until !== 'number' || !(p.until > previous && p.until <= 1)) {
+        fail(op, `phase ${k}: until must be a number increasing within (0, 1], got ${shown(p.until)}`);
+      }
       previous = p.until;
     });
     if (previous !== 1) fail(op, `the last phase must end at 1, got ${previous}`);

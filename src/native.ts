@@ -31,7 +31,8 @@ export interface NativeAddon {
   /** Benchmark baseline: read, read, read + write over the array, no exp. */
   threePassMemoryLoop(x: Float32Array, rows: number, classes: number, out: Float32Array): void;
   getThreads(): number;
-  setThreads(threads: number): void;
+  /** Returns the pool's size after the change (fewer when the system refused threads). */
+  setThreads(threads: number): number;
   info(): Omit<NativeInfo, 'path'>;
   cudaStatus(): CudaStatus;
   // Present only in builds with CUDA (cudaStatus().compiled):
@@ -131,9 +132,16 @@ export function nativeInfo(): NativeInfo {
   return { path: (loaded as { path: string }).path, ...info };
 }
 
-/** Threads used by the CPU kernels (default: MIXLOSS_NUM_THREADS, else every core). */
-export function setNumThreads(threads: number): void {
-  native().setThreads(threads);
+/**
+ * Sets the threads used by the CPU kernels (default: MIXLOSS_NUM_THREADS, else every core),
+ * an integer in [1, 1024]. Returns the number now in use: fewer than asked when the system
+ * refused to start more (mixloss then warns on stderr and runs with what it has).
+ */
+export function setNumThreads(threads: number): number {
+  if (typeof threads !== 'number' || !Number.isInteger(threads) || threads < 1 || threads > 1024) {
+    throw new Error(`mixloss.setNumThreads: threads must be an integer in [1, 1024], got ${String(threads)}`);
+  }
+  return native().setThreads(threads);
 }
 
 export function getNumThreads(): number {

@@ -1,5 +1,5 @@
 // The public loss ops: thin, checked wrappers around the fused kernel.
-import { engine, getBackend, reshape, Tensor, tensor } from '@tensorflow/tfjs-core';
+import { engine, getBackend, Tensor, tensor } from '@tensorflow/tfjs-core';
 
 import { cudaStatus } from './cuda';
 import { FUSED_LOSS, FusedLossAttrs, LossKind, Reduction } from './kernels/attrs';
@@ -50,10 +50,23 @@ function resolveDevice(op: string, device: unknown, rows: number, classes: numbe
   return cudaAvailable ? 'cuda' : 'cpu';
 }
 
-function toTensor(op: string, labels: Labels): Tensor {
+/**
+ * Labels as a tensor. A number[] must hold integer class ids in [0, classes): tf.tensor would
+ * silently truncate 1.5, wrap 2^32 and turn NaN, null or "1" into numbers, so each value is
+ * checked here first. (Tensor and Int32Array values are checked natively before the kernel.)
+ */
+function toTensor(op: string, labels: Labels, classes: number): Tensor {
   if (labels instanceof Tensor) return labels;
-  if (Array.isArray(labels) || labels instanceof Int32Array) return tensor(labels as number[], undefined, 'int32');
-  return fail(op, 'labels must be a tf.Tensor, a number[] or an Int32Array of class ids');
+  if (labels instanceof Int32Array) return tensor(labels, [labels.length], 'int32');
+  if (!Array.isArray(labels)) return fail(op, 'labels must be a tf.Tensor, a number[] or an Int32Array of class ids');
+  for (let r = 0; r < labels.length; r++) {
+    const y: unknown = labels[r];
+    if (typeof y !== 'number' || !Number.isInteger(y) || y < 0 || y >= classes) {
+      const shown = typeof y === 'number' ? String(y) : `${JSON.stringify(y) ?? String(y)} (${typeof y})`;
+      fail(op, `label ${shown} at row ${r} is not a class id in [0, ${classes}): number[] labels must be integers`);
+    }
+  }
+  return tensor(labels, [labels.length], 'int32');
 }
 
 /** The loss of the seam: kind and parameters (row_math.h LossParams). */
@@ -64,20 +77,17 @@ function fused(op: string, logits: Tensor, labels: Labels, options: LossOptions,
   const [rows, classes] = checkLogits(op, logits);
   const device = resolveDevice(op, options.device ?? 'auto', rows, classes);
   const attrs: FusedLossAttrs = { ...params, reduction, dense: false, device };
-  const given = toTensor(op, labels);
+  const given = toTensor(op, labels, classes);
   try {
     const { dense } = checkLabels(op, given, rows, classes);
     attrs.dense = dense;
     if (dense && attrs.kind !== LossKind.mixed) fail(op, `takes class ids [batch] only, got targets [${given.shape}]`);
-    const ids = !dense && given.rank === 2 ? reshape(given, [rows]) : given;
-    try {
-      ensureKernels(getBackend());
-      const [loss, stats] = engine().runKernel(FUSED_LOSS, { logits, labels: ids }, attrs) as Tensor[];
-      stats.dispose();  // the gradient keeps its own reference when a tape records
-      return loss;
-    } finally {
-      if (ids !== given) ids.dispose();
-    }
+    ensureKernels(getBackend());
+    // Class ids [B, 1] go to the kernel as they are (it reads B values): no reshape is recorded
+    // on a gradient tape before the kernel's own label check, so a bad label leaks nothing.
+    const [loss, stats] = engine().runKernel(FUSED_LOSS, { logits, labels: given }, attrs) as Tensor[];
+    stats.dispose();  // the gradient keeps its own reference when a tape records
+    return loss;
   } finally {
     if (given !== labels) given.dispose();
   }

@@ -1,53 +1,109 @@
-// Bad input throws an Error that names the problem, before any kernel runs, and leaks nothing.
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+// Bad input throws an Error that names the problem, before any kernel runs, and leaves nothing
+// behind: no tensor, no backend buffer (a wasm output allocated and never finished counts), no
+// pending gradient. The call runs outside any tf.tidy, so the counts see the op's own tensors.
+import { beforeAll, describe, expect, it } from 'vitest';
 
-import { crossEntropy, focalLoss, focusSchedule, focusToWeights, generalizedCrossEntropy, mixedLoss } from '../src';
-import { tf, useTestBackend } from './support/tf';
+import {
+  crossEntropy, expectationLoss, focalLoss, FocusSchedule, focusSchedule, FocusScheduleCallback, focusToWeights,
+  generalizedCrossEntropy, mixedLoss, mixedLossForLayers, MixtureState, polyLoss, scheduledMixedLoss, setNumThreads,
+  tamedCrossEntropy,
+} from '../src';
+import { FUSED_LOSS } from '../src/kernels/attrs';
+import { ensureKernels } from '../src/kernels/register';
+import { LOSSES } from './support/losses';
+import { backendCounts, tf, thrownBy, useTestBackend } from './support/tf';
 
 beforeAll(useTestBackend);
 
+/**
+ * Calls `call` on `inputs` (made before the counts are taken), expects an Error matching
+ * `pattern`, and that nothing was left behind; then disposes the inputs.
+ */
+function rejects(pattern: RegExp, call: (...inputs: tf.Tensor[]) => unknown, ...inputs: tf.Tensor[]) {
+  const before = backendCounts();
+  const error = thrownBy(() => call(...inputs));
+  expect(error).toBeInstanceOf(Error);
+  expect(error.message).toMatch(pattern);
+  expect(backendCounts()).toEqual(before);
+  tf.dispose(inputs);
+}
 
 const q = () => tf.tensor2d([[1, 2, 3], [0, 0, 0]]);
 
-function throwsWith(fn: () => unknown, pattern: RegExp) {
-  const t = tf.tidy(() => {
-    let error: unknown;
-    try { fn(); } catch (e) { error = e; }
-    return error;
-  });
-  expect(t).toBeInstanceOf(Error);
-  expect((t as Error).message).toMatch(pattern);
-}
-
 describe('bad input', () => {
-  // Every check fails before a kernel runs and leaves no tensor behind.
-  let before = 0;
-  beforeEach(() => { before = tf.memory().numTensors; });
-  afterEach(() => { expect(tf.memory().numTensors).toBe(before); });
-
   describe('logits', () => {
-    it('wrong rank', () => throwsWith(() => mixedLoss(tf.tensor1d([1, 2]), [0]), /logits must be 2-D \[batch, classes\], got shape \[2\]/));
-    it('rank 3', () => throwsWith(() => mixedLoss(tf.zeros([2, 2, 2]), [0, 1]), /logits must be 2-D/));
-    it('wrong dtype', () => throwsWith(() => mixedLoss(tf.tensor2d([[1, 2]], [1, 2], 'int32'), [0]), /logits must be float32, got int32/));
-    it('empty batch', () => throwsWith(() => mixedLoss(tf.zeros([0, 3]), tf.zeros([0], 'int32')), /empty batch/));
-    it('zero classes', () => throwsWith(() => mixedLoss(tf.zeros([2, 0]), [0, 0]), /0 classes/));
-    it('not a tensor', () => throwsWith(() => mixedLoss([[1, 2]] as unknown as tf.Tensor, [0]), /logits must be a tf.Tensor/));
+    it('wrong rank', () => rejects(/logits must be 2-D \[batch, classes\], got shape \[2\]/, (x) => mixedLoss(x, [0]), tf.tensor1d([1, 2])));
+    it('rank 3', () => rejects(/logits must be 2-D/, (x) => mixedLoss(x, [0, 1]), tf.zeros([2, 2, 2])));
+    it('wrong dtype', () => rejects(/logits must be float32, got int32/, (x) => mixedLoss(x, [0]), tf.tensor2d([[1, 2]], [1, 2], 'int32')));
+    it('empty batch', () => rejects(/empty batch/, (x, y) => mixedLoss(x, y), tf.zeros([0, 3]), tf.zeros([0], 'int32')));
+    it('zero classes', () => rejects(/0 classes/, (x) => mixedLoss(x, [0, 0]), tf.zeros([2, 0])));
+    it('not a tensor', () => rejects(/logits must be a tf.Tensor/, () => mixedLoss([[1, 2]] as unknown as tf.Tensor, [0])));
     it('a disposed tensor', () => {
       const t = q();
       t.dispose();
-      throwsWith(() => mixedLoss(t, [0, 1]), /logits is a disposed tensor/);
+      rejects(/logits is a disposed tensor/, () => mixedLoss(t, [0, 1]));
     });
   });
 
-  describe('labels', () => {
-    it('out of range (too large)', () => throwsWith(() => mixedLoss(q(), [0, 3]), /label 3(\.0+)? at row 1 is not a class id in \[0, 3\)/));
-    it('out of range (negative)', () => throwsWith(() => mixedLoss(q(), [-1, 0]), /label -1(\.0+)? at row 0/));
-    it('non-integer float ids', () => throwsWith(() => mixedLoss(q(), tf.tensor1d([0.5, 1])), /label 0\.5(0*)? at row 0/));
-    it('NaN float ids', () => throwsWith(() => mixedLoss(q(), tf.tensor1d([NaN, 1])), /label nan at row 0/i));
-    it('length mismatch', () => throwsWith(() => mixedLoss(q(), [0, 1, 2]), /labels have 3 rows but logits have 2/));
-    it('dense targets of the wrong width', () => throwsWith(() => mixedLoss(q(), tf.zeros([2, 4])), /targets \[batch, 3\]; got shape \[2, 4\]/));
-    it('wrong dtype', () => throwsWith(() => mixedLoss(q(), tf.tensor1d([true, false], 'bool')), /labels must be int32 or float32, got bool/));
-    it('dense targets for a class-id-only loss', () => throwsWith(() => focalLoss(q(), tf.zeros([2, 3])), /takes class ids \[batch\] only/));
+  describe('label tensors (checked natively, before the kernel computes anything)', () => {
+    it('out of range (too large)', () => rejects(/label 3(\.0+)? at row 1 is not a class id in \[0, 3\)/, (x, y) => mixedLoss(x, y), q(), tf.tensor1d([0, 3], 'int32')));
+    it('out of range (negative)', () => rejects(/label -1(\.0+)? at row 0/, (x, y) => mixedLoss(x, y), q(), tf.tensor1d([-1, 0], 'int32')));
+    it('non-integer float ids', () => rejects(/label 0\.5(0*)? at row 0/, (x, y) => mixedLoss(x, y), q(), tf.tensor1d([0.5, 1])));
+    it('NaN float ids', () => rejects(/label nan at row 0/i, (x, y) => mixedLoss(x, y), q(), tf.tensor1d([NaN, 1])));
+    it('[B, 1] ids out of range', () => rejects(/label 7(\.0+)? at row 1/, (x, y) => crossEntropy(x, y), q(), tf.tensor2d([[0], [7]], [2, 1], 'int32')));
+    it('an Int32Array out of range', () => rejects(/label 9(\.0+)? at row 0/, (x) => crossEntropy(x, Int32Array.from([9, 0])), q()));
+    it('length mismatch', () => rejects(/labels have 3 rows but logits have 2/, (x) => mixedLoss(x, [0, 1, 2]), q()));
+    it('dense targets of the wrong width', () => rejects(/targets \[batch, 3\]; got shape \[2, 4\]/, (x, y) => mixedLoss(x, y), q(), tf.zeros([2, 4])));
+    it('wrong dtype', () => rejects(/labels must be int32 or float32, got bool/, (x, y) => mixedLoss(x, y), q(), tf.tensor1d([true, false], 'bool')));
+    it('a string tensor', () => rejects(/labels must be int32 or float32, got string/, (x, y) => mixedLoss(x, y), q(), tf.tensor1d(['a', 'b'])));
+    it('dense targets for a class-id-only loss', () => rejects(/takes class ids \[batch\] only/, (x, y) => focalLoss(x, y), q(), tf.zeros([2, 3])));
+    it('labels of another type', () => rejects(/labels must be a tf.Tensor, a number\[\] or an Int32Array/, (x) => mixedLoss(x, 'a' as never), q()));
+  });
+
+  // Issue 14: tf.tensor silently turned 1.5 into 1, NaN/null/undefined/−0.5/2^32 into 0 and
+  // "1"/true into 1. Every non-integer or non-numeric label now throws, naming row and value.
+  describe('number[] labels are integers in [0, C), never coerced', () => {
+    for (const [bad, shown] of [
+      [1.5, '1.5'], [NaN, 'NaN'], [-0.5, '-0.5'], [2 ** 32, '4294967296'], [2 ** 31, '2147483648'], [3, '3'], [-1, '-1'],
+      [Infinity, 'Infinity'], [null, 'null (object)'], [undefined, 'undefined (undefined)'], ['1', '"1" (string)'], [true, 'true (boolean)'],
+    ] as Array<[unknown, string]>) {
+      it(`${shown}`, () => rejects(
+        new RegExp(`label ${shown.replace(/[()"]/g, '\\$&')} at row 1 is not a class id in \\[0, 3\\): number\\[\\] labels must be integers`),
+        (x) => crossEntropy(x, [0, bad] as number[]), q()));
+    }
+    it('a valid number[] is accepted, −0 included', () => {
+      const x = q();
+      expect(crossEntropy(x, [2, -0], { reduction: 'none' }).dataSync()[1]).toBeCloseTo(Math.log(3), 6);
+      x.dispose();
+    });
+  });
+
+  describe('inside tf.grad: a bad label leaks nothing the tape holds (issue 14)', () => {
+    it('[B, 1] class ids with a bad value', () =>
+      rejects(/label 7(\.0+)? at row 1/, (x, y) => tf.grad((v: tf.Tensor) => crossEntropy(v, y))(x), q(), tf.tensor2d([[0], [7]], [2, 1], 'int32')));
+    it('float ids with a bad value, under valueAndGrad', () =>
+      rejects(/label 0\.5/, (x, y) => tf.valueAndGrad((v: tf.Tensor) => mixedLoss(v, y))(x), q(), tf.tensor2d([[0.5], [1]])));
+    it('optimizer.minimize', () => {
+      // The logits are the variable itself: a stock op recorded before the throw (a matMul,
+      // say) would leave its own saved copies behind, which is tfjs's doing, not the loss's.
+      const w = tf.variable(tf.zeros([2, 3]));
+      const opt = tf.train.sgd(0.1);
+      rejects(/label 5/, (y) => opt.minimize(() => crossEntropy(w, y)), tf.tensor1d([0, 5], 'int32'));
+      w.dispose();
+      opt.dispose();
+    });
+  });
+
+  describe('kernel inputs forged past the op (issue 14: outputs were allocated, then leaked)', () => {
+    const attrs = { kind: 0, alpha: 1, beta: 1, param0: 0, reduction: 'mean', dense: false, device: 'cpu' };
+    const run = (extra: object) => (x: tf.Tensor, y: tf.Tensor) => {
+      ensureKernels(tf.getBackend());
+      return tf.engine().runKernel(FUSED_LOSS, { logits: x, labels: y }, { ...attrs, ...extra });
+    };
+    it('an unknown loss kind', () => rejects(/unknown loss kind 9/, run({ kind: 9 }), q(), tf.tensor1d([0, 1], 'int32')));
+    it('negative weights', () => rejects(/alpha and beta must be non-negative/, run({ alpha: -1 }), q(), tf.tensor1d([0, 1], 'int32')));
+    it('dense targets for focal', () => rejects(/dense targets are supported for CE, EL and their mixture only/, run({ kind: 1, dense: true }), q(), tf.zeros([2, 3])));
+    it('a label tensor of the wrong length', () => rejects(/labels has 3 elements, expected 2/, run({}), q(), tf.tensor1d([0, 1, 2], 'int32')));
   });
 
   describe('parameters', () => {
@@ -57,18 +113,70 @@ describe('bad input', () => {
       ['negative beta', { beta: -1 }, /beta must be a finite number >= 0, got -1/],
       ['string alpha', { alpha: '1' }, /alpha must be a finite number/],
       ['unknown reduction', { reduction: 'avg' }, /reduction must be 'none', 'sum' or 'mean', got "avg"/],
+      ['unknown device', { device: 'gpu' }, /device must be 'auto', 'cpu' or 'cuda', got "gpu"/],
     ] as const) {
-      it(name, () => throwsWith(() => mixedLoss(q(), [0, 1], opts as never), pattern));
+      it(name, () => rejects(pattern, (x) => mixedLoss(x, [0, 1], opts as never), q()));
     }
-    it('GCE q outside (0, 1]', () => throwsWith(() => generalizedCrossEntropy(q(), [0, 1], { q: 0 }), /q must be in \(0, 1\]/));
-    it('focus outside [0, 0.5]', () => throwsWith(() => focusToWeights(0.6), /F must be a number in \[0, 0.5\], got 0.6/));
-    it('unknown schedule', () => throwsWith(() => focusSchedule('F=1' as never), /unknown schedule "F=1"/));
-    it('progress outside [0, 1]', () => throwsWith(() => focusSchedule('F=0-0.5').at(1.5), /progress must be in \[0, 1\], got 1.5/));
+    for (const [name, call, pattern] of [
+      ['GCE q = 0', (x: tf.Tensor) => generalizedCrossEntropy(x, [0, 1], { q: 0 }), /q must be in \(0, 1\], got 0/],
+      ['GCE q > 1', (x: tf.Tensor) => generalizedCrossEntropy(x, [0, 1], { q: 1.5 }), /q must be in \(0, 1\], got 1.5/],
+      ['GCE q NaN', (x: tf.Tensor) => generalizedCrossEntropy(x, [0, 1], { q: NaN }), /q must be a finite number, got NaN/],
+      ['focal γ < 0', (x: tf.Tensor) => focalLoss(x, [0, 1], { gamma: -1 }), /gamma must be a finite number >= 0, got -1/],
+      ['focal γ NaN', (x: tf.Tensor) => focalLoss(x, [0, 1], { gamma: NaN }), /gamma must be a finite number >= 0, got NaN/],
+      ['tamed a < 0', (x: tf.Tensor) => tamedCrossEntropy(x, [0, 1], { a: -0.5 }), /a must be a finite number >= 0, got -0.5/],
+      ['tamed a infinite', (x: tf.Tensor) => tamedCrossEntropy(x, [0, 1], { a: Infinity }), /a must be a finite number >= 0, got Infinity/],
+      ['poly ε < 0', (x: tf.Tensor) => polyLoss(x, [0, 1], { epsilon: -1 }), /epsilon must be a finite number >= 0, got -1/],
+      ['poly ε string', (x: tf.Tensor) => polyLoss(x, [0, 1], { epsilon: '1' as never }), /epsilon must be a finite number >= 0, got 1/],
+      ['EL reduction', (x: tf.Tensor) => expectationLoss(x, [0, 1], { reduction: 'max' as never }), /expectationLoss: reduction must be/],
+    ] as const) {
+      it(name, () => rejects(pattern, call, q()));
+    }
+    it('every op names itself in its errors', () => {
+      for (const loss of LOSSES) rejects(/^mixloss\.\w+: logits must be float32/, (x) => loss.op(x, [0]), tf.tensor2d([[1, 2]], [1, 2], 'int32'));
+    });
+  });
+
+  describe('schedules and the layers integration', () => {
+    it('focus outside [0, 0.5]', () => rejects(/F must be a number in \[0, 0.5\], got 0.6/, () => focusToWeights(0.6)));
+    it('unknown schedule', () => rejects(/unknown schedule "F=1"/, () => focusSchedule('F=1' as never)));
+    it('progress outside [0, 1]', () => rejects(/progress must be in \[0, 1\], got 1.5/, () => focusSchedule('F=0-0.5').at(1.5)));
+    // Issue 14: these were accepted and failed later, in .at().
+    it('a string F in an array of F values', () => rejects(/phase 1: F must be a number in \[0, 0.5\], got "0.2"/, () => focusSchedule([0.1, '0.2' as never])));
+    it('a string F in a phase', () => rejects(/phase 0: F must be a number in \[0, 0.5\], got "0.1"/, () => new FocusSchedule([{ F: '0.1' as never, until: 1 }])));
+    it('a string until', () => rejects(/phase 0: until must be a number increasing within \(0, 1\], got "1"/, () => new FocusSchedule([{ F: 0.1, until: '1' as never }])));
+    it('a phase that is not an object', () => rejects(/phase 0 must be an object \{F, until\}, got 0.1/, () => new FocusSchedule([0.1 as never])));
+    it('MixtureState with a negative or NaN weight', () => {
+      rejects(/MixtureState: alpha must be a finite number >= 0, got -1/, () => new MixtureState(-1, 1));
+      rejects(/MixtureState: beta must be a finite number >= 0, got NaN/, () => new MixtureState(1, NaN));
+      rejects(/MixtureState.set: beta must be a finite number >= 0, got Infinity/, () => new MixtureState().set({ alpha: 1, beta: Infinity }));
+    });
+    it('mixedLossForLayers with a bad weight', () => rejects(/alpha must be a finite number >= 0/, () => mixedLossForLayers({ alpha: -2 })));
+    it('FocusScheduleCallback arguments', () => {
+      const state = new MixtureState();
+      const schedule = focusSchedule('F=0-0.5');
+      rejects(/state must be a MixtureState/, () => new FocusScheduleCallback({} as never, schedule));
+      rejects(/schedule must be a FocusSchedule/, () => new FocusScheduleCallback(state, 'F=0-0.5' as never));
+      rejects(/per must be 'epoch' or 'batch', got step/, () => new FocusScheduleCallback(state, schedule, { per: 'step' as never }));
+      rejects(/boundaries must be 'exact' or 'authors', got round/, () => new FocusScheduleCallback(state, schedule, { boundaries: 'round' as never }));
+      rejects(/the authors' boundaries are per epoch/, () => scheduledMixedLoss('F=0-0.5', { per: 'batch', boundaries: 'authors' }));
+    });
+    it('atStep and atEpochAuthors bounds', () => {
+      const s = focusSchedule('F=0,0.5');
+      rejects(/total must be a positive integer, got 0/, () => s.atStep(0, 0));
+      rejects(/step must be an integer in \[0, 10\), got 10/, () => s.atStep(10, 10));
+      rejects(/epoch must be an integer in \[0, 90\), got 1.5/, () => s.atEpochAuthors(1.5, 90));
+    });
+  });
+
+  describe('threads', () => {
+    for (const bad of [0, -1, 1.5, 1025, NaN, '2']) {
+      it(`setNumThreads(${JSON.stringify(bad)})`, () => rejects(/setNumThreads: threads must be an integer in \[1, 1024\]/, () => setNumThreads(bad as never)));
+    }
   });
 
   describe('after an error', () => {
     it('the engine still works and gradients are still right', () => {
-      throwsWith(() => crossEntropy(q(), [0, 7]), /label 7/);
+      rejects(/label 7/, (x) => crossEntropy(x, [0, 7]), q());
       const g = tf.tidy(() => tf.grad((x: tf.Tensor) => crossEntropy(x, [0]))(tf.tensor2d([[2, 1, 0.1]])).dataSync());
       expect(g[1]).toBeCloseTo(0.242432970705, 6);
     });

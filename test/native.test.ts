@@ -1,5 +1,6 @@
 // The addon itself: 64-bit indexing past 2^31 elements, the thread pool across
 // worker_threads, and argument checks at the N-API boundary.
+import { spawnSync } from 'child_process';
 import * as os from 'os';
 import * as path from 'path';
 import { Worker } from 'worker_threads';
@@ -7,7 +8,7 @@ import { Worker } from 'worker_threads';
 import { describe, expect, it } from 'vitest';
 
 import { STATS_PER_ROW } from '../src/kernels/attrs';
-import { native, nativeInfo } from '../src/native';
+import { getNumThreads, native, nativeInfo, setNumThreads } from '../src/native';
 
 const addon = native();
 const STATS = nativeInfo().statsPerRow;
@@ -30,6 +31,76 @@ describe('native addon', () => {
     expect(() => addon.forward(q, 2, 3, new Uint8Array(2) as never, false, 0, 1, 1, 0, st, rl)).toThrow(/labels must be an Int32Array or a Float32Array/);
     expect(() => addon.backward(q, 2, 3, new Int32Array(2), false, 0, 1, 1, 0, st, new Float32Array(3), 1, new Float32Array(6))).toThrow(/dy must have 1 or rows elements/);
     expect(() => addon.setThreads(0)).toThrow(/threads must be a positive integer/);
+    expect(() => addon.forward(q, 2, 3, new Int32Array(2), true, 1, 1, 1, 0, st, rl)).toThrow(/labels has 2 elements, expected 6/);
+  });
+
+  it('names the argument and the problem for every kind of bad buffer, shared memory accepted (issue 14)', () => {
+    const q = new Float32Array(6), st = new Float32Array(2 * STATS), rl = new Float32Array(2), y = new Int32Array(2);
+    expect(() => addon.forward([0, 0, 0, 0, 0, 0] as never, 2, 3, y, false, 0, 1, 1, 0, st, rl)).toThrow(/mixloss: logits must be a Float32Array/);
+    expect(() => addon.forward(new Float64Array(6) as never, 2, 3, y, false, 0, 1, 1, 0, st, rl)).toThrow(/logits must be a Float32Array/);
+    expect(() => addon.forward(q, 2, 3, {} as never, false, 0, 1, 1, 0, st, rl)).toThrow(/labels must be an Int32Array or a Float32Array/);
+    expect(() => addon.forward(q, 2, 3, y, false, 0, 1, 1, 0, null as never, rl)).toThrow(/stats must be a Float32Array/);
+    expect(() => addon.forward(q, 2, 3, y, false, 0, 1, 1, 0, st, new DataView(new ArrayBuffer(8)) as never)).toThrow(/rowLoss must be a Float32Array/);
+    expect(() => addon.forward(q, '2' as never, 3, y, false, 0, 1, 1, 0, st, rl)).toThrow(/rows must be a number/);
+    expect(() => addon.forward(q, 2, 3, y, false, 0, NaN, 1, 0, st, rl)).toThrow(/alpha must be finite/);
+    expect(() => addon.backward(q, 2, 3, y, false, 0, 1, 1, 0, st, 'dy' as never, 1, new Float32Array(6))).toThrow(/dy must be a Float32Array/);
+    // SharedArrayBuffer-backed arrays (what a tensor over shared memory holds) are valid.
+    const shared = (n: number) => new Float32Array(new SharedArrayBuffer(n * 4));
+    const sq = shared(6);
+    sq.set([2, 1, 0.1, 0, 0, 0]);
+    const total = addon.forward(sq, 2, 3, new Int32Array(new SharedArrayBuffer(8)), false, 0, 1, 0, 0, shared(2 * STATS), shared(2));
+    expect(total).toBeCloseTo(0.417030016278 + Math.log(3), 5);
+  });
+
+  it('setNumThreads / getNumThreads through the package: the size in use, bounds checked', () => {
+    const threads = getNumThreads();
+    try {
+      expect(setNumThreads(3)).toBe(3);
+      expect(getNumThreads()).toBe(3);
+      expect(nativeInfo().threads).toBe(3);
+      expect(setNumThreads(1)).toBe(1);
+      expect(() => addon.setThreads(1025)).toThrow(/threads must be at most 1024, got 1025/);
+      expect(getNumThreads()).toBe(1);
+    } finally {
+      setNumThreads(threads);
+    }
+  });
+
+  // Issue 14: a pool thread that could not start ended in std::terminate (SIGABRT) on first use.
+  const addonPath = path.join(__dirname, '..', 'build', 'Release', 'mixloss.node');
+  const runWith = (env: Record<string, string>, shell = '') => spawnSync('bash', ['-c', `${shell} exec "${process.execPath}" -e "$CODE"`], {
+    encoding: 'utf8',
+    env: { ...process.env, ...env, CODE: `
+      const a = require(${JSON.stringify(addonPath)});
+      const st = new Float32Array(4 * ${STATS}), rl = new Float32Array(4);
+      const mean = a.forward(new Float32Array(4 * 100000), 4, 100000, new Int32Array(4), false, 0, 1, 0, 0, st, rl) / 4;
+      console.log(JSON.stringify({ threads: a.info().threads, mean }));` },
+  });
+
+  it('MIXLOSS_NUM_THREADS beyond what the system allows: fewer threads and a warning, never an abort', () => {
+    const r = runWith({ MIXLOSS_NUM_THREADS: '100000' }, 'ulimit -v 3000000;');
+    expect(r.status, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout.trim());
+    expect(out.threads).toBeGreaterThanOrEqual(1);
+    expect(out.threads).toBeLessThanOrEqual(1024);
+    expect(out.mean).toBeCloseTo(Math.log(100000), 4);
+    expect(r.stderr).toMatch(/MIXLOSS_NUM_THREADS=100000 is above the limit; using 1024 threads/);
+    expect(r.stderr).toMatch(/could not start thread \d+ of 1024 \(.+\); running with \d+/);
+  });
+
+  it('MIXLOSS_NUM_THREADS that is not a positive integer: a warning and the default', () => {
+    const unset = runWith({ MIXLOSS_NUM_THREADS: '' });
+    expect(unset.stderr).toBe('');
+    const hardware = JSON.parse(unset.stdout.trim()).threads;
+    for (const value of ['abc', '0', '-3', '2x']) {
+      const r = runWith({ MIXLOSS_NUM_THREADS: value });
+      expect(r.status, r.stderr).toBe(0);
+      expect(JSON.parse(r.stdout.trim()).threads).toBe(hardware);
+      expect(r.stderr).toContain(`ignoring MIXLOSS_NUM_THREADS=${value} (not a positive integer)`);
+    }
+    const r = runWith({ MIXLOSS_NUM_THREADS: '3' });
+    expect(JSON.parse(r.stdout.trim()).threads).toBe(3);
+    expect(r.stderr).toBe('');
   });
 
   it('gives the same results on 1 thread and on many (rows split across threads)', () => {

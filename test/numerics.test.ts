@@ -1,30 +1,80 @@
-// NaN and −∞ logits, huge logits, confident rows: what the kernels promise (README, "Numerics").
+// NaN and −∞ logits, extreme logit gaps, huge logits, confident rows: what the kernels promise
+// (README, "Numerics"), for every loss.
 import { beforeAll, describe, expect, it } from 'vitest';
 
-import { crossEntropy, expectationLoss, mixedLoss } from '../src';
-import { referenceMixedRow, tf, useTestBackend } from './support/tf';
+import { crossEntropy, expectationLoss, focalLoss, mixedLoss } from '../src';
+import { LOSSES } from './support/losses';
+import { referenceMixedRow, referenceRow } from './support/reference';
+import { tf, useTestBackend } from './support/tf';
 
 beforeAll(useTestBackend);
 
 const rowsOf = (q: number[][], y: number[], opts = {}) =>
-  mixedLoss(tf.tensor2d(q), tf.tensor1d(y, 'int32'), { reduction: 'none', ...opts }).dataSync();
+  tf.tidy(() => mixedLoss(tf.tensor2d(q), tf.tensor1d(y, 'int32'), { reduction: 'none', ...opts }).dataSync());
 const gradOf = (q: number[][], y: number[], opts = {}) =>
-  tf.grad((x: tf.Tensor) => mixedLoss(x, tf.tensor1d(y, 'int32'), { reduction: 'sum', ...opts }))(tf.tensor2d(q)).dataSync();
+  tf.tidy(() => tf.grad((x: tf.Tensor) => mixedLoss(x, tf.tensor1d(y, 'int32'), { reduction: 'sum', ...opts }))(tf.tensor2d(q)).dataSync());
+
+/** Row values and the gradient (reduction 'sum') of a loss case. */
+function valuesAndGrad(op: (typeof LOSSES)[number]['op'], q: number[][], y: number[]) {
+  return tf.tidy(() => {
+    const labels = tf.tensor1d(y, 'int32');
+    const rows = op(tf.tensor2d(q), labels, { reduction: 'none' }).dataSync();
+    const grad = tf.grad((x: tf.Tensor) => op(x, labels, { reduction: 'sum' }))(tf.tensor2d(q)).dataSync();
+    return { rows, grad };
+  });
+}
+
+describe('every loss: NaN, −∞ and extreme gaps', () => {
+  for (const loss of LOSSES) {
+    it(`${loss.name}: a NaN gives NaN for its own row only (value and gradient)`, () => {
+      const q = [[1, NaN, 2], [1, 2, 3], [NaN, NaN, NaN]];
+      const { rows, grad } = valuesAndGrad(loss.op, q, [0, 1, 2]);
+      expect(rows[0]).toBeNaN();
+      expect(rows[2]).toBeNaN();
+      expect(Math.abs(rows[1] - referenceRow(loss.reference, q[1], 1).value)).toBeLessThan(1e-6);
+      for (let j = 0; j < 3; j++) {
+        expect(grad[j]).toBeNaN();
+        expect(grad[3 + j]).toBeCloseTo(referenceRow(loss.reference, q[1], 1).grad[j], 6);
+      }
+    });
+
+    it(`${loss.name}: masked (−∞) classes add nothing and get a zero gradient`, () => {
+      const q = [[2, -Infinity, 1, -Infinity, 0.1]];
+      const ref = referenceRow(loss.reference, [2, 1, 0.1], 0);
+      const { rows, grad } = valuesAndGrad(loss.op, q, [0]);
+      expect(rows[0]).toBeCloseTo(ref.value, 6);
+      expect([grad[1], grad[3]]).toEqual([0, 0]);
+      [grad[0], grad[2], grad[4]].forEach((g, j) => expect(g).toBeCloseTo(ref.grad[j], 6));
+    });
+
+    it(`${loss.name}: a masked target gives the loss's limit and a finite gradient`, () => {
+      const { rows, grad } = valuesAndGrad(loss.op, [[1, -Infinity, 0], [0.5, 0.2, 0]], [1, 0]);
+      const limit = referenceRow(loss.reference, [1, -Infinity, 0], 1).value;  // +∞, 1, 1/q, …
+      if (Number.isFinite(limit)) expect(rows[0]).toBeCloseTo(limit, 6);
+      else expect(rows[0]).toBe(limit);
+      expect(Array.from(grad).every(Number.isFinite)).toBe(true);
+      expect(rows[1]).toBeCloseTo(referenceRow(loss.reference, [0.5, 0.2, 0], 0).value, 6);
+    });
+
+    // Issue 14: CE was +∞ once the target was ~709.8 below the row max (e_y underflowed in
+    // double), and focal's gradient NaN. A finite input gives a finite loss and gradient.
+    for (const gap of [100, 709, 710, 745, 800, 1e4, 1e30]) {
+      it(`${loss.name}: the target ${gap} below the max gives the float64 value and gradient`, () => {
+        const q = [[0, -gap, 1, -3]];
+        const { rows, grad } = valuesAndGrad(loss.op, q, [1]);
+        const ref = referenceRow(loss.reference, q[0], 1);
+        expect(Number.isFinite(rows[0])).toBe(true);
+        expect(Math.abs(rows[0] - ref.value) / Math.max(1, Math.abs(ref.value))).toBeLessThan(1e-6);
+        for (let j = 0; j < 4; j++) {
+          expect(Number.isFinite(grad[j])).toBe(true);
+          expect(Math.abs(grad[j] - ref.grad[j])).toBeLessThan(1e-6 * Math.max(1, Math.abs(ref.grad[j])));
+        }
+      });
+    }
+  }
+});
 
 describe('NaN logits', () => {
-  it('a NaN gives NaN for its own row only (value and gradient)', () => {
-    const q = [[1, NaN, 2], [1, 2, 3], [NaN, NaN, NaN]];
-    const v = rowsOf(q, [0, 1, 2]);
-    expect(v[0]).toBeNaN();
-    expect(v[1]).toBeCloseTo(referenceMixedRow(q[1], 1, 1, 1).value, 5);
-    expect(v[2]).toBeNaN();
-    const g = gradOf(q, [0, 1, 2]);
-    for (let j = 0; j < 3; j++) {
-      expect(g[j]).toBeNaN();
-      expect(Number.isFinite(g[3 + j])).toBe(true);
-    }
-  });
-
   it('a NaN in a block of otherwise masked (−∞) logits still poisons its row', () => {
     const C = 5000;
     const q = Array.from({ length: C }, () => -Infinity);
@@ -39,16 +89,6 @@ describe('NaN logits', () => {
 });
 
 describe('−∞ logits (masked classes)', () => {
-  it('contribute nothing to the loss and get a zero gradient', () => {
-    const q = [[2, -Infinity, 1, -Infinity, 0.1]];
-    const v = rowsOf(q, [0], { alpha: 1, beta: 1 })[0];
-    expect(v).toBeCloseTo(0.758028877392, 6);  // the worked value of [2, 1, 0.1]
-    const g = gradOf(q, [0], { alpha: 1, beta: 1 });
-    expect(g[1]).toBe(0);
-    expect(g[3]).toBe(0);
-    expect(g[0]).toBeCloseTo(-0.565717498947, 6);
-  });
-
   it('whole blocks of −∞ before and after the finite logits', () => {
     const C = 3 * 2048 + 7;
     const q = Array.from({ length: C }, () => -Infinity);
@@ -56,12 +96,19 @@ describe('−∞ logits (masked classes)', () => {
     expect(rowsOf([q], [5000], { alpha: 1, beta: 1 })[0]).toBeCloseTo(0.758028877392, 6);
   });
 
-  it('a masked target gives CE = +∞, EL = 1, and a finite gradient', () => {
+  it('a masked target: CE = +∞, EL = 1, and the gradient of CE is p − onehot', () => {
     const q = [[1, -Infinity, 0]];
     expect(crossEntropy(tf.tensor2d(q), tf.tensor1d([1], 'int32'), { reduction: 'none' }).dataSync()[0]).toBe(Infinity);
     expect(expectationLoss(tf.tensor2d(q), tf.tensor1d([1], 'int32'), { reduction: 'none' }).dataSync()[0]).toBe(1);
     const g = gradOf(q, [1], { alpha: 1, beta: 0 });
-    expect(Array.from(g).every(Number.isFinite)).toBe(true);
+    const p0 = 1 / (1 + Math.exp(-1));
+    [p0, -1, 1 - p0].forEach((gj, j) => expect(g[j]).toBeCloseTo(gj, 6));
+  });
+
+  it('focal with γ = 0 on a masked target: the gradient of CE, not NaN (issue 14)', () => {
+    const g = tf.tidy(() => tf.grad((x: tf.Tensor) => focalLoss(x, [1], { gamma: 0 }))(tf.tensor2d([[1, -Infinity, 0]])).dataSync());
+    const p0 = 1 / (1 + Math.exp(-1));
+    [p0, -1, 1 - p0].forEach((gj, j) => expect(g[j]).toBeCloseTo(gj, 6));
   });
 
   it('an all −∞ row is NaN (no class to predict), and other rows are unaffected', () => {
@@ -74,6 +121,7 @@ describe('−∞ logits (masked classes)', () => {
     const q = tf.tensor2d([[2, -Infinity, 1]]);
     expect(crossEntropy(q, tf.tensor2d([[1, 0, 0]]), { reduction: 'none' }).dataSync()[0]).toBeCloseTo(Math.log1p(Math.exp(-1)), 6);
     expect(crossEntropy(q, tf.tensor2d([[0.5, 0.5, 0]]), { reduction: 'none' }).dataSync()[0]).toBe(Infinity);
+    q.dispose();
   });
 });
 
@@ -86,6 +134,16 @@ describe('large and confident logits', () => {
     ref.grad.forEach((gj, j) => expect(g[j]).toBeCloseTo(gj, 6));
   });
 
+  it('dense targets where t·logit overflows float32: CE stays finite, or is +∞ when it truly is (issue 14)', () => {
+    const ce = (q: number[], t: number[]) =>
+      tf.tidy(() => crossEntropy(tf.tensor2d([q]), tf.tensor2d([t]), { reduction: 'none' }).dataSync()[0]);
+    // 2·3e38 overflows float32; the true CE is 2·log(1 + e^−3e38) = 0.
+    expect(ce([3e38, 0], [2, 0])).toBe(0);
+    expect(ce([3e38, 1, 0], [1.5, 0.5, 0])).toBeCloseTo(0.5 * (3e38 - 1), -32);
+    // Σ t (lse − q) = 0 + 6e38: beyond float32, so +∞ (it was −∞).
+    expect(ce([3e38, -3e38], [1, 1])).toBe(Infinity);
+  });
+
   it('CE and 1 − p_y stay exact when p_y is within 1e-13 of 1 (no cancellation)', () => {
     const q = [[30, 0, 0]];
     const ce = 2 * Math.exp(-30);  // log1p(2e^-30)
@@ -96,6 +154,13 @@ describe('large and confident logits', () => {
     const g = gradOf(q, [0], { alpha: 1, beta: 0 });
     expect(Math.abs(g[0] + ce) / ce).toBeLessThan(1e-6);  // −(1 − p_y), not 0
     expect(g[1] + g[2] + g[0]).toBeCloseTo(0, 12);
+  });
+
+  it('EL keeps its relative precision when p_y is tiny (the gradient scales with p_y)', () => {
+    const q = [[0, -16, 0, 0]];
+    const ref = referenceMixedRow(q[0], 1, 0, 1);
+    const g = gradOf(q, [1], { alpha: 0, beta: 1 });
+    ref.grad.forEach((gj, j) => expect(Math.abs(g[j] - gj) / Math.abs(gj)).toBeLessThan(1e-5));
   });
 
   it('a single class: loss 0, gradient 0', () => {

@@ -1,90 +1,138 @@
-// The fused kernels against float64 references, tfjs autodiff of the same losses written
-// with stock ops, and central finite differences; over shapes from 1×1 to C = 2^20.
-import { beforeAll, describe, expect, it } from 'vitest';
+// Every loss op against float64 references written from its formula, against tfjs autodiff
+// of the same loss in stock ops, and against central finite differences; over shapes from
+// 1×1 to C = 2^20. Gradients are compared entry by entry relative to each entry (with a floor
+// of the row's largest entry / 100·C): entries are ~1/C at large C, and an absolute bound would
+// let a 1e-4 relative error through there.
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 
-import { crossEntropy, expectationLoss, mixedLoss } from '../src';
-import {
-  centralDifference, maxRelError, randomLabels, randomLogits, referenceMixedDense, referenceMixedRow, rng, tf, useTestBackend,
-} from './support/tf';
+import { crossEntropy, mixedLoss } from '../src';
+import type { LossOptions } from '../src';
+import { kernelOptions } from '../src/kernels/fused_loss';
+import { native } from '../src/native';
+import { LOSSES } from './support/losses';
+import { centralDifference, gradientError, referenceMixedDense, referenceRow, RowLoss, rowLosses } from './support/reference';
+import { randomLabels, randomLogits, rng, tf, useTestBackend, withSeparateBackward } from './support/tf';
 
 beforeAll(useTestBackend);
 
-function fusedValueAndGrad(logits: Float32Array, B: number, C: number, labels: tf.Tensor, opts: Parameters<typeof mixedLoss>[2]) {
-  const q = tf.tensor2d(logits, [B, C]);
-  const { value, grad } = tf.valueAndGrad((x: tf.Tensor) => mixedLoss(x, labels, opts))(q);
-  const out = { value: value.dataSync().slice(), grad: grad.dataSync().slice() };
-  tf.dispose([q, value, grad]);
-  return out;
+/** Per-entry relative gradient error allowed (float32 kernels measure ≤ 1.1e-6 here). */
+const GRAD_TOL = 1e-5;
+/** Relative error allowed in a loss value. */
+const VALUE_TOL = 2e-6;
+
+const relErr = (a: number, b: number) => Math.abs(a - b) / Math.max(Math.abs(b), 1e-30);
+
+type Op = (logits: tf.Tensor, labels: tf.Tensor, options?: LossOptions) => tf.Tensor;
+
+/** Value and gradient through tf.valueAndGrad, as training computes them. */
+function valueAndGrad(op: Op, logits: Float32Array, B: number, C: number, labels: tf.Tensor, options: LossOptions) {
+  return tf.tidy(() => {
+    const { value, grad } = tf.valueAndGrad((x: tf.Tensor) => op(x, labels, options))(tf.tensor2d(logits, [B, C]));
+    return { value: value.dataSync()[0], grad: grad.dataSync().slice() };
+  });
 }
 
-describe('sparse labels against a float64 reference', () => {
+/** Row values and the summed gradient of the float64 reference. */
+function reference(loss: RowLoss, logits: Float32Array, labels: Int32Array, B: number, C: number) {
+  const rows: number[] = [];
+  const grad = new Float64Array(B * C);
+  for (let r = 0; r < B; r++) {
+    const ref = referenceRow(loss, logits.subarray(r * C, (r + 1) * C), labels[r]);
+    rows.push(ref.value);
+    grad.set(ref.grad, r * C);
+  }
+  return { rows, sum: rows.reduce((a, b) => a + b, 0), grad };
+}
+
+describe('every loss against its float64 reference', () => {
   const shapes: Array<[number, number]> = [
     [1, 1], [1, 2], [3, 1], [2, 3], [7, 5], [5, 17], [64, 10], [33, 2049], [3, 4097], [256, 1000], [2, 65537], [1, 200003],
   ];
   for (const [B, C] of shapes) {
-    for (const [alpha, beta] of [[1, 0], [0, 1], [1, 2.5], [0.3, 0.7]]) {
-      it(`${B}×${C}, α=${alpha} β=${beta}, reduction none`, () => {
+    for (const loss of LOSSES) {
+      it(`${B}×${C} ${loss.name}: row values, sum, gradient`, () => {
         const logits = randomLogits(B, C, B * 7919 + C, 4);
         const labels = randomLabels(B, C, B + C);
         const y = tf.tensor1d(labels, 'int32');
-        const { value, grad } = fusedValueAndGrad(logits, B, C, y, { alpha, beta, reduction: 'sum' });
-        const rows = mixedLoss(tf.tensor2d(logits, [B, C]), y, { alpha, beta, reduction: 'none' }).dataSync();
-        let total = 0;
-        const refGrad = new Float64Array(B * C);
-        for (let r = 0; r < B; r++) {
-          const ref = referenceMixedRow(logits.subarray(r * C, (r + 1) * C), labels[r], alpha, beta);
-          expect(Math.abs(rows[r] - ref.value)).toBeLessThan(1e-5 * Math.max(1, Math.abs(ref.value)));
-          total += ref.value;
-          refGrad.set(ref.grad, r * C);
-        }
-        expect(Math.abs(value[0] - total)).toBeLessThan(1e-5 * Math.max(1, Math.abs(total)));
-        // Gradient entries: absolute error relative to the row's largest entry.
-        let worst = 0;
-        for (let i = 0; i < grad.length; i++) worst = Math.max(worst, Math.abs(grad[i] - refGrad[i]));
-        expect(worst).toBeLessThan(2e-6 * Math.max(alpha + beta, 1));
+        const ref = reference(loss.reference, logits, labels, B, C);
+        const rows = tf.tidy(() => loss.op(tf.tensor2d(logits, [B, C]), y, { reduction: 'none' }).dataSync());
+        for (let r = 0; r < B; r++) expect(relErr(rows[r], ref.rows[r]), `row ${r}`).toBeLessThan(VALUE_TOL);
+        const { value, grad } = valueAndGrad(loss.op, logits, B, C, y, { reduction: 'sum' });
+        expect(relErr(value, ref.sum)).toBeLessThan(VALUE_TOL);
+        expect(gradientError(grad, ref.grad, B, C)).toBeLessThan(GRAD_TOL);
         y.dispose();
       });
     }
   }
 
-  it('mean and sum reductions agree with none', () => {
-    const B = 9, C = 13;
-    const logits = tf.tensor2d(randomLogits(B, C, 1), [B, C]);
-    const y = tf.tensor1d(randomLabels(B, C, 2), 'int32');
-    const none = mixedLoss(logits, y, { reduction: 'none' }).dataSync();
-    const sum = none.reduce((a, b) => a + b, 0);
-    expect(mixedLoss(logits, y, { reduction: 'sum' }).dataSync()[0]).toBeCloseTo(sum, 4);
-    expect(mixedLoss(logits, y).dataSync()[0]).toBeCloseTo(sum / B, 5);
-  });
-
-  it("reduction 'none' backpropagates a per-row dy", () => {
-    const B = 4, C = 6;
-    const data = randomLogits(B, C, 5);
-    const labels = randomLabels(B, C, 6);
-    const w = [0.5, -2, 3, 0];
-    const logits = tf.tensor2d(data, [B, C]);
-    const y = tf.tensor1d(labels, 'int32');
-    const g = tf.grad((x: tf.Tensor) => tf.sum(tf.mul(mixedLoss(x, y, { reduction: 'none', alpha: 1, beta: 2 }), tf.tensor1d(w))))(logits).dataSync();
-    for (let r = 0; r < B; r++) {
-      const ref = referenceMixedRow(data.subarray(r * C, (r + 1) * C), labels[r], 1, 2);
-      for (let j = 0; j < C; j++) expect(g[r * C + j]).toBeCloseTo(w[r] * ref.grad[j], 5);
+  // The backward pass that recomputes from the saved statistics (a forward that ran with no
+  // tape, or kernelOptions.gradientInForward off) is a different code path: check it too.
+  for (const [B, C] of [[7, 5], [33, 2049], [2, 65537]] as Array<[number, number]>) {
+    for (const loss of LOSSES) {
+      it(`${B}×${C} ${loss.name}: the separate backward pass`, () => {
+        const logits = randomLogits(B, C, B * 31 + C, 4);
+        const labels = randomLabels(B, C, B * 3 + C);
+        const y = tf.tensor1d(labels, 'int32');
+        const ref = reference(loss.reference, logits, labels, B, C);
+        const { value, grad } = withSeparateBackward(() => valueAndGrad(loss.op, logits, B, C, y, { reduction: 'sum' }));
+        expect(relErr(value, ref.sum)).toBeLessThan(VALUE_TOL);
+        expect(gradientError(grad, ref.grad, B, C)).toBeLessThan(GRAD_TOL);
+        y.dispose();
+      });
     }
-  });
+  }
+});
 
-  it('labels as [B, 1], as float32 class ids, and as a plain array give the same loss', () => {
-    const B = 5, C = 7;
-    const logits = tf.tensor2d(randomLogits(B, C, 3), [B, C]);
-    const ids = Array.from(randomLabels(B, C, 4));
-    const a = mixedLoss(logits, tf.tensor1d(ids, 'int32')).dataSync()[0];
-    expect(mixedLoss(logits, tf.tensor2d(ids, [B, 1], 'int32')).dataSync()[0]).toBe(a);
-    expect(mixedLoss(logits, tf.tensor1d(ids, 'float32')).dataSync()[0]).toBe(a);
-    expect(mixedLoss(logits, ids).dataSync()[0]).toBe(a);
+describe('reductions and upstream gradients, every loss', () => {
+  const B = 9, C = 13;
+  const logits = randomLogits(B, C, 1);
+  const labels = randomLabels(B, C, 2);
+  for (const loss of LOSSES) {
+    it(`${loss.name}: 'mean' (the default) is 'sum' / B, value and gradient`, () => {
+      const y = tf.tensor1d(labels, 'int32');
+      const ref = reference(loss.reference, logits, labels, B, C);
+      const sum = valueAndGrad(loss.op, logits, B, C, y, { reduction: 'sum' });
+      const mean = valueAndGrad(loss.op, logits, B, C, y, {});
+      expect(relErr(sum.value, ref.sum)).toBeLessThan(VALUE_TOL);
+      expect(relErr(mean.value, ref.sum / B)).toBeLessThan(VALUE_TOL);
+      expect(gradientError(mean.grad, ref.grad.map((g) => g / B), B, C)).toBeLessThan(GRAD_TOL);
+      y.dispose();
+    });
+
+    it(`${loss.name}: reduction 'none' backpropagates a per-row dy`, () => {
+      const w = Float32Array.from({ length: B }, (_, r) => [0.5, -2, 3, 0, 1e-3][r % 5] * (1 + r));
+      const y = tf.tensor1d(labels, 'int32');
+      const g = tf.tidy(() => tf.grad((x: tf.Tensor) => tf.sum(tf.mul(loss.op(x, y, { reduction: 'none' }), tf.tensor1d(w))))(
+        tf.tensor2d(logits, [B, C])).dataSync());
+      const ref = reference(loss.reference, logits, labels, B, C);
+      const expected = ref.grad.map((gi, i) => gi * w[Math.floor(i / C)]);
+      // Rows with w = 0 must be exactly 0; the others relative to their own entries.
+      expect(gradientError(g, expected, B, C)).toBeLessThan(GRAD_TOL);
+      y.dispose();
+    });
+  }
+
+  it('labels as int32 [B], [B, 1], float32 ids, number[] and Int32Array give the same loss and gradient', () => {
+    const ids = Array.from(labels);
+    const forms: Array<tf.Tensor | number[] | Int32Array> = [
+      tf.tensor1d(ids, 'int32'), tf.tensor2d(ids, [B, 1], 'int32'), tf.tensor1d(ids, 'float32'), tf.tensor2d(ids, [B, 1], 'float32'),
+      ids, Int32Array.from(ids),
+    ];
+    const results = forms.map((f) => tf.tidy(() => {
+      const { value, grad } = tf.valueAndGrad((x: tf.Tensor) => mixedLoss(x, f, { alpha: 1, beta: 2 }))(tf.tensor2d(logits, [B, C]));
+      return [value.dataSync()[0], ...grad.dataSync()];
+    }));
+    const ref = reference(rowLosses.mixed(1, 2), logits, labels, B, C);
+    expect(relErr(results[0][0], ref.sum / B)).toBeLessThan(VALUE_TOL);
+    for (const r of results.slice(1)) expect(r).toEqual(results[0]);
+    tf.dispose(forms.filter((f): f is tf.Tensor => f instanceof tf.Tensor));
   });
 });
 
 describe('dense targets against a float64 reference', () => {
+  const dense = LOSSES.filter((l) => l.dense);
   for (const [B, C] of [[1, 1], [4, 3], [6, 2049], [2, 70000]] as Array<[number, number]>) {
-    for (const [alpha, beta] of [[1, 0], [0, 1], [1, 1.6667]]) {
+    for (const [alpha, beta] of [[1, 0], [0, 1], [1, 1.6667], [0.3, 2.5]]) {
       it(`${B}×${C} probabilities, α=${alpha} β=${beta}`, () => {
         const logits = randomLogits(B, C, 17 * B + C);
         const r = rng(B * C);
@@ -95,127 +143,164 @@ describe('dense targets against a float64 reference', () => {
           for (let j = 0; j < C; j++) t[i * C + j] = s > 0 ? t[i * C + j] / s : 1 / C;
         }
         const targets = tf.tensor2d(t, [B, C]);
-        const { value, grad } = fusedValueAndGrad(logits, B, C, targets, { alpha, beta, reduction: 'sum' });
+        const { value, grad } = valueAndGrad(mixedLoss, logits, B, C, targets, { alpha, beta, reduction: 'sum' });
+        const separate = withSeparateBackward(() => valueAndGrad(mixedLoss, logits, B, C, targets, { alpha, beta, reduction: 'sum' }));
         let total = 0;
+        const refGrad = new Float64Array(B * C), magnitude = new Float64Array(B * C);
         for (let i = 0; i < B; i++) {
           const ref = referenceMixedDense(logits.subarray(i * C, (i + 1) * C), t.subarray(i * C, (i + 1) * C), alpha, beta);
           total += ref.value;
-          for (let j = 0; j < C; j++) expect(Math.abs(grad[i * C + j] - ref.grad[j])).toBeLessThan(3e-6);
+          refGrad.set(ref.grad, i * C);
+          magnitude.set(ref.magnitude, i * C);
         }
-        expect(Math.abs(value[0] - total)).toBeLessThan(2e-5 * Math.max(1, total));
+        expect(relErr(value, total)).toBeLessThan(VALUE_TOL);
+        expect(gradientError(grad, refGrad, B, C, magnitude)).toBeLessThan(GRAD_TOL);
+        expect(gradientError(separate.grad, refGrad, B, C, magnitude)).toBeLessThan(GRAD_TOL);
         targets.dispose();
       });
     }
   }
 
-  it('one-hot targets (float32 or tf.oneHot int32) equal class ids', () => {
-    const B = 6, C = 9;
-    const logits = tf.tensor2d(randomLogits(B, C, 8), [B, C]);
-    const ids = tf.tensor1d(randomLabels(B, C, 9), 'int32');
-    const sparse = tf.grad((x: tf.Tensor) => mixedLoss(x, ids, { alpha: 1, beta: 2 }))(logits).dataSync();
-    for (const targets of [tf.oneHot(ids, C), tf.cast(tf.oneHot(ids, C), 'float32')]) {
-      const dense = tf.grad((x: tf.Tensor) => mixedLoss(x, targets, { alpha: 1, beta: 2 }))(logits).dataSync();
-      expect(maxRelError(dense, sparse, 1e-3)).toBeLessThan(1e-5);
-      expect(mixedLoss(logits, targets, { alpha: 1, beta: 2 }).dataSync()[0]).toBeCloseTo(
-        mixedLoss(logits, ids, { alpha: 1, beta: 2 }).dataSync()[0], 5);
+  for (const loss of dense) {
+    it(`${loss.name}: one-hot targets (float32, or tf.oneHot's int32) equal class ids`, () => {
+      const B = 6, C = 9;
+      const logits = randomLogits(B, C, 8);
+      const ids = tf.tensor1d(randomLabels(B, C, 9), 'int32');
+      const sparse = valueAndGrad(loss.op, logits, B, C, ids, {});
+      for (const targets of [tf.oneHot(ids, C), tf.cast(tf.oneHot(ids, C), 'float32')]) {
+        const d = valueAndGrad(loss.op, logits, B, C, targets, {});
+        expect(relErr(d.value, sparse.value)).toBeLessThan(VALUE_TOL);
+        expect(gradientError(d.grad, sparse.grad, B, C)).toBeLessThan(GRAD_TOL);
+        targets.dispose();
+      }
+      ids.dispose();
+    });
+  }
+});
+
+describe('the gradient with respect to dense targets (issue 14: it was silently zero)', () => {
+  // Σ_j t_j (α(lse − q_j) + β(1 − p_j)) in stock ops, differentiated by tfjs with respect to t.
+  const stockDense = (alpha: number, beta: number, reduction: 'none' | 'sum' | 'mean') => (q: tf.Tensor, t: tf.Tensor) => {
+    const logp = tf.logSoftmax(q);
+    const rows = tf.sum(tf.mul(t, tf.add(tf.mul(-alpha, logp), tf.mul(beta, tf.sub(1, tf.exp(logp))))), 1);
+    return reduction === 'none' ? rows : reduction === 'sum' ? tf.sum(rows) : tf.mean(rows);
+  };
+  const B = 5, C = 7;
+  const data = randomLogits(B, C, 41);
+  const t = tf.softmax(tf.tensor2d(randomLogits(B, C, 42), [B, C]));
+  const w = tf.tensor1d([1, -2, 0.5, 0, 3]);
+  for (const [alpha, beta] of [[1, 0], [0, 1], [1, 2.5]]) {
+    for (const reduction of ['mean', 'sum', 'none'] as const) {
+      it(`α=${alpha} β=${beta}, reduction ${reduction}: equals tfjs autodiff of the stock loss, for logits and targets`, () => {
+        const [fused, stock] = [
+          (q: tf.Tensor, y: tf.Tensor) => mixedLoss(q, y, { alpha, beta, reduction }),
+          stockDense(alpha, beta, reduction),
+        ].map((f) => tf.tidy(() => {
+          const scalar = (q: tf.Tensor, y: tf.Tensor) => (reduction === 'none' ? tf.sum(tf.mul(f(q, y), w)) : f(q, y));
+          const [gq, gt] = tf.grads(scalar)([tf.tensor2d(data, [B, C]), t]);
+          return [gq.dataSync().slice(), gt.dataSync().slice()];
+        }));
+        expect(gradientError(fused[0], stock[0], B, C)).toBeLessThan(5e-5);
+        expect(gradientError(fused[1], stock[1], B, C)).toBeLessThan(5e-5);
+        expect(Math.max(...fused[1].map(Math.abs))).toBeGreaterThan(0.01);
+      });
     }
+  }
+
+  it('class ids have no gradient (they are indices): zeros of their shape', () => {
+    const ids = tf.tensor1d([0, 1, 2, 3, 4], 'float32');
+    const g = tf.tidy(() => tf.grads((q: tf.Tensor, y: tf.Tensor) => crossEntropy(q, y))([tf.tensor2d(data, [B, C]), ids])[1].dataSync());
+    expect(Array.from(g)).toEqual([0, 0, 0, 0, 0]);
+    ids.dispose();
   });
 });
 
 describe('against tfjs autodiff of the same loss in stock ops', () => {
-  const stockMixed = (alpha: number, beta: number) => (q: tf.Tensor, oneHot: tf.Tensor) => {
-    const logp = tf.logSoftmax(q);
-    const ce = tf.neg(tf.sum(tf.mul(oneHot, logp), 1));
-    const el = tf.sub(1, tf.sum(tf.mul(oneHot, tf.exp(logp)), 1));
-    return tf.mean(tf.add(tf.mul(alpha, ce), tf.mul(beta, el)));
-  };
-
-  for (const [alpha, beta] of [[1, 0], [0, 1], [1, 1], [1, 5]]) {
-    it(`α=${alpha} β=${beta} at 32×500`, () => {
+  // Stock tfjs computes in float32 too, so the bound is looser than against float64; it
+  // still fails a 1e-4 relative error in the kernel's gradient.
+  const STOCK_TOL = 5e-5;
+  for (const loss of LOSSES) {
+    it(`${loss.name} at 32×500`, () => {
       const B = 32, C = 500;
-      const logits = tf.tensor2d(randomLogits(B, C, alpha * 10 + beta), [B, C]);
+      const data = randomLogits(B, C, loss.name.length * 97 + 5);
       const ids = tf.tensor1d(randomLabels(B, C, 77), 'int32');
       const oneHot = tf.oneHot(ids, C).toFloat();
-      const fused = tf.valueAndGrad((q: tf.Tensor) => mixedLoss(q, ids, { alpha, beta }))(logits);
-      const stock = tf.valueAndGrad((q: tf.Tensor) => stockMixed(alpha, beta)(q, oneHot))(logits);
-      expect(fused.value.dataSync()[0]).toBeCloseTo(stock.value.dataSync()[0], 5);
-      const a = fused.grad.dataSync(), b = stock.grad.dataSync();
-      let worst = 0;
-      for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]));
-      expect(worst).toBeLessThan(1e-7 * 10);
+      const fused = valueAndGrad(loss.op, data, B, C, ids, {});
+      const stock = tf.tidy(() => {
+        const f = (q: tf.Tensor) => tf.mean(loss.stock(tf.sum(tf.mul(oneHot, tf.logSoftmax(q)), 1)));
+        const { value, grad } = tf.valueAndGrad(f)(tf.tensor2d(data, [B, C]));
+        return { value: value.dataSync()[0], grad: grad.dataSync().slice() };
+      });
+      expect(relErr(fused.value, stock.value)).toBeLessThan(1e-5);
+      expect(gradientError(fused.grad, stock.grad, B, C)).toBeLessThan(STOCK_TOL);
+      tf.dispose([ids, oneHot]);
     });
   }
 
   it('crossEntropy equals tf.losses.softmaxCrossEntropy, value and gradient', () => {
     const B = 16, C = 100;
-    const logits = tf.tensor2d(randomLogits(B, C, 5, 6), [B, C]);
+    const data = randomLogits(B, C, 5, 6);
     const ids = tf.tensor1d(randomLabels(B, C, 6), 'int32');
     const oneHot = tf.oneHot(ids, C);
-    const fused = tf.valueAndGrad((q: tf.Tensor) => crossEntropy(q, ids))(logits);
-    const stock = tf.valueAndGrad((q: tf.Tensor) => tf.losses.softmaxCrossEntropy(oneHot, q))(logits);
-    expect(fused.value.dataSync()[0]).toBeCloseTo(stock.value.dataSync()[0], 5);
-    expect(maxRelError(fused.grad.dataSync(), stock.grad.dataSync(), 1e-4)).toBeLessThan(1e-4);
+    const fused = valueAndGrad(crossEntropy, data, B, C, ids, {});
+    const stock = tf.tidy(() => {
+      const { value, grad } = tf.valueAndGrad((q: tf.Tensor) => tf.losses.softmaxCrossEntropy(oneHot, q))(tf.tensor2d(data, [B, C]));
+      return { value: value.dataSync()[0], grad: grad.dataSync().slice() };
+    });
+    expect(relErr(fused.value, stock.value)).toBeLessThan(1e-5);
+    expect(gradientError(fused.grad, stock.grad, B, C)).toBeLessThan(STOCK_TOL);
+    tf.dispose([ids, oneHot]);
   });
 });
 
-describe('central finite differences (float64) of the loss', () => {
-  it('the kernel gradient matches d/dq of the float64 loss for every loss and many rows', () => {
-    const r = rng(99);
-    for (let trial = 0; trial < 20; trial++) {
-      const C = 2 + Math.floor(r() * 9);
-      const q = Array.from({ length: C }, () => (r() * 2 - 1) * 4);
-      const y = Math.floor(r() * C);
-      const alpha = r() < 0.3 ? 0 : r() * 2, beta = r() * 5;
-      const f = (x: number[]) => referenceMixedRow(x, y, alpha, beta).value;
-      const fd = centralDifference(f, q);
-      const g = tf.grad((x: tf.Tensor) => mixedLoss(x, tf.tensor1d([y], 'int32'), { alpha, beta }))(tf.tensor2d([q])).dataSync();
-      for (let j = 0; j < C; j++) expect(Math.abs(g[j] - fd[j])).toBeLessThan(2e-6 * Math.max(1, alpha + beta));
-    }
-  });
-
-  it('expectationLoss and crossEntropy are the α/β corners of mixedLoss', () => {
-    const logits = tf.tensor2d(randomLogits(3, 11, 12), [3, 11]);
-    const ids = tf.tensor1d([0, 5, 10], 'int32');
-    expect(expectationLoss(logits, ids).dataSync()[0]).toBe(mixedLoss(logits, ids, { alpha: 0, beta: 1 }).dataSync()[0]);
-    expect(crossEntropy(logits, ids).dataSync()[0]).toBe(mixedLoss(logits, ids, { alpha: 1, beta: 0 }).dataSync()[0]);
-  });
+describe('central finite differences (float64) of each loss', () => {
+  for (const loss of LOSSES) {
+    it(`${loss.name}: the kernel gradient matches d/dq of the float64 loss over random rows`, () => {
+      const r = rng(99 + loss.name.length);
+      for (let trial = 0; trial < 12; trial++) {
+        const C = 2 + Math.floor(r() * 9);
+        const q = Array.from({ length: C }, () => (r() * 2 - 1) * 4);
+        const y = Math.floor(r() * C);
+        const fd = centralDifference((x) => referenceRow(loss.reference, x, y).value, q);
+        const g = tf.tidy(() => tf.grad((x: tf.Tensor) => loss.op(x, tf.tensor1d([y], 'int32')))(tf.tensor2d([q])).dataSync());
+        const scale = Math.max(...fd.map(Math.abs));
+        for (let j = 0; j < C; j++) expect(Math.abs(g[j] - fd[j]), `trial ${trial}, class ${j}`).toBeLessThan(2e-6 * Math.max(1, scale));
+      }
+    });
+  }
 });
 
 describe('a million classes', () => {
-  it('4 × 2^20: row sums within 1e-5 relative of float64, gradient sums to zero', () => {
+  it('4 × 2^20: row values within 2e-6 of float64, gradient entries within 1e-5 relative, rows summing to zero', () => {
     const B = 4, C = 1 << 20;
     const logits = randomLogits(B, C, 2024, 8);
     const labels = randomLabels(B, C, 2025);
     const y = tf.tensor1d(labels, 'int32');
-    const q = tf.tensor2d(logits, [B, C]);
-    const { value, grad } = tf.valueAndGrad((x: tf.Tensor) => mixedLoss(x, y, { alpha: 1, beta: 1, reduction: 'sum' }))(q);
-    const rows = mixedLoss(q, y, { reduction: 'none', alpha: 1, beta: 1 }).dataSync();
-    const g = grad.dataSync();
-    let total = 0;
+    const { value, grad } = valueAndGrad(mixedLoss, logits, B, C, y, { alpha: 1, beta: 1, reduction: 'sum' });
+    const rows = tf.tidy(() => mixedLoss(tf.tensor2d(logits, [B, C]), y, { reduction: 'none' }).dataSync());
+    const ref = reference(rowLosses.mixed(1, 1), logits, labels, B, C);
     for (let r = 0; r < B; r++) {
-      const ref = referenceMixedRow(logits.subarray(r * C, (r + 1) * C), labels[r], 1, 1);
-      expect(Math.abs(rows[r] - ref.value) / ref.value).toBeLessThan(1e-5);
-      total += ref.value;
-      let s = 0, worst = 0;
-      for (let j = 0; j < C; j++) {
-        s += g[r * C + j];
-        worst = Math.max(worst, Math.abs(g[r * C + j] - ref.grad[j]));
-      }
+      expect(relErr(rows[r], ref.rows[r])).toBeLessThan(VALUE_TOL);
+      let s = 0;
+      for (let j = 0; j < C; j++) s += grad[r * C + j];
       expect(Math.abs(s)).toBeLessThan(1e-5);
-      expect(worst).toBeLessThan(1e-6);
     }
-    expect(Math.abs(value.dataSync()[0] - total) / total).toBeLessThan(1e-5);
-    tf.dispose([q, y, value, grad]);
+    expect(relErr(value, ref.sum)).toBeLessThan(VALUE_TOL);
+    expect(gradientError(grad, ref.grad, B, C)).toBeLessThan(GRAD_TOL);
+    y.dispose();
   });
 });
 
 describe('gradient computed in forward (training) against the separate backward pass', () => {
-  it('agree for sparse and dense labels, all reductions, with NaN and −∞ rows', async () => {
-    const { kernelOptions } = await import('../src/kernels/fused_loss');
-    const { native } = await import('../src/native');
-    const addon = native();
+  const addon = native();
+  const original = { forwardBackward: addon.forwardBackward, backward: addon.backward };
+  afterEach(() => {
+    Object.assign(addon, original);
+    kernelOptions.gradientInForward = true;
+  });
+
+  it('agree for sparse and dense labels, all reductions, with NaN and −∞ rows', () => {
     const calls = { forwardBackward: 0, backward: 0 };
-    const original = { forwardBackward: addon.forwardBackward, backward: addon.backward };
     addon.forwardBackward = (...args) => { calls.forwardBackward++; return original.forwardBackward(...args); };
     addon.backward = (...args) => { calls.backward++; return original.backward(...args); };
     for (const [B, C, dense] of [[1, 1, false], [5, 9, true], [64, 1000, false], [3, 70000, true], [2, 300000, false], [40, 5000, false]] as Array<[number, number, boolean]>) {
@@ -232,21 +317,17 @@ describe('gradient computed in forward (training) against the separate backward 
           };
           return tf.grad(f)(tf.tensor2d(data, [B, C])).dataSync();
         });
-        kernelOptions.gradientInForward = false;
         const before = { ...calls };
-        const separate = run();
+        const separate = withSeparateBackward(run);
         expect([calls.forwardBackward - before.forwardBackward, calls.backward - before.backward]).toEqual([0, 1]);
-        kernelOptions.gradientInForward = true;
         const fused = run();
         expect([calls.forwardBackward - before.forwardBackward, calls.backward - before.backward]).toEqual([1, 1]);
-        let scale = 0;
-        for (const g of separate) if (Number.isFinite(g)) scale = Math.max(scale, Math.abs(g));
-        for (let i = 0; i < fused.length; i++) {
-          if (Number.isNaN(separate[i])) expect(fused[i]).toBeNaN();
-          else expect(Math.abs(fused[i] - separate[i])).toBeLessThanOrEqual(1e-6 * scale);
-        }
+        // NaN exactly where the separate pass has NaN; elsewhere entry by entry.
+        expect(Array.from(fused, Number.isNaN)).toEqual(Array.from(separate, Number.isNaN));
+        const finite = (g: Float32Array) => g.map((v) => (Number.isNaN(v) ? 0 : v));
+        expect(gradientError(finite(fused), finite(separate), B, C)).toBeLessThan(GRAD_TOL);
       }
+      tf.dispose(dense ? [ids, labels] : [ids]);
     }
-    Object.assign(addon, original);
   });
 });

@@ -73,6 +73,6 @@ describe('focusSchedule', () => {
     expect(s.at(0.5).beta).toBeCloseTo(2, 12);
     expect(focusSchedule([0, 0.4]).at(0.6).F).toBe(0.4);
     expect(() => focusSchedule({ phases: [{ F: 0, until: 0.5 }] })).toThrow(/last phase must end at 1/);
-    expect(() => focusSchedule({ phases: [{ F: 0, until: 0.5 }, { F: 0.1, until: 0.4 }] })).toThrow(/until must increase/);
+    expect(() => focusSchedule({ phases: [{ F: 0, until: 0.5 }, { F: 0.1, until: 0.4 }] })).toThrow(/until must be a number increasing within/);
   });
 });

@@ -90,45 +90,94 @@ describe('model.fit on real digits (mnist package)', () => {
     expect(accuracy(model, xTest, digits.yTest)).toBeGreaterThan(0.8);
   });
 
-  it("the 'F=0-0.5' schedule moves α/β once per epoch, in the paper's six phases", async () => {
+  /** The mixed loss of the model as it is now, on the first n samples, with these weights. */
+  const lossNow = (model: tf.LayersModel, w: { alpha: number; beta: number }, from = 0, n = digits.nTrain) => tf.tidy(() => {
+    const x = xTrain.slice([from, 0], [n, PIXELS]);
+    const y = tf.tensor1d(digits.yTrain.subarray(from, from + n), 'int32');
+    return mixedLoss(model.predict(x) as tf.Tensor, y, w).dataSync()[0];
+  });
+
+  it("the 'F=0-0.5' schedule: each epoch trains with its phase's α/β (the loss values say so)", async () => {
+    // Learning rate 0: the weights stay put, so each epoch's reported loss is the loss of the
+    // same predictions under that epoch's α/β. A loss that kept the α/β it was compiled with
+    // would report six equal values.
     const model = classifier(21);
     const mix = scheduledMixedLoss('F=0-0.5');
-    model.compile({ optimizer: tf.train.adam(0.003), loss: mix.loss });
-    const seen: Array<[number, number]> = [];
-    const h = await model.fit(xTrain, yTrainOneHot, {
-      epochs: 6, batchSize: 50, verbose: 0, shuffle: false,
-      callbacks: [mix.callback, new tf.CustomCallback({ onEpochEnd: async () => { seen.push([mix.state.alpha, mix.state.beta]); } })],
-    });
-    expect(mix.callback.history.map((r) => [r.epoch, r.F])).toEqual([[0, 0], [1, 0.1], [2, 0.2], [3, 0.3], [4, 0.4], [5, 0.5]]);
-    expect(seen).toEqual([0, 0.1, 0.2, 0.3, 0.4, 0.5].map((F) => { const w = focusToWeights(F); return [w.alpha, w.beta]; }));
-    // The last epoch trains on pure EL (α = 0, β = 1): its loss is an expected error, below 1.
+    model.compile({ optimizer: tf.train.sgd(0), loss: mix.loss });
+    const h = await model.fit(xTrain, yTrainOneHot, { epochs: 6, batchSize: 50, verbose: 0, shuffle: false, callbacks: [mix.callback] });
+    const Fs = [0, 0.1, 0.2, 0.3, 0.4, 0.5];
+    expect(mix.callback.history.map((r) => [r.epoch, r.F])).toEqual(Fs.map((F, e) => [e, F]));
     const loss = h.history.loss as number[];
-    expect(loss[5]).toBeLessThan(1);
+    Fs.forEach((F, e) => expect(loss[e]).toBeCloseTo(lossNow(model, focusToWeights(F)), 4));
+    expect(new Set(loss.map((l) => l.toFixed(4))).size).toBe(6);
+  });
+
+  it('normalizePeak: the compiled loss uses the peak-normalized weights of each phase', async () => {
+    const model = classifier(22);
+    const mix = scheduledMixedLoss([0, 0.4], { normalizePeak: true });
+    model.compile({ optimizer: tf.train.sgd(0), loss: mix.loss });
+    const h = await model.fit(xTrain, yTrainOneHot, { epochs: 2, batchSize: 50, verbose: 0, shuffle: false, callbacks: [mix.callback] });
+    const loss = h.history.loss as number[];
+    [0, 0.4].forEach((F, e) => expect(loss[e]).toBeCloseTo(lossNow(model, focusToWeights(F, { normalizePeak: true })), 4));
+    expect(loss[1]).not.toBeCloseTo(lossNow(model, focusToWeights(0.4)), 2);  // β = 5 un-normalized
+  });
+
+  it("boundaries: 'authors' switches 'F=0,0.5' where the authors' code does (epoch 9 of 10), and the loss follows", async () => {
+    const model = classifier(23);
+    const mix = scheduledMixedLoss('F=0,0.5', { boundaries: 'authors' });
+    model.compile({ optimizer: tf.train.sgd(0), loss: mix.loss });
+    const h = await model.fit(xTrain, yTrainOneHot, { epochs: 10, batchSize: 500, verbose: 0, shuffle: false, callbacks: [mix.callback] });
+    // Exact fractions would never reach 0.95 in 10 epochs (9/10 = 0.9): F would stay 0.
+    expect(mix.callback.history.map((r) => [r.epoch, r.F])).toEqual([[0, 0], [9, 0.5]]);
+    const loss = h.history.loss as number[];
+    expect(loss[8]).toBeCloseTo(lossNow(model, { alpha: 1, beta: 1 }), 4);
+    expect(loss[9]).toBeCloseTo(lossNow(model, { alpha: 0, beta: 1 }), 4);
+  });
+
+  it("per-batch scheduling switches 'F=0,0.5' in the last 5% of the batches, and that batch trains on EL", async () => {
+    const model = classifier(31);
+    const mix = scheduledMixedLoss('F=0,0.5', { per: 'batch' });
+    model.compile({ optimizer: tf.train.sgd(0), loss: mix.loss });
+    const batchLoss: number[] = [];
+    await model.fit(xTrain, yTrainOneHot, {
+      epochs: 2, batchSize: 50, verbose: 0, shuffle: false,
+      callbacks: [mix.callback, new tf.CustomCallback({ onBatchEnd: async (_b, logs) => { batchLoss.push(logs?.loss as number); } })],
+    });
+    // 1500 samples / 50 = 30 batches per epoch, 60 in all: F = 0.5 from step 57 (epoch 1, batch 27).
+    expect(mix.callback.history.map((r) => [r.epoch, r.batch, r.F])).toEqual([[0, 0, 0], [1, 27, 0.5]]);
+    expect(batchLoss).toHaveLength(60);
+    for (const [step, w] of [[0, { alpha: 1, beta: 1 }], [56, { alpha: 1, beta: 1 }], [57, { alpha: 0, beta: 1 }], [59, { alpha: 0, beta: 1 }]] as const) {
+      expect(batchLoss[step]).toBeCloseTo(lossNow(model, w, (step % 30) * 50, 50), 4);
+    }
+  });
+
+  it('a schedule that learns: F=0-0.5 with Adam reaches a working classifier', async () => {
+    const model = classifier(24);
+    const mix = scheduledMixedLoss('F=0-0.5');
+    model.compile({ optimizer: tf.train.adam(0.003), loss: mix.loss });
+    const h = await model.fit(xTrain, yTrainOneHot, { epochs: 6, batchSize: 50, verbose: 0, shuffle: false, callbacks: [mix.callback] });
+    const loss = h.history.loss as number[];
     expect(loss[5]).toBeGreaterThan(0);
+    expect(loss[5]).toBeLessThan(1);  // pure EL in the last phase: an expected error
     expect(accuracy(model, xTest, digits.yTest)).toBeGreaterThan(0.8);
   });
 
-  it("per-batch scheduling switches 'F=0,0.5' in the last 5% of the batches", async () => {
-    const model = classifier(31);
-    const mix = scheduledMixedLoss('F=0,0.5', { per: 'batch' });
-    model.compile({ optimizer: tf.train.sgd(0.1), loss: mix.loss });
-    await model.fit(xTrain, yTrainOneHot, { epochs: 2, batchSize: 50, verbose: 0, callbacks: [mix.callback] });
-    // 1500 samples / 50 = 30 batches per epoch, 60 in all: F = 0.5 from step 57 (epoch 1, batch 27).
-    expect(mix.callback.history.map((r) => [r.epoch, r.batch, r.F])).toEqual([[0, 0, 0], [1, 27, 0.5]]);
-  });
-
-  it('fitDataset with sparse [B] class ids', async () => {
+  it('fitDataset with sparse [B] class ids: the first batch trains on α=1, β=0.5, and the loss falls', async () => {
     const model = classifier(41);
     const loss = mixedLossForLayers({ alpha: 1, beta: 0.5 });
     model.compile({ optimizer: tf.train.adam(0.003), loss });
+    const first = lossNow(model, { alpha: 1, beta: 0.5 }, 0, 50);  // before any update
     const ds = tf.data
       .zip({ xs: tf.data.array(Array.from({ length: digits.nTrain }, (_, i) => Array.from(digits.xTrain.subarray(i * PIXELS, (i + 1) * PIXELS)))),
         ys: tf.data.array(Array.from(digits.yTrain)) })
       .batch(50);
-    const h = await model.fitDataset(ds as never, { epochs: 3, verbose: 0 });
+    const batchLoss: number[] = [];
+    const h = await model.fitDataset(ds as never, {
+      epochs: 3, verbose: 0, callbacks: [new tf.CustomCallback({ onBatchEnd: async (_b, logs) => { batchLoss.push(logs?.loss as number); } })],
+    });
+    expect(batchLoss[0]).toBeCloseTo(first, 4);
     const l = h.history.loss as number[];
     expect(l[2]).toBeLessThan(l[0]);
-    expect(loss.state.beta).toBe(0.5);
   });
 });
 

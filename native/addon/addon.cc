@@ -34,8 +34,7 @@ KernelCall parse_call(const Napi::CallbackInfo& info) {
 
   const bool dense = info[4].ToBoolean();
   const int64_t label_len = dense ? n : c.rows;
-  if (!info[3].IsTypedArray()) fail("labels must be an Int32Array or a Float32Array");
-  const auto type = info[3].As<Napi::TypedArray>().TypedArrayType();
+  const auto type = typed_view(info[3], "labels", "an Int32Array or a Float32Array").type;
   if (type == napi_int32_array) {
     c.labels = {dense ? LabelFormat::kDenseInt32 : LabelFormat::kSparseInt32,
                 typed_data<int32_t, napi_int32_array>(info[3], label_len, "labels", "Int32Array")};
@@ -129,9 +128,10 @@ Napi::Value GetThreads(const Napi::CallbackInfo& info) {
 Napi::Value SetThreads(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     const int64_t n = positive_int(info[0], "threads");
-    if (n > 1024) fail("threads must be at most 1024");
-    mixloss::ThreadPool::instance().resize(static_cast<int>(n));
-    return info.Env().Undefined();
+    if (n > mixloss::ThreadPool::kMaxThreads)
+      fail("threads must be at most " + std::to_string(mixloss::ThreadPool::kMaxThreads) + ", got " + std::to_string(n));
+    // The size it got: fewer when the system refused threads (a warning says so on stderr).
+    return Napi::Number::New(info.Env(), mixloss::ThreadPool::instance().resize(static_cast<int>(n)));
   });
 }
 

@@ -40,15 +40,31 @@ inline double finite_number(const Napi::Value& v, const char* what) {
   return d;
 }
 
+// A TypedArray's element type, length and memory, over an ArrayBuffer or a SharedArrayBuffer
+// (napi_get_arraybuffer_info, behind Napi::TypedArray::ArrayBuffer().Data(), rejects the
+// latter with a bare "Invalid argument").
+struct TypedView {
+  napi_typedarray_type type;
+  size_t length;  // elements
+  void* data;
+};
+
+inline TypedView typed_view(const Napi::Value& v, const char* what, const char* expected) {
+  TypedView t{};
+  if (!v.IsTypedArray() ||
+      napi_get_typedarray_info(v.Env(), v, &t.type, &t.length, &t.data, nullptr, nullptr) != napi_ok)
+    fail(std::string(what) + " must be " + expected);
+  return t;
+}
+
 template <typename T, napi_typedarray_type kType>
 T* typed_data(const Napi::Value& v, int64_t length, const char* what, const char* type_name) {
-  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != kType)
-    fail(std::string(what) + " must be a " + type_name);
-  auto a = v.As<Napi::TypedArray>();
-  if (static_cast<int64_t>(a.ElementLength()) != length)
-    fail(std::string(what) + " has " + std::to_string(a.ElementLength()) + " elements, expected " +
-         std::to_string(length));
-  return reinterpret_cast<T*>(static_cast<uint8_t*>(a.ArrayBuffer().Data()) + a.ByteOffset());
+  const std::string expected = std::string("a ") + type_name;
+  const TypedView t = typed_view(v, what, expected.c_str());
+  if (t.type != kType) fail(std::string(what) + " must be " + expected);
+  if (static_cast<int64_t>(t.length) != length)
+    fail(std::string(what) + " has " + std::to_string(t.length) + " elements, expected " + std::to_string(length));
+  return static_cast<T*>(t.data);
 }
 
 inline float* floats(const Napi::Value& v, int64_t length, const char* what) {
@@ -90,8 +106,7 @@ struct Dy {
 };
 
 inline Dy parse_dy(const Napi::Value& v, int64_t rows) {
-  if (!v.IsTypedArray()) fail("dy must be a Float32Array");
-  const int64_t n = static_cast<int64_t>(v.As<Napi::TypedArray>().ElementLength());
+  const int64_t n = static_cast<int64_t>(typed_view(v, "dy", "a Float32Array").length);
   if (n != 1 && n != rows) fail("dy must have 1 or rows elements");
   return {floats(v, n, "dy"), n};
 }

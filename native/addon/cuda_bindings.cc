@@ -10,6 +10,7 @@
 // Launches are asynchronous on the package's stream; download() waits for them.
 #include "cuda_bindings.h"
 
+#include <cmath>
 #include <string>
 
 #include "../cuda/cuda_losses.h"
@@ -50,9 +51,8 @@ class DeviceBuffer : public Napi::ObjectWrap<DeviceBuffer> {
   // (typedArray[, byteOffset]) → the array's bytes into this buffer at byteOffset.
   Napi::Value Upload(const Napi::CallbackInfo& info) {
     return guarded(info, [&]() -> Napi::Value {
-      auto [src, n] = host_bytes(info[0]);
-      const size_t offset = info.Length() > 1 ? static_cast<size_t>(finite_number(info[1], "byteOffset")) : 0;
-      if (offset + n > bytes_) fail("upload past the end of the DeviceBuffer");
+      auto [src, n] = host_bytes(info[0], "upload's source");
+      const size_t offset = byte_offset(info, n, "upload");
       cuda::copy_to_device(static_cast<char*>(data("this")) + offset, src, n);
       return info.Env().Undefined();
     });
@@ -60,9 +60,8 @@ class DeviceBuffer : public Napi::ObjectWrap<DeviceBuffer> {
 
   Napi::Value Download(const Napi::CallbackInfo& info) {
     return guarded(info, [&]() -> Napi::Value {
-      auto [dst, n] = host_bytes(info[0]);
-      const size_t offset = info.Length() > 1 ? static_cast<size_t>(finite_number(info[1], "byteOffset")) : 0;
-      if (offset + n > bytes_) fail("download past the end of the DeviceBuffer");
+      auto [dst, n] = host_bytes(info[0], "download's destination");
+      const size_t offset = byte_offset(info, n, "download");
       cuda::copy_to_host(dst, static_cast<char*>(data("this")) + offset, n);
       return info[0];
     });
@@ -76,10 +75,20 @@ class DeviceBuffer : public Napi::ObjectWrap<DeviceBuffer> {
 
   Napi::Value ByteLength(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), static_cast<double>(ptr_ ? bytes_ : 0)); }
 
-  static std::pair<void*, size_t> host_bytes(const Napi::Value& v) {
-    if (!v.IsTypedArray()) fail("expected a TypedArray");
-    auto a = v.As<Napi::TypedArray>();
-    return {static_cast<uint8_t*>(a.ArrayBuffer().Data()) + a.ByteOffset(), a.ByteLength()};
+  static std::pair<void*, size_t> host_bytes(const Napi::Value& v, const char* what) {
+    const TypedView t = typed_view(v, what, "a TypedArray");
+    return {t.data, v.As<Napi::TypedArray>().ByteLength()};
+  }
+
+  // The optional byteOffset at info[1]: an integer in [0, byteLength − n], checked as a signed
+  // number (a negative offset must not wrap around to a huge size_t and pass the bound).
+  size_t byte_offset(const Napi::CallbackInfo& info, size_t n, const char* direction) const {
+    const double offset = info.Length() > 1 && !info[1].IsUndefined() ? finite_number(info[1], "byteOffset") : 0.0;
+    if (offset < 0 || std::floor(offset) != offset) fail("byteOffset must be a non-negative integer, got " + std::to_string(offset));
+    if (offset > static_cast<double>(bytes_) || static_cast<double>(n) > static_cast<double>(bytes_) - offset)
+      fail(std::string(direction) + " of " + std::to_string(n) + " bytes at byteOffset " + std::to_string(offset) +
+           " runs past the end of the DeviceBuffer (" + std::to_string(bytes_) + " bytes)");
+    return static_cast<size_t>(offset);
   }
 
   void* ptr_ = nullptr;

@@ -43,21 +43,11 @@ Partial slice_partial(const float* logits, Labels labels, int64_t classes, const
   return acc;
 }
 
-void store(const RowStats& s, float* out) {
-  out[0] = s.max;
-  out[1] = s.log_sum;
-  out[2] = s.ce;
-  out[3] = s.el;
-  out[4] = s.mass;
-}
-
-RowStats load(const float* in) { return {in[0], in[1], in[2], in[3], in[4]}; }
-
 // Finishes row r from its merged partial: statistics and loss value.
 RowStats finish_row(const float* logits, int64_t classes, Labels labels, const LossParams& P, int64_t r,
                     const Partial& acc, float* stats, float* row_loss) {
   const RowStats s = is_dense(labels.format) ? finish_dense(acc) : finish_sparse(acc, logits[r * classes + sparse_label(labels, r)]);
-  store(s, stats + r * kStatsPerRow);
+  store_stats(s, stats + r * kStatsPerRow);
   row_loss[r] = is_dense(labels.format) ? dense_row(P, s).value : sparse_row(P, s).value;
   return s;
 }
@@ -106,7 +96,7 @@ void fix_sparse_targets(Labels labels, int64_t rows, int64_t classes, const Loss
                         Weight weight, float* grad) {
   if (is_dense(labels.format)) return;
   for (int64_t r = 0; r < rows; ++r) {
-    const RowStats s = load(stats + r * kStatsPerRow);
+    const RowStats s = load_stats(stats + r * kStatsPerRow);
     grad[r * classes + sparse_label(labels, r)] = static_cast<float>(-weight(r) * sparse_row(P, s).c * s.el);
   }
 }
@@ -168,7 +158,7 @@ void loss_backward(const float* logits, int64_t rows, int64_t classes, Labels la
                    const float* stats, const float* dy, int64_t dy_len, double dy_scale, float* grad) {
   const auto weight = [&](int64_t r) { return static_cast<double>(dy[dy_len == 1 ? 0 : r]) * dy_scale; };
   for_each_slice(make_plan(rows, classes), [&](const Slice& s) {
-    const RowStats st = load(stats + s.row * kStatsPerRow);
+    const RowStats st = load_stats(stats + s.row * kStatsPerRow);
     slice_gradient<true>(logits, labels, classes, params, st, st.max, weight(s.row), s, grad);
   });
   fix_sparse_targets(labels, rows, classes, params, stats, weight, grad);
@@ -190,7 +180,7 @@ double loss_forward_backward(const float* logits, int64_t rows, int64_t classes,
     for_each_slice(plan, [&](const Slice& s) { partials[slice_index(plan, s)] = fused_slice_exp(logits, labels, classes, s, grad); });
     finish_split_rows(logits, labels, params, plan, partials, stats, row_loss);
     for_each_slice(plan, [&](const Slice& s) {
-      slice_gradient<false>(logits, labels, classes, params, load(stats + s.row * kStatsPerRow), partials[slice_index(plan, s)].max,
+      slice_gradient<false>(logits, labels, classes, params, load_stats(stats + s.row * kStatsPerRow), partials[slice_index(plan, s)].max,
                             grad_scale, s, grad);
     });
   }

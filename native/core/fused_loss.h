@@ -1,6 +1,6 @@
 // The CPU fused softmax losses: the public C++ API of the native core (no Node here).
 //
-// Forward is one pass over each row that leaves per-row statistics (RowStats, 5 floats) and
+// Forward is one pass over each row that leaves per-row statistics (RowStats, kStatsPerRow floats) and
 // the row loss; backward is one pass that writes the gradient from the logits and those
 // statistics. Neither ever materializes a softmax or a one-hot tensor. All indexing is 64-bit.
 #pragma once

@@ -48,10 +48,13 @@ MIXLOSS_CLONES float block_sum_exp(const float* x, int64_t n, float m, float* ou
 }
 
 // Σ e, Σ t·e, Σ t·x (0·(−∞) counted as 0) and Σ t over a block, e = exp(x − m), added into
-// acc (acc.max is m); with kStore the exponentials are also written to out.
+// acc (acc.max is m); with kStore the exponentials are also written to out. Σ t·x is summed
+// in double: t·x can overflow float32 for finite inputs (2·3e38), and CE = T·lse − Σ t·x
+// would then be −∞.
 template <bool kStore, typename T>
 MIXLOSS_CLONES void block_dense_sums(const float* x, const T* t, int64_t n, float m, float* out, Partial& acc) {
-  float s = 0.0f, te = 0.0f, tq = 0.0f, mass = 0.0f;
+  float s = 0.0f, te = 0.0f, mass = 0.0f;
+  double tq = 0.0;
 #pragma omp simd reduction(+ : s, te, tq, mass)
   for (int64_t j = 0; j < n; ++j) {
     const float e = expf(x[j] - m);
@@ -59,7 +62,7 @@ MIXLOSS_CLONES void block_dense_sums(const float* x, const T* t, int64_t n, floa
     if (kStore) out[j] = e;
     s += e;
     te += tj * e;
-    tq += tj != 0.0f ? tj * x[j] : 0.0f;
+    tq += tj != 0.0f ? static_cast<double>(tj) * x[j] : 0.0;
     mass += tj;
   }
   acc.sum += s;

@@ -32,23 +32,39 @@ struct LossParams {
   float param0;  // focal γ, generalized-CE q, tamed-CE a
 };
 
-// What the statistics pass leaves per row (stored as 5 floats, in this order).
+// What the statistics pass leaves per row (stored as kStatsPerRow floats, in this order).
 //   max     = max_j q_j
 //   log_sum = log Σ_j exp(q_j − max)      (so p_j = exp(q_j − max − log_sum))
 //   ce      = sparse: −log p_y;   dense: Σ_j t_j (lse − q_j)
 //   el      = sparse: 1 − p_y;    dense: Σ_j t_j (1 − p_j)
 //   mass    = sparse: 1;          dense: Σ_j t_j
+//   pt      = sparse: p_y;        dense: Σ_j t_j p_j
 // max and log_sum are kept apart (not folded into one lse) so that p_j keeps full float
 // precision for large logits. ce and el of a sparse row come from the other classes' mass,
 // so they stay exact when p_y is close to 1 (no cancellation in 1 − p_y or in lse − q_y).
+// pt is kept beside el (el + pt = mass) because each is exact where the other is not: a
+// gradient that scales with p_y (EL with p_y ≪ 1, the usual case at large C) read from
+// 1 − el in float would lose its relative precision (measured: 4% at C = 65537).
 struct RowStats {
   float max;
   float log_sum;
   float ce;
   float el;
   float mass;
+  float pt;
 };
-constexpr int kStatsPerRow = 5;
+constexpr int kStatsPerRow = 6;
+
+MIXLOSS_HD void store_stats(const RowStats& s, float* out) {
+  out[0] = s.max;
+  out[1] = s.log_sum;
+  out[2] = s.ce;
+  out[3] = s.el;
+  out[4] = s.mass;
+  out[5] = s.pt;
+}
+
+MIXLOSS_HD RowStats load_stats(const float* in) { return {in[0], in[1], in[2], in[3], in[4], in[5]}; }
 
 // Sparse rows: loss value and the scalar c of the gradient c·(p_j − [j = y]).
 struct SparseRow {
@@ -68,7 +84,7 @@ MIXLOSS_HD SparseRow sparse_row(const LossParams& P, const RowStats& s) {
   // Work in double for the scalar step: it costs nothing per row and keeps c exact.
   const double ce = s.ce;                 // −log p_y
   const double one_minus_p = s.el;        // 1 − p_y
-  const double p = 1.0 - one_minus_p;
+  const double p = s.pt;                  // p_y
   switch (P.kind) {
     case LossKind::kMixed: {
       // Eq. 12/13: α·CE + β·EL, c = α + β·p_y.
@@ -81,7 +97,9 @@ MIXLOSS_HD SparseRow sparse_row(const LossParams& P, const RowStats& s) {
       const double w = pow(one_minus_p, g);
       // The second term tends to 0 as p → 1 (log p ≈ −(1 − p)); avoid 0·∞ there.
       const double w1 = (g == 0.0 || one_minus_p == 0.0) ? 0.0 : g * pow(one_minus_p, g - 1.0);
-      return {static_cast<float>(w * ce), static_cast<float>(w + w1 * p * ce)};
+      // −p·log p tends to 0 as p → 0 (a masked target, CE = +∞): avoid 0·∞ there too.
+      const double p_ce = p == 0.0 ? 0.0 : p * ce;
+      return {static_cast<float>(w * ce), static_cast<float>(w + w1 * p_ce)};
     }
     case LossKind::kGeneralizedCE: {
       // (1 − p^q)/q;  c = p^q. p^q = exp(−q·CE) keeps it accurate for tiny p.
@@ -103,7 +121,7 @@ MIXLOSS_HD SparseRow sparse_row(const LossParams& P, const RowStats& s) {
 // Dense targets define each loss as Σ_j t_j ℓ(p_j); only the mixture is linear in p, so only
 // it reduces to row statistics: ∂/∂q_j = p_j (α·T + β·Σ t p) − α t_j − β t_j p_j.
 MIXLOSS_HD DenseRow dense_row(const LossParams& P, const RowStats& s) {
-  const double pt = static_cast<double>(s.mass) - s.el;  // Σ_j t_j p_j
+  const double pt = s.pt;  // Σ_j t_j p_j
   const double v = (P.alpha != 0.0f ? P.alpha * static_cast<double>(s.ce) : 0.0) +
                    P.beta * static_cast<double>(s.el);
   return {static_cast<float>(v), static_cast<float>(P.alpha * static_cast<double>(s.mass) + P.beta * pt),
@@ -151,14 +169,20 @@ MIXLOSS_HD void merge(Partial& into, Partial other) {
 // Final row statistics of a sparse row from the other classes' partial and the target logit.
 MIXLOSS_HD RowStats finish_sparse(Partial others, float target_logit) {
   if (target_logit > others.max) rebase(others, target_logit);
-  const double e_y = exp(static_cast<double>(target_logit) - others.max);  // NaN if all −∞
+  const double d = static_cast<double>(target_logit) - others.max;  // q_y − max ≤ 0; NaN if all −∞
+  const double e_y = exp(d);
   const double s = others.sum + e_y;
   RowStats r;
   r.max = others.max;
   r.log_sum = static_cast<float>(log(s));
-  r.ce = static_cast<float>(log1p(others.sum / e_y));  // −log p_y; +∞ when q_y = −∞
+  // −log p_y = log(s) − d. When the target holds most of the mass, log1p of the others'
+  // share keeps CE exact near p_y = 1; otherwise log(s) − d is a sum of two non-negative
+  // terms (no cancellation) and stays finite when e_y underflows (q_y ≥ ~745 below the max).
+  // +∞ when q_y = −∞.
+  r.ce = static_cast<float>(others.sum <= e_y ? log1p(others.sum / e_y) : log(s) - d);
   r.el = static_cast<float>(others.sum / s);            // 1 − p_y
   r.mass = 1.0f;
+  r.pt = static_cast<float>(e_y / s);                   // p_y
   return r;
 }
 
@@ -171,6 +195,7 @@ MIXLOSS_HD RowStats finish_dense(const Partial& p) {
   r.ce = static_cast<float>(p.mass * lse - p.t_logit);
   r.el = static_cast<float>(p.mass - p.t_exp / p.sum);
   r.mass = static_cast<float>(p.mass);
+  r.pt = static_cast<float>(p.t_exp / p.sum);
   return r;
 }
 

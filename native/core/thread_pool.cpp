@@ -1,18 +1,38 @@
 #include "thread_pool.h"
 
 #include <algorithm>
+#include <cerrno>
+#include <cstdio>
 #include <cstdlib>
+#include <exception>
 
 namespace mixloss {
 
 namespace {
-int default_threads() {
-  if (const char* env = std::getenv("MIXLOSS_NUM_THREADS")) {
-    const int n = std::atoi(env);
-    if (n > 0) return n;
-  }
+int hardware_threads() {
   const unsigned hw = std::thread::hardware_concurrency();
-  return hw == 0 ? 1 : static_cast<int>(hw);
+  return hw == 0 ? 1 : static_cast<int>(std::min<unsigned>(hw, ThreadPool::kMaxThreads));
+}
+
+// MIXLOSS_NUM_THREADS when it is an integer in [1, kMaxThreads]; otherwise a warning and
+// the hardware's concurrency (larger values are capped).
+int default_threads() {
+  const char* env = std::getenv("MIXLOSS_NUM_THREADS");
+  if (env == nullptr || *env == '\0') return hardware_threads();
+  char* end = nullptr;
+  errno = 0;
+  const long long n = std::strtoll(env, &end, 10);
+  if (end == env || *end != '\0' || errno == ERANGE || n < 1) {
+    std::fprintf(stderr, "mixloss: ignoring MIXLOSS_NUM_THREADS=%s (not a positive integer); using %d threads\n", env,
+                 hardware_threads());
+    return hardware_threads();
+  }
+  if (n > ThreadPool::kMaxThreads) {
+    std::fprintf(stderr, "mixloss: MIXLOSS_NUM_THREADS=%s is above the limit; using %d threads\n", env,
+                 ThreadPool::kMaxThreads);
+    return ThreadPool::kMaxThreads;
+  }
+  return static_cast<int>(n);
 }
 }  // namespace
 
@@ -29,9 +49,17 @@ ThreadPool::~ThreadPool() { shutdown(); }
 
 void ThreadPool::start(int threads) {
   stopping_ = false;
+  threads = std::min(std::max(1, threads), kMaxThreads);
   for (int i = 1; i < threads; ++i) {
     const uint64_t seen = generation_;
-    workers_.emplace_back([this, seen] { worker_loop(seen); });
+    try {
+      workers_.emplace_back([this, seen] { worker_loop(seen); });
+    } catch (const std::exception& e) {
+      // No thread (address space, ulimit -u, cgroup pids limit): run with the ones we have.
+      std::fprintf(stderr, "mixloss: could not start thread %d of %d (%s); running with %d\n", i + 1, threads, e.what(),
+                   i);
+      break;
+    }
   }
 }
 
@@ -46,12 +74,13 @@ void ThreadPool::shutdown() {
   workers_.clear();
 }
 
-void ThreadPool::resize(int threads) {
-  threads = std::max(1, threads);
-  if (threads == size()) return;
+int ThreadPool::resize(int threads) {
+  threads = std::min(std::max(1, threads), kMaxThreads);
+  if (threads == size()) return threads;
   shutdown();
   std::lock_guard<std::mutex> call(call_mutex_);
   start(threads);
+  return size();
 }
 
 void ThreadPool::run_chunks() {

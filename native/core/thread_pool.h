@@ -17,7 +17,11 @@ namespace mixloss {
 
 class ThreadPool {
  public:
-  // The process-wide pool, sized by MIXLOSS_NUM_THREADS or the hardware's concurrency.
+  // The most threads a pool runs (MIXLOSS_NUM_THREADS and resize are capped to it).
+  static constexpr int kMaxThreads = 1024;
+
+  // The process-wide pool, sized by MIXLOSS_NUM_THREADS or the hardware's concurrency. When
+  // the system refuses a thread, the pool runs with those it could start (with a warning).
   static ThreadPool& instance();
 
   ~ThreadPool();
@@ -26,7 +30,8 @@ class ThreadPool {
 
   // Total threads that work on a loop, the caller included.
   int size() const { return static_cast<int>(workers_.size()) + 1; }
-  void resize(int threads);
+  // Restarts the pool with `threads` (clamped to [1, kMaxThreads]); returns the size it got.
+  int resize(int threads);
 
   // Calls fn(begin, end) on disjoint ranges covering [0, n), `grain` items at a time.
   void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn);

@@ -43,7 +43,7 @@ struct Acc {
   float max;
   float sum;     // Σ exp(x − max), target excluded for sparse rows
   float t_exp;   // dense: Σ t exp(x − max)
-  float t_logit; // dense: Σ t x (t = 0 terms skipped)
+  double t_logit; // dense: Σ t x (t = 0 terms skipped), in double: t·x can overflow float32
   float mass;    // dense: Σ t
   int nan;
 };
@@ -54,7 +54,7 @@ template <bool kDense>
 __device__ __forceinline__ void add(Acc& a, float x, float t) {
   if (kDense) {
     a.mass += t;
-    if (t != 0.f) a.t_logit += t * x;
+    if (t != 0.f) a.t_logit += static_cast<double>(t) * x;
   }
   if (x != x) { a.nan = 1; return; }
   if (x == -INFINITY) return;  // masked: exp(−∞) = 0
@@ -189,12 +189,7 @@ __global__ void finish_kernel(const float* logits, int64_t rows, int64_t classes
   for (int64_t k = 1; k < parts; ++k) merge(acc, partials[r * parts + k]);
   const bool dense = is_dense(labels.format);
   const RowStats s = dense ? finish_dense(acc) : finish_sparse(acc, logits[r * classes + sparse_label(labels, r)]);
-  float* out = stats + r * kStatsPerRow;
-  out[0] = s.max;
-  out[1] = s.log_sum;
-  out[2] = s.ce;
-  out[3] = s.el;
-  out[4] = s.mass;
+  store_stats(s, stats + r * kStatsPerRow);
   row_loss[r] = dense ? dense_row(params, s).value : sparse_row(params, s).value;
 }
 
@@ -210,8 +205,7 @@ __global__ void gradient_kernel(const float* logits, int64_t rows, int64_t class
   __shared__ float coef[5];  // shift, k, b, kd, target value
   __shared__ long long target;
   if (threadIdx.x == 0) {
-    const float* st = stats + r * kStatsPerRow;
-    const RowStats s{st[0], st[1], st[2], st[3], st[4]};
+    const RowStats s = load_stats(stats + r * kStatsPerRow);
     const double w = static_cast<double>(dy[dy_len == 1 ? 0 : r]) * dy_scale;
     const double inv_sum = exp(-static_cast<double>(s.log_sum));
     coef[0] = s.max;

@@ -30,4 +30,4 @@ export interface FusedLossAttrs extends NamedAttrMap {
 }
 
 /** Floats of per-row statistics the forward pass saves for the backward pass. */
-export const STATS_PER_ROW = 5;
+export const STATS_PER_ROW = 6;

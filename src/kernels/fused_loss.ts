@@ -48,6 +48,11 @@ function takeGradient(token: number): Output | undefined {
   return grad;
 }
 
+/** How many forward-pass gradients wait for their backward pass (tests check it stays bounded). */
+export function pendingGradientCount(): number {
+  return pendingGradients.size;
+}
+
 /** Tests turn this off to drive the separate backward pass through tfjs. */
 export const kernelOptions = { gradientInForward: true };
 
@@ -58,15 +63,37 @@ function recordingGradients(): boolean {
   return (state?.gradientDepth ?? 0) > 0;
 }
 
+/**
+ * Allocates the outputs, runs `body` on them, and frees them all when it throws (a bad label
+ * found natively, a forged kernel input): an error leaves no backend memory behind. Inputs
+ * are made resident first: moving a tensor from another backend allocates, and on wasm any
+ * allocation can detach views already taken.
+ */
+function withOutputs<T>(storage: Storage, inputs: TensorInfo[], shapes: Array<number[] | undefined>,
+  body: (outputs: Array<Output | undefined>) => T): T {
+  for (const t of inputs) storage.resident(t);
+  const outputs: Array<Output | undefined> = [];
+  try {
+    for (const shape of shapes) outputs.push(shape === undefined ? undefined : storage.output(shape));
+    return body(outputs);
+  } catch (e) {
+    for (const o of outputs) o?.discard();
+    throw e;
+  }
+}
+
 export function fusedLossForward(storage: Storage, { inputs, attrs }: KernelArgs): TensorInfo[] {
   const a = attrs as FusedLossAttrs;
   const [rows, classes] = input(inputs, 'logits').shape;
-  // Every allocation before any view (a wasm allocation may move the heap).
-  const loss = storage.output(a.reduction === 'none' ? [rows] : []);
-  // Row statistics, then one float for the pending-gradient token (0: none).
-  const stats = storage.output([rows * STATS_PER_ROW + 1]);
-  const grad = recordingGradients() ? storage.output([rows, classes]) : undefined;
+  // Every allocation before any view (a wasm allocation may move the heap): the loss, the row
+  // statistics and one float for the pending-gradient token (0: none), the gradient.
+  const shapes = [a.reduction === 'none' ? [rows] : [], [rows * STATS_PER_ROW + 1], recordingGradients() ? [rows, classes] : undefined];
+  return withOutputs(storage, [input(inputs, 'logits'), input(inputs, 'labels')], shapes, ([loss, stats, grad]) =>
+    forwardInto(storage, inputs, a, rows, classes, loss as Output, stats as Output, grad));
+}
 
+function forwardInto(storage: Storage, inputs: NamedTensorInfoMap, a: FusedLossAttrs, rows: number, classes: number,
+  loss: Output, stats: Output, grad: Output | undefined): TensorInfo[] {
   const logits = storage.floats(input(inputs, 'logits'));
   const labels = storage.labels(input(inputs, 'labels'));
   const statsData = stats.data();
@@ -96,20 +123,27 @@ export function fusedLossForward(storage: Storage, { inputs, attrs }: KernelArgs
 export function fusedLossGrad(storage: Storage, { inputs, attrs }: KernelArgs): TensorInfo {
   const a = attrs as FusedLossAttrs;
   const [rows, classes] = input(inputs, 'logits').shape;
+  for (const name of ['logits', 'labels', 'stats', 'dy']) storage.resident(input(inputs, name));
   const token = storage.floats(input(inputs, 'stats'))[rows * STATS_PER_ROW];
   const pending = takeGradient(token);
   if (pending !== undefined) {
-    // Computed in forward for dy = 1 (the mean's 1/B included): scale by the real dy.
-    const dy = storage.floats(input(inputs, 'dy'));
-    if (!(dy.length === 1 && dy[0] === 1)) native().scaleRows(pending.data(), rows, classes, dy, 1);
-    return pending.finish();
+    try {
+      // Computed in forward for dy = 1 (the mean's 1/B included): scale by the real dy.
+      const dy = storage.floats(input(inputs, 'dy'));
+      if (!(dy.length === 1 && dy[0] === 1)) native().scaleRows(pending.data(), rows, classes, dy, 1);
+      return pending.finish();
+    } catch (e) {
+      pending.discard();
+      throw e;
+    }
   }
   // A forward that ran with no tape: recompute from the saved statistics in one pass (on the
   // CPU: the statistics of either device have the same layout and meaning).
-  const grad = storage.output([rows, classes]);
-  native().backward(
-    storage.floats(input(inputs, 'logits')), rows, classes, storage.labels(input(inputs, 'labels')), a.dense, a.kind,
-    a.alpha, a.beta, a.param0, storage.floats(input(inputs, 'stats')).subarray(0, rows * STATS_PER_ROW),
-    storage.floats(input(inputs, 'dy')), a.reduction === 'mean' ? 1 / rows : 1, grad.data());
-  return grad.finish();
+  return withOutputs(storage, [], [[rows, classes]], ([grad]) => {
+    native().backward(
+      storage.floats(input(inputs, 'logits')), rows, classes, storage.labels(input(inputs, 'labels')), a.dense, a.kind,
+      a.alpha, a.beta, a.param0, storage.floats(input(inputs, 'stats')).subarray(0, rows * STATS_PER_ROW),
+      storage.floats(input(inputs, 'dy')), a.reduction === 'mean' ? 1 / rows : 1, (grad as Output).data());
+    return (grad as Output).finish();
+  });
 }

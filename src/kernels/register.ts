@@ -4,6 +4,7 @@ import { engine, getKernel, KernelBackend, registerGradient, registerKernel, Ten
 
 import { FUSED_LOSS, FUSED_LOSS_GRAD, FusedLossAttrs } from './attrs';
 import { fusedLossForward, fusedLossGrad } from './fused_loss';
+import { denseTargetGradient } from './target_gradient';
 import { cpuStorage, genericStorage, Storage, wasmStorage } from './storage';
 
 type StorageFactory = (backend: KernelBackend) => Storage;
@@ -38,8 +39,13 @@ function registerFusedLossGradient(): void {
       return {
         logits: () =>
           engine().runKernel(FUSED_LOSS_GRAD, { logits, labels, stats, dy: dLoss }, attrs as FusedLossAttrs) as Tensor,
-        // Labels get no gradient, but the engine wants a float32 tensor of their shape.
-        labels: () => zeros(labels.shape, 'float32'),
+        // Dense targets get their real gradient (asked for only when they depend on what is
+        // differentiated). Class ids are indices and have none; the engine still wants a
+        // float32 tensor of their shape, as for tf.gather's indices.
+        labels: () =>
+          (attrs as FusedLossAttrs).dense
+            ? denseTargetGradient(logits, dLoss, attrs as FusedLossAttrs)
+            : zeros(labels.shape, 'float32'),
       };
     },
   });

@@ -17,6 +17,12 @@ export interface Output {
 }
 
 export interface Storage {
+  /**
+   * Moves an input onto this backend if it lives on another (tfjs moves data on first
+   * access). Call it for every input before allocating outputs or taking views: on wasm the
+   * move allocates, which can grow the heap and detach views already taken.
+   */
+  resident(t: TensorInfo): void;
   floats(t: TensorInfo): Float32Array;
   labels(t: TensorInfo): Int32Array | Float32Array;
   output(shape: number[]): Output;
@@ -52,6 +58,7 @@ export function cpuStorage(backend: KernelBackend): Storage {
   const cpu = backend as CpuBackendLike;
   const values = (t: TensorInfo) => cpu.data.get(t.dataId).values ?? cpu.readSync(t.dataId);
   return {
+    resident: (t) => { cpu.data.get(t.dataId); },
     floats: (t) => asFloats(values(t)),
     labels: (t) => asLabels(values(t)),
     output: (shape) => arrayOutput(shape, (data) => cpu.makeTensorInfo(shape, 'float32', data)),
@@ -59,6 +66,7 @@ export function cpuStorage(backend: KernelBackend): Storage {
 }
 
 interface WasmBackendLike extends KernelBackend {
+  dataIdMap: { get(id: DataId): unknown };
   makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
   typedArrayFromHeap(t: TensorInfo): Values;
   disposeData(dataId: DataId, force?: boolean): boolean;
@@ -67,6 +75,7 @@ interface WasmBackendLike extends KernelBackend {
 export function wasmStorage(backend: KernelBackend): Storage {
   const wasm = backend as WasmBackendLike;
   return {
+    resident: (t) => { wasm.dataIdMap.get(t.dataId); },
     floats: (t) => asFloats(wasm.typedArrayFromHeap(t)),
     labels: (t) => asLabels(wasm.typedArrayFromHeap(t)),
     output(shape) {
@@ -82,6 +91,7 @@ export function wasmStorage(backend: KernelBackend): Storage {
 
 export function genericStorage(backend: KernelBackend): Storage {
   return {
+    resident: () => undefined,  // readSync moves what it reads, and nothing here holds a view
     floats: (t) => asFloats(backend.readSync(t.dataId)),
     labels: (t) => asLabels(backend.readSync(t.dataId)),
     output: (shape) => arrayOutput(shape, (data) => ({ dataId: backend.write(data, shape, 'float32'), shape, dtype: 'float32' })),

@@ -1,6 +1,8 @@
-// Test helpers: the tfjs union package on the cpu backend, float64 references, finite
-// differences.
+// Test helpers: the tfjs union package on the backend under test, seeded data, and counts of
+// what a call leaves behind. The float64 references are in ./reference.
 import * as tf from '@tensorflow/tfjs';
+
+import { kernelOptions, pendingGradientCount } from '../../src/kernels/fused_loss';
 
 export { tf };
 
@@ -16,54 +18,6 @@ export async function useTestBackend(): Promise<void> {
   await tf.setBackend(testBackend());
   await tf.ready();
   if (tf.getBackend() !== testBackend()) throw new Error(`backend ${testBackend()} did not start`);
-}
-
-/** Float64 log-sum-exp and softmax of one row. */
-function softmax64(q: ArrayLike<number>): { lse: number; p: number[] } {
-  let m = -Infinity;
-  for (let j = 0; j < q.length; j++) m = Math.max(m, q[j]);
-  let s = 0;
-  for (let j = 0; j < q.length; j++) s += Math.exp(q[j] - m);
-  const lse = m + Math.log(s);
-  return { lse, p: Array.from({ length: q.length }, (_, j) => Math.exp(q[j] - lse)) };
-}
-
-/** Float64 reference of one row: value and gradient of α·CE + β·EL (sparse label). */
-export function referenceMixedRow(q: ArrayLike<number>, y: number, alpha: number, beta: number) {
-  const { lse, p } = softmax64(q);
-  const py = p[y];
-  const ce = lse - q[y];
-  const value = (alpha !== 0 ? alpha * ce : 0) + beta * (1 - py);
-  const c = alpha + beta * py;
-  const grad = p.map((pj, j) => c * (pj - (j === y ? 1 : 0)));
-  return { value, grad, p };
-}
-
-/** Float64 reference for dense targets: Σ_j t_j (α(−log p_j) + β(1 − p_j)). */
-export function referenceMixedDense(q: ArrayLike<number>, t: ArrayLike<number>, alpha: number, beta: number) {
-  const C = q.length;
-  const { lse, p } = softmax64(q);
-  let T = 0;
-  let pt = 0;
-  let value = 0;
-  for (let j = 0; j < C; j++) {
-    T += t[j];
-    pt += t[j] * p[j];
-    if (t[j] !== 0) value += t[j] * ((alpha !== 0 ? alpha * (lse - q[j]) : 0) + beta * (1 - p[j]));
-  }
-  const grad = p.map((pj, j) => pj * (alpha * T + beta * pt) - alpha * t[j] - beta * t[j] * pj);
-  return { value, grad };
-}
-
-/** Central differences in float64 of a scalar function of a vector. */
-export function centralDifference(f: (x: number[]) => number, x: number[], h = 1e-6): number[] {
-  return x.map((_, i) => {
-    const up = x.slice();
-    const down = x.slice();
-    up[i] += h;
-    down[i] -= h;
-    return (f(up) - f(down)) / (2 * h);
-  });
 }
 
 /** A deterministic pseudo-random stream (mulberry32), so failures reproduce. */
@@ -90,9 +44,31 @@ export function randomLabels(rows: number, classes: number, seed: number): Int32
   return Int32Array.from({ length: rows }, () => Math.floor(r() * classes));
 }
 
-/** Max |a − b| / max(|b|, floor). */
-export function maxRelError(a: ArrayLike<number>, b: ArrayLike<number>, floor = 1e-6): number {
-  let worst = 0;
-  for (let i = 0; i < b.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]) / Math.max(Math.abs(b[i]), floor));
-  return worst;
+/**
+ * What lives on the backend: tensors the engine tracks, the backend's own data ids (which also
+ * count buffers the engine does not track, such as a wasm output never finished), and
+ * gradients computed in a forward pass that wait for their backward pass.
+ */
+export function backendCounts(): { tensors: number; dataIds: number; pending: number } {
+  return { tensors: tf.memory().numTensors, dataIds: tf.engine().backend.numDataIds(), pending: pendingGradientCount() };
+}
+
+/** Runs fn outside any tidy and returns what it threw (so that leak checks can see its tensors). */
+export function thrownBy(fn: () => unknown): Error {
+  try {
+    fn();
+  } catch (e) {
+    return e as Error;
+  }
+  throw new Error('expected an Error, but nothing was thrown');
+}
+
+/** Runs fn with gradients from the separate backward pass (not computed in the forward pass). */
+export function withSeparateBackward<T>(fn: () => T): T {
+  kernelOptions.gradientInForward = false;
+  try {
+    return fn();
+  } finally {
+    kernelOptions.gradientInForward = true;
+  }
 }

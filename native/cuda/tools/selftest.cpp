@@ -1,8 +1,9 @@
-// GPU self-test: every loss kind and label format against the CPU kernels (the same
-// row_math.h) and a float64 reference, over shapes from 1×1 to 8 × 2^24, with outputs
+// GPU self-test: every loss kind and label format against the CPU kernels and, row by row,
+// against an independent float64 reference, over shapes from 1×1 to 8 × 2^24, with outputs
 // poisoned with NaN beforehand (every element must be written), NaN and −∞ rows, and label
 // checks. Exit status: the number of failed cases. `--small` skips the largest shapes (for
-// compute-sanitizer, which runs ~100× slower).
+// compute-sanitizer, which runs ~100× slower); `--host` needs no device: the CPU kernels take
+// the GPU's place, which checks the float64 reference itself (CI runs it).
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -18,18 +19,70 @@ using namespace mixloss;
 namespace {
 
 int failures = 0;
+bool host_only = false;  // --host: no device; the CPU kernels stand in for the GPU
 
 void report(bool ok, const std::string& what) {
   std::printf("%s %s\n", ok ? "PASS" : "FAIL", what.c_str());
   if (!ok) ++failures;
 }
 
-double reference_ce(const float* q, int64_t C, int64_t y) {
+// Float64 reference of one row, written from each loss's definition (not from row_math.h, which
+// the CPU and CUDA kernels share: a bug there would pass a CPU-against-GPU comparison). Sparse
+// rows: ℓ(log p_y) and the chain rule ∂ log p_y/∂q_j = [j = y] − p_j. Dense rows (the mixture):
+// Σ_j t_j (α(lse − q_j) + β(1 − p_j)). Returns the value; fills grad (w.r.t. the row's logits)
+// and scale, the size of the terms each entry is a sum of (what float32 rounding scales with).
+double reference_row(const LossParams& P, const float* q, int64_t C, int64_t y, const float* t, std::vector<double>& grad,
+                     std::vector<double>& scale) {
   double m = -INFINITY;
   for (int64_t j = 0; j < C; ++j) m = std::fmax(m, q[j]);
   double s = 0;
   for (int64_t j = 0; j < C; ++j) s += std::exp(static_cast<double>(q[j]) - m);
-  return m + std::log(s) - q[y];
+  const double lse = m + std::log(s);
+  grad.assign(static_cast<size_t>(C), 0.0);
+  scale.assign(static_cast<size_t>(C), 0.0);
+  auto p = [&](int64_t j) { return std::exp(static_cast<double>(q[j]) - lse); };
+  if (t != nullptr) {
+    double T = 0, pt = 0, value = 0;
+    for (int64_t j = 0; j < C; ++j) {
+      T += t[j];
+      pt += t[j] * p(j);
+      if (t[j] != 0) value += t[j] * ((P.alpha != 0 ? P.alpha * (lse - q[j]) : 0.0) + P.beta * (1 - p(j)));
+    }
+    for (int64_t j = 0; j < C; ++j) {
+      grad[j] = p(j) * (P.alpha * T + P.beta * pt) - P.alpha * t[j] - P.beta * t[j] * p(j);
+      scale[j] = std::fabs(p(j) * (P.alpha * T + P.beta * pt)) + std::fabs(t[j] * (P.alpha + P.beta * p(j)));
+    }
+    return value;
+  }
+  const double lp = static_cast<double>(q[y]) - lse, py = std::exp(lp), u = -std::expm1(lp);  // u = 1 − p_y
+  double value = 0, dlp = 0;  // ℓ and dℓ/d log p_y
+  switch (P.kind) {
+    case LossKind::kMixed:
+      value = (P.alpha != 0 ? -P.alpha * lp : 0.0) + P.beta * u;
+      dlp = -P.alpha - P.beta * py;
+      break;
+    case LossKind::kFocal: {
+      const double g = P.param0;
+      value = -std::pow(u, g) * lp;
+      dlp = (g == 0 || py == 0 || u == 0 ? 0.0 : g * std::pow(u, g - 1) * py * lp) - std::pow(u, g);
+      break;
+    }
+    case LossKind::kGeneralizedCE:
+      value = -std::expm1(P.param0 * lp) / P.param0;
+      dlp = -std::exp(P.param0 * lp);
+      break;
+    case LossKind::kTamedCE: {
+      const double a = P.param0, v = 1 - lp;
+      value = a == 1 ? std::log(v) : (std::pow(v, 1 - a) - 1) / (1 - a);
+      dlp = -std::pow(v, -a);
+      break;
+    }
+  }
+  for (int64_t j = 0; j < C; ++j) {
+    grad[j] = dlp * ((j == y ? 1.0 : 0.0) - p(j));
+    scale[j] = std::fabs(grad[j]);
+  }
+  return value;
 }
 
 struct Case {
@@ -38,6 +91,29 @@ struct Case {
   LossParams params;
   const char* name;
 };
+
+// The GPU's row losses and gradient against the CPU's (NaN rows stay NaN; every element written).
+void compare_with_cpu(const Case& c, const std::vector<float>& rl, const std::vector<float>& g, const std::vector<float>& grl,
+                      const std::vector<float>& gg) {
+  const int64_t B = c.rows, C = c.classes;
+  bool losses_ok = true, grads_ok = true, written = true;
+  for (int64_t r = 0; r < B; ++r) {
+    const bool nan_row = std::isnan(rl[r]);
+    if (nan_row != std::isnan(grl[r])) losses_ok = false;
+    if (!nan_row && !(std::fabs(grl[r] - rl[r]) <= 2e-5 * std::fmax(1.0, std::fabs(rl[r])))) losses_ok = false;
+    float scale = 0;
+    for (int64_t j = 0; j < C; ++j) if (std::isfinite(g[r * C + j])) scale = std::fmax(scale, std::fabs(g[r * C + j]));
+    for (int64_t j = 0; j < C; ++j) {
+      const float a = gg[r * C + j], b = g[r * C + j];
+      if (std::isnan(b)) { if (!std::isnan(a)) grads_ok = false; continue; }
+      if (std::isnan(a)) written = false;
+      else if (!(std::fabs(a - b) <= 1e-5f * scale + 1e-12f)) grads_ok = false;
+    }
+  }
+  report(losses_ok, std::string(c.name) + ": row losses match the CPU (NaN rows stay NaN)");
+  report(grads_ok, std::string(c.name) + ": gradient matches the CPU");
+  report(written, std::string(c.name) + ": every gradient element written");
+}
 
 void run(const Case& c) {
   const int64_t B = c.rows, C = c.classes, n = B * C;
@@ -61,49 +137,59 @@ void run(const Case& c) {
   const float one = 1.0f;
   loss_forward(q.data(), B, C, host_labels, c.params, st.data(), rl.data());
   loss_backward(q.data(), B, C, host_labels, c.params, st.data(), &one, 1, 1.0 / B, g.data());
-  // GPU, outputs poisoned with NaN
-  tools::Device dq(q), dst(std::vector<float>(B * kStatsPerRow, NAN)), drl(std::vector<float>(B, NAN));
-  tools::Device dg(std::vector<float>(static_cast<size_t>(n), NAN)), ddy(std::vector<float>{1.0f});
-  tools::Device dlab = c.dense ? tools::Device(targets) : tools::Device(ids);
-  const Labels dev_labels{host_labels.format, dlab.ptr};
-  report(cuda::find_bad_label(dev_labels, B, C) == -1, std::string(c.name) + ": labels accepted");
-  cuda::loss_forward(dq.as<float>(), B, C, dev_labels, c.params, dst.as<float>(), drl.as<float>());
-  cuda::loss_backward(dq.as<float>(), B, C, dev_labels, c.params, dst.as<float>(), ddy.as<float>(), 1, 1.0 / B, dg.as<float>());
-  const std::vector<float> grl = drl.download<float>(), gg = dg.download<float>();
-
-  bool losses_ok = true, grads_ok = true, written = true;
+  // GPU, outputs poisoned with NaN. Host-only (--host, no device needed): the CPU's outputs take
+  // their place, which checks the reference below (and the CPU kernels) wherever this builds.
+  std::vector<float> grl = rl, gg = g;
+  if (!host_only) {
+    tools::Device dq(q), dst(std::vector<float>(B * kStatsPerRow, NAN)), drl(std::vector<float>(B, NAN));
+    tools::Device dg(std::vector<float>(static_cast<size_t>(n), NAN)), ddy(std::vector<float>{1.0f});
+    tools::Device dlab = c.dense ? tools::Device(targets) : tools::Device(ids);
+    const Labels dev_labels{host_labels.format, dlab.ptr};
+    report(cuda::find_bad_label(dev_labels, B, C) == -1, std::string(c.name) + ": labels accepted");
+    cuda::loss_forward(dq.as<float>(), B, C, dev_labels, c.params, dst.as<float>(), drl.as<float>());
+    cuda::loss_backward(dq.as<float>(), B, C, dev_labels, c.params, dst.as<float>(), ddy.as<float>(), 1, 1.0 / B, dg.as<float>());
+    grl = drl.download<float>();
+    gg = dg.download<float>();
+    compare_with_cpu(c, rl, g, grl, gg);
+  }
+  // Every row against the float64 reference: the value, and each gradient entry relative to
+  // itself (floor: the row's largest entry / 100·C), as the tfjs suites compare.
+  bool ref_values = true, ref_grads = true;
+  std::vector<double> ref_grad, ref_scale;
   for (int64_t r = 0; r < B; ++r) {
-    const bool nan_row = std::isnan(rl[r]);
-    if (nan_row != std::isnan(grl[r])) losses_ok = false;
-    if (!nan_row && !(std::fabs(grl[r] - rl[r]) <= 2e-5 * std::fmax(1.0, std::fabs(rl[r])))) losses_ok = false;
-    float scale = 0;
-    for (int64_t j = 0; j < C; ++j) if (std::isfinite(g[r * C + j])) scale = std::fmax(scale, std::fabs(g[r * C + j]));
+    const double ref =
+        reference_row(c.params, q.data() + r * C, C, ids[r], c.dense ? targets.data() + r * C : nullptr, ref_grad, ref_scale);
+    if (std::isnan(ref)) continue;  // the NaN row: checked above
+    if (std::isinf(ref) ? grl[r] != ref : !(std::fabs(grl[r] - ref) <= 1e-5 * std::fmax(1.0, std::fabs(ref)))) ref_values = false;
+    double row_max = 0;
+    for (int64_t j = 0; j < C; ++j) row_max = std::fmax(row_max, std::fabs(ref_grad[j]));
+    const double floor = row_max / (100.0 * static_cast<double>(C));
     for (int64_t j = 0; j < C; ++j) {
-      const float a = gg[r * C + j], b = g[r * C + j];
-      if (std::isnan(b)) { if (!std::isnan(a)) grads_ok = false; continue; }
-      if (std::isnan(a)) written = false;
-      else if (!(std::fabs(a - b) <= 1e-5f * scale + 1e-12f)) grads_ok = false;
+      const double want = ref_grad[j] / B;  // backward ran with dy_scale 1/B
+      if (!(std::fabs(gg[r * C + j] - want) <= 2e-5 * (ref_scale[j] + floor) / B)) ref_grads = false;
     }
   }
-  report(losses_ok, std::string(c.name) + ": row losses match the CPU (NaN rows stay NaN)");
-  report(grads_ok, std::string(c.name) + ": gradient matches the CPU");
-  report(written, std::string(c.name) + ": every gradient element written");
-  if (!c.dense && c.params.kind == LossKind::kMixed && c.params.beta == 0.0f) {
-    const double ref = reference_ce(q.data(), C, ids[0]);
-    report(std::fabs(grl[0] - ref) <= 1e-5 * std::fmax(1.0, ref), std::string(c.name) + ": row 0 against float64");
-  }
+  report(ref_values, std::string(c.name) + ": every row's loss against float64");
+  report(ref_grads, std::string(c.name) + ": every gradient entry against float64 (relative)");
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  const bool small = argc > 1 && std::strcmp(argv[1], "--small") == 0;
+  bool small = false;
+  for (int i = 1; i < argc; ++i) {
+    small |= std::strcmp(argv[i], "--small") == 0;
+    host_only |= std::strcmp(argv[i], "--host") == 0;
+  }
   const cuda::DeviceStatus status = cuda::device_status();
-  if (!status.available) {
+  if (host_only) {
+    std::printf("host only: the CPU kernels against the float64 reference\n");
+  } else if (!status.available) {
     std::printf("SKIP no CUDA device: %s\n", status.error.c_str());
     return 0;
+  } else {
+    std::printf("device: %s (sm_%d, %.0f GiB)\n", status.name.c_str(), status.compute_capability, status.memory_gib);
   }
-  std::printf("device: %s (sm_%d, %.0f GiB)\n", status.name.c_str(), status.compute_capability, status.memory_gib);
   std::vector<std::pair<int64_t, int64_t>> shapes = {{1, 1}, {3, 7}, {64, 1000}, {257, 4099}, {16, 65536}};
   if (!small) shapes.insert(shapes.end(), {{4096, 32000}, {2, 1 << 20}, {8, 1 << 24}});
   const LossParams ce{LossKind::kMixed, 1, 0, 0}, mixed{LossKind::kMixed, 1, 2.5f, 0}, el{LossKind::kMixed, 0, 1, 0};
@@ -121,7 +207,7 @@ int main(int argc, char** argv) {
     }
   }
   // Out-of-range labels are found before any kernel runs.
-  {
+  if (!host_only) {
     tools::Device bad(std::vector<int32_t>{0, 3});
     report(cuda::find_bad_label({LabelFormat::kSparseInt32, bad.ptr}, 2, 3) == 1, "label 3 of 3 classes rejected at row 1");
   }

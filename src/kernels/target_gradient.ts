@@ -1,0 +1,21 @@
+// The gradient of the loss with respect to dense targets t, for the rare caller who asks for
+// it (learned soft labels, distillation into the targets): the loss is Σ_j t_j ℓ_j with
+// ℓ_j = α(lse − q_j) + β(1 − p_j), so ∂loss_r/∂t_rj = ℓ_rj. tfjs calls this only when the
+// targets are on the path from the variables being differentiated, so it costs nothing in
+// ordinary training; it is written with stock ops (one [B, C] pass, like the op it serves).
+import { add, exp, logSoftmax, mul, reshape, sub, Tensor, tidy, zeros } from '@tensorflow/tfjs-core';
+
+import type { FusedLossAttrs } from './attrs';
+
+export function denseTargetGradient(logits: Tensor, dy: Tensor, a: FusedLossAttrs): Tensor {
+  return tidy(() => {
+    const [rows] = logits.shape;
+    const logp = logSoftmax(logits);
+    const terms: Tensor[] = [];
+    if (a.alpha !== 0) terms.push(mul(-a.alpha, logp));               // α(lse − q_j); +∞ on a masked class
+    if (a.beta !== 0) terms.push(mul(a.beta, sub(1, exp(logp))));   // β(1 − p_j)
+    const perEntry = terms.length === 0 ? zeros(logits.shape) : terms.length === 1 ? terms[0] : add(terms[0], terms[1]);
+    const weight = a.reduction === 'none' ? reshape(dy, [rows, 1]) : a.reduction === 'mean' ? mul(dy, 1 / rows) : dy;
+    return mul(perEntry, weight);
+  });
+}

@@ -1,0 +1,56 @@
+// Every public loss op with the parameters the suites try, beside its float64 reference: the
+// one table the reference, numerics and backend suites iterate over.
+import {
+  crossEntropy, expectationLoss, focalLoss, generalizedCrossEntropy, mixedLoss, polyLoss, tamedCrossEntropy,
+} from '../../src';
+import type { LossOptions } from '../../src';
+import { RowLoss, rowLosses } from './reference';
+import * as tfc from '@tensorflow/tfjs';
+
+import type { tf } from './tf';
+
+export interface LossCase {
+  name: string;
+  /** The op as a user calls it, with this case's parameters and the given options. */
+  op: (logits: tf.Tensor, labels: tf.Tensor | number[], options?: LossOptions) => tf.Tensor;
+  reference: RowLoss;
+  /** The same loss in stock tfjs ops, from log p_y [B] (tfjs autodiff differentiates it). */
+  stock: (lp: tf.Tensor) => tf.Tensor;
+  /** Accepts dense [B, C] targets. */
+  dense: boolean;
+}
+
+const stock = {
+  mixed: (alpha: number, beta: number) => (lp: tf.Tensor) =>
+    tfc.add(tfc.mul(-alpha, lp), tfc.mul(beta, tfc.sub(1, tfc.exp(lp)))),
+  focal: (gamma: number) => (lp: tf.Tensor) => tfc.neg(tfc.mul(tfc.pow(tfc.sub(1, tfc.exp(lp)), gamma), lp)),
+  generalizedCE: (q: number) => (lp: tf.Tensor) => tfc.div(tfc.sub(1, tfc.exp(tfc.mul(q, lp))), q),
+  tamedCE: (a: number) => (lp: tf.Tensor) => {
+    const u = tfc.sub(1, lp);
+    return a === 1 ? tfc.log(u) : tfc.div(tfc.sub(tfc.pow(u, 1 - a), 1), 1 - a);
+  },
+};
+
+const withParams = <P extends object>(fn: (q: tf.Tensor, y: tf.Tensor | number[], o: LossOptions & P) => tf.Tensor, params: P) =>
+  (q: tf.Tensor, y: tf.Tensor | number[], options: LossOptions = {}) => fn(q, y, { ...options, ...params });
+
+/** One case per loss and parameter value, defaults included (the op called with no parameter). */
+export const LOSSES: LossCase[] = [
+  { name: 'crossEntropy', op: crossEntropy, reference: rowLosses.mixed(1, 0), stock: stock.mixed(1, 0), dense: true },
+  { name: 'expectationLoss', op: expectationLoss, reference: rowLosses.mixed(0, 1), stock: stock.mixed(0, 1), dense: true },
+  { name: 'mixedLoss (default α=1 β=1)', op: mixedLoss, reference: rowLosses.mixed(1, 1), stock: stock.mixed(1, 1), dense: true },
+  { name: 'mixedLoss α=0.3 β=2.5', op: withParams(mixedLoss, { alpha: 0.3, beta: 2.5 }), reference: rowLosses.mixed(0.3, 2.5), stock: stock.mixed(0.3, 2.5), dense: true },
+  { name: 'polyLoss (default ε=1)', op: polyLoss, reference: rowLosses.mixed(1, 1), stock: stock.mixed(1, 1), dense: true },
+  { name: 'polyLoss ε=2.5', op: withParams(polyLoss, { epsilon: 2.5 }), reference: rowLosses.mixed(1, 2.5), stock: stock.mixed(1, 2.5), dense: true },
+  { name: 'focalLoss (default γ=2)', op: focalLoss, reference: rowLosses.focal(2), stock: stock.focal(2), dense: false },
+  { name: 'focalLoss γ=0', op: withParams(focalLoss, { gamma: 0 }), reference: rowLosses.focal(0), stock: stock.focal(0), dense: false },
+  { name: 'focalLoss γ=0.5', op: withParams(focalLoss, { gamma: 0.5 }), reference: rowLosses.focal(0.5), stock: stock.focal(0.5), dense: false },
+  { name: 'focalLoss γ=5', op: withParams(focalLoss, { gamma: 5 }), reference: rowLosses.focal(5), stock: stock.focal(5), dense: false },
+  { name: 'generalizedCrossEntropy (default q=0.7)', op: generalizedCrossEntropy, reference: rowLosses.generalizedCE(0.7), stock: stock.generalizedCE(0.7), dense: false },
+  { name: 'generalizedCrossEntropy q=0.2', op: withParams(generalizedCrossEntropy, { q: 0.2 }), reference: rowLosses.generalizedCE(0.2), stock: stock.generalizedCE(0.2), dense: false },
+  { name: 'generalizedCrossEntropy q=1', op: withParams(generalizedCrossEntropy, { q: 1 }), reference: rowLosses.generalizedCE(1), stock: stock.generalizedCE(1), dense: false },
+  { name: 'tamedCrossEntropy (default a=0.5)', op: tamedCrossEntropy, reference: rowLosses.tamedCE(0.5), stock: stock.tamedCE(0.5), dense: false },
+  { name: 'tamedCrossEntropy a=0', op: withParams(tamedCrossEntropy, { a: 0 }), reference: rowLosses.tamedCE(0), stock: stock.tamedCE(0), dense: false },
+  { name: 'tamedCrossEntropy a=1', op: withParams(tamedCrossEntropy, { a: 1 }), reference: rowLosses.tamedCE(1), stock: stock.tamedCE(1), dense: false },
+  { name: 'tamedCrossEntropy a=2', op: withParams(tamedCrossEntropy, { a: 2 }), reference: rowLosses.tamedCE(2), stock: stock.tamedCE(2), dense: false },
+];
