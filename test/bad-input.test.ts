@@ -100,8 +100,12 @@ describe('bad input', () => {
       ensureKernels(tf.getBackend());
       return tf.engine().runKernel(FUSED_LOSS, { logits: x, labels: y }, { ...attrs, ...extra });
     };
-    it('an unknown loss kind', () => rejects(/unknown loss kind 9/, run({ kind: 9 }), q(), tf.tensor1d([0, 1], 'int32')));
-    it('negative weights', () => rejects(/alpha and beta must be non-negative/, run({ alpha: -1 }), q(), tf.tensor1d([0, 1], 'int32')));
+    for (const kind of [4, 9, -1, 1.5]) {
+      it(`an unknown loss kind (${kind})`, () => rejects(new RegExp(`unknown loss kind ${kind}`), run({ kind }), q(), tf.tensor1d([0, 1], 'int32')));
+    }
+    it('a negative alpha', () => rejects(/alpha and beta must be non-negative/, run({ alpha: -1 }), q(), tf.tensor1d([0, 1], 'int32')));
+    it('a negative beta', () => rejects(/alpha and beta must be non-negative/, run({ beta: -1 }), q(), tf.tensor1d([0, 1], 'int32')));
+    it('a non-finite parameter', () => rejects(/param0 must be finite, got nan/, run({ kind: 1, param0: NaN }), q(), tf.tensor1d([0, 1], 'int32')));
     it('dense targets for focal', () => rejects(/dense targets are supported for CE, EL and their mixture only/, run({ kind: 1, dense: true }), q(), tf.zeros([2, 3])));
     it('a label tensor of the wrong length', () => rejects(/labels has 3 elements, expected 2/, run({}), q(), tf.tensor1d([0, 1, 2], 'int32')));
   });

@@ -70,6 +70,7 @@ describe('native addon', () => {
   const addonPath = path.join(__dirname, '..', 'build', 'Release', 'mixloss.node');
   const runWith = (env: Record<string, string>, shell = '') => spawnSync('bash', ['-c', `${shell} exec "${process.execPath}" -e "$CODE"`], {
     encoding: 'utf8',
+    timeout: 60_000,  // a hang is a failure too (spawnSync blocks vitest's own timeout)
     env: { ...process.env, ...env, CODE: `
       const a = require(${JSON.stringify(addonPath)});
       const st = new Float32Array(4 * ${STATS}), rl = new Float32Array(4);
@@ -101,6 +102,31 @@ describe('native addon', () => {
     const r = runWith({ MIXLOSS_NUM_THREADS: '3' });
     expect(JSON.parse(r.stdout.trim()).threads).toBe(3);
     expect(r.stderr).toBe('');
+  });
+
+  it('writes every output element (outputs poisoned with NaN beforehand), masked slices included', () => {
+    // Fresh tfjs outputs on the cpu backend are zeroed, which would hide an unwritten element;
+    // a wasm heap or a reused array is not. Row 0 has long all −∞ stretches (whole slices of the
+    // split rows); row 1 is finite; each pass must write every element.
+    for (const [B, C, dense] of [[2, 1 << 18, false], [2, 1 << 18, true], [3, 5000, false], [64, 300, true]] as Array<[number, number, boolean]>) {
+      const q = new Float32Array(B * C).map((_, i) => Math.sin(i * 0.7) * 3);
+      q.fill(-Infinity, 0, Math.floor(C / 2));
+      q[C - 1] = 2;  // row 0's target, unmasked
+      const ids = Int32Array.from({ length: B }, (_, r) => (r === 0 ? C - 1 : (r * 7) % C));
+      const labels = dense ? new Float32Array(B * C).map((_, i) => (i % C === ids[Math.floor(i / C)] ? 1 : 0)) : ids;
+      const nan = (n: number) => new Float32Array(n).fill(NaN);
+      const args = [q, B, C, labels, dense, 0, 1, 2, 0] as const;
+      const st = nan(B * STATS), rl = nan(B), g = nan(B * C), g2 = nan(B * C);
+      addon.forwardBackward(...args, st, rl, 1, g);
+      addon.backward(...args, st, new Float32Array([1]), 1, g2);
+      expect(Array.from(st).every(Number.isFinite), `${B}×${C} stats`).toBe(true);
+      expect(Array.from(rl).every(Number.isFinite), `${B}×${C} row losses`).toBe(true);
+      expect(g.every(Number.isFinite) && g2.every(Number.isFinite), `${B}×${C} gradient`).toBe(true);
+      expect(g.subarray(0, Math.floor(C / 2)).every((v) => v === 0)).toBe(true);
+      const rl2 = nan(B);
+      addon.forward(...args, nan(B * STATS), rl2);
+      rl2.forEach((v, r) => expect(Math.abs(v - rl[r]) / Math.abs(rl[r])).toBeLessThan(1e-6));
+    }
   });
 
   it('gives the same results on 1 thread and on many (rows split across threads)', () => {
