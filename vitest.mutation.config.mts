@@ -11,6 +11,7 @@ export default defineConfig({
       'test/native.test.ts', 'test/cuda.test.ts',
     ],
     pool: 'forks',
+    env: { MIXLOSS_TEST_QUICK: '1' },  // the largest shapes and longest fits left out (test/support/tf.ts)
     testTimeout: 120_000,
     hookTimeout: 120_000,
   },

@@ -11,8 +11,8 @@ import { crossEntropy, mixedLoss } from '../src';
 import { backendCounts, randomLabels, randomLogits, tf } from './support/tf';
 
 describe('inputs that live on another backend', () => {
-  it('32 MB of logits made on cpu, used on wasm: the same loss and gradient as on cpu', async () => {
-    const B = 64, C = 131072;
+  it('8 MB of logits made on cpu, used on wasm: the same loss and gradient as on cpu', async () => {
+    const B = 16, C = 131072;
     const data = randomLogits(B, C, 3);
     const ids = randomLabels(B, C, 4);
     await tf.setBackend('cpu');
@@ -27,7 +27,7 @@ describe('inputs that live on another backend', () => {
     const value = tf.tidy(() => mixedLoss(forLoss.logits, forLoss.labels).dataSync()[0]);
     const grad = tf.tidy(() => tf.grad((q: tf.Tensor) => mixedLoss(q, forGrad.labels))(forGrad.logits).dataSync());
     expect(value).toBe(cpu.value);
-    expect(Array.from(grad)).toEqual(Array.from(cpu.grad));
+    expect(Buffer.from(grad.buffer).equals(Buffer.from(cpu.grad.buffer))).toBe(true);  // bit for bit (2M entries)
     tf.dispose([forLoss.logits, forLoss.labels, forGrad.logits, forGrad.labels]);
     expect(backendCounts().pending).toBe(before.pending);
   });

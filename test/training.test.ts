@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 
 import { loadDigits, PIXELS } from '../demo/digits';
 import { crossEntropy, focusToWeights, mixedLoss, mixedLossForLayers, scheduledMixedLoss } from '../src';
-import { randomLabels, randomLogits, tf, useTestBackend } from './support/tf';
+import { QUICK, randomLabels, randomLogits, tf, useTestBackend } from './support/tf';
 
 beforeAll(useTestBackend);
 
@@ -75,9 +75,13 @@ describe('model.fit on real digits (mnist package)', () => {
   const digits = loadDigits(150, 50);
   const xTrain = tf.tensor2d(digits.xTrain, [digits.nTrain, PIXELS]);
   const yTrainOneHot = tf.oneHot(tf.tensor1d(digits.yTrain, 'int32'), 10).toFloat();
+  // With learning rate 0 a few batches say as much as many: the first FEW samples.
+  const FEW = 300;
+  const xFew = xTrain.slice([0, 0], [FEW, PIXELS]);
+  const yFew = yTrainOneHot.slice([0, 0], [FEW, 10]);
   const xTest = tf.tensor2d(digits.xTest, [digits.nTest, PIXELS]);
 
-  it('plain compiled mixed loss: the loss falls and the classifier learns', async () => {
+  it.skipIf(QUICK)('plain compiled mixed loss: the loss falls and the classifier learns', async () => {
     const model = classifier(11);
     model.compile({ optimizer: tf.train.adam(0.003), loss: mixedLossForLayers({ alpha: 1, beta: 1 }) });
     // The first fit creates the optimizer's slots; after it the tensor count must not move.
@@ -104,11 +108,11 @@ describe('model.fit on real digits (mnist package)', () => {
     const model = classifier(21);
     const mix = scheduledMixedLoss('F=0-0.5');
     model.compile({ optimizer: tf.train.sgd(0), loss: mix.loss });
-    const h = await model.fit(xTrain, yTrainOneHot, { epochs: 6, batchSize: 50, verbose: 0, shuffle: false, callbacks: [mix.callback] });
+    const h = await model.fit(xFew, yFew, { epochs: 6, batchSize: 50, verbose: 0, shuffle: false, callbacks: [mix.callback] });
     const Fs = [0, 0.1, 0.2, 0.3, 0.4, 0.5];
     expect(mix.callback.history.map((r) => [r.epoch, r.F])).toEqual(Fs.map((F, e) => [e, F]));
     const loss = h.history.loss as number[];
-    Fs.forEach((F, e) => expect(loss[e]).toBeCloseTo(lossNow(model, focusToWeights(F)), 4));
+    Fs.forEach((F, e) => expect(loss[e]).toBeCloseTo(lossNow(model, focusToWeights(F), 0, FEW), 4));
     expect(new Set(loss.map((l) => l.toFixed(4))).size).toBe(6);
   });
 
@@ -116,22 +120,22 @@ describe('model.fit on real digits (mnist package)', () => {
     const model = classifier(22);
     const mix = scheduledMixedLoss([0, 0.4], { normalizePeak: true });
     model.compile({ optimizer: tf.train.sgd(0), loss: mix.loss });
-    const h = await model.fit(xTrain, yTrainOneHot, { epochs: 2, batchSize: 50, verbose: 0, shuffle: false, callbacks: [mix.callback] });
+    const h = await model.fit(xFew, yFew, { epochs: 2, batchSize: 50, verbose: 0, shuffle: false, callbacks: [mix.callback] });
     const loss = h.history.loss as number[];
-    [0, 0.4].forEach((F, e) => expect(loss[e]).toBeCloseTo(lossNow(model, focusToWeights(F, { normalizePeak: true })), 4));
-    expect(loss[1]).not.toBeCloseTo(lossNow(model, focusToWeights(0.4)), 2);  // β = 5 un-normalized
+    [0, 0.4].forEach((F, e) => expect(loss[e]).toBeCloseTo(lossNow(model, focusToWeights(F, { normalizePeak: true }), 0, FEW), 4));
+    expect(loss[1]).not.toBeCloseTo(lossNow(model, focusToWeights(0.4), 0, FEW), 2);  // β = 5 un-normalized
   });
 
   it("boundaries: 'authors' switches 'F=0,0.5' where the authors' code does (epoch 9 of 10), and the loss follows", async () => {
     const model = classifier(23);
     const mix = scheduledMixedLoss('F=0,0.5', { boundaries: 'authors' });
     model.compile({ optimizer: tf.train.sgd(0), loss: mix.loss });
-    const h = await model.fit(xTrain, yTrainOneHot, { epochs: 10, batchSize: 500, verbose: 0, shuffle: false, callbacks: [mix.callback] });
+    const h = await model.fit(xFew, yFew, { epochs: 10, batchSize: 100, verbose: 0, shuffle: false, callbacks: [mix.callback] });
     // Exact fractions would never reach 0.95 in 10 epochs (9/10 = 0.9): F would stay 0.
     expect(mix.callback.history.map((r) => [r.epoch, r.F])).toEqual([[0, 0], [9, 0.5]]);
     const loss = h.history.loss as number[];
-    expect(loss[8]).toBeCloseTo(lossNow(model, { alpha: 1, beta: 1 }), 4);
-    expect(loss[9]).toBeCloseTo(lossNow(model, { alpha: 0, beta: 1 }), 4);
+    expect(loss[8]).toBeCloseTo(lossNow(model, { alpha: 1, beta: 1 }, 0, FEW), 4);
+    expect(loss[9]).toBeCloseTo(lossNow(model, { alpha: 0, beta: 1 }, 0, FEW), 4);
   });
 
   it("per-batch scheduling switches 'F=0,0.5' in the last 5% of the batches, and that batch trains on EL", async () => {
@@ -151,7 +155,7 @@ describe('model.fit on real digits (mnist package)', () => {
     }
   });
 
-  it('a schedule that learns: F=0-0.5 with Adam reaches a working classifier', async () => {
+  it.skipIf(QUICK)('a schedule that learns: F=0-0.5 with Adam reaches a working classifier', async () => {
     const model = classifier(24);
     const mix = scheduledMixedLoss('F=0-0.5');
     model.compile({ optimizer: tf.train.adam(0.003), loss: mix.loss });

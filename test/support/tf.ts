@@ -72,3 +72,10 @@ export function withSeparateBackward<T>(fn: () => T): T {
     kernelOptions.gradientInForward = true;
   }
 }
+
+/**
+ * Mutation testing (vitest.mutation.config.mts) sets MIXLOSS_TEST_QUICK: suites then leave out
+ * their largest shapes and longest training runs, which exercise the same TypeScript paths as
+ * the smaller ones (they guard the native kernels, whose mutants run the full suites).
+ */
+export const QUICK = process.env.MIXLOSS_TEST_QUICK === '1';
