@@ -16,6 +16,9 @@ export default {
   jsonReporter: { fileName: 'mutation-results/stryker.json' },
   htmlReporter: { fileName: 'mutation-results/stryker.html' },
   tempDirName: '.stryker-tmp',
+  // Re-runs test only the mutants whose code or covering tests changed since the last run.
+  incremental: true,
+  incrementalFile: 'mutation-results/stryker-incremental.json',
   cleanTempDir: 'always',
   ignorePatterns: ['dist', 'prebuilds', 'build-tools', 'build-prebuild', 'build-gpu', 'mutation-results', '*.tgz', '.git'],
   thresholds: { high: 90, low: 85, break: null },

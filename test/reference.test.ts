@@ -6,7 +6,7 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 import { crossEntropy, mixedLoss } from '../src';
-import type { LossOptions } from '../src';
+import type { MixedLossOptions } from '../src';
 import { kernelOptions } from '../src/kernels/fused_loss';
 import { native } from '../src/native';
 import { LOSSES } from './support/losses';
@@ -22,10 +22,10 @@ const VALUE_TOL = 2e-6;
 
 const relErr = (a: number, b: number) => Math.abs(a - b) / Math.max(Math.abs(b), 1e-30);
 
-type Op = (logits: tf.Tensor, labels: tf.Tensor, options?: LossOptions) => tf.Tensor;
+type Op = (logits: tf.Tensor, labels: tf.Tensor, options?: MixedLossOptions) => tf.Tensor;
 
 /** Value and gradient through tf.valueAndGrad, as training computes them. */
-function valueAndGrad(op: Op, logits: Float32Array, B: number, C: number, labels: tf.Tensor, options: LossOptions) {
+function valueAndGrad(op: Op, logits: Float32Array, B: number, C: number, labels: tf.Tensor, options: MixedLossOptions) {
   return tf.tidy(() => {
     const { value, grad } = tf.valueAndGrad((x: tf.Tensor) => op(x, labels, options))(tf.tensor2d(logits, [B, C]));
     return { value: value.dataSync()[0], grad: grad.dataSync().slice() };
@@ -315,7 +315,7 @@ describe('gradient computed in forward (training) against the separate backward 
             const l = mixedLoss(x, labels, { alpha: 1, beta: 2.5, reduction });
             return reduction === 'none' ? tf.sum(tf.mul(l, w)) : tf.mul(l, 3);
           };
-          return tf.grad(f)(tf.tensor2d(data, [B, C])).dataSync();
+          return tf.grad(f)(tf.tensor2d(data, [B, C])).dataSync() as Float32Array;
         });
         const before = { ...calls };
         const separate = withSeparateBackward(run);

@@ -3,7 +3,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 
 import { loadDigits, PIXELS } from '../demo/digits';
-import { crossEntropy, focusToWeights, mixedLoss, mixedLossForLayers, scheduledMixedLoss } from '../src';
+import { crossEntropy, focusToWeights, mixedLoss, mixedLossForLayers, MixtureState, scheduledMixedLoss } from '../src';
 import { QUICK, randomLabels, randomLogits, tf, useTestBackend } from './support/tf';
 
 beforeAll(useTestBackend);
@@ -182,6 +182,51 @@ describe('model.fit on real digits (mnist package)', () => {
     expect(batchLoss[0]).toBeCloseTo(first, 4);
     const l = h.history.loss as number[];
     expect(l[2]).toBeLessThan(l[0]);
+  });
+});
+
+describe('the schedule callback on small models', () => {
+  const tiny = () => {
+    const model = tf.sequential({ layers: [tf.layers.dense({ inputShape: [4], units: 3, kernelInitializer: 'ones' })] });
+    const x = tf.tensor2d(randomLogits(12, 4, 5), [12, 4]);
+    const ids = [0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2];
+    return { model, x, ids, y: tf.oneHot(tf.tensor1d(ids, 'int32'), 3).toFloat() };
+  };
+
+  it('a second fit starts the schedule over and records it again', async () => {
+    const { model, x, y } = tiny();
+    const mix = scheduledMixedLoss('F=0');
+    model.compile({ optimizer: tf.train.sgd(0), loss: mix.loss });
+    await model.fit(x, y, { epochs: 2, verbose: 0, callbacks: [mix.callback] });
+    await model.fit(x, y, { epochs: 2, verbose: 0, callbacks: [mix.callback] });
+    expect(mix.callback.history.map((r) => [r.epoch, r.F, r.alpha, r.beta])).toEqual([[0, 0, 1, 1], [0, 0, 1, 1]]);
+    expect(mix.state.F).toBe(0);
+  });
+
+  it("per: 'batch' with fitDataset takes the epoch's batches from batchesPerEpoch, and says so when it is missing", async () => {
+    const { model, x, ids } = tiny();
+    const ds = () => tf.data.zip({ xs: tf.data.array(tf.unstack(x)), ys: tf.data.array(ids) }).batch(3).repeat();  // 4 batches an epoch
+    const mix = scheduledMixedLoss('F=0,0.5', { per: 'batch' });
+    model.compile({ optimizer: tf.train.sgd(0), loss: mix.loss });
+    await model.fitDataset(ds() as never, { epochs: 5, batchesPerEpoch: 4, verbose: 0, callbacks: [mix.callback] });
+    // 20 steps: F = 0.5 from step 19 (epoch 4, batch 3).
+    expect(mix.callback.history.map((r) => [r.epoch, r.batch, r.F])).toEqual([[0, 0, 0], [4, 3, 0.5]]);
+    const again = scheduledMixedLoss('F=0,0.5', { per: 'batch' });
+    model.compile({ optimizer: tf.train.sgd(0), loss: again.loss });
+    await expect(model.fitDataset(ds() as never, { epochs: 1, verbose: 0, callbacks: [again.callback] }))
+      .rejects.toThrow(/per: 'batch' needs the number of batches per epoch \(fitDataset: pass batchesPerEpoch\)/);
+  });
+
+  it("a MixtureState shared by two losses: both read the schedule's α/β, and set() records F", () => {
+    const state = new MixtureState(1, 1);
+    const a = mixedLossForLayers(state), b = mixedLossForLayers(state);
+    expect(a.state).toBe(state);
+    state.set({ ...focusToWeights(0.3), F: 0.3 });
+    expect(state.F).toBe(0.3);
+    const yTrue = tf.oneHot(tf.tensor1d([1, 0], 'int32'), 3).toFloat();
+    const yPred = tf.tensor2d([[0.5, -1, 2], [1, 0, 0]]);
+    const expected = mixedLoss(yPred, [1, 0], { alpha: 1, beta: 2.5, reduction: 'none' }).dataSync();
+    for (const loss of [a, b]) loss(yTrue, yPred).dataSync().forEach((v, r) => expect(v).toBeCloseTo(expected[r], 5));
   });
 });
 
