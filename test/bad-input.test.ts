@@ -56,6 +56,18 @@ describe('bad input', () => {
     it('dense targets of the wrong width', () => rejects(/targets \[batch, 3\]; got shape \[2, 4\]/, (x, y) => mixedLoss(x, y), q(), tf.zeros([2, 4])));
     it('wrong dtype', () => rejects(/labels must be int32 or float32, got bool/, (x, y) => mixedLoss(x, y), q(), tf.tensor1d([true, false], 'bool')));
     it('a string tensor', () => rejects(/labels must be int32 or float32, got string/, (x, y) => mixedLoss(x, y), q(), tf.tensor1d(['a', 'b'])));
+    it('a disposed label tensor', () => {
+      const y = tf.tensor1d([0, 1], 'int32');
+      y.dispose();
+      rejects(/labels is a disposed tensor/, (x) => mixedLoss(x, y), q());
+    });
+    it('labels of rank 3', () => rejects(/labels must be class ids \[batch\] or \[batch, 1\], or targets \[batch, 3\]; got shape \[2, 1, 1\]/, (x, y) => mixedLoss(x, y), q(), tf.zeros([2, 1, 1], 'int32')));
+    it('one class: int32 [B, 1] are class ids (checked), float32 [B, 1] are targets', () => {
+      rejects(/label 1(\.0+)? at row 0 is not a class id in \[0, 1\)/, (x, y) => crossEntropy(x, y), tf.tensor2d([[0.5], [1]]), tf.tensor2d([[1], [0]], [2, 1], 'int32'));
+      const x = tf.tensor2d([[0.5], [1]]), t = tf.tensor2d([[1], [0]]);
+      expect(Array.from(crossEntropy(x, t, { reduction: 'none' }).dataSync())).toEqual([0, 0]);
+      tf.dispose([x, t]);
+    });
     it('dense targets for a class-id-only loss', () => rejects(/takes class ids \[batch\] only/, (x, y) => focalLoss(x, y), q(), tf.zeros([2, 3])));
     it('labels of another type', () => rejects(/labels must be a tf.Tensor, a number\[\] or an Int32Array/, (x) => mixedLoss(x, 'a' as never), q()));
   });
@@ -112,8 +124,8 @@ describe('bad input', () => {
 
   describe('parameters', () => {
     for (const [name, opts, pattern] of [
-      ['NaN alpha', { alpha: NaN }, /alpha must be a finite number >= 0, got NaN/],
-      ['infinite beta', { beta: Infinity }, /beta must be a finite number >= 0, got Infinity/],
+      ['NaN alpha', { alpha: NaN }, /mixloss\.mixedLoss: alpha must be a finite number >= 0, got NaN/],
+      ['infinite beta', { beta: Infinity }, /mixloss\.mixedLoss: beta must be a finite number >= 0, got Infinity/],
       ['negative beta', { beta: -1 }, /beta must be a finite number >= 0, got -1/],
       ['string alpha', { alpha: '1' }, /alpha must be a finite number/],
       ['unknown reduction', { reduction: 'avg' }, /reduction must be 'none', 'sum' or 'mean', got "avg"/],
@@ -122,14 +134,14 @@ describe('bad input', () => {
       it(name, () => rejects(pattern, (x) => mixedLoss(x, [0, 1], opts as never), q()));
     }
     for (const [name, call, pattern] of [
-      ['GCE q = 0', (x: tf.Tensor) => generalizedCrossEntropy(x, [0, 1], { q: 0 }), /q must be in \(0, 1\], got 0/],
+      ['GCE q = 0', (x: tf.Tensor) => generalizedCrossEntropy(x, [0, 1], { q: 0 }), /mixloss\.generalizedCrossEntropy: q must be in \(0, 1\], got 0/],
       ['GCE q > 1', (x: tf.Tensor) => generalizedCrossEntropy(x, [0, 1], { q: 1.5 }), /q must be in \(0, 1\], got 1.5/],
-      ['GCE q NaN', (x: tf.Tensor) => generalizedCrossEntropy(x, [0, 1], { q: NaN }), /q must be a finite number, got NaN/],
-      ['focal γ < 0', (x: tf.Tensor) => focalLoss(x, [0, 1], { gamma: -1 }), /gamma must be a finite number >= 0, got -1/],
+      ['GCE q NaN', (x: tf.Tensor) => generalizedCrossEntropy(x, [0, 1], { q: NaN }), /mixloss\.generalizedCrossEntropy: q must be a finite number, got NaN/],
+      ['focal γ < 0', (x: tf.Tensor) => focalLoss(x, [0, 1], { gamma: -1 }), /mixloss\.focalLoss: gamma must be a finite number >= 0, got -1/],
       ['focal γ NaN', (x: tf.Tensor) => focalLoss(x, [0, 1], { gamma: NaN }), /gamma must be a finite number >= 0, got NaN/],
-      ['tamed a < 0', (x: tf.Tensor) => tamedCrossEntropy(x, [0, 1], { a: -0.5 }), /a must be a finite number >= 0, got -0.5/],
+      ['tamed a < 0', (x: tf.Tensor) => tamedCrossEntropy(x, [0, 1], { a: -0.5 }), /mixloss\.tamedCrossEntropy: a must be a finite number >= 0, got -0.5/],
       ['tamed a infinite', (x: tf.Tensor) => tamedCrossEntropy(x, [0, 1], { a: Infinity }), /a must be a finite number >= 0, got Infinity/],
-      ['poly ε < 0', (x: tf.Tensor) => polyLoss(x, [0, 1], { epsilon: -1 }), /epsilon must be a finite number >= 0, got -1/],
+      ['poly ε < 0', (x: tf.Tensor) => polyLoss(x, [0, 1], { epsilon: -1 }), /mixloss\.polyLoss: epsilon must be a finite number >= 0, got -1/],
       ['poly ε string', (x: tf.Tensor) => polyLoss(x, [0, 1], { epsilon: '1' as never }), /epsilon must be a finite number >= 0, got 1/],
       ['EL reduction', (x: tf.Tensor) => expectationLoss(x, [0, 1], { reduction: 'max' as never }), /expectationLoss: reduction must be/],
     ] as const) {
@@ -141,34 +153,56 @@ describe('bad input', () => {
   });
 
   describe('schedules and the layers integration', () => {
-    it('focus outside [0, 0.5]', () => rejects(/F must be a number in \[0, 0.5\], got 0.6/, () => focusToWeights(0.6)));
-    it('unknown schedule', () => rejects(/unknown schedule "F=1"/, () => focusSchedule('F=1' as never)));
-    it('progress outside [0, 1]', () => rejects(/progress must be in \[0, 1\], got 1.5/, () => focusSchedule('F=0-0.5').at(1.5)));
+    it('focus outside [0, 0.5]', () => rejects(/mixloss\.focusToWeights: F must be a number in \[0, 0.5\], got 0.6/, () => focusToWeights(0.6)));
+    it('unknown schedule', () => rejects(/mixloss\.focusSchedule: unknown schedule "F=1"; use 'F=0', 'F=0,0.5', 'F=0-0.5'/, () => focusSchedule('F=1' as never)));
+    it('progress outside [0, 1]', () => rejects(/mixloss\.FocusSchedule\.at: progress must be in \[0, 1\], got 1.5/, () => focusSchedule('F=0-0.5').at(1.5)));
     // Issue 14: these were accepted and failed later, in .at().
     it('a string F in an array of F values', () => rejects(/phase 1: F must be a number in \[0, 0.5\], got "0.2"/, () => focusSchedule([0.1, '0.2' as never])));
     it('a string F in a phase', () => rejects(/phase 0: F must be a number in \[0, 0.5\], got "0.1"/, () => new FocusSchedule([{ F: '0.1' as never, until: 1 }])));
     it('a string until', () => rejects(/phase 0: until must be a number increasing within \(0, 1\], got "1"/, () => new FocusSchedule([{ F: 0.1, until: '1' as never }])));
     it('a phase that is not an object', () => rejects(/phase 0 must be an object \{F, until\}, got 0.1/, () => new FocusSchedule([0.1 as never])));
+    it('every boundary of the schedule checks', () => {
+      for (const F of [-0.1, 0.51, NaN, '0.3']) rejects(/focusToWeights: F must be a number in \[0, 0.5\]/, () => focusToWeights(F as never));
+      expect(focusToWeights(0.5)).toEqual({ alpha: 0, beta: 1 });
+      for (const F of [-0.01, 0.6, NaN]) rejects(/phase 0: F must be a number in \[0, 0.5\]/, () => new FocusSchedule([{ F, until: 1 }]));
+      rejects(/focusSchedule: needs at least one phase/, () => new FocusSchedule([]));
+      rejects(/focusSchedule: needs at least one phase/, () => new FocusSchedule('F=0' as never));
+      rejects(/phase 1: until must be a number increasing within \(0, 1\], got 0.5/, () => new FocusSchedule([{ F: 0, until: 0.5 }, { F: 0.1, until: 0.5 }]));
+      rejects(/phase 0: until must be a number increasing within \(0, 1\], got 1.5/, () => new FocusSchedule([{ F: 0, until: 1.5 }]));
+      rejects(/phase 0: until must be a number increasing within \(0, 1\], got 0/, () => new FocusSchedule([{ F: 0, until: 0 }]));
+      for (const spec of [42, null, {}, { phases: 'x' }]) {
+        rejects(/focusSchedule: spec must be a preset name, an array of F values or \{phases: \[\{F, until\}\]\}/, () => focusSchedule(spec as never));
+      }
+      const s = focusSchedule('F=0-0.5');
+      for (const p of [-0.1, 1.01, NaN, '0.5']) rejects(/FocusSchedule\.at: progress must be in \[0, 1\]/, () => s.at(p as never));
+      expect(s.at(0).F).toBe(0);
+      expect(s.at(1).F).toBe(0.5);
+      for (const [step, total] of [[0, 0], [0, 1.5], [-1, 10], [1.5, 10], [10, 10]]) rejects(/FocusSchedule\.atStep: /, () => s.atStep(step, total));
+      expect(s.atStep(0, 1).F).toBe(0);
+      for (const [epoch, epochs] of [[0, 0], [0, 2.5], [-1, 10], [0.5, 10], [10, 10]]) rejects(/FocusSchedule\.atEpochAuthors: /, () => s.atEpochAuthors(epoch, epochs));
+      expect(s.atEpochAuthors(9, 10).F).toBe(0.5);
+    });
     it('MixtureState with a negative or NaN weight', () => {
+      rejects(/MixtureState\.set: alpha must be a finite number >= 0, got -2/, () => new MixtureState().set({ alpha: -2, beta: 1 }));
       rejects(/MixtureState: alpha must be a finite number >= 0, got -1/, () => new MixtureState(-1, 1));
       rejects(/MixtureState: beta must be a finite number >= 0, got NaN/, () => new MixtureState(1, NaN));
-      rejects(/MixtureState.set: beta must be a finite number >= 0, got Infinity/, () => new MixtureState().set({ alpha: 1, beta: Infinity }));
+      rejects(/MixtureState\.set: beta must be a finite number >= 0, got Infinity/, () => new MixtureState().set({ alpha: 1, beta: Infinity }));
     });
     it('mixedLossForLayers with a bad weight', () => rejects(/alpha must be a finite number >= 0/, () => mixedLossForLayers({ alpha: -2 })));
     it('FocusScheduleCallback arguments', () => {
       const state = new MixtureState();
       const schedule = focusSchedule('F=0-0.5');
-      rejects(/state must be a MixtureState/, () => new FocusScheduleCallback({} as never, schedule));
-      rejects(/schedule must be a FocusSchedule/, () => new FocusScheduleCallback(state, 'F=0-0.5' as never));
-      rejects(/per must be 'epoch' or 'batch', got step/, () => new FocusScheduleCallback(state, schedule, { per: 'step' as never }));
-      rejects(/boundaries must be 'exact' or 'authors', got round/, () => new FocusScheduleCallback(state, schedule, { boundaries: 'round' as never }));
-      rejects(/the authors' boundaries are per epoch/, () => scheduledMixedLoss('F=0-0.5', { per: 'batch', boundaries: 'authors' }));
+      rejects(/mixloss\.FocusScheduleCallback: state must be a MixtureState/, () => new FocusScheduleCallback({} as never, schedule));
+      rejects(/mixloss\.FocusScheduleCallback: schedule must be a FocusSchedule/, () => new FocusScheduleCallback(state, 'F=0-0.5' as never));
+      rejects(/mixloss\.FocusScheduleCallback: per must be 'epoch' or 'batch', got step/, () => new FocusScheduleCallback(state, schedule, { per: 'step' as never }));
+      rejects(/mixloss\.FocusScheduleCallback: boundaries must be 'exact' or 'authors', got round/, () => new FocusScheduleCallback(state, schedule, { boundaries: 'round' as never }));
+      rejects(/mixloss\.FocusScheduleCallback: the authors' boundaries are per epoch: use per: 'epoch'/, () => scheduledMixedLoss('F=0-0.5', { per: 'batch', boundaries: 'authors' }));
     });
     it('atStep and atEpochAuthors bounds', () => {
       const s = focusSchedule('F=0,0.5');
-      rejects(/total must be a positive integer, got 0/, () => s.atStep(0, 0));
-      rejects(/step must be an integer in \[0, 10\), got 10/, () => s.atStep(10, 10));
-      rejects(/epoch must be an integer in \[0, 90\), got 1.5/, () => s.atEpochAuthors(1.5, 90));
+      rejects(/mixloss\.FocusSchedule\.atStep: total must be a positive integer, got 0/, () => s.atStep(0, 0));
+      rejects(/mixloss\.FocusSchedule\.atStep: step must be an integer in \[0, 10\), got 10/, () => s.atStep(10, 10));
+      rejects(/mixloss\.FocusSchedule\.atEpochAuthors: epoch must be an integer in \[0, 90\), got 1.5/, () => s.atEpochAuthors(1.5, 90));
     });
   });
 

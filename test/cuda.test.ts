@@ -26,6 +26,7 @@ describe('CUDA build', () => {
     const q = tf.tensor2d([[2, 1, 0.1]]);
     expect(() => crossEntropy(q, [0], { device: 'cuda' })).toThrow(/device 'cuda' was requested but CUDA is not available/);
     expect(crossEntropy(q, [0], { device: 'auto' }).dataSync()[0]).toBeCloseTo(0.417030016278, 6);
+    expect(crossEntropy(q, [0], { device: 'cpu' }).dataSync()[0]).toBeCloseTo(0.417030016278, 6);
     if (status.compiled) expect(() => DeviceTensor.upload(new Float32Array(4))).toThrow(/CUDA is not available/);
     q.dispose();
   });

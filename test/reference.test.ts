@@ -100,7 +100,8 @@ describe('reductions and upstream gradients, every loss', () => {
     });
 
     it(`${loss.name}: reduction 'none' backpropagates a per-row dy`, () => {
-      const w = Float32Array.from({ length: B }, (_, r) => [0.5, -2, 3, 0, 1e-3][r % 5] * (1 + r));
+      // dy[0] = 1 while the others are not: a rescale skipped when "dy is 1" must look at all.
+      const w = Float32Array.from({ length: B }, (_, r) => [1, -2, 3, 0, 1e-3][r % 5] * (r === 0 ? 1 : 1 + r));
       const y = tf.tensor1d(labels, 'int32');
       const g = tf.tidy(() => tf.grad((x: tf.Tensor) => tf.sum(tf.mul(loss.op(x, y, { reduction: 'none' }), tf.tensor1d(w))))(
         tf.tensor2d(logits, [B, C])).dataSync());
@@ -206,6 +207,17 @@ describe('the gradient with respect to dense targets (issue 14: it was silently 
       });
     }
   }
+
+  it('EL (α = 0) with a masked class: a finite target gradient; α = β = 0: zeros', () => {
+    const q = tf.tensor2d([[2, -Infinity, 0.5]]);
+    const targets = tf.tensor2d([[0.5, 0, 0.5]]);
+    const el = tf.tidy(() => tf.grads((x: tf.Tensor, y: tf.Tensor) => mixedLoss(x, y, { alpha: 0, beta: 1 }))([q, targets])[1].dataSync());
+    const p = [Math.exp(2) / (Math.exp(2) + Math.exp(0.5)), 0, Math.exp(0.5) / (Math.exp(2) + Math.exp(0.5))];
+    p.forEach((pj, j) => expect(el[j]).toBeCloseTo(1 - pj, 6));
+    const none = tf.tidy(() => tf.grads((x: tf.Tensor, y: tf.Tensor) => mixedLoss(x, y, { alpha: 0, beta: 0 }))([q, targets])[1].dataSync());
+    expect(Array.from(none)).toEqual([0, 0, 0]);
+    tf.dispose([q, targets]);
+  });
 
   it('class ids have no gradient (they are indices): zeros of their shape', () => {
     const ids = tf.tensor1d([0, 1, 2, 3, 4], 'float32');

@@ -26,6 +26,13 @@ describe('focusToWeights (Eq. 14)', () => {
     }
   });
 
+  it('peakGradient when β ≤ α: the peak is at p_y = 0, where it is α', () => {
+    expect(peakGradient({ alpha: 1, beta: 0.5 })).toBe(1);
+    expect(peakGradient({ alpha: 2, beta: 0 })).toBe(2);
+    expect(peakGradient({ alpha: 1, beta: 1 })).toBe(1);
+    expect(peakGradient({ alpha: 1, beta: 3 })).toBeCloseTo(16 / 12, 12);
+  });
+
   it('peak gradients of the phases: 1, 1.0125, 1.0667, 1.225, 1.8, 0.25; normalizePeak makes them 1', () => {
     const peaks = [0, 0.1, 0.2, 0.3, 0.4, 0.5].map((F) => peakGradient(focusToWeights(F)));
     [1, 1.0125, 1.0667, 1.225, 1.8, 0.25].forEach((p, i) => expect(peaks[i]).toBeCloseTo(p, 4));

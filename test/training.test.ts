@@ -193,6 +193,18 @@ describe('the schedule callback on small models', () => {
     return { model, x, ids, y: tf.oneHot(tf.tensor1d(ids, 'int32'), 3).toFloat() };
   };
 
+  it("one epoch is enough for the callback; exact boundaries differ from the authors' ('F=0,0.5' over 10 epochs never reaches 0.95)", async () => {
+    const { model, x, y } = tiny();
+    const one = scheduledMixedLoss('F=0-0.5');
+    model.compile({ optimizer: tf.train.sgd(0), loss: one.loss });
+    await model.fit(x, y, { epochs: 1, verbose: 0, callbacks: [one.callback] });
+    expect(one.callback.history).toStrictEqual([{ epoch: 0, F: 0, alpha: 1, beta: 1 }]);
+    const exact = scheduledMixedLoss('F=0,0.5');
+    model.compile({ optimizer: tf.train.sgd(0), loss: exact.loss });
+    await model.fit(x, y, { epochs: 10, verbose: 0, callbacks: [exact.callback] });
+    expect(exact.callback.history.map((r) => [r.epoch, r.F])).toEqual([[0, 0]]);
+  });
+
   it('a second fit starts the schedule over and records it again', async () => {
     const { model, x, y } = tiny();
     const mix = scheduledMixedLoss('F=0');
