@@ -8,7 +8,7 @@ import {
   generalizedCrossEntropy, mixedLoss, mixedLossForLayers, MixtureState, polyLoss, scheduledMixedLoss, setNumThreads,
   tamedCrossEntropy,
 } from '../src';
-import { FUSED_LOSS } from '../src/kernels/attrs';
+import { FUSED_LOSS, FUSED_LOSS_GRAD } from '../src/kernels/attrs';
 import { ensureKernels } from '../src/kernels/register';
 import { LOSSES } from './support/losses';
 import { backendCounts, tf, thrownBy, useTestBackend } from './support/tf';
@@ -119,6 +119,30 @@ describe('bad input', () => {
     it('a negative beta', () => rejects(/alpha and beta must be non-negative/, run({ beta: -1 }), q(), tf.tensor1d([0, 1], 'int32')));
     it('a non-finite parameter', () => rejects(/param0 must be finite, got nan/, run({ kind: 1, param0: NaN }), q(), tf.tensor1d([0, 1], 'int32')));
     it('dense targets for focal', () => rejects(/dense targets are supported for CE, EL and their mixture only/, run({ kind: 1, dense: true }), q(), tf.zeros([2, 3])));
+    it('a backward whose dy does not fit: the gradient computed in forward is freed, not leaked', () => {
+      const x = q(), y = tf.tensor1d([0, 1], 'int32'), dy = tf.zeros([3]);
+      ensureKernels(tf.getBackend());
+      const state = (tf.engine() as unknown as { state: { gradientDepth: number } }).state;
+      state.gradientDepth++;  // as under tf.grad: the forward keeps a gradient for the backward
+      let infos: tf.TensorInfo[];
+      try {  // the kernel itself, not runKernel: no tape to record on here
+        const backend = tf.engine().backend;
+        infos = tf.getKernel(FUSED_LOSS, tf.getBackend())!.kernelFunc({ inputs: { logits: x, labels: y }, attrs: { ...attrs, reduction: 'none' }, backend }) as tf.TensorInfo[];
+      } finally {
+        state.gradientDepth--;
+      }
+      const [loss, stats] = infos.map((i) => tf.engine().makeTensorFromTensorInfo(i));
+      const saved = stats.dataSync()[2 * 6];  // the token after the row statistics
+      expect(saved).toBeGreaterThan(0);
+      const before = backendCounts();
+      const error = thrownBy(() => tf.engine().runKernel(FUSED_LOSS_GRAD, { logits: x, labels: y, stats, dy }, { ...attrs, reduction: 'none' }));
+      expect(error.message).toMatch(/dy must have 1 or rows elements/);
+      // The pending gradient was taken and freed: on wasm it is a heap buffer (one data id).
+      expect(backendCounts()).toEqual({
+        tensors: before.tensors, pending: before.pending - 1, dataIds: before.dataIds - (tf.getBackend() === 'wasm' ? 1 : 0),
+      });
+      tf.dispose([x, y, dy, loss, stats]);
+    });
     it('a label tensor of the wrong length', () => rejects(/labels has 3 elements, expected 2/, run({}), q(), tf.tensor1d([0, 1, 2], 'int32')));
   });
 

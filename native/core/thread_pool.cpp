@@ -48,8 +48,7 @@ ThreadPool::ThreadPool(int threads) { start(threads); }
 ThreadPool::~ThreadPool() { shutdown(); }
 
 void ThreadPool::start(int threads) {
-  stopping_ = false;
-  threads = std::min(std::max(1, threads), kMaxThreads);
+  stopping_ = false;  // threads is in [1, kMaxThreads]: default_threads() and resize() bound it
   for (int i = 1; i < threads; ++i) {
     const uint64_t seen = generation_;
     try {
