@@ -93,12 +93,13 @@ export async function runSuite(options: SuiteOptions = {}): Promise<Row[]> {
     // Native kernels alone (no tfjs), and the memory bound.
     const stats = new Float32Array(B * STATS_PER_ROW), rowLoss = new Float32Array(B), grad = new Float32Array(B * C);
     const dy = new Float32Array([1]);
+    const call = { logits: data, rows: B, classes: C, labels: ids, dense: false, loss: { kind: 'mixed', alpha: 1, beta: 1 }, stats };
     measure(B, C, MEASURES.nativeFused, '-', () => {
-      addon.forwardBackward(data, B, C, ids, false, 0, 1, 1, 0, stats, rowLoss, 1 / B, grad);
+      addon.forwardBackward({ ...call, rowLoss, gradScale: 1 / B, grad });
     });
     measure(B, C, MEASURES.nativeTwoPass, '-', () => {
-      addon.forward(data, B, C, ids, false, 0, 1, 1, 0, stats, rowLoss);
-      addon.backward(data, B, C, ids, false, 0, 1, 1, 0, stats, dy, 1 / B, grad);
+      addon.forward({ ...call, rowLoss });
+      addon.backward({ ...call, dy, dyScale: 1 / B, grad });
     });
     measure(B, C, MEASURES.memoryLoop, '-', () => addon.threePassMemoryLoop(data, B, C, grad));
     // A tfjs op returns a new tensor: compare it with the loop writing a fresh array too.

@@ -1,8 +1,8 @@
 // CUDA from TypeScript: device status, device-resident tensors, and the fused loss on them.
 // Tensors of the tfjs cpu and wasm backends live in host memory; the ops' `device: 'cuda'`
 // option stages them through the addon's pinned buffers (cudaLossOnHost below).
-import { STATS_PER_ROW } from './kernels/attrs';
-import { native, NativeDeviceBuffer } from './native';
+import { LossSpec, STATS_PER_ROW } from './kernels/attrs';
+import { native, NativeCall, NativeDeviceBuffer, NativeDeviceCall } from './native';
 import type { CudaStatus } from './native';
 import { fail, labelsAreDense } from './validate';
 
@@ -80,10 +80,8 @@ function scratchBuffer(role: string, bytes: number): NativeDeviceBuffer {
 }
 
 export interface CudaLossOptions {
-  kind: number;
-  alpha: number;
-  beta: number;
-  param0: number;
+  /** The loss by name, as the ops pass it: {kind: 'mixed', alpha: 1, beta: 1}, {kind: 'focal', gamma: 2}, … */
+  loss: LossSpec;
   reduction: 'none' | 'sum' | 'mean';
   /** Also compute the gradient (w.r.t. logits) for upstream gradient 1. */
   gradient: boolean;
@@ -92,29 +90,24 @@ export interface CudaLossOptions {
 // Upstream gradient 1 on the device, uploaded once.
 let unitDy: NativeDeviceBuffer | undefined;
 
-interface Launch {
-  logits: NativeDeviceBuffer;
-  labels: NativeDeviceBuffer;
-  labelsType: 'int32' | 'float32';
-  dense: boolean;
-  stats: NativeDeviceBuffer;
+type Launch = Omit<NativeDeviceCall, 'rows' | 'classes'> & {
   rowLoss: NativeDeviceBuffer;
-  /** Where the gradient goes, when it is wanted. */
+  /** Where the gradient goes, when it is wanted, and its scale. */
   grad?: NativeDeviceBuffer;
-}
+  gradScale: number;
+};
 
 // Forward, then (when l.grad is given) backward for dy = 1; asynchronous on the addon's stream.
-function launch(rows: number, classes: number, l: Launch, options: CudaLossOptions): void {
+function launch(rows: number, classes: number, l: Launch): void {
   const addon = cudaAddon();
-  const { kind, alpha, beta, param0 } = options;
-  const args = [l.logits, rows, classes, l.labels, l.labelsType, l.dense, kind, alpha, beta, param0, l.stats] as const;
-  addon.cudaForward(...args, l.rowLoss);
-  if (l.grad === undefined) return;
+  const { rowLoss, grad, gradScale, ...call } = l;
+  addon.cudaForward({ ...call, rows, classes, rowLoss });
+  if (grad === undefined) return;
   if (unitDy === undefined) {
     unitDy = new addon.DeviceBuffer(4);
     unitDy.upload(new Float32Array([1]));
   }
-  addon.cudaBackward(...args, unitDy, 1, options.reduction === 'mean' ? 1 / rows : 1, l.grad);
+  addon.cudaBackward({ ...call, rows, classes, dy: unitDy, dyLength: 1, dyScale: gradScale, grad });
 }
 
 const sum = (xs: Float32Array) => xs.reduce((a, b) => a + b, 0);
@@ -122,45 +115,61 @@ const sum = (xs: Float32Array) => xs.reduce((a, b) => a + b, 0);
 /**
  * Fused loss (and gradient) on device-resident logits [B, C] and labels ([B] ids or [B, C]
  * targets). Returns the row losses and the reduced value on the host, the statistics and
- * the gradient on the device.
+ * the gradient on the device. 'mean' divides by the rows not ignored (ignoreIndex).
  */
 export function cudaLoss(logits: DeviceTensor, labels: DeviceTensor, options: CudaLossOptions) {
   if (logits.shape.length !== 2 || logits.dtype !== 'float32') fail('cudaLoss', 'logits must be a float32 DeviceTensor [batch, classes]');
   const [rows, classes] = logits.shape;
   if (labels.shape[0] !== rows) fail('cudaLoss', `labels have ${labels.shape[0]} rows but logits have ${rows}`);
+  const dense = labelsAreDense(labels.shape, labels.dtype, classes);
+  let divisor = rows;
+  if (options.reduction === 'mean' && options.loss.ignoreIndex !== undefined && !dense) {
+    const ids = labels.download();  // B values: which rows count
+    divisor = 0;
+    for (const y of ids) divisor += y === options.loss.ignoreIndex ? 0 : 1;
+  }
+  const scale = options.reduction === 'mean' ? (divisor === 0 ? 0 : 1 / divisor) : 1;
   const stats = DeviceTensor.empty([rows, STATS_PER_ROW]);
   const rowLoss = DeviceTensor.empty([rows]);
   const grad = options.gradient ? DeviceTensor.empty([rows, classes]) : undefined;
   try {
     launch(rows, classes, {
-      logits: logits.buffer, labels: labels.buffer, labelsType: labels.dtype,
-      dense: labelsAreDense(labels.shape, labels.dtype, classes), stats: stats.buffer, rowLoss: rowLoss.buffer, grad: grad?.buffer,
-    }, options);
+      logits: logits.buffer, labels: labels.buffer, labelsType: labels.dtype, dense, loss: options.loss,
+      stats: stats.buffer, rowLoss: rowLoss.buffer, grad: grad?.buffer, gradScale: scale,
+    });
     const perRow = rowLoss.download() as Float32Array;
     const total = sum(perRow);
-    return { rowLoss: perRow, value: options.reduction === 'mean' ? total / rows : total, stats, grad };
+    return { rowLoss: perRow, value: options.reduction === 'mean' ? total / divisor : total, stats, grad };
   } finally {
     rowLoss.dispose();
   }
 }
 
-/** The fused loss on host arrays through the GPU (what the tfjs ops use for device 'cuda'). */
+/**
+ * The fused loss on host arrays through the GPU (what the tfjs ops use for device 'cuda'):
+ * row losses and stats back on the host, and the gradient times gradScale when grad is given.
+ * Returns Σ row loss.
+ */
 export function cudaLossOnHost(
-  logits: Float32Array, rows: number, classes: number, labels: Int32Array | Float32Array, dense: boolean,
-  options: CudaLossOptions, grad: Float32Array | undefined, stats: Float32Array, rowLoss: Float32Array,
+  call: NativeCall & { rowLoss: Float32Array }, gradScale: number, grad: Float32Array | undefined,
 ): number {
+  const { logits, labels, classWeights, stats, rowLoss, rows, classes } = call;
   const l: Launch = {
     logits: scratchBuffer('logits', logits.byteLength),
     labels: scratchBuffer('labels', labels.byteLength),
     labelsType: labels instanceof Int32Array ? 'int32' : 'float32',
-    dense,
+    dense: call.dense,
+    loss: call.loss,
+    ...(classWeights ? { classWeights: scratchBuffer('classWeights', classWeights.byteLength) } : {}),
     stats: scratchBuffer('stats', stats.byteLength),
     rowLoss: scratchBuffer('rowLoss', rowLoss.byteLength),
     grad: grad === undefined ? undefined : scratchBuffer('grad', grad.byteLength),
+    gradScale,
   };
   l.logits.upload(logits);
   l.labels.upload(labels);
-  launch(rows, classes, l, options);
+  if (classWeights) l.classWeights?.upload(classWeights);
+  launch(rows, classes, l);
   if (grad !== undefined) l.grad?.download(grad);
   l.stats.download(stats);
   l.rowLoss.download(rowLoss);

@@ -5,11 +5,16 @@ export {
   expectationLoss,
   focalLoss,
   generalizedCrossEntropy,
+  lossKinds,
+  maeLoss,
   mixedLoss,
+  mpceLoss,
   polyLoss,
   tamedCrossEntropy,
-} from './ops';
-export type { Device, Labels, LossOptions, MixedLossOptions } from './ops';
+} from './losses';
+export type { Device, FocalLossOptions, GeneralizedCEOptions, Labels, LossOptions, MixedLossOptions } from './losses';
+/** Drop-in for tf.losses: `tf.losses.softmaxCrossEntropy(...)` → `mixloss.losses.softmaxCrossEntropy(...)`. */
+export * as losses from './losses/drop_in';
 export { cudaLoss, cudaStatus, DeviceTensor } from './cuda';
 export type { CudaLossOptions, CudaStatus } from './cuda';
 export { FocusSchedule, focusSchedule, focusToWeights, peakGradient } from './focus';
@@ -19,4 +24,4 @@ export type { ScheduleCallbackOptions, ScheduleRecord } from './layers';
 export { getNumThreads, nativeInfo, setNumThreads } from './native';
 export type { NativeInfo } from './native';
 export { FUSED_LOSS, FUSED_LOSS_GRAD } from './kernels/attrs';
-export type { Reduction } from './kernels/attrs';
+export type { LossSpec, Reduction } from './kernels/attrs';

@@ -3,6 +3,8 @@
 // the error says exactly what to run.
 import * as path from 'path';
 
+import type { LossSpec } from './kernels/attrs';
+
 export interface NativeInfo {
   /** The addon file in use. */
   path: string;
@@ -12,22 +14,43 @@ export interface NativeInfo {
   cudaCompiled: boolean;
 }
 
+/** The fields every kernel call names (host memory). */
+export interface NativeCall {
+  logits: Float32Array;
+  rows: number;
+  classes: number;
+  labels: Int32Array | Float32Array;
+  dense: boolean;
+  loss: LossSpec;
+  classWeights?: Float32Array;
+  stats: Float32Array;
+}
+
+/** What 'mean' divides by: Σ class weight over the rows not ignored, and their number. */
+export interface MeanDivisors {
+  weights: number;
+  rows: number;
+}
+
+export interface NativeLossKind {
+  name: string;
+  /** Linear in the targets: takes dense targets and label smoothing. */
+  linear: boolean;
+  params: Array<{ name: string; min: number; max: number; minOpen: boolean; maxOpen: boolean }>;
+}
+
 export interface NativeAddon {
-  forward(
-    logits: Float32Array, rows: number, classes: number, labels: Int32Array | Float32Array, dense: boolean,
-    kind: number, alpha: number, beta: number, param0: number, stats: Float32Array, rowLoss: Float32Array,
-  ): number;
-  backward(
-    logits: Float32Array, rows: number, classes: number, labels: Int32Array | Float32Array, dense: boolean,
-    kind: number, alpha: number, beta: number, param0: number, stats: Float32Array, dy: Float32Array,
-    dyScale: number, grad: Float32Array,
-  ): void;
-  forwardBackward(
-    logits: Float32Array, rows: number, classes: number, labels: Int32Array | Float32Array, dense: boolean,
-    kind: number, alpha: number, beta: number, param0: number, stats: Float32Array, rowLoss: Float32Array,
-    gradScale: number, grad: Float32Array,
-  ): number;
-  scaleRows(grad: Float32Array, rows: number, classes: number, dy: Float32Array, scale: number): void;
+  forward(call: NativeCall & { rowLoss: Float32Array }): MeanDivisors & { total: number };
+  backward(call: NativeCall & { dy: Float32Array; dyScale: number; grad: Float32Array }): void;
+  forwardBackward(call: NativeCall & { rowLoss: Float32Array; gradScale: number; grad: Float32Array }): MeanDivisors & { total: number };
+  scaleRows(args: { grad: Float32Array; rows: number; classes: number; dy: Float32Array; scale: number }): void;
+  meanDivisors(args: Omit<NativeCall, 'logits' | 'stats'>): MeanDivisors;
+  /** null, or what is wrong with the spec. */
+  checkLoss(args: { loss: LossSpec; dense: boolean; classWeights: boolean }): string | null;
+  /** [alpha, beta] of a kind linear in the targets, else null. */
+  linearCoefficients(loss: LossSpec): [number, number] | null;
+  /** The registry of loss kinds. */
+  lossKinds(): NativeLossKind[];
   /** Benchmark baseline: read, read, read + write over the array, no exp. */
   threePassMemoryLoop(x: Float32Array, rows: number, classes: number, out: Float32Array): void;
   getThreads(): number;
@@ -37,17 +60,22 @@ export interface NativeAddon {
   cudaStatus(): CudaStatus;
   // Present only in builds with CUDA (cudaStatus().compiled):
   DeviceBuffer?: new (byteLength: number) => NativeDeviceBuffer;
-  cudaForward?(
-    logits: NativeDeviceBuffer, rows: number, classes: number, labels: NativeDeviceBuffer, labelsType: 'int32' | 'float32',
-    dense: boolean, kind: number, alpha: number, beta: number, param0: number, stats: NativeDeviceBuffer,
-    rowLoss: NativeDeviceBuffer,
-  ): void;
-  cudaBackward?(
-    logits: NativeDeviceBuffer, rows: number, classes: number, labels: NativeDeviceBuffer, labelsType: 'int32' | 'float32',
-    dense: boolean, kind: number, alpha: number, beta: number, param0: number, stats: NativeDeviceBuffer,
-    dy: NativeDeviceBuffer, dyLength: number, dyScale: number, grad: NativeDeviceBuffer,
-  ): void;
+  cudaForward?(call: NativeDeviceCall & { rowLoss: NativeDeviceBuffer }): void;
+  cudaBackward?(call: NativeDeviceCall & { dy: NativeDeviceBuffer; dyLength: number; dyScale: number; grad: NativeDeviceBuffer }): void;
   cudaSynchronize?(): void;
+}
+
+/** The fields of a kernel call on device memory. */
+export interface NativeDeviceCall {
+  logits: NativeDeviceBuffer;
+  rows: number;
+  classes: number;
+  labels: NativeDeviceBuffer;
+  labelsType: 'int32' | 'float32';
+  dense: boolean;
+  loss: LossSpec;
+  classWeights?: NativeDeviceBuffer;
+  stats: NativeDeviceBuffer;
 }
 
 export interface NativeDeviceBuffer {

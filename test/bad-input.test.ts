@@ -7,8 +7,9 @@ import {
   crossEntropy, expectationLoss, focalLoss, FocusSchedule, focusSchedule, FocusScheduleCallback, focusToWeights,
   generalizedCrossEntropy, mixedLoss, mixedLossForLayers, MixtureState, polyLoss, scheduledMixedLoss, setNumThreads,
   tamedCrossEntropy,
+  mpceLoss,
 } from '../src';
-import { FUSED_LOSS, FUSED_LOSS_GRAD } from '../src/kernels/attrs';
+import { FUSED_LOSS, FUSED_LOSS_GRAD, STATS_PER_ROW } from '../src/kernels/attrs';
 import { ensureKernels } from '../src/kernels/register';
 import { LOSSES } from './support/losses';
 import { backendCounts, tf, thrownBy, useTestBackend } from './support/tf';
@@ -32,8 +33,9 @@ const q = () => tf.tensor2d([[1, 2, 3], [0, 0, 0]]);
 
 describe('bad input', () => {
   describe('logits', () => {
-    it('wrong rank', () => rejects(/logits must be 2-D \[batch, classes\], got shape \[2\]/, (x) => mixedLoss(x, [0]), tf.tensor1d([1, 2])));
-    it('rank 3', () => rejects(/logits must be 2-D/, (x) => mixedLoss(x, [0, 1]), tf.zeros([2, 2, 2])));
+    it('wrong rank', () => rejects(/logits must have rank >= 2 \(\[batch, classes\] or \[batch, ..., classes\]\), got shape \[2\]/, (x) => mixedLoss(x, [0]), tf.tensor1d([1, 2])));
+    it('rank 3 with labels of the wrong rows', () => rejects(/labels of shape \[2, 3\] do not match logits' rows \[2, 2\]/, (x, y) => mixedLoss(x, y), tf.zeros([2, 2, 2]), tf.zeros([2, 3], 'int32')));
+    it('an unknown option', () => rejects(/mixloss\.crossEntropy: unknown option 'label_smoothing' \(it takes: reduction, weights, classWeights, ignoreIndex, labelSmoothing, zLoss, device\)/, (x) => crossEntropy(x, [0, 1], { label_smoothing: 0.1 } as never), q()));
     it('wrong dtype', () => rejects(/logits must be float32, got int32/, (x) => mixedLoss(x, [0]), tf.tensor2d([[1, 2]], [1, 2], 'int32')));
     it('empty batch', () => rejects(/empty batch/, (x, y) => mixedLoss(x, y), tf.zeros([0, 3]), tf.zeros([0], 'int32')));
     it('zero classes', () => rejects(/0 classes/, (x) => mixedLoss(x, [0, 0]), tf.zeros([2, 0])));
@@ -107,18 +109,19 @@ describe('bad input', () => {
   });
 
   describe('kernel inputs forged past the op (issue 14: outputs were allocated, then leaked)', () => {
-    const attrs = { kind: 0, alpha: 1, beta: 1, param0: 0, reduction: 'mean', dense: false, device: 'cpu' };
+    const attrs = { loss: { kind: 'mixed', alpha: 1, beta: 1 }, reduction: 'mean', meanOver: 'weights', dense: false, classWeights: false, device: 'cpu' };
     const run = (extra: object) => (x: tf.Tensor, y: tf.Tensor) => {
       ensureKernels(tf.getBackend());
       return tf.engine().runKernel(FUSED_LOSS, { logits: x, labels: y }, { ...attrs, ...extra });
     };
-    for (const kind of [4, 9, -1, 1.5]) {
-      it(`an unknown loss kind (${kind})`, () => rejects(new RegExp(`unknown loss kind ${kind}`), run({ kind }), q(), tf.tensor1d([0, 1], 'int32')));
+    for (const kind of ['cee', 4, '', 'Mixed']) {
+      it(`an unknown loss kind (${JSON.stringify(kind)})`, () => rejects(/unknown loss kind|loss.kind must be a string/, run({ loss: { kind } }), q(), tf.tensor1d([0, 1], 'int32')));
     }
-    it('a negative alpha', () => rejects(/alpha and beta must be non-negative/, run({ alpha: -1 }), q(), tf.tensor1d([0, 1], 'int32')));
-    it('a negative beta', () => rejects(/alpha and beta must be non-negative/, run({ beta: -1 }), q(), tf.tensor1d([0, 1], 'int32')));
-    it('a non-finite parameter', () => rejects(/param0 must be finite, got nan/, run({ kind: 1, param0: NaN }), q(), tf.tensor1d([0, 1], 'int32')));
-    it('dense targets for focal', () => rejects(/dense targets are supported for CE, EL and their mixture only/, run({ kind: 1, dense: true }), q(), tf.zeros([2, 3])));
+    it('a negative alpha', () => rejects(/alpha must be a number in \[0, inf\), got -1/, run({ loss: { kind: 'mixed', alpha: -1 } }), q(), tf.tensor1d([0, 1], 'int32')));
+    it('beta below -alpha', () => rejects(/beta must be >= -alpha/, run({ loss: { kind: 'mixed', alpha: 1, beta: -1.5 } }), q(), tf.tensor1d([0, 1], 'int32')));
+    it('a non-finite parameter', () => rejects(/gamma must be a number in \[0, inf\), got nan/, run({ loss: { kind: 'focal', gamma: NaN } }), q(), tf.tensor1d([0, 1], 'int32')));
+    it('an unknown parameter', () => rejects(/unknown parameter 'param0' for loss kind 'mixed'/, run({ loss: { kind: 'mixed', param0: 1 } }), q(), tf.tensor1d([0, 1], 'int32')));
+    it('dense targets for focal', () => rejects(/dense targets need a loss linear in the targets/, run({ loss: { kind: 'focal' }, dense: true }), q(), tf.zeros([2, 3])));
     it('a backward whose dy does not fit: the gradient computed in forward is freed, not leaked', () => {
       const x = q(), y = tf.tensor1d([0, 1], 'int32'), dy = tf.zeros([3]);
       ensureKernels(tf.getBackend());
@@ -158,19 +161,32 @@ describe('bad input', () => {
       it(name, () => rejects(pattern, (x) => mixedLoss(x, [0, 1], opts as never), q()));
     }
     for (const [name, call, pattern] of [
-      ['GCE q = 0', (x: tf.Tensor) => generalizedCrossEntropy(x, [0, 1], { q: 0 }), /mixloss\.generalizedCrossEntropy: q must be in \(0, 1\], got 0/],
-      ['GCE q > 1', (x: tf.Tensor) => generalizedCrossEntropy(x, [0, 1], { q: 1.5 }), /q must be in \(0, 1\], got 1.5/],
-      ['GCE q NaN', (x: tf.Tensor) => generalizedCrossEntropy(x, [0, 1], { q: NaN }), /mixloss\.generalizedCrossEntropy: q must be a finite number, got NaN/],
-      ['focal γ < 0', (x: tf.Tensor) => focalLoss(x, [0, 1], { gamma: -1 }), /mixloss\.focalLoss: gamma must be a finite number >= 0, got -1/],
-      ['focal γ NaN', (x: tf.Tensor) => focalLoss(x, [0, 1], { gamma: NaN }), /gamma must be a finite number >= 0, got NaN/],
-      ['tamed a < 0', (x: tf.Tensor) => tamedCrossEntropy(x, [0, 1], { a: -0.5 }), /mixloss\.tamedCrossEntropy: a must be a finite number >= 0, got -0.5/],
-      ['tamed a infinite', (x: tf.Tensor) => tamedCrossEntropy(x, [0, 1], { a: Infinity }), /a must be a finite number >= 0, got Infinity/],
-      ['poly ε < 0', (x: tf.Tensor) => polyLoss(x, [0, 1], { epsilon: -1 }), /mixloss\.polyLoss: epsilon must be a finite number >= 0, got -1/],
-      ['poly ε string', (x: tf.Tensor) => polyLoss(x, [0, 1], { epsilon: '1' as never }), /epsilon must be a finite number >= 0, got 1/],
+      ['GCE q = 0', (x: tf.Tensor) => generalizedCrossEntropy(x, [0, 1], { q: 0 }), /mixloss\.generalizedCrossEntropy: q must be a finite number in \(0, 1\], got 0/],
+      ['GCE q > 1', (x: tf.Tensor) => generalizedCrossEntropy(x, [0, 1], { q: 1.5 }), /q must be a finite number in \(0, 1\], got 1.5/],
+      ['GCE q NaN', (x: tf.Tensor) => generalizedCrossEntropy(x, [0, 1], { q: NaN }), /mixloss\.generalizedCrossEntropy: q must be a finite number in \(0, 1\], got NaN/],
+      ['GCE truncation 1', (x: tf.Tensor) => generalizedCrossEntropy(x, [0, 1], { truncation: 1 }), /truncation must be a finite number in \[0, 1\), got 1/],
+      ['focal γ < 0', (x: tf.Tensor) => focalLoss(x, [0, 1], { gamma: -1 }), /mixloss\.focalLoss: gamma must be a finite number in \[0, ∞\), got -1/],
+      ['focal γ NaN', (x: tf.Tensor) => focalLoss(x, [0, 1], { gamma: NaN }), /gamma must be a finite number in \[0, ∞\), got NaN/],
+      ['focal α < 0', (x: tf.Tensor) => focalLoss(x, [0, 1], { alpha: -0.25 }), /alpha must be a finite number in \[0, ∞\), got -0.25/],
+      ['focal α of the wrong length', (x: tf.Tensor) => focalLoss(x, [0, 1], { alpha: [1, 2] }), /mixloss\.focalLoss: alpha must have shape \[3\] \(one per class\), got \[2\]/],
+      ['focal α and classWeights', (x: tf.Tensor) => focalLoss(x, [0, 1], { alpha: [1, 2, 3], classWeights: [1, 1, 1] }), /as alpha or as classWeights, not both/],
+      ['tamed a < 0', (x: tf.Tensor) => tamedCrossEntropy(x, [0, 1], { a: -0.5 }), /mixloss\.tamedCrossEntropy: a must be a finite number in \[0, ∞\), got -0.5/],
+      ['tamed a infinite', (x: tf.Tensor) => tamedCrossEntropy(x, [0, 1], { a: Infinity }), /a must be a finite number in \[0, ∞\), got Infinity/],
+      ['poly ε < -1', (x: tf.Tensor) => polyLoss(x, [0, 1], { epsilon: -1.5 }), /mixloss\.polyLoss: epsilon must be a finite number >= -1, got -1.5/],
+      ['poly ε string', (x: tf.Tensor) => polyLoss(x, [0, 1], { epsilon: '1' as never }), /epsilon must be a finite number >= -1, got "1"/],
+      ['smoothing > 1', (x: tf.Tensor) => crossEntropy(x, [0, 1], { labelSmoothing: 1.5 }), /mixloss\.crossEntropy: labelSmoothing must be a finite number in \[0, 1\], got 1.5/],
+      ['smoothing on focal', (x: tf.Tensor) => focalLoss(x, [0, 1], { labelSmoothing: 0.1 }), /mixloss\.focalLoss: labelSmoothing needs a loss that is linear in the targets/],
+      ['negative zLoss', (x: tf.Tensor) => crossEntropy(x, [0, 1], { zLoss: -1 }), /zLoss must be a finite number >= 0, got -1/],
+      ['fractional ignoreIndex', (x: tf.Tensor) => crossEntropy(x, [0, 1], { ignoreIndex: 0.5 }), /ignoreIndex must be a finite number \(a 32-bit integer\), got 0.5/],
+      ['negative class weight', (x: tf.Tensor) => crossEntropy(x, [0, 1], { classWeights: [1, -1, 1] }), /mixloss\.crossEntropy: classWeights\[1\] must be a finite number >= 0, got -1/],
+      ['class weights of the wrong length', (x: tf.Tensor) => crossEntropy(x, [0, 1], { classWeights: [1, 1] }), /classWeights must have shape \[3\]/],
       ['EL reduction', (x: tf.Tensor) => expectationLoss(x, [0, 1], { reduction: 'max' as never }), /expectationLoss: reduction must be/],
     ] as const) {
       it(name, () => rejects(pattern, call, q()));
     }
+    it('ignoreIndex on dense targets', () => rejects(/mixloss\.crossEntropy: ignoreIndex is for class ids/, (x, y) => crossEntropy(x, y, { ignoreIndex: -100 }), q(), tf.zeros([2, 3])));
+    it('a label out of range with ignoreIndex', () => rejects(/label -5(\.0+)? at row 1 is not a class id in \[0, 3\) nor ignoreIndex -100/, (x, y) => crossEntropy(x, y, { ignoreIndex: -100 }), q(), tf.tensor1d([0, -5], 'int32')));
+    it('MPCE on dense targets', () => rejects(/mixloss\.mpceLoss: takes class ids \[batch\] only/, (x, y) => mpceLoss(x, y), q(), tf.zeros([2, 3])));
     it('every op names itself in its errors', () => {
       for (const loss of LOSSES) rejects(/^mixloss\.\w+: logits must be float32/, (x) => loss.op(x, [0]), tf.tensor2d([[1, 2]], [1, 2], 'int32'));
     });

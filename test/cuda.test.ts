@@ -3,7 +3,7 @@
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 
 import { crossEntropy, cudaLoss, cudaStatus, DeviceTensor } from '../src';
-import { LossKind, STATS_PER_ROW } from '../src/kernels/attrs';
+import { STATS_PER_ROW } from '../src/kernels/attrs';
 import { native } from '../src/native';
 import { LOSSES } from './support/losses';
 import { gradientError, referenceRow } from './support/reference';
@@ -131,9 +131,9 @@ describe.skipIf(!gpu)(`GPU suite on ${status.name ?? 'no device'}`, () => {
     const nan = (n: number) => new Float32Array(n).fill(NaN);
     const logits = buffer(data), labels = buffer(randomLabels(B, C, 2));
     const stats = buffer(nan(B * STATS_PER_ROW)), rowLoss = buffer(nan(B)), grad = buffer(nan(B * C)), dy = buffer(new Float32Array([1]));
-    const args = [logits, B, C, labels, 'int32', false, LossKind.mixed, 1, 1, 0, stats] as const;
-    addon.cudaForward(...args, rowLoss);
-    addon.cudaBackward(...args, dy, 1, 1, grad);
+    const call = { logits, rows: B, classes: C, labels, labelsType: 'int32' as const, dense: false, loss: { kind: 'mixed', alpha: 1, beta: 1 }, stats };
+    addon.cudaForward({ ...call, rowLoss });
+    addon.cudaBackward({ ...call, dy, dyLength: 1, dyScale: 1, grad });
     const rl = rowLoss.download(new Float32Array(B)), g = grad.download(new Float32Array(B * C));
     const st = stats.download(new Float32Array(B * STATS_PER_ROW));
     expect(Number.isNaN(rl[2])).toBe(true);
@@ -165,7 +165,7 @@ describe.skipIf(!gpu)(`GPU suite on ${status.name ?? 'no device'}`, () => {
     const ids = randomLabels(B, C, 8);
     const logits = DeviceTensor.upload(data, [B, C]);
     const labels = DeviceTensor.upload(ids);
-    const r = cudaLoss(logits, labels, { kind: LossKind.mixed, alpha: 1, beta: 1, param0: 0, reduction: 'none', gradient: true });
+    const r = cudaLoss(logits, labels, { loss: { kind: 'mixed', alpha: 1, beta: 1 }, reduction: 'none', gradient: true });
     for (let row = 0; row < B; row++) {
       expect(r.rowLoss[row]).toBeCloseTo(referenceRow(LOSSES[2].reference, data.subarray(row * C, (row + 1) * C), ids[row]).value, 5);
     }
@@ -176,7 +176,7 @@ describe.skipIf(!gpu)(`GPU suite on ${status.name ?? 'no device'}`, () => {
   it('rejects labels out of range with an Error before any kernel runs', () => {
     const logits = DeviceTensor.upload(new Float32Array(6), [2, 3]);
     const labels = DeviceTensor.upload(new Int32Array([0, 3]));
-    expect(() => cudaLoss(logits, labels, { kind: 0, alpha: 1, beta: 0, param0: 0, reduction: 'mean', gradient: false }))
+    expect(() => cudaLoss(logits, labels, { loss: { kind: 'mixed', alpha: 1, beta: 0 }, reduction: 'mean', gradient: false }))
       .toThrow(/label at row 1 is not a class id in \[0, 3\)/);
     logits.dispose();
     labels.dispose();

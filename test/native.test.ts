@@ -7,12 +7,24 @@ import { Worker } from 'worker_threads';
 
 import { describe, expect, it } from 'vitest';
 
-import { STATS_PER_ROW } from '../src/kernels/attrs';
+import { LossSpec, STATS_PER_ROW } from '../src/kernels/attrs';
 import { getNumThreads, native, nativeInfo, setNumThreads } from '../src/native';
 import { QUICK } from './support/tf';
 
 const addon = native();
 const STATS = nativeInfo().statsPerRow;
+
+// The named calls of the addon, in the order these tests pass their arguments.
+type Ids = Int32Array | Float32Array;
+const mixed = (alpha: number, beta: number): LossSpec => ({ kind: 'mixed', alpha, beta });
+const call = (logits: Float32Array, rows: number, classes: number, labels: Ids, dense: boolean, loss: LossSpec, stats: Float32Array) =>
+  ({ logits, rows, classes, labels, dense, loss, stats });
+const fwd = (q: Float32Array, B: number, C: number, y: Ids, dense: boolean, loss: LossSpec, stats: Float32Array, rowLoss: Float32Array) =>
+  addon.forward({ ...call(q, B, C, y, dense, loss, stats), rowLoss }).total;
+const bwd = (q: Float32Array, B: number, C: number, y: Ids, dense: boolean, loss: LossSpec, stats: Float32Array, dy: Float32Array,
+  dyScale: number, grad: Float32Array) => addon.backward({ ...call(q, B, C, y, dense, loss, stats), dy, dyScale, grad });
+const fwbw = (q: Float32Array, B: number, C: number, y: Ids, dense: boolean, loss: LossSpec, stats: Float32Array, rowLoss: Float32Array,
+  gradScale: number, grad: Float32Array) => addon.forwardBackward({ ...call(q, B, C, y, dense, loss, stats), rowLoss, gradScale, grad }).total;
 
 describe('native addon', () => {
   it('reports how it runs, with the row-statistics layout the kernels in TypeScript assume', () => {
@@ -24,32 +36,41 @@ describe('native addon', () => {
 
   it('rejects mismatched buffers with an error, never a crash', () => {
     const q = new Float32Array(6), st = new Float32Array(2 * STATS), rl = new Float32Array(2);
-    expect(() => addon.forward(q, 2, 4, new Int32Array(2), false, 0, 1, 1, 0, st, rl)).toThrow(/logits has 6 elements, expected 8/);
-    expect(() => addon.forward(q, 2, 3, new Int32Array(3), false, 0, 1, 1, 0, st, rl)).toThrow(/labels has 3 elements, expected 2/);
-    expect(() => addon.forward(q, 2, 3, new Int32Array(2), false, 9, 1, 1, 0, st, rl)).toThrow(/unknown loss kind/);
-    expect(() => addon.forward(q, 2, 3, new Int32Array(2), false, 0, 1, 1, 0, new Float32Array(1), rl)).toThrow(/stats has 1 elements/);
-    expect(() => addon.forward(q, 0, 3, new Int32Array(0), false, 0, 1, 1, 0, st, rl)).toThrow(/rows must be a positive integer/);
-    expect(() => addon.forward(q, 2, 3, new Uint8Array(2) as never, false, 0, 1, 1, 0, st, rl)).toThrow(/labels must be an Int32Array or a Float32Array/);
-    expect(() => addon.backward(q, 2, 3, new Int32Array(2), false, 0, 1, 1, 0, st, new Float32Array(3), 1, new Float32Array(6))).toThrow(/dy must have 1 or rows elements/);
+    expect(() => fwd(q, 2, 4, new Int32Array(2), false, mixed(1, 1), st, rl)).toThrow(/logits has 6 elements, expected 8/);
+    expect(() => fwd(q, 2, 3, new Int32Array(3), false, mixed(1, 1), st, rl)).toThrow(/labels has 3 elements, expected 2/);
+    expect(() => fwd(q, 2, 3, new Int32Array(2), false, { kind: 'nope' }, st, rl)).toThrow(/unknown loss kind 'nope' \(known: mixed, mae, focal, generalizedCE, tamedCE, mpce\)/);
+    expect(() => fwd(q, 2, 3, new Int32Array(2), false, mixed(1, 1), new Float32Array(1), rl)).toThrow(/stats has 1 elements/);
+    expect(() => fwd(q, 0, 3, new Int32Array(0), false, mixed(1, 1), st, rl)).toThrow(/rows must be a positive integer/);
+    expect(() => fwd(q, 2, 3, new Uint8Array(2) as never, false, mixed(1, 1), st, rl)).toThrow(/labels must be an Int32Array or a Float32Array/);
+    expect(() => bwd(q, 2, 3, new Int32Array(2), false, mixed(1, 1), st, new Float32Array(3), 1, new Float32Array(6))).toThrow(/dy must have 1 or rows elements/);
     expect(() => addon.setThreads(0)).toThrow(/threads must be a positive integer/);
-    expect(() => addon.forward(q, 2, 3, new Int32Array(2), true, 1, 1, 1, 0, st, rl)).toThrow(/labels has 2 elements, expected 6/);
+    expect(() => fwd(q, 2, 3, new Int32Array(2), true, { kind: 'focal', gamma: 0 }, st, rl)).toThrow(/labels has 2 elements, expected 6/);
   });
 
   it('names the argument and the problem for every kind of bad buffer, shared memory accepted (issue 14)', () => {
     const q = new Float32Array(6), st = new Float32Array(2 * STATS), rl = new Float32Array(2), y = new Int32Array(2);
-    expect(() => addon.forward([0, 0, 0, 0, 0, 0] as never, 2, 3, y, false, 0, 1, 1, 0, st, rl)).toThrow(/mixloss: logits must be a Float32Array/);
-    expect(() => addon.forward(new Float64Array(6) as never, 2, 3, y, false, 0, 1, 1, 0, st, rl)).toThrow(/logits must be a Float32Array/);
-    expect(() => addon.forward(q, 2, 3, {} as never, false, 0, 1, 1, 0, st, rl)).toThrow(/labels must be an Int32Array or a Float32Array/);
-    expect(() => addon.forward(q, 2, 3, y, false, 0, 1, 1, 0, null as never, rl)).toThrow(/stats must be a Float32Array/);
-    expect(() => addon.forward(q, 2, 3, y, false, 0, 1, 1, 0, st, new DataView(new ArrayBuffer(8)) as never)).toThrow(/rowLoss must be a Float32Array/);
-    expect(() => addon.forward(q, '2' as never, 3, y, false, 0, 1, 1, 0, st, rl)).toThrow(/rows must be a number/);
-    expect(() => addon.forward(q, 2, 3, y, false, 0, NaN, 1, 0, st, rl)).toThrow(/alpha must be finite/);
-    expect(() => addon.backward(q, 2, 3, y, false, 0, 1, 1, 0, st, 'dy' as never, 1, new Float32Array(6))).toThrow(/dy must be a Float32Array/);
+    expect(() => fwd([0, 0, 0, 0, 0, 0] as never, 2, 3, y, false, mixed(1, 1), st, rl)).toThrow(/mixloss: logits must be a Float32Array/);
+    expect(() => fwd(new Float64Array(6) as never, 2, 3, y, false, mixed(1, 1), st, rl)).toThrow(/logits must be a Float32Array/);
+    expect(() => fwd(q, 2, 3, {} as never, false, mixed(1, 1), st, rl)).toThrow(/labels must be an Int32Array or a Float32Array/);
+    expect(() => fwd(q, 2, 3, y, false, mixed(1, 1), null as never, rl)).toThrow(/stats must be a Float32Array/);
+    expect(() => fwd(q, 2, 3, y, false, mixed(1, 1), st, new DataView(new ArrayBuffer(8)) as never)).toThrow(/rowLoss must be a Float32Array/);
+    expect(() => fwd(q, '2' as never, 3, y, false, mixed(1, 1), st, rl)).toThrow(/rows must be a number/);
+    expect(() => fwd(q, 2, 3, y, false, mixed(NaN, 1), st, rl)).toThrow(/alpha must be a number in \[0, inf\), got nan/);
+    expect(() => bwd(q, 2, 3, y, false, mixed(1, 1), st, 'dy' as never, 1, new Float32Array(6))).toThrow(/dy must be a Float32Array/);
+    // Named arguments: a misspelt or unknown name is an error, as is an unknown loss parameter.
+    expect(() => addon.forward({ ...call(q, 2, 3, y, false, mixed(1, 1), st), rowLoss: rl, gradScale: 1 } as never)).toThrow(/unknown argument 'gradScale'/);
+    expect(() => fwd(q, 2, 3, y, false, { kind: 'focal', gama: 2 }, st, rl)).toThrow(/unknown parameter 'gama' for loss kind 'focal' \(it takes: gamma, alpha; options: zLoss, labelSmoothing, ignoreIndex\)/);
+    expect(() => fwd(q, 2, 3, y, false, { kind: 'generalizedCE', q: 0 }, st, rl)).toThrow(/q must be a number in \(0, 1\], got 0/);
+    expect(() => fwd(q, 2, 3, y, false, mixed(1, -2), st, rl)).toThrow(/beta must be >= -alpha/);
+    expect(() => fwd(q, 2, 3, new Float32Array(6), true, { kind: 'focal' }, st, rl)).toThrow(/dense targets need a loss linear in the targets/);
+    expect(() => fwd(q, 2, 3, y, false, { kind: 'focal', labelSmoothing: 0.1 }, st, rl)).toThrow(/labelSmoothing needs a loss linear in the targets/);
+    expect(() => addon.forward({ ...call(q, 2, 3, y, false, mixed(1, 0), st), rowLoss: rl, classWeights: new Float32Array([1, -1, 1]) })).toThrow(/classWeights\[1\] must be a finite number >= 0/);
+    expect(() => addon.forward({ ...call(q, 2, 3, new Int32Array([0, -100]), false, mixed(1, 0), st), rowLoss: rl })).toThrow(/label -100(\.0+)? at row 1/);
     // SharedArrayBuffer-backed arrays (what a tensor over shared memory holds) are valid.
     const shared = (n: number) => new Float32Array(new SharedArrayBuffer(n * 4));
     const sq = shared(6);
     sq.set([2, 1, 0.1, 0, 0, 0]);
-    const total = addon.forward(sq, 2, 3, new Int32Array(new SharedArrayBuffer(8)), false, 0, 1, 0, 0, shared(2 * STATS), shared(2));
+    const total = fwd(sq, 2, 3, new Int32Array(new SharedArrayBuffer(8)), false, mixed(1, 0), shared(2 * STATS), shared(2));
     expect(total).toBeCloseTo(0.417030016278 + Math.log(3), 5);
   });
 
@@ -75,7 +96,7 @@ describe('native addon', () => {
     env: { ...process.env, ...env, CODE: `
       const a = require(${JSON.stringify(addonPath)});
       const st = new Float32Array(4 * ${STATS}), rl = new Float32Array(4);
-      const mean = a.forward(new Float32Array(4 * 100000), 4, 100000, new Int32Array(4), false, 0, 1, 0, 0, st, rl) / 4;
+      const mean = a.forward({ logits: new Float32Array(4 * 100000), rows: 4, classes: 100000, labels: new Int32Array(4), dense: false, loss: { kind: 'mixed', alpha: 1, beta: 0 }, stats: st, rowLoss: rl }).total / 4;
       console.log(JSON.stringify({ threads: a.info().threads, mean }));` },
   });
 
@@ -116,16 +137,16 @@ describe('native addon', () => {
       const ids = Int32Array.from({ length: B }, (_, r) => (r === 0 ? C - 1 : (r * 7) % C));
       const labels = dense ? new Float32Array(B * C).map((_, i) => (i % C === ids[Math.floor(i / C)] ? 1 : 0)) : ids;
       const nan = (n: number) => new Float32Array(n).fill(NaN);
-      const args = [q, B, C, labels, dense, 0, 1, 2, 0] as const;
+      const args = [q, B, C, labels, dense, mixed(1, 2)] as const;
       const st = nan(B * STATS), rl = nan(B), g = nan(B * C), g2 = nan(B * C);
-      addon.forwardBackward(...args, st, rl, 1, g);
-      addon.backward(...args, st, new Float32Array([1]), 1, g2);
+      fwbw(...args, st, rl, 1, g);
+      bwd(...args, st, new Float32Array([1]), 1, g2);
       expect(Array.from(st).every(Number.isFinite), `${B}×${C} stats`).toBe(true);
       expect(Array.from(rl).every(Number.isFinite), `${B}×${C} row losses`).toBe(true);
       expect(g.every(Number.isFinite) && g2.every(Number.isFinite), `${B}×${C} gradient`).toBe(true);
       expect(g.subarray(0, Math.floor(C / 2)).every((v) => v === 0)).toBe(true);
       const rl2 = nan(B);
-      addon.forward(...args, nan(B * STATS), rl2);
+      fwd(...args, nan(B * STATS), rl2);
       rl2.forEach((v, r) => expect(Math.abs(v - rl[r]) / Math.abs(rl[r])).toBeLessThan(1e-6));
     }
   });
@@ -136,8 +157,8 @@ describe('native addon', () => {
     const y = new Int32Array([0, 123_456, C - 1]);
     const run = () => {
       const st = new Float32Array(B * STATS), rl = new Float32Array(B), g = new Float32Array(B * C);
-      const total = addon.forward(q, B, C, y, false, 0, 1, 2, 0, st, rl);
-      addon.backward(q, B, C, y, false, 0, 1, 2, 0, st, new Float32Array([1]), 1, g);
+      const total = fwd(q, B, C, y, false, mixed(1, 2), st, rl);
+      bwd(q, B, C, y, false, mixed(1, 2), st, new Float32Array([1]), 1, g);
       return { total, rl, g };
     };
     const threads = addon.getThreads();
@@ -159,8 +180,9 @@ describe('native addon', () => {
       const a = require(workerData);
       const B = 64, C = 50000, q = new Float32Array(B * C).fill(0.5), y = new Int32Array(B);
       const st = new Float32Array(B * ${STATS}), rl = new Float32Array(B), g = new Float32Array(B * C);
-      const total = a.forward(q, B, C, y, false, 0, 1, 0, 0, st, rl);
-      a.backward(q, B, C, y, false, 0, 1, 0, 0, st, new Float32Array([1]), 1, g);
+      const call = { logits: q, rows: B, classes: C, labels: y, dense: false, loss: { kind: 'mixed', alpha: 1, beta: 0 }, stats: st };
+      const total = a.forward({ ...call, rowLoss: rl }).total;
+      a.backward({ ...call, dy: new Float32Array([1]), dyScale: 1, grad: g });
       parentPort.postMessage(total / B);`;
     for (let i = 0; i < 3; i++) {
       const mean = await new Promise<number>((resolve, reject) => {
@@ -171,7 +193,7 @@ describe('native addon', () => {
       expect(mean).toBeCloseTo(Math.log(50000), 4);
       // The main thread keeps using the pool after each worker is gone.
       const st = new Float32Array(4 * STATS), rl = new Float32Array(4);
-      expect(addon.forward(new Float32Array(4 * 100000), 4, 100000, new Int32Array(4), false, 0, 1, 0, 0, st, rl) / 4).toBeCloseTo(Math.log(100000), 4);
+      expect(fwd(new Float32Array(4 * 100000), 4, 100000, new Int32Array(4), false, mixed(1, 0), st, rl) / 4).toBeCloseTo(Math.log(100000), 4);
     }
   });
 
@@ -186,12 +208,12 @@ describe('native addon', () => {
     const y = new Int32Array(B);
     y[B - 1] = 7;
     const st = new Float32Array(B * STATS), rl = new Float32Array(B);
-    addon.forward(q, B, C, y, false, 0, 1, 0, 0, st, rl);
+    fwd(q, B, C, y, false, mixed(1, 0), st, rl);
     const lse = Math.log(C - 2 + Math.exp(5) + Math.exp(-3));
     expect(rl[0]).toBeCloseTo(Math.log(C), 4);
     expect(rl[B - 1]).toBeCloseTo(lse - 5, 4);
     let g: Float32Array | undefined = new Float32Array(B * C);
-    addon.backward(q, B, C, y, false, 0, 1, 0, 0, st, new Float32Array([1]), 1, g);
+    bwd(q, B, C, y, false, mixed(1, 0), st, new Float32Array([1]), 1, g);
     expect(g[last + 7]).toBeCloseTo(Math.exp(5 - lse) - 1, 6);
     expect(g[last + 8]).toBeCloseTo(Math.exp(-lse), 9);
     expect(g[last + C - 1]).toBeCloseTo(Math.exp(-3 - lse), 9);

@@ -12,103 +12,198 @@
 #include "../core/row_blocks.h"
 #include "../core/thread_pool.h"
 #include "checks.h"
+#include "loss_spec_parse.h"
 #include "cuda_bindings.h"
 
 namespace {
 
 using mixloss::LabelFormat;
-using mixloss::Labels;
-using mixloss::LossParams;
+using mixloss::LossCall;
 using namespace mixloss::napi_checks;
 
-// Shared arguments of forward and backward:
-// (logits, rows, classes, labels, dense, kind, alpha, beta, param0, stats, ...).
-KernelCall parse_call(const Napi::CallbackInfo& info) {
-  if (info.Length() < 10) fail("expected at least 10 arguments");
-  KernelCall c;
-  const Shape shape = parse_shape(info);
+// Labels of a call: class ids [rows] or, when dense, targets [rows, classes].
+mixloss::Labels parse_labels(const Napi::Value& v, bool dense, const Shape& shape) {
+  const int64_t length = dense ? shape.size() : shape.rows;
+  const auto type = typed_view(v, "labels", "an Int32Array or a Float32Array").type;
+  if (type == napi_int32_array)
+    return {dense ? LabelFormat::kDenseInt32 : LabelFormat::kSparseInt32,
+            typed_data<int32_t, napi_int32_array>(v, length, "labels", "Int32Array")};
+  if (type == napi_float32_array) return {dense ? LabelFormat::kDenseFloat32 : LabelFormat::kSparseFloat32, floats(v, length, "labels")};
+  fail("labels must be an Int32Array or a Float32Array");
+}
+
+// Class weights [classes]: finite and non-negative.
+const float* parse_class_weights(Fields& f, int64_t classes) {
+  if (!f.has("classWeights")) return nullptr;
+  const float* w = floats(f.get("classWeights"), classes, "classWeights");
+  for (int64_t c = 0; c < classes; ++c)
+    if (!(w[c] >= 0.0f && std::isfinite(w[c])))
+      fail("classWeights[" + std::to_string(c) + "] must be a finite number >= 0, got " + std::to_string(w[c]));
+  return w;
+}
+
+// Fails naming the first class id that is neither in [0, classes) nor ignored.
+void check_labels(const LossCall& c) {
+  const int64_t bad = mixloss::cpu::find_bad_label(c);
+  if (bad < 0) return;
+  const double value = c.labels.format == LabelFormat::kSparseInt32 ? static_cast<const int32_t*>(c.labels.data)[bad]
+                                                                    : static_cast<const float*>(c.labels.data)[bad];
+  fail("label " + std::to_string(value) + " at row " + std::to_string(bad) + " is not a class id in [0, " +
+       std::to_string(c.classes) + ")" + (c.params.has_ignore_index ? " nor ignoreIndex " + std::to_string(c.params.ignore_index) : ""));
+}
+
+// The named fields every kernel call shares: {logits, rows, classes, labels, dense, loss,
+// classWeights?, stats}. Labels are checked here (a kernel never indexes with a bad one).
+LossCall parse_call(Fields& f) {
+  LossCall c{};
+  const Shape shape = checked_shape(f.get("rows"), f.get("classes"));
   c.rows = shape.rows;
   c.classes = shape.classes;
-  const int64_t n = shape.size();
-  c.logits = floats(info[0], n, "logits");
-
-  const bool dense = info[4].ToBoolean();
-  const int64_t label_len = dense ? n : c.rows;
-  const auto type = typed_view(info[3], "labels", "an Int32Array or a Float32Array").type;
-  if (type == napi_int32_array) {
-    c.labels = {dense ? LabelFormat::kDenseInt32 : LabelFormat::kSparseInt32,
-                typed_data<int32_t, napi_int32_array>(info[3], label_len, "labels", "Int32Array")};
-  } else if (type == napi_float32_array) {
-    c.labels = {dense ? LabelFormat::kDenseFloat32 : LabelFormat::kSparseFloat32, floats(info[3], label_len, "labels")};
-  } else {
-    fail("labels must be an Int32Array or a Float32Array");
-  }
-  const int64_t bad = mixloss::find_bad_label(c.labels, c.rows, c.classes);
-  if (bad >= 0) {
-    const double value = c.labels.format == LabelFormat::kSparseInt32
-                             ? static_cast<const int32_t*>(c.labels.data)[bad]
-                             : static_cast<const float*>(c.labels.data)[bad];
-    fail("label " + std::to_string(value) + " at row " + std::to_string(bad) + " is not a class id in [0, " +
-         std::to_string(c.classes) + ")");
-  }
-
-  c.params = parse_params(info, 5, dense);
-  c.stats = floats(info[9], c.rows * mixloss::kStatsPerRow, "stats");
+  c.logits = floats(f.get("logits"), shape.size(), "logits");
+  const bool dense = f.get("dense").ToBoolean();
+  c.labels = parse_labels(f.get("labels"), dense, shape);
+  c.class_weights = parse_class_weights(f, c.classes);
+  c.params = parse_loss(f.get("loss"), dense, c.class_weights != nullptr);
+  check_labels(c);
+  c.stats = floats(f.get("stats"), c.rows * mixloss::kStatsPerRow, "stats");
   return c;
 }
 
-// forward(logits, rows, classes, labels, dense, kind, alpha, beta, param0, stats, rowLoss) → Σ loss
+// {weights: Σ class weight over the rows not ignored (PyTorch's mean), rows: rows not ignored}
+Napi::Object divisors(Napi::Env env, const LossCall& c) {
+  int64_t counted = 0;
+  for (int64_t r = 0; r < c.rows; ++r) counted += mixloss::is_ignored(c.labels, r, c.params) ? 0 : 1;
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("weights", mixloss::mean_divisor(c));
+  o.Set("rows", static_cast<double>(counted));
+  return o;
+}
+
+Napi::Value totals(Napi::Env env, const LossCall& c, const float* row_loss) {
+  double total = 0.0;
+  for (int64_t r = 0; r < c.rows; ++r) total += row_loss[r];
+  Napi::Object o = divisors(env, c);
+  o.Set("total", total);
+  return o;
+}
+
+// meanDivisors({rows, classes, labels, dense, loss, classWeights?}) → {weights, rows}: what
+// 'mean' divides by, known before the kernel runs (the fused pass scales its gradient by it).
+Napi::Value MeanDivisors(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    Fields f(info[0], "meanDivisors's argument");
+    LossCall c{};
+    const Shape shape = checked_shape(f.get("rows"), f.get("classes"));
+    c.rows = shape.rows;
+    c.classes = shape.classes;
+    const bool dense = f.get("dense").ToBoolean();
+    c.labels = parse_labels(f.get("labels"), dense, shape);
+    c.class_weights = parse_class_weights(f, c.classes);
+    c.params = parse_loss(f.get("loss"), dense, c.class_weights != nullptr);
+    f.done();
+    check_labels(c);
+    return divisors(info.Env(), c);
+  });
+}
+
+// linearCoefficients(loss) → [alpha, beta] of a kind linear in the targets (ℓ_j = α(lse − q_j)
+// + β(1 − p_j)), or null: the gradient with respect to dense targets is written from them.
+Napi::Value LinearCoefficients(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    const mixloss::LossParams P = parse_loss(info[0], false, false);
+    return mixloss::visit_kind(P.kind, [&](auto k) -> Napi::Value {
+      using K = decltype(k);
+      if constexpr (K::kLinear) {
+        const mixloss::Linear l = K::linear(P);
+        Napi::Array a = Napi::Array::New(info.Env(), 2);
+        a.Set(0u, l.alpha);
+        a.Set(1u, l.beta);
+        return a;
+      } else {
+        return info.Env().Null();
+      }
+    });
+  });
+}
+
+// forward({...call, rowLoss}) → {total: Σ row loss, divisor: what 'mean' divides by}
 Napi::Value Forward(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
-    const KernelCall c = parse_call(info);
-    if (info.Length() < 11) fail("expected 11 arguments");
-    float* row_loss = floats(info[10], c.rows, "rowLoss");
-    const double total =
-        mixloss::loss_forward(c.logits, c.rows, c.classes, c.labels, c.params, c.stats, row_loss);
-    return Napi::Number::New(info.Env(), total);
+    Fields f(info[0], "forward's argument");
+    const LossCall c = parse_call(f);
+    float* row_loss = floats(f.get("rowLoss"), c.rows, "rowLoss");
+    f.done();
+    mixloss::cpu::forward(c, row_loss);
+    return totals(info.Env(), c, row_loss);
   });
 }
 
-// forwardBackward(logits, rows, classes, labels, dense, kind, alpha, beta, param0, stats, rowLoss,
-//                 gradScale, grad) → Σ loss; grad = gradScale · ∂loss/∂logits
+// forwardBackward({...call, rowLoss, gradScale, grad}) → as forward; grad = gradScale · ∂loss/∂logits
 Napi::Value ForwardBackward(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
-    const KernelCall c = parse_call(info);
-    if (info.Length() < 13) fail("expected 13 arguments");
-    float* row_loss = floats(info[10], c.rows, "rowLoss");
-    const double grad_scale = finite_number(info[11], "gradScale");
-    float* grad = floats(info[12], c.rows * c.classes, "grad");
+    Fields f(info[0], "forwardBackward's argument");
+    const LossCall c = parse_call(f);
+    float* row_loss = floats(f.get("rowLoss"), c.rows, "rowLoss");
+    const double grad_scale = finite_number(f.get("gradScale"), "gradScale");
+    float* grad = floats(f.get("grad"), c.rows * c.classes, "grad");
+    f.done();
     advise_huge_pages(grad, c.rows * c.classes);
-    const double total = mixloss::loss_forward_backward(c.logits, c.rows, c.classes, c.labels, c.params, c.stats,
-                                                        row_loss, grad_scale, grad);
-    return Napi::Number::New(info.Env(), total);
+    mixloss::cpu::forward_backward(c, row_loss, grad_scale, grad);
+    return totals(info.Env(), c, row_loss);
   });
 }
 
-// scaleRows(grad, rows, classes, dy, scale): grad[r, :] *= dy[r or 0] · scale
-Napi::Value ScaleRows(const Napi::CallbackInfo& info) {
-  return guarded(info, [&]() -> Napi::Value {
-    const Shape shape = parse_shape(info);
-    float* grad = floats(info[0], shape.size(), "grad");
-    const Dy dy = parse_dy(info[3], shape.rows);
-    mixloss::scale_rows(grad, shape.rows, shape.classes, dy.data, dy.length, finite_number(info[4], "scale"));
-    return info.Env().Undefined();
-  });
-}
-
-// backward(logits, rows, classes, labels, dense, kind, alpha, beta, param0, stats, dy, dyScale, grad)
+// backward({...call, dy, dyScale, grad})
 Napi::Value Backward(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
-    const KernelCall c = parse_call(info);
-    if (info.Length() < 13) fail("expected 13 arguments");
-    const Dy dy = parse_dy(info[10], c.rows);
-    const double dy_scale = finite_number(info[11], "dyScale");
-    float* grad = floats(info[12], c.rows * c.classes, "grad");
+    Fields f(info[0], "backward's argument");
+    const LossCall c = parse_call(f);
+    const Napi::Value dy_value = f.get("dy");
+    const int64_t dy_len = static_cast<int64_t>(typed_view(dy_value, "dy", "a Float32Array").length);
+    check_dy_length(dy_len, c.rows);
+    const float* dy = floats(dy_value, dy_len, "dy");
+    const double dy_scale = finite_number(f.get("dyScale"), "dyScale");
+    float* grad = floats(f.get("grad"), c.rows * c.classes, "grad");
+    f.done();
     advise_huge_pages(grad, c.rows * c.classes);
-    mixloss::loss_backward(c.logits, c.rows, c.classes, c.labels, c.params, c.stats, dy.data, dy.length, dy_scale, grad);
+    mixloss::cpu::backward(c, dy, dy_len, dy_scale, grad);
     return info.Env().Undefined();
   });
 }
+
+// scaleRows({grad, rows, classes, dy, scale}): grad[r, :] *= dy[r or 0] · scale
+Napi::Value ScaleRows(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    Fields f(info[0], "scaleRows's argument");
+    const Shape shape = checked_shape(f.get("rows"), f.get("classes"));
+    float* grad = floats(f.get("grad"), shape.size(), "grad");
+    const Napi::Value dy_value = f.get("dy");
+    const int64_t dy_len = static_cast<int64_t>(typed_view(dy_value, "dy", "a Float32Array").length);
+    check_dy_length(dy_len, shape.rows);
+    const float* dy = floats(dy_value, dy_len, "dy");
+    const double scale = finite_number(f.get("scale"), "scale");
+    f.done();
+    mixloss::cpu::scale_rows(grad, shape.rows, shape.classes, dy, dy_len, scale);
+    return info.Env().Undefined();
+  });
+}
+
+// checkLoss({loss, dense, classWeights}) → null, or what is wrong with the spec (the ops ask
+// before they run, to name themselves in the error).
+Napi::Value CheckLoss(const Napi::CallbackInfo& info) {
+  try {
+    Fields f(info[0], "checkLoss's argument");
+    const bool dense = f.get("dense").ToBoolean();
+    const bool weights = f.get("classWeights").ToBoolean();
+    parse_loss(f.get("loss"), dense, weights);
+    f.done();
+    return info.Env().Null();
+  } catch (const Problem& p) {
+    return Napi::String::New(info.Env(), p.message);
+  }
+}
+
+Napi::Value LossKinds(const Napi::CallbackInfo& info) { return describe_kinds(info.Env()); }
 
 // threePassMemoryLoop(x, rows, classes, out): the benchmark's bandwidth baseline.
 Napi::Value ThreePassMemoryLoop(const Napi::CallbackInfo& info) {
@@ -149,6 +244,10 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("backward", Napi::Function::New(env, Backward));
   exports.Set("forwardBackward", Napi::Function::New(env, ForwardBackward));
   exports.Set("scaleRows", Napi::Function::New(env, ScaleRows));
+  exports.Set("meanDivisors", Napi::Function::New(env, MeanDivisors));
+  exports.Set("linearCoefficients", Napi::Function::New(env, LinearCoefficients));
+  exports.Set("checkLoss", Napi::Function::New(env, CheckLoss));
+  exports.Set("lossKinds", Napi::Function::New(env, LossKinds));
   exports.Set("threePassMemoryLoop", Napi::Function::New(env, ThreePassMemoryLoop));
   exports.Set("getThreads", Napi::Function::New(env, GetThreads));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));

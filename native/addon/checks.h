@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdint>
 #include <new>
+#include <set>
 #include <stdexcept>
 #include <string>
 
@@ -14,7 +15,7 @@
 #include <sys/mman.h>
 #endif
 
-#include "../core/fused_loss.h"
+#include "../core/backend.h"
 
 namespace mixloss {
 namespace napi_checks {
@@ -87,51 +88,54 @@ inline void advise_huge_pages(float* data, int64_t count) {
 #endif
 }
 
-// (rows, classes) at info[1], info[2]: positive integers whose product fits in 64-bit bytes.
+// Positive integers whose product fits in 64-bit bytes.
 struct Shape {
   int64_t rows, classes;
   int64_t size() const { return rows * classes; }
 };
 
-inline Shape parse_shape(const Napi::CallbackInfo& info) {
-  const Shape s{positive_int(info[1], "rows"), positive_int(info[2], "classes")};
+inline Shape checked_shape(const Napi::Value& rows, const Napi::Value& classes) {
+  const Shape s{positive_int(rows, "rows"), positive_int(classes, "classes")};
   if (s.rows > INT64_MAX / 4 / s.classes) fail("rows × classes overflows 64-bit indexing");
   return s;
 }
 
-// An upstream gradient: a Float32Array of 1 element (every row) or one per row.
-struct Dy {
-  const float* data;
-  int64_t length;
+// (rows, classes) at info[1], info[2].
+inline Shape parse_shape(const Napi::CallbackInfo& info) { return checked_shape(info[1], info[2]); }
+
+// A named argument object: each field is read by name, and a name nobody read is an error
+// (a misspelt option must not be silently ignored).
+class Fields {
+ public:
+  Fields(const Napi::Value& v, const char* what) {
+    if (!v.IsObject()) fail(std::string(what) + " must be an object of named arguments");
+    o_ = v.As<Napi::Object>();
+  }
+  Napi::Value get(const char* name) {
+    used_.insert(name);
+    return o_.Get(name);
+  }
+  bool has(const char* name) {
+    used_.insert(name);
+    return o_.Has(name) && !o_.Get(name).IsUndefined();
+  }
+  // Fails on any name that was not read.
+  void done() const {
+    const Napi::Array names = o_.GetPropertyNames();
+    for (uint32_t i = 0; i < names.Length(); ++i) {
+      const std::string k = names.Get(i).ToString().Utf8Value();
+      if (!used_.count(k)) fail("unknown argument '" + k + "'");
+    }
+  }
+
+ private:
+  Napi::Object o_;
+  std::set<std::string> used_;
 };
 
-inline Dy parse_dy(const Napi::Value& v, int64_t rows) {
-  const int64_t n = static_cast<int64_t>(typed_view(v, "dy", "a Float32Array").length);
+// An upstream gradient: 1 value (every row) or one per row.
+inline void check_dy_length(int64_t n, int64_t rows) {
   if (n != 1 && n != rows) fail("dy must have 1 or rows elements");
-  return {floats(v, n, "dy"), n};
-}
-
-// The arguments every kernel call shares, on host or device memory.
-struct KernelCall {
-  int64_t rows, classes;
-  const float* logits;
-  Labels labels;
-  LossParams params;
-  float* stats;
-};
-
-// (kind, alpha, beta, param0) at info[first..first+3], checked; dense targets only for the mixture.
-inline LossParams parse_params(const Napi::CallbackInfo& info, size_t first, bool dense) {
-  const double kind = finite_number(info[first], "kind");
-  if (kind < 0 || kind > 3 || std::floor(kind) != kind) fail("unknown loss kind " + std::to_string(kind));
-  LossParams p;
-  p.kind = static_cast<LossKind>(static_cast<int32_t>(kind));
-  p.alpha = static_cast<float>(finite_number(info[first + 1], "alpha"));
-  p.beta = static_cast<float>(finite_number(info[first + 2], "beta"));
-  p.param0 = static_cast<float>(finite_number(info[first + 3], "param0"));
-  if (p.alpha < 0 || p.beta < 0) fail("alpha and beta must be non-negative");
-  if (dense && p.kind != LossKind::kMixed) fail("dense targets are supported for CE, EL and their mixture only");
-  return p;
 }
 
 template <typename F>

@@ -2,10 +2,9 @@
 //
 //   new DeviceBuffer(byteLength)      device memory; upload(typedArray), download(typedArray),
 //                                     free() (also freed when garbage collected)
-//   cudaForward(logits, rows, classes, labels, labelsType, dense, kind, alpha, beta, param0,
-//               stats, rowLoss)       all buffers DeviceBuffer; validates labels on the device
-//   cudaBackward(logits, rows, classes, labels, labelsType, dense, kind, alpha, beta, param0,
-//                stats, dy, dyLength, dyScale, grad)
+//   cudaForward({logits, rows, classes, labels, labelsType, dense, loss, classWeights?, stats,
+//                rowLoss})            all buffers DeviceBuffer; validates labels on the device
+//   cudaBackward({...the same but rowLoss, dy, dyLength, dyScale, grad})
 //   cudaSynchronize()
 // Launches are asynchronous on the package's stream; download() waits for them.
 #include "cuda_bindings.h"
@@ -15,6 +14,7 @@
 
 #include "../cuda/cuda_losses.h"
 #include "checks.h"
+#include "loss_spec_parse.h"
 
 namespace mixloss {
 
@@ -110,47 +110,58 @@ DeviceBuffer* buffer(const Napi::Env& env, const Napi::Value& v, size_t min_byte
   return b;
 }
 
-// (logits, rows, classes, labels, labelsType, dense, kind, alpha, beta, param0, stats, ...)
-KernelCall parse_device_call(const Napi::CallbackInfo& info) {
-  const Napi::Env env = info.Env();
-  KernelCall c;
-  const Shape shape = parse_shape(info);
+// The named fields of a device call: {logits, rows, classes, labels, labelsType, dense, loss,
+// classWeights?, stats}, every buffer a DeviceBuffer; labels are checked on the device.
+LossCall parse_device_call(const Napi::Env& env, Fields& f) {
+  LossCall c{};
+  const Shape shape = checked_shape(f.get("rows"), f.get("classes"));
   c.rows = shape.rows;
   c.classes = shape.classes;
   const size_t n = static_cast<size_t>(shape.size());
-  c.logits = static_cast<const float*>(buffer(env, info[0], n * 4, "logits")->data("logits"));
-  const std::string type = info[4].IsString() ? info[4].As<Napi::String>().Utf8Value() : "";
+  c.logits = static_cast<const float*>(buffer(env, f.get("logits"), n * 4, "logits")->data("logits"));
+  const Napi::Value type_value = f.get("labelsType");
+  const std::string type = type_value.IsString() ? type_value.As<Napi::String>().Utf8Value() : "";
   if (type != "int32" && type != "float32") fail("labelsType must be 'int32' or 'float32'");
-  const bool dense = info[5].ToBoolean();
+  const bool dense = f.get("dense").ToBoolean();
   const LabelFormat format = dense ? (type == "int32" ? LabelFormat::kDenseInt32 : LabelFormat::kDenseFloat32)
                                    : (type == "int32" ? LabelFormat::kSparseInt32 : LabelFormat::kSparseFloat32);
-  c.labels = {format, buffer(env, info[3], (dense ? n : static_cast<size_t>(c.rows)) * 4, "labels")->data("labels")};
-  c.params = parse_params(info, 6, dense);
-  c.stats = static_cast<float*>(buffer(env, info[10], static_cast<size_t>(c.rows) * kStatsPerRow * 4, "stats")->data("stats"));
-  const int64_t bad = cuda::find_bad_label(c.labels, c.rows, c.classes);
+  c.labels = {format, buffer(env, f.get("labels"), (dense ? n : static_cast<size_t>(c.rows)) * 4, "labels")->data("labels")};
+  c.class_weights = f.has("classWeights")
+                        ? static_cast<const float*>(buffer(env, f.get("classWeights"), static_cast<size_t>(c.classes) * 4, "classWeights")
+                                                        ->data("classWeights"))
+                        : nullptr;
+  c.params = parse_loss(f.get("loss"), dense, c.class_weights != nullptr);
+  c.stats = static_cast<float*>(buffer(env, f.get("stats"), static_cast<size_t>(c.rows) * kStatsPerRow * 4, "stats")->data("stats"));
+  const int64_t bad = cuda::find_bad_label(c);
   if (bad >= 0) fail("label at row " + std::to_string(bad) + " is not a class id in [0, " + std::to_string(c.classes) + ")");
   return c;
 }
 
+// cudaForward({...call, rowLoss})
 Napi::Value CudaForward(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
-    const KernelCall c = parse_device_call(info);
-    float* row_loss = static_cast<float*>(buffer(info.Env(), info[11], static_cast<size_t>(c.rows) * 4, "rowLoss")->data("rowLoss"));
-    cuda::loss_forward(c.logits, c.rows, c.classes, c.labels, c.params, c.stats, row_loss);
+    Fields f(info[0], "cudaForward's argument");
+    const LossCall c = parse_device_call(info.Env(), f);
+    float* row_loss = static_cast<float*>(buffer(info.Env(), f.get("rowLoss"), static_cast<size_t>(c.rows) * 4, "rowLoss")->data("rowLoss"));
+    f.done();
+    cuda::forward(c, row_loss);
     return info.Env().Undefined();
   });
 }
 
+// cudaBackward({...call, dy, dyLength, dyScale, grad})
 Napi::Value CudaBackward(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
-    const KernelCall c = parse_device_call(info);
-    const int64_t dy_len = positive_int(info[12], "dyLength");
+    Fields f(info[0], "cudaBackward's argument");
+    const LossCall c = parse_device_call(info.Env(), f);
+    const int64_t dy_len = positive_int(f.get("dyLength"), "dyLength");
     if (dy_len != 1 && dy_len != c.rows) fail("dyLength must be 1 or rows");
-    const float* dy = static_cast<const float*>(buffer(info.Env(), info[11], static_cast<size_t>(dy_len) * 4, "dy")->data("dy"));
-    const double dy_scale = finite_number(info[13], "dyScale");
+    const float* dy = static_cast<const float*>(buffer(info.Env(), f.get("dy"), static_cast<size_t>(dy_len) * 4, "dy")->data("dy"));
+    const double dy_scale = finite_number(f.get("dyScale"), "dyScale");
     float* grad = static_cast<float*>(
-        buffer(info.Env(), info[14], static_cast<size_t>(c.rows * c.classes) * 4, "grad")->data("grad"));
-    cuda::loss_backward(c.logits, c.rows, c.classes, c.labels, c.params, c.stats, dy, dy_len, dy_scale, grad);
+        buffer(info.Env(), f.get("grad"), static_cast<size_t>(c.rows * c.classes) * 4, "grad")->data("grad"));
+    f.done();
+    cuda::backward(c, dy, dy_len, dy_scale, grad);
     return info.Env().Undefined();
   });
 }

@@ -2,12 +2,14 @@
 
 #include <algorithm>
 #include <cmath>
+#include <type_traits>
 #include <vector>
 
 #include "row_blocks.h"
 #include "row_plan.h"
 
 namespace mixloss {
+namespace cpu {
 
 namespace {
 
@@ -17,6 +19,42 @@ void with_targets(Labels labels, int64_t offset, F&& f) {
   if (labels.format == LabelFormat::kDenseFloat32) f(static_cast<const float*>(labels.data) + offset);
   else f(static_cast<const int32_t*>(labels.data) + offset);
 }
+
+// Calls f(std::integral_constant<unsigned, needs>): the statistics pass specialized on what
+// the kind and the options need, so plain CE runs the plain loops.
+template <typename F>
+void with_needs(unsigned needs, F&& f) {
+  switch (needs) {
+    case 0: f(std::integral_constant<unsigned, 0>{}); break;
+    case kNeedArgmax: f(std::integral_constant<unsigned, kNeedArgmax>{}); break;
+    case kNeedTargets: f(std::integral_constant<unsigned, kNeedTargets>{}); break;
+    default: f(std::integral_constant<unsigned, kNeedArgmax | kNeedTargets>{}); break;
+  }
+}
+
+// What a call needs beyond its inputs: the smoothing vector u (class weights, or ones) when
+// label smoothing is on.
+struct Context {
+  const LossCall& c;
+  bool dense;
+  unsigned needs;
+  const float* u;  // [classes] or nullptr
+  std::vector<float> ones;
+
+  explicit Context(const LossCall& call) : c(call), dense(is_dense(call.labels.format)) {
+    needs = kind_needs(call.params.kind) | (dense ? 0u : (call.params.label_smoothing > 0.0f ? kNeedTargets : 0u));
+    u = nullptr;
+    if (!dense && call.params.label_smoothing > 0.0f) {
+      if (call.class_weights == nullptr) ones.assign(static_cast<size_t>(call.classes), 1.0f);
+      u = call.class_weights != nullptr ? call.class_weights : ones.data();
+    }
+  }
+  Context(const Context&) = delete;
+
+  bool ignored(int64_t r) const { return is_ignored(c.labels, r, c.params); }
+  double omega(int64_t y) const { return c.class_weights != nullptr ? c.class_weights[y] : 1.0; }
+  double u_at(int64_t y) const { return u != nullptr ? u[y] : 0.0; }
+};
 
 // Columns [c0, c1) of row r split around the sparse target y: [c0, mid0) and [mid1, c1).
 struct AroundTarget {
@@ -30,84 +68,113 @@ AroundTarget around_target(Labels labels, const Slice& s) {
 
 // Statistics of one slice. The sparse target is left out here and added in finish_sparse,
 // which keeps 1 − p_y exact.
-Partial slice_partial(const float* logits, Labels labels, int64_t classes, const Slice& s) {
-  const float* row = logits + s.row * classes;
+template <unsigned kNeeds>
+Partial slice_partial(const Context& x, const Slice& s) {
+  constexpr bool kArgmax = (kNeeds & kNeedArgmax) != 0;
+  const LossCall& c = x.c;
+  const float* row = c.logits + s.row * c.classes;
   Partial acc = empty_partial();
-  if (is_dense(labels.format)) {
-    with_targets(labels, s.row * classes + s.begin, [&](auto t) { accumulate_dense(row + s.begin, t, s.end - s.begin, acc); });
+  if (x.dense) {
+    with_targets(c.labels, s.row * c.classes + s.begin,
+                 [&](auto t) { accumulate_dense<kArgmax>(row + s.begin, t, s.end - s.begin, s.begin, acc); });
+    return acc;
+  }
+  if (x.ignored(s.row)) return acc;
+  const AroundTarget a = around_target(c.labels, s);
+  if (kNeeds & kNeedTargets) {
+    accumulate_dense<kArgmax>(row + s.begin, x.u + s.begin, a.mid0 - s.begin, s.begin, acc);
+    accumulate_dense<kArgmax>(row + a.mid1, x.u + a.mid1, s.end - a.mid1, a.mid1, acc);
   } else {
-    const AroundTarget a = around_target(labels, s);
-    accumulate_sparse(row + s.begin, a.mid0 - s.begin, acc);
-    accumulate_sparse(row + a.mid1, s.end - a.mid1, acc);
+    accumulate_sparse<kArgmax>(row + s.begin, a.mid0 - s.begin, s.begin, acc);
+    accumulate_sparse<kArgmax>(row + a.mid1, s.end - a.mid1, a.mid1, acc);
   }
   return acc;
 }
 
-// Finishes row r from its merged partial: statistics and loss value.
-RowStats finish_row(const float* logits, int64_t classes, Labels labels, const LossParams& P, int64_t r,
-                    const Partial& acc, float* stats, float* row_loss) {
-  const RowStats s = is_dense(labels.format) ? finish_dense(acc) : finish_sparse(acc, logits[r * classes + sparse_label(labels, r)]);
-  store_stats(s, stats + r * kStatsPerRow);
-  row_loss[r] = is_dense(labels.format) ? dense_row(P, s).value : sparse_row(P, s).value;
+RowGrad row_grad(const Context& x, int64_t r, const RowStats& s) {
+  if (x.dense) return dense_row(x.c.params, s);
+  const int64_t y = sparse_label(x.c.labels, r);
+  return sparse_row(x.c.params, s, x.c.classes, x.omega(y), s.argmax == y);
+}
+
+// Finishes row r from its merged partial: statistics and loss value (0 on an ignored row).
+RowStats finish_row(const Context& x, int64_t r, const Partial& acc, float* row_loss) {
+  const LossCall& c = x.c;
+  RowStats s;
+  if (x.dense) {
+    s = finish_dense(acc);
+  } else if (!x.ignored(r)) {
+    const int64_t y = sparse_label(c.labels, r);
+    s = finish_sparse(acc, c.logits[r * c.classes + y], y, x.u_at(y));
+  }
+  store_stats(s, c.stats + r * kStatsPerRow);
+  row_loss[r] = (!x.dense && x.ignored(r)) ? 0.0f : row_grad(x, r, s).value;
   return s;
 }
 
 int64_t slice_index(const Plan& plan, const Slice& s) { return s.row * plan.parts + s.begin / plan.slice; }
 
 // Merges each row's slice partials (plan.parts > 1) and finishes the rows.
-void finish_split_rows(const float* logits, Labels labels, const LossParams& P, const Plan& plan,
-                       const std::vector<Partial>& partials, float* stats, float* row_loss) {
+void finish_split_rows(const Context& x, const Plan& plan, const std::vector<Partial>& partials, float* row_loss) {
   for (int64_t r = 0; r < plan.rows; ++r) {
     Partial acc = partials[r * plan.parts];
     for (int64_t k = 1; k < plan.parts; ++k) merge(acc, partials[r * plan.parts + k]);
-    finish_row(logits, plan.classes, labels, P, r, acc, stats, row_loss);
+    finish_row(x, r, acc, row_loss);
   }
 }
 
-double sum(const float* x, int64_t n) {
-  double total = 0.0;
-  for (int64_t i = 0; i < n; ++i) total += x[i];
-  return total;
-}
-
-// Gradient of one slice, w·(a p + b t + d t p), from e_j: the logits (kFromLogits) or the
-// exponentials exp(q − e_shift) already stored in grad. The sparse target element is written
-// afterwards (fix_sparse_targets).
+// Gradient of one slice, w·(a p + u (b + d p)), from e_j: the logits (kFromLogits) or the
+// exponentials exp(q − e_shift) already stored in grad. The sparse target element (and
+// MPCE's argmax term) is written afterwards (fix_sparse_rows). Ignored rows get zeros.
 template <bool kFromLogits>
-void slice_gradient(const float* logits, Labels labels, int64_t classes, const LossParams& P, const RowStats& s,
-                    float e_shift, double w, const Slice& sl, float* grad) {
-  const float* src = (kFromLogits ? logits : grad) + sl.row * classes + sl.begin;
-  float* g = grad + sl.row * classes + sl.begin;
+void slice_gradient(const Context& x, const RowStats& s, float e_shift, double w, const Slice& sl, float* grad) {
+  const LossCall& c = x.c;
+  const float* src = (kFromLogits ? c.logits : grad) + sl.row * c.classes + sl.begin;
+  float* g = grad + sl.row * c.classes + sl.begin;
   const int64_t n = sl.end - sl.begin;
-  // e_j · to_p = p_j. An all-masked stored slice (e_shift −∞) holds zeros.
-  const double to_p = e_shift == -INFINITY ? 0.0 : std::exp(static_cast<double>(e_shift) - s.max - s.log_sum);
-  if (!is_dense(labels.format)) {
-    sparse_gradient<kFromLogits>(src, n, e_shift, static_cast<float>(w * sparse_row(P, s).c * to_p), g);
+  if (!x.dense && x.ignored(sl.row)) {
+    std::fill(g, g + n, 0.0f);
     return;
   }
-  const DenseRow d = dense_row(P, s);
-  const float k = static_cast<float>(w * d.a * to_p), b = static_cast<float>(w * d.b), kd = static_cast<float>(w * d.d * to_p);
-  with_targets(labels, sl.row * classes + sl.begin, [&](auto t) { dense_gradient<kFromLogits>(src, t, n, e_shift, k, b, kd, g); });
+  // e_j · to_p = p_j. An all-masked stored slice (e_shift −∞) holds zeros.
+  const double to_p = e_shift == -INFINITY ? 0.0 : std::exp(static_cast<double>(e_shift) - s.max - s.log_sum);
+  const RowGrad r = row_grad(x, sl.row, s);
+  const float k = static_cast<float>(w * r.a * to_p), b = static_cast<float>(w * r.b), kd = static_cast<float>(w * r.d * to_p);
+  if (x.dense) {
+    with_targets(c.labels, sl.row * c.classes + sl.begin, [&](auto t) { dense_gradient<kFromLogits>(src, t, n, e_shift, k, b, kd, g); });
+  } else if (x.u != nullptr) {
+    dense_gradient<kFromLogits>(src, x.u + sl.begin, n, e_shift, k, b, kd, g);
+  } else {
+    sparse_gradient<kFromLogits>(src, n, e_shift, k, g);
+  }
 }
 
-// −w·c·(1 − p_y) at each row's target, with 1 − p_y from the other classes' mass: exact near p_y = 1.
+// Each sparse row's target entry from the exact 1 − p_y, and MPCE's term at the argmax.
 template <typename Weight>
-void fix_sparse_targets(Labels labels, int64_t rows, int64_t classes, const LossParams& P, const float* stats,
-                        Weight weight, float* grad) {
-  if (is_dense(labels.format)) return;
-  for (int64_t r = 0; r < rows; ++r) {
-    const RowStats s = load_stats(stats + r * kStatsPerRow);
-    grad[r * classes + sparse_label(labels, r)] = static_cast<float>(-weight(r) * sparse_row(P, s).c * s.el);
+void fix_sparse_rows(const Context& x, Weight weight, float* grad) {
+  const LossCall& c = x.c;
+  if (x.dense) return;
+  for (int64_t r = 0; r < c.rows; ++r) {
+    if (x.ignored(r)) continue;
+    const RowStats s = load_stats(c.stats + r * kStatsPerRow);
+    const int64_t y = sparse_label(c.labels, r);
+    const RowGrad g = row_grad(x, r, s);
+    const bool k_is_y = s.argmax == y;
+    float* row = grad + r * c.classes;
+    row[y] = static_cast<float>(weight(r) * sparse_target_gradient(g, s, x.u_at(y), k_is_y));
+    if (g.ck != 0.0 && !k_is_y && s.argmax >= 0 && s.argmax < c.classes) row[s.argmax] += static_cast<float>(weight(r) * g.ck);
   }
 }
 
 // Pass 1 of the fused pass on one slice: grad = exp(q − M) with the slice's own max M, and
 // the slice's partial statistics relative to M.
-Partial fused_slice_exp(const float* logits, Labels labels, int64_t classes, const Slice& s, float* grad) {
-  const float* row = logits + s.row * classes;
-  float* g = grad + s.row * classes;
-  const bool dense = is_dense(labels.format);
-  const AroundTarget a = dense ? AroundTarget{s.end, s.end} : around_target(labels, s);
+template <unsigned kNeeds>
+Partial fused_slice_exp(const Context& x, const Slice& s, float* grad) {
+  const LossCall& c = x.c;
+  const float* row = c.logits + s.row * c.classes;
+  float* g = grad + s.row * c.classes;
+  if (!x.dense && x.ignored(s.row)) return empty_partial();  // its gradient is zero-filled later
+  const AroundTarget a = x.dense ? AroundTarget{s.end, s.end} : around_target(c.labels, s);
   int nan_a = 0, nan_b = 0;
   const float ma = slice_max(row + s.begin, a.mid0 - s.begin, &nan_a);
   const float mb = slice_max(row + a.mid1, s.end - a.mid1, &nan_b);
@@ -115,77 +182,89 @@ Partial fused_slice_exp(const float* logits, Labels labels, int64_t classes, con
   if (M == -INFINITY && !nan_a && !nan_b) {
     // Everything masked: exp(−∞) = 0, but exp(−∞ − (−∞)) would be NaN.
     std::fill(g + s.begin, g + s.end, 0.0f);
-    return dense ? slice_partial(logits, labels, classes, s) : empty_partial();  // dense: mass and Σ t·q
+    return slice_partial<kNeeds>(x, s);  // the targets' mass and Σ t·q
   }
   Partial acc = empty_partial();
-  if (dense) {
-    with_targets(labels, s.row * classes + s.begin,
+  if (x.dense) {
+    with_targets(c.labels, s.row * c.classes + s.begin,
                  [&](auto t) { exp_store_dense(row + s.begin, t, s.end - s.begin, M, g + s.begin, acc); });
+  } else if (kNeeds & kNeedTargets) {
+    exp_store_dense(row + s.begin, x.u + s.begin, a.mid0 - s.begin, M, g + s.begin, acc);
+    exp_store_dense(row + a.mid1, x.u + a.mid1, s.end - a.mid1, M, g + a.mid1, acc);
   } else {
     acc.max = M;
     acc.sum = exp_store_sum(row + s.begin, a.mid0 - s.begin, M, g + s.begin) +
               exp_store_sum(row + a.mid1, s.end - a.mid1, M, g + a.mid1);
   }
+  if (kNeeds & kNeedArgmax) {
+    const int64_t ia = first_index_of(row + s.begin, a.mid0 - s.begin, M);
+    acc.argmax = ia >= 0 ? s.begin + ia : a.mid1 + first_index_of(row + a.mid1, s.end - a.mid1, M);
+  }
   if (nan_a || nan_b) acc.sum = NAN;
   return acc;
 }
 
-}  // namespace
-
-int64_t find_bad_label(Labels labels, int64_t rows, int64_t classes) {
-  if (is_dense(labels.format)) return -1;
-  for (int64_t r = 0; r < rows; ++r)
-    if (is_bad_label(labels, r, classes)) return r;
-  return -1;
-}
-
-double loss_forward(const float* logits, int64_t rows, int64_t classes, Labels labels, const LossParams& params,
-                    float* stats, float* row_loss) {
-  const Plan plan = make_plan(rows, classes);
+template <unsigned kNeeds>
+void forward_impl(const Context& x, float* row_loss) {
+  const Plan plan = make_plan(x.c.rows, x.c.classes);
   if (plan.parts == 1) {
-    for_each_slice(plan, [&](const Slice& s) {
-      finish_row(logits, classes, labels, params, s.row, slice_partial(logits, labels, classes, s), stats, row_loss);
-    });
+    for_each_slice(plan, [&](const Slice& s) { finish_row(x, s.row, slice_partial<kNeeds>(x, s), row_loss); });
   } else {
     std::vector<Partial> partials(static_cast<size_t>(plan.tasks()));
-    for_each_slice(plan, [&](const Slice& s) { partials[slice_index(plan, s)] = slice_partial(logits, labels, classes, s); });
-    finish_split_rows(logits, labels, params, plan, partials, stats, row_loss);
+    for_each_slice(plan, [&](const Slice& s) { partials[slice_index(plan, s)] = slice_partial<kNeeds>(x, s); });
+    finish_split_rows(x, plan, partials, row_loss);
   }
-  return sum(row_loss, rows);
 }
 
-void loss_backward(const float* logits, int64_t rows, int64_t classes, Labels labels, const LossParams& params,
-                   const float* stats, const float* dy, int64_t dy_len, double dy_scale, float* grad) {
-  const auto weight = [&](int64_t r) { return static_cast<double>(dy[dy_len == 1 ? 0 : r]) * dy_scale; };
-  for_each_slice(make_plan(rows, classes), [&](const Slice& s) {
-    const RowStats st = load_stats(stats + s.row * kStatsPerRow);
-    slice_gradient<true>(logits, labels, classes, params, st, st.max, weight(s.row), s, grad);
-  });
-  fix_sparse_targets(labels, rows, classes, params, stats, weight, grad);
-}
-
-double loss_forward_backward(const float* logits, int64_t rows, int64_t classes, Labels labels,
-                             const LossParams& params, float* stats, float* row_loss, double grad_scale, float* grad) {
+template <unsigned kNeeds>
+void forward_backward_impl(const Context& x, float* row_loss, double grad_scale, float* grad) {
   // Slices of at most 2^16 elements (256 KiB): the stored exponentials are rescaled from L2.
-  const Plan plan = make_plan(rows, classes, int64_t{1} << 16);
+  const Plan plan = make_plan(x.c.rows, x.c.classes, int64_t{1} << 16);
   if (plan.parts == 1) {
     // Whole rows per task: both passes while the row is in cache.
     for_each_slice(plan, [&](const Slice& s) {
-      const Partial acc = fused_slice_exp(logits, labels, classes, s, grad);
-      const RowStats st = finish_row(logits, classes, labels, params, s.row, acc, stats, row_loss);
-      slice_gradient<false>(logits, labels, classes, params, st, acc.max, grad_scale, s, grad);
+      const Partial acc = fused_slice_exp<kNeeds>(x, s, grad);
+      const RowStats st = finish_row(x, s.row, acc, row_loss);
+      slice_gradient<false>(x, st, acc.max, grad_scale, s, grad);
     });
   } else {
     std::vector<Partial> partials(static_cast<size_t>(plan.tasks()));
-    for_each_slice(plan, [&](const Slice& s) { partials[slice_index(plan, s)] = fused_slice_exp(logits, labels, classes, s, grad); });
-    finish_split_rows(logits, labels, params, plan, partials, stats, row_loss);
+    for_each_slice(plan, [&](const Slice& s) { partials[slice_index(plan, s)] = fused_slice_exp<kNeeds>(x, s, grad); });
+    finish_split_rows(x, plan, partials, row_loss);
     for_each_slice(plan, [&](const Slice& s) {
-      slice_gradient<false>(logits, labels, classes, params, load_stats(stats + s.row * kStatsPerRow), partials[slice_index(plan, s)].max,
-                            grad_scale, s, grad);
+      slice_gradient<false>(x, load_stats(x.c.stats + s.row * kStatsPerRow), partials[slice_index(plan, s)].max, grad_scale, s, grad);
     });
   }
-  fix_sparse_targets(labels, rows, classes, params, stats, [&](int64_t) { return grad_scale; }, grad);
-  return sum(row_loss, rows);
+  fix_sparse_rows(x, [&](int64_t) { return grad_scale; }, grad);
+}
+
+}  // namespace
+
+int64_t find_bad_label(const LossCall& c) {
+  if (is_dense(c.labels.format)) return -1;
+  for (int64_t r = 0; r < c.rows; ++r)
+    if (is_bad_label(c.labels, r, c.classes, c.params)) return r;
+  return -1;
+}
+
+void forward(const LossCall& call, float* row_loss) {
+  const Context x(call);
+  with_needs(x.needs, [&](auto needs) { forward_impl<decltype(needs)::value>(x, row_loss); });
+}
+
+void backward(const LossCall& call, const float* dy, int64_t dy_len, double dy_scale, float* grad) {
+  const Context x(call);
+  const auto weight = [&](int64_t r) { return static_cast<double>(dy[dy_len == 1 ? 0 : r]) * dy_scale; };
+  for_each_slice(make_plan(call.rows, call.classes), [&](const Slice& s) {
+    const RowStats st = load_stats(call.stats + s.row * kStatsPerRow);
+    slice_gradient<true>(x, st, st.max, weight(s.row), s, grad);
+  });
+  fix_sparse_rows(x, weight, grad);
+}
+
+void forward_backward(const LossCall& call, float* row_loss, double grad_scale, float* grad) {
+  const Context x(call);
+  with_needs(x.needs, [&](auto needs) { forward_backward_impl<decltype(needs)::value>(x, row_loss, grad_scale, grad); });
 }
 
 void scale_rows(float* grad, int64_t rows, int64_t classes, const float* dy, int64_t dy_len, double scale) {
@@ -194,6 +273,18 @@ void scale_rows(float* grad, int64_t rows, int64_t classes, const float* dy, int
     float* g = grad + s.row * classes + s.begin;
     sparse_gradient<false>(g, s.end - s.begin, 0.0f, k, g);
   });
+}
+
+}  // namespace cpu
+
+double mean_divisor(const LossCall& c) {
+  if (is_dense(c.labels.format)) return static_cast<double>(c.rows);
+  double total = 0.0;
+  for (int64_t r = 0; r < c.rows; ++r) {
+    if (is_ignored(c.labels, r, c.params)) continue;
+    total += c.class_weights != nullptr ? c.class_weights[sparse_label(c.labels, r)] : 1.0;
+  }
+  return total;
 }
 
 }  // namespace mixloss

@@ -72,7 +72,9 @@ MIXLOSS_CLONES void block_dense_sums(const float* x, const T* t, int64_t n, floa
 }
 
 // Moves the running partial onto the block's max; false when the block adds no exponentials.
-inline bool enter_block(const float* x, int64_t n, Partial& acc) {
+// With kArgmax a larger max also moves the argmax (ties keep the earlier index).
+template <bool kArgmax>
+inline bool enter_block(const float* x, int64_t n, int64_t col, Partial& acc) {
   int has_nan = 0;
   const float bm = block_max(x, n, &has_nan);
   if (has_nan) {
@@ -80,23 +82,33 @@ inline bool enter_block(const float* x, int64_t n, Partial& acc) {
     return false;
   }
   if (bm == -INFINITY) return false;  // all masked: contributes exp(−∞) = 0
-  if (bm > acc.max) rebase(acc, bm);
+  if (bm > acc.max) {
+    if (kArgmax) acc.argmax = col + first_index_of(x, n, bm);
+    rebase(acc, bm);
+  }
   return true;
 }
 }  // namespace
 
-void accumulate_sparse(const float* x, int64_t n, Partial& acc) {
+int64_t first_index_of(const float* x, int64_t n, float m) {
+  for (int64_t j = 0; j < n; ++j)
+    if (x[j] == m) return j;
+  return -1;
+}
+
+template <bool kArgmax>
+void accumulate_sparse(const float* x, int64_t n, int64_t col0, Partial& acc) {
   for (int64_t j0 = 0; j0 < n; j0 += kBlock) {
     const int64_t len = block_length(n, j0);
-    if (enter_block(x + j0, len, acc)) acc.sum += block_sum_exp<false>(x + j0, len, acc.max, nullptr);
+    if (enter_block<kArgmax>(x + j0, len, col0 + j0, acc)) acc.sum += block_sum_exp<false>(x + j0, len, acc.max, nullptr);
   }
 }
 
-template <typename T>
-void accumulate_dense(const float* x, const T* t, int64_t n, Partial& acc) {
+template <bool kArgmax, typename T>
+void accumulate_dense(const float* x, const T* t, int64_t n, int64_t col0, Partial& acc) {
   for (int64_t j0 = 0; j0 < n; j0 += kBlock) {
     const int64_t len = block_length(n, j0);
-    if (enter_block(x + j0, len, acc)) {
+    if (enter_block<kArgmax>(x + j0, len, col0 + j0, acc)) {
       block_dense_sums<false>(x + j0, t + j0, len, acc.max, nullptr, acc);
       continue;
     }
@@ -150,8 +162,12 @@ MIXLOSS_CLONES void dense_gradient(const float* src, const T* t, int64_t n, floa
   }
 }
 
-template void accumulate_dense<float>(const float*, const float*, int64_t, Partial&);
-template void accumulate_dense<int32_t>(const float*, const int32_t*, int64_t, Partial&);
+template void accumulate_sparse<false>(const float*, int64_t, int64_t, Partial&);
+template void accumulate_sparse<true>(const float*, int64_t, int64_t, Partial&);
+template void accumulate_dense<false, float>(const float*, const float*, int64_t, int64_t, Partial&);
+template void accumulate_dense<false, int32_t>(const float*, const int32_t*, int64_t, int64_t, Partial&);
+template void accumulate_dense<true, float>(const float*, const float*, int64_t, int64_t, Partial&);
+template void accumulate_dense<true, int32_t>(const float*, const int32_t*, int64_t, int64_t, Partial&);
 template void exp_store_dense<float>(const float*, const float*, int64_t, float, float*, Partial&);
 template void exp_store_dense<int32_t>(const float*, const int32_t*, int64_t, float, float*, Partial&);
 template void sparse_gradient<true>(const float*, int64_t, float, float, float*);

@@ -6,16 +6,21 @@
 
 #include <cstdint>
 
-#include "row_math.h"
+#include "accumulator.h"
 
 namespace mixloss {
 
-// Adds x[0, n) into a partial of the sparse statistics (max and Σ exp).
-void accumulate_sparse(const float* x, int64_t n, Partial& acc);
+// Adds x[0, n) into a partial of the sparse statistics (max and Σ exp); with kArgmax also the
+// first index of the max, counting x[0] as column col0.
+template <bool kArgmax>
+void accumulate_sparse(const float* x, int64_t n, int64_t col0, Partial& acc);
 
-// Adds x[0, n) with targets t[0, n) into a partial of the dense statistics.
-template <typename T>
-void accumulate_dense(const float* x, const T* t, int64_t n, Partial& acc);
+// Adds x[0, n) with targets t[0, n) into a partial of the statistics against t.
+template <bool kArgmax, typename T>
+void accumulate_dense(const float* x, const T* t, int64_t n, int64_t col0, Partial& acc);
+
+// The first j in [0, n) with x[j] == m, or −1.
+int64_t first_index_of(const float* x, int64_t n, float m);
 
 // Max of x[0, n) (−∞ when empty); sets *has_nan when x holds a NaN, which a max ignores.
 float slice_max(const float* x, int64_t n, int* has_nan);

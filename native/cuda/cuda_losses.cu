@@ -14,6 +14,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "../core/accumulator.h"
 #include "../core/row_math.h"
 #include "cuda_losses.h"
 
@@ -37,65 +38,21 @@ cudaStream_t stream() {
   return s;
 }
 
-// ---- per-thread accumulation ------------------------------------------------------------
+// ---- per-thread accumulation: the core's Partial (accumulator.h), shuffled across lanes ----
 
-struct Acc {
-  float max;
-  float sum;     // Σ exp(x − max), target excluded for sparse rows
-  float t_exp;   // dense: Σ t exp(x − max)
-  double t_logit; // dense: Σ t x (t = 0 terms skipped), in double: t·x can overflow float32
-  float mass;    // dense: Σ t
-  int nan;
-};
-
-__device__ __forceinline__ Acc empty_acc() { return {-INFINITY, 0.f, 0.f, 0.f, 0.f, 0}; }
-
-template <bool kDense>
-__device__ __forceinline__ void add(Acc& a, float x, float t) {
-  if (kDense) {
-    a.mass += t;
-    if (t != 0.f) a.t_logit += static_cast<double>(t) * x;
-  }
-  if (x != x) { a.nan = 1; return; }
-  if (x == -INFINITY) return;  // masked: exp(−∞) = 0
-  if (x > a.max) {
-    const float f = expf(a.max - x);  // 0 when a.max is −∞
-    a.sum = a.sum * f + 1.f;
-    if (kDense) a.t_exp = a.t_exp * f + t;
-    a.max = x;
-  } else {
-    const float e = expf(x - a.max);
-    a.sum += e;
-    if (kDense) a.t_exp += t * e;
-  }
-}
-
-__device__ __forceinline__ Acc combine(Acc a, Acc b) {
-  Acc r;
-  r.nan = a.nan | b.nan;
-  r.t_logit = a.t_logit + b.t_logit;
-  r.mass = a.mass + b.mass;
-  r.max = fmaxf(a.max, b.max);
-  const float fa = a.sum == 0.f && a.t_exp == 0.f ? 0.f : expf(a.max - r.max);
-  const float fb = b.sum == 0.f && b.t_exp == 0.f ? 0.f : expf(b.max - r.max);
-  r.sum = a.sum * fa + b.sum * fb;
-  r.t_exp = a.t_exp * fa + b.t_exp * fb;
-  return r;
-}
-
-__device__ __forceinline__ Acc shuffle_down(const Acc& a, int offset) {
-  Acc r;
+__device__ __forceinline__ Partial shuffle_down(const Partial& a, int offset) {
+  Partial r;
   r.max = __shfl_down_sync(0xffffffffu, a.max, offset);
   r.sum = __shfl_down_sync(0xffffffffu, a.sum, offset);
-  r.t_exp = __shfl_down_sync(0xffffffffu, a.t_exp, offset);
   r.t_logit = __shfl_down_sync(0xffffffffu, a.t_logit, offset);
   r.mass = __shfl_down_sync(0xffffffffu, a.mass, offset);
-  r.nan = __shfl_down_sync(0xffffffffu, a.nan, offset);
+  r.t_exp = __shfl_down_sync(0xffffffffu, a.t_exp, offset);
+  r.argmax = __shfl_down_sync(0xffffffffu, static_cast<long long>(a.argmax), offset);
   return r;
 }
 
-__device__ __forceinline__ Acc warp_reduce(Acc a) {
-  for (int offset = 16; offset > 0; offset >>= 1) a = combine(a, shuffle_down(a, offset));
+__device__ __forceinline__ Partial warp_reduce(Partial a) {
+  for (int offset = 16; offset > 0; offset >>= 1) merge(a, shuffle_down(a, offset));
   return a;
 }
 
@@ -104,13 +61,26 @@ __device__ __forceinline__ float target_at(Labels labels, int64_t index) {
                                                      : static_cast<float>(static_cast<const int32_t*>(labels.data)[index]);
 }
 
-// Accumulates row elements [c0, c1) handled by `lane` of `lanes`, 16-byte loads when aligned.
-template <bool kDense>
-__device__ void accumulate(const float* row, Labels labels, int64_t row_offset, int64_t y, int64_t c0, int64_t c1,
-                           int lane, int lanes, Acc& a) {
-  const bool aligned = (reinterpret_cast<uintptr_t>(row + c0) & 15) == 0 &&
-                       (!kDense || labels.format != LabelFormat::kDenseFloat32 ||
-                        (reinterpret_cast<uintptr_t>(static_cast<const float*>(labels.data) + row_offset + c0) & 15) == 0);
+// The vector the statistics are taken against: the row's dense targets, the smoothing vector
+// u (class weights or ones, [classes]; null u means ones), or nothing.
+struct TargetSource {
+  Labels labels;
+  int64_t row_offset;  // dense: r·classes
+  const float* u;      // smoothing vector, or null
+  bool dense, smoothing;
+  __device__ __forceinline__ float at(int64_t j) const {
+    if (dense) return target_at(labels, row_offset + j);
+    if (smoothing) return u != nullptr ? u[j] : 1.0f;
+    return 0.0f;
+  }
+};
+
+// Accumulates row elements [c0, c1) handled by `lane` of `lanes` (the sparse target skipped),
+// 16-byte loads when aligned.
+template <unsigned kNeeds>
+__device__ void accumulate(const float* row, const TargetSource& t, int64_t y, int64_t c0, int64_t c1, int lane, int lanes,
+                           Partial& a) {
+  const bool aligned = (reinterpret_cast<uintptr_t>(row + c0) & 15) == 0;
   int64_t j = c0;
   if (aligned) {
     const int64_t n4 = (c1 - c0) / 4;
@@ -122,127 +92,161 @@ __device__ void accumulate(const float* row, Labels labels, int64_t row_offset, 
 #pragma unroll
       for (int k = 0; k < 4; ++k) {
         if (base + k == y) continue;
-        add<kDense>(a, xs[k], kDense ? target_at(labels, row_offset + base + k) : 0.f);
+        add<kNeeds>(a, xs[k], (kNeeds & kNeedTargets) ? t.at(base + k) : 0.f, base + k);
       }
     }
     j = c0 + 4 * n4;
   }
   for (int64_t i = j + lane; i < c1; i += lanes) {
     if (i == y) continue;
-    add<kDense>(a, row[i], kDense ? target_at(labels, row_offset + i) : 0.f);
+    add<kNeeds>(a, row[i], (kNeeds & kNeedTargets) ? t.at(i) : 0.f, i);
   }
 }
 
-__device__ __forceinline__ Partial acc_to_partial(const Acc& a) {
-  Partial p;
-  p.max = a.max;
-  p.sum = a.nan ? NAN : static_cast<double>(a.sum);
-  p.t_logit = a.t_logit;
-  p.mass = a.mass;
-  p.t_exp = a.t_exp;
-  return p;
+__device__ __forceinline__ TargetSource target_source(const LossCall& c, int64_t r, const float* u) {
+  const bool dense = is_dense(c.labels.format);
+  return {c.labels, r * c.classes, u, dense, !dense && c.params.label_smoothing > 0.0f};
 }
 
 // ---- kernels ----------------------------------------------------------------------------
 
 // One warp per task (task = row slice): for slices of up to a few thousand elements.
-template <bool kDense>
-__global__ void stats_warp_kernel(const float* logits, int64_t rows, int64_t classes, Labels labels, int64_t parts,
-                                  int64_t slice, Partial* partials) {
+template <unsigned kNeeds>
+__global__ void stats_warp_kernel(LossCall c, const float* u, int64_t parts, int64_t slice, Partial* partials) {
   const int64_t task = static_cast<int64_t>(blockIdx.x) * (blockDim.x / 32) + threadIdx.x / 32;
-  if (task >= rows * parts) return;
+  if (task >= c.rows * parts) return;
   const int lane = threadIdx.x % 32;
-  const int64_t r = task / parts, c0 = (task % parts) * slice, c1 = min(classes, c0 + slice);
-  const int64_t y = kDense ? -1 : sparse_label(labels, r);
-  Acc a = empty_acc();
-  accumulate<kDense>(logits + r * classes, labels, r * classes, y, c0, c1, lane, 32, a);
+  const int64_t r = task / parts, c0 = (task % parts) * slice, c1 = min(c.classes, c0 + slice);
+  const bool dense = is_dense(c.labels.format);
+  Partial a = empty_partial();
+  if (dense || !is_ignored(c.labels, r, c.params)) {
+    const int64_t y = dense ? -1 : sparse_label(c.labels, r);
+    accumulate<kNeeds>(c.logits + r * c.classes, target_source(c, r, u), y, c0, c1, lane, 32, a);
+  }
   a = warp_reduce(a);
-  if (lane == 0) partials[task] = acc_to_partial(a);
+  if (lane == 0) partials[task] = a;
 }
 
 // One block per task: long slices.
-template <bool kDense, int kThreads>
-__global__ void stats_block_kernel(const float* logits, int64_t rows, int64_t classes, Labels labels, int64_t parts,
-                                   int64_t slice, Partial* partials) {
+template <unsigned kNeeds, int kThreads>
+__global__ void stats_block_kernel(LossCall c, const float* u, int64_t parts, int64_t slice, Partial* partials) {
   const int64_t task = blockIdx.x;
-  const int64_t r = task / parts, c0 = (task % parts) * slice, c1 = min(classes, c0 + slice);
-  const int64_t y = kDense ? -1 : sparse_label(labels, r);
-  Acc a = empty_acc();
-  accumulate<kDense>(logits + r * classes, labels, r * classes, y, c0, c1, threadIdx.x, kThreads, a);
+  const int64_t r = task / parts, c0 = (task % parts) * slice, c1 = min(c.classes, c0 + slice);
+  const bool dense = is_dense(c.labels.format);
+  Partial a = empty_partial();
+  if (dense || !is_ignored(c.labels, r, c.params)) {
+    const int64_t y = dense ? -1 : sparse_label(c.labels, r);
+    accumulate<kNeeds>(c.logits + r * c.classes, target_source(c, r, u), y, c0, c1, threadIdx.x, kThreads, a);
+  }
   a = warp_reduce(a);
-  __shared__ Acc warps[kThreads / 32];
+  __shared__ Partial warps[kThreads / 32];
   if (threadIdx.x % 32 == 0) warps[threadIdx.x / 32] = a;
   __syncthreads();
   if (threadIdx.x < 32) {
-    a = threadIdx.x < kThreads / 32 ? warps[threadIdx.x] : empty_acc();
+    a = threadIdx.x < kThreads / 32 ? warps[threadIdx.x] : empty_partial();
     a = warp_reduce(a);
-    if (threadIdx.x == 0) partials[task] = acc_to_partial(a);
+    if (threadIdx.x == 0) partials[task] = a;
   }
 }
 
-// One thread per row: merge the row's partials, finish with row_math.h, write stats and loss.
-__global__ void finish_kernel(const float* logits, int64_t rows, int64_t classes, Labels labels, LossParams params,
-                              int64_t parts, const Partial* partials, float* stats, float* row_loss) {
+__device__ __forceinline__ double class_weight(const LossCall& c, int64_t y) {
+  return c.class_weights != nullptr ? c.class_weights[y] : 1.0;
+}
+
+__device__ __forceinline__ RowGrad row_grad(const LossCall& c, int64_t r, const RowStats& s) {
+  if (is_dense(c.labels.format)) return dense_row(c.params, s);
+  const int64_t y = sparse_label(c.labels, r);
+  return sparse_row(c.params, s, c.classes, class_weight(c, y), s.argmax == y);
+}
+
+// One thread per row: merge the row's partials, finish with the core's row math, write stats and loss.
+__global__ void finish_kernel(LossCall c, const float* u, int64_t parts, const Partial* partials, float* row_loss) {
   const int64_t r = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
-  if (r >= rows) return;
+  if (r >= c.rows) return;
+  const bool dense = is_dense(c.labels.format);
+  RowStats s;
+  if (!dense && is_ignored(c.labels, r, c.params)) {
+    store_stats(s, c.stats + r * kStatsPerRow);
+    row_loss[r] = 0.0f;
+    return;
+  }
   Partial acc = partials[r * parts];
   for (int64_t k = 1; k < parts; ++k) merge(acc, partials[r * parts + k]);
-  const bool dense = is_dense(labels.format);
-  const RowStats s = dense ? finish_dense(acc) : finish_sparse(acc, logits[r * classes + sparse_label(labels, r)]);
-  store_stats(s, stats + r * kStatsPerRow);
-  row_loss[r] = dense ? dense_row(params, s).value : sparse_row(params, s).value;
+  if (dense) {
+    s = finish_dense(acc);
+  } else {
+    const int64_t y = sparse_label(c.labels, r);
+    const double u_y = c.params.label_smoothing > 0.0f ? (u != nullptr ? u[y] : 1.0) : 0.0;
+    s = finish_sparse(acc, c.logits[r * c.classes + y], y, u_y);
+  }
+  store_stats(s, c.stats + r * kStatsPerRow);
+  row_loss[r] = row_grad(c, r, s).value;
 }
 
 constexpr int kGradThreads = 256;
 constexpr int64_t kGradChunk = kGradThreads * 16;  // columns per block
 
-// Grid: rows × ceil(classes / kGradChunk) blocks (flattened). g = w·(a p + b t + d t p).
-template <bool kDense>
-__global__ void gradient_kernel(const float* logits, int64_t rows, int64_t classes, Labels labels, LossParams params,
-                                const float* stats, const float* dy, int64_t dy_len, double dy_scale, int64_t chunks,
+// Grid: rows × ceil(classes / kGradChunk) blocks (flattened). g = w·(a p + u (b + d p)), then
+// (sparse rows) the exact target entry and MPCE's argmax term.
+__global__ void gradient_kernel(LossCall c, const float* u, const float* dy, int64_t dy_len, double dy_scale, int64_t chunks,
                                 float* grad) {
-  const int64_t r = blockIdx.x / chunks, c0 = (blockIdx.x % chunks) * kGradChunk, c1 = min(classes, c0 + kGradChunk);
-  __shared__ float coef[5];  // shift, k, b, kd, target value
-  __shared__ long long target;
+  const int64_t r = blockIdx.x / chunks, c0 = (blockIdx.x % chunks) * kGradChunk, c1 = min(c.classes, c0 + kGradChunk);
+  const bool dense = is_dense(c.labels.format);
+  __shared__ float coef[4];  // shift, k, b, kd
+  __shared__ double fix[2];  // target value, argmax term
+  __shared__ long long at[2];  // target, argmax (−1: none)
+  __shared__ int ignored;
   if (threadIdx.x == 0) {
-    const RowStats s = load_stats(stats + r * kStatsPerRow);
+    ignored = !dense && is_ignored(c.labels, r, c.params);
+    const RowStats s = load_stats(c.stats + r * kStatsPerRow);
     const double w = static_cast<double>(dy[dy_len == 1 ? 0 : r]) * dy_scale;
     const double inv_sum = exp(-static_cast<double>(s.log_sum));
-    coef[0] = s.max;
-    if (kDense) {
-      const DenseRow d = dense_row(params, s);
-      coef[1] = static_cast<float>(w * d.a * inv_sum);
-      coef[2] = static_cast<float>(w * d.b);
-      coef[3] = static_cast<float>(w * d.d * inv_sum);
-      target = -1;
-    } else {
-      const double c = sparse_row(params, s).c;
-      coef[1] = static_cast<float>(w * c * inv_sum);
-      coef[2] = 0.f;
-      coef[3] = 0.f;
-      coef[4] = static_cast<float>(-w * c * s.el);  // −w·c·(1 − p_y), exact near p_y = 1
-      target = sparse_label(labels, r);
+    at[0] = at[1] = -1;
+    if (!ignored) {
+      const RowGrad g = row_grad(c, r, s);
+      coef[0] = s.max;
+      coef[1] = static_cast<float>(w * g.a * inv_sum);
+      coef[2] = static_cast<float>(w * g.b);
+      coef[3] = static_cast<float>(w * g.d * inv_sum);
+      if (!dense) {
+        const int64_t y = sparse_label(c.labels, r);
+        const bool k_is_y = s.argmax == y;
+        const double u_y = c.params.label_smoothing > 0.0f ? (u != nullptr ? u[y] : 1.0) : 0.0;
+        at[0] = y;
+        fix[0] = w * sparse_target_gradient(g, s, u_y, k_is_y);
+        if (g.ck != 0.0 && !k_is_y && s.argmax >= 0 && s.argmax < c.classes) {
+          at[1] = s.argmax;
+          fix[1] = w * g.ck;
+        }
+      }
     }
   }
   __syncthreads();
+  float* g = grad + r * c.classes;
+  if (ignored) {
+    for (int64_t j = c0 + threadIdx.x; j < c1; j += kGradThreads) g[j] = 0.0f;
+    return;
+  }
   const float shift = coef[0], k = coef[1], b = coef[2], kd = coef[3];
-  const float* row = logits + r * classes;
-  float* g = grad + r * classes;
+  const TargetSource t = target_source(c, r, u);
+  const bool with_t = t.dense || t.smoothing;
+  const float* row = c.logits + r * c.classes;
   for (int64_t j = c0 + threadIdx.x; j < c1; j += kGradThreads) {
     const float e = expf(row[j] - shift);
     float v = k * e;
-    if (kDense) {
-      const float t = target_at(labels, r * classes + j);
-      v += t * (b + kd * e);
-    }
+    if (with_t) v += t.at(j) * (b + kd * e);
     g[j] = v;
   }
-  if (!kDense && threadIdx.x == 0 && target >= c0 && target < c1) g[target] = coef[4];
+  __syncthreads();  // the fixes overwrite entries other threads of this block wrote
+  if (threadIdx.x == 0) {
+    if (at[0] >= c0 && at[0] < c1) g[at[0]] = static_cast<float>(fix[0]);
+    if (at[1] >= c0 && at[1] < c1) g[at[1]] += static_cast<float>(fix[1]);
+  }
 }
 
-__global__ void bad_label_kernel(Labels labels, int64_t rows, int64_t classes, unsigned long long* first_bad) {
+__global__ void bad_label_kernel(Labels labels, int64_t rows, int64_t classes, LossParams params, unsigned long long* first_bad) {
   const int64_t r = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
-  if (r < rows && is_bad_label(labels, r, classes)) atomicMin(first_bad, static_cast<unsigned long long>(r));
+  if (r < rows && is_bad_label(labels, r, classes, params)) atomicMin(first_bad, static_cast<unsigned long long>(r));
 }
 
 // The same cut as the CPU: few long rows are split so that every SM has work.
@@ -371,13 +375,13 @@ void copy_device_to_device(void* dst, const void* src, size_t bytes) {
   check(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice, stream()), "cudaMemcpy D2D");
 }
 
-int64_t find_bad_label(Labels labels, int64_t rows, int64_t classes) {
-  if (is_dense(labels.format)) return -1;
+int64_t find_bad_label(const LossCall& c) {
+  if (is_dense(c.labels.format)) return -1;
   static unsigned long long* flag = nullptr;
   if (!flag) check(cudaMalloc(&flag, sizeof(unsigned long long)), "cudaMalloc (label check)");
   const unsigned long long none = ~0ull;
   check(cudaMemcpyAsync(flag, &none, sizeof none, cudaMemcpyHostToDevice, stream()), "cudaMemcpy");
-  bad_label_kernel<<<(rows + 255) / 256, 256, 0, stream()>>>(labels, rows, classes, flag);
+  bad_label_kernel<<<(c.rows + 255) / 256, 256, 0, stream()>>>(c.labels, c.rows, c.classes, c.params, flag);
   check(cudaGetLastError(), "label check launch");
   unsigned long long first = none;
   check(cudaMemcpyAsync(&first, flag, sizeof first, cudaMemcpyDeviceToHost, stream()), "cudaMemcpy");
@@ -387,35 +391,43 @@ int64_t find_bad_label(Labels labels, int64_t rows, int64_t classes) {
 
 void synchronize() { check(cudaStreamSynchronize(stream()), "cudaStreamSynchronize"); }
 
-void loss_forward(const float* logits, int64_t rows, int64_t classes, Labels labels, const LossParams& params,
-                  float* stats, float* row_loss) {
-  const Plan p = plan(rows, classes);
-  const int64_t tasks = rows * p.parts;
-  Partial* partials = partial_scratch(tasks);
-  const bool dense = is_dense(labels.format);
+namespace {
+template <unsigned kNeeds>
+void launch_stats(const LossCall& c, const float* u, const Plan& p, Partial* partials) {
+  const int64_t tasks = c.rows * p.parts;
   if (p.slice <= 2048) {
     constexpr int kWarps = 8;
-    const int64_t blocks = (tasks + kWarps - 1) / kWarps;
-    if (dense) stats_warp_kernel<true><<<blocks, kWarps * 32, 0, stream()>>>(logits, rows, classes, labels, p.parts, p.slice, partials);
-    else stats_warp_kernel<false><<<blocks, kWarps * 32, 0, stream()>>>(logits, rows, classes, labels, p.parts, p.slice, partials);
+    stats_warp_kernel<kNeeds><<<(tasks + kWarps - 1) / kWarps, kWarps * 32, 0, stream()>>>(c, u, p.parts, p.slice, partials);
   } else {
-    if (dense) stats_block_kernel<true, 512><<<tasks, 512, 0, stream()>>>(logits, rows, classes, labels, p.parts, p.slice, partials);
-    else stats_block_kernel<false, 512><<<tasks, 512, 0, stream()>>>(logits, rows, classes, labels, p.parts, p.slice, partials);
+    stats_block_kernel<kNeeds, 512><<<tasks, 512, 0, stream()>>>(c, u, p.parts, p.slice, partials);
+  }
+}
+
+// The smoothing vector: the class weights when given; null means ones.
+const float* smoothing_vector(const LossCall& c) { return c.class_weights; }
+}  // namespace
+
+void forward(const LossCall& c, float* row_loss) {
+  const Plan p = plan(c.rows, c.classes);
+  Partial* partials = partial_scratch(c.rows * p.parts);
+  const bool dense = is_dense(c.labels.format);
+  const unsigned needs = kind_needs(c.params.kind) | ((dense || c.params.label_smoothing > 0.0f) ? kNeedTargets : 0u);
+  const float* u = smoothing_vector(c);
+  // Specialized on what the kind and options need: plain CE runs the plain accumulator.
+  switch (needs) {
+    case 0: launch_stats<0>(c, u, p, partials); break;
+    case kNeedArgmax: launch_stats<kNeedArgmax>(c, u, p, partials); break;
+    case kNeedTargets: launch_stats<kNeedTargets>(c, u, p, partials); break;
+    default: launch_stats<kNeedArgmax | kNeedTargets>(c, u, p, partials); break;
   }
   check(cudaGetLastError(), "stats kernel launch");
-  finish_kernel<<<(rows + 255) / 256, 256, 0, stream()>>>(logits, rows, classes, labels, params, p.parts, partials, stats, row_loss);
+  finish_kernel<<<(c.rows + 255) / 256, 256, 0, stream()>>>(c, u, p.parts, partials, row_loss);
   check(cudaGetLastError(), "finish kernel launch");
 }
 
-void loss_backward(const float* logits, int64_t rows, int64_t classes, Labels labels, const LossParams& params,
-                   const float* stats, const float* dy, int64_t dy_len, double dy_scale, float* grad) {
-  const int64_t chunks = (classes + kGradChunk - 1) / kGradChunk;
-  const int64_t blocks = rows * chunks;
-  if (is_dense(labels.format)) {
-    gradient_kernel<true><<<blocks, kGradThreads, 0, stream()>>>(logits, rows, classes, labels, params, stats, dy, dy_len, dy_scale, chunks, grad);
-  } else {
-    gradient_kernel<false><<<blocks, kGradThreads, 0, stream()>>>(logits, rows, classes, labels, params, stats, dy, dy_len, dy_scale, chunks, grad);
-  }
+void backward(const LossCall& c, const float* dy, int64_t dy_len, double dy_scale, float* grad) {
+  const int64_t chunks = (c.classes + kGradChunk - 1) / kGradChunk;
+  gradient_kernel<<<c.rows * chunks, kGradThreads, 0, stream()>>>(c, smoothing_vector(c), dy, dy_len, dy_scale, chunks, grad);
   check(cudaGetLastError(), "gradient kernel launch");
 }
 

@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <string>
 
-#include "../core/fused_loss.h"
+#include "../core/backend.h"
 
 namespace mixloss {
 namespace cuda {
@@ -31,16 +31,8 @@ void copy_to_host(void* dst, const void* src, size_t bytes);    // to host (stag
 void copy_device_to_device(void* dst, const void* src, size_t bytes);  // asynchronous
 void synchronize();
 
-// First row whose sparse label (on the device) is not a class id in [0, classes), or -1.
-// Synchronizes: kernels must never index with a bad label.
-int64_t find_bad_label(Labels labels, int64_t rows, int64_t classes);
-
-// The kernels, on device pointers (labels.data is a device pointer). Asynchronous on the
-// package's stream; stats and row_loss as in the CPU core.
-void loss_forward(const float* logits, int64_t rows, int64_t classes, Labels labels, const LossParams& params,
-                  float* stats, float* row_loss);
-void loss_backward(const float* logits, int64_t rows, int64_t classes, Labels labels, const LossParams& params,
-                   const float* stats, const float* dy, int64_t dy_len, double dy_scale, float* grad);
+// The loss entry points (find_bad_label, forward, backward) are declared in core/backend.h:
+// device pointers, asynchronous on the package's stream; find_bad_label synchronizes.
 
 }  // namespace cuda
 }  // namespace mixloss

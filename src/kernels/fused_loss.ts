@@ -5,7 +5,7 @@ import type { NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/t
 
 import { cudaLossOnHost } from '../cuda';
 import { native } from '../native';
-import { FusedLossAttrs, STATS_PER_ROW } from './attrs';
+import { FusedLossAttrs, STATS_PER_ROW, STATS_TRAILER } from './attrs';
 import type { Output, Storage } from './storage';
 
 export interface KernelArgs {
@@ -82,55 +82,85 @@ function withOutputs<T>(storage: Storage, inputs: TensorInfo[], shapes: Array<nu
   }
 }
 
+/** The named fields of a native call, read from the kernel's inputs (views taken now). */
+function callOf(storage: Storage, inputs: NamedTensorInfoMap, a: FusedLossAttrs, stats: Float32Array) {
+  const [rows, classes] = input(inputs, 'logits').shape;
+  return {
+    logits: storage.floats(input(inputs, 'logits')),
+    rows,
+    classes,
+    labels: storage.labels(input(inputs, 'labels')),
+    dense: a.dense,
+    loss: a.loss,
+    ...(a.classWeights ? { classWeights: storage.floats(input(inputs, 'classWeights')) } : {}),
+    stats,
+  };
+}
+
+function kernelInputs(inputs: NamedTensorInfoMap, a: FusedLossAttrs): TensorInfo[] {
+  const names = a.classWeights ? ['logits', 'labels', 'classWeights'] : ['logits', 'labels'];
+  return names.map((n) => input(inputs, n));
+}
+
 export function fusedLossForward(storage: Storage, { inputs, attrs }: KernelArgs): TensorInfo[] {
   const a = attrs as FusedLossAttrs;
   const [rows, classes] = input(inputs, 'logits').shape;
   // Every allocation before any view (a wasm allocation may move the heap): the loss, the row
-  // statistics and one float for the pending-gradient token (0: none), the gradient.
-  const shapes = [a.reduction === 'none' ? [rows] : [], [rows * STATS_PER_ROW + 1], recordingGradients() ? [rows, classes] : undefined];
-  return withOutputs(storage, [input(inputs, 'logits'), input(inputs, 'labels')], shapes, ([loss, stats, grad]) =>
+  // statistics with the pending-gradient token (0: none) and the mean's divisor, the gradient.
+  const shapes = [a.reduction === 'none' ? [rows] : [], [rows * STATS_PER_ROW + STATS_TRAILER],
+    recordingGradients() ? [rows, classes] : undefined];
+  return withOutputs(storage, kernelInputs(inputs, a), shapes, ([loss, stats, grad]) =>
     forwardInto(storage, inputs, a, rows, classes, loss as Output, stats as Output, grad));
+}
+
+/** What 'mean' divides by for this call, known before the kernel runs (rows without options). */
+function meanDivisor(call: ReturnType<typeof callOf>, a: FusedLossAttrs): number {
+  if (a.reduction !== 'mean') return 1;
+  if (!a.classWeights && a.loss.ignoreIndex === undefined) return call.rows;
+  const { logits: _l, stats: _s, ...rest } = call;
+  const d = native().meanDivisors(rest);
+  return a.meanOver === 'rows' ? d.rows : d.weights;
 }
 
 function forwardInto(storage: Storage, inputs: NamedTensorInfoMap, a: FusedLossAttrs, rows: number, classes: number,
   loss: Output, stats: Output, grad: Output | undefined): TensorInfo[] {
-  const logits = storage.floats(input(inputs, 'logits'));
-  const labels = storage.labels(input(inputs, 'labels'));
   const statsData = stats.data();
-  const rowStats = statsData.subarray(0, rows * STATS_PER_ROW);
+  const call = callOf(storage, inputs, a, statsData.subarray(0, rows * STATS_PER_ROW));
   const lossData = loss.data();
   const rowLoss = a.reduction === 'none' ? lossData : new Float32Array(rows);
-  const args = [logits, rows, classes, labels, a.dense, a.kind, a.alpha, a.beta, a.param0, rowStats, rowLoss] as const;
+  const divisor = meanDivisor(call, a);
+  // 1 unless 'mean'. Every row ignored: the mean is 0/0 = NaN (as PyTorch's) and the gradient 0.
+  const gradScale = divisor === 0 ? 0 : 1 / divisor;
   let total: number;
   if (a.device === 'cuda') {
     // Host tensors staged through the addon's pinned buffers to the GPU and back.
-    total = cudaLossOnHost(logits, rows, classes, labels, a.dense, { ...a, gradient: grad !== undefined },
-      grad?.data(), rowStats, rowLoss);
-    statsData[rows * STATS_PER_ROW] = grad !== undefined ? keepGradient(grad) : 0;
+    total = cudaLossOnHost({ ...call, rowLoss }, gradScale, grad?.data());
   } else if (grad !== undefined) {
     // Training: the gradient for dy = 1 in the same pass (one exp per element); the
     // backward pass only rescales it when dy is not 1.
-    total = native().forwardBackward(...args, a.reduction === 'mean' ? 1 / rows : 1, grad.data());
-    statsData[rows * STATS_PER_ROW] = keepGradient(grad);
+    total = native().forwardBackward({ ...call, rowLoss, gradScale, grad: grad.data() }).total;
   } else {
-    total = native().forward(...args);
-    statsData[rows * STATS_PER_ROW] = 0;
+    total = native().forward({ ...call, rowLoss }).total;
   }
-  if (a.reduction !== 'none') lossData[0] = a.reduction === 'mean' ? total / rows : total;
+  statsData[rows * STATS_PER_ROW] = grad !== undefined ? keepGradient(grad) : 0;
+  statsData[rows * STATS_PER_ROW + 1] = divisor;
+  if (a.reduction !== 'none') lossData[0] = total / divisor;
   return [loss.finish(), stats.finish()];
 }
 
 export function fusedLossGrad(storage: Storage, { inputs, attrs }: KernelArgs): TensorInfo {
   const a = attrs as FusedLossAttrs;
   const [rows, classes] = input(inputs, 'logits').shape;
-  for (const name of ['logits', 'labels', 'stats', 'dy']) storage.resident(input(inputs, name));
-  const token = storage.floats(input(inputs, 'stats'))[rows * STATS_PER_ROW];
+  for (const t of [...kernelInputs(inputs, a), input(inputs, 'stats'), input(inputs, 'dy')]) storage.resident(t);
+  const saved = storage.floats(input(inputs, 'stats'));
+  const token = saved[rows * STATS_PER_ROW];
+  const divisor = saved[rows * STATS_PER_ROW + 1];
   const pending = takeGradient(token);
   if (pending !== undefined) {
     try {
-      // Computed in forward for dy = 1 (the mean's 1/B included): scale by the real dy.
+      // Computed in forward for dy = 1 (the mean's divisor included): scale by the real dy.
       const dy = storage.floats(input(inputs, 'dy'));
-      if (!(dy.length === 1 && dy[0] === 1)) native().scaleRows(pending.data(), rows, classes, dy, 1);
+      if (!(dy.length === 1 && dy[0] === 1)) native().scaleRows({ grad: pending.data(), rows, classes, dy, scale: 1 });
       return pending.finish();
     } catch (e) {
       pending.discard();
@@ -140,10 +170,8 @@ export function fusedLossGrad(storage: Storage, { inputs, attrs }: KernelArgs): 
   // A forward that ran with no tape: recompute from the saved statistics in one pass (on the
   // CPU: the statistics of either device have the same layout and meaning).
   return withOutputs(storage, [], [[rows, classes]], ([grad]) => {
-    native().backward(
-      storage.floats(input(inputs, 'logits')), rows, classes, storage.labels(input(inputs, 'labels')), a.dense, a.kind,
-      a.alpha, a.beta, a.param0, storage.floats(input(inputs, 'stats')).subarray(0, rows * STATS_PER_ROW),
-      storage.floats(input(inputs, 'dy')), a.reduction === 'mean' ? 1 / rows : 1, (grad as Output).data());
+    const call = callOf(storage, inputs, a, storage.floats(input(inputs, 'stats')).subarray(0, rows * STATS_PER_ROW));
+    native().backward({ ...call, dy: storage.floats(input(inputs, 'dy')), dyScale: divisor === 0 ? 0 : 1 / divisor, grad: (grad as Output).data() });
     return (grad as Output).finish();
   });
 }

@@ -5,17 +5,20 @@
 // ordinary training; it is written with stock ops (one [B, C] pass, like the op it serves).
 import { add, exp, logSoftmax, mul, reshape, sub, Tensor, tidy, zeros } from '@tensorflow/tfjs-core';
 
+import { native } from '../native';
 import type { FusedLossAttrs } from './attrs';
 
 export function denseTargetGradient(logits: Tensor, dy: Tensor, a: FusedLossAttrs): Tensor {
   return tidy(() => {
     const [rows] = logits.shape;
+    // ℓ_j = α(lse − q_j) + β(1 − p_j) of the kind (the registry gives α, β); z-loss has no t.
+    const [alpha, beta] = native().linearCoefficients(a.loss) ?? [0, 0];
     const logp = logSoftmax(logits);
     const terms: Tensor[] = [];
-    if (a.alpha !== 0) terms.push(mul(-a.alpha, logp));               // α(lse − q_j); +∞ on a masked class
-    if (a.beta !== 0) terms.push(mul(a.beta, sub(1, exp(logp))));   // β(1 − p_j)
+    if (alpha !== 0) terms.push(mul(-alpha, logp));               // α(lse − q_j); +∞ on a masked class
+    if (beta !== 0) terms.push(mul(beta, sub(1, exp(logp))));   // β(1 − p_j)
     const perEntry = terms.length === 0 ? zeros(logits.shape) : terms.length === 1 ? terms[0] : add(terms[0], terms[1]);
-    const weight = a.reduction === 'none' ? reshape(dy, [rows, 1]) : a.reduction === 'mean' ? mul(dy, 1 / rows) : dy;
+    const weight = a.reduction === 'none' ? reshape(dy, [rows, 1]) : a.reduction === 'mean' ? mul(dy, 1 / rows) : dy;  // dense: 'mean' is over rows
     return mul(perEntry, weight);
   });
 }

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "common.h"
+#include "losses/registry.h"
 
 using namespace mixloss;
 
@@ -38,21 +39,24 @@ int main() {
     return 1;
   }
   const std::vector<std::pair<int64_t, int64_t>> shapes = {{4096, 32000}, {8192, 128256}, {64, 1000000}, {8, 1 << 24}};
-  const LossParams mixed{LossKind::kMixed, 1, 1, 0};
+  LossParams mixed;
+  mixed.kind = LossKind::kMixed;
+  mixed.alpha = 1;
+  mixed.beta = 1;
   for (auto [B, C] : shapes) {
     const int64_t n = B * C;
     const double bytes = static_cast<double>(n) * 4;
     tools::Device q(tools::logits(n, 7)), y(tools::labels(B, C, 9)), grad(static_cast<size_t>(n) * 4), copy(static_cast<size_t>(n) * 4);
     tools::Device stats(static_cast<size_t>(B) * kStatsPerRow * 4), rl(static_cast<size_t>(B) * 4), dy(std::vector<float>{1.0f});
-    const Labels labels{LabelFormat::kSparseInt32, y.ptr};
+    const LossCall call{q.as<float>(), B, C, {LabelFormat::kSparseInt32, y.ptr}, mixed, nullptr, stats.as<float>()};
     const int reps = 20;
-    const double fwd = median_ms([&] { cuda::loss_forward(q.as<float>(), B, C, labels, mixed, stats.as<float>(), rl.as<float>()); }, reps);
+    const double fwd = median_ms([&] { cuda::forward(call, rl.as<float>()); }, reps);
     const double bwd = median_ms([&] {
-      cuda::loss_backward(q.as<float>(), B, C, labels, mixed, stats.as<float>(), dy.as<float>(), 1, 1.0 / B, grad.as<float>());
+      cuda::backward(call, dy.as<float>(), 1, 1.0 / B, grad.as<float>());
     }, reps);
     const double both = median_ms([&] {
-      cuda::loss_forward(q.as<float>(), B, C, labels, mixed, stats.as<float>(), rl.as<float>());
-      cuda::loss_backward(q.as<float>(), B, C, labels, mixed, stats.as<float>(), dy.as<float>(), 1, 1.0 / B, grad.as<float>());
+      cuda::forward(call, rl.as<float>());
+      cuda::backward(call, dy.as<float>(), 1, 1.0 / B, grad.as<float>());
     }, reps);
     const double cp = median_ms([&] { cuda::copy_device_to_device(copy.ptr, q.ptr, static_cast<size_t>(bytes)); }, reps);
     const double copy_gbs = 2 * bytes / cp / 1e6, ours_gbs = 3 * bytes / both / 1e6;

@@ -13,6 +13,7 @@
 
 #include "common.h"
 #include "fused_loss.h"
+#include "row_math.h"
 
 using namespace mixloss;
 
@@ -61,21 +62,38 @@ double reference_row(const LossParams& P, const float* q, int64_t C, int64_t y, 
       value = (P.alpha != 0 ? -P.alpha * lp : 0.0) + P.beta * u;
       dlp = -P.alpha - P.beta * py;
       break;
+    case LossKind::kMAE:
+      value = 2 * u;
+      dlp = -2 * py;
+      break;
     case LossKind::kFocal: {
-      const double g = P.param0;
-      value = -std::pow(u, g) * lp;
-      dlp = (g == 0 || py == 0 || u == 0 ? 0.0 : g * std::pow(u, g - 1) * py * lp) - std::pow(u, g);
+      const double g = P.gamma;
+      value = -P.alpha * std::pow(u, g) * lp;
+      dlp = P.alpha * ((g == 0 || py == 0 || u == 0 ? 0.0 : g * std::pow(u, g - 1) * py * lp) - std::pow(u, g));
       break;
     }
     case LossKind::kGeneralizedCE:
-      value = -std::expm1(P.param0 * lp) / P.param0;
-      dlp = -std::exp(P.param0 * lp);
+      value = -std::expm1(P.q * lp) / P.q;
+      dlp = -std::exp(P.q * lp);
       break;
     case LossKind::kTamedCE: {
-      const double a = P.param0, v = 1 - lp;
+      const double a = P.a, v = 1 - lp;
       value = a == 1 ? std::log(v) : (std::pow(v, 1 - a) - 1) / (1 - a);
       dlp = -std::pow(v, -a);
       break;
+    }
+    case LossKind::kMPCE: {
+      // −(p_k − p_y) log p_y, k the first argmax: ∂/∂q_j = −(∂p_k − ∂p_y) log p_y − (p_k − p_y) ∂ log p_y.
+      int64_t k = 0;
+      for (int64_t j = 1; j < C; ++j) if (q[j] > q[k]) k = j;
+      const double pk = p(k);
+      value = -(pk - py) * lp;
+      for (int64_t j = 0; j < C; ++j) {
+        const double dpk = pk * ((j == k ? 1.0 : 0.0) - p(j)), dpy = py * ((j == y ? 1.0 : 0.0) - p(j));
+        grad[j] = k == y ? 0.0 : -(dpk - dpy) * lp - (pk - py) * ((j == y ? 1.0 : 0.0) - p(j));
+        scale[j] = std::fabs(dpk * lp) + std::fabs(dpy * lp) + std::fabs((pk - py) * ((j == y ? 1.0 : 0.0) - p(j)));
+      }
+      return k == y ? 0.0 : value;
     }
   }
   for (int64_t j = 0; j < C; ++j) {
@@ -135,8 +153,8 @@ void run(const Case& c) {
   std::vector<float> st(B * kStatsPerRow), rl(B), g(static_cast<size_t>(n));
   const Labels host_labels = c.dense ? Labels{LabelFormat::kDenseFloat32, targets.data()} : Labels{LabelFormat::kSparseInt32, ids.data()};
   const float one = 1.0f;
-  loss_forward(q.data(), B, C, host_labels, c.params, st.data(), rl.data());
-  loss_backward(q.data(), B, C, host_labels, c.params, st.data(), &one, 1, 1.0 / B, g.data());
+  cpu::forward({q.data(), B, C, host_labels, c.params, nullptr, st.data()}, rl.data());
+  cpu::backward({q.data(), B, C, host_labels, c.params, nullptr, st.data()}, &one, 1, 1.0 / B, g.data());
   // GPU, outputs poisoned with NaN. Host-only (--host, no device needed): the CPU's outputs take
   // their place, which checks the reference below (and the CPU kernels) wherever this builds.
   std::vector<float> grl = rl, gg = g;
@@ -145,9 +163,10 @@ void run(const Case& c) {
     tools::Device dg(std::vector<float>(static_cast<size_t>(n), NAN)), ddy(std::vector<float>{1.0f});
     tools::Device dlab = c.dense ? tools::Device(targets) : tools::Device(ids);
     const Labels dev_labels{host_labels.format, dlab.ptr};
-    report(cuda::find_bad_label(dev_labels, B, C) == -1, std::string(c.name) + ": labels accepted");
-    cuda::loss_forward(dq.as<float>(), B, C, dev_labels, c.params, dst.as<float>(), drl.as<float>());
-    cuda::loss_backward(dq.as<float>(), B, C, dev_labels, c.params, dst.as<float>(), ddy.as<float>(), 1, 1.0 / B, dg.as<float>());
+    const LossCall dev{dq.as<float>(), B, C, dev_labels, c.params, nullptr, dst.as<float>()};
+    report(cuda::find_bad_label(dev) == -1, std::string(c.name) + ": labels accepted");
+    cuda::forward(dev, drl.as<float>());
+    cuda::backward(dev, ddy.as<float>(), 1, 1.0 / B, dg.as<float>());
     grl = drl.download<float>();
     gg = dg.download<float>();
     compare_with_cpu(c, rl, g, grl, gg);
@@ -192,11 +211,23 @@ int main(int argc, char** argv) {
   }
   std::vector<std::pair<int64_t, int64_t>> shapes = {{1, 1}, {3, 7}, {64, 1000}, {257, 4099}, {16, 65536}};
   if (!small) shapes.insert(shapes.end(), {{4096, 32000}, {2, 1 << 20}, {8, 1 << 24}});
-  const LossParams ce{LossKind::kMixed, 1, 0, 0}, mixed{LossKind::kMixed, 1, 2.5f, 0}, el{LossKind::kMixed, 0, 1, 0};
-  const LossParams focal{LossKind::kFocal, 0, 0, 2}, gce{LossKind::kGeneralizedCE, 0, 0, 0.7f}, tamed{LossKind::kTamedCE, 0, 0, 0.5f};
+  const auto params = [](LossKind kind, auto set) {
+    LossParams p;
+    p.kind = kind;
+    set(p);
+    return p;
+  };
+  const LossParams ce = params(LossKind::kMixed, [](LossParams& p) { p.alpha = 1; p.beta = 0; });
+  const LossParams mixed = params(LossKind::kMixed, [](LossParams& p) { p.alpha = 1; p.beta = 2.5f; });
+  const LossParams el = params(LossKind::kMixed, [](LossParams& p) { p.alpha = 0; p.beta = 1; });
+  const LossParams mae = params(LossKind::kMAE, [](LossParams&) {});
+  const LossParams focal = params(LossKind::kFocal, [](LossParams& p) { p.gamma = 2; p.alpha = 0.25f; });
+  const LossParams gce = params(LossKind::kGeneralizedCE, [](LossParams& p) { p.q = 0.7f; });
+  const LossParams tamed = params(LossKind::kTamedCE, [](LossParams& p) { p.a = 0.5f; });
+  const LossParams mpce = params(LossKind::kMPCE, [](LossParams&) {});
   for (auto [B, C] : shapes) {
     const std::string shape = std::to_string(B) + "x" + std::to_string(C);
-    const std::vector<std::pair<LossParams, std::string>> kinds = {{ce, "CE"}, {mixed, "mixed"}, {el, "EL"}, {focal, "focal"}, {gce, "GCE"}, {tamed, "tamed"}};
+    const std::vector<std::pair<LossParams, std::string>> kinds = {{ce, "CE"}, {mixed, "mixed"}, {el, "EL"}, {mae, "MAE"}, {focal, "focal"}, {gce, "GCE"}, {tamed, "tamed"}, {mpce, "MPCE"}};
     for (const auto& [p, name] : kinds) {
       const std::string label = shape + " " + name;
       run({B, C, false, p, label.c_str()});
@@ -209,7 +240,10 @@ int main(int argc, char** argv) {
   // Out-of-range labels are found before any kernel runs.
   if (!host_only) {
     tools::Device bad(std::vector<int32_t>{0, 3});
-    report(cuda::find_bad_label({LabelFormat::kSparseInt32, bad.ptr}, 2, 3) == 1, "label 3 of 3 classes rejected at row 1");
+    LossParams p;
+    p.kind = LossKind::kMixed;
+    report(cuda::find_bad_label({nullptr, 2, 3, {LabelFormat::kSparseInt32, bad.ptr}, p, nullptr, nullptr}) == 1,
+           "label 3 of 3 classes rejected at row 1");
   }
   std::printf("%d failed\n", failures);
   return failures;

@@ -1,0 +1,160 @@
+// The loss spec across the N-API boundary: one named object, {kind: 'focal', gamma: 2, ...,
+// zLoss, labelSmoothing, ignoreIndex}, parsed and checked against the registry of kinds (each
+// kind lists its parameters and their ranges). Unknown kinds and unknown names are errors.
+#pragma once
+
+#include <napi.h>
+
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <set>
+#include <string>
+
+#include "../core/losses/registry.h"
+#include "checks.h"
+
+namespace mixloss {
+namespace napi_checks {
+
+// The names of an object's own enumerable properties.
+inline std::set<std::string> keys_of(const Napi::Object& o) {
+  std::set<std::string> keys;
+  const Napi::Array names = o.GetPropertyNames();
+  for (uint32_t i = 0; i < names.Length(); ++i) keys.insert(names.Get(i).ToString().Utf8Value());
+  return keys;
+}
+
+inline std::string range_text(const losses::ParamSpec& p) {
+  const auto end = [](double v) {
+    if (std::isinf(v)) return std::string(v < 0 ? "-inf" : "inf");
+    std::string s = std::to_string(v);
+    s.erase(s.find_last_not_of('0') + 1);
+    if (!s.empty() && s.back() == '.') s.pop_back();
+    return s;
+  };
+  return std::string(p.min_open || std::isinf(p.min) ? "(" : "[") + end(p.min) + ", " + end(p.max) +
+         (p.max_open || std::isinf(p.max) ? ")" : "]");
+}
+
+inline bool in_range(const losses::ParamSpec& p, double v) {
+  return (p.min_open ? v > p.min : v >= p.min) && (p.max_open ? v < p.max : v <= p.max);
+}
+
+// Calls f(K{}) for the kind named `name`; false if there is none.
+template <typename F>
+bool with_kind_named(const std::string& name, F&& f) {
+  bool found = false;
+#define MIXLOSS_MATCH(K)                                   \
+  if (!found && name == losses::K::kName) {                \
+    found = true;                                          \
+    f(losses::K{}, LossKind::k##K);                        \
+  }
+  MIXLOSS_LOSS_KINDS(MIXLOSS_MATCH)
+#undef MIXLOSS_MATCH
+  return found;
+}
+
+inline std::string kind_names() {
+  std::string names;
+#define MIXLOSS_NAME(K) names += std::string(names.empty() ? "" : ", ") + losses::K::kName;
+  MIXLOSS_LOSS_KINDS(MIXLOSS_NAME)
+#undef MIXLOSS_NAME
+  return names;
+}
+
+constexpr const char* kOptionNames = "zLoss, labelSmoothing, ignoreIndex";
+
+// Parses and checks a loss spec; `dense` and `class_weights` say what it will run on.
+inline LossParams parse_loss(const Napi::Value& v, bool dense, bool class_weights) {
+  if (!v.IsObject()) fail("loss must be an object {kind, ...parameters}");
+  const Napi::Object o = v.As<Napi::Object>();
+  const Napi::Value kind_value = o.Get("kind");
+  if (!kind_value.IsString()) fail("loss.kind must be a string (one of: " + kind_names() + ")");
+  const std::string kind = kind_value.As<Napi::String>().Utf8Value();
+  LossParams P;
+  std::set<std::string> keys = keys_of(o);
+  keys.erase("kind");
+  bool linear = false;
+  const bool known = with_kind_named(kind, [&](auto k, LossKind id) {
+    using K = decltype(k);
+    P.kind = id;
+    linear = K::kLinear;
+    std::string takes;
+    for (const losses::ParamSpec& p : K::kParams) {
+      if (p.name == nullptr) continue;
+      takes += std::string(takes.empty() ? "" : ", ") + p.name;
+      if (!keys.count(p.name)) continue;
+      keys.erase(p.name);
+      const Napi::Value pv = o.Get(p.name);
+      const double d = pv.IsNumber() ? pv.As<Napi::Number>().DoubleValue() : NAN;
+      if (!pv.IsNumber() || std::isnan(d) || !in_range(p, d))
+        fail(std::string(p.name) + " must be a number in " + range_text(p) + ", got " +
+             (pv.IsNumber() ? std::to_string(d) : pv.ToString().Utf8Value()));
+      P.*(p.field) = static_cast<float>(d);
+    }
+    for (const std::string& key : keys) {
+      if (key != "zLoss" && key != "labelSmoothing" && key != "ignoreIndex")
+        fail("unknown parameter '" + key + "' for loss kind '" + kind + "' (it takes: " + (takes.empty() ? "none" : takes) +
+             "; options: " + kOptionNames + ")");
+    }
+    if (const char* problem = K::check(P)) fail(problem);
+  });
+  if (!known) fail("unknown loss kind '" + kind + "' (known: " + kind_names() + ")");
+  if (keys.count("zLoss")) {
+    const double z = finite_number(o.Get("zLoss"), "zLoss");
+    if (z < 0) fail("zLoss must be >= 0, got " + std::to_string(z));
+    P.z_loss = static_cast<float>(z);
+  }
+  if (keys.count("labelSmoothing")) {
+    const double e = finite_number(o.Get("labelSmoothing"), "labelSmoothing");
+    if (e < 0 || e > 1) fail("labelSmoothing must be in [0, 1], got " + std::to_string(e));
+    if (e > 0 && !linear)
+      fail("labelSmoothing needs a loss linear in the targets (mixed, mae); '" + kind + "' is not");
+    if (e > 0 && dense) fail("labelSmoothing is for class ids: smooth dense targets before the kernel");
+    P.label_smoothing = static_cast<float>(e);
+  }
+  if (keys.count("ignoreIndex") && !o.Get("ignoreIndex").IsUndefined()) {
+    const double i = finite_number(o.Get("ignoreIndex"), "ignoreIndex");
+    if (std::floor(i) != i || i < INT32_MIN || i > INT32_MAX) fail("ignoreIndex must be a 32-bit integer, got " + std::to_string(i));
+    if (dense) fail("ignoreIndex is for class ids, not dense targets");
+    P.has_ignore_index = true;
+    P.ignore_index = static_cast<int64_t>(i);
+  }
+  if (dense && !linear) fail("dense targets need a loss linear in the targets (mixed, mae); '" + kind + "' takes class ids only");
+  if (dense && class_weights) fail("classWeights with dense targets: multiply the targets by the weights instead");
+  return P;
+}
+
+// The registry as JavaScript sees it: [{name, linear, params: [{name, min, max, minOpen, maxOpen}]}].
+inline Napi::Array describe_kinds(Napi::Env env) {
+  Napi::Array out = Napi::Array::New(env);
+  uint32_t i = 0;
+  const auto describe = [&](auto k) {
+    using K = decltype(k);
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("name", K::kName);
+    o.Set("linear", K::kLinear);
+    Napi::Array params = Napi::Array::New(env);
+    uint32_t j = 0;
+    for (const losses::ParamSpec& p : K::kParams) {
+      if (p.name == nullptr) continue;
+      Napi::Object po = Napi::Object::New(env);
+      po.Set("name", p.name);
+      po.Set("min", p.min);
+      po.Set("max", p.max);
+      po.Set("minOpen", p.min_open);
+      po.Set("maxOpen", p.max_open);
+      params.Set(j++, po);
+    }
+    o.Set("params", params);
+    out.Set(i++, o);
+  };
+#define MIXLOSS_DESCRIBE(K) describe(losses::K{});
+  MIXLOSS_LOSS_KINDS(MIXLOSS_DESCRIBE)
+#undef MIXLOSS_DESCRIBE
+  return out;
+}
+
+}  // namespace napi_checks
+}  // namespace mixloss

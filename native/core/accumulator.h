@@ -1,0 +1,128 @@
+// The one accumulator of the statistics pass, shared by the CPU and CUDA kernels: partial
+// statistics of a slice of a row, element by element (add), slice by slice (merge), and the
+// finished row (finish_sparse, finish_dense). The CPU's vectorized loops (row_blocks.cpp) sum
+// a block in float lanes and hand the block's totals to the same Partial.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+
+#include "hd.h"
+#include "loss_spec.h"
+#include "row_stats.h"
+
+namespace mixloss {
+
+// sum = Σ exp(q_j − max) over the slice (the target class excluded for sparse labels);
+// against a vector t (dense targets, or the smoothing vector: kNeedTargets) also Σ t_j q_j,
+// Σ t_j and Σ t_j exp(q_j − max); argmax (kNeedArgmax) is the first index holding max.
+// An all −∞ slice has sum 0 and max −∞; merging skips it, so masked classes never produce
+// exp(−∞ + ∞) = NaN. A NaN anywhere makes sum NaN, which survives every merge and add.
+struct Partial {
+  float max;
+  double sum;
+  double t_logit;  // Σ t_j q_j (terms with t_j = 0 skipped, so −∞ logits are fine); double: t·q overflows float
+  double mass;     // Σ t_j
+  double t_exp;    // Σ t_j exp(q_j − max)
+  int64_t argmax;
+};
+
+MIXLOSS_HD Partial empty_partial() { return {-INFINITY, 0.0, 0.0, 0.0, 0.0, -1}; }
+
+MIXLOSS_HD bool is_empty(const Partial& p) { return p.sum == 0.0 && p.t_exp == 0.0; }
+
+// Moves a partial to a new (larger or equal) max.
+MIXLOSS_HD void rebase(Partial& p, float new_max) {
+  if (is_empty(p)) { p.max = new_max; return; }
+  const double f = exp(static_cast<double>(p.max) - static_cast<double>(new_max));
+  p.sum *= f;
+  p.t_exp *= f;
+  p.max = new_max;
+}
+
+// Adds element j (logit x, target t) to a partial: the per-thread loop of the CUDA kernels.
+template <unsigned kNeeds>
+MIXLOSS_HD void add(Partial& a, float x, float t, int64_t j) {
+  constexpr bool kTargets = (kNeeds & kNeedTargets) != 0;
+  if (kTargets) {
+    a.mass += t;
+    if (t != 0.0f) a.t_logit += static_cast<double>(t) * x;
+  }
+  if (x != x) { a.sum = NAN; return; }
+  if (x == -INFINITY) return;  // masked: exp(−∞) = 0
+  if (x > a.max) {
+    const double f = a.max == -INFINITY ? 0.0 : static_cast<double>(expf(a.max - x));
+    a.sum = a.sum * f + 1.0;
+    if (kTargets) a.t_exp = a.t_exp * f + t;
+    a.max = x;
+    if (kNeeds & kNeedArgmax) a.argmax = j;
+  } else {
+    const float e = expf(x - a.max);
+    a.sum += e;
+    if (kTargets) a.t_exp += static_cast<double>(t) * e;
+  }
+}
+
+MIXLOSS_HD void merge(Partial& into, Partial other) {
+  into.t_logit += other.t_logit;
+  into.mass += other.mass;
+  if (is_empty(other)) return;  // empty or all −∞
+  if (is_empty(into)) {
+    other.t_logit = into.t_logit;
+    other.mass = into.mass;
+    into = other;
+    return;
+  }
+  if (other.max > into.max || (other.max == into.max && other.argmax >= 0 && other.argmax < into.argmax))
+    into.argmax = other.argmax;  // the first index of the larger max
+  if (other.max > into.max) rebase(into, other.max); else if (into.max > other.max) rebase(other, into.max);
+  into.sum += other.sum;
+  into.t_exp += other.t_exp;
+}
+
+// Final row statistics of a sparse row from the other classes' partial, the target logit
+// q_y of class y and (kNeedTargets) the smoothing vector's value u_y at the target.
+MIXLOSS_HD RowStats finish_sparse(Partial others, float target_logit, int64_t y, double u_y) {
+  RowStats r;
+  r.argmax = (others.argmax < 0 || target_logit > others.max || (target_logit == others.max && y < others.argmax))
+                 ? y : others.argmax;
+  if (target_logit > others.max) rebase(others, target_logit);
+  const double d = static_cast<double>(target_logit) - others.max;  // q_y − max ≤ 0; NaN if all −∞
+  const double e_y = exp(d);
+  const double s = others.sum + e_y;
+  r.max = others.max;
+  r.log_sum = static_cast<float>(log(s));
+  // −log p_y = log(s) − d. When the target holds most of the mass, log1p of the others'
+  // share keeps CE exact near p_y = 1; otherwise log(s) − d is a sum of two non-negative
+  // terms (no cancellation) and stays finite when e_y underflows (q_y ≥ ~745 below the max).
+  // +∞ when q_y = −∞.
+  r.ce = static_cast<float>(others.sum <= e_y ? log1p(others.sum / e_y) : log(s) - d);
+  r.el = static_cast<float>(others.sum / s);  // 1 − p_y
+  r.mass = 1.0f;
+  r.pt = static_cast<float>(e_y / s);  // p_y
+  if (others.mass != 0.0 || u_y != 0.0) {
+    // The smoothing vector's sums over every class, the target's terms added here.
+    const double lse = static_cast<double>(others.max) + log(s);
+    const double u_logit = others.t_logit + (u_y != 0.0 ? u_y * target_logit : 0.0);
+    r.u_mass = static_cast<float>(others.mass + u_y);
+    r.u_ce = static_cast<float>((others.mass + u_y) * lse - u_logit);
+    r.u_pt = static_cast<float>((others.t_exp + u_y * e_y) / s);
+  }
+  return r;
+}
+
+MIXLOSS_HD RowStats finish_dense(const Partial& p) {
+  const double log_sum = log(p.sum);
+  const double lse = static_cast<double>(p.max) + log_sum;
+  RowStats r;
+  r.max = p.max;
+  r.log_sum = static_cast<float>(log_sum);
+  r.ce = static_cast<float>(p.mass * lse - p.t_logit);
+  r.el = static_cast<float>(p.mass - p.t_exp / p.sum);
+  r.mass = static_cast<float>(p.mass);
+  r.pt = static_cast<float>(p.t_exp / p.sum);
+  r.argmax = p.argmax;
+  return r;
+}
+
+}  // namespace mixloss

@@ -1,0 +1,88 @@
+// What the statistics pass leaves per row, stored as kStatsPerRow floats in this order, and
+// what the per-row step hands the gradient pass. Shared by the CPU and CUDA kernels.
+#pragma once
+
+#include <cstdint>
+
+#include "hd.h"
+
+namespace mixloss {
+
+//   max     = max_j q_j
+//   log_sum = log Σ_j exp(q_j − max)      (so p_j = exp(q_j − max − log_sum))
+//   ce      = sparse: −log p_y;   dense: Σ_j t_j (lse − q_j)
+//   el      = sparse: 1 − p_y;    dense: Σ_j t_j (1 − p_j)
+//   mass    = sparse: 1;          dense: Σ_j t_j
+//   pt      = sparse: p_y;        dense: Σ_j t_j p_j
+//   argmax  = first j with q_j = max (kNeedArgmax), stored as two floats (hi·2^24 + lo)
+//   u_ce, u_pt, u_mass = Σ_c u_c (lse − q_c), Σ_c u_c p_c, Σ_c u_c for the label-smoothing
+//             vector u (class weights, or ones) of a sparse row (kNeedTargets)
+// max and log_sum are kept apart (not folded into one lse) so that p_j keeps full float
+// precision for large logits. ce and el of a sparse row come from the other classes' mass,
+// so they stay exact when p_y is close to 1 (no cancellation in 1 − p_y or in lse − q_y).
+// pt is kept beside el (el + pt = mass) because each is exact where the other is not: a
+// gradient that scales with p_y (EL with p_y ≪ 1, the usual case at large C) read from
+// 1 − el in float would lose its relative precision (measured: 4% at C = 65537).
+struct RowStats {
+  float max = 0, log_sum = 0, ce = 0, el = 0, mass = 0, pt = 0;
+  int64_t argmax = -1;
+  float u_ce = 0, u_pt = 0, u_mass = 0;
+};
+constexpr int kStatsPerRow = 11;
+
+MIXLOSS_HD void store_stats(const RowStats& s, float* out) {
+  out[0] = s.max;
+  out[1] = s.log_sum;
+  out[2] = s.ce;
+  out[3] = s.el;
+  out[4] = s.mass;
+  out[5] = s.pt;
+  const int64_t k = s.argmax < 0 ? 0 : s.argmax;
+  out[6] = static_cast<float>(k >> 24);
+  out[7] = static_cast<float>(k & ((int64_t{1} << 24) - 1));
+  out[8] = s.u_ce;
+  out[9] = s.u_pt;
+  out[10] = s.u_mass;
+}
+
+MIXLOSS_HD RowStats load_stats(const float* in) {
+  RowStats s;
+  s.max = in[0];
+  s.log_sum = in[1];
+  s.ce = in[2];
+  s.el = in[3];
+  s.mass = in[4];
+  s.pt = in[5];
+  s.argmax = (static_cast<int64_t>(in[6]) << 24) + static_cast<int64_t>(in[7]);
+  s.u_ce = in[8];
+  s.u_pt = in[9];
+  s.u_mass = in[10];
+  return s;
+}
+
+// A kind's own row result for a sparse row: the value ℓ(p) and the gradient
+// c·(p_j − [j = y]) + ck·([j = k] − [j = y]) (ck: MPCE's argmax term; 0 for the others).
+struct KindRow {
+  double value;
+  double c;
+  double ck = 0.0;
+};
+
+// A kind linear in the targets: ℓ_j = alpha·(lse − q_j) + beta·(1 − p_j) per class j, so any
+// targets t give Σ_j t_j ℓ_j from row statistics alone.
+struct Linear {
+  double alpha, beta;
+};
+
+// The whole row after options, as the gradient pass uses it (each times the row's weight w):
+//   g_j = a·p_j + u_j·(b + d·p_j)                     (u: the dense targets, or the smoothing vector)
+//   sparse rows then write g_y = −main·(1 − p_y) + (a − main)·p_y + u_y·(b + d·p_y) − ck
+//   and add ck at the argmax k ≠ y.
+struct RowGrad {
+  float value;
+  double a, b, d;
+  double main;  // coefficient of p_j − [j = y] inside a (sparse rows)
+  double ck;
+};
+
+}  // namespace mixloss

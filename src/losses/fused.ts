@@ -1,0 +1,256 @@
+// What every loss op shares: the options (reduction, sample and class weights, ignoreIndex,
+// label smoothing, z-loss, device), labels of any accepted form, logits of rank >= 2, checks
+// that name the op, and the call of the fused kernel. Each loss kind's op is a few lines in
+// its own file beside this one.
+import type { NamedTensorMap } from '@tensorflow/tfjs-core';
+import {
+  add, cast, engine, getBackend, losses, mul, notEqual, Reduction as TfReduction, reshape, Tensor, tensor, tidy,
+} from '@tensorflow/tfjs-core';
+
+import { cudaStatus } from '../cuda';
+import { FUSED_LOSS, FUSED_LOSS_WEIGHTED, FusedLossAttrs, LossSpec, Reduction } from '../kernels/attrs';
+import { ensureKernels } from '../kernels/register';
+import { native } from '../native';
+import { fail, labelsAreDense } from '../validate';
+import { isLinear } from './registry';
+
+/** Labels: class ids ([..., ] or [..., 1], int32 or integral float32) or targets [..., C]. */
+export type Labels = Tensor | number[] | Int32Array;
+
+export type Device = 'auto' | 'cpu' | 'cuda';
+
+export interface LossOptions {
+  /**
+   * 'mean' (default) over the rows (with class weights: divided by the sum of the counted rows'
+   * class weights, as PyTorch; ignored rows are not counted), 'sum', 'none' for the per-row
+   * losses, or a tf.Reduction (SUM_BY_NONZERO_WEIGHTS, tf.losses' default, divides by the number
+   * of non-zero sample weights).
+   */
+  reduction?: Reduction | TfReduction;
+  /**
+   * Per-row sample weights, tfjs semantics (tf.losses.computeWeightedLoss): a number, or a tensor
+   * broadcastable to the rows' shape. 'mean' then divides by their sum.
+   */
+  weights?: Tensor | number | number[];
+  /** Per-class weights [C] (PyTorch's `weight`): row r's loss is scaled by classWeights[y_r]. */
+  classWeights?: Tensor | number[] | Float32Array;
+  /** Class id of rows that add nothing, get a zero gradient and are not counted by 'mean'. */
+  ignoreIndex?: number;
+  /** ε in [0, 1]: targets (1 − ε)·onehot + ε/C (PyTorch and tfjs semantics). */
+  labelSmoothing?: number;
+  /** Adds zLoss·lse² per row (PaLM's z-loss, Liger's lse_square_scale). */
+  zLoss?: number;
+  /**
+   * Where the kernels run: 'cpu', 'cuda' (staged through pinned host buffers), or 'auto'
+   * (default): CUDA when a device is available and B·C reaches the measured crossover set by
+   * MIXLOSS_CUDA_MIN_ELEMENTS; the CPU otherwise.
+   */
+  device?: Device;
+}
+
+const COMMON_OPTIONS = ['reduction', 'weights', 'classWeights', 'ignoreIndex', 'labelSmoothing', 'zLoss', 'device'];
+
+/** What an op asks of the fused kernel. */
+export interface OpLoss {
+  kind: string;
+  /** The kind's named parameters (checked by the op). */
+  params: Record<string, number>;
+  /** The op's own option names besides the common ones (for the unknown-option check). */
+  own: string[];
+  /** Class weights the op derives itself (focal's per-class alpha) and how 'mean' divides then. */
+  classWeights?: Tensor | number[] | Float32Array;
+  meanOver?: 'weights' | 'rows';
+}
+
+let cudaAvailable: boolean | undefined;
+
+/** B·C from which 'auto' uses CUDA: set from the GPU benchmark's measured crossover. Read once. */
+const cudaCrossover: number | undefined = (() => {
+  const v = Number(process.env.MIXLOSS_CUDA_MIN_ELEMENTS);
+  return Number.isFinite(v) && v > 0 ? v : undefined;
+})();
+
+function resolveDevice(op: string, device: unknown, rows: number, classes: number): 'cpu' | 'cuda' {
+  if (device === 'cpu') return 'cpu';
+  if (device === 'cuda') {
+    const status = cudaStatus();
+    if (!status.available) fail(op, `device 'cuda' was requested but CUDA is not available: ${status.error}`);
+    return 'cuda';
+  }
+  if (device !== 'auto') fail(op, `device must be 'auto', 'cpu' or 'cuda', got ${JSON.stringify(device)}`);
+  if (cudaCrossover === undefined || rows * classes < cudaCrossover) return 'cpu';
+  if (cudaAvailable === undefined) cudaAvailable = cudaStatus().available;
+  return cudaAvailable ? 'cuda' : 'cpu';
+}
+
+type Reducing = Reduction | 'nonzero';
+
+function checkReduction(op: string, value: unknown): Reducing {
+  if (value === 'none' || value === TfReduction.NONE) return 'none';
+  if (value === 'sum' || value === TfReduction.SUM) return 'sum';
+  if (value === 'mean' || value === TfReduction.MEAN) return 'mean';
+  if (value === TfReduction.SUM_BY_NONZERO_WEIGHTS) return 'nonzero';
+  return fail(op, `reduction must be 'none', 'sum' or 'mean', got ${JSON.stringify(value)} (tf.Reduction values are accepted too)`);
+}
+
+function checkNumber(op: string, name: string, value: unknown, ok: (v: number) => boolean, range: string): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || !ok(value)) {
+    fail(op, `${name} must be a finite number ${range}, got ${typeof value === 'string' ? JSON.stringify(value) : String(value)}`);
+  }
+  return value;
+}
+
+const shapeOf = (shape: readonly number[]) => `[${shape.join(', ')}]`;
+
+/** The checked logits: the rows' shape (all but the last axis) and the classes. */
+function checkLogits(op: string, logits: unknown): { lead: number[]; rows: number; classes: number } {
+  if (!(logits instanceof Tensor)) fail(op, 'logits must be a tf.Tensor');
+  if (logits.isDisposed) fail(op, 'logits is a disposed tensor');
+  if (logits.rank < 2) fail(op, `logits must have rank >= 2 ([batch, classes] or [batch, ..., classes]), got shape ${shapeOf(logits.shape)}`);
+  if (logits.dtype !== 'float32') fail(op, `logits must be float32, got ${logits.dtype}`);
+  const lead = logits.shape.slice(0, -1);
+  const classes = logits.shape[logits.rank - 1];
+  const rows = lead.reduce((a: number, b: number) => a * b, 1);
+  if (rows === 0) fail(op, `empty batch: logits has 0 rows (shape ${shapeOf(logits.shape)})`);
+  if (classes === 0) fail(op, 'logits has 0 classes');
+  return { lead, rows, classes };
+}
+
+function checkLabels(op: string, labels: unknown, lead: number[], classes: number): { dense: boolean } {
+  if (!(labels instanceof Tensor)) fail(op, 'labels must be a tf.Tensor (class ids or targets)');
+  if (labels.isDisposed) fail(op, 'labels is a disposed tensor');
+  if (labels.dtype !== 'int32' && labels.dtype !== 'float32') fail(op, `labels must be int32 or float32, got ${labels.dtype}`);
+  const s = labels.shape;
+  const prefix = (n: number) => s.slice(0, n).every((d: number, i: number) => d === lead[i]);
+  const dense = labelsAreDense(s, labels.dtype, classes, lead.length);
+  const sparse = s.length === lead.length || (s.length === lead.length + 1 && s[s.length - 1] === 1);
+  const ids = lead.length === 1 ? '[batch] or [batch, 1]' : `${shapeOf(lead)} or ${shapeOf([...lead, 1])}`;
+  if (!dense && !sparse) fail(op, `labels must be class ids ${ids}, or targets ${shapeOf([...lead.length === 1 ? ['batch'] as never[] : lead, classes])}; got shape ${shapeOf(s)}`);
+  if (lead.length === 1 && s[0] !== lead[0]) fail(op, `labels have ${s[0]} rows but logits have ${lead[0]}`);
+  if (!prefix(lead.length)) fail(op, `labels of shape ${shapeOf(s)} do not match logits' rows ${shapeOf(lead)}`);
+  return { dense };
+}
+
+/**
+ * Labels as a tensor. A number[] must hold integer class ids in [0, classes) (or ignoreIndex):
+ * tf.tensor would silently truncate 1.5, wrap 2^32 and turn NaN, null or "1" into numbers, so
+ * each value is checked here first. (Tensor and Int32Array values are checked natively.)
+ */
+function toTensor(op: string, labels: Labels, classes: number, ignoreIndex: number | undefined): Tensor {
+  if (labels instanceof Tensor) return labels;
+  if (labels instanceof Int32Array) return tensor(labels, [labels.length], 'int32');
+  if (!Array.isArray(labels)) return fail(op, 'labels must be a tf.Tensor, a number[] or an Int32Array of class ids');
+  for (let r = 0; r < labels.length; r++) {
+    const y: unknown = labels[r];
+    if (typeof y !== 'number' || !Number.isInteger(y) || ((y < 0 || y >= classes) && y !== ignoreIndex)) {
+      const shown = typeof y === 'number' ? String(y) : `${JSON.stringify(y) ?? String(y)} (${typeof y})`;
+      fail(op, `label ${shown} at row ${r} is not a class id in [0, ${classes}): number[] labels must be integers`);
+    }
+  }
+  return tensor(labels, [labels.length], 'int32');
+}
+
+/** Class weights as a float32 tensor [C] of finite values >= 0 (read once to check them). */
+function classWeightTensor(op: string, name: string, w: unknown, classes: number): Tensor {
+  let t: Tensor;
+  if (w instanceof Tensor) {
+    if (w.isDisposed) fail(op, `${name} is a disposed tensor`);
+    t = w.dtype === 'float32' ? w : cast(w, 'float32');
+  } else if (Array.isArray(w) || w instanceof Float32Array) {
+    t = tensor(Float32Array.from(w as ArrayLike<number>), [w.length]);
+  } else {
+    return fail(op, `${name} must be a tf.Tensor, a number[] or a Float32Array of ${classes} values`);
+  }
+  try {
+    if (t.rank !== 1 || t.shape[0] !== classes) fail(op, `${name} must have shape [${classes}] (one per class), got ${shapeOf(t.shape)}`);
+    const values = t.dataSync();
+    const bad = values.findIndex((v) => !(Number.isFinite(v) && v >= 0));
+    if (bad >= 0) fail(op, `${name}[${bad}] must be a finite number >= 0, got ${values[bad]}`);
+    return t;
+  } catch (e) {
+    if (t !== w) t.dispose();
+    throw e;
+  }
+}
+
+/** Runs the fused kernel for one op: every option applied, every check done first. */
+export function fusedLoss(op: string, logits: Tensor, labels: Labels, options: LossOptions, loss: OpLoss): Tensor {
+  if (options === null || typeof options !== 'object') fail(op, `options must be an object, got ${String(options)}`);
+  for (const name of Object.keys(options)) {
+    if (!COMMON_OPTIONS.includes(name) && !loss.own.includes(name)) {
+      fail(op, `unknown option '${name}' (it takes: ${[...loss.own, ...COMMON_OPTIONS].join(', ')})`);
+    }
+  }
+  const reduction = checkReduction(op, options.reduction ?? 'mean');
+  const { lead, rows, classes } = checkLogits(op, logits);
+  const device = resolveDevice(op, options.device ?? 'auto', rows, classes);
+  const smoothing = options.labelSmoothing === undefined ? 0
+    : checkNumber(op, 'labelSmoothing', options.labelSmoothing, (v) => v >= 0 && v <= 1, 'in [0, 1]');
+  const zLoss = options.zLoss === undefined ? 0 : checkNumber(op, 'zLoss', options.zLoss, (v) => v >= 0, '>= 0');
+  const ignoreIndex = options.ignoreIndex === undefined ? undefined
+    : checkNumber(op, 'ignoreIndex', options.ignoreIndex, (v) => Number.isInteger(v) && Math.abs(v) < 2 ** 31, '(a 32-bit integer)');
+  if (options.classWeights !== undefined && loss.classWeights !== undefined) {
+    fail(op, 'takes its per-class weights once: as alpha or as classWeights, not both');
+  }
+  const weightOption = loss.classWeights !== undefined ? 'alpha' : 'classWeights';
+  const classWeightsGiven = options.classWeights ?? loss.classWeights;
+
+  if (smoothing > 0 && !isLinear(loss.kind)) {
+    fail(op, `labelSmoothing needs a loss that is linear in the targets (crossEntropy, expectationLoss, mixedLoss, polyLoss, maeLoss); ${op} is not`);
+  }
+  const given = toTensor(op, labels, classes, ignoreIndex);
+  const made: Tensor[] = given !== labels ? [given] : [];
+  try {
+    const { dense } = checkLabels(op, given, lead, classes);
+    if (dense && !isLinear(loss.kind)) fail(op, `takes class ids [batch] only, got targets ${shapeOf(given.shape)}`);
+    if (dense && ignoreIndex !== undefined) fail(op, 'ignoreIndex is for class ids; dense targets have no class id to ignore');
+    const classWeights = classWeightsGiven === undefined ? undefined : classWeightTensor(op, weightOption, classWeightsGiven, classes);
+    if (classWeights !== undefined && classWeights !== classWeightsGiven) made.push(classWeights);
+    const spec: LossSpec = { kind: loss.kind, ...loss.params };
+    if (zLoss > 0) spec.zLoss = zLoss;
+    if (smoothing > 0 && !dense) spec.labelSmoothing = smoothing;
+    if (ignoreIndex !== undefined) spec.ignoreIndex = ignoreIndex;
+    const problem = native().checkLoss({ loss: spec, dense, classWeights: classWeights !== undefined && !dense });
+    if (problem !== null) fail(op, problem);
+    ensureKernels(getBackend());
+    const weighted = options.weights !== undefined;
+    const kernelReduction: Reduction = weighted || reduction === 'none' ? 'none' : reduction === 'sum' ? 'sum' : 'mean';
+    const attrs: FusedLossAttrs = {
+      loss: spec, reduction: kernelReduction, meanOver: loss.meanOver ?? 'weights', dense,
+      classWeights: classWeights !== undefined && !dense, device,
+    };
+    const simple = lead.length === 1 && !weighted && !(dense && (smoothing > 0 || classWeights !== undefined));
+    if (simple) {
+      // Class ids [B, 1] go to the kernel as they are (it reads B values): no reshape is recorded
+      // on a gradient tape before the kernel's own label check, so a bad label leaks nothing.
+      const inputs: NamedTensorMap = { logits, labels: given };
+      if (attrs.classWeights) inputs.classWeights = classWeights as Tensor;
+      const [value, stats] = engine().runKernel(attrs.classWeights ? FUSED_LOSS_WEIGHTED : FUSED_LOSS, inputs, attrs) as Tensor[];
+      stats.dispose();  // the gradient keeps its own reference when a tape records
+      return value;
+    }
+    return tidy(() => {
+      let targets = given;
+      if (dense) {
+        // tf.losses.softmaxCrossEntropy's smoothing, then PyTorch's Σ_c w_c t_c ℓ_c.
+        if (smoothing > 0) targets = add(mul(cast(targets, 'float32'), 1 - smoothing), smoothing / classes);
+        if (classWeights !== undefined) targets = mul(cast(targets, 'float32'), classWeights);
+      }
+      const flatLogits = lead.length === 1 ? logits : reshape(logits, [rows, classes]);
+      const flatLabels = lead.length === 1 ? targets : reshape(targets, dense ? [rows, classes] : [rows]);
+      const inputs: NamedTensorMap = { logits: flatLogits, labels: flatLabels };
+      if (attrs.classWeights) inputs.classWeights = classWeights as Tensor;
+      const [value] = engine().runKernel(attrs.classWeights ? FUSED_LOSS_WEIGHTED : FUSED_LOSS, inputs, attrs) as Tensor[];
+      if (!weighted) return kernelReduction === 'none' && lead.length > 1 ? reshape(value, lead) : value;
+      // Sample weights: tf.losses.computeWeightedLoss on the row losses (ignored rows count as
+      // zero weight, so SUM_BY_NONZERO_WEIGHTS and MEAN leave them out).
+      const rowLoss = reshape(value, lead);
+      let w = options.weights instanceof Tensor ? cast(options.weights, 'float32') : tensor(options.weights as number | number[], undefined, 'float32');
+      if (ignoreIndex !== undefined) w = mul(w, cast(notEqual(reshape(given, lead), ignoreIndex), 'float32'));
+      const tfReduction = { none: TfReduction.NONE, sum: TfReduction.SUM, mean: TfReduction.MEAN, nonzero: TfReduction.SUM_BY_NONZERO_WEIGHTS }[reduction];
+      return losses.computeWeightedLoss(rowLoss, w, tfReduction);
+    });
+  } finally {
+    for (const t of made) t.dispose();
+  }
+}

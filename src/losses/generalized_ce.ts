@@ -1,0 +1,23 @@
+// Generalized cross entropy L_q and its truncated form (kind 'generalizedCE').
+import type { Tensor } from '@tensorflow/tfjs-core';
+
+import { fusedLoss, Labels, LossOptions } from './fused';
+import { registryParam } from './registry';
+
+export interface GeneralizedCEOptions extends LossOptions {
+  /** q in (0, 1] (default 0.7): q → 0 is CE, q = 1 is EL. */
+  q?: number;
+  /**
+   * The truncated L_q's threshold k in [0, 1) (default 0: none): below p_y = k the loss is the
+   * constant L_q(k) and the gradient 0. Zhang & Sabuncu use k = 0.5.
+   */
+  truncation?: number;
+}
+
+/** Generalized cross entropy (1 − p_y^q)/q (Zhang & Sabuncu 2018). Class ids only. */
+export function generalizedCrossEntropy(logits: Tensor, labels: Labels, options: GeneralizedCEOptions = {}): Tensor {
+  const q = registryParam('generalizedCrossEntropy', 'generalizedCE', 'q', 'q', options.q, 0.7);
+  const truncation = registryParam('generalizedCrossEntropy', 'generalizedCE', 'truncation', 'truncation', options.truncation, 0);
+  return fusedLoss('generalizedCrossEntropy', logits, labels, options,
+    { kind: 'generalizedCE', params: { q, truncation }, own: ['q', 'truncation'] });
+}
