@@ -14,3 +14,4 @@ await import('./reference.test');
 await import('./numerics.test');
 await import('./bad-input.test');
 await import('./training.test');
+await import('./options.test');

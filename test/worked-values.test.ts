@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 
 import {
   crossEntropy, expectationLoss, focalLoss, focusToWeights, generalizedCrossEntropy, mixedLoss, polyLoss,
-  tamedCrossEntropy,
+  maeLoss, mpceLoss, tamedCrossEntropy,
 } from '../src';
 import { tf, useTestBackend } from './support/tf';
 
@@ -28,6 +28,17 @@ const cases: Array<{ name: string; fn: LossFn; logits: number[]; label: number; 
     value: 3.317575391274, grad: [-0.991894495895, 0.266761515575, 0.72513298032] },
   { name: 'tamed CE a=0.5', fn: (q, y) => tamedCrossEntropy(q, y, { a: 0.5 }), logits: [1, 2, 3], label: 0,
     value: 1.691940391959, grad: [-0.492949143389, 0.132574443286, 0.360374700103] },
+  { name: 'MAE', fn: (q, y) => maeLoss(q, y), logits: [2, 1, 0.1], label: 0, value: 0.681997722228,
+    grad: [-0.449437275618, 0.31952720736, 0.129910068036] },
+  { name: 'MPCE (k ≠ y)', fn: (q, y) => mpceLoss(q, y), logits: [2, 1, 0.1], label: 1, value: 0.590289598139,
+    grad: [0.819341774372, -0.802218766915, -0.017123007512] },
+  { name: 'MPCE (4 classes)', fn: (q, y) => mpceLoss(q, y), logits: [0.5, -1, 3, 0], label: 0, value: 2.106809946532,
+    grad: [-1.079860492581, -0.020840643433, 1.157351878778, -0.056650742319] },
+  { name: 'MPCE (k = y: zero)', fn: (q, y) => mpceLoss(q, y), logits: [0.5, -1, 3, 0], label: 2, value: 0, grad: [0, 0, 0, 0] },
+  { name: 'truncated GCE above k', fn: (q, y) => generalizedCrossEntropy(q, y, { q: 0.7, truncation: 0.5 }), logits: [1, 2, 3], label: 2,
+    value: 0.354613557821, grad: [0.067682329741, 0.183979647378, -0.251661977368] },
+  { name: 'truncated GCE below k', fn: (q, y) => generalizedCrossEntropy(q, y, { q: 0.7, truncation: 0.5 }), logits: [1, 2, 3], label: 0,
+    value: 0.549182561896, grad: [0, 0, 0] },
 ];
 
 describe('worked values of the spec', () => {

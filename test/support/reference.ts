@@ -23,6 +23,16 @@ export const rowLosses = {
     const p = Math.exp(lp);
     return { value: (alpha !== 0 ? -alpha * lp : 0) + beta * -Math.expm1(lp), dlp: -alpha - beta * p };
   },
+  /** 2(1 − p) = ‖onehot − p‖₁ (Eq. 3). */
+  mae: (): RowLoss => (lp) => ({ value: -2 * Math.expm1(lp), dlp: -2 * Math.exp(lp) }),
+  /** α·(−(1 − p)^γ log p): focal with a global scale. */
+  scaledFocal: (gamma: number, alpha: number): RowLoss => (lp) => {
+    const { value, dlp } = rowLosses.focal(gamma)(lp);
+    return { value: alpha * value, dlp: alpha * dlp };
+  },
+  /** Truncated L_q: L_q(k) (constant) for p <= k, else (1 − p^q)/q. */
+  truncatedGCE: (q: number, k: number): RowLoss => (lp) =>
+    Math.exp(lp) <= k ? { value: -Math.expm1(q * Math.log(k)) / q, dlp: 0 } : rowLosses.generalizedCE(q)(lp),
   /** −(1 − p)^γ log p (Lin et al.). */
   focal: (gamma: number): RowLoss => (lp) => {
     const p = Math.exp(lp), u = -Math.expm1(lp);  // u = 1 − p
