@@ -19,6 +19,8 @@ export { cudaLoss, cudaStatus, DeviceTensor } from './cuda';
 export type { CudaLossOptions, CudaStatus } from './cuda';
 export { FocusSchedule, focusSchedule, focusToWeights, peakGradient } from './focus';
 export type { FocusOptions, FocusPoint, MixtureWeights, Phase, ScheduleSpec } from './focus';
+export { layersLosses } from './layers_losses';
+export type { LayersLoss } from './layers_losses';
 export { FocusScheduleCallback, MixtureState, mixedLossForLayers, scheduledMixedLoss } from './layers';
 export type { ScheduleCallbackOptions, ScheduleRecord } from './layers';
 export { getNumThreads, nativeInfo, setNumThreads } from './native';

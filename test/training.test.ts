@@ -3,7 +3,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 
 import { loadDigits, PIXELS } from '../demo/digits';
-import { crossEntropy, focusToWeights, mixedLoss, mixedLossForLayers, MixtureState, scheduledMixedLoss } from '../src';
+import {
+  crossEntropy, focalLoss, focusToWeights, layersLosses, mixedLoss, mixedLossForLayers, MixtureState, scheduledMixedLoss,
+} from '../src';
 import { QUICK, randomLabels, randomLogits, tf, useTestBackend } from './support/tf';
 
 beforeAll(useTestBackend);
@@ -92,6 +94,33 @@ describe('model.fit on real digits (mnist package)', () => {
     const loss = [...(first.history.loss as number[]), ...(rest.history.loss as number[])];
     expect(loss[4]).toBeLessThan(loss[0] * 0.5);
     expect(accuracy(model, xTest, digits.yTest)).toBeGreaterThan(0.8);
+  });
+
+  // Every kind through tfjs-layers: model.fit passes one-hot targets; fitDataset-style class ids too.
+  for (const [name, make] of Object.entries(layersLosses)) {
+    it.skipIf(QUICK)(`layersLosses.${name}: named after its op, fits real digits (the loss falls), ids and one-hot agree`, async () => {
+      const loss = (make as (o?: object) => (t: tf.Tensor, p: tf.Tensor) => tf.Tensor)();
+      expect(loss.name).toBe(name);
+      const model = classifier(31);
+      model.compile({ optimizer: tf.train.adam(0.01), loss });
+      const h = await model.fit(xFew, yFew, { epochs: 3, batchSize: 50, verbose: 0, shuffle: false });
+      const values = h.history.loss as number[];
+      expect(values[2]).toBeLessThan(values[0]);
+      const [a, b] = tf.tidy(() => {
+        const logits = model.predict(xFew.slice([0, 0], [20, PIXELS])) as tf.Tensor;
+        const oneHot = yFew.slice([0, 0], [20, 10]);
+        return [loss(oneHot, logits).dataSync(), loss(tf.argMax(oneHot, -1), logits).dataSync()];
+      });
+      Array.from(a).forEach((v, i) => expect(v).toBeCloseTo(b[i], 5));
+    });
+  }
+
+  it('layersLosses pass their options and refuse a reduction (tfjs-layers reduces)', () => {
+    const logits = tf.tensor2d([[2, 1, 0.1]]), ids = tf.tensor1d([1], 'int32');
+    const viaLayers = layersLosses.focalLoss({ gamma: 3, alpha: 0.25 })(ids, logits).dataSync()[0];
+    expect(viaLayers).toBeCloseTo(focalLoss(logits, ids, { gamma: 3, alpha: 0.25 }).dataSync()[0], 6);
+    expect(() => layersLosses.crossEntropy({ reduction: 'sum' } as never)).toThrow(/mixloss\.layersLosses\.crossEntropy: tfjs-layers reduces/);
+    tf.dispose([logits, ids]);
   });
 
   /** The mixed loss of the model as it is now, on the first n samples, with these weights. */
