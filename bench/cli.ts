@@ -4,10 +4,12 @@
 import * as fs from 'fs';
 import * as path from 'path';
 
+import { family } from './family';
 import { markdown, svgChart } from './report';
 import { DEFAULT_SHAPES, runSuite } from './suite';
 
 const USAGE = `usage: mixloss bench [options]
+       mixloss bench family [options]   (each loss kind beside CE: mixloss bench family --help)
 
   --quick             fewer samples (a smoke run, about a minute)
   --shapes 256x1000,128x32768
@@ -44,8 +46,35 @@ function parse(argv: string[]) {
   return opts;
 }
 
+const FAMILY_USAGE = `usage: mixloss bench family [--shape 128x32768] [--rounds 15] [--reps 5] [--baseline PATH]
+
+  Each loss kind's and option's training pass beside plain CE's (ratios from the same run).
+  --baseline PATH   also CE on an addon built from an earlier commit (scripts/build-baseline.sh)`;
+
+async function familyMain(argv: string[]): Promise<void> {
+  const opts = { B: 128, C: 32768, rounds: 15, reps: 5, baseline: undefined as string | undefined };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i], v = argv[i + 1];
+    if (a === '--help' || a === '-h') { console.log(FAMILY_USAGE); return; }
+    if (v === undefined) throw new Error(`${a}: unknown option, or it needs a value\n${FAMILY_USAGE}`);
+    i++;
+    if (a === '--shape') {
+      const m = /^(\d+)x(\d+)$/.exec(v);
+      if (!m) throw new Error(`bad shape ${JSON.stringify(v)}: use BxC`);
+      [opts.B, opts.C] = [Number(m[1]), Number(m[2])];
+    } else if (a === '--rounds' || a === '--reps') {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 1) throw new Error(`${a} must be a positive integer, got ${v}`);
+      opts[a === '--rounds' ? 'rounds' : 'reps'] = n;
+    } else if (a === '--baseline') opts.baseline = path.resolve(v);
+    else throw new Error(`unknown option ${a}\n${FAMILY_USAGE}`);
+  }
+  console.log(await family(opts));
+}
+
 export async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
+  if (command === 'bench' && rest[0] === 'family') return familyMain(rest.slice(1));
   if (command !== 'bench') {
     console.log(USAGE);
     process.exit(command === undefined || command === '--help' ? 0 : 1);

@@ -197,8 +197,8 @@ Partial fused_slice_exp(const Context& x, const Slice& s, float* grad) {
               exp_store_sum(row + a.mid1, s.end - a.mid1, M, g + a.mid1);
   }
   if (kNeeds & kNeedArgmax) {
-    const int64_t ia = first_index_of(row + s.begin, a.mid0 - s.begin, M);
-    acc.argmax = ia >= 0 ? s.begin + ia : a.mid1 + first_index_of(row + a.mid1, s.end - a.mid1, M);
+    const int64_t ia = ma == M ? first_index_of_max(row + s.begin, a.mid0 - s.begin, M) : -1;
+    acc.argmax = ia >= 0 ? s.begin + ia : a.mid1 + first_index_of_max(row + a.mid1, s.end - a.mid1, M);
   }
   if (nan_a || nan_b) acc.sum = NAN;
   return acc;

@@ -90,6 +90,16 @@ inline bool enter_block(const float* x, int64_t n, int64_t col, Partial& acc) {
 }
 }  // namespace
 
+int64_t first_index_of_max(const float* x, int64_t n, float m) {
+  // The first block whose max is m (one vectorized max per block), then a scan of that block.
+  for (int64_t j0 = 0; j0 < n; j0 += kBlock) {
+    int nan = 0;
+    const int64_t len = block_length(n, j0);
+    if (block_max(x + j0, len, &nan) == m) return j0 + first_index_of(x + j0, len, m);
+  }
+  return -1;
+}
+
 int64_t first_index_of(const float* x, int64_t n, float m) {
   for (int64_t j = 0; j < n; ++j)
     if (x[j] == m) return j;

@@ -22,6 +22,9 @@ void accumulate_dense(const float* x, const T* t, int64_t n, int64_t col0, Parti
 // The first j in [0, n) with x[j] == m, or −1.
 int64_t first_index_of(const float* x, int64_t n, float m);
 
+// The same for m = max x[0, n): finds the block first (vectorized), then scans only it.
+int64_t first_index_of_max(const float* x, int64_t n, float m);
+
 // Max of x[0, n) (−∞ when empty); sets *has_nan when x holds a NaN, which a max ignores.
 float slice_max(const float* x, int64_t n, int* has_nan);
 

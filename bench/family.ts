@@ -1,0 +1,96 @@
+// `mixloss bench family`: each loss kind's training pass (statistics, loss and gradient: the
+// native forwardBackward that tf.grad and model.fit run) beside plain CE's, and the options'
+// cost, at one shape; rounds interleave the cases so that drift hits all alike, and the table
+// gives medians and each case's ratio to CE measured in the same run. With --baseline, CE on
+// an addon built from an earlier commit (scripts/build-baseline.sh) runs in the same rounds.
+import * as os from 'os';
+
+import { native } from '../src/native';
+import type { LossSpec } from '../src/kernels/attrs';
+
+interface Case {
+  name: string;
+  loss: LossSpec;
+  classWeights?: boolean;
+  /** Class ids with every 8th row ignored (ignoreIndex −100). */
+  ignore?: boolean;
+}
+
+const CASES: Case[] = [
+  { name: 'CE (no options)', loss: { kind: 'mixed', alpha: 1, beta: 0 } },
+  { name: 'EL', loss: { kind: 'mixed', alpha: 0, beta: 1 } },
+  { name: 'mixed α=1 β=1', loss: { kind: 'mixed', alpha: 1, beta: 1 } },
+  { name: 'Poly-1 ε=-1', loss: { kind: 'mixed', alpha: 1, beta: -1 } },
+  { name: 'MAE', loss: { kind: 'mae' } },
+  { name: 'focal γ=2', loss: { kind: 'focal', gamma: 2 } },
+  { name: 'GCE q=0.7 k=0.5', loss: { kind: 'generalizedCE', q: 0.7, truncation: 0.5 } },
+  { name: 'tamed CE a=0.5', loss: { kind: 'tamedCE', a: 0.5 } },
+  { name: 'MPCE (argmax statistic)', loss: { kind: 'mpce' } },
+  { name: 'CE + classWeights', loss: { kind: 'mixed', alpha: 1, beta: 0 }, classWeights: true },
+  { name: 'CE + ignoreIndex', loss: { kind: 'mixed', alpha: 1, beta: 0, ignoreIndex: -100 }, ignore: true },
+  { name: 'CE + zLoss', loss: { kind: 'mixed', alpha: 1, beta: 0, zLoss: 1e-4 } },
+  { name: 'CE + labelSmoothing 0.1', loss: { kind: 'mixed', alpha: 1, beta: 0, labelSmoothing: 0.1 } },
+  { name: 'CE + smoothing + classWeights', loss: { kind: 'mixed', alpha: 1, beta: 0, labelSmoothing: 0.1 }, classWeights: true },
+];
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+/** The addon of an earlier commit: its positional forwardBackward (before the named spec). */
+interface OldAddon {
+  forwardBackward(...args: unknown[]): number;
+  info(): { statsPerRow: number };
+}
+
+export async function family(opts: { B: number; C: number; rounds: number; reps: number; baseline?: string }): Promise<string> {
+  const { B, C, rounds, reps } = opts;
+  const addon = native();
+  const logits = new Float32Array(B * C);
+  let s = 12345;
+  for (let i = 0; i < logits.length; i++) {
+    s = (s * 1664525 + 1013904223) >>> 0;
+    logits[i] = (s / 2 ** 32 - 0.5) * 8;
+  }
+  const ids = Int32Array.from({ length: B }, (_, r) => (r * 7919) % C);
+  const idsIgnored = ids.map((y, r) => (r % 8 === 0 ? -100 : y));
+  const classWeights = Float32Array.from({ length: C }, (_, c) => 0.5 + (c % 3) * 0.5);
+  const stats = new Float32Array(B * native().info().statsPerRow), rowLoss = new Float32Array(B), grad = new Float32Array(B * C);
+  const runs: Array<{ name: string; run: () => void }> = CASES.map((c) => ({
+    name: c.name,
+    run: () => {
+      addon.forwardBackward({
+        logits, rows: B, classes: C, labels: c.ignore ? idsIgnored : ids, dense: false, loss: c.loss,
+        ...(c.classWeights ? { classWeights } : {}), stats, rowLoss, gradScale: 1 / B, grad,
+      });
+    },
+  }));
+  if (opts.baseline) {
+    const old = require(opts.baseline) as OldAddon;
+    const oldStats = new Float32Array(B * old.info().statsPerRow);
+    runs.push({ name: 'CE on the baseline addon', run: () => { old.forwardBackward(logits, B, C, ids, false, 0, 1, 0, 0, oldStats, rowLoss, 1 / B, grad); } });
+  }
+  const times = new Map<string, number[]>(runs.map((r) => [r.name, []]));
+  for (const r of runs) r.run();  // warm-up: pages, threads
+  for (let round = 0; round < rounds; round++) {
+    for (const r of runs) {
+      const t0 = process.hrtime.bigint();
+      for (let k = 0; k < reps; k++) r.run();
+      times.get(r.name)!.push(Number(process.hrtime.bigint() - t0) / 1e6 / reps);
+    }
+  }
+  const ce = median(times.get(CASES[0].name)!);
+  const lines = [
+    `Training pass (native forwardBackward: statistics, loss and gradient) at ${B} × ${C}, median of ${rounds} interleaved rounds`,
+    `of ${reps} calls; ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${native().getThreads()} threads.`,
+    '',
+    '| loss | median ms | × CE |',
+    '|---|---:|---:|',
+    ...runs.map((r) => {
+      const m = median(times.get(r.name)!);
+      return `| ${r.name} | ${m.toFixed(3)} | ${(m / ce).toFixed(2)} |`;
+    }),
+  ];
+  return lines.join('\n');
+}
