@@ -26,6 +26,7 @@ const CASES: Case[] = [
   { name: 'GCE q=0.7 k=0.5', loss: { kind: 'generalizedCE', q: 0.7, truncation: 0.5 } },
   { name: 'tamed CE a=0.5', loss: { kind: 'tamedCE', a: 0.5 } },
   { name: 'MPCE (argmax statistic)', loss: { kind: 'mpce' } },
+  { name: 'complement entropy (COT)', loss: { kind: 'complementEntropy' } },
   { name: 'CE + classWeights', loss: { kind: 'mixed', alpha: 1, beta: 0 }, classWeights: true },
   { name: 'CE + ignoreIndex', loss: { kind: 'mixed', alpha: 1, beta: 0, ignoreIndex: -100 }, ignore: true },
   { name: 'CE + zLoss', loss: { kind: 'mixed', alpha: 1, beta: 0, zLoss: 1e-4 } },

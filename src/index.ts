@@ -1,6 +1,8 @@
 // mixloss: fused softmax losses as TensorFlow.js custom ops, with the focus schedules of
 // Battash, Hazan & Wolf ("Mixing between the Cross Entropy and the Expectation Loss Terms").
 export {
+  complementEntropy,
+  complementObjectiveStep,
   crossEntropy,
   expectationLoss,
   focalLoss,
@@ -12,7 +14,7 @@ export {
   polyLoss,
   tamedCrossEntropy,
 } from './losses';
-export type { Device, FocalLossOptions, GeneralizedCEOptions, Labels, LossOptions, MixedLossOptions } from './losses';
+export type { ComplementStepOptions, Device, FocalLossOptions, GeneralizedCEOptions, Labels, LossOptions, MixedLossOptions } from './losses';
 /** Drop-in for tf.losses: `tf.losses.softmaxCrossEntropy(...)` → `mixloss.losses.softmaxCrossEntropy(...)`. */
 export * as losses from './losses/drop_in';
 export { cudaLoss, cudaStatus, DeviceTensor } from './cuda';

@@ -5,7 +5,7 @@
 import { argMax, Tensor, tidy } from '@tensorflow/tfjs-core';
 
 import {
-  crossEntropy, expectationLoss, focalLoss, generalizedCrossEntropy, maeLoss, mixedLoss, mpceLoss, polyLoss, tamedCrossEntropy,
+  complementEntropy, crossEntropy, expectationLoss, focalLoss, generalizedCrossEntropy, maeLoss, mixedLoss, mpceLoss, polyLoss, tamedCrossEntropy,
 } from './losses';
 import type { FocalLossOptions, GeneralizedCEOptions, LossOptions, MixedLossOptions } from './losses';
 import { labelsAreDense } from './validate';
@@ -44,4 +44,5 @@ export const layersLosses = {
   generalizedCrossEntropy: forLayers<GeneralizedCEOptions>('generalizedCrossEntropy', generalizedCrossEntropy, false),
   tamedCrossEntropy: forLayers<LossOptions & { a?: number }>('tamedCrossEntropy', tamedCrossEntropy, false),
   mpceLoss: forLayers<LossOptions>('mpceLoss', mpceLoss, false),
+  complementEntropy: forLayers<LossOptions>('complementEntropy', complementEntropy, false),
 };

@@ -267,7 +267,7 @@ describe('options across the family', () => {
   });
 
   it('the registry and the ops agree: every native kind has an op, with its parameters', () => {
-    expect([...lossKinds().keys()]).toEqual(['mixed', 'mae', 'focal', 'generalizedCE', 'tamedCE', 'mpce']);
+    expect([...lossKinds().keys()]).toEqual(['mixed', 'mae', 'focal', 'generalizedCE', 'tamedCE', 'mpce', 'complementEntropy']);
     expect(lossKinds().get('focal')?.params.map((p) => p.name)).toEqual(['gamma', 'alpha']);
     expect([...lossKinds().values()].filter((k) => k.linear).map((k) => k.name)).toEqual(['mixed', 'mae']);
   });

@@ -15,3 +15,4 @@ await import('./numerics.test');
 await import('./bad-input.test');
 await import('./training.test');
 await import('./options.test');
+await import('./complement-entropy.test');

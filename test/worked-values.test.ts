@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 
 import {
   crossEntropy, expectationLoss, focalLoss, focusToWeights, generalizedCrossEntropy, mixedLoss, polyLoss,
-  maeLoss, mpceLoss, tamedCrossEntropy,
+  complementEntropy, maeLoss, mpceLoss, tamedCrossEntropy,
 } from '../src';
 import { tf, useTestBackend } from './support/tf';
 
@@ -35,6 +35,10 @@ const cases: Array<{ name: string; fn: LossFn; logits: number[]; label: number; 
   { name: 'MPCE (4 classes)', fn: (q, y) => mpceLoss(q, y), logits: [0.5, -1, 3, 0], label: 0, value: 2.106809946532,
     grad: [-1.079860492581, -0.020840643433, 1.157351878778, -0.056650742319] },
   { name: 'MPCE (k = y: zero)', fn: (q, y) => mpceLoss(q, y), logits: [0.5, -1, 3, 0], label: 2, value: 0, grad: [0, 0, 0, 0] },
+  { name: 'complement entropy (5 classes)', fn: (q, y) => complementEntropy(q, y), logits: [2, 1, 0.1, -1, 3], label: 1,
+    value: -0.156459084436, grad: [-0.0297727073, 0, -0.018960804954, -0.009107360893, 0.057840873174] },
+  { name: 'complement entropy (3 classes)', fn: (q, y) => complementEntropy(q, y), logits: [2, 1, 0.1], label: 0,
+    value: -0.200433107457, grad: [0, 0.061650092212, -0.061650092198] },
   { name: 'truncated GCE above k', fn: (q, y) => generalizedCrossEntropy(q, y, { q: 0.7, truncation: 0.5 }), logits: [1, 2, 3], label: 2,
     value: 0.354613557821, grad: [0.067682329741, 0.183979647378, -0.251661977368] },
   { name: 'truncated GCE below k', fn: (q, y) => generalizedCrossEntropy(q, y, { q: 0.7, truncation: 0.5 }), logits: [1, 2, 3], label: 0,

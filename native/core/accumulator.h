@@ -25,16 +25,20 @@ struct Partial {
   double mass;     // Σ t_j
   double t_exp;    // Σ t_j exp(q_j − max)
   int64_t argmax;
+  double e_logit;  // Σ exp(q_j − max)·(q_j − max) (kNeedExpLogit; masked terms are 0)
 };
 
-MIXLOSS_HD Partial empty_partial() { return {-INFINITY, 0.0, 0.0, 0.0, 0.0, -1}; }
+MIXLOSS_HD Partial empty_partial() { return {-INFINITY, 0.0, 0.0, 0.0, 0.0, -1, 0.0}; }
 
 MIXLOSS_HD bool is_empty(const Partial& p) { return p.sum == 0.0 && p.t_exp == 0.0; }
 
 // Moves a partial to a new (larger or equal) max.
 MIXLOSS_HD void rebase(Partial& p, float new_max) {
   if (is_empty(p)) { p.max = new_max; return; }
-  const double f = exp(static_cast<double>(p.max) - static_cast<double>(new_max));
+  const double shift = static_cast<double>(p.max) - static_cast<double>(new_max);  // ≤ 0
+  const double f = exp(shift);
+  // Σ e'(q − new) = f·(Σ e (q − old) + (old − new)·Σ e); only when there is a sum to move.
+  if (p.e_logit != 0.0 || p.sum != 0.0) p.e_logit = f * (p.e_logit + shift * p.sum);
   p.sum *= f;
   p.t_exp *= f;
   p.max = new_max;
@@ -52,6 +56,7 @@ MIXLOSS_HD void add(Partial& a, float x, float t, int64_t j) {
   if (x == -INFINITY) return;  // masked: exp(−∞) = 0
   if (x > a.max) {
     const double f = a.max == -INFINITY ? 0.0 : static_cast<double>(expf(a.max - x));
+    if (kNeeds & kNeedExpLogit) a.e_logit = f == 0.0 ? 0.0 : f * (a.e_logit + (static_cast<double>(a.max) - x) * a.sum);
     a.sum = a.sum * f + 1.0;
     if (kTargets) a.t_exp = a.t_exp * f + t;
     a.max = x;
@@ -60,6 +65,7 @@ MIXLOSS_HD void add(Partial& a, float x, float t, int64_t j) {
     const float e = expf(x - a.max);
     a.sum += e;
     if (kTargets) a.t_exp += static_cast<double>(t) * e;
+    if (kNeeds & kNeedExpLogit) a.e_logit += static_cast<double>(e) * (x - a.max);
   }
 }
 
@@ -78,6 +84,7 @@ MIXLOSS_HD void merge(Partial& into, Partial other) {
   if (other.max > into.max) rebase(into, other.max); else if (into.max > other.max) rebase(other, into.max);
   into.sum += other.sum;
   into.t_exp += other.t_exp;
+  into.e_logit += other.e_logit;
 }
 
 // Final row statistics of a sparse row from the other classes' partial, the target logit
@@ -100,6 +107,10 @@ MIXLOSS_HD RowStats finish_sparse(Partial others, float target_logit, int64_t y,
   r.el = static_cast<float>(others.sum / s);  // 1 − p_y
   r.mass = 1.0f;
   r.pt = static_cast<float>(e_y / s);  // p_y
+  // Complement entropy's Σ_{j≠y} r log r = Σ e (q − max)/E − log E over the other classes
+  // (E = others.sum, relative to the same max); 0 when there are none.
+  if (others.sum > 0.0) r.cot = static_cast<float>(others.e_logit / others.sum - log(others.sum));
+  else if (others.sum != 0.0) r.cot = NAN;
   if (others.mass != 0.0 || u_y != 0.0) {
     // The smoothing vector's sums over every class, the target's terms added here.
     const double lse = static_cast<double>(others.max) + log(s);

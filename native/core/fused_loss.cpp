@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <stdexcept>
 #include <type_traits>
 #include <vector>
 
@@ -28,7 +29,9 @@ void with_needs(unsigned needs, F&& f) {
     case 0: f(std::integral_constant<unsigned, 0>{}); break;
     case kNeedArgmax: f(std::integral_constant<unsigned, kNeedArgmax>{}); break;
     case kNeedTargets: f(std::integral_constant<unsigned, kNeedTargets>{}); break;
-    default: f(std::integral_constant<unsigned, kNeedArgmax | kNeedTargets>{}); break;
+    case kNeedArgmax | kNeedTargets: f(std::integral_constant<unsigned, kNeedArgmax | kNeedTargets>{}); break;
+    case kNeedExpLogit: f(std::integral_constant<unsigned, kNeedExpLogit>{}); break;
+    default: throw std::logic_error("mixloss: no statistics pass for this combination of needs");  // no kind asks it
   }
 }
 
@@ -84,6 +87,9 @@ Partial slice_partial(const Context& x, const Slice& s) {
   if (kNeeds & kNeedTargets) {
     accumulate_dense<kArgmax>(row + s.begin, x.u + s.begin, a.mid0 - s.begin, s.begin, acc);
     accumulate_dense<kArgmax>(row + a.mid1, x.u + a.mid1, s.end - a.mid1, a.mid1, acc);
+  } else if (kNeeds & kNeedExpLogit) {
+    accumulate_sparse_logit<kArgmax>(row + s.begin, a.mid0 - s.begin, s.begin, acc);
+    accumulate_sparse_logit<kArgmax>(row + a.mid1, s.end - a.mid1, a.mid1, acc);
   } else {
     accumulate_sparse<kArgmax>(row + s.begin, a.mid0 - s.begin, s.begin, acc);
     accumulate_sparse<kArgmax>(row + a.mid1, s.end - a.mid1, a.mid1, acc);
@@ -144,6 +150,11 @@ void slice_gradient(const Context& x, const RowStats& s, float e_shift, double w
     with_targets(c.labels, sl.row * c.classes + sl.begin, [&](auto t) { dense_gradient<kFromLogits>(src, t, n, e_shift, k, b, kd, g); });
   } else if (x.u != nullptr) {
     dense_gradient<kFromLogits>(src, x.u + sl.begin, n, e_shift, k, b, kd, g);
+  } else if (r.cot != 0.0 && e_shift != -INFINITY) {
+    // Complement entropy: r_j = e_j·exp(e_shift − cot_lse).
+    const float kc = static_cast<float>(w * r.cot * std::exp(static_cast<double>(e_shift) - r.cot_lse));
+    const float c0 = static_cast<float>(r.cot_lse + r.cot_value);
+    complement_gradient<kFromLogits>(src, c.logits + sl.row * c.classes + sl.begin, n, e_shift, k, kc, c0, g);
   } else {
     sparse_gradient<kFromLogits>(src, n, e_shift, k, g);
   }
@@ -191,6 +202,9 @@ Partial fused_slice_exp(const Context& x, const Slice& s, float* grad) {
   } else if (kNeeds & kNeedTargets) {
     exp_store_dense(row + s.begin, x.u + s.begin, a.mid0 - s.begin, M, g + s.begin, acc);
     exp_store_dense(row + a.mid1, x.u + a.mid1, s.end - a.mid1, M, g + a.mid1, acc);
+  } else if (kNeeds & kNeedExpLogit) {
+    exp_store_sum_logit(row + s.begin, a.mid0 - s.begin, M, g + s.begin, acc);
+    exp_store_sum_logit(row + a.mid1, s.end - a.mid1, M, g + a.mid1, acc);
   } else {
     acc.max = M;
     acc.sum = exp_store_sum(row + s.begin, a.mid0 - s.begin, M, g + s.begin) +

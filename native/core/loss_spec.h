@@ -30,6 +30,7 @@ struct LossParams {
 enum Needs : unsigned {
   kNeedArgmax = 1u,   // k = argmax_j q_j (first on ties): MPCE
   kNeedTargets = 2u,  // Σ t·q, Σ t, Σ t·e against a vector t: dense targets, label smoothing
+  kNeedExpLogit = 4u, // Σ e_j (q_j − max) over the other classes: complement entropy
 };
 
 }  // namespace mixloss

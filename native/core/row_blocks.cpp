@@ -47,6 +47,23 @@ MIXLOSS_CLONES float block_sum_exp(const float* x, int64_t n, float m, float* ou
   return s;
 }
 
+// Σ exp(x − m) and Σ exp(x − m)·(x − m) over a block (complement entropy's statistic; a masked
+// x contributes 0 to both); with kStore the exponentials are also written to out.
+template <bool kStore>
+MIXLOSS_CLONES void block_sum_exp_logit(const float* x, int64_t n, float m, float* out, Partial& acc) {
+  float s = 0.0f, sl = 0.0f;
+#pragma omp simd reduction(+ : s, sl)
+  for (int64_t j = 0; j < n; ++j) {
+    const float d = x[j] - m;
+    const float e = expf(d);
+    if (kStore) out[j] = e;
+    s += e;
+    sl += e > 0.0f ? e * d : 0.0f;
+  }
+  acc.sum += s;
+  acc.e_logit += sl;
+}
+
 // Σ e, Σ t·e, Σ t·x (0·(−∞) counted as 0) and Σ t over a block, e = exp(x − m), added into
 // acc (acc.max is m); with kStore the exponentials are also written to out. Σ t·x is summed
 // in double: t·x can overflow float32 for finite inputs (2·3e38), and CE = T·lse − Σ t·x
@@ -114,6 +131,29 @@ void accumulate_sparse(const float* x, int64_t n, int64_t col0, Partial& acc) {
   }
 }
 
+template <bool kArgmax>
+void accumulate_sparse_logit(const float* x, int64_t n, int64_t col0, Partial& acc) {
+  for (int64_t j0 = 0; j0 < n; j0 += kBlock) {
+    const int64_t len = block_length(n, j0);
+    if (enter_block<kArgmax>(x + j0, len, col0 + j0, acc)) block_sum_exp_logit<false>(x + j0, len, acc.max, nullptr, acc);
+  }
+}
+
+void exp_store_sum_logit(const float* x, int64_t n, float M, float* out, Partial& acc) {
+  acc.max = M;
+  for (int64_t j0 = 0; j0 < n; j0 += kBlock) block_sum_exp_logit<true>(x + j0, block_length(n, j0), M, out + j0, acc);
+}
+
+template <bool kFromLogits>
+MIXLOSS_CLONES void complement_gradient(const float* src, const float* x, int64_t n, float shift, float k, float kc, float c0,
+                                        float* g) {
+#pragma omp simd
+  for (int64_t j = 0; j < n; ++j) {
+    const float e = kFromLogits ? expf(src[j] - shift) : src[j];
+    g[j] = e > 0.0f ? e * (k + kc * (x[j] - c0)) : 0.0f;
+  }
+}
+
 template <bool kArgmax, typename T>
 void accumulate_dense(const float* x, const T* t, int64_t n, int64_t col0, Partial& acc) {
   for (int64_t j0 = 0; j0 < n; j0 += kBlock) {
@@ -174,6 +214,10 @@ MIXLOSS_CLONES void dense_gradient(const float* src, const T* t, int64_t n, floa
 
 template void accumulate_sparse<false>(const float*, int64_t, int64_t, Partial&);
 template void accumulate_sparse<true>(const float*, int64_t, int64_t, Partial&);
+template void accumulate_sparse_logit<false>(const float*, int64_t, int64_t, Partial&);
+template void accumulate_sparse_logit<true>(const float*, int64_t, int64_t, Partial&);
+template void complement_gradient<true>(const float*, const float*, int64_t, float, float, float, float, float*);
+template void complement_gradient<false>(const float*, const float*, int64_t, float, float, float, float, float*);
 template void accumulate_dense<false, float>(const float*, const float*, int64_t, int64_t, Partial&);
 template void accumulate_dense<false, int32_t>(const float*, const int32_t*, int64_t, int64_t, Partial&);
 template void accumulate_dense<true, float>(const float*, const float*, int64_t, int64_t, Partial&);

@@ -15,6 +15,18 @@ namespace mixloss {
 template <bool kArgmax>
 void accumulate_sparse(const float* x, int64_t n, int64_t col0, Partial& acc);
 
+// accumulate_sparse, and Σ exp(x − max)·(x − max) into acc.e_logit (complement entropy).
+template <bool kArgmax>
+void accumulate_sparse_logit(const float* x, int64_t n, int64_t col0, Partial& acc);
+
+// out[j] = exp(x[j] − M); adds Σ out[j] and Σ out[j]·(x[j] − M) into acc (acc.max = M).
+void exp_store_sum_logit(const float* x, int64_t n, float M, float* out, Partial& acc);
+
+// Complement entropy's gradient with the seam's p_j term: g[j] = e_j·(k + kc·(x[j] − c0)), e_j
+// from src as in the loops below (0 where e_j is 0: masked classes).
+template <bool kFromLogits>
+void complement_gradient(const float* src, const float* x, int64_t n, float shift, float k, float kc, float c0, float* g);
+
 // Adds x[0, n) with targets t[0, n) into a partial of the statistics against t.
 template <bool kArgmax, typename T>
 void accumulate_dense(const float* x, const T* t, int64_t n, int64_t col0, Partial& acc);

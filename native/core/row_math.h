@@ -55,6 +55,17 @@ MIXLOSS_HD RowGrad sparse_row(const LossParams& P, const RowStats& s, int64_t cl
     g.a = g.main;
     g.b = 0.0;
     g.d = 0.0;
+    if constexpr (K::kComplement) {
+      // The authors' normalization: the row sum divided by C. Its gradient over j ≠ y is
+      // (ω/C)·r_j (log r_j − Σ r log r), r_j = exp(q_j − lse_o), lse_o = lse + log(1 − p_y).
+      const double scale = wm / static_cast<double>(classes);
+      value = wm == 0.0 ? 0.0 : scale * k.value;
+      if (s.el > 0.0f) {
+        g.cot = scale;
+        g.cot_lse = static_cast<double>(s.max) + s.log_sum + log(static_cast<double>(s.el));
+        g.cot_value = s.cot;
+      }
+    }
     if (eps > 0.0) {
       // (ε/C)·Σ_c u_c (α(lse − q_c) + β(1 − p_c)): value from the u sums; gradient
       // (ε/C)·(α(U p_j − u_j) + β p_j (Σ u p − u_j)).

@@ -17,6 +17,7 @@ namespace mixloss {
 //   argmax  = first j with q_j = max (kNeedArgmax), stored as two floats (hi·2^24 + lo)
 //   u_ce, u_pt, u_mass = Σ_c u_c (lse − q_c), Σ_c u_c p_c, Σ_c u_c for the label-smoothing
 //             vector u (class weights, or ones) of a sparse row (kNeedTargets)
+//   cot     = Σ_{j≠y} r_j log r_j, r_j = p_j/(1 − p_y): complement entropy's row sum (kNeedExpLogit)
 // max and log_sum are kept apart (not folded into one lse) so that p_j keeps full float
 // precision for large logits. ce and el of a sparse row come from the other classes' mass,
 // so they stay exact when p_y is close to 1 (no cancellation in 1 − p_y or in lse − q_y).
@@ -27,8 +28,9 @@ struct RowStats {
   float max = 0, log_sum = 0, ce = 0, el = 0, mass = 0, pt = 0;
   int64_t argmax = -1;
   float u_ce = 0, u_pt = 0, u_mass = 0;
+  float cot = 0;
 };
-constexpr int kStatsPerRow = 11;
+constexpr int kStatsPerRow = 12;
 
 MIXLOSS_HD void store_stats(const RowStats& s, float* out) {
   out[0] = s.max;
@@ -43,6 +45,7 @@ MIXLOSS_HD void store_stats(const RowStats& s, float* out) {
   out[8] = s.u_ce;
   out[9] = s.u_pt;
   out[10] = s.u_mass;
+  out[11] = s.cot;
 }
 
 MIXLOSS_HD RowStats load_stats(const float* in) {
@@ -57,6 +60,7 @@ MIXLOSS_HD RowStats load_stats(const float* in) {
   s.u_ce = in[8];
   s.u_pt = in[9];
   s.u_mass = in[10];
+  s.cot = in[11];
   return s;
 }
 
@@ -78,11 +82,14 @@ struct Linear {
 //   g_j = a·p_j + u_j·(b + d·p_j)                     (u: the dense targets, or the smoothing vector)
 //   sparse rows then write g_y = −main·(1 − p_y) + (a − main)·p_y + u_y·(b + d·p_y) − ck
 //   and add ck at the argmax k ≠ y.
+// Complement entropy adds cot·exp(q_j − cot_lse)·(q_j − cot_lse − cot_value) over j ≠ y, where
+// cot_lse = log Σ_{j≠y} exp(q_j) (so exp(q_j − cot_lse) = r_j) and cot_value = Σ r log r.
 struct RowGrad {
   float value;
   double a, b, d;
   double main;  // coefficient of p_j − [j = y] inside a (sparse rows)
   double ck;
+  double cot = 0.0, cot_lse = 0.0, cot_value = 0.0;
 };
 
 }  // namespace mixloss

@@ -48,6 +48,7 @@ __device__ __forceinline__ Partial shuffle_down(const Partial& a, int offset) {
   r.mass = __shfl_down_sync(0xffffffffu, a.mass, offset);
   r.t_exp = __shfl_down_sync(0xffffffffu, a.t_exp, offset);
   r.argmax = __shfl_down_sync(0xffffffffu, static_cast<long long>(a.argmax), offset);
+  r.e_logit = __shfl_down_sync(0xffffffffu, a.e_logit, offset);
   return r;
 }
 
@@ -192,7 +193,7 @@ __global__ void gradient_kernel(LossCall c, const float* u, const float* dy, int
                                 float* grad) {
   const int64_t r = blockIdx.x / chunks, c0 = (blockIdx.x % chunks) * kGradChunk, c1 = min(c.classes, c0 + kGradChunk);
   const bool dense = is_dense(c.labels.format);
-  __shared__ float coef[4];  // shift, k, b, kd
+  __shared__ float coef[6];  // shift, k, b, kd, complement kc and c0
   __shared__ double fix[2];  // target value, argmax term
   __shared__ long long at[2];  // target, argmax (−1: none)
   __shared__ int ignored;
@@ -208,6 +209,9 @@ __global__ void gradient_kernel(LossCall c, const float* u, const float* dy, int
       coef[1] = static_cast<float>(w * g.a * inv_sum);
       coef[2] = static_cast<float>(w * g.b);
       coef[3] = static_cast<float>(w * g.d * inv_sum);
+      // Complement entropy: r_j = exp(q_j − shift)·exp(shift − cot_lse).
+      coef[4] = g.cot != 0.0 ? static_cast<float>(w * g.cot * exp(static_cast<double>(s.max) - g.cot_lse)) : 0.0f;
+      coef[5] = static_cast<float>(g.cot_lse + g.cot_value);
       if (!dense) {
         const int64_t y = sparse_label(c.labels, r);
         const bool k_is_y = s.argmax == y;
@@ -227,7 +231,7 @@ __global__ void gradient_kernel(LossCall c, const float* u, const float* dy, int
     for (int64_t j = c0 + threadIdx.x; j < c1; j += kGradThreads) g[j] = 0.0f;
     return;
   }
-  const float shift = coef[0], k = coef[1], b = coef[2], kd = coef[3];
+  const float shift = coef[0], k = coef[1], b = coef[2], kd = coef[3], kc = coef[4], cot_c0 = coef[5];
   const TargetSource t = target_source(c, r, u);
   const bool with_t = t.dense || t.smoothing;
   const float* row = c.logits + r * c.classes;
@@ -235,6 +239,7 @@ __global__ void gradient_kernel(LossCall c, const float* u, const float* dy, int
     const float e = expf(row[j] - shift);
     float v = k * e;
     if (with_t) v += t.at(j) * (b + kd * e);
+    if (kc != 0.0f && e > 0.0f) v += kc * e * (row[j] - cot_c0);
     g[j] = v;
   }
   __syncthreads();  // the fixes overwrite entries other threads of this block wrote
@@ -418,7 +423,9 @@ void forward(const LossCall& c, float* row_loss) {
     case 0: launch_stats<0>(c, u, p, partials); break;
     case kNeedArgmax: launch_stats<kNeedArgmax>(c, u, p, partials); break;
     case kNeedTargets: launch_stats<kNeedTargets>(c, u, p, partials); break;
-    default: launch_stats<kNeedArgmax | kNeedTargets>(c, u, p, partials); break;
+    case kNeedArgmax | kNeedTargets: launch_stats<kNeedArgmax | kNeedTargets>(c, u, p, partials); break;
+    case kNeedExpLogit: launch_stats<kNeedExpLogit>(c, u, p, partials); break;
+    default: throw std::runtime_error("no statistics pass for this combination of needs");  // no kind asks it
   }
   check(cudaGetLastError(), "stats kernel launch");
   finish_kernel<<<(c.rows + 255) / 256, 256, 0, stream()>>>(c, u, p.parts, partials, row_loss);

@@ -35,6 +35,6 @@ export interface FusedLossAttrs extends NamedAttrMap {
 }
 
 /** Floats of per-row statistics the forward pass saves for the backward pass (row_stats.h). */
-export const STATS_PER_ROW = 11;
+export const STATS_PER_ROW = 12;
 /** After the rows' statistics: the pending-gradient token and the mean's divisor. */
 export const STATS_TRAILER = 2;

@@ -9,6 +9,8 @@ export { generalizedCrossEntropy } from './generalized_ce';
 export type { GeneralizedCEOptions } from './generalized_ce';
 export { tamedCrossEntropy } from './tamed_ce';
 export { mpceLoss } from './mpce';
+export { complementEntropy, complementObjectiveStep } from './complement_entropy';
+export type { ComplementStepOptions } from './complement_entropy';
 export { softmaxCrossEntropy, sparseSoftmaxCrossEntropy } from './drop_in';
 export type { Device, Labels, LossOptions } from './fused';
 export { lossKinds } from './registry';

@@ -11,7 +11,7 @@
 namespace mixloss {
 namespace losses {
 
-struct Focal {
+struct Focal : KindBase {
   static constexpr const char* kName = "focal";
   static constexpr unsigned kNeeds = 0;
   static constexpr bool kLinear = false;

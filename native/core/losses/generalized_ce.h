@@ -11,7 +11,7 @@
 namespace mixloss {
 namespace losses {
 
-struct GeneralizedCE {
+struct GeneralizedCE : KindBase {
   static constexpr const char* kName = "generalizedCE";
   static constexpr unsigned kNeeds = 0;
   static constexpr bool kLinear = false;

@@ -8,7 +8,7 @@
 namespace mixloss {
 namespace losses {
 
-struct MAE {
+struct MAE : KindBase {
   static constexpr const char* kName = "mae";
   static constexpr unsigned kNeeds = 0;
   static constexpr bool kLinear = true;

@@ -8,7 +8,7 @@
 namespace mixloss {
 namespace losses {
 
-struct Mixed {
+struct Mixed : KindBase {
   static constexpr const char* kName = "mixed";
   static constexpr unsigned kNeeds = 0;
   static constexpr bool kLinear = true;

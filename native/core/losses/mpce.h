@@ -12,7 +12,7 @@
 namespace mixloss {
 namespace losses {
 
-struct MPCE {
+struct MPCE : KindBase {
   static constexpr const char* kName = "mpce";
   static constexpr unsigned kNeeds = kNeedArgmax;
   static constexpr bool kLinear = false;

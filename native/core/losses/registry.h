@@ -6,6 +6,7 @@
 
 #include <cstdint>
 
+#include "complement_entropy.h"
 #include "focal.h"
 #include "generalized_ce.h"
 #include "mae.h"
@@ -20,7 +21,8 @@
   X(Focal)                    \
   X(GeneralizedCE)            \
   X(TamedCE)                  \
-  X(MPCE)
+  X(MPCE)                     \
+  X(ComplementEntropy)
 
 namespace mixloss {
 
@@ -52,6 +54,11 @@ MIXLOSS_HD auto visit_kind(LossKind kind, F&& f) -> decltype(f(losses::Mixed{}))
 // The row statistics a kind needs beyond the base ones.
 MIXLOSS_HD unsigned kind_needs(LossKind kind) {
   return visit_kind(kind, [](auto k) { return decltype(k)::kNeeds; });
+}
+
+// Whether a kind's gradient has complement entropy's term.
+MIXLOSS_HD bool kind_is_complement(LossKind kind) {
+  return visit_kind(kind, [](auto k) { return decltype(k)::kComplement; });
 }
 
 // Whether a kind is linear in the targets (dense targets, label smoothing).

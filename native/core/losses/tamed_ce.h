@@ -10,7 +10,7 @@
 namespace mixloss {
 namespace losses {
 
-struct TamedCE {
+struct TamedCE : KindBase {
   static constexpr const char* kName = "tamedCE";
   static constexpr unsigned kNeeds = 0;
   static constexpr bool kLinear = false;

@@ -82,6 +82,20 @@ double reference_row(const LossParams& P, const float* q, int64_t C, int64_t y, 
       dlp = -std::pow(v, -a);
       break;
     }
+    case LossKind::kComplementEntropy: {
+      // (1/C)·Σ_{j≠y} r_j log r_j, r_j = p_j/(1 − p_y); gradient (1/C)·r_j (log r_j − Σ r log r), 0 at y.
+      double lse_o_sum = 0;
+      for (int64_t j = 0; j < C; ++j) if (j != y) lse_o_sum += std::exp(static_cast<double>(q[j]) - m);
+      const double lse_o = m + std::log(lse_o_sum);
+      double ell = 0;
+      for (int64_t j = 0; j < C; ++j) if (j != y && std::isfinite(q[j])) ell += std::exp(q[j] - lse_o) * (q[j] - lse_o);
+      for (int64_t j = 0; j < C; ++j) {
+        const double r = j == y ? 0.0 : std::exp(q[j] - lse_o);
+        grad[j] = r == 0 ? 0.0 : r * ((q[j] - lse_o) - ell) / C;
+        scale[j] = r == 0 ? 0.0 : r * (std::fabs(q[j] - lse_o) + std::fabs(ell)) / C;
+      }
+      return C == 1 ? 0.0 : ell / C;
+    }
     case LossKind::kMPCE: {
       // −(p_k − p_y) log p_y, k the first argmax: ∂/∂q_j = −(∂p_k − ∂p_y) log p_y − (p_k − p_y) ∂ log p_y.
       int64_t k = 0;
@@ -185,7 +199,11 @@ void run(const Case& c) {
     const double floor = row_max / (100.0 * static_cast<double>(C));
     for (int64_t j = 0; j < C; ++j) {
       const double want = ref_grad[j] / B;  // backward ran with dy_scale 1/B
-      if (!(std::fabs(gg[r * C + j] - want) <= 2e-5 * (ref_scale[j] + floor) / B)) ref_grads = false;
+      if (!(std::fabs(gg[r * C + j] - want) <= 2e-5 * (ref_scale[j] + floor) / B)) {
+        if (ref_grads) std::printf("  first mismatch: row %lld (label %d), class %lld: %.9g, float64 %.9g\n", static_cast<long long>(r), ids[r],
+                                   static_cast<long long>(j), gg[r * C + j], want);
+        ref_grads = false;
+      }
     }
   }
   report(ref_values, std::string(c.name) + ": every row's loss against float64");
@@ -225,9 +243,10 @@ int main(int argc, char** argv) {
   const LossParams gce = params(LossKind::kGeneralizedCE, [](LossParams& p) { p.q = 0.7f; });
   const LossParams tamed = params(LossKind::kTamedCE, [](LossParams& p) { p.a = 0.5f; });
   const LossParams mpce = params(LossKind::kMPCE, [](LossParams&) {});
+  const LossParams cot = params(LossKind::kComplementEntropy, [](LossParams&) {});
   for (auto [B, C] : shapes) {
     const std::string shape = std::to_string(B) + "x" + std::to_string(C);
-    const std::vector<std::pair<LossParams, std::string>> kinds = {{ce, "CE"}, {mixed, "mixed"}, {el, "EL"}, {mae, "MAE"}, {focal, "focal"}, {gce, "GCE"}, {tamed, "tamed"}, {mpce, "MPCE"}};
+    const std::vector<std::pair<LossParams, std::string>> kinds = {{ce, "CE"}, {mixed, "mixed"}, {el, "EL"}, {mae, "MAE"}, {focal, "focal"}, {gce, "GCE"}, {tamed, "tamed"}, {mpce, "MPCE"}, {cot, "COT"}};
     for (const auto& [p, name] : kinds) {
       const std::string label = shape + " " + name;
       run({B, C, false, p, label.c_str()});

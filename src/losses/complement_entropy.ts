@@ -1,0 +1,39 @@
+// Complement entropy (kind 'complementEntropy', COT: Chen et al. 2019, the paper's Eq. 6) and
+// its authors' training scheme: a CE step, then a complement-entropy step.
+import type { Optimizer, Scalar, Tensor } from '@tensorflow/tfjs-core';
+
+import { fusedLoss, Labels, LossOptions } from './fused';
+import { crossEntropy } from './mixed';
+
+/**
+ * (1/C)·Σ_{j≠y} r_j log r_j with r_j = p_j/(1 − p_y): the negative entropy of the prediction
+ * over the wrong classes, divided by the class count, as the authors' code minimizes it (it is
+ * ≤ 0 and lowest when the wrong classes are equally likely). Class ids only.
+ */
+export function complementEntropy(logits: Tensor, labels: Labels, options: LossOptions = {}): Tensor {
+  return fusedLoss('complementEntropy', logits, labels, options, { kind: 'complementEntropy', params: {}, own: [] });
+}
+
+export interface ComplementStepOptions {
+  /** The optimizer of the complement step (default: the CE step's). The authors use a second SGD. */
+  complementOptimizer?: Optimizer;
+  /** Options of both losses (reduction, classWeights, ignoreIndex, device, ...). */
+  lossOptions?: LossOptions;
+}
+
+/**
+ * One iteration of Complement Objective Training: `optimizer.minimize` of CE, then of the
+ * complement entropy, each on a fresh forward pass of `predict` (two forward/backward passes,
+ * as the paper describes). Returns both losses (before their steps).
+ */
+export function complementObjectiveStep(optimizer: Optimizer, predict: () => Tensor, labels: Labels,
+  options: ComplementStepOptions = {}): { crossEntropy: number; complementEntropy: number } {
+  const lossOptions = options.lossOptions ?? {};
+  const ce = optimizer.minimize(() => crossEntropy(predict(), labels, lossOptions) as Scalar, true) as Scalar;
+  const cot = (options.complementOptimizer ?? optimizer)
+    .minimize(() => complementEntropy(predict(), labels, lossOptions) as Scalar, true) as Scalar;
+  const out = { crossEntropy: ce.dataSync()[0], complementEntropy: cot.dataSync()[0] };
+  ce.dispose();
+  cot.dispose();
+  return out;
+}

@@ -1,0 +1,122 @@
+// Complement entropy (COT): the one kind whose gradient is not of the seam's form. Against a
+// float64 reference of its definition at every size the kernels cut differently (whole rows,
+// rows split across threads), with masked classes, on both gradient paths; against tfjs
+// autodiff of a stock-op composition; with the options; and the authors' two-step scheme.
+import { beforeAll, describe, expect, it } from 'vitest';
+
+import { complementEntropy, complementObjectiveStep, crossEntropy } from '../src';
+import { gradientError } from './support/reference';
+import { backendCounts, randomLabels, randomLogits, tf, useTestBackend, withSeparateBackward } from './support/tf';
+
+/** (1/C)·Σ_{j≠y} r log r and its gradient (1/C)·r_j (log r_j − Σ r log r), float64. */
+function reference(q: ArrayLike<number>, y: number) {
+  const C = q.length;
+  let m = -Infinity;
+  for (let j = 0; j < C; j++) if (j !== y) m = Math.max(m, q[j]);
+  let s = 0;
+  for (let j = 0; j < C; j++) if (j !== y) s += Math.exp(q[j] - m);
+  const lo = m + Math.log(s);
+  let ell = 0;
+  for (let j = 0; j < C; j++) if (j !== y && q[j] > -Infinity) ell += Math.exp(q[j] - lo) * (q[j] - lo);
+  const grad = Array.from({ length: C }, (_, j) => {
+    const r = j === y || !(q[j] > -Infinity) ? 0 : Math.exp(q[j] - lo);
+    return r === 0 ? 0 : (r * (q[j] - lo - ell)) / C;
+  });
+  const scale = Array.from({ length: C }, (_, j) => {
+    const r = j === y || !(q[j] > -Infinity) ? 0 : Math.exp(q[j] - lo);
+    return r === 0 ? 0 : (r * (Math.abs(q[j] - lo) + Math.abs(ell))) / C;
+  });
+  return { value: C === 1 ? 0 : ell / C, grad, scale };
+}
+
+describe('complementEntropy', () => {
+  beforeAll(useTestBackend);
+
+  for (const [B, C] of [[1, 1], [3, 7], [64, 1000], [3, 200_000]] as const) {
+    it(`${B} × ${C}: row values and every gradient entry against float64, masked classes included (both paths)`, () => {
+      const data = randomLogits(B, C, B * 7 + C);
+      if (C > 100) data.fill(-Infinity, 10, 60);  // masked classes of row 0
+      const ids = randomLabels(B, C, C + 3);
+      const refs = Array.from({ length: B }, (_, r) => reference(data.subarray(r * C, (r + 1) * C), ids[r]));
+      const refGrad = refs.flatMap((r) => r.grad.map((g) => g / B));
+      const refScale = refs.flatMap((r) => r.scale.map((g) => g / B));
+      for (const path of [(fn: () => void) => fn(), withSeparateBackward]) {
+        path(() => {
+          const x = tf.tensor2d(data, [B, C]), y = tf.tensor1d(ids, 'int32');
+          const rows = complementEntropy(x, y, { reduction: 'none' });
+          Array.from(rows.dataSync()).forEach((v, r) => expect(Math.abs(v - refs[r].value)).toBeLessThanOrEqual(2e-6 * Math.max(1, Math.abs(refs[r].value))));
+          const g = tf.grad((v: tf.Tensor) => complementEntropy(v, y))(x);
+          expect(gradientError(g.dataSync(), refGrad, B, C, refScale)).toBeLessThan(1e-4);
+          tf.dispose([x, y, rows, g]);
+        });
+      }
+    });
+  }
+
+  it('matches tfjs autodiff of the stock-op composition (softmax over the other classes)', () => {
+    const B = 8, C = 50;
+    const data = randomLogits(B, C, 5), ids = randomLabels(B, C, 6);
+    const x = tf.tensor2d(data, [B, C]), y = tf.tensor1d(ids, 'int32');
+    const stock = (v: tf.Tensor) => {
+      const mask = tf.oneHot(y, C).toFloat();
+      const logr = tf.logSoftmax(tf.add(v, tf.mul(mask, -1e30)));  // r over j ≠ y
+      const rlogr = tf.mul(tf.mul(tf.exp(logr), logr), tf.sub(1, mask));
+      return tf.div(tf.mean(tf.sum(rlogr, -1)), C);
+    };
+    const [a, b] = [(v: tf.Tensor) => complementEntropy(v, y), stock].map((f) => tf.valueAndGrad(f)(x));
+    expect(a.value.dataSync()[0]).toBeCloseTo(b.value.dataSync()[0], 6);
+    expect(gradientError(a.grad.dataSync(), b.grad.dataSync(), B, C)).toBeLessThan(1e-3);
+    tf.dispose([x, y, a.value, a.grad, b.value, b.grad]);
+  });
+
+  it('takes class weights, ignoreIndex and zLoss; rejects dense targets and label smoothing', () => {
+    const B = 4, C = 6;
+    const data = randomLogits(B, C, 9), ids = [1, -100, 3, 5];
+    const x = tf.tensor2d(data, [B, C]);
+    const w = [1, 2, 3, 1, 0.5, 2];
+    const got = complementEntropy(x, ids, { classWeights: w, ignoreIndex: -100, zLoss: 0.01 }).dataSync()[0];
+    let num = 0, den = 0;
+    ids.forEach((y, r) => {
+      if (y < 0) return;
+      const row = data.subarray(r * C, (r + 1) * C);
+      const m = Math.max(...row), lse = m + Math.log(row.reduce((s, v) => s + Math.exp(v - m), 0));
+      num += w[y] * reference(row, y).value + 0.01 * lse * lse;
+      den += w[y];
+    });
+    expect(got).toBeCloseTo(num / den, 6);
+    expect(() => complementEntropy(x, tf.zeros([B, C]))).toThrow(/mixloss\.complementEntropy: takes class ids \[batch\] only/);
+    expect(() => complementEntropy(x, [0, 1, 2, 3], { labelSmoothing: 0.1 })).toThrow(/labelSmoothing needs a loss that is linear/);
+    tf.dispose(x);
+  });
+
+  it("complementObjectiveStep: a CE step, then a COT step on a fresh forward pass; each step lowers its loss; nothing leaks", () => {
+    const B = 32, D = 8, C = 5;
+    const xs = tf.tensor2d(randomLogits(B, D, 11), [B, D]);
+    const ids = Array.from(randomLabels(B, C, 12));
+    const w = tf.variable(tf.mul(tf.tensor2d(randomLogits(D, C, 13), [D, C]), 0.1));
+    const predict = () => tf.matMul(xs, w);
+    const lossNow = (f: typeof crossEntropy) => tf.tidy(() => f(predict(), ids).dataSync()[0]);
+    const step = (ceRate: number, cotRate: number) => {
+      const opt = tf.train.sgd(ceRate), opt2 = tf.train.sgd(cotRate);
+      const r = complementObjectiveStep(opt, predict, ids, { complementOptimizer: opt2 });
+      opt.dispose();
+      opt2.dispose();
+      return r;
+    };
+    // The values returned are each loss before its own step: CE before both, COT after the CE step.
+    const ce0 = lossNow(crossEntropy);
+    const r = step(0.5, 0);
+    expect(r.crossEntropy).toBeCloseTo(ce0, 6);
+    expect(r.complementEntropy).toBeCloseTo(lossNow(complementEntropy), 6);
+    expect(lossNow(crossEntropy)).toBeLessThan(ce0);
+    // The complement step alone flattens the wrong classes: COT falls towards −log(C − 1)/C.
+    const cot0 = lossNow(complementEntropy);
+    const before = backendCounts();
+    for (let i = 0; i < 10; i++) step(0, 2);
+    expect(backendCounts()).toEqual(before);
+    const cot1 = lossNow(complementEntropy);
+    expect(cot1).toBeLessThan(cot0);
+    expect(cot1).toBeGreaterThanOrEqual(-Math.log(C - 1) / C - 1e-6);
+    tf.dispose([xs, w]);
+  });
+});
