@@ -35,7 +35,7 @@ describe('bad input', () => {
   describe('logits', () => {
     it('wrong rank', () => rejects(/logits must have rank >= 2 \(\[batch, classes\] or \[batch, ..., classes\]\), got shape \[2\]/, (x) => mixedLoss(x, [0]), tf.tensor1d([1, 2])));
     it('rank 3 with labels of the wrong rows', () => rejects(/labels of shape \[2, 3\] do not match logits' rows \[2, 2\]/, (x, y) => mixedLoss(x, y), tf.zeros([2, 2, 2]), tf.zeros([2, 3], 'int32')));
-    it('an unknown option', () => rejects(/mixloss\.crossEntropy: unknown option 'label_smoothing' \(it takes: reduction, weights, classWeights, ignoreIndex, labelSmoothing, zLoss, device\)/, (x) => crossEntropy(x, [0, 1], { label_smoothing: 0.1 } as never), q()));
+    it('an unknown option', () => rejects(/mixloss\.crossEntropy: unknown option 'label_smoothing' \(it takes: reduction, weights, classWeights, ignoreIndex, labelSmoothing, zLoss, softcap, device\)/, (x) => crossEntropy(x, [0, 1], { label_smoothing: 0.1 } as never), q()));
     it('wrong dtype', () => rejects(/logits must be float32, got int32/, (x) => mixedLoss(x, [0]), tf.tensor2d([[1, 2]], [1, 2], 'int32')));
     it('empty batch', () => rejects(/empty batch/, (x, y) => mixedLoss(x, y), tf.zeros([0, 3]), tf.zeros([0], 'int32')));
     it('zero classes', () => rejects(/0 classes/, (x) => mixedLoss(x, [0, 0]), tf.zeros([2, 0])));
@@ -135,7 +135,7 @@ describe('bad input', () => {
         state.gradientDepth--;
       }
       const [loss, stats] = infos.map((i) => tf.engine().makeTensorFromTensorInfo(i));
-      const saved = stats.dataSync()[2 * 6];  // the token after the row statistics
+      const saved = stats.dataSync()[2 * STATS_PER_ROW];  // the token after the row statistics
       expect(saved).toBeGreaterThan(0);
       const before = backendCounts();
       const error = thrownBy(() => tf.engine().runKernel(FUSED_LOSS_GRAD, { logits: x, labels: y, stats, dy }, { ...attrs, reduction: 'none' }));

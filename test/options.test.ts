@@ -255,6 +255,17 @@ describe('options across the family', () => {
     }
   });
 
+  it('softcap: the loss of cap·tanh(q/cap), value and gradient against central differences', () => {
+    const cap = 2;
+    const ref = (flat: number[]) => rowsOf(flat.map((v) => cap * Math.tanh(v / cap))).reduce(
+      (a, row, r) => a + rowLosses.focal(2)(softmax64(row).logp[validIds[r]]).value, 0);
+    for (const got of valueAndGrad((x) => focalLoss(x, validIds, { softcap: cap, reduction: 'sum' }))) {
+      expectClose(got.value, [ref(q64)], 1e-5);
+      expectClose(got.grad, centralDifference(ref, q64, 1e-5), 2e-4);
+    }
+    expect(() => crossEntropy(tf.zeros([2, 3]), [0, 1], { softcap: 0 })).toThrow(/softcap must be a finite number > 0, got 0/);
+  });
+
   it('z-loss on a p_y loss: focal + z·lse², gradient against central differences', () => {
     const ref = (flat: number[]) => rowsOf(flat).reduce((a, row, r) => {
       const { lse, logp } = softmax64(row);

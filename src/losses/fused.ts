@@ -4,7 +4,7 @@
 // its own file beside this one.
 import type { NamedTensorMap } from '@tensorflow/tfjs-core';
 import {
-  add, cast, engine, getBackend, losses, mul, notEqual, Reduction as TfReduction, reshape, Tensor, tensor, tidy,
+  add, cast, div, tanh, engine, getBackend, losses, mul, notEqual, Reduction as TfReduction, reshape, Tensor, tensor, tidy,
 } from '@tensorflow/tfjs-core';
 
 import { cudaStatus } from '../cuda';
@@ -41,6 +41,11 @@ export interface LossOptions {
   /** Adds zLoss·lse² per row (PaLM's z-loss, Liger's lse_square_scale). */
   zLoss?: number;
   /**
+   * Logit soft-capping (Gemma's final_logit_softcapping): the loss sees cap·tanh(q/cap). Applied
+   * with stock tfjs ops before the kernel (one more [B, C] tensor; tfjs differentiates it).
+   */
+  softcap?: number;
+  /**
    * Where the kernels run: 'cpu', 'cuda' (staged through pinned host buffers), or 'auto'
    * (default): CUDA when a device is available and B·C reaches the measured crossover set by
    * MIXLOSS_CUDA_MIN_ELEMENTS; the CPU otherwise.
@@ -48,7 +53,7 @@ export interface LossOptions {
   device?: Device;
 }
 
-const COMMON_OPTIONS = ['reduction', 'weights', 'classWeights', 'ignoreIndex', 'labelSmoothing', 'zLoss', 'device'];
+const COMMON_OPTIONS = ['reduction', 'weights', 'classWeights', 'ignoreIndex', 'labelSmoothing', 'zLoss', 'softcap', 'device'];
 
 /** What an op asks of the fused kernel. */
 export interface OpLoss {
@@ -187,6 +192,7 @@ export function fusedLoss(op: string, logits: Tensor, labels: Labels, options: L
   const smoothing = options.labelSmoothing === undefined ? 0
     : checkNumber(op, 'labelSmoothing', options.labelSmoothing, (v) => v >= 0 && v <= 1, 'in [0, 1]');
   const zLoss = options.zLoss === undefined ? 0 : checkNumber(op, 'zLoss', options.zLoss, (v) => v >= 0, '>= 0');
+  const softcap = options.softcap === undefined ? undefined : checkNumber(op, 'softcap', options.softcap, (v) => v > 0, '> 0');
   const ignoreIndex = options.ignoreIndex === undefined ? undefined
     : checkNumber(op, 'ignoreIndex', options.ignoreIndex, (v) => Number.isInteger(v) && Math.abs(v) < 2 ** 31, '(a 32-bit integer)');
   if (options.classWeights !== undefined && loss.classWeights !== undefined) {
@@ -219,7 +225,7 @@ export function fusedLoss(op: string, logits: Tensor, labels: Labels, options: L
       loss: spec, reduction: kernelReduction, meanOver: loss.meanOver ?? 'weights', dense,
       classWeights: classWeights !== undefined && !dense, device,
     };
-    const simple = lead.length === 1 && !weighted && !(dense && (smoothing > 0 || classWeights !== undefined));
+    const simple = lead.length === 1 && !weighted && softcap === undefined && !(dense && (smoothing > 0 || classWeights !== undefined));
     if (simple) {
       // Class ids [B, 1] go to the kernel as they are (it reads B values): no reshape is recorded
       // on a gradient tape before the kernel's own label check, so a bad label leaks nothing.
@@ -236,7 +242,8 @@ export function fusedLoss(op: string, logits: Tensor, labels: Labels, options: L
         if (smoothing > 0) targets = add(mul(cast(targets, 'float32'), 1 - smoothing), smoothing / classes);
         if (classWeights !== undefined) targets = mul(cast(targets, 'float32'), classWeights);
       }
-      const flatLogits = lead.length === 1 ? logits : reshape(logits, [rows, classes]);
+      const capped = softcap === undefined ? logits : mul(softcap, tanh(div(logits, softcap)));
+      const flatLogits = lead.length === 1 ? capped : reshape(capped, [rows, classes]);
       const flatLabels = lead.length === 1 ? targets : reshape(targets, dense ? [rows, classes] : [rows]);
       const inputs: NamedTensorMap = { logits: flatLogits, labels: flatLabels };
       if (attrs.classWeights) inputs.classWeights = classWeights as Tensor;
