@@ -38,7 +38,7 @@ describe('native addon', () => {
     const q = new Float32Array(6), st = new Float32Array(2 * STATS), rl = new Float32Array(2);
     expect(() => fwd(q, 2, 4, new Int32Array(2), false, mixed(1, 1), st, rl)).toThrow(/logits has 6 elements, expected 8/);
     expect(() => fwd(q, 2, 3, new Int32Array(3), false, mixed(1, 1), st, rl)).toThrow(/labels has 3 elements, expected 2/);
-    expect(() => fwd(q, 2, 3, new Int32Array(2), false, { kind: 'nope' }, st, rl)).toThrow(/unknown loss kind 'nope' \(known: mixed, mae, focal, generalizedCE, tamedCE, mpce\)/);
+    expect(() => fwd(q, 2, 3, new Int32Array(2), false, { kind: 'nope' }, st, rl)).toThrow(/unknown loss kind 'nope' \(known: mixed, mae, focal, generalizedCE, tamedCE, mpce, complementEntropy\)/);
     expect(() => fwd(q, 2, 3, new Int32Array(2), false, mixed(1, 1), new Float32Array(1), rl)).toThrow(/stats has 1 elements/);
     expect(() => fwd(q, 0, 3, new Int32Array(0), false, mixed(1, 1), st, rl)).toThrow(/rows must be a positive integer/);
     expect(() => fwd(q, 2, 3, new Uint8Array(2) as never, false, mixed(1, 1), st, rl)).toThrow(/labels must be an Int32Array or a Float32Array/);
