@@ -110,6 +110,13 @@ describe('options across the family', () => {
     }
   }
 
+  it('class weights are constants: asking for their gradient is an Error, not a silent zero', () => {
+    const x = tf.tensor2d(q64, [B, C]), w = tf.tensor1d([1, 2, 0.5, 3, 0.25]);
+    expect(() => tf.grad((v: tf.Tensor) => crossEntropy(x, validIds, { classWeights: v }))(w))
+      .toThrow(/gradient with respect to classWeights is not implemented/);
+    tf.dispose([x, w]);
+  });
+
   it('every row ignored: the mean is NaN (0/0, as PyTorch) and the gradient zero', () => {
     const x = tf.tensor2d(q64, [B, C]);
     const y = new Array(B).fill(-100);

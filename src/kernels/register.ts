@@ -23,7 +23,6 @@ function storageFor(backendName: string): StorageFactory {
   return (backend) => (storageOverrides[backendName] ?? zeroCopy[backendName] ?? genericStorage)(backend);
 }
 
-
 // The kernel's gradient. The class-weighted kernel is registered under its own name because
 // tfjs saves every input listed in inputsToSave and an optional input cannot be listed.
 function gradient(kernelName: string, inputsToSave: string[]) {
