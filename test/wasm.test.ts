@@ -16,3 +16,4 @@ await import('./bad-input.test');
 await import('./training.test');
 await import('./options.test');
 await import('./complement-entropy.test');
+await import('./torch-parity.test');
