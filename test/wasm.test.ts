@@ -17,3 +17,4 @@ await import('./training.test');
 await import('./options.test');
 await import('./complement-entropy.test');
 await import('./torch-parity.test');
+await import('./drop-in.test');
