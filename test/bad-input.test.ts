@@ -186,6 +186,8 @@ describe('bad input', () => {
     }
     it('ignoreIndex on dense targets', () => rejects(/mixloss\.crossEntropy: ignoreIndex is for class ids/, (x, y) => crossEntropy(x, y, { ignoreIndex: -100 }), q(), tf.zeros([2, 3])));
     it('a label out of range with ignoreIndex', () => rejects(/label -5(\.0+)? at row 1 is not a class id in \[0, 3\) nor ignoreIndex -100/, (x, y) => crossEntropy(x, y, { ignoreIndex: -100 }), q(), tf.tensor1d([0, -5], 'int32')));
+    it('sample weights that do not broadcast', () => rejects(/mixloss\.crossEntropy: weights of shape \[3\] do not broadcast against the rows \[2\]/, (x) => crossEntropy(x, [0, 1], { weights: [1, 2, 3] }), q()));
+    it('negative sample weights', () => rejects(/mixloss\.crossEntropy: weights\[1\] must be a finite number >= 0, got -1/, (x) => crossEntropy(x, [0, 1], { weights: [1, -1] }), q()));
     it('MPCE on dense targets', () => rejects(/mixloss\.mpceLoss: takes class ids \[batch\] only/, (x, y) => mpceLoss(x, y), q(), tf.zeros([2, 3])));
     it('every op names itself in its errors', () => {
       for (const loss of LOSSES) rejects(/^mixloss\.\w+: logits must be float32/, (x) => loss.op(x, [0]), tf.tensor2d([[1, 2]], [1, 2], 'int32'));

@@ -4,7 +4,7 @@
 // its own file beside this one.
 import type { NamedTensorMap } from '@tensorflow/tfjs-core';
 import {
-  add, cast, div, tanh, engine, getBackend, losses, mul, notEqual, Reduction as TfReduction, reshape, Tensor, tensor, tidy,
+  add, backend_util, cast, div, tanh, engine, getBackend, losses, mul, notEqual, Reduction as TfReduction, reshape, Tensor, tensor, tidy,
 } from '@tensorflow/tfjs-core';
 
 import { cudaStatus } from '../cuda';
@@ -178,6 +178,36 @@ function classWeightTensor(op: string, name: string, w: unknown, classes: number
   }
 }
 
+/**
+ * Sample weights as a float32 tensor broadcastable to the rows' shape (tf.losses' rule: a number,
+ * or a tensor the row losses broadcast against), finite and >= 0 (read once to check them).
+ */
+function sampleWeightTensor(op: string, w: unknown, lead: number[]): Tensor {
+  let t: Tensor;
+  if (w instanceof Tensor) {
+    if (w.isDisposed) fail(op, 'weights is a disposed tensor');
+    t = w;
+  } else if (typeof w === 'number' || Array.isArray(w) || w instanceof Float32Array) {
+    t = tensor(w as number | number[], undefined, 'float32');
+  } else {
+    return fail(op, `weights must be a number, an array or a tf.Tensor broadcastable to the rows ${shapeOf(lead)}`);
+  }
+  try {
+    try {
+      backend_util.assertAndGetBroadcastShape(lead, t.shape);
+    } catch {
+      fail(op, `weights of shape ${shapeOf(t.shape)} do not broadcast against the rows ${shapeOf(lead)}`);
+    }
+    const values = t.dataSync();
+    const bad = values.findIndex((v) => !(Number.isFinite(v) && v >= 0));
+    if (bad >= 0) fail(op, `weights[${bad}] must be a finite number >= 0, got ${values[bad]}`);
+    return t;
+  } catch (e) {
+    if (t !== w) t.dispose();
+    throw e;
+  }
+}
+
 /** Runs the fused kernel for one op: every option applied, every check done first. */
 export function fusedLoss(op: string, logits: Tensor, labels: Labels, options: LossOptions, loss: OpLoss): Tensor {
   if (options === null || typeof options !== 'object') fail(op, `options must be an object, got ${String(options)}`);
@@ -212,6 +242,8 @@ export function fusedLoss(op: string, logits: Tensor, labels: Labels, options: L
     if (dense && ignoreIndex !== undefined) fail(op, 'ignoreIndex is for class ids; dense targets have no class id to ignore');
     const classWeights = classWeightsGiven === undefined ? undefined : classWeightTensor(op, weightOption, classWeightsGiven, classes);
     if (classWeights !== undefined && classWeights !== classWeightsGiven) made.push(classWeights);
+    const sampleWeights = options.weights === undefined ? undefined : sampleWeightTensor(op, options.weights, lead);
+    if (sampleWeights !== undefined && sampleWeights !== options.weights) made.push(sampleWeights);
     const spec: LossSpec = { kind: loss.kind, ...loss.params };
     if (zLoss > 0) spec.zLoss = zLoss;
     if (smoothing > 0 && !dense) spec.labelSmoothing = smoothing;
@@ -252,7 +284,7 @@ export function fusedLoss(op: string, logits: Tensor, labels: Labels, options: L
       // Sample weights: tf.losses.computeWeightedLoss on the row losses (ignored rows count as
       // zero weight, so SUM_BY_NONZERO_WEIGHTS and MEAN leave them out).
       const rowLoss = reshape(value, lead);
-      let w = options.weights instanceof Tensor ? cast(options.weights, 'float32') : tensor(options.weights as number | number[], undefined, 'float32');
+      let w = cast(sampleWeights as Tensor, 'float32');
       if (ignoreIndex !== undefined) w = mul(w, cast(notEqual(reshape(given, lead), ignoreIndex), 'float32'));
       const tfReduction = { none: TfReduction.NONE, sum: TfReduction.SUM, mean: TfReduction.MEAN, nonzero: TfReduction.SUM_BY_NONZERO_WEIGHTS }[reduction];
       return losses.computeWeightedLoss(rowLoss, w, tfReduction);
