@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 
 import { crossEntropy, focusToWeights, mixedLoss } from '../src';
 import { storageOverrides } from '../src/kernels/register';
-import { genericStorage } from '../src/kernels/storage';
+import { genericStorage } from '../src/kernels/backends';
 import { LOSSES } from './support/losses';
 import { backendCounts, randomLabels, randomLogits, tf, thrownBy, withSeparateBackward } from './support/tf';
 

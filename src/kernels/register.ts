@@ -6,21 +6,14 @@ import { engine, getKernel, KernelBackend, registerGradient, registerKernel, Ten
 import { FUSED_LOSS, FUSED_LOSS_GRAD, FUSED_LOSS_WEIGHTED, FusedLossAttrs } from './attrs';
 import { fusedLossForward, fusedLossGrad } from './fused_loss';
 import { denseTargetGradient } from './target_gradient';
-import { cpuStorage, genericStorage, Storage, wasmStorage } from './storage';
-
-type StorageFactory = (backend: KernelBackend) => Storage;
-
-/** Storage per backend name; any backend not named here takes the generic (copying) path. */
-const zeroCopy: Record<string, StorageFactory> = {
-  cpu: cpuStorage,
-  wasm: wasmStorage,
-};
+import { genericStorage, ZERO_COPY } from './backends';
+import type { StorageFactory } from './storage';
 
 /** Forces another storage for a backend (tests drive the generic path on cpu and wasm). */
 export const storageOverrides: Record<string, StorageFactory> = {};
 
 function storageFor(backendName: string): StorageFactory {
-  return (backend) => (storageOverrides[backendName] ?? zeroCopy[backendName] ?? genericStorage)(backend);
+  return (backend) => (storageOverrides[backendName] ?? ZERO_COPY[backendName] ?? genericStorage)(backend);
 }
 
 // The kernel's gradient. The class-weighted kernel is registered under its own name because
