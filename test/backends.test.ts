@@ -4,7 +4,7 @@ import '@tensorflow/tfjs-backend-wasm';
 
 import { afterAll, describe, expect, it } from 'vitest';
 
-import { crossEntropy, focusToWeights, mixedLoss } from '../src';
+import { complementEntropy, crossEntropy, focusToWeights, mixedLoss, mpceLoss } from '../src';
 import { storageOverrides } from '../src/kernels/register';
 import { genericStorage } from '../src/kernels/backends';
 import { LOSSES } from './support/losses';
@@ -76,6 +76,32 @@ describe('generic path', () => {
       }
     });
   }
+
+  it('generic path forced on cpu: every kernel option (class weights input, ignoreIndex, smoothing, z-loss, MPCE, COT) matches the zero-copy path', async () => {
+    const run = () => tf.tidy(() => {
+      const q = tf.tensor2d(randomLogits(6, 300, 18), [6, 300]);
+      const ids = Array.from(randomLabels(6, 300, 19));
+      ids[3] = -1;
+      const out: number[] = [];
+      for (const f of [
+        (x: tf.Tensor) => crossEntropy(x, ids, { classWeights: Array.from({ length: 300 }, (_, c) => 1 + (c % 4)), ignoreIndex: -1, labelSmoothing: 0.2, zLoss: 1e-3 }),
+        (x: tf.Tensor) => mpceLoss(x, ids, { ignoreIndex: -1 }),
+        (x: tf.Tensor) => complementEntropy(x, ids, { ignoreIndex: -1 }),
+      ]) {
+        const { value, grad } = tf.valueAndGrad(f)(q);
+        const separate = withSeparateBackward(() => tf.grad(f)(q));
+        out.push(value.dataSync()[0], ...grad.dataSync(), ...separate.dataSync());
+      }
+      return out;
+    });
+    const zeroCopy = await onBackend('cpu', run);
+    storageOverrides.cpu = genericStorage;
+    try {
+      expect(run()).toEqual(zeroCopy);
+    } finally {
+      delete storageOverrides.cpu;
+    }
+  });
 
   it('cpu: tensors over a SharedArrayBuffer are valid input (issue 14: "Invalid argument")', async () => {
     await onBackend('cpu', () => {
