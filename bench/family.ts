@@ -14,6 +14,8 @@ interface Case {
   classWeights?: boolean;
   /** Class ids with every 8th row ignored (ignoreIndex −100). */
   ignore?: boolean;
+  /** Sample weights [B] (a kernel input). */
+  sampleWeights?: boolean;
 }
 
 const CASES: Case[] = [
@@ -29,6 +31,7 @@ const CASES: Case[] = [
   { name: 'complement entropy (COT)', loss: { kind: 'complementEntropy' } },
   { name: 'CE + classWeights', loss: { kind: 'mixed', alpha: 1, beta: 0 }, classWeights: true },
   { name: 'CE + ignoreIndex', loss: { kind: 'mixed', alpha: 1, beta: 0, ignoreIndex: -100 }, ignore: true },
+  { name: 'CE + sample weights', loss: { kind: 'mixed', alpha: 1, beta: 0 }, sampleWeights: true },
   { name: 'CE + zLoss', loss: { kind: 'mixed', alpha: 1, beta: 0, zLoss: 1e-4 } },
   { name: 'CE + labelSmoothing 0.1', loss: { kind: 'mixed', alpha: 1, beta: 0, labelSmoothing: 0.1 } },
   { name: 'CE + smoothing + classWeights', loss: { kind: 'mixed', alpha: 1, beta: 0, labelSmoothing: 0.1 }, classWeights: true },
@@ -57,13 +60,14 @@ export async function family(opts: { B: number; C: number; rounds: number; reps:
   const ids = Int32Array.from({ length: B }, (_, r) => (r * 7919) % C);
   const idsIgnored = ids.map((y, r) => (r % 8 === 0 ? -100 : y));
   const classWeights = Float32Array.from({ length: C }, (_, c) => 0.5 + (c % 3) * 0.5);
+  const weights = Float32Array.from({ length: B }, (_, r) => (r % 4) * 0.5);
   const stats = new Float32Array(B * native().info().statsPerRow), rowLoss = new Float32Array(B), grad = new Float32Array(B * C);
   const runs: Array<{ name: string; run: () => void }> = CASES.map((c) => ({
     name: c.name,
     run: () => {
       addon.forwardBackward({
         logits, rows: B, classes: C, labels: c.ignore ? idsIgnored : ids, dense: false, loss: c.loss,
-        ...(c.classWeights ? { classWeights } : {}), stats, rowLoss, gradScale: 1 / B, grad,
+        ...(c.classWeights ? { classWeights } : {}), ...(c.sampleWeights ? { weights } : {}), stats, rowLoss, gradScale: 1 / B, grad,
       });
     },
   }));

@@ -153,7 +153,7 @@ export function cudaLoss(logits: DeviceTensor, labels: DeviceTensor, options: Cu
 export function cudaLossOnHost(
   call: NativeCall & { rowLoss: Float32Array }, gradScale: number, grad: Float32Array | undefined,
 ): number {
-  const { logits, labels, classWeights, stats, rowLoss, rows, classes } = call;
+  const { logits, labels, classWeights, weights, stats, rowLoss, rows, classes } = call;
   const l: Launch = {
     logits: scratchBuffer('logits', logits.byteLength),
     labels: scratchBuffer('labels', labels.byteLength),
@@ -161,6 +161,7 @@ export function cudaLossOnHost(
     dense: call.dense,
     loss: call.loss,
     ...(classWeights ? { classWeights: scratchBuffer('classWeights', classWeights.byteLength) } : {}),
+    ...(weights ? { weights: scratchBuffer('weights', weights.byteLength) } : {}),
     stats: scratchBuffer('stats', stats.byteLength),
     rowLoss: scratchBuffer('rowLoss', rowLoss.byteLength),
     grad: grad === undefined ? undefined : scratchBuffer('grad', grad.byteLength),
@@ -169,6 +170,7 @@ export function cudaLossOnHost(
   l.logits.upload(logits);
   l.labels.upload(labels);
   if (classWeights) l.classWeights?.upload(classWeights);
+  if (weights) l.weights?.upload(weights);
   launch(rows, classes, l);
   if (grad !== undefined) l.grad?.download(grad);
   l.stats.download(stats);

@@ -23,13 +23,20 @@ export interface NativeCall {
   dense: boolean;
   loss: LossSpec;
   classWeights?: Float32Array;
+  /** Sample weights [rows]. */
+  weights?: Float32Array;
   stats: Float32Array;
 }
 
-/** What 'mean' divides by: Σ class weight over the rows not ignored, and their number. */
+/** What a 'mean' can divide by, over the rows not ignored. */
 export interface MeanDivisors {
-  weights: number;
+  /** Σ classWeights[y] (PyTorch's weighted mean; the row count without class weights). */
+  classWeights: number;
   rows: number;
+  /** Σ sample weights (tf.Reduction.MEAN). */
+  sampleWeights: number;
+  /** Rows with a non-zero sample weight (SUM_BY_NONZERO_WEIGHTS). */
+  nonzero: number;
 }
 
 export interface NativeLossKind {
@@ -75,6 +82,7 @@ export interface NativeDeviceCall {
   dense: boolean;
   loss: LossSpec;
   classWeights?: NativeDeviceBuffer;
+  weights?: NativeDeviceBuffer;
   stats: NativeDeviceBuffer;
 }
 

@@ -178,6 +178,44 @@ describe('options across the family', () => {
     }
   });
 
+  describe('sample weights as a kernel input: the gradient w.r.t. the weights too, as stock tfjs', () => {
+    for (const ignore of [false, true]) {
+      for (const reduction of [tf.Reduction.NONE, tf.Reduction.SUM, tf.Reduction.MEAN, tf.Reduction.SUM_BY_NONZERO_WEIGHTS]) {
+        it(`${tf.Reduction[reduction]}${ignore ? ', ignoreIndex' : ''}: value, ∂/∂logits and ∂/∂weights (both paths)`, () => {
+          const y = ignore ? ids : validIds;
+          const mask = y.map((v) => (v < 0 ? 0 : 1));
+          const stockRows = (v: tf.Tensor) => tf.mul(tf.losses.softmaxCrossEntropy(tf.oneHot(tf.tensor1d(y.map((v) => Math.max(v, 0)), 'int32'), C), v,
+            undefined, 0, tf.Reduction.NONE), tf.tensor1d(mask));
+          const ours = (v: tf.Tensor, w: tf.Tensor) => tf.sum(crossEntropy(v, y, { weights: w, reduction, ...(ignore ? { ignoreIndex: -100 } : {}) }));
+          // SUM_BY_NONZERO_WEIGHTS divides by a count (tfjs has no gradient for its notEqual): constant in w.
+          const nonzero = [1, 0, 2, 0.5, 0, 3].filter((v, i) => v !== 0 && mask[i] === 1).length;
+          const theirs = (v: tf.Tensor, w: tf.Tensor) => reduction === tf.Reduction.SUM_BY_NONZERO_WEIGHTS
+            ? tf.div(tf.sum(tf.mul(stockRows(v), tf.mul(w, tf.tensor1d(mask)))), nonzero)
+            : tf.sum(tf.losses.computeWeightedLoss(stockRows(v), tf.mul(w, tf.tensor1d(mask)), reduction));
+          const x = tf.tensor2d(q64, [B, C]), w = tf.tensor1d([1, 0, 2, 0.5, 0, 3]);
+          for (const path of [(fn: () => void) => fn(), withSeparateBackward]) {
+            path(() => {
+              const a = tf.grads(ours)([x, w]), b = tf.grads(theirs)([x, w]);
+              expectClose([ours(x, w).dataSync()[0]], [theirs(x, w).dataSync()[0]], 1e-5);
+              expectClose(Array.from(a[0].dataSync()), Array.from(b[0].dataSync()), 1e-5);
+              expectClose(Array.from(a[1].dataSync()), Array.from(b[1].dataSync()), 1e-5);
+              tf.dispose([...a, ...b]);
+            });
+          }
+          tf.dispose([x, w]);
+        });
+      }
+    }
+
+    it('weights of the rows\' shape [B, T] for logits [B, T, C]', () => {
+      const x = tf.tensor3d(q64, [2, 3, C]), y = tf.tensor2d(validIds, [2, 3], 'int32'), w = tf.tensor2d([1, 2, 0, 1, 1, 3], [2, 3]);
+      const got = crossEntropy(x, y, { weights: w }).dataSync()[0];
+      const rows = crossEntropy(x, y, { reduction: 'none' }).dataSync();
+      expect(got).toBeCloseTo(Array.from(rows).reduce((a, v, i) => a + v * w.dataSync()[i], 0) / 8, 5);
+      tf.dispose([x, y, w]);
+    });
+  });
+
   describe('drop-in losses.softmaxCrossEntropy: the same numbers as tf.losses.softmaxCrossEntropy', () => {
     const cases: Array<[string, Array<unknown>]> = [
       ['defaults', []],

@@ -52,8 +52,18 @@ void check_labels(const LossCall& c) {
        std::to_string(c.classes) + ")" + (c.params.has_ignore_index ? " nor ignoreIndex " + std::to_string(c.params.ignore_index) : ""));
 }
 
+// Sample weights [rows]: finite and non-negative.
+const float* parse_row_weights(Fields& f, int64_t rows) {
+  if (!f.has("weights")) return nullptr;
+  const float* w = floats(f.get("weights"), rows, "weights");
+  for (int64_t r = 0; r < rows; ++r)
+    if (!(w[r] >= 0.0f && std::isfinite(w[r])))
+      fail("weights[" + std::to_string(r) + "] must be a finite number >= 0, got " + std::to_string(w[r]));
+  return w;
+}
+
 // The named fields every kernel call shares: {logits, rows, classes, labels, dense, loss,
-// classWeights?, stats}. Labels are checked here (a kernel never indexes with a bad one).
+// classWeights?, weights?, stats}. Labels are checked here (a kernel never indexes with a bad one).
 LossCall parse_call(Fields& f) {
   LossCall c{};
   const Shape shape = checked_shape(f.get("rows"), f.get("classes"));
@@ -63,19 +73,22 @@ LossCall parse_call(Fields& f) {
   const bool dense = f.get("dense").ToBoolean();
   c.labels = parse_labels(f.get("labels"), dense, shape);
   c.class_weights = parse_class_weights(f, c.classes);
+  c.row_weights = parse_row_weights(f, c.rows);
   c.params = parse_loss(f.get("loss"), dense, c.class_weights != nullptr);
   check_labels(c);
   c.stats = floats(f.get("stats"), c.rows * mixloss::kStatsPerRow, "stats");
   return c;
 }
 
-// {weights: Σ class weight over the rows not ignored (PyTorch's mean), rows: rows not ignored}
+// What a 'mean' can divide by, over the rows not ignored: {classWeights: Σ w[y] (PyTorch),
+// rows, sampleWeights: Σ s (tf.Reduction.MEAN), nonzero: rows with s ≠ 0}.
 Napi::Object divisors(Napi::Env env, const LossCall& c) {
-  int64_t counted = 0;
-  for (int64_t r = 0; r < c.rows; ++r) counted += mixloss::is_ignored(c.labels, r, c.params) ? 0 : 1;
+  const mixloss::MeanDivisors d = mixloss::mean_divisors(c);
   Napi::Object o = Napi::Object::New(env);
-  o.Set("weights", mixloss::mean_divisor(c));
-  o.Set("rows", static_cast<double>(counted));
+  o.Set("classWeights", d.class_weights);
+  o.Set("rows", d.rows);
+  o.Set("sampleWeights", d.sample_weights);
+  o.Set("nonzero", d.nonzero);
   return o;
 }
 
@@ -87,7 +100,7 @@ Napi::Value totals(Napi::Env env, const LossCall& c, const float* row_loss) {
   return o;
 }
 
-// meanDivisors({rows, classes, labels, dense, loss, classWeights?}) → {weights, rows}: what
+// meanDivisors({rows, classes, labels, dense, loss, classWeights?, weights?}) → divisors(): what
 // 'mean' divides by, known before the kernel runs (the fused pass scales its gradient by it).
 Napi::Value MeanDivisors(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
@@ -99,6 +112,7 @@ Napi::Value MeanDivisors(const Napi::CallbackInfo& info) {
     const bool dense = f.get("dense").ToBoolean();
     c.labels = parse_labels(f.get("labels"), dense, shape);
     c.class_weights = parse_class_weights(f, c.classes);
+    c.row_weights = parse_row_weights(f, c.rows);
     c.params = parse_loss(f.get("loss"), dense, c.class_weights != nullptr);
     f.done();
     check_labels(c);

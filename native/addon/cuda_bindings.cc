@@ -111,7 +111,7 @@ DeviceBuffer* buffer(const Napi::Env& env, const Napi::Value& v, size_t min_byte
 }
 
 // The named fields of a device call: {logits, rows, classes, labels, labelsType, dense, loss,
-// classWeights?, stats}, every buffer a DeviceBuffer; labels are checked on the device.
+// classWeights?, weights?, stats}, every buffer a DeviceBuffer; labels are checked on the device.
 LossCall parse_device_call(const Napi::Env& env, Fields& f) {
   LossCall c{};
   const Shape shape = checked_shape(f.get("rows"), f.get("classes"));
@@ -130,6 +130,9 @@ LossCall parse_device_call(const Napi::Env& env, Fields& f) {
                         ? static_cast<const float*>(buffer(env, f.get("classWeights"), static_cast<size_t>(c.classes) * 4, "classWeights")
                                                         ->data("classWeights"))
                         : nullptr;
+  c.row_weights = f.has("weights")
+                      ? static_cast<const float*>(buffer(env, f.get("weights"), static_cast<size_t>(c.rows) * 4, "weights")->data("weights"))
+                      : nullptr;
   c.params = parse_loss(f.get("loss"), dense, c.class_weights != nullptr);
   c.stats = static_cast<float*>(buffer(env, f.get("stats"), static_cast<size_t>(c.rows) * kStatsPerRow * 4, "stats")->data("stats"));
   const int64_t bad = cuda::find_bad_label(c);

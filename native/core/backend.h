@@ -22,12 +22,13 @@ struct LossCall {
   LossParams params;           // kind, named parameters, options (validated by the caller)
   const float* class_weights;  // [classes] or nullptr: class ids only
   float* stats;                // [rows × kStatsPerRow]
+  const float* row_weights = nullptr;  // [rows] sample weights, or nullptr: each row's loss and gradient × w_r
 };
 
 // Each backend's entry points (asynchronous on device backends):
 //   find_bad_label  the first row whose class id is neither in [0, classes) nor ignored, or −1;
 //                   run before any kernel (kernels never index with a bad label)
-//   forward         stats and row_loss[rows] (0 on ignored rows)
+//   forward         stats and row_loss[rows] (× the row weight; 0 on ignored rows)
 //   backward        grad[rows × classes] = w_r·∂loss_r/∂logits_r, w_r = dy[r or 0]·dy_scale
 #define MIXLOSS_BACKEND_ENTRY_POINTS                                     \
   int64_t find_bad_label(const LossCall& call);                          \
@@ -42,8 +43,13 @@ namespace cuda {
 MIXLOSS_BACKEND_ENTRY_POINTS
 }  // namespace cuda
 
-// What 'mean' divides by, from host labels and class weights: Σ w[y_r] over the rows not
-// ignored (PyTorch's weighted mean); the number of rows not ignored without class weights.
-double mean_divisor(const LossCall& host_call);
+// What a 'mean' can divide by, from host labels and weights, over the rows not ignored.
+struct MeanDivisors {
+  double class_weights;   // Σ w[y_r] (PyTorch's weighted mean; the row count without class weights)
+  double rows;            // the number of rows
+  double sample_weights;  // Σ s_r (tf.Reduction.MEAN; the row count without sample weights)
+  double nonzero;         // rows with s_r ≠ 0 (tf.Reduction.SUM_BY_NONZERO_WEIGHTS)
+};
+MeanDivisors mean_divisors(const LossCall& host_call);
 
 }  // namespace mixloss

@@ -55,6 +55,7 @@ struct Context {
   Context(const Context&) = delete;
 
   bool ignored(int64_t r) const { return is_ignored(c.labels, r, c.params); }
+  double row_weight(int64_t r) const { return c.row_weights != nullptr ? c.row_weights[r] : 1.0; }
   double omega(int64_t y) const { return c.class_weights != nullptr ? c.class_weights[y] : 1.0; }
   double u_at(int64_t y) const { return u != nullptr ? u[y] : 0.0; }
 };
@@ -113,8 +114,10 @@ RowStats finish_row(const Context& x, int64_t r, const Partial& acc, float* row_
     const int64_t y = sparse_label(c.labels, r);
     s = finish_sparse(acc, c.logits[r * c.classes + y], y, x.u_at(y));
   }
+  if (x.dense || !x.ignored(r)) s.value = row_grad(x, r, s).value;
   store_stats(s, c.stats + r * kStatsPerRow);
-  row_loss[r] = (!x.dense && x.ignored(r)) ? 0.0f : row_grad(x, r, s).value;
+  const double w = x.row_weight(r);
+  row_loss[r] = w == 1.0 ? s.value : static_cast<float>(w * s.value);  // 0·∞ stays NaN, as tfjs's mul
   return s;
 }
 
@@ -239,17 +242,18 @@ void forward_backward_impl(const Context& x, float* row_loss, double grad_scale,
     for_each_slice(plan, [&](const Slice& s) {
       const Partial acc = fused_slice_exp<kNeeds>(x, s, grad);
       const RowStats st = finish_row(x, s.row, acc, row_loss);
-      slice_gradient<false>(x, st, acc.max, grad_scale, s, grad);
+      slice_gradient<false>(x, st, acc.max, grad_scale * x.row_weight(s.row), s, grad);
     });
   } else {
     std::vector<Partial> partials(static_cast<size_t>(plan.tasks()));
     for_each_slice(plan, [&](const Slice& s) { partials[slice_index(plan, s)] = fused_slice_exp<kNeeds>(x, s, grad); });
     finish_split_rows(x, plan, partials, row_loss);
     for_each_slice(plan, [&](const Slice& s) {
-      slice_gradient<false>(x, load_stats(x.c.stats + s.row * kStatsPerRow), partials[slice_index(plan, s)].max, grad_scale, s, grad);
+      slice_gradient<false>(x, load_stats(x.c.stats + s.row * kStatsPerRow), partials[slice_index(plan, s)].max,
+                            grad_scale * x.row_weight(s.row), s, grad);
     });
   }
-  fix_sparse_rows(x, [&](int64_t) { return grad_scale; }, grad);
+  fix_sparse_rows(x, [&](int64_t r) { return grad_scale * x.row_weight(r); }, grad);
 }
 
 }  // namespace
@@ -268,7 +272,7 @@ void forward(const LossCall& call, float* row_loss) {
 
 void backward(const LossCall& call, const float* dy, int64_t dy_len, double dy_scale, float* grad) {
   const Context x(call);
-  const auto weight = [&](int64_t r) { return static_cast<double>(dy[dy_len == 1 ? 0 : r]) * dy_scale; };
+  const auto weight = [&](int64_t r) { return static_cast<double>(dy[dy_len == 1 ? 0 : r]) * dy_scale * x.row_weight(r); };
   for_each_slice(make_plan(call.rows, call.classes), [&](const Slice& s) {
     const RowStats st = load_stats(call.stats + s.row * kStatsPerRow);
     slice_gradient<true>(x, st, st.max, weight(s.row), s, grad);
@@ -291,14 +295,18 @@ void scale_rows(float* grad, int64_t rows, int64_t classes, const float* dy, int
 
 }  // namespace cpu
 
-double mean_divisor(const LossCall& c) {
-  if (is_dense(c.labels.format)) return static_cast<double>(c.rows);
-  double total = 0.0;
+MeanDivisors mean_divisors(const LossCall& c) {
+  MeanDivisors d{0.0, 0.0, 0.0, 0.0};
+  const bool dense = is_dense(c.labels.format);
   for (int64_t r = 0; r < c.rows; ++r) {
     if (is_ignored(c.labels, r, c.params)) continue;
-    total += c.class_weights != nullptr ? c.class_weights[sparse_label(c.labels, r)] : 1.0;
+    const double s = c.row_weights != nullptr ? c.row_weights[r] : 1.0;
+    d.class_weights += (!dense && c.class_weights != nullptr) ? c.class_weights[sparse_label(c.labels, r)] : 1.0;
+    d.rows += 1.0;
+    d.sample_weights += s;
+    d.nonzero += s != 0.0 ? 1.0 : 0.0;
   }
-  return total;
+  return d;
 }
 
 }  // namespace mixloss

@@ -18,6 +18,7 @@ namespace mixloss {
 //   u_ce, u_pt, u_mass = Σ_c u_c (lse − q_c), Σ_c u_c p_c, Σ_c u_c for the label-smoothing
 //             vector u (class weights, or ones) of a sparse row (kNeedTargets)
 //   cot     = Σ_{j≠y} r_j log r_j, r_j = p_j/(1 − p_y): complement entropy's row sum (kNeedExpLogit)
+//   value   = the row's loss before its sample weight (the weights' gradient needs it)
 // max and log_sum are kept apart (not folded into one lse) so that p_j keeps full float
 // precision for large logits. ce and el of a sparse row come from the other classes' mass,
 // so they stay exact when p_y is close to 1 (no cancellation in 1 − p_y or in lse − q_y).
@@ -29,8 +30,9 @@ struct RowStats {
   int64_t argmax = -1;
   float u_ce = 0, u_pt = 0, u_mass = 0;
   float cot = 0;
+  float value = 0;
 };
-constexpr int kStatsPerRow = 12;
+constexpr int kStatsPerRow = 13;
 
 MIXLOSS_HD void store_stats(const RowStats& s, float* out) {
   out[0] = s.max;
@@ -46,6 +48,7 @@ MIXLOSS_HD void store_stats(const RowStats& s, float* out) {
   out[9] = s.u_pt;
   out[10] = s.u_mass;
   out[11] = s.cot;
+  out[12] = s.value;
 }
 
 MIXLOSS_HD RowStats load_stats(const float* in) {
@@ -61,6 +64,7 @@ MIXLOSS_HD RowStats load_stats(const float* in) {
   s.u_pt = in[9];
   s.u_mass = in[10];
   s.cot = in[11];
+  s.value = in[12];
   return s;
 }
 

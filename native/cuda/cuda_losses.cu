@@ -180,8 +180,10 @@ __global__ void finish_kernel(LossCall c, const float* u, int64_t parts, const P
     const double u_y = c.params.label_smoothing > 0.0f ? (u != nullptr ? u[y] : 1.0) : 0.0;
     s = finish_sparse(acc, c.logits[r * c.classes + y], y, u_y);
   }
+  s.value = row_grad(c, r, s).value;
   store_stats(s, c.stats + r * kStatsPerRow);
-  row_loss[r] = row_grad(c, r, s).value;
+  const float w = c.row_weights != nullptr ? c.row_weights[r] : 1.0f;
+  row_loss[r] = w == 1.0f ? s.value : w * s.value;
 }
 
 constexpr int kGradThreads = 256;
@@ -200,7 +202,7 @@ __global__ void gradient_kernel(LossCall c, const float* u, const float* dy, int
   if (threadIdx.x == 0) {
     ignored = !dense && is_ignored(c.labels, r, c.params);
     const RowStats s = load_stats(c.stats + r * kStatsPerRow);
-    const double w = static_cast<double>(dy[dy_len == 1 ? 0 : r]) * dy_scale;
+    const double w = static_cast<double>(dy[dy_len == 1 ? 0 : r]) * dy_scale * (c.row_weights != nullptr ? c.row_weights[r] : 1.0);
     const double inv_sum = exp(-static_cast<double>(s.log_sum));
     at[0] = at[1] = -1;
     if (!ignored) {

@@ -2,11 +2,25 @@
 // kernel_names.ts declares SoftmaxAttrs and friends).
 import type { NamedAttrMap } from '@tensorflow/tfjs-core';
 
-/** Forward: inputs {logits, labels, classWeights?} → outputs [loss, rowStats]. */
+/** Forward: inputs {logits, labels} → outputs [loss, rowStats]. */
 export const FUSED_LOSS = 'MixlossFusedLoss';
-/** The same with a classWeights input [C] (its own name: tfjs saves every listed input). */
-export const FUSED_LOSS_WEIGHTED = 'MixlossFusedLossWeighted';
-/** Backward: inputs {logits, labels, classWeights?, stats, dy} → output [gradient w.r.t. logits]. */
+/**
+ * The forward kernel for each set of optional inputs, classWeights [C] and weights [B] (sample
+ * weights): each set has its own name because tfjs saves every input a gradient lists.
+ */
+export const FUSED_LOSS_KERNELS = [
+  { name: FUSED_LOSS, inputs: [] as string[] },
+  { name: 'MixlossFusedLossClassWeighted', inputs: ['classWeights'] },
+  { name: 'MixlossFusedLossSampleWeighted', inputs: ['weights'] },
+  { name: 'MixlossFusedLossClassSampleWeighted', inputs: ['classWeights', 'weights'] },
+];
+
+/** The forward kernel's name for these optional inputs. */
+export function fusedLossKernel(a: { classWeights: boolean; sampleWeights: boolean }): string {
+  return FUSED_LOSS_KERNELS[(a.classWeights ? 1 : 0) + (a.sampleWeights ? 2 : 0)].name;
+}
+
+/** Backward: inputs {logits, labels, classWeights?, weights?, stats, dy} → output [gradient w.r.t. logits]. */
 export const FUSED_LOSS_GRAD = 'MixlossFusedLossGrad';
 
 export type Reduction = 'none' | 'sum' | 'mean';
@@ -23,18 +37,26 @@ export interface LossSpec extends NamedAttrMap {
 
 export interface FusedLossAttrs extends NamedAttrMap {
   loss: LossSpec;
-  /** 'mean' divides by the class weights of the counted rows (PyTorch) or by their number. */
   reduction: Reduction;
-  meanOver: 'weights' | 'rows';
+  /**
+   * What 'mean' divides by, over the rows not ignored: their class weights (PyTorch), their
+   * number, their sample weights (tf.Reduction.MEAN), or the number with a non-zero sample
+   * weight (SUM_BY_NONZERO_WEIGHTS).
+   */
+  meanOver: 'classWeights' | 'rows' | 'sampleWeights' | 'nonzero';
   /** labels are [B, C] targets rather than [B] class ids */
   dense: boolean;
   /** the kernel has a classWeights input [C] */
   classWeights: boolean;
+  /** the kernel has a weights input [B] (sample weights) */
+  sampleWeights: boolean;
   /** where the forward pass runs (the op resolves 'auto') */
   device: 'cpu' | 'cuda';
 }
 
 /** Floats of per-row statistics the forward pass saves for the backward pass (row_stats.h). */
-export const STATS_PER_ROW = 12;
+export const STATS_PER_ROW = 13;
+/** Where a row's loss before its sample weight sits among its statistics. */
+export const STATS_VALUE = 12;
 /** After the rows' statistics: the pending-gradient token and the mean's divisor. */
 export const STATS_TRAILER = 2;

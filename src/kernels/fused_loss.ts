@@ -93,12 +93,13 @@ function callOf(storage: Storage, inputs: NamedTensorInfoMap, a: FusedLossAttrs,
     dense: a.dense,
     loss: a.loss,
     ...(a.classWeights ? { classWeights: storage.floats(input(inputs, 'classWeights')) } : {}),
+    ...(a.sampleWeights ? { weights: storage.floats(input(inputs, 'weights')) } : {}),
     stats,
   };
 }
 
 function kernelInputs(inputs: NamedTensorInfoMap, a: FusedLossAttrs): TensorInfo[] {
-  const names = a.classWeights ? ['logits', 'labels', 'classWeights'] : ['logits', 'labels'];
+  const names = ['logits', 'labels', ...(a.classWeights ? ['classWeights'] : []), ...(a.sampleWeights ? ['weights'] : [])];
   return names.map((n) => input(inputs, n));
 }
 
@@ -116,10 +117,9 @@ export function fusedLossForward(storage: Storage, { inputs, attrs }: KernelArgs
 /** What 'mean' divides by for this call, known before the kernel runs (rows without options). */
 function meanDivisor(call: ReturnType<typeof callOf>, a: FusedLossAttrs): number {
   if (a.reduction !== 'mean') return 1;
-  if (!a.classWeights && a.loss.ignoreIndex === undefined) return call.rows;
+  if (!a.classWeights && !a.sampleWeights && a.loss.ignoreIndex === undefined) return call.rows;
   const { logits: _l, stats: _s, ...rest } = call;
-  const d = native().meanDivisors(rest);
-  return a.meanOver === 'rows' ? d.rows : d.weights;
+  return native().meanDivisors(rest)[a.meanOver];
 }
 
 function forwardInto(storage: Storage, inputs: NamedTensorInfoMap, a: FusedLossAttrs, rows: number, classes: number,

@@ -8,7 +8,7 @@ import {
 } from '@tensorflow/tfjs-core';
 
 import { cudaStatus } from '../cuda';
-import { FUSED_LOSS, FUSED_LOSS_WEIGHTED, FusedLossAttrs, LossSpec, Reduction } from '../kernels/attrs';
+import { FusedLossAttrs, fusedLossKernel, LossSpec, Reduction } from '../kernels/attrs';
 import { ensureKernels } from '../kernels/register';
 import { native } from '../native';
 import { fail, labelsAreDense } from '../validate';
@@ -64,7 +64,7 @@ export interface OpLoss {
   own: string[];
   /** Class weights the op derives itself (focal's per-class alpha) and how 'mean' divides then. */
   classWeights?: Tensor | number[] | Float32Array;
-  meanOver?: 'weights' | 'rows';
+  meanOver?: 'classWeights' | 'rows';
 }
 
 let cudaAvailable: boolean | undefined;
@@ -186,7 +186,7 @@ function sampleWeightTensor(op: string, w: unknown, lead: number[]): Tensor {
   let t: Tensor;
   if (w instanceof Tensor) {
     if (w.isDisposed) fail(op, 'weights is a disposed tensor');
-    t = w;
+    t = w.dtype === 'float32' ? w : cast(w, 'float32');
   } else if (typeof w === 'number' || Array.isArray(w) || w instanceof Float32Array) {
     t = tensor(w as number | number[], undefined, 'float32');
   } else {
@@ -251,19 +251,28 @@ export function fusedLoss(op: string, logits: Tensor, labels: Labels, options: L
     const problem = native().checkLoss({ loss: spec, dense, classWeights: classWeights !== undefined && !dense });
     if (problem !== null) fail(op, problem);
     ensureKernels(getBackend());
-    const weighted = options.weights !== undefined;
-    const kernelReduction: Reduction = weighted || reduction === 'none' ? 'none' : reduction === 'sum' ? 'sum' : 'mean';
+    // Sample weights of the rows' own shape go into the kernel (a named input: each row's loss
+    // and gradient scaled there, the mean's divisor computed natively); other broadcastable
+    // shapes take tf.losses.computeWeightedLoss on the row losses.
+    const perRow = sampleWeights !== undefined && sampleWeights.shape.length === lead.length && sampleWeights.shape.every((d, i) => d === lead[i]);
+    const stockWeights = sampleWeights !== undefined && !perRow;
+    const kernelReduction: Reduction = stockWeights || reduction === 'none' ? 'none' : reduction === 'sum' ? 'sum' : 'mean';
+    const meanOver = perRow ? (reduction === 'nonzero' ? 'nonzero' : 'sampleWeights') : loss.meanOver ?? 'classWeights';
     const attrs: FusedLossAttrs = {
-      loss: spec, reduction: kernelReduction, meanOver: loss.meanOver ?? 'weights', dense,
-      classWeights: classWeights !== undefined && !dense, device,
+      loss: spec, reduction: kernelReduction, meanOver, dense,
+      classWeights: classWeights !== undefined && !dense, sampleWeights: perRow, device,
     };
-    const simple = lead.length === 1 && !weighted && softcap === undefined && !(dense && (smoothing > 0 || classWeights !== undefined));
+    const kernelInputs = (q: Tensor, y: Tensor): NamedTensorMap => {
+      const inputs: NamedTensorMap = { logits: q, labels: y };
+      if (attrs.classWeights) inputs.classWeights = classWeights as Tensor;
+      if (perRow) inputs.weights = lead.length === 1 ? sampleWeights as Tensor : reshape(sampleWeights as Tensor, [rows]);
+      return inputs;
+    };
+    const simple = lead.length === 1 && !stockWeights && softcap === undefined && !(dense && (smoothing > 0 || classWeights !== undefined));
     if (simple) {
       // Class ids [B, 1] go to the kernel as they are (it reads B values): no reshape is recorded
       // on a gradient tape before the kernel's own label check, so a bad label leaks nothing.
-      const inputs: NamedTensorMap = { logits, labels: given };
-      if (attrs.classWeights) inputs.classWeights = classWeights as Tensor;
-      const [value, stats] = engine().runKernel(attrs.classWeights ? FUSED_LOSS_WEIGHTED : FUSED_LOSS, inputs, attrs) as Tensor[];
+      const [value, stats] = engine().runKernel(fusedLossKernel(attrs), kernelInputs(logits, given), attrs) as Tensor[];
       stats.dispose();  // the gradient keeps its own reference when a tape records
       return value;
     }
@@ -277,14 +286,12 @@ export function fusedLoss(op: string, logits: Tensor, labels: Labels, options: L
       const capped = softcap === undefined ? logits : mul(softcap, tanh(div(logits, softcap)));
       const flatLogits = lead.length === 1 ? capped : reshape(capped, [rows, classes]);
       const flatLabels = lead.length === 1 ? targets : reshape(targets, dense ? [rows, classes] : [rows]);
-      const inputs: NamedTensorMap = { logits: flatLogits, labels: flatLabels };
-      if (attrs.classWeights) inputs.classWeights = classWeights as Tensor;
-      const [value] = engine().runKernel(attrs.classWeights ? FUSED_LOSS_WEIGHTED : FUSED_LOSS, inputs, attrs) as Tensor[];
-      if (!weighted) return kernelReduction === 'none' && lead.length > 1 ? reshape(value, lead) : value;
-      // Sample weights: tf.losses.computeWeightedLoss on the row losses (ignored rows count as
-      // zero weight, so SUM_BY_NONZERO_WEIGHTS and MEAN leave them out).
+      const [value] = engine().runKernel(fusedLossKernel(attrs), kernelInputs(flatLogits, flatLabels), attrs) as Tensor[];
+      if (!stockWeights) return kernelReduction === 'none' && lead.length > 1 ? reshape(value, lead) : value;
+      // tf.losses.computeWeightedLoss on the row losses (ignored rows count as zero weight, so
+      // SUM_BY_NONZERO_WEIGHTS and MEAN leave them out).
       const rowLoss = reshape(value, lead);
-      let w = cast(sampleWeights as Tensor, 'float32');
+      let w = sampleWeights as Tensor;
       if (ignoreIndex !== undefined) w = mul(w, cast(notEqual(reshape(given, lead), ignoreIndex), 'float32'));
       const tfReduction = { none: TfReduction.NONE, sum: TfReduction.SUM, mean: TfReduction.MEAN, nonzero: TfReduction.SUM_BY_NONZERO_WEIGHTS }[reduction];
       return losses.computeWeightedLoss(rowLoss, w, tfReduction);
