@@ -57,6 +57,17 @@ describe('generic path', () => {
     });
   });
 
+  /** run() on cpu's zero-copy storage, then with the generic (copying) one forced: the same numbers. */
+  async function expectGenericMatchesZeroCopy(run: () => number[]): Promise<void> {
+    const zeroCopy = await onBackend('cpu', run);
+    storageOverrides.cpu = genericStorage;
+    try {
+      expect(run()).toEqual(zeroCopy);
+    } finally {
+      delete storageOverrides.cpu;
+    }
+  }
+
   for (const loss of LOSSES) {
     it(`generic path forced on cpu: ${loss.name} matches the zero-copy path exactly, forward and backward`, async () => {
       const run = () => tf.tidy(() => {
@@ -67,13 +78,7 @@ describe('generic path', () => {
         const separate = withSeparateBackward(() => tf.grad((x: tf.Tensor) => loss.op(x, y, { reduction: 'sum' }))(q));
         return [...rows, value.dataSync()[0], ...grad.dataSync(), ...separate.dataSync()];
       });
-      const zeroCopy = await onBackend('cpu', run);
-      storageOverrides.cpu = genericStorage;
-      try {
-        expect(run()).toEqual(zeroCopy);
-      } finally {
-        delete storageOverrides.cpu;
-      }
+      await expectGenericMatchesZeroCopy(run);
     });
   }
 
@@ -94,13 +99,7 @@ describe('generic path', () => {
       }
       return out;
     });
-    const zeroCopy = await onBackend('cpu', run);
-    storageOverrides.cpu = genericStorage;
-    try {
-      expect(run()).toEqual(zeroCopy);
-    } finally {
-      delete storageOverrides.cpu;
-    }
+    await expectGenericMatchesZeroCopy(run);
   });
 
   it('cpu: tensors over a SharedArrayBuffer are valid input (issue 14: "Invalid argument")', async () => {

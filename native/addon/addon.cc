@@ -32,13 +32,14 @@ mixloss::Labels parse_labels(const Napi::Value& v, bool dense, const Shape& shap
   fail("labels must be an Int32Array or a Float32Array");
 }
 
-// Class weights [classes]: finite and non-negative.
-const float* parse_class_weights(Fields& f, int64_t classes) {
-  if (!f.has("classWeights")) return nullptr;
-  const float* w = floats(f.get("classWeights"), classes, "classWeights");
-  for (int64_t c = 0; c < classes; ++c)
-    if (!(w[c] >= 0.0f && std::isfinite(w[c])))
-      fail("classWeights[" + std::to_string(c) + "] must be a finite number >= 0, got " + std::to_string(w[c]));
+// An optional Float32Array of n finite, non-negative weights (null when absent): classWeights
+// [classes], sample weights [rows].
+const float* parse_weights(Fields& f, const char* name, int64_t n) {
+  if (!f.has(name)) return nullptr;
+  const float* w = floats(f.get(name), n, name);
+  for (int64_t i = 0; i < n; ++i)
+    if (!(w[i] >= 0.0f && std::isfinite(w[i])))
+      fail(std::string(name) + "[" + std::to_string(i) + "] must be a finite number >= 0, got " + std::to_string(w[i]));
   return w;
 }
 
@@ -52,16 +53,6 @@ void check_labels(const LossCall& c) {
        std::to_string(c.classes) + ")" + (c.params.has_ignore_index ? " nor ignoreIndex " + std::to_string(c.params.ignore_index) : ""));
 }
 
-// Sample weights [rows]: finite and non-negative.
-const float* parse_row_weights(Fields& f, int64_t rows) {
-  if (!f.has("weights")) return nullptr;
-  const float* w = floats(f.get("weights"), rows, "weights");
-  for (int64_t r = 0; r < rows; ++r)
-    if (!(w[r] >= 0.0f && std::isfinite(w[r])))
-      fail("weights[" + std::to_string(r) + "] must be a finite number >= 0, got " + std::to_string(w[r]));
-  return w;
-}
-
 // The named fields every kernel call shares: {logits, rows, classes, labels, dense, loss,
 // classWeights?, weights?, stats}. Labels are checked here (a kernel never indexes with a bad one).
 LossCall parse_call(Fields& f) {
@@ -72,8 +63,8 @@ LossCall parse_call(Fields& f) {
   c.logits = floats(f.get("logits"), shape.size(), "logits");
   const bool dense = f.get("dense").ToBoolean();
   c.labels = parse_labels(f.get("labels"), dense, shape);
-  c.class_weights = parse_class_weights(f, c.classes);
-  c.row_weights = parse_row_weights(f, c.rows);
+  c.class_weights = parse_weights(f, "classWeights", c.classes);
+  c.row_weights = parse_weights(f, "weights", c.rows);
   c.params = parse_loss(f.get("loss"), dense, c.class_weights != nullptr);
   check_labels(c);
   c.stats = floats(f.get("stats"), c.rows * mixloss::kStatsPerRow, "stats");
@@ -111,8 +102,8 @@ Napi::Value MeanDivisors(const Napi::CallbackInfo& info) {
     c.classes = shape.classes;
     const bool dense = f.get("dense").ToBoolean();
     c.labels = parse_labels(f.get("labels"), dense, shape);
-    c.class_weights = parse_class_weights(f, c.classes);
-    c.row_weights = parse_row_weights(f, c.rows);
+    c.class_weights = parse_weights(f, "classWeights", c.classes);
+    c.row_weights = parse_weights(f, "weights", c.rows);
     c.params = parse_loss(f.get("loss"), dense, c.class_weights != nullptr);
     f.done();
     check_labels(c);

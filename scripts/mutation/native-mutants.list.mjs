@@ -48,7 +48,7 @@ export const MUTANTS = [
   { id: 'to-p-drop-log-sum', file: 'native/core/fused_loss.cpp', what: 'p_j = exp(q − max) without − log Σ',
     find: 'std::exp(static_cast<double>(e_shift) - s.max - s.log_sum)', replace: 'std::exp(static_cast<double>(e_shift) - s.max)' },
   { id: 'backward-drop-row-dy', file: 'native/core/fused_loss.cpp', what: 'backward uses dy[0] for every row',
-    find: 'return static_cast<double>(dy[dy_len == 1 ? 0 : r]) * dy_scale;', replace: 'return static_cast<double>(dy[0]) * dy_scale;' },
+    find: 'return static_cast<double>(dy[dy_len == 1 ? 0 : r]) * dy_scale * x.row_weight(r);', replace: 'return static_cast<double>(dy[0]) * dy_scale * x.row_weight(r);' },
   { id: 'scale-rows-drop-row-dy', file: 'native/core/fused_loss.cpp', what: 'scale_rows uses dy[0] for every row',
     find: 'static_cast<double>(dy[dy_len == 1 ? 0 : s.row]) * scale', replace: 'static_cast<double>(dy[0]) * scale' },
   { id: 'masked-slice-no-zero', file: 'native/core/fused_loss.cpp', what: 'an all-masked slice leaves its gradient unwritten',
@@ -109,6 +109,8 @@ export const MUTANTS = [
     find: 'other.argmax >= 0 && other.argmax < into.argmax', replace: 'other.argmax >= 0 && other.argmax > into.argmax' },
   { id: 'argmax-block-ignored', file: 'native/core/row_blocks.cpp', what: 'MPCE: the argmax of a later block not taken',
     find: 'if (kArgmax) acc.argmax = col + first_index_of(x, n, bm);', replace: 'if (kArgmax && acc.argmax < 0) acc.argmax = col + first_index_of(x, n, bm);' },
+  { id: 'row-weight-not-in-gradient', file: 'native/core/fused_loss.cpp', what: 'sample weights scale the loss but not the fused gradient',
+    find: 'slice_gradient<false>(x, st, acc.max, grad_scale * x.row_weight(s.row), s, grad);', replace: 'slice_gradient<false>(x, st, acc.max, grad_scale, s, grad);' },
   { id: 'truncation-ignored', file: 'native/core/losses/generalized_ce.h', what: 'GCE truncation below k ignored',
     find: 'if (P.truncation > 0.0f && s.pt <= P.truncation) {', replace: 'if (false) {' },
 
@@ -123,8 +125,8 @@ export const MUTANTS = [
     find: 'if (!pv.IsNumber() || std::isnan(d) || !in_range(p, d))', replace: 'if (!pv.IsNumber())' },
   { id: 'unknown-parameter-accepted', file: 'native/addon/loss_spec_parse.h', what: 'an unknown loss parameter is ignored',
     find: 'if (key != "zLoss" && key != "labelSmoothing" && key != "ignoreIndex")', replace: 'if (false)' },
-  { id: 'no-class-weight-check', file: 'native/addon/addon.cc', what: 'negative class weights accepted',
-    find: 'if (!(w[c] >= 0.0f && std::isfinite(w[c])))', replace: 'if (!std::isfinite(w[c]))' },
+  { id: 'no-weight-check', file: 'native/addon/addon.cc', what: 'negative class or sample weights accepted',
+    find: 'if (!(w[i] >= 0.0f && std::isfinite(w[i])))', replace: 'if (!std::isfinite(w[i]))' },
   { id: 'no-thread-cap', file: 'native/core/thread_pool.cpp', what: 'MIXLOSS_NUM_THREADS not capped',
     find: `  if (n > ThreadPool::kMaxThreads) {
     std::fprintf`, replace: `  if (false) {

@@ -17,8 +17,6 @@ struct ComplementEntropy : KindBase {
   static constexpr const char* kName = "complementEntropy";
   static constexpr unsigned kNeeds = kNeedExpLogit;
   static constexpr bool kComplement = true;
-  static constexpr ParamSpec kParams[] = {{nullptr, nullptr, 0, 0}};  // none
-  static const char* check(const LossParams&) { return nullptr; }
   // The value only: the gradient is complement_gradient's (row_math.h), c = 0 here.
   MIXLOSS_HD static KindRow sparse(const LossParams&, const RowStats& s, bool) { return {s.cot, 0.0, 0.0}; }
 };

@@ -13,10 +13,7 @@ namespace losses {
 
 struct Focal : KindBase {
   static constexpr const char* kName = "focal";
-  static constexpr unsigned kNeeds = 0;
-  static constexpr bool kLinear = false;
   static constexpr ParamSpec kParams[] = {{"gamma", &LossParams::gamma, 0, kInf}, {"alpha", &LossParams::alpha, 0, kInf}};
-  static const char* check(const LossParams&) { return nullptr; }
   MIXLOSS_HD static KindRow sparse(const LossParams& P, const RowStats& s, bool) {
     const double ce = s.ce, one_minus_p = s.el, p = s.pt, g = P.gamma, scale = P.alpha;
     const double w = pow(one_minus_p, g);

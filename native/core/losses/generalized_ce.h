@@ -13,11 +13,8 @@ namespace losses {
 
 struct GeneralizedCE : KindBase {
   static constexpr const char* kName = "generalizedCE";
-  static constexpr unsigned kNeeds = 0;
-  static constexpr bool kLinear = false;
   static constexpr ParamSpec kParams[] = {{"q", &LossParams::q, 0, 1, true, false},
                                           {"truncation", &LossParams::truncation, 0, 1, false, true}};
-  static const char* check(const LossParams&) { return nullptr; }
   MIXLOSS_HD static KindRow sparse(const LossParams& P, const RowStats& s, bool) {
     const double q = P.q, ce = s.ce;
     if (P.truncation > 0.0f && s.pt <= P.truncation) {

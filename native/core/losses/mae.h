@@ -10,10 +10,7 @@ namespace losses {
 
 struct MAE : KindBase {
   static constexpr const char* kName = "mae";
-  static constexpr unsigned kNeeds = 0;
   static constexpr bool kLinear = true;
-  static constexpr ParamSpec kParams[] = {{nullptr, nullptr, 0, 0}};  // none
-  static const char* check(const LossParams&) { return nullptr; }
   MIXLOSS_HD static Linear linear(const LossParams&) { return {0.0, 2.0}; }
 };
 

@@ -10,7 +10,6 @@ namespace losses {
 
 struct Mixed : KindBase {
   static constexpr const char* kName = "mixed";
-  static constexpr unsigned kNeeds = 0;
   static constexpr bool kLinear = true;
   static constexpr ParamSpec kParams[] = {{"alpha", &LossParams::alpha, 0, kInf}, {"beta", &LossParams::beta, -kInf, kInf}};
   // β < 0 (Poly-1 with ε ∈ [−1, 0)) keeps the loss ≥ 0 as long as α + β ≥ 0, since CE ≥ EL.

@@ -15,9 +15,6 @@ namespace losses {
 struct MPCE : KindBase {
   static constexpr const char* kName = "mpce";
   static constexpr unsigned kNeeds = kNeedArgmax;
-  static constexpr bool kLinear = false;
-  static constexpr ParamSpec kParams[] = {{nullptr, nullptr, 0, 0}};  // none
-  static const char* check(const LossParams&) { return nullptr; }
   MIXLOSS_HD static KindRow sparse(const LossParams&, const RowStats& s, bool k_is_y) {
     if (k_is_y) return {0.0, 0.0, 0.0};
     const double pk = exp(-static_cast<double>(s.log_sum)), gap = pk - s.pt, ce = s.ce;

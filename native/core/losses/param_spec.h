@@ -24,6 +24,9 @@ struct KindBase {
   static constexpr bool kLinear = false;  // linear in the targets: linear(P) gives α, β
   // The gradient has complement entropy's term r_j (log r_j − ℓ) over j ≠ y (row_math.h).
   static constexpr bool kComplement = false;
+  static constexpr ParamSpec kParams[] = {{nullptr, nullptr, 0, 0}};  // none
+  // A constraint between parameters that their ranges cannot say: null, or what is wrong.
+  static const char* check(const LossParams&) { return nullptr; }
 };
 
 }  // namespace losses

@@ -12,10 +12,7 @@ namespace losses {
 
 struct TamedCE : KindBase {
   static constexpr const char* kName = "tamedCE";
-  static constexpr unsigned kNeeds = 0;
-  static constexpr bool kLinear = false;
   static constexpr ParamSpec kParams[] = {{"a", &LossParams::a, 0, kInf}};
-  static const char* check(const LossParams&) { return nullptr; }
   MIXLOSS_HD static KindRow sparse(const LossParams& P, const RowStats& s, bool) {
     const double a = P.a, u = 1.0 + s.ce;
     const double v = (a == 1.0) ? log(u) : (pow(u, 1.0 - a) - 1.0) / (1.0 - a);
