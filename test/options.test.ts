@@ -311,6 +311,26 @@ describe('options across the family', () => {
     expect(() => crossEntropy(tf.zeros([2, 3]), [0, 1], { softcap: 0 })).toThrow(/softcap must be a finite number > 0, got 0/);
   });
 
+  it('MPCE: tied maxima in different slices of a split row take the first index (both paths)', () => {
+    // 2 × 200000: few long rows are cut into slices across threads; the max 3 stands at 10 and at
+    // 150000 of row 0 (different slices) and at 199999 and 5 of row 1 (first: 5).
+    const B2 = 2, C2 = 200_000;
+    const data = new Float32Array(B2 * C2).map((_, i) => Math.sin(i * 0.37));
+    data[10] = 3; data[150_000] = 3; data[C2 + 199_999] = 3; data[C2 + 5] = 3;
+    const y = [7, 7];
+    for (const path of [(fn: () => void) => fn(), withSeparateBackward]) {
+      path(() => {
+        const x = tf.tensor2d(data, [B2, C2]);
+        const g = tf.grad((v: tf.Tensor) => mpceLoss(v, y, { reduction: 'sum' }))(x).dataSync();
+        // ∂/∂q_k = a·p_k + c with c = −p_k log p_y > 0 at the argmax k only; the tied twin gets a·p.
+        // (c ≈ p_k·CE ≈ 1e-3 here; a·p_k is ≈ 1e-7.)
+        expect(g[10]).toBeGreaterThan(1000 * Math.abs(g[150_000]));
+        expect(g[C2 + 5]).toBeGreaterThan(1000 * Math.abs(g[C2 + 199_999]));
+        x.dispose();
+      });
+    }
+  });
+
   it('z-loss on a p_y loss: focal + z·lse², gradient against central differences', () => {
     const ref = (flat: number[]) => rowsOf(flat).reduce((a, row, r) => {
       const { lse, logp } = softmax64(row);
