@@ -4,6 +4,7 @@
 // checks. Exit status: the number of failed cases. `--small` skips the largest shapes (for
 // compute-sanitizer, which runs ~100× slower); `--host` needs no device: the CPU kernels take
 // the GPU's place, which checks the float64 reference itself (CI runs it).
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -244,9 +245,16 @@ int main(int argc, char** argv) {
   const LossParams tamed = params(LossKind::kTamedCE, [](LossParams& p) { p.a = 0.5f; });
   const LossParams mpce = params(LossKind::kMPCE, [](LossParams&) {});
   const LossParams cot = params(LossKind::kComplementEntropy, [](LossParams&) {});
+  const std::vector<std::pair<LossParams, std::string>> kinds = {{ce, "CE"}, {mixed, "mixed"}, {el, "EL"}, {mae, "MAE"}, {focal, "focal"},
+                                                                 {gce, "GCE"}, {tamed, "tamed"}, {mpce, "MPCE"}, {cot, "COT"}};
+  // Every kind of the registry has a case here (and so a float64 reference above).
+#define MIXLOSS_COVERED(K)                                                                                  \
+  report(std::any_of(kinds.begin(), kinds.end(), [](const auto& k) { return k.first.kind == LossKind::k##K; }), \
+         std::string("the registry's kind ") + losses::K::kName + " has a self-test case");
+  MIXLOSS_LOSS_KINDS(MIXLOSS_COVERED)
+#undef MIXLOSS_COVERED
   for (auto [B, C] : shapes) {
     const std::string shape = std::to_string(B) + "x" + std::to_string(C);
-    const std::vector<std::pair<LossParams, std::string>> kinds = {{ce, "CE"}, {mixed, "mixed"}, {el, "EL"}, {mae, "MAE"}, {focal, "focal"}, {gce, "GCE"}, {tamed, "tamed"}, {mpce, "MPCE"}, {cot, "COT"}};
     for (const auto& [p, name] : kinds) {
       const std::string label = shape + " " + name;
       run({B, C, false, p, label.c_str()});
