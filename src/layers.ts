@@ -37,6 +37,8 @@ export function mixedLossForLayers(weights: MixtureState | { alpha?: number; bet
   const state = weights instanceof MixtureState ? weights : new MixtureState(weights.alpha ?? 1, weights.beta ?? 1);
   const loss = (yTrue: Tensor, yPred: Tensor): Tensor =>
     mixedLoss(yPred, yTrue, { alpha: state.alpha, beta: state.beta, reduction: 'none' });
+  // A meaningful name: tfjs-layers keys metrics and history by the function's name.
+  Object.defineProperty(loss, 'name', { value: 'mixedLoss' });
   return Object.assign(loss, { state });
 }
 

@@ -115,7 +115,9 @@ describe('model.fit on real digits (mnist package)', () => {
     });
   }
 
-  it('layersLosses pass their options and refuse a reduction (tfjs-layers reduces)', () => {
+  it('layersLosses pass their options and refuse a reduction (tfjs-layers reduces); mixedLossForLayers is named too', () => {
+    expect(mixedLossForLayers().name).toBe('mixedLoss');
+    expect(scheduledMixedLoss('F=0').loss.name).toBe('mixedLoss');
     const logits = tf.tensor2d([[2, 1, 0.1]]), ids = tf.tensor1d([1], 'int32');
     const viaLayers = layersLosses.focalLoss({ gamma: 3, alpha: 0.25 })(ids, logits).dataSync()[0];
     expect(viaLayers).toBeCloseTo(focalLoss(logits, ids, { gamma: 3, alpha: 0.25 }).dataSync()[0], 6);
