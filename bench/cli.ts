@@ -72,13 +72,25 @@ async function familyMain(argv: string[]): Promise<void> {
   console.log(await family(opts));
 }
 
+const COMMANDS = `usage: mixloss <command>
+
+  bench            the benchmark suite (mixloss bench --help)
+  bench family     each loss kind beside CE (mixloss bench family --help)
+  --version        the package version
+  --help           this text`;
+
 export async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
-  if (command === 'bench' && rest[0] === 'family') return familyMain(rest.slice(1));
-  if (command !== 'bench') {
-    console.log(USAGE);
-    process.exit(command === undefined || command === '--help' ? 0 : 1);
+  if (command === '--version' || command === '-v') {
+    console.log(JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')).version);
+    return;
   }
+  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+    console.log(COMMANDS);
+    return;
+  }
+  if (command !== 'bench') throw new Error(`unknown command '${command}'\n${COMMANDS}`);
+  if (rest[0] === 'family') return familyMain(rest.slice(1));
   const opts = parse(rest);
   const started = Date.now();
   const rows = await runSuite({

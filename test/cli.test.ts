@@ -1,0 +1,38 @@
+// The command line (bin/mixloss.js, built by npm install's tsc): --version, --help, and an
+// unknown command that says so and lists the commands.
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+
+import { describe, expect, it } from 'vitest';
+
+const root = path.join(__dirname, '..');
+const cli = (...args: string[]) => spawnSync(process.execPath, [path.join(root, 'bin', 'mixloss.js'), ...args], { encoding: 'utf8', timeout: 60_000 });
+
+describe('mixloss command line', () => {
+  it('--version prints the package version', () => {
+    const r = cli('--version');
+    expect(r.status).toBe(0);
+    expect(r.stdout.trim()).toBe(JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')).version);
+  });
+
+  it('--help and no command print the commands, exit 0', () => {
+    for (const args of [['--help'], []]) {
+      const r = cli(...args);
+      expect(r.status).toBe(0);
+      expect(r.stdout).toMatch(/bench family +each loss kind beside CE/);
+    }
+  });
+
+  it('an unknown command says so, lists the commands and exits 1', () => {
+    const r = cli('benchmark');
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/unknown command 'benchmark'\nusage: mixloss <command>/);
+  });
+
+  it('bench family --help', () => {
+    const r = cli('bench', 'family', '--help');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/--baseline PATH/);
+  });
+});
