@@ -83,7 +83,7 @@ function optional<T>(name: string): T {
   try {
     return require(name) as T;
   } catch {
-    throw new Error(`mixloss bench: the SVG chart needs ${name}: npm install --no-save vega@5 vega-lite@5`);
+    throw new Error(`mixloss bench: the SVG chart needs ${name}: npm install --no-save vega@5 vega-lite@5, or skip the chart with --no-svg`);
   }
 }
 
