@@ -3,15 +3,17 @@ export function fail(op: string, message: string): never {
   throw new Error(`mixloss.${op}: ${message}`);
 }
 
-export function checkNonNegative(op: string, name: string, value: unknown): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    fail(op, `${name} must be a finite number >= 0, got ${String(value)}`);
-  }
-  return value;
+/** A value as a message shows it: numbers as they are, anything else with its type ("1" (a string)). */
+export function shown(value: unknown): string {
+  if (typeof value === 'number') return String(value);
+  const text = typeof value === 'string' ? JSON.stringify(value) : value === null ? 'null' : Array.isArray(value) ? 'an array' : String(value);
+  return value === null || value === undefined || Array.isArray(value) ? text : `${text} (a ${typeof value})`;
 }
 
-export function checkFinite(op: string, name: string, value: unknown): number {
-  if (typeof value !== 'number' || !Number.isFinite(value)) fail(op, `${name} must be a finite number, got ${String(value)}`);
+export function checkNonNegative(op: string, name: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    fail(op, `${name} must be a finite number >= 0, got ${shown(value)}`);
+  }
   return value;
 }
 

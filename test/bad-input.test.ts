@@ -154,7 +154,8 @@ describe('bad input', () => {
       ['NaN alpha', { alpha: NaN }, /mixloss\.mixedLoss: alpha must be a finite number >= 0, got NaN/],
       ['infinite beta', { beta: Infinity }, /mixloss\.mixedLoss: beta must be a finite number >= 0, got Infinity/],
       ['negative beta', { beta: -1 }, /beta must be a finite number >= 0, got -1/],
-      ['string alpha', { alpha: '1' }, /alpha must be a finite number/],
+      ['string alpha', { alpha: '1' }, /alpha must be a finite number >= 0, got "1" \(a string\)/],
+      ['bare number as options', 5, /options must be an object, got 5/],
       ['unknown reduction', { reduction: 'avg' }, /reduction must be 'none', 'sum' or 'mean', got "avg"/],
       ['unknown device', { device: 'gpu' }, /device must be 'auto', 'cpu' or 'cuda', got "gpu"/],
     ] as const) {
@@ -173,7 +174,7 @@ describe('bad input', () => {
       ['tamed a < 0', (x: tf.Tensor) => tamedCrossEntropy(x, [0, 1], { a: -0.5 }), /mixloss\.tamedCrossEntropy: a must be a finite number in \[0, ∞\), got -0.5/],
       ['tamed a infinite', (x: tf.Tensor) => tamedCrossEntropy(x, [0, 1], { a: Infinity }), /a must be a finite number in \[0, ∞\), got Infinity/],
       ['poly ε < -1', (x: tf.Tensor) => polyLoss(x, [0, 1], { epsilon: -1.5 }), /mixloss\.polyLoss: epsilon must be a finite number >= -1, got -1.5/],
-      ['poly ε string', (x: tf.Tensor) => polyLoss(x, [0, 1], { epsilon: '1' as never }), /epsilon must be a finite number >= -1, got "1"/],
+      ['poly ε string', (x: tf.Tensor) => polyLoss(x, [0, 1], { epsilon: '1' as never }), /epsilon must be a finite number >= -1, got "1" \(a string\)/],
       ['smoothing > 1', (x: tf.Tensor) => crossEntropy(x, [0, 1], { labelSmoothing: 1.5 }), /mixloss\.crossEntropy: labelSmoothing must be a finite number in \[0, 1\], got 1.5/],
       ['smoothing on focal', (x: tf.Tensor) => focalLoss(x, [0, 1], { labelSmoothing: 0.1 }), /mixloss\.focalLoss: labelSmoothing needs a loss that is linear in the targets/],
       ['negative zLoss', (x: tf.Tensor) => crossEntropy(x, [0, 1], { zLoss: -1 }), /zLoss must be a finite number >= 0, got -1/],

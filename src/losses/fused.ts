@@ -11,7 +11,7 @@ import { cudaStatus } from '../cuda';
 import { FusedLossAttrs, fusedLossKernel, LossSpec, Reduction } from '../kernels/attrs';
 import { ensureKernels } from '../kernels/register';
 import { native } from '../native';
-import { fail, labelsAreDense } from '../validate';
+import { fail, labelsAreDense, shown } from '../validate';
 import { isLinear } from './registry';
 
 /** Labels: class ids ([..., ] or [..., 1], int32 or integral float32) or targets [..., C]. */
@@ -100,7 +100,7 @@ function checkReduction(op: string, value: unknown): Reducing {
 
 function checkNumber(op: string, name: string, value: unknown, ok: (v: number) => boolean, range: string): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || !ok(value)) {
-    fail(op, `${name} must be a finite number ${range}, got ${typeof value === 'string' ? JSON.stringify(value) : String(value)}`);
+    fail(op, `${name} must be a finite number ${range}, got ${shown(value)}`);
   }
   return value;
 }

@@ -2,7 +2,7 @@
 import type { Tensor } from '@tensorflow/tfjs-core';
 
 import { fusedLoss, Labels, LossOptions } from './fused';
-import { checkNonNegative } from '../validate';
+import { checkNonNegative, shown } from '../validate';
 
 export interface MixedLossOptions extends LossOptions {
   /** Weight of cross entropy (default 1). */
@@ -40,7 +40,7 @@ export function expectationLoss(logits: Tensor, labels: Labels, options: LossOpt
 export function polyLoss(logits: Tensor, labels: Labels, options: LossOptions & { epsilon?: number } = {}): Tensor {
   const e = options.epsilon ?? 1;
   if (typeof e !== 'number' || !Number.isFinite(e) || e < -1) {
-    throw new Error(`mixloss.polyLoss: epsilon must be a finite number >= -1, got ${typeof e === 'string' ? JSON.stringify(e) : String(e)}`);
+    throw new Error(`mixloss.polyLoss: epsilon must be a finite number >= -1, got ${shown(e)}`);
   }
   return fusedLoss('polyLoss', logits, labels, options, { kind: 'mixed', params: { alpha: 1, beta: e }, own: ['epsilon'] });
 }

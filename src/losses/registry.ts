@@ -3,7 +3,7 @@
 // addon once; nothing here restates the list.
 import { native } from '../native';
 import type { NativeLossKind } from '../native';
-import { fail } from '../validate';
+import { fail, shown } from '../validate';
 
 let kinds: Map<string, NativeLossKind> | undefined;
 
@@ -32,7 +32,7 @@ export function registryParam(op: string, kind: string, param: string, name: str
   const range = `${spec.minOpen || spec.min === -Infinity ? '(' : '['}${end(spec.min)}, ${end(spec.max)}${spec.maxOpen || spec.max === Infinity ? ')' : ']'}`;
   const ok = typeof v === 'number' && Number.isFinite(v) && (spec.minOpen ? v > spec.min : v >= spec.min) &&
     (spec.maxOpen ? v < spec.max : v <= spec.max);
-  if (!ok) fail(op, `${name} must be a finite number in ${range}, got ${typeof v === 'string' ? JSON.stringify(v) : String(v)}`);
+  if (!ok) fail(op, `${name} must be a finite number in ${range}, got ${shown(v)}`);
   return v as number;
 }
 
