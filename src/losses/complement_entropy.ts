@@ -2,7 +2,7 @@
 // its authors' training scheme: a CE step, then a complement-entropy step.
 import type { Optimizer, Scalar, Tensor } from '@tensorflow/tfjs-core';
 
-import { fusedLoss, Labels, LossOptions } from './fused';
+import { fusedLoss, Labels, LossOptions, LossValue } from './fused';
 import { crossEntropy } from './mixed';
 
 /**
@@ -10,8 +10,8 @@ import { crossEntropy } from './mixed';
  * over the wrong classes, divided by the class count, as the authors' code minimizes it (it is
  * ≤ 0 and lowest when the wrong classes are equally likely). Class ids only.
  */
-export function complementEntropy(logits: Tensor, labels: Labels, options: LossOptions = {}): Tensor {
-  return fusedLoss('complementEntropy', logits, labels, options, { kind: 'complementEntropy', params: {}, own: [] });
+export function complementEntropy<O extends LossOptions = {}>(logits: Tensor, labels: Labels, options: O = {} as O): LossValue<O> {
+  return fusedLoss('complementEntropy', logits, labels, options, { kind: 'complementEntropy', params: {}, own: [] }) as LossValue<O>;
 }
 
 export interface ComplementStepOptions {

@@ -1,7 +1,7 @@
 // Focal loss (kind 'focal'), softmax form.
 import type { Tensor } from '@tensorflow/tfjs-core';
 
-import { fusedLoss, Labels, LossOptions } from './fused';
+import { fusedLoss, Labels, LossOptions, LossValue } from './fused';
 import { registryParam } from './registry';
 
 export interface FocalLossOptions extends LossOptions {
@@ -17,7 +17,7 @@ export interface FocalLossOptions extends LossOptions {
 }
 
 /** Focal loss −α(1 − p_y)^γ log p_y (Eq. 2), softmax form, class ids only. */
-export function focalLoss(logits: Tensor, labels: Labels, options: FocalLossOptions = {}): Tensor {
+export function focalLoss<O extends FocalLossOptions = {}>(logits: Tensor, labels: Labels, options: O = {} as O): LossValue<O> {
   const gamma = registryParam('focalLoss', 'focal', 'gamma', 'gamma', options.gamma, 2);
   const a = options.alpha;
   const perClass = a !== undefined && typeof a !== 'number';
@@ -25,5 +25,5 @@ export function focalLoss(logits: Tensor, labels: Labels, options: FocalLossOpti
   return fusedLoss('focalLoss', logits, labels, options, {
     kind: 'focal', params: { gamma, alpha }, own: ['gamma', 'alpha'],
     ...(perClass ? { classWeights: a as number[] | Float32Array | Tensor, meanOver: 'rows' as const } : {}),
-  });
+  }) as LossValue<O>;
 }

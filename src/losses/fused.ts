@@ -3,6 +3,7 @@
 // that name the op, and the call of the fused kernel. Each loss kind's op is a few lines in
 // its own file beside this one.
 import type { NamedTensorMap } from '@tensorflow/tfjs-core';
+import type { Scalar } from '@tensorflow/tfjs-core';
 import {
   add, backend_util, cast, div, tanh, engine, getBackend, losses, mul, notEqual, Reduction as TfReduction, reshape, Tensor, tensor, tidy,
 } from '@tensorflow/tfjs-core';
@@ -52,6 +53,18 @@ export interface LossOptions {
    */
   device?: Device;
 }
+
+/** Reductions that give a scalar. */
+type ScalarReduction = 'mean' | 'sum' | TfReduction.MEAN | TfReduction.SUM | TfReduction.SUM_BY_NONZERO_WEIGHTS;
+type ReductionOf<O> = O extends { reduction?: infer R } ? R : undefined;
+
+/**
+ * What an op returns for options O: a Scalar when the reduction is known to give one (none
+ * given, 'mean', 'sum', or a reducing tf.Reduction), so `optimizer.minimize(() => loss(...))`
+ * and `tf.variableGrads` compile; per-row losses (a Tensor of the rows' shape) for 'none'.
+ */
+export type LossValue<O> = unknown extends ReductionOf<O> ? Scalar
+  : Exclude<ReductionOf<O>, undefined> extends ScalarReduction ? Scalar : Tensor;
 
 const COMMON_OPTIONS = ['reduction', 'weights', 'classWeights', 'ignoreIndex', 'labelSmoothing', 'zLoss', 'softcap', 'device'];
 

@@ -1,7 +1,7 @@
 // Generalized cross entropy L_q and its truncated form (kind 'generalizedCE').
 import type { Tensor } from '@tensorflow/tfjs-core';
 
-import { fusedLoss, Labels, LossOptions } from './fused';
+import { fusedLoss, Labels, LossOptions, LossValue } from './fused';
 import { registryParam } from './registry';
 
 export interface GeneralizedCEOptions extends LossOptions {
@@ -15,9 +15,9 @@ export interface GeneralizedCEOptions extends LossOptions {
 }
 
 /** Generalized cross entropy (1 − p_y^q)/q (Zhang & Sabuncu 2018). Class ids only. */
-export function generalizedCrossEntropy(logits: Tensor, labels: Labels, options: GeneralizedCEOptions = {}): Tensor {
+export function generalizedCrossEntropy<O extends GeneralizedCEOptions = {}>(logits: Tensor, labels: Labels, options: O = {} as O): LossValue<O> {
   const q = registryParam('generalizedCrossEntropy', 'generalizedCE', 'q', 'q', options.q, 0.7);
   const truncation = registryParam('generalizedCrossEntropy', 'generalizedCE', 'truncation', 'truncation', options.truncation, 0);
   return fusedLoss('generalizedCrossEntropy', logits, labels, options,
-    { kind: 'generalizedCE', params: { q, truncation }, own: ['q', 'truncation'] });
+    { kind: 'generalizedCE', params: { q, truncation }, own: ['q', 'truncation'] }) as LossValue<O>;
 }

@@ -1,12 +1,12 @@
 // MPCE (kind 'mpce'), the paper's Eq. 7.
 import type { Tensor } from '@tensorflow/tfjs-core';
 
-import { fusedLoss, Labels, LossOptions } from './fused';
+import { fusedLoss, Labels, LossOptions, LossValue } from './fused';
 
 /**
  * −(p_k − p_y) log p_y with k = argmax_j p_j (first index on ties): zero when the prediction is
  * right. Its gradient has a term at k besides the seam's (spec). Class ids only.
  */
-export function mpceLoss(logits: Tensor, labels: Labels, options: LossOptions = {}): Tensor {
-  return fusedLoss('mpceLoss', logits, labels, options, { kind: 'mpce', params: {}, own: [] });
+export function mpceLoss<O extends LossOptions = {}>(logits: Tensor, labels: Labels, options: O = {} as O): LossValue<O> {
+  return fusedLoss('mpceLoss', logits, labels, options, { kind: 'mpce', params: {}, own: [] }) as LossValue<O>;
 }
