@@ -65,6 +65,7 @@ export class FocusScheduleCallback extends Callback {
   private readonly boundaries: 'exact' | 'authors';
   private epoch = 0;
   private last: FocusPoint | undefined;
+  private warned = false;
 
   constructor(readonly state: MixtureState, readonly schedule: FocusSchedule, options: ScheduleCallbackOptions = {}) {
     super();
@@ -115,6 +116,29 @@ export class FocusScheduleCallback extends Callback {
 
   override async onTrainBegin(): Promise<void> {
     this.last = undefined;
+    this.warnOfSkippedPhases();
+  }
+
+  /**
+   * Warns once when some phase of the schedule gets no epoch (or batch) of this fit: its α/β
+   * would never be used ('F=0,0.5' over 12 epochs never reaches F = 0.5 per epoch).
+   */
+  private warnOfSkippedPhases(): void {
+    if (this.warned || this.params?.epochs == null) return;
+    const epochs = this.epochs();
+    const total = this.per === 'epoch' ? epochs : epochs * this.stepsPerEpoch();
+    if (total > 1e6) return;  // each phase surely gets steps; not worth the walk
+    const reached = new Set<number>();
+    for (let step = 0; step < total; step++) {
+      reached.add((this.per === 'epoch' && this.boundaries === 'authors'
+        ? this.schedule.atEpochAuthors(step, epochs) : this.schedule.atStep(step, total)).F);
+    }
+    const skipped = this.schedule.phases.filter((p) => !reached.has(p.F)).map((p) => p.F);
+    if (skipped.length === 0) return;
+    this.warned = true;
+    console.warn(`mixloss.FocusScheduleCallback: over ${total} ${this.per === 'epoch' ? 'epochs' : 'batches'} the schedule never ` +
+      `reaches F = ${skipped.join(', ')} (a phase shorter than one ${this.per}); ` +
+      (this.per === 'epoch' ? "use per: 'batch' to move α/β within epochs, or train for more epochs" : 'train for more batches'));
   }
 
   override async onEpochBegin(epoch: number): Promise<void> {

@@ -1,6 +1,6 @@
 // The ops inside real tfjs training: tf.grad, optimizer.minimize, model.fit on real digits
 // with the focus-schedule callback; no tensor leaks.
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 
 import { loadDigits, PIXELS } from '../demo/digits';
 import {
@@ -234,6 +234,31 @@ describe('the schedule callback on small models', () => {
     model.compile({ optimizer: tf.train.sgd(0), loss: exact.loss });
     await model.fit(x, y, { epochs: 10, verbose: 0, callbacks: [exact.callback] });
     expect(exact.callback.history.map((r) => [r.epoch, r.F])).toEqual([[0, 0]]);
+  });
+
+  it("a phase no epoch reaches gets one warning naming per: 'batch'; per: 'batch' reaches it", async () => {
+    const { model, x, y } = tiny();
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+    try {
+      const perEpoch = scheduledMixedLoss('F=0,0.5');
+      model.compile({ optimizer: tf.train.sgd(0), loss: perEpoch.loss });
+      await model.fit(x, y, { epochs: 12, verbose: 0, callbacks: [perEpoch.callback] });
+      await model.fit(x, y, { epochs: 12, verbose: 0, callbacks: [perEpoch.callback] });
+      expect(warn).toHaveBeenCalledTimes(1);
+      expect(String(warn.mock.calls[0][0])).toMatch(/over 12 epochs the schedule never reaches F = 0\.5 .*use per: 'batch'/);
+      warn.mockClear();
+      const perBatch = scheduledMixedLoss('F=0,0.5', { per: 'batch' });
+      model.compile({ optimizer: tf.train.sgd(0), loss: perBatch.loss });
+      await model.fit(x, y, { epochs: 12, batchSize: 2, verbose: 0, callbacks: [perBatch.callback] });
+      expect(warn).not.toHaveBeenCalled();
+      expect(perBatch.callback.history.at(-1)?.F).toBe(0.5);
+      const sixPhases = scheduledMixedLoss('F=0-0.5');
+      model.compile({ optimizer: tf.train.sgd(0), loss: sixPhases.loss });
+      await model.fit(x, y, { epochs: 6, verbose: 0, callbacks: [sixPhases.callback] });
+      expect(warn).not.toHaveBeenCalled();
+    } finally {
+      warn.mockRestore();
+    }
   });
 
   it('a second fit starts the schedule over and records it again', async () => {
