@@ -8,14 +8,27 @@ import { fail, labelsAreDense } from './validate';
 
 export type { CudaStatus };
 
+/**
+ * CUDA's own words for "this machine has no NVIDIA GPU or driver" (a CUDA runtime with no driver
+ * reports an insufficient driver version), said plainly with CUDA's message beside it.
+ */
+function plainError(error: string | undefined): string | undefined {
+  if (error === undefined) return undefined;
+  if (/driver version is insufficient|no CUDA-capable device|no CUDA device|driver .*not .*(found|loaded)/i.test(error)) {
+    return `no NVIDIA GPU and driver found on this machine (CUDA: ${error})`;
+  }
+  return error;
+}
+
 /** Whether this addon has CUDA kernels and a device to run them on, and if not, why. */
 export function cudaStatus(): CudaStatus {
-  return native().cudaStatus();
+  const status = native().cudaStatus();
+  return status.available ? status : { ...status, error: plainError(status.error) };
 }
 
 function cudaAddon() {
   const addon = native();
-  const status = addon.cudaStatus();
+  const status = cudaStatus();
   if (!status.compiled || !addon.DeviceBuffer || !addon.cudaForward || !addon.cudaBackward) {
     fail('cuda', `CUDA is not available: ${status.error ?? 'no CUDA kernels in this build'}`);
   }
