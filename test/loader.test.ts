@@ -50,3 +50,33 @@ describe('addon loader', () => {
     expect(() => loader.native()).toThrow(/could not be loaded/);
   });
 });
+
+// Issue 8, item 1: tfjs-layers is an optional peer; a project with tfjs-core and a backend only
+// must load mixloss, and only the layers callback says what to install.
+describe('without @tensorflow/tfjs-layers', () => {
+  it('require("mixloss") works, the ops run, and FocusScheduleCallback says what to install', async () => {
+    const { spawnSync } = await import('child_process');
+    const code = `
+      const Module = require('module');
+      const resolve = Module._resolveFilename;
+      Module._resolveFilename = function (request, ...rest) {
+        if (request.startsWith('@tensorflow/tfjs-layers')) {
+          const e = new Error("Cannot find module '" + request + "'"); e.code = 'MODULE_NOT_FOUND'; throw e;
+        }
+        return resolve.call(this, request, ...rest);
+      };
+      require('@tensorflow/tfjs-backend-cpu');
+      const tf = require('@tensorflow/tfjs-core');
+      const m = require(${JSON.stringify(path.join(root, 'dist', 'src', 'index.js'))});
+      const loss = m.crossEntropy(tf.tensor2d([[2, 1, 0.1]]), [0]).dataSync()[0];
+      let message = '';
+      try { new m.FocusScheduleCallback(new m.MixtureState(), m.focusSchedule('F=0')); } catch (e) { message = e.message; }
+      console.log(JSON.stringify({ loss, message, layersLoss: typeof m.layersLosses.focalLoss() }));`;
+    const r = spawnSync(process.execPath, ['-e', code], { cwd: root, encoding: 'utf8', timeout: 60_000 });
+    expect(r.status, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout.trim().split('\n').pop() as string);
+    expect(out.loss).toBeCloseTo(0.417030016278, 6);
+    expect(out.message).toMatch(/FocusScheduleCallback needs @tensorflow\/tfjs-layers .*npm install @tensorflow\/tfjs-layers/);
+    expect(out.layersLoss).toBe('function');
+  });
+});
