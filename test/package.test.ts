@@ -130,7 +130,8 @@ describe('npm pack → npm install in a fresh project', () => {
   });
 
   function runExample(example: string): string {
-    fs.copyFileSync(path.join(root, 'examples', example), path.join(consumer, example));
+    // The examples ship with the package: run the installed copy, as a user would.
+    fs.copyFileSync(path.join(consumer, 'node_modules', 'mixloss', 'examples', example), path.join(consumer, example));
     return execFileSync(process.execPath, [example, '--small'], { cwd: consumer, encoding: 'utf8' });
   }
 
