@@ -156,6 +156,7 @@ describe('bad input', () => {
       ['negative beta', { beta: -1 }, /beta must be a finite number >= 0, got -1/],
       ['string alpha', { alpha: '1' }, /alpha must be a finite number >= 0, got "1" \(a string\)/],
       ['bare number as options', 5, /options must be an object, got 5/],
+      ['null options', null, /mixloss\.mixedLoss: options must be an object, got null/],
       ['unknown reduction', { reduction: 'avg' }, /reduction must be 'none', 'sum' or 'mean', got "avg"/],
       ['unknown device', { device: 'gpu' }, /device must be 'auto', 'cpu' or 'cuda', got "gpu"/],
     ] as const) {
@@ -190,6 +191,11 @@ describe('bad input', () => {
     it('sample weights that do not broadcast', () => rejects(/mixloss\.crossEntropy: weights of shape \[3\] do not broadcast against the rows \[2\]/, (x) => crossEntropy(x, [0, 1], { weights: [1, 2, 3] }), q()));
     it('negative sample weights', () => rejects(/mixloss\.crossEntropy: weights\[1\] must be a finite number >= 0, got -1/, (x) => crossEntropy(x, [0, 1], { weights: [1, -1] }), q()));
     it('MPCE on dense targets', () => rejects(/mixloss\.mpceLoss: takes class ids \[batch\] only/, (x, y) => mpceLoss(x, y), q(), tf.zeros([2, 3])));
+    it('null options on any op: an Error naming the op, not a TypeError', () => {
+      for (const op of [crossEntropy, expectationLoss, mixedLoss, polyLoss, focalLoss, generalizedCrossEntropy, tamedCrossEntropy, mpceLoss]) {
+        rejects(new RegExp(`^mixloss\\.${op.name}: options must be an object, got null`), (x) => op(x, [0, 1], null as never), q());
+      }
+    });
     it('every op names itself in its errors', () => {
       for (const loss of LOSSES) rejects(/^mixloss\.\w+: logits must be float32/, (x) => loss.op(x, [0]), tf.tensor2d([[1, 2]], [1, 2], 'int32'));
     });

@@ -1,7 +1,7 @@
 // Focal loss (kind 'focal'), softmax form.
 import type { Tensor } from '@tensorflow/tfjs-core';
 
-import { fusedLoss, Labels, LossOptions, LossValue } from './fused';
+import { checkOptions, fusedLoss, Labels, LossOptions, LossValue } from './fused';
 import { registryParam } from './registry';
 
 export interface FocalLossOptions extends LossOptions {
@@ -18,6 +18,7 @@ export interface FocalLossOptions extends LossOptions {
 
 /** Focal loss −α(1 − p_y)^γ log p_y (Eq. 2), softmax form, class ids only. */
 export function focalLoss<O extends FocalLossOptions = {}>(logits: Tensor, labels: Labels, options: O = {} as O): LossValue<O> {
+  checkOptions('focalLoss', options);
   const gamma = registryParam('focalLoss', 'focal', 'gamma', 'gamma', options.gamma, 2);
   const a = options.alpha;
   const perClass = a !== undefined && typeof a !== 'number';

@@ -221,9 +221,15 @@ function sampleWeightTensor(op: string, w: unknown, lead: number[]): Tensor {
   }
 }
 
+/** The options argument, checked to be an object (an op reads its own options first). */
+export function checkOptions<O>(op: string, options: O): O {
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) fail(op, `options must be an object, got ${shown(options)}`);
+  return options;
+}
+
 /** Runs the fused kernel for one op: every option applied, every check done first. */
 export function fusedLoss(op: string, logits: Tensor, labels: Labels, options: LossOptions, loss: OpLoss): Tensor {
-  if (options === null || typeof options !== 'object') fail(op, `options must be an object, got ${String(options)}`);
+  checkOptions(op, options);
   for (const name of Object.keys(options)) {
     if (!COMMON_OPTIONS.includes(name) && !loss.own.includes(name)) {
       fail(op, `unknown option '${name}' (it takes: ${[...loss.own, ...COMMON_OPTIONS].join(', ')})`);

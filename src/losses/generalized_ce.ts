@@ -1,7 +1,7 @@
 // Generalized cross entropy L_q and its truncated form (kind 'generalizedCE').
 import type { Tensor } from '@tensorflow/tfjs-core';
 
-import { fusedLoss, Labels, LossOptions, LossValue } from './fused';
+import { checkOptions, fusedLoss, Labels, LossOptions, LossValue } from './fused';
 import { registryParam } from './registry';
 
 export interface GeneralizedCEOptions extends LossOptions {
@@ -16,6 +16,7 @@ export interface GeneralizedCEOptions extends LossOptions {
 
 /** Generalized cross entropy (1 − p_y^q)/q (Zhang & Sabuncu 2018). Class ids only. */
 export function generalizedCrossEntropy<O extends GeneralizedCEOptions = {}>(logits: Tensor, labels: Labels, options: O = {} as O): LossValue<O> {
+  checkOptions('generalizedCrossEntropy', options);
   const q = registryParam('generalizedCrossEntropy', 'generalizedCE', 'q', 'q', options.q, 0.7);
   const truncation = registryParam('generalizedCrossEntropy', 'generalizedCE', 'truncation', 'truncation', options.truncation, 0);
   return fusedLoss('generalizedCrossEntropy', logits, labels, options,

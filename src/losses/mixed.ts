@@ -1,7 +1,7 @@
 // The mixture α·CE + β·EL (kind 'mixed') and its special cases: CE, EL, Poly-1.
 import type { Tensor } from '@tensorflow/tfjs-core';
 
-import { fusedLoss, Labels, LossOptions, LossValue } from './fused';
+import { checkOptions, fusedLoss, Labels, LossOptions, LossValue } from './fused';
 import { checkNonNegative, shown } from '../validate';
 
 export interface MixedLossOptions extends LossOptions {
@@ -17,6 +17,7 @@ export interface MixedLossOptions extends LossOptions {
  * Dense targets t give Σ_j t_j (α·(−log p_j) + β·(1 − p_j)). α and β are the paper's, >= 0.
  */
 export function mixedLoss<O extends MixedLossOptions = {}>(logits: Tensor, labels: Labels, options: O = {} as O): LossValue<O> {
+  checkOptions('mixedLoss', options);
   // The paper's α, β >= 0 (the kernel's mixture also takes β >= −α: polyLoss with ε < 0).
   const alpha = checkNonNegative('mixedLoss', 'alpha', options.alpha ?? 1);
   const beta = checkNonNegative('mixedLoss', 'beta', options.beta ?? 1);
@@ -38,6 +39,7 @@ export function expectationLoss<O extends LossOptions = {}>(logits: Tensor, labe
  * paper recommends ε = −1 for some tasks; CE − (1 − p_y) stays >= 0). Default ε = 1.
  */
 export function polyLoss<O extends LossOptions & { epsilon?: number } = {}>(logits: Tensor, labels: Labels, options: O = {} as O): LossValue<O> {
+  checkOptions('polyLoss', options);
   const e = options.epsilon ?? 1;
   if (typeof e !== 'number' || !Number.isFinite(e) || e < -1) {
     throw new Error(`mixloss.polyLoss: epsilon must be a finite number >= -1, got ${shown(e)}`);
