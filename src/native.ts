@@ -47,9 +47,10 @@ export interface NativeLossKind {
 }
 
 export interface NativeAddon {
-  forward(call: NativeCall & { rowLoss: Float32Array }): MeanDivisors & { total: number };
+  /** Returns Σ row loss. */
+  forward(call: NativeCall & { rowLoss: Float32Array }): number;
   backward(call: NativeCall & { dy: Float32Array; dyScale: number; grad: Float32Array }): void;
-  forwardBackward(call: NativeCall & { rowLoss: Float32Array; gradScale: number; grad: Float32Array }): MeanDivisors & { total: number };
+  forwardBackward(call: NativeCall & { rowLoss: Float32Array; gradScale: number; grad: Float32Array }): number;
   scaleRows(args: { grad: Float32Array; rows: number; classes: number; dy: Float32Array; scale: number }): void;
   meanDivisors(args: Omit<NativeCall, 'logits' | 'stats'>): MeanDivisors;
   /** null, or what is wrong with the spec. */

@@ -117,6 +117,17 @@ describe('options across the family', () => {
     tf.dispose([x, w]);
   });
 
+  it('a scalar sample weight with ignoreIndex (the stock path): ignored rows leave the nonzero count and the mean', () => {
+    const x = tf.tensor2d(q64, [B, C]);
+    const rows = Array.from(crossEntropy(x, ids, { ignoreIndex: -100, reduction: 'none' }).dataSync());
+    const total = rows.reduce((a, v) => a + 2.5 * v, 0);  // the ignored row's loss is 0
+    const counted = ids.filter((y) => y !== -100).length;  // 5 of 6
+    for (const [reduction, want] of [[tf.Reduction.SUM_BY_NONZERO_WEIGHTS, total / counted], [tf.Reduction.MEAN, total / (2.5 * counted)]] as const) {
+      expect(crossEntropy(x, ids, { weights: 2.5, ignoreIndex: -100, reduction }).dataSync()[0]).toBeCloseTo(want, 5);
+    }
+    x.dispose();
+  });
+
   it('every row ignored: the mean is NaN (0/0, as PyTorch) and the gradient zero', () => {
     const x = tf.tensor2d(q64, [B, C]);
     const y = new Array(B).fill(-100);

@@ -83,12 +83,11 @@ Napi::Object divisors(Napi::Env env, const LossCall& c) {
   return o;
 }
 
-Napi::Value totals(Napi::Env env, const LossCall& c, const float* row_loss) {
-  double total = 0.0;
-  for (int64_t r = 0; r < c.rows; ++r) total += row_loss[r];
-  Napi::Object o = divisors(env, c);
-  o.Set("total", total);
-  return o;
+// Σ row loss, in double.
+Napi::Value total(Napi::Env env, const LossCall& c, const float* row_loss) {
+  double sum = 0.0;
+  for (int64_t r = 0; r < c.rows; ++r) sum += row_loss[r];
+  return Napi::Number::New(env, sum);
 }
 
 // meanDivisors({rows, classes, labels, dense, loss, classWeights?, weights?}) → divisors(): what
@@ -131,7 +130,7 @@ Napi::Value LinearCoefficients(const Napi::CallbackInfo& info) {
   });
 }
 
-// forward({...call, rowLoss}) → {total: Σ row loss, divisor: what 'mean' divides by}
+// forward({...call, rowLoss}) → Σ row loss ('mean' divisors: meanDivisors, before the kernel)
 Napi::Value Forward(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     Fields f(info[0], "forward's argument");
@@ -139,11 +138,11 @@ Napi::Value Forward(const Napi::CallbackInfo& info) {
     float* row_loss = floats(f.get("rowLoss"), c.rows, "rowLoss");
     f.done();
     mixloss::cpu::forward(c, row_loss);
-    return totals(info.Env(), c, row_loss);
+    return total(info.Env(), c, row_loss);
   });
 }
 
-// forwardBackward({...call, rowLoss, gradScale, grad}) → as forward; grad = gradScale · ∂loss/∂logits
+// forwardBackward({...call, rowLoss, gradScale, grad}) → Σ row loss; grad = gradScale · ∂loss/∂logits
 Napi::Value ForwardBackward(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     Fields f(info[0], "forwardBackward's argument");
@@ -154,7 +153,7 @@ Napi::Value ForwardBackward(const Napi::CallbackInfo& info) {
     f.done();
     advise_huge_pages(grad, c.rows * c.classes);
     mixloss::cpu::forward_backward(c, row_loss, grad_scale, grad);
-    return totals(info.Env(), c, row_loss);
+    return total(info.Env(), c, row_loss);
   });
 }
 

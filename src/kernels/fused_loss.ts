@@ -138,9 +138,9 @@ function forwardInto(storage: Storage, inputs: NamedTensorInfoMap, a: FusedLossA
   } else if (grad !== undefined) {
     // Training: the gradient for dy = 1 in the same pass (one exp per element); the
     // backward pass only rescales it when dy is not 1.
-    total = native().forwardBackward({ ...call, rowLoss, gradScale, grad: grad.data() }).total;
+    total = native().forwardBackward({ ...call, rowLoss, gradScale, grad: grad.data() });
   } else {
-    total = native().forward({ ...call, rowLoss }).total;
+    total = native().forward({ ...call, rowLoss });
   }
   statsData[rows * STATS_PER_ROW] = grad !== undefined ? keepGradient(grad) : 0;
   statsData[rows * STATS_PER_ROW + 1] = divisor;

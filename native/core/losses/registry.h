@@ -56,14 +56,5 @@ MIXLOSS_HD unsigned kind_needs(LossKind kind) {
   return visit_kind(kind, [](auto k) { return decltype(k)::kNeeds; });
 }
 
-// Whether a kind's gradient has complement entropy's term.
-MIXLOSS_HD bool kind_is_complement(LossKind kind) {
-  return visit_kind(kind, [](auto k) { return decltype(k)::kComplement; });
-}
-
-// Whether a kind is linear in the targets (dense targets, label smoothing).
-MIXLOSS_HD bool kind_is_linear(LossKind kind) {
-  return visit_kind(kind, [](auto k) { return decltype(k)::kLinear; });
-}
 
 }  // namespace mixloss
