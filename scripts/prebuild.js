@@ -22,3 +22,13 @@ const dest = path.join(root, 'prebuilds', `${process.platform}-${process.arch}`)
 fs.mkdirSync(dest, { recursive: true });
 fs.copyFileSync(path.join(out, 'Release', 'mixloss.node'), path.join(dest, 'mixloss.node'));
 console.log(`mixloss: prebuilt ${path.relative(root, path.join(dest, 'mixloss.node'))}`);
+if (process.platform === 'linux') {
+  // What the prebuild asks of the system it loads on (glibc 2.34 at most, no libstdc++).
+  const abi = require('./check-prebuild-abi');
+  const found = abi.problems(abi.requirements(path.join(dest, 'mixloss.node')));
+  if (found.length) {
+    fs.rmSync(path.join(dest, 'mixloss.node'));
+    console.error(`mixloss: the prebuild would not load where the README says it does; not shipped:\n  ${found.join('\n  ')}`);
+    process.exit(1);
+  }
+}
