@@ -1,13 +1,14 @@
 // Bad input throws an Error that names the problem, before any kernel runs, and leaves nothing
 // behind: no tensor, no backend buffer (a wasm output allocated and never finished counts), no
 // pending gradient. The call runs outside any tf.tidy, so the counts see the op's own tensors.
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 
 import {
   crossEntropy, expectationLoss, focalLoss, FocusSchedule, focusSchedule, FocusScheduleCallback, focusToWeights,
   generalizedCrossEntropy, mixedLoss, mixedLossForLayers, MixtureState, polyLoss, scheduledMixedLoss, setNumThreads,
   tamedCrossEntropy,
   mpceLoss,
+  losses as tfLosses,
 } from '../src';
 import { FUSED_LOSS, FUSED_LOSS_GRAD, STATS_PER_ROW } from '../src/kernels/attrs';
 import { ensureKernels } from '../src/kernels/register';
@@ -72,6 +73,77 @@ describe('bad input', () => {
     });
     it('dense targets for a class-id-only loss', () => rejects(/takes class ids \[batch\] only/, (x, y) => focalLoss(x, y), q(), tf.zeros([2, 3])));
     it('labels of another type', () => rejects(/labels must be a tf.Tensor, a number\[\] or an Int32Array/, (x) => mixedLoss(x, 'a' as never), q()));
+  });
+
+  // Issue 8: dense labels must be targets; logits passed in their place (tf.losses' argument
+  // order, labels first) are caught from the row statistics, after the kernel's pass but before
+  // any output is handed back.
+  describe('dense labels that are not targets', () => {
+    const order = /check the argument order/;
+    const onehot = () => tf.tensor2d([[1, 0, 0], [0, 0, 1]]);
+    it('crossEntropy(onehot, logits): the arguments of tf.losses', () =>
+      rejects(/mixloss\.crossEntropy: labels row 0 sums to 6, so the labels are not targets/, (t, x) => crossEntropy(t, x), onehot(), q()));
+    it('and the message names the order', () => rejects(order, (t, x) => mixedLoss(t, x), onehot(), q()));
+    it('losses.softmaxCrossEntropy(logits, onehot), swapped', () =>
+      rejects(order, (x, t) => tfLosses.softmaxCrossEntropy(x, t), q(), onehot()));
+    it('a negative entry in a row summing to 1', () =>
+      rejects(/labels row 1 has an entry -0\.5, so the labels are not targets/, (x, t) => crossEntropy(x, t), q(), tf.tensor2d([[1, 0, 0], [1.5, -0.5, 0]])));
+    it('a NaN target', () => rejects(/labels row 0 sums to NaN/, (x, t) => crossEntropy(x, t), q(), tf.tensor2d([[NaN, 1, 0], [0, 0, 1]])));
+    it('int32 targets summing to 2 (multi-hot)', () =>
+      rejects(/labels row 0 sums to 2\b.*use the weights option/, (x, t) => expectationLoss(x, t), q(), tf.tensor2d([[1, 1, 0], [0, 0, 1]], [2, 3], 'int32')));
+    it('inside tf.grad and optimizer.minimize: nothing left on the tape', () => {
+      rejects(order, (t, x) => tf.grad((v: tf.Tensor) => crossEntropy(t, v))(x), onehot(), q());
+      const w = tf.variable(tf.tensor2d([[1, -2, 3], [0, 4, -1]]));
+      const opt = tf.train.sgd(0.1);
+      rejects(order, (t) => opt.minimize(() => crossEntropy(t, w)), onehot());
+      w.dispose();
+      opt.dispose();
+    });
+    it('targets that are distributions pass: soft, one-hot, all-zero rows, sums within 1e-3 of 1', () => {
+      const x = q();
+      for (const rows of [[[0.2, 0.3, 0.5], [0, 0, 1]], [[0, 0, 0], [0, 1, 0]], [[0.3333, 0.3333, 0.3333], [0.5, 0.5, 0.0004]]]) {
+        const t = tf.tensor2d(rows);
+        expect(Number.isFinite(crossEntropy(x, t).dataSync()[0])).toBe(true);
+        t.dispose();
+      }
+      x.dispose();
+    });
+    it('labelSmoothing and classWeights transform the targets first: those paths are not checked', () => {
+      const x = q(), t = tf.tensor2d([[2, 0, 0], [0, 0, 1]]);
+      expect(Number.isFinite(crossEntropy(x, t, { labelSmoothing: 0.1 }).dataSync()[0])).toBe(true);
+      expect(Number.isFinite(crossEntropy(x, t, { classWeights: [1, 1, 1] }).dataSync()[0])).toBe(true);
+      tf.dispose([x, t]);
+    });
+  });
+
+  describe('softmax outputs passed as logits', () => {
+    it('warn once per process, naming the op and the fix; logits are left alone', async () => {
+      const { resetWarnings } = await import('../src/kernels/input_checks');
+      resetWarnings();
+      const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+      try {
+        const logits = tf.tensor2d([[2, 1, 0.1], [0.5, -1, 3], [0, 0, 0]]);
+        const probabilities = tf.softmax(logits);
+        const y = tf.tensor1d([0, 2, 1], 'int32');
+        crossEntropy(logits, y).dispose();
+        crossEntropy(tf.tensor2d([[0.3, 0.7], [0.5, 0.6]]), [0, 1]).dispose();  // the second row sums to 1.1
+        crossEntropy(tf.tensor2d([[0.3, 0.7], [1.5, -0.5]]), [0, 1]).dispose();  // outside [0, 1]
+        expect(warn).not.toHaveBeenCalled();
+        crossEntropy(tf.tensor2d([[0.3, 0.7], [0.5, 0.5]]), [0, 1]).dispose();
+        expect(warn).toHaveBeenCalledTimes(1);
+        resetWarnings();
+        warn.mockClear();
+        focalLoss(probabilities, y).dispose();
+        mixedLoss(probabilities, y).dispose();
+        expect(warn).toHaveBeenCalledTimes(1);
+        expect(String(warn.mock.calls[0][0])).toMatch(/^mixloss\.focalLoss: the logits look like probabilities .*remove the softmax activation of the last layer/);
+        expect(warn.mock.calls[0][1]).toEqual({ code: 'MIXLOSS_SOFTMAX_AS_LOGITS' });
+        tf.dispose([logits, probabilities, y]);
+      } finally {
+        warn.mockRestore();
+        resetWarnings();
+      }
+    });
   });
 
   // Issue 14: tf.tensor silently turned 1.5 into 1, NaN/null/undefined/−0.5/2^32 into 0 and

@@ -135,13 +135,15 @@ describe('large and confident logits', () => {
   });
 
   it('dense targets where t·logit overflows float32: CE stays finite, or is +∞ when it truly is (issue 14)', () => {
-    const ce = (q: number[], t: number[]) =>
-      tf.tidy(() => crossEntropy(tf.tensor2d([q]), tf.tensor2d([t]), { reduction: 'none' }).dataSync()[0]);
+    // Targets a user passes are distributions (t <= 1, so t·q stays finite); the kernel's targets
+    // are Σ_c w_c t_c with class weights, and those can exceed 1.
+    const ce = (q: number[], t: number[], w: number[]) =>
+      tf.tidy(() => crossEntropy(tf.tensor2d([q]), tf.tensor2d([t]), { reduction: 'none', classWeights: w }).dataSync()[0]);
     // 2·3e38 overflows float32; the true CE is 2·log(1 + e^−3e38) = 0.
-    expect(ce([3e38, 0], [2, 0])).toBe(0);
-    expect(ce([3e38, 1, 0], [1.5, 0.5, 0])).toBeCloseTo(0.5 * (3e38 - 1), -32);
+    expect(ce([3e38, 0], [1, 0], [2, 1])).toBe(0);
+    expect(ce([3e38, 1, 0], [0.75, 0.25, 0], [2, 2, 1])).toBeCloseTo(0.5 * (3e38 - 1), -32);
     // Σ t (lse − q) = 0 + 6e38: beyond float32, so +∞ (it was −∞).
-    expect(ce([3e38, -3e38], [1, 1])).toBe(Infinity);
+    expect(ce([3e38, -3e38], [0.5, 0.5], [2, 2])).toBe(Infinity);
   });
 
   it('CE and 1 − p_y stay exact when p_y is within 1e-13 of 1 (no cancellation)', () => {

@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <sstream>
 #include <string>
 
 #include "../core/fused_loss.h"
@@ -49,7 +50,11 @@ void check_labels(const LossCall& c) {
   if (bad < 0) return;
   const double value = c.labels.format == LabelFormat::kSparseInt32 ? static_cast<const int32_t*>(c.labels.data)[bad]
                                                                     : static_cast<const float*>(c.labels.data)[bad];
-  fail("label " + std::to_string(value) + " at row " + std::to_string(bad) + " is not a class id in [0, " +
+  // Integral values as integers ("label 5", not "label 5.000000"); others as JS shows them.
+  std::ostringstream shown;
+  shown.precision(9);
+  shown << value;
+  fail("label " + shown.str() + " at row " + std::to_string(bad) + " is not a class id in [0, " +
        std::to_string(c.classes) + ")" + (c.params.has_ignore_index ? " nor ignoreIndex " + std::to_string(c.params.ignore_index) : ""));
 }
 

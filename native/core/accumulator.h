@@ -26,9 +26,10 @@ struct Partial {
   double t_exp;    // Σ t_j exp(q_j − max)
   int64_t argmax;
   double e_logit;  // Σ exp(q_j − max)·(q_j − max) (kNeedExpLogit; masked terms are 0)
+  float t_min;     // min_j t_j (kNeedTargets; +∞ when none): a negative entry means these are not targets
 };
 
-MIXLOSS_HD Partial empty_partial() { return {-INFINITY, 0.0, 0.0, 0.0, 0.0, -1, 0.0}; }
+MIXLOSS_HD Partial empty_partial() { return {-INFINITY, 0.0, 0.0, 0.0, 0.0, -1, 0.0, INFINITY}; }
 
 MIXLOSS_HD bool is_empty(const Partial& p) { return p.sum == 0.0 && p.t_exp == 0.0; }
 
@@ -50,6 +51,7 @@ MIXLOSS_HD void add(Partial& a, float x, float t, int64_t j) {
   constexpr bool kTargets = (kNeeds & kNeedTargets) != 0;
   if (kTargets) {
     a.mass += t;
+    if (t < a.t_min) a.t_min = t;
     if (t != 0.0f) a.t_logit += static_cast<double>(t) * x;
   }
   if (x != x) { a.sum = NAN; return; }
@@ -72,10 +74,12 @@ MIXLOSS_HD void add(Partial& a, float x, float t, int64_t j) {
 MIXLOSS_HD void merge(Partial& into, Partial other) {
   into.t_logit += other.t_logit;
   into.mass += other.mass;
+  if (other.t_min < into.t_min) into.t_min = other.t_min;
   if (is_empty(other)) return;  // empty or all −∞
   if (is_empty(into)) {
     other.t_logit = into.t_logit;
     other.mass = into.mass;
+    other.t_min = into.t_min;
     into = other;
     return;
   }
@@ -133,6 +137,7 @@ MIXLOSS_HD RowStats finish_dense(const Partial& p) {
   r.mass = static_cast<float>(p.mass);
   r.pt = static_cast<float>(p.t_exp / p.sum);
   r.argmax = p.argmax;
+  r.t_min = p.t_min;
   return r;
 }
 

@@ -64,15 +64,15 @@ MIXLOSS_CLONES void block_sum_exp_logit(const float* x, int64_t n, float m, floa
   acc.e_logit += sl;
 }
 
-// Σ e, Σ t·e, Σ t·x (0·(−∞) counted as 0) and Σ t over a block, e = exp(x − m), added into
+// Σ e, Σ t·e, Σ t·x (0·(−∞) counted as 0), Σ t and min t over a block, e = exp(x − m), added into
 // acc (acc.max is m); with kStore the exponentials are also written to out. Σ t·x is summed
 // in double: t·x can overflow float32 for finite inputs (2·3e38), and CE = T·lse − Σ t·x
 // would then be −∞.
 template <bool kStore, typename T>
 MIXLOSS_CLONES void block_dense_sums(const float* x, const T* t, int64_t n, float m, float* out, Partial& acc) {
-  float s = 0.0f, te = 0.0f, mass = 0.0f;
+  float s = 0.0f, te = 0.0f, mass = 0.0f, tmin = INFINITY;
   double tq = 0.0;
-#pragma omp simd reduction(+ : s, te, tq, mass)
+#pragma omp simd reduction(+ : s, te, tq, mass) reduction(min : tmin)
   for (int64_t j = 0; j < n; ++j) {
     const float e = expf(x[j] - m);
     const float tj = static_cast<float>(t[j]);
@@ -81,7 +81,9 @@ MIXLOSS_CLONES void block_dense_sums(const float* x, const T* t, int64_t n, floa
     te += tj * e;
     tq += tj != 0.0f ? static_cast<double>(tj) * x[j] : 0.0;
     mass += tj;
+    tmin = tj < tmin ? tj : tmin;
   }
+  if (tmin < acc.t_min) acc.t_min = tmin;
   acc.sum += s;
   acc.t_exp += te;
   acc.t_logit += tq;
@@ -166,6 +168,7 @@ void accumulate_dense(const float* x, const T* t, int64_t n, int64_t col0, Parti
     for (int64_t j = j0; j < j0 + len; ++j) {
       const float tj = static_cast<float>(t[j]);
       acc.mass += tj;
+      if (tj < acc.t_min) acc.t_min = tj;
       if (tj != 0.0f) acc.t_logit += static_cast<double>(tj) * x[j];
     }
   }

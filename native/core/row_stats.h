@@ -19,6 +19,8 @@ namespace mixloss {
 //             vector u (class weights, or ones) of a sparse row (kNeedTargets)
 //   cot     = Σ_{j≠y} r_j log r_j, r_j = p_j/(1 − p_y): complement entropy's row sum (kNeedExpLogit)
 //   value   = the row's loss before its sample weight (the weights' gradient needs it)
+//   t_min   = dense: min_j t_j (+∞ for no classes); sparse: 0. With mass, what tells targets
+//             (entries >= 0, rows summing to 1 or all 0) from logits passed in their place
 // max and log_sum are kept apart (not folded into one lse) so that p_j keeps full float
 // precision for large logits. ce and el of a sparse row come from the other classes' mass,
 // so they stay exact when p_y is close to 1 (no cancellation in 1 − p_y or in lse − q_y).
@@ -31,8 +33,9 @@ struct RowStats {
   float u_ce = 0, u_pt = 0, u_mass = 0;
   float cot = 0;
   float value = 0;
+  float t_min = 0;
 };
-constexpr int kStatsPerRow = 13;
+constexpr int kStatsPerRow = 14;
 
 MIXLOSS_HD void store_stats(const RowStats& s, float* out) {
   out[0] = s.max;
@@ -49,6 +52,7 @@ MIXLOSS_HD void store_stats(const RowStats& s, float* out) {
   out[10] = s.u_mass;
   out[11] = s.cot;
   out[12] = s.value;
+  out[13] = s.t_min;
 }
 
 MIXLOSS_HD RowStats load_stats(const float* in) {
@@ -65,6 +69,7 @@ MIXLOSS_HD RowStats load_stats(const float* in) {
   s.u_mass = in[10];
   s.cot = in[11];
   s.value = in[12];
+  s.t_min = in[13];
   return s;
 }
 

@@ -49,6 +49,7 @@ __device__ __forceinline__ Partial shuffle_down(const Partial& a, int offset) {
   r.t_exp = __shfl_down_sync(0xffffffffu, a.t_exp, offset);
   r.argmax = __shfl_down_sync(0xffffffffu, static_cast<long long>(a.argmax), offset);
   r.e_logit = __shfl_down_sync(0xffffffffu, a.e_logit, offset);
+  r.t_min = __shfl_down_sync(0xffffffffu, a.t_min, offset);
   return r;
 }
 

@@ -36,6 +36,8 @@ export interface LossSpec extends NamedAttrMap {
 }
 
 export interface FusedLossAttrs extends NamedAttrMap {
+  /** The op's name, for the errors the kernel raises (bad labels, rows that are not targets). */
+  op: string;
   loss: LossSpec;
   reduction: Reduction;
   /**
@@ -46,6 +48,12 @@ export interface FusedLossAttrs extends NamedAttrMap {
   meanOver: 'classWeights' | 'rows' | 'sampleWeights' | 'nonzero';
   /** labels are [B, C] targets rather than [B] class ids */
   dense: boolean;
+  /**
+   * dense labels are the caller's own targets (not smoothed or class-weighted by the op): each
+   * row must be a distribution (entries >= 0, summing to 1, or all 0), checked from the row
+   * statistics, which catches logits passed in the labels' place.
+   */
+  checkTargets: boolean;
   /** the kernel has a classWeights input [C] */
   classWeights: boolean;
   /** the kernel has a weights input [B] (sample weights) */
@@ -55,8 +63,12 @@ export interface FusedLossAttrs extends NamedAttrMap {
 }
 
 /** Floats of per-row statistics the forward pass saves for the backward pass (row_stats.h). */
-export const STATS_PER_ROW = 13;
+export const STATS_PER_ROW = 14;
+/** Where a row's Σ t (dense targets) sits among its statistics. */
+export const STATS_MASS = 4;
 /** Where a row's loss before its sample weight sits among its statistics. */
 export const STATS_VALUE = 12;
+/** Where a row's smallest target (dense targets) sits among its statistics. */
+export const STATS_T_MIN = 13;
 /** After the rows' statistics: the pending-gradient token and the mean's divisor. */
 export const STATS_TRAILER = 2;

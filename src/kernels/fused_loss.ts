@@ -6,6 +6,7 @@ import type { NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/t
 import { cudaLossOnHost } from '../cuda';
 import { native } from '../native';
 import { FusedLossAttrs, STATS_PER_ROW, STATS_TRAILER } from './attrs';
+import { checkTargetRows, warnIfProbabilities } from './input_checks';
 import type { Output, Storage } from './storage';
 
 export interface KernelArgs {
@@ -110,8 +111,18 @@ export function fusedLossForward(storage: Storage, { inputs, attrs }: KernelArgs
   // statistics with the pending-gradient token (0: none) and the mean's divisor, the gradient.
   const shapes = [a.reduction === 'none' ? [rows] : [], [rows * STATS_PER_ROW + STATS_TRAILER],
     recordingGradients() ? [rows, classes] : undefined];
-  return withOutputs(storage, kernelInputs(inputs, a), shapes, ([loss, stats, grad]) =>
-    forwardInto(storage, inputs, a, rows, classes, loss as Output, stats as Output, grad));
+  try {
+    return withOutputs(storage, kernelInputs(inputs, a), shapes, ([loss, stats, grad]) =>
+      forwardInto(storage, inputs, a, rows, classes, loss as Output, stats as Output, grad));
+  } catch (e) {
+    throw named(e, a.op);
+  }
+}
+
+/** The addon's errors ("mixloss: label 7 at row 1 ...") named after the op that called it. */
+function named(e: unknown, op: string): unknown {
+  if (e instanceof Error && e.message.startsWith('mixloss: ')) e.message = `mixloss.${op}: ${e.message.slice('mixloss: '.length)}`;
+  return e;
 }
 
 /** What 'mean' divides by for this call, known before the kernel runs (rows without options). */
@@ -126,6 +137,7 @@ function forwardInto(storage: Storage, inputs: NamedTensorInfoMap, a: FusedLossA
   loss: Output, stats: Output, grad: Output | undefined): TensorInfo[] {
   const statsData = stats.data();
   const call = callOf(storage, inputs, a, statsData.subarray(0, rows * STATS_PER_ROW));
+  warnIfProbabilities(a, call.logits, rows, classes);
   const lossData = loss.data();
   const rowLoss = a.reduction === 'none' ? lossData : new Float32Array(rows);
   const divisor = meanDivisor(call, a);
@@ -142,6 +154,7 @@ function forwardInto(storage: Storage, inputs: NamedTensorInfoMap, a: FusedLossA
   } else {
     total = native().forward({ ...call, rowLoss });
   }
+  checkTargetRows(a, statsData, rows);
   statsData[rows * STATS_PER_ROW] = grad !== undefined ? keepGradient(grad) : 0;
   statsData[rows * STATS_PER_ROW + 1] = divisor;
   if (a.reduction !== 'none') lossData[0] = total / divisor;

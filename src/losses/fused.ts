@@ -278,7 +278,7 @@ export function fusedLoss(op: string, logits: Tensor, labels: Labels, options: L
     const kernelReduction: Reduction = stockWeights || reduction === 'none' ? 'none' : reduction === 'sum' ? 'sum' : 'mean';
     const meanOver = perRow ? (reduction === 'nonzero' ? 'nonzero' : 'sampleWeights') : loss.meanOver ?? 'classWeights';
     const attrs: FusedLossAttrs = {
-      loss: spec, reduction: kernelReduction, meanOver, dense,
+      op, loss: spec, reduction: kernelReduction, meanOver, dense, checkTargets: dense && smoothing === 0 && classWeights === undefined,
       classWeights: classWeights !== undefined && !dense, sampleWeights: perRow, device,
     };
     const kernelInputs = (q: Tensor, y: Tensor): NamedTensorMap => {

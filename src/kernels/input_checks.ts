@@ -1,0 +1,60 @@
+// Checks of what reaches the kernel that need the data itself, done where the data already is:
+// dense targets from the row statistics the forward pass leaves (Σ t and min t per row, at no
+// extra pass), and a one-time look at the first rows of the logits for softmax outputs.
+import { FusedLossAttrs, STATS_MASS, STATS_PER_ROW, STATS_T_MIN } from './attrs';
+
+/** How far a row of targets may sum from 1 (float32 softmax outputs of a teacher sum within ~1e-6). */
+const MASS_TOLERANCE = 1e-3;
+
+const ORDER_HINT = "mixloss's ops take (logits, labels); tf.losses and mixloss.losses take (labels, logits): check the argument order";
+
+/**
+ * Throws when a row of dense targets is not a distribution: an entry < 0 (or NaN), or a sum
+ * that is neither 1 nor 0 (an all-zero row adds nothing, as with tf.losses). Logits passed as
+ * the labels (the argument order of tf.losses) fail here.
+ */
+export function checkTargetRows(a: FusedLossAttrs, stats: Float32Array, rows: number): void {
+  if (!a.dense || !a.checkTargets) return;
+  for (let r = 0; r < rows; r++) {
+    const mass = stats[r * STATS_PER_ROW + STATS_MASS];
+    const min = stats[r * STATS_PER_ROW + STATS_T_MIN];
+    const sumOk = mass === 0 || Math.abs(mass - 1) <= MASS_TOLERANCE;
+    if (min >= 0 && sumOk) continue;
+    const what = !(min >= 0) ? `has an entry ${Number(min.toPrecision(6))}` : `sums to ${Number(mass.toPrecision(6))}`;
+    throw new Error(`mixloss.${a.op}: labels row ${r} ${what}, so the labels are not targets ` +
+      `(one-hot or probabilities: entries >= 0, each row summing to 1, or all 0 to add nothing). ${ORDER_HINT}. ` +
+      'To weight rows, use the weights option.');
+  }
+}
+
+/** Rows looked at for softmax outputs passed as logits. */
+const ROWS_LOOKED_AT = 4;
+let warnedProbabilities = false;
+
+/**
+ * Warns once per process when the first rows of the logits are already probabilities (every
+ * entry in [0, 1], each row summing to 1): a model with a softmax layer in front of a loss that
+ * applies its own softmax, which trains poorly.
+ */
+export function warnIfProbabilities(a: FusedLossAttrs, logits: Float32Array, rows: number, classes: number): void {
+  if (warnedProbabilities || classes < 2) return;
+  const n = Math.min(rows, ROWS_LOOKED_AT);
+  for (let r = 0; r < n; r++) {
+    let sum = 0;
+    for (let j = r * classes; j < (r + 1) * classes; j++) {
+      const v = logits[j];
+      if (!(v >= 0 && v <= 1)) return;
+      sum += v;
+    }
+    if (Math.abs(sum - 1) > MASS_TOLERANCE) return;
+  }
+  warnedProbabilities = true;
+  process.emitWarning(`mixloss.${a.op}: the logits look like probabilities (the first ${n} row(s) lie in [0, 1] and sum to 1). ` +
+    'The losses apply their own softmax: pass the scores before it (remove the softmax activation of the last layer). ' +
+    'This warning is shown once.', { code: 'MIXLOSS_SOFTMAX_AS_LOGITS' });
+}
+
+/** Tests reset the once-per-process warning. */
+export function resetWarnings(): void {
+  warnedProbabilities = false;
+}
