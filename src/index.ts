@@ -22,6 +22,7 @@ export type { CudaLossOptions, CudaStatus } from './cuda';
 export { FocusSchedule, focusSchedule, focusToWeights, peakGradient } from './focus';
 export type { FocusOptions, FocusPoint, MixtureWeights, Phase, ScheduleSpec } from './focus';
 export { layersLosses } from './layers_losses';
+export { metrics } from './metrics';
 export type { LayersLoss } from './layers_losses';
 export { FocusScheduleCallback, MixtureState, mixedLossForLayers, scheduledMixedLoss } from './layers';
 export type { ScheduleCallbackOptions, ScheduleRecord } from './layers';
