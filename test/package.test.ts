@@ -8,6 +8,8 @@ import * as path from 'path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { jsBlocks } from './support/readme';
+
 const root = path.join(__dirname, '..');
 const npm = (args: string[], cwd: string) =>
   execFileSync('npm', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, npm_config_yes: 'true' } });
@@ -15,10 +17,12 @@ const npm = (args: string[], cwd: string) =>
 describe('npm pack → npm install in a fresh project', () => {
   let dir = '';
   let consumer = '';
+  let tarballPath = '';
 
   beforeAll(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mixloss-pack-'));
     const tarball = npm(['pack', '--pack-destination', dir], root).trim().split('\n').pop() as string;
+    tarballPath = path.join(dir, tarball);
     consumer = path.join(dir, 'consumer');
     fs.mkdirSync(consumer);
     fs.writeFileSync(path.join(consumer, 'package.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', private: true }));
@@ -133,6 +137,132 @@ describe('npm pack → npm install in a fresh project', () => {
     // The examples ship with the package: run the installed copy, as a user would.
     fs.copyFileSync(path.join(consumer, 'node_modules', 'mixloss', 'examples', example), path.join(consumer, example));
     return execFileSync(process.execPath, [example, '--small'], { cwd: consumer, encoding: 'utf8' });
+  }
+
+  // Issue 8: a new user's first hour, from this install.
+  describe("a new user's first hour (issue 8)", () => {
+    it('the prebuild needs glibc <= 2.34 and no libstdc++ (objdump), and is CPU-only with a message saying how to get CUDA', () => {
+      const pkg = path.join(consumer, 'node_modules', 'mixloss');
+      const abi = require(path.join(pkg, 'scripts', 'check-prebuild-abi.js'));
+      const req = abi.requirements(path.join(pkg, 'prebuilds', `${process.platform}-${process.arch}`, 'mixloss.node'));
+      expect(abi.problems(req)).toEqual([]);
+      expect(req.libraries).not.toContain('libstdc++.so.6');
+      expect(Object.keys(req.versions)).not.toContain('GLIBCXX');
+      expect(abi.compareVersions(req.versions.GLIBC, '2.34')).toBeLessThanOrEqual(0);
+      const out = runScript(`
+        const tf = require('@tensorflow/tfjs');
+        const m = require('mixloss');
+        let message = '';
+        try { m.crossEntropy(tf.tensor2d([[1, 2]]), [0], { device: 'cuda' }); } catch (e) { message = e.message; }
+        console.log(JSON.stringify({ cuda: m.nativeInfo().cudaCompiled, message }));`);
+      expect(out.cuda).toBe(false);
+      expect(out.message).toMatch(/device 'cuda' was requested but CUDA is not available: this build of the addon has no CUDA kernels \(the prebuilt addon is CPU-only.*MIXLOSS_BUILD_FROM_SOURCE=1 MIXLOSS_CUDA=ON npm rebuild mixloss/);
+    });
+
+    it('types: the consumer file type-checks against the installed declarations (strict, skipLibCheck)', () => {
+      const source = fs.readFileSync(path.join(__dirname, 'types', 'consumer.ts'), 'utf8');
+      expect(source).toContain("from '../../src'");
+      fs.writeFileSync(path.join(consumer, 'consumer.ts'), source.replaceAll("from '../../src'", "from 'mixloss'"));
+      fs.writeFileSync(path.join(consumer, 'tsconfig.json'), JSON.stringify({
+        compilerOptions: { strict: true, skipLibCheck: true, noEmit: true, target: 'es2020', module: 'commonjs', moduleResolution: 'node', types: [] },
+        files: ['consumer.ts'],
+      }));
+      const r = require('child_process').spawnSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', consumer], { encoding: 'utf8', timeout: 120_000 });
+      expect(r.stdout + r.stderr).toBe('');
+      expect(r.status).toBe(0);
+    }, 150_000);
+
+    it('errors that name the fix, loss names as history keys, and a warning for skipped schedule phases', () => {
+      const out = runScript(`
+        const tf = require('@tensorflow/tfjs');
+        const m = require('mixloss');
+        const errors = {};
+        const q = tf.tensor2d([[2, 1, 0.1], [0.5, -1, 3]]), onehot = tf.tensor2d([[1, 0, 0], [0, 0, 1]]);
+        const attempt = (name, f) => { try { f(); errors[name] = 'no error'; } catch (e) { errors[name] = e.message; } };
+        attempt('typo', () => m.mixedLoss(q, [0, 2], { alhpa: 5 }));
+        attempt('not its option', () => m.focalLoss(q, [0, 2], { labelSmoothing: 0.1 }));
+        attempt('bare number', () => m.mixedLoss(q, [0, 2], 0.5));
+        attempt('a string', () => m.mixedLoss(q, [0, 2], { alpha: '1' }));
+        attempt('tf.losses order', () => m.crossEntropy(onehot, q));
+        const warnings = [];
+        console.warn = (msg) => warnings.push(String(msg));
+        (async () => {
+          const model = tf.sequential({ layers: [tf.layers.dense({ inputShape: [3], units: 3 })] });
+          const mix = m.scheduledMixedLoss('F=0,0.5');
+          model.compile({ optimizer: 'sgd', loss: mix.loss, metrics: [m.layersLosses.crossEntropy(), m.metrics.accuracy] });
+          const h = await model.fit(q, onehot, { epochs: 12, verbose: 0, validationData: [q, onehot], callbacks: [mix.callback] });
+          console.log(JSON.stringify({ errors, keys: Object.keys(h.history).sort(), lossName: m.layersLosses.focalLoss().name,
+            warnings: warnings.filter((w) => w.startsWith('mixloss')) }));
+        })();`);
+      expect(out.errors.typo).toMatch(/mixloss\.mixedLoss: unknown option 'alhpa' \(it takes: alpha, beta, reduction/);
+      expect(out.errors['not its option']).toMatch(/labelSmoothing needs a loss that is linear in the targets/);
+      expect(out.errors['bare number']).toMatch(/mixloss\.mixedLoss: options must be an object, got 0\.5/);
+      expect(out.errors['a string']).toMatch(/alpha must be a finite number >= 0, got "1" \(a string\)/);
+      expect(out.errors['tf.losses order']).toMatch(/labels row 0 sums to .* check the argument order/);
+      expect(out.keys).toEqual(['accuracy', 'crossEntropy', 'loss', 'val_accuracy', 'val_crossEntropy', 'val_loss']);
+      expect(out.lossName).toBe('focalLoss');
+      expect(out.warnings).toHaveLength(1);
+      expect(out.warnings[0]).toMatch(/over 12 epochs the schedule never reaches F = 0\.5 .*use per: 'batch'/);
+    });
+
+    it('a project with tfjs-core and the cpu backend only (no tfjs-layers): require works, the ops run', () => {
+      const lean = path.join(dir, 'lean');
+      fs.mkdirSync(lean);
+      fs.writeFileSync(path.join(lean, 'package.json'), JSON.stringify({ name: 'lean', version: '1.0.0', private: true }));
+      const tfjsVersion = require('@tensorflow/tfjs/package.json').version;
+      npm(['install', '--no-audit', '--no-fund', tarballPath, `@tensorflow/tfjs-core@${tfjsVersion}`, `@tensorflow/tfjs-backend-cpu@${tfjsVersion}`], lean);
+      expect(fs.existsSync(path.join(lean, 'node_modules', '@tensorflow', 'tfjs-layers'))).toBe(false);
+      const out = execFileSync(process.execPath, ['-e', `
+        require('@tensorflow/tfjs-backend-cpu');
+        const tf = require('@tensorflow/tfjs-core');
+        const m = require('mixloss');
+        const loss = m.crossEntropy(tf.tensor2d([[2, 1, 0.1]]), [0]).dataSync()[0];
+        let message = '';
+        try { m.scheduledMixedLoss('F=0-0.5'); } catch (e) { message = e.message; }
+        console.log(JSON.stringify({ loss, message }));`], { cwd: lean, encoding: 'utf8' });
+      const r = JSON.parse(out.trim().split('\n').pop() as string);
+      expect(r.loss).toBeCloseTo(0.417030016278, 6);
+      expect(r.message).toMatch(/needs @tensorflow\/tfjs-layers .*npm install @tensorflow\/tfjs-layers/);
+    }, 300_000);
+
+    it('the command line: --version, --help, an unknown command, and --out without vega', () => {
+      const cli = (args: string[]) => require('child_process').spawnSync('npx', ['mixloss', ...args], { cwd: consumer, encoding: 'utf8', timeout: 120_000 });
+      expect(cli(['--version']).stdout.trim()).toBe(require('../package.json').version);
+      expect(cli(['--help']).stdout).toMatch(/usage: mixloss <command>/);
+      const unknown = cli(['benchmark']);
+      expect(unknown.status).toBe(1);
+      expect(unknown.stderr).toMatch(/unknown command 'benchmark'/);
+      const vega = path.join(consumer, 'node_modules', 'vega');
+      fs.renameSync(vega, `${vega}-aside`);
+      try {
+        const r = cli(['bench', '--quick', '--shapes', '4x100', '--backends', 'cpu', '--out', path.join(dir, 'no-vega')]);
+        expect(r.status).toBe(1);
+        expect(r.stderr).toMatch(/the SVG chart needs vega: npm install --no-save vega@5 vega-lite@5, or skip the chart with --no-svg/);
+      } finally {
+        fs.renameSync(`${vega}-aside`, vega);
+      }
+    }, 300_000);
+
+    // Every js block of the README as pasted (what a user copies into a file), from this install.
+    const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
+    for (const block of jsBlocks(readme)) {
+      it(`README.md line ${block.line}: the js block runs as pasted`, () => {
+        const installed = fs.readFileSync(path.join(consumer, 'node_modules', 'mixloss', 'README.md'), 'utf8');
+        expect(jsBlocks(installed).map((b) => b.code)).toContain(block.code);  // the README that ships
+        const file = path.join(consumer, `readme-${block.line}.js`);
+        fs.writeFileSync(file, block.code);
+        const r = require('child_process').spawnSync(process.execPath, [file], { cwd: consumer, encoding: 'utf8', timeout: 240_000 });
+        expect(r.status, r.stderr).toBe(0);
+        expect(r.stderr).not.toMatch(/Error|Warning:/);
+        // What the blocks report: training works, not only that they ran.
+        for (const m of r.stdout.matchAll(/accuracy (\d\.\d+)/g)) expect(Number(m[1])).toBeGreaterThan(0.8);
+      }, 300_000);
+    }
+  });
+
+  function runScript(script: string) {
+    const out = execFileSync(process.execPath, ['-e', script], { cwd: consumer, encoding: 'utf8' });
+    return JSON.parse(out.trim().split('\n').pop() as string);
   }
 
   it('without a usable addon, require() works and the first op says exactly what to run', () => {
