@@ -4,6 +4,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 
+import { cpuOp } from './cpu_op';
 import { family } from './family';
 import { markdown, svgChart } from './report';
 import { DEFAULT_SHAPES, runSuite } from './suite';
@@ -72,10 +73,38 @@ async function familyMain(argv: string[]): Promise<void> {
   console.log(await family(opts));
 }
 
+const CPU_OP_USAGE = `usage: mixloss bench cpu-op [--shapes 256x1000,128x32768,32x262144] [--rounds 15] [--reps 5]
+
+  The cpu-backend op's training step against the native kernel with a reused output, in a fresh
+  and in a fragmented process, with the gradient memory reused and with a fresh array per step.`;
+
+function cpuOpMain(argv: string[]): void {
+  const opts = { shapes: [[256, 1000], [128, 32768], [32, 262144]] as Array<[number, number]>, rounds: 15, reps: 5 };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i], v = argv[i + 1];
+    if (a === '--help' || a === '-h') { console.log(CPU_OP_USAGE); return; }
+    if (v === undefined) throw new Error(`${a}: unknown option, or it needs a value\n${CPU_OP_USAGE}`);
+    i++;
+    if (a === '--shapes') {
+      opts.shapes = v.split(',').map((s) => {
+        const m = /^(\d+)x(\d+)$/.exec(s.trim());
+        if (!m || Number(m[1]) < 1 || Number(m[2]) < 1) throw new Error(`bad shape ${JSON.stringify(s)}: use BxC`);
+        return [Number(m[1]), Number(m[2])] as [number, number];
+      });
+    } else if (a === '--rounds' || a === '--reps') {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 1) throw new Error(`${a} must be a positive integer, got ${v}`);
+      opts[a === '--rounds' ? 'rounds' : 'reps'] = n;
+    } else throw new Error(`unknown option ${a}\n${CPU_OP_USAGE}`);
+  }
+  console.log(cpuOp(opts, (line) => console.log(line)));
+}
+
 const COMMANDS = `usage: mixloss <command>
 
   bench            the benchmark suite (mixloss bench --help)
   bench family     each loss kind beside CE (mixloss bench family --help)
+  bench cpu-op     the cpu-backend op beside its kernel (mixloss bench cpu-op --help)
   --version        the package version
   --help           this text`;
 
@@ -91,6 +120,7 @@ export async function main(argv: string[]): Promise<void> {
   }
   if (command !== 'bench') throw new Error(`unknown command '${command}'\n${COMMANDS}`);
   if (rest[0] === 'family') return familyMain(rest.slice(1));
+  if (rest[0] === 'cpu-op') return cpuOpMain(rest.slice(1));
   const opts = parse(rest);
   const started = Date.now();
   const rows = await runSuite({

@@ -27,6 +27,8 @@ export type { LayersLoss } from './layers_losses';
 export { FocusScheduleCallback, MixtureState, mixedLossForLayers, scheduledMixedLoss } from './layers';
 export type { ScheduleCallbackOptions, ScheduleRecord } from './layers';
 export { getNumThreads, nativeInfo, setNumThreads } from './native';
+export { clearGradientPool, configureGradientPool, gradientPoolStats } from './kernels/backends/cpu_pool';
+export type { GradientPoolOptions, GradientPoolStats } from './kernels/backends/cpu_pool';
 export type { NativeInfo } from './native';
 export { FUSED_LOSS, FUSED_LOSS_GRAD } from './kernels/attrs';
 export type { LossSpec, Reduction } from './kernels/attrs';

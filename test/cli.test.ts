@@ -30,6 +30,14 @@ describe('mixloss command line', () => {
     expect(r.stderr).toMatch(/unknown command 'benchmark'\nusage: mixloss <command>/);
   });
 
+  it('bench cpu-op: the op beside its kernel, a row per shape and process', () => {
+    const r = cli('bench', 'cpu-op', '--shapes', '8x100', '--rounds', '1', '--reps', '1');
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/\| 8 × 100 \| fresh \| [\d.]+ \| [\d.]+ \| [\d.]+× \| [\d.]+ \| [\d.]+× \|/);
+    expect(r.stdout).toMatch(/\| 8 × 100 \| fragmented \|/);
+    expect(cli('bench', 'cpu-op', '--shapes', '8by100').stderr).toMatch(/bad shape "8by100": use BxC/);
+  });
+
   it('bench family --help', () => {
     const r = cli('bench', 'family', '--help');
     expect(r.status).toBe(0);

@@ -7,6 +7,7 @@ import { cudaLossOnHost } from '../cuda';
 import { native } from '../native';
 import { FusedLossAttrs, STATS_PER_ROW, STATS_TRAILER } from './attrs';
 import { checkTargetRows, warnIfProbabilities } from './input_checks';
+import { gradientOutput } from './storage';
 import type { Output, Storage } from './storage';
 
 export interface KernelArgs {
@@ -70,12 +71,12 @@ function recordingGradients(): boolean {
  * are made resident first: moving a tensor from another backend allocates, and on wasm any
  * allocation can detach views already taken.
  */
-function withOutputs<T>(storage: Storage, inputs: TensorInfo[], shapes: Array<number[] | undefined>,
+function withOutputs<T>(storage: Storage, inputs: TensorInfo[], makers: Array<(() => Output) | undefined>,
   body: (outputs: Array<Output | undefined>) => T): T {
   for (const t of inputs) storage.resident(t);
   const outputs: Array<Output | undefined> = [];
   try {
-    for (const shape of shapes) outputs.push(shape === undefined ? undefined : storage.output(shape));
+    for (const make of makers) outputs.push(make?.());
     return body(outputs);
   } catch (e) {
     for (const o of outputs) o?.discard();
@@ -109,10 +110,10 @@ export function fusedLossForward(storage: Storage, { inputs, attrs }: KernelArgs
   const [rows, classes] = input(inputs, 'logits').shape;
   // Every allocation before any view (a wasm allocation may move the heap): the loss, the row
   // statistics with the pending-gradient token (0: none) and the mean's divisor, the gradient.
-  const shapes = [a.reduction === 'none' ? [rows] : [], [rows * STATS_PER_ROW + STATS_TRAILER],
-    recordingGradients() ? [rows, classes] : undefined];
+  const makers = [() => storage.output(a.reduction === 'none' ? [rows] : []), () => storage.output([rows * STATS_PER_ROW + STATS_TRAILER]),
+    recordingGradients() ? () => gradientOutput(storage, [rows, classes]) : undefined];
   try {
-    return withOutputs(storage, kernelInputs(inputs, a), shapes, ([loss, stats, grad]) =>
+    return withOutputs(storage, kernelInputs(inputs, a), makers, ([loss, stats, grad]) =>
       forwardInto(storage, inputs, a, rows, classes, loss as Output, stats as Output, grad));
   } catch (e) {
     throw named(e, a.op);
@@ -182,7 +183,7 @@ export function fusedLossGrad(storage: Storage, { inputs, attrs }: KernelArgs): 
   }
   // A forward that ran with no tape: recompute from the saved statistics in one pass (on the
   // CPU: the statistics of either device have the same layout and meaning).
-  return withOutputs(storage, [], [[rows, classes]], ([grad]) => {
+  return withOutputs(storage, [], [() => gradientOutput(storage, [rows, classes])], ([grad]) => {
     const call = callOf(storage, inputs, a, storage.floats(input(inputs, 'stats')).subarray(0, rows * STATS_PER_ROW));
     native().backward({ ...call, dy: storage.floats(input(inputs, 'dy')), dyScale: divisor === 0 ? 0 : 1 / divisor, grad: (grad as Output).data() });
     return (grad as Output).finish();

@@ -24,6 +24,16 @@ export interface Storage {
   floats(t: TensorInfo): Float32Array;
   labels(t: TensorInfo): Int32Array | Float32Array;
   output(shape: number[]): Output;
+  /**
+   * An output that holds a gradient [B, C], which a backend may take from memory it reuses
+   * across steps (cpu: backends/cpu_pool.ts). Where absent, output().
+   */
+  gradient?(shape: number[]): Output;
+}
+
+/** The output for a gradient on this storage. */
+export function gradientOutput(storage: Storage, shape: number[]): Output {
+  return storage.gradient !== undefined ? storage.gradient(shape) : storage.output(shape);
 }
 
 export type Values = ArrayLike<number> | unknown;

@@ -2,6 +2,7 @@
 import type { DataId, KernelBackend, TensorInfo } from '@tensorflow/tfjs-core';
 
 import { arrayOutput, asFloats, asLabels, Storage, Values } from '../storage';
+import { pooledGradient } from './cpu_pool';
 
 interface CpuBackendLike extends KernelBackend {
   data: { get(id: DataId): { values?: Values } };
@@ -16,6 +17,7 @@ export function cpuStorage(backend: KernelBackend): Storage {
     floats: (t) => asFloats(values(t)),
     labels: (t) => asLabels(values(t)),
     output: (shape) => arrayOutput(shape, (data) => cpu.makeTensorInfo(shape, 'float32', data)),
+    gradient: (shape) => pooledGradient(cpu, shape),
   };
 }
 
