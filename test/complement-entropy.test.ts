@@ -53,6 +53,30 @@ describe('complementEntropy', () => {
     });
   }
 
+  // Issue 12, a fuzzer finding (native/fuzz/regressions/complement-el-underflow): with the
+  // target ~100 above the rest, 1 − p_y underflows float; the gradient was 0 (el = 0 read as
+  // "no other class") or ±∞ (a factor e^102 in float). r_j depends on the other classes only.
+  for (const gap of [90, 120, 400]) {
+    it(`the target ${gap} above the other classes: the same r_j, value and gradient as without the target (both paths)`, () => {
+      const rows = [[0, gap, 1, 0.5], [-0.3, 2, 0.7, gap + 3]];
+      const ids = [1, 3];
+      const refs = rows.map((row, r) => reference(row, ids[r]));
+      for (const path of [(fn: () => void) => fn(), withSeparateBackward]) {
+        path(() => {
+          const x = tf.tensor2d(rows), y = tf.tensor1d(ids, 'int32');
+          const values = complementEntropy(x, y, { reduction: 'none' }).dataSync();
+          const g = tf.grad((v: tf.Tensor) => complementEntropy(v, y, { reduction: 'sum' }))(x).dataSync();
+          refs.forEach((ref, r) => {
+            expect(Math.abs(values[r] - ref.value)).toBeLessThan(1e-6);
+            ref.grad.forEach((want, j) => expect(Math.abs(g[4 * r + j] - want)).toBeLessThan(1e-6 * Math.max(1, Math.abs(want))));
+          });
+          expect(Math.abs(refs[0].grad[2])).toBeGreaterThan(0.01);  // a gradient worth getting right
+          tf.dispose([x, y]);
+        });
+      }
+    });
+  }
+
   it('matches tfjs autodiff of the stock-op composition (softmax over the other classes)', () => {
     const B = 8, C = 50;
     const data = randomLogits(B, C, 5), ids = randomLabels(B, C, 6);

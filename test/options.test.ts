@@ -311,6 +311,44 @@ describe('options across the family', () => {
     }
   });
 
+  // Issue 12, a fuzzer finding (native/fuzz/regressions/mpce-argmax-cancellation): with
+  // log p_y = −1.8e5 the argmax entry a·p_k + c is ~1 from two terms of ~1.8e5 that cancel;
+  // adding c to the float a·p_k lost 8 bits (0.99609 for 1).
+  it('MPCE: the argmax entry stays exact when the target is 1.8e5 below the max (both paths)', () => {
+    // p_k ≈ 1, p_y = e^−177640, p_1 = e^−50: ∂/∂q_k = p_k(gap + CE(1 − gap)) ≈ 1, ∂/∂q_y ≈ −1.
+    // Three rows and 'mean' (weight 1/3, not a power of two), gaps that are not integers.
+    const rows = [[0, -50, -177640.3], [0.7, -50, -177639.9], [-0.2, -49.1, -170001.7]];
+    for (const path of [(fn: () => void) => fn(), withSeparateBackward]) {
+      path(() => {
+        const x = tf.tensor2d(rows);
+        const g = tf.grad((v: tf.Tensor) => mpceLoss(v, [2, 2, 2]))(x).dataSync();
+        for (let r = 0; r < 3; r++) {
+          expect(Math.abs(g[3 * r] - 1 / 3)).toBeLessThan(1e-7);
+          expect(Math.abs(g[3 * r + 2] + 1 / 3)).toBeLessThan(1e-7);
+        }
+        x.dispose();
+      });
+    }
+  });
+
+  // Issue 12, a fuzzer finding (native/fuzz/regressions/mpce-nan-row): the target the largest
+  // finite logit and a NaN elsewhere gave 0 from forward and NaN from the training pass.
+  it('MPCE: a NaN logit makes its row NaN, in every path, whatever the argmax; other rows unaffected', () => {
+    const x = tf.tensor2d([[1, NaN, 5, 2], [0, 1, 2, 3]]);
+    const y = [2, 3];
+    const values = mpceLoss(x, y, { reduction: 'none' }).dataSync();
+    expect(values[0]).toBeNaN();
+    expect(values[1]).toBe(0);  // k = y
+    for (const path of [(fn: () => void) => fn(), withSeparateBackward]) {
+      path(() => {
+        const g = tf.grad((v: tf.Tensor) => mpceLoss(v, y, { reduction: 'sum' }))(x).dataSync();
+        expect(Array.from(g.subarray(0, 4)).every(Number.isNaN)).toBe(true);
+        expect(Array.from(g.subarray(4))).toEqual([0, 0, 0, 0]);
+      });
+    }
+    x.dispose();
+  });
+
   it('softcap: the loss of cap·tanh(q/cap), value and gradient against central differences', () => {
     const cap = 2;
     const ref = (flat: number[]) => rowsOf(flat.map((v) => cap * Math.tanh(v / cap))).reduce(

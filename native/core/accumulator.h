@@ -109,6 +109,7 @@ MIXLOSS_HD RowStats finish_sparse(Partial others, float target_logit, int64_t y,
   // +∞ when q_y = −∞.
   r.ce = static_cast<float>(others.sum <= e_y ? log1p(others.sum / e_y) : log(s) - d);
   r.el = static_cast<float>(others.sum / s);  // 1 − p_y
+  r.log_el = log(others.sum) - log(s);  // −∞ when there are no others
   r.mass = 1.0f;
   r.pt = static_cast<float>(e_y / s);  // p_y
   // Complement entropy's Σ_{j≠y} r log r = Σ e (q − max)/E − log E over the other classes

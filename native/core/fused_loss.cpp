@@ -154,10 +154,17 @@ void slice_gradient(const Context& x, const RowStats& s, float e_shift, double w
   } else if (x.u != nullptr) {
     dense_gradient<kFromLogits>(src, x.u + sl.begin, n, e_shift, k, b, kd, g);
   } else if (r.cot != 0.0 && e_shift != -INFINITY) {
-    // Complement entropy: r_j = e_j·exp(e_shift − cot_lse).
-    const float kc = static_cast<float>(w * r.cot * std::exp(static_cast<double>(e_shift) - r.cot_lse));
+    // Complement entropy: r_j = e_j·exp(e_shift − cot_lse). When 1 − p_y < e^−60 the stored e_j
+    // of the classes that matter are subnormal and that factor overflows float: then r_j comes
+    // from the logits, shifted by cot_lse (rounded to float; the rounding goes into the factor).
+    const float* x_row = c.logits + sl.row * c.classes + sl.begin;
+    const bool from_logits = kFromLogits || static_cast<double>(e_shift) - r.cot_lse > 60.0;
+    const float shift = from_logits ? static_cast<float>(r.cot_lse) : e_shift;
+    const float kc = static_cast<float>(w * r.cot * std::exp(static_cast<double>(shift) - r.cot_lse));
+    const float kk = from_logits ? static_cast<float>(w * r.a * std::exp(static_cast<double>(shift) - s.max - s.log_sum)) : k;
     const float c0 = static_cast<float>(r.cot_lse + r.cot_value);
-    complement_gradient<kFromLogits>(src, c.logits + sl.row * c.classes + sl.begin, n, e_shift, k, kc, c0, g);
+    if (from_logits) complement_gradient<true>(x_row, x_row, n, shift, kk, kc, c0, g);
+    else complement_gradient<false>(src, x_row, n, shift, kk, kc, c0, g);
   } else {
     sparse_gradient<kFromLogits>(src, n, e_shift, k, g);
   }
@@ -176,7 +183,8 @@ void fix_sparse_rows(const Context& x, Weight weight, float* grad) {
     const bool k_is_y = s.argmax == y;
     float* row = grad + r * c.classes;
     row[y] = static_cast<float>(weight(r) * sparse_target_gradient(g, s, x.u_at(y), k_is_y));
-    if (g.ck != 0.0 && !k_is_y && s.argmax >= 0 && s.argmax < c.classes) row[s.argmax] += static_cast<float>(weight(r) * g.ck);
+    if (g.ck != 0.0 && !k_is_y && s.argmax >= 0 && s.argmax < c.classes)
+      row[s.argmax] = static_cast<float>(weight(r) * sparse_argmax_gradient(g, s, x.u_at(s.argmax)));
   }
 }
 

@@ -5,7 +5,9 @@
 // glibc declares a `simd` expf only under -ffast-math, which would also assume no
 // infinities and break −∞ logits. Declaring it here gets libmvec's vector expf (full
 // IEEE semantics, ≤ 4 ulp) with -O3 -fno-math-errno -fopenmp-simd and nothing else.
-#if defined(__x86_64__) && defined(__GLIBC__)
+// (GCC only: clang, which builds the fuzz target, has neither the attribute nor target_clones on
+// templates, and gets the plain loops.)
+#if defined(__x86_64__) && defined(__GLIBC__) && !defined(__clang__)
 extern "C" float expf(float) noexcept __attribute__((__simd__("notinbranch")));
 #define MIXLOSS_CLONES __attribute__((target_clones("avx2", "default")))
 #else

@@ -60,9 +60,9 @@ MIXLOSS_HD RowGrad sparse_row(const LossParams& P, const RowStats& s, int64_t cl
       // (ω/C)·r_j (log r_j − Σ r log r), r_j = exp(q_j − lse_o), lse_o = lse + log(1 − p_y).
       const double scale = wm / static_cast<double>(classes);
       value = wm == 0.0 ? 0.0 : scale * k.value;
-      if (s.el > 0.0f) {
+      if (s.log_el > -INFINITY) {
         g.cot = scale;
-        g.cot_lse = static_cast<double>(s.max) + s.log_sum + log(static_cast<double>(s.el));
+        g.cot_lse = static_cast<double>(s.max) + s.log_sum + s.log_el;
         g.cot_value = s.cot;
       }
     }
@@ -104,6 +104,15 @@ MIXLOSS_HD RowGrad dense_row(const LossParams& P, const RowStats& s) {
 MIXLOSS_HD double sparse_target_gradient(const RowGrad& g, const RowStats& s, double u_y, bool k_is_y) {
   const double p = s.pt;
   return -g.main * static_cast<double>(s.el) + (g.a - g.main) * p + u_y * (g.b + g.d * p) - (k_is_y ? 0.0 : g.ck);
+}
+
+// MPCE's argmax entry k ≠ y (times the row weight outside), whole and in double:
+// a·p_k + u_k(b + d·p_k) + ck, p_k = exp(−log_sum) since q_k is the row's max. Adding ck to
+// the float a·p_k the row loop wrote cancels: with log p_y = −1.8e5 both are ~1.8e5·w and
+// the entry (~w) lost 8 bits (found by the fuzzer, native/fuzz/regressions/).
+MIXLOSS_HD double sparse_argmax_gradient(const RowGrad& g, const RowStats& s, double u_k) {
+  const double p = exp(-static_cast<double>(s.log_sum));
+  return g.a * p + u_k * (g.b + g.d * p) + g.ck;
 }
 
 }  // namespace mixloss

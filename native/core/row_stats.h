@@ -2,6 +2,7 @@
 // what the per-row step hands the gradient pass. Shared by the CPU and CUDA kernels.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 
 #include "hd.h"
@@ -21,6 +22,10 @@ namespace mixloss {
 //   value   = the row's loss before its sample weight (the weights' gradient needs it)
 //   t_min   = dense: min_j t_j (+∞ for no classes); sparse: 0. With mass, what tells targets
 //             (entries >= 0, rows summing to 1 or all 0) from logits passed in their place
+//   log_el  = sparse: log(1 − p_y) (−∞ with no other class); dense: 0. el itself underflows
+//             float when the target is ~100 above the rest; complement entropy's gradient
+//             needs it there (found by the fuzzer). Two floats (hi + lo): it is as large as
+//             the gap, and r_j = exp(q_j − cot_lse) needs it to ~1e-7 absolute
 // max and log_sum are kept apart (not folded into one lse) so that p_j keeps full float
 // precision for large logits. ce and el of a sparse row come from the other classes' mass,
 // so they stay exact when p_y is close to 1 (no cancellation in 1 − p_y or in lse − q_y).
@@ -34,8 +39,9 @@ struct RowStats {
   float cot = 0;
   float value = 0;
   float t_min = 0;
+  double log_el = 0;
 };
-constexpr int kStatsPerRow = 14;
+constexpr int kStatsPerRow = 16;
 
 MIXLOSS_HD void store_stats(const RowStats& s, float* out) {
   out[0] = s.max;
@@ -53,6 +59,9 @@ MIXLOSS_HD void store_stats(const RowStats& s, float* out) {
   out[11] = s.cot;
   out[12] = s.value;
   out[13] = s.t_min;
+  const float hi = static_cast<float>(s.log_el);
+  out[14] = hi;
+  out[15] = (s.log_el > -INFINITY && s.log_el < INFINITY) ? static_cast<float>(s.log_el - hi) : 0.0f;
 }
 
 MIXLOSS_HD RowStats load_stats(const float* in) {
@@ -70,6 +79,7 @@ MIXLOSS_HD RowStats load_stats(const float* in) {
   s.cot = in[11];
   s.value = in[12];
   s.t_min = in[13];
+  s.log_el = static_cast<double>(in[14]) + in[15];
   return s;
 }
 

@@ -208,12 +208,15 @@ __global__ void gradient_kernel(LossCall c, const float* u, const float* dy, int
     at[0] = at[1] = -1;
     if (!ignored) {
       const RowGrad g = row_grad(c, r, s);
-      coef[0] = s.max;
-      coef[1] = static_cast<float>(w * g.a * inv_sum);
+      // Complement entropy shifts by cot_lse (r_j = exp(q_j − shift)·exp(shift − cot_lse) stays
+      // finite when 1 − p_y underflows); the others by the row's max.
+      const float shift = g.cot != 0.0 ? static_cast<float>(g.cot_lse) : s.max;
+      const double to_p = g.cot != 0.0 ? exp(static_cast<double>(shift) - s.max - s.log_sum) : inv_sum;
+      coef[0] = shift;
+      coef[1] = static_cast<float>(w * g.a * to_p);
       coef[2] = static_cast<float>(w * g.b);
-      coef[3] = static_cast<float>(w * g.d * inv_sum);
-      // Complement entropy: r_j = exp(q_j − shift)·exp(shift − cot_lse).
-      coef[4] = g.cot != 0.0 ? static_cast<float>(w * g.cot * exp(static_cast<double>(s.max) - g.cot_lse)) : 0.0f;
+      coef[3] = static_cast<float>(w * g.d * to_p);
+      coef[4] = g.cot != 0.0 ? static_cast<float>(w * g.cot * exp(static_cast<double>(shift) - g.cot_lse)) : 0.0f;
       coef[5] = static_cast<float>(g.cot_lse + g.cot_value);
       if (!dense) {
         const int64_t y = sparse_label(c.labels, r);
@@ -223,7 +226,8 @@ __global__ void gradient_kernel(LossCall c, const float* u, const float* dy, int
         fix[0] = w * sparse_target_gradient(g, s, u_y, k_is_y);
         if (g.ck != 0.0 && !k_is_y && s.argmax >= 0 && s.argmax < c.classes) {
           at[1] = s.argmax;
-          fix[1] = w * g.ck;
+          const double u_k = c.params.label_smoothing > 0.0f ? (u != nullptr ? u[s.argmax] : 1.0) : 0.0;
+          fix[1] = w * sparse_argmax_gradient(g, s, u_k);
         }
       }
     }
@@ -248,7 +252,7 @@ __global__ void gradient_kernel(LossCall c, const float* u, const float* dy, int
   __syncthreads();  // the fixes overwrite entries other threads of this block wrote
   if (threadIdx.x == 0) {
     if (at[0] >= c0 && at[0] < c1) g[at[0]] = static_cast<float>(fix[0]);
-    if (at[1] >= c0 && at[1] < c1) g[at[1]] += static_cast<float>(fix[1]);
+    if (at[1] >= c0 && at[1] < c1) g[at[1]] = static_cast<float>(fix[1]);
   }
 }
 

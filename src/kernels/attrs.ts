@@ -63,7 +63,7 @@ export interface FusedLossAttrs extends NamedAttrMap {
 }
 
 /** Floats of per-row statistics the forward pass saves for the backward pass (row_stats.h). */
-export const STATS_PER_ROW = 14;
+export const STATS_PER_ROW = 16;
 /** Where a row's Σ t (dense targets) sits among its statistics. */
 export const STATS_MASS = 4;
 /** Where a row's loss before its sample weight sits among its statistics. */

@@ -16,6 +16,9 @@ struct MPCE : KindBase {
   static constexpr const char* kName = "mpce";
   static constexpr unsigned kNeeds = kNeedArgmax;
   MIXLOSS_HD static KindRow sparse(const LossParams&, const RowStats& s, bool k_is_y) {
+    // A NaN logit makes the row NaN (as for every kind), whichever argmax the NaN-skipping max
+    // found: forward gave 0 here and the fused pass NaN (a fuzzer finding).
+    if (s.log_sum != s.log_sum) return {NAN, NAN, 0.0};
     if (k_is_y) return {0.0, 0.0, 0.0};
     const double pk = exp(-static_cast<double>(s.log_sum)), gap = pk - s.pt, ce = s.ce;
     return {gap * ce, gap * (1.0 - ce), pk * ce};
