@@ -9,6 +9,9 @@ import { crossEntropy as crossEntropyOp } from './losses';
 import { fail, labelsAreDense } from './validate';
 
 function classIds(name: string, yTrue: Tensor, yPred: Tensor): Tensor {
+  for (const [what, t] of [['labels', yTrue], ['logits', yPred]] as const) {
+    if (t.dtype !== 'float32' && t.dtype !== 'int32') fail(`metrics.${name}`, `${what} must be float32 or int32, got ${t.dtype}`);
+  }
   const classes = yPred.shape[yPred.rank - 1];
   const lead = yPred.shape.slice(0, -1);
   if (labelsAreDense(yTrue.shape, yTrue.dtype, classes, yPred.rank - 1)) return argMax(yTrue, -1);

@@ -37,6 +37,15 @@ describe('metrics.accuracy', () => {
     tf.dispose([q, y]);
   });
 
+  it('complex64 or bool labels: an Error naming the dtype', () => {
+    const q = logits();
+    for (const y of [tf.complex([0, 1, 2, 0], [0, 0, 0, 0]), tf.tensor1d([true, false, true, false], 'bool')]) {
+      expect(() => metrics.accuracy(y, q)).toThrow(new RegExp(`mixloss\\.metrics\\.accuracy: labels must be float32 or int32, got ${y.dtype}`));
+      y.dispose();
+    }
+    q.dispose();
+  });
+
   it('metrics.crossEntropy is the per-example CE of the logits', () => {
     const q = logits(), y = tf.tensor1d([0, 2, 0, 2], 'int32');
     expect(Array.from(metrics.crossEntropy(y, q).dataSync())).toEqual(Array.from(crossEntropy(q, y, { reduction: 'none' }).dataSync()));

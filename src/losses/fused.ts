@@ -173,6 +173,7 @@ function classWeightTensor(op: string, name: string, w: unknown, classes: number
   let t: Tensor;
   if (w instanceof Tensor) {
     if (w.isDisposed) fail(op, `${name} is a disposed tensor`);
+    if (w.dtype !== 'float32' && w.dtype !== 'int32') fail(op, `${name} must be float32 or int32, got ${w.dtype}`);
     t = w.dtype === 'float32' ? w : cast(w, 'float32');
   } else if (Array.isArray(w) || w instanceof Float32Array) {
     t = tensor(Float32Array.from(w as ArrayLike<number>), [w.length]);
@@ -199,6 +200,7 @@ function sampleWeightTensor(op: string, w: unknown, lead: number[]): Tensor {
   let t: Tensor;
   if (w instanceof Tensor) {
     if (w.isDisposed) fail(op, 'weights is a disposed tensor');
+    if (w.dtype !== 'float32' && w.dtype !== 'int32') fail(op, `weights must be float32 or int32, got ${w.dtype}`);
     t = w.dtype === 'float32' ? w : cast(w, 'float32');
   } else if (typeof w === 'number' || Array.isArray(w) || w instanceof Float32Array) {
     t = tensor(w as number | number[], undefined, 'float32');
