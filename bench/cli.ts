@@ -20,6 +20,19 @@ const USAGE = `usage: mixloss bench [options]
   --out DIR           write DIR/benchmarks.md and DIR/benchmarks.svg (needs vega@5 and vega-lite@5)
   --no-svg            with --out, the markdown only`;
 
+/** "128x32768" → [128, 32768] (each at least 1). */
+function parseShape(s: string): [number, number] {
+  const m = /^(\d+)x(\d+)$/.exec(s.trim());
+  if (!m || Number(m[1]) < 1 || Number(m[2]) < 1) throw new Error(`bad shape ${JSON.stringify(s)}: use BxC, e.g. 128x32768`);
+  return [Number(m[1]), Number(m[2])];
+}
+
+function positiveInteger(option: string, v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${option} must be a positive integer, got ${v}`);
+  return n;
+}
+
 function parse(argv: string[]) {
   const opts = { quick: false, shapes: DEFAULT_SHAPES, backends: undefined as string[] | undefined, out: undefined as string | undefined, svg: true };
   for (let i = 0; i < argv.length; i++) {
@@ -33,13 +46,8 @@ function parse(argv: string[]) {
     else if (a === '--no-svg') opts.svg = false;
     else if (a === '--out') opts.out = value();
     else if (a === '--backends') opts.backends = value().split(',');
-    else if (a === '--shapes') {
-      opts.shapes = value().split(',').map((s) => {
-        const m = /^(\d+)x(\d+)$/.exec(s.trim());
-        if (!m || Number(m[1]) < 1 || Number(m[2]) < 1) throw new Error(`bad shape ${JSON.stringify(s)}: use BxC, e.g. 128x32768`);
-        return [Number(m[1]), Number(m[2])] as [number, number];
-      });
-    } else if (a === '--help' || a === '-h') {
+    else if (a === '--shapes') opts.shapes = value().split(',').map(parseShape);
+    else if (a === '--help' || a === '-h') {
       console.log(USAGE);
       process.exit(0);
     } else throw new Error(`unknown option ${a}\n${USAGE}`);
@@ -59,15 +67,9 @@ async function familyMain(argv: string[]): Promise<void> {
     if (a === '--help' || a === '-h') { console.log(FAMILY_USAGE); return; }
     if (v === undefined) throw new Error(`${a}: unknown option, or it needs a value\n${FAMILY_USAGE}`);
     i++;
-    if (a === '--shape') {
-      const m = /^(\d+)x(\d+)$/.exec(v);
-      if (!m) throw new Error(`bad shape ${JSON.stringify(v)}: use BxC`);
-      [opts.B, opts.C] = [Number(m[1]), Number(m[2])];
-    } else if (a === '--rounds' || a === '--reps') {
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < 1) throw new Error(`${a} must be a positive integer, got ${v}`);
-      opts[a === '--rounds' ? 'rounds' : 'reps'] = n;
-    } else if (a === '--baseline') opts.baseline = path.resolve(v);
+    if (a === '--shape') [opts.B, opts.C] = parseShape(v);
+    else if (a === '--rounds' || a === '--reps') opts[a === '--rounds' ? 'rounds' : 'reps'] = positiveInteger(a, v);
+    else if (a === '--baseline') opts.baseline = path.resolve(v);
     else throw new Error(`unknown option ${a}\n${FAMILY_USAGE}`);
   }
   console.log(await family(opts));
@@ -85,17 +87,9 @@ function cpuOpMain(argv: string[]): void {
     if (a === '--help' || a === '-h') { console.log(CPU_OP_USAGE); return; }
     if (v === undefined) throw new Error(`${a}: unknown option, or it needs a value\n${CPU_OP_USAGE}`);
     i++;
-    if (a === '--shapes') {
-      opts.shapes = v.split(',').map((s) => {
-        const m = /^(\d+)x(\d+)$/.exec(s.trim());
-        if (!m || Number(m[1]) < 1 || Number(m[2]) < 1) throw new Error(`bad shape ${JSON.stringify(s)}: use BxC`);
-        return [Number(m[1]), Number(m[2])] as [number, number];
-      });
-    } else if (a === '--rounds' || a === '--reps') {
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < 1) throw new Error(`${a} must be a positive integer, got ${v}`);
-      opts[a === '--rounds' ? 'rounds' : 'reps'] = n;
-    } else throw new Error(`unknown option ${a}\n${CPU_OP_USAGE}`);
+    if (a === '--shapes') opts.shapes = v.split(',').map(parseShape);
+    else if (a === '--rounds' || a === '--reps') opts[a === '--rounds' ? 'rounds' : 'reps'] = positiveInteger(a, v);
+    else throw new Error(`unknown option ${a}\n${CPU_OP_USAGE}`);
   }
   console.log(cpuOp(opts, (line) => console.log(line)));
 }

@@ -43,7 +43,7 @@ export function warnIfProbabilities(a: FusedLossAttrs, logits: Float32Array, row
     let sum = 0;
     for (let j = r * classes; j < (r + 1) * classes; j++) {
       const v = logits[j];
-      if (!(v >= 0 && v <= 1)) return;
+      if (!(v >= 0)) return;  // (entries >= 0 summing to 1 are at most 1)
       sum += v;
     }
     if (Math.abs(sum - 1) > MASS_TOLERANCE) return;
