@@ -8,9 +8,11 @@
         "native/core/row_blocks.cpp",
         "native/core/row_plan.cpp",
         "native/core/thread_pool.cpp",
-        "native/addon/addon.cc"
+        "native/core/information/renyi.cpp",
+        "native/addon/addon.cc",
+        "native/addon/information.cc"
       ],
-      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "native/core"],
+      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "native/core", "/usr/include/eigen3", "/usr/local/include/eigen3"],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions", "-std=gnu++1y", "-std=gnu++17"],

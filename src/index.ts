@@ -32,3 +32,5 @@ export type { GradientPoolOptions, GradientPoolStats } from './kernels/backends/
 export type { NativeInfo } from './native';
 export { FUSED_LOSS, FUSED_LOSS_GRAD } from './kernels/attrs';
 export type { LossSpec, Reduction } from './kernels/attrs';
+export * from './information';
+export type { RenyiEntropies } from './native';

@@ -1,10 +1,10 @@
 // tfjs-layers integration: a loss for model.compile that reads mutable mixture weights, and
 // a callback that moves those weights through a focus schedule during model.fit.
 import type { Tensor } from '@tensorflow/tfjs-core';
-import type { Callback } from '@tensorflow/tfjs-layers';
 
 import { FocusPoint, FocusSchedule, focusSchedule, ScheduleSpec, FocusOptions } from './focus';
 import { mixedLoss } from './ops';
+import { callbackBase } from './callback_base';
 import { checkNonNegative, fail } from './validate';
 
 /** Mixture weights that a compiled loss reads at every step; change them between batches. */
@@ -54,30 +54,13 @@ export interface ScheduleRecord extends FocusPoint {
   batch?: number;
 }
 
-/**
- * tfjs-layers' Callback, when tfjs-layers is installed (an optional peer: a project with
- * tfjs-core and a backend only must still load mixloss). Without it the schedule callback is a
- * class whose constructor says what to install.
- */
-const CallbackBase: typeof Callback = (() => {
-  try {
-    return (require('@tensorflow/tfjs-layers') as typeof import('@tensorflow/tfjs-layers')).Callback;
-  } catch {
-    return class {
-      constructor() {
-        throw new Error('mixloss.FocusScheduleCallback needs @tensorflow/tfjs-layers (model.fit): ' +
-          'npm install @tensorflow/tfjs-layers, or @tensorflow/tfjs which includes it');
-      }
-    } as unknown as typeof Callback;
-  }
-})();
 
 /**
  * Sets a MixtureState from a focus schedule before each epoch (or batch) of `model.fit` /
  * `fitDataset`; the change takes effect at the next training step. `history` records every
  * change.
  */
-export class FocusScheduleCallback extends CallbackBase {
+export class FocusScheduleCallback extends callbackBase('FocusScheduleCallback') {
   readonly history: ScheduleRecord[] = [];
   private readonly per: 'epoch' | 'batch';
   private readonly boundaries: 'exact' | 'authors';

@@ -66,11 +66,43 @@ export interface NativeAddon {
   setThreads(threads: number): number;
   info(): Omit<NativeInfo, 'path'>;
   cudaStatus(): CudaStatus;
+  /** Rényi information measures (native/addon/information.cc); grad gets ∂I/∂layer. */
+  renyiInformation(args: RenyiLayerArgs & RenyiClassArgs & RenyiOptionArgs & { grad?: Float32Array }): RenyiEntropies;
+  renyiEntropy(args: RenyiLayerArgs & RenyiOptionArgs & { grad?: Float32Array }): number;
+  kernelAlignment(args: RenyiLayerArgs & RenyiClassArgs & { widths: Float64Array; out: Float64Array }): void;
+  meanPairwiseDistance(args: RenyiLayerArgs): number;
+  symmetricEigen(args: { matrix: Float64Array; n: number; values: Float64Array; vectors?: Float64Array }): void;
   // Present only in builds with CUDA (cudaStatus().compiled):
   DeviceBuffer?: new (byteLength: number) => NativeDeviceBuffer;
   cudaForward?(call: NativeDeviceCall & { rowLoss: NativeDeviceBuffer }): void;
   cudaBackward?(call: NativeDeviceCall & { dy: NativeDeviceBuffer; dyLength: number; dyScale: number; grad: NativeDeviceBuffer }): void;
   cudaSynchronize?(): void;
+}
+
+/** A layer's rows [rows, dims], row-major. */
+export interface RenyiLayerArgs {
+  layer: Float32Array;
+  rows: number;
+  dims: number;
+}
+
+/** Class ids [rows] in [0, classes). */
+export interface RenyiClassArgs {
+  labels: Int32Array;
+  classes: number;
+}
+
+export interface RenyiOptionArgs {
+  alpha: number;
+  width: number;
+}
+
+/** Entropies in bits; mutualInformation = labels + layer − joint. */
+export interface RenyiEntropies {
+  labels: number;
+  layer: number;
+  joint: number;
+  mutualInformation: number;
 }
 
 /** The fields of a kernel call on device memory. */

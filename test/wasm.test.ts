@@ -18,3 +18,4 @@ await import('./options.test');
 await import('./complement-entropy.test');
 await import('./torch-parity.test');
 await import('./drop-in.test');
+await import('./information.test');

@@ -15,6 +15,7 @@
 #include "checks.h"
 #include "loss_spec_parse.h"
 #include "cuda_bindings.h"
+#include "information.h"
 
 namespace {
 
@@ -262,6 +263,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
   exports.Set("info", Napi::Function::New(env, Info));
   mixloss::register_cuda(env, exports);
+  mixloss::register_information(env, exports);
   return exports;
 }
 

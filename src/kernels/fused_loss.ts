@@ -59,7 +59,7 @@ export function pendingGradientCount(): number {
 export const kernelOptions = { gradientInForward: true };
 
 /** True while tfjs records a gradient tape (tf.grad, optimizer.minimize, model.fit). */
-function recordingGradients(): boolean {
+export function recordingGradients(): boolean {
   if (!kernelOptions.gradientInForward) return false;
   const state = (engine() as unknown as { state?: { gradientDepth?: number } }).state;
   return (state?.gradientDepth ?? 0) > 0;

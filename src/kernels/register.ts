@@ -13,7 +13,7 @@ import type { StorageFactory } from './storage';
 /** Forces another storage for a backend (tests drive the generic path on cpu and wasm). */
 export const storageOverrides: Record<string, StorageFactory> = {};
 
-function storageFor(backendName: string): StorageFactory {
+export function storageFor(backendName: string): StorageFactory {
   return (backend) => (storageOverrides[backendName] ?? ZERO_COPY[backendName] ?? genericStorage)(backend);
 }
 

@@ -1,0 +1,151 @@
+// The public information ops: renyiMutualInformation and renyiEntropy (differentiable tfjs
+// ops), renyiInformation (every term as numbers, for monitoring). Math: docs/information.md.
+import type { Scalar } from '@tensorflow/tfjs-core';
+import { argMax, engine, getBackend, reshape, Tensor, tensor, tidy } from '@tensorflow/tfjs-core';
+
+import { native, RenyiEntropies } from '../native';
+import { fail, shown } from '../validate';
+import { ensureInformationKernels, RENYI_ENTROPY, RENYI_MUTUAL_INFORMATION, RenyiAttrs } from './kernels';
+import { LayerData, silvermanWidth } from './width';
+
+/** Class ids [N] or [N, 1] (int32 or integral floats), or one-hot rows [N, C]. */
+export type ClassLabels = Tensor | number[] | Int32Array;
+
+export interface RenyiOptions {
+  /** The entropy's order α > 0, α ≠ 1 (default 1.01, the paper's). α = 2 needs no eigensolver. */
+  alpha?: number;
+  /**
+   * The Gram matrix's width s in exp(−‖a_i − a_j‖² / s²) (s = √2·σ of Giraldo et al.), or
+   * 'silverman' (default): Silverman's rule on this batch, a constant for the gradient.
+   * For the paper's alignment-chosen width see WidthSelector and informationLoss.
+   */
+  width?: number | 'silverman';
+}
+
+const KNOWN_OPTIONS = new Set(['alpha', 'width']);
+
+function checkOptions(op: string, options: RenyiOptions): { alpha: number } {
+  if (options === null || typeof options !== 'object') fail(op, `options must be an object, got ${shown(options)}`);
+  for (const k of Object.keys(options)) if (!KNOWN_OPTIONS.has(k)) fail(op, `unknown option '${k}' (known: ${[...KNOWN_OPTIONS].join(', ')})`);
+  const alpha = options.alpha ?? 1.01;
+  if (typeof alpha !== 'number' || !Number.isFinite(alpha) || alpha <= 0 || alpha === 1) {
+    fail(op, `alpha must be a finite number > 0 and not 1 (Shannon's entropy is the limit α → 1: use 1.01), got ${shown(options.alpha)}`);
+  }
+  const w = options.width;
+  if (w !== undefined && w !== 'silverman' && !(typeof w === 'number' && Number.isFinite(w) && w > 0)) {
+    fail(op, `width must be a finite number > 0 or 'silverman', got ${shown(w)}`);
+  }
+  return { alpha };
+}
+
+/** The layer as [N, D] float32 (any rank ≥ 2 is flattened per row). */
+function layerOf(op: string, name: string, x: Tensor): Tensor {
+  if (!(x instanceof Tensor)) fail(op, `${name} must be a tf.Tensor [N, D], got ${shown(x)}`);
+  if (x.dtype !== 'float32') fail(op, `${name} must be float32, got ${x.dtype}`);
+  if (x.rank < 2) fail(op, `${name} must have a row per example and at least one feature ([N, D]), got shape [${x.shape.join(', ')}]`);
+  if (x.shape[0] < 2) fail(op, `${name} needs at least 2 rows (examples): the measures compare rows, got ${x.shape[0]}`);
+  if (x.size === 0) fail(op, `${name} is empty (shape [${x.shape.join(', ')}])`);
+  return x.rank === 2 ? x : reshape(x, [x.shape[0], -1]);
+}
+
+/** Class ids from labels of any accepted form, checked, with the class count. */
+export function classIdsOf(op: string, labels: ClassLabels, rows: number): { ids: Int32Array; classes: number } {
+  let values: ArrayLike<number>;
+  let shape: number[];
+  if (labels instanceof Tensor) {
+    shape = labels.shape;
+    if (labels.rank === 2 && shape[1] > 1) {
+      // One-hot rows: each exactly one 1 and zeros elsewhere (a soft target has no same-class indicator).
+      const v = labels.dataSync();
+      const c = shape[1];
+      for (let r = 0; r < shape[0]; r++) {
+        let ones = 0;
+        for (let j = 0; j < c; j++) {
+          const t = v[r * c + j];
+          if (t === 1) ones++;
+          else if (t !== 0) fail(op, `labels must be class ids or one-hot rows; row ${r} has ${t} at column ${j} (soft targets have no same-class Gram matrix)`);
+        }
+        if (ones !== 1) fail(op, `labels must be class ids or one-hot rows; row ${r} has ${ones} ones`);
+      }
+      if (shape[0] !== rows) fail(op, `labels have ${shape[0]} rows but the layer has ${rows}`);
+      return { ids: tidy(() => argMax(labels, 1).dataSync() as Int32Array).slice(), classes: c };
+    }
+    if (!(labels.rank === 1 || (labels.rank === 2 && shape[1] === 1))) {
+      fail(op, `labels must be class ids [N] or [N, 1], or one-hot rows [N, C]; got shape [${shape.join(', ')}]`);
+    }
+    values = labels.dataSync();
+  } else if (Array.isArray(labels) || labels instanceof Int32Array) {
+    values = labels;
+    shape = [labels.length];
+  } else {
+    fail(op, `labels must be a tf.Tensor, a number[] or an Int32Array, got ${shown(labels)}`);
+  }
+  if (shape[0] !== rows) fail(op, `labels have ${shape[0]} rows but the layer has ${rows}`);
+  const ids = new Int32Array(values.length);
+  let classes = 0;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i] as number;
+    if (!Number.isInteger(v) || v < 0 || v > 2 ** 31 - 2) fail(op, `label ${shown(v)} at row ${i} is not a class id (an integer >= 0)`);
+    ids[i] = v;
+    classes = Math.max(classes, v + 1);
+  }
+  return { ids, classes };
+}
+
+function layerData(x: Tensor): LayerData {
+  return { layer: x.dataSync() as Float32Array, rows: x.shape[0], dims: x.shape[1] as number };
+}
+
+function widthOf(width: number | 'silverman' | undefined, x: Tensor): number {
+  return typeof width === 'number' ? width : silvermanWidth(layerData(x));
+}
+
+/**
+ * I_α(Y; Z) in bits, Rényi's matrix-based mutual information between class labels and a layer's
+ * rows (softmax outputs, or any activations [N, ...]), differentiable with respect to the layer
+ * (closed form through the matrix function: no NaN with repeated eigenvalues).
+ */
+export function renyiMutualInformation(labels: ClassLabels, layer: Tensor, options: RenyiOptions = {}): Scalar {
+  const op = 'renyiMutualInformation';
+  const { alpha } = checkOptions(op, options);
+  return tidy(() => {
+    const z = layerOf(op, 'layer', layer);
+    const { ids, classes } = classIdsOf(op, labels, z.shape[0]);
+    const attrs: RenyiAttrs = { alpha, width: widthOf(options.width, z), classes, op, withGradient: false };
+    ensureInformationKernels(getBackend());
+    const y = tensor(ids, [ids.length], 'int32');
+    return (engine().runKernel(RENYI_MUTUAL_INFORMATION, { labels: y, layer: z }, attrs as never) as unknown as Tensor[])[0] as Scalar;
+  });
+}
+
+/** H_α(Z) in bits, Rényi's matrix-based entropy of a layer's rows, differentiable. */
+export function renyiEntropy(layer: Tensor, options: RenyiOptions = {}): Scalar {
+  const op = 'renyiEntropy';
+  const { alpha } = checkOptions(op, options);
+  return tidy(() => {
+    const z = layerOf(op, 'layer', layer);
+    const attrs: RenyiAttrs = { alpha, width: widthOf(options.width, z), classes: 0, op, withGradient: false };
+    ensureInformationKernels(getBackend());
+    return (engine().runKernel(RENYI_ENTROPY, { layer: z }, attrs as never) as unknown as Tensor[])[0] as Scalar;
+  });
+}
+
+/** Every term of I(Y; Z) (bits) and the width used, as numbers. Not differentiable. */
+export function renyiInformation(labels: ClassLabels, layer: Tensor, options: RenyiOptions = {}): RenyiEntropies & { width: number } {
+  const op = 'renyiInformation';
+  const { alpha } = checkOptions(op, options);
+  const z = layerOf(op, 'layer', layer);
+  try {
+    const { ids, classes } = classIdsOf(op, labels, z.shape[0]);
+    const data = layerData(z);
+    const width = typeof options.width === 'number' ? options.width : silvermanWidth(data);
+    try {
+      return { ...native().renyiInformation({ ...data, labels: ids, classes, alpha, width }), width };
+    } catch (e) {
+      if (e instanceof Error && e.message.startsWith('mixloss: ')) e.message = `mixloss.${op}: ${e.message.slice(9)}`;
+      throw e;
+    }
+  } finally {
+    if (z !== layer) z.dispose();
+  }
+}
