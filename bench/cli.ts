@@ -6,6 +6,7 @@ import * as path from 'path';
 
 import { cpuOp } from './cpu_op';
 import { family } from './family';
+import { informationBench } from './information';
 import { markdown, svgChart } from './report';
 import { DEFAULT_SHAPES, runSuite } from './suite';
 
@@ -94,11 +95,33 @@ function cpuOpMain(argv: string[]): void {
   console.log(cpuOp(opts, (line) => console.log(line)));
 }
 
+const INFORMATION_USAGE = `usage: mixloss bench information [--sizes 128,256,512,1024] [--reps 5]
+
+  The Rényi mutual-information regularizer (forward, forward + backward, the alignment search)
+  beside a training step of the reproduction's model, and beside numpy's eigh when python3 and
+  numpy are installed.`;
+
+async function informationMain(argv: string[]): Promise<void> {
+  const opts = { sizes: [128, 256, 512, 1024], reps: 5 };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i], v = argv[i + 1];
+    if (a === '--help' || a === '-h') { console.log(INFORMATION_USAGE); return; }
+    if (v === undefined) throw new Error(`${a}: unknown option, or it needs a value\n${INFORMATION_USAGE}`);
+    i++;
+    if (a === '--sizes') opts.sizes = v.split(',').map((s) => positiveInteger(a, s));
+    else if (a === '--reps') opts.reps = positiveInteger(a, v);
+    else throw new Error(`unknown option ${a}\n${INFORMATION_USAGE}`);
+  }
+  console.log(await informationBench(opts, (line) => console.error(line)));
+}
+
 const COMMANDS = `usage: mixloss <command>
 
   bench            the benchmark suite (mixloss bench --help)
   bench family     each loss kind beside CE (mixloss bench family --help)
   bench cpu-op     the cpu-backend op beside its kernel (mixloss bench cpu-op --help)
+  bench information
+                   the mutual-information regularizer (mixloss bench information --help)
   --version        the package version
   --help           this text`;
 
@@ -115,6 +138,7 @@ export async function main(argv: string[]): Promise<void> {
   if (command !== 'bench') throw new Error(`unknown command '${command}'\n${COMMANDS}`);
   if (rest[0] === 'family') return familyMain(rest.slice(1));
   if (rest[0] === 'cpu-op') return cpuOpMain(rest.slice(1));
+  if (rest[0] === 'information') return informationMain(rest.slice(1));
   const opts = parse(rest);
   const started = Date.now();
   const rows = await runSuite({

@@ -48,8 +48,8 @@ if (!process.env.MIXLOSS_BUILD_FROM_SOURCE && prebuildLoads()) {
 const built = has('cmake') ? cmakeBuild() : (log('cmake not found, building with node-gyp (CPU only)'), gypBuild());
 if (!built) {
   console.error(
-    'mixloss: the native build failed. It needs a C++17 compiler and cmake (or python3 + make for node-gyp).\n' +
-      '  On Debian/Ubuntu: apt-get install -y cmake g++ ; then: npm rebuild mixloss',
+    'mixloss: the native build failed. It needs a C++17 compiler, Eigen 3.3+ headers and cmake (or python3 + make for node-gyp).\n' +
+      '  On Debian/Ubuntu: apt-get install -y cmake g++ libeigen3-dev ; then: npm rebuild mixloss',
   );
   process.exit(1);
 }

@@ -34,7 +34,8 @@ export function silvermanWidth({ layer, rows, dims }: LayerData): number {
 
 /**
  * The candidate widths of the alignment search: `count` points from 0.3 to 10× the mean pairwise
- * distance (Wickstrøm et al.'s grid); from a hundredth of that distance when it is below 0.03.
+ * distance (Wickstrøm et al.'s grid); from a thousandth of the top when that distance is below
+ * 0.045 (the grid would otherwise start above its end).
  */
 export function alignmentCandidates(data: LayerData, count = 100): Float64Array {
   const d = native().meanPairwiseDistance(data);
