@@ -1,7 +1,7 @@
 // Compiled (not run) by test/types.test.ts: what a TypeScript user writes must type-check.
 import * as tf from '@tensorflow/tfjs';
 
-import { complementEntropy, crossEntropy, focalLoss, losses, mixedLoss, mpceLoss } from '../../src';
+import { complementEntropy, crossEntropy, focalLoss, informationLoss, losses, mixedLoss, mpceLoss, renyiEntropy, renyiInformation, renyiMutualInformation } from '../../src';
 import type { LossOptions } from '../../src';
 
 const q = tf.variable(tf.zeros([2, 3]));
@@ -30,4 +30,13 @@ crossEntropy(q, y, { alpha: 1 });
 // The drop-in takes tf.losses' arguments.
 const dropIn: tf.Tensor = losses.softmaxCrossEntropy(tf.oneHot(y, 3), q, undefined, 0.1, tf.Reduction.MEAN);
 
-export { dropIn, notScalar, perRow, scalar, unknownReduction };
+// The information measures: a Scalar to minimize, numbers to log, a loss for model.compile.
+opt.minimize(() => renyiMutualInformation(y, tf.softmax(q), { width: 0.5 }).neg() as tf.Scalar);
+const mi: tf.Scalar = renyiMutualInformation([0, 1], q, { alpha: 2, width: 'silverman' });
+const bits: number = renyiInformation(y, q).mutualInformation;
+const info = informationLoss({ width: 'alignment', schedule: (e: number) => 1 / (1 + e) });
+const lossForCompile: (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.Tensor = info.loss;
+// @ts-expect-error 'alignment' is a training-loss width rule, not an op option
+renyiEntropy(q, { width: 'alignment' });
+
+export { bits, dropIn, lossForCompile, mi, notScalar, perRow, scalar, unknownReduction };

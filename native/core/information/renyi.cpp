@@ -18,6 +18,8 @@
 #include <stdexcept>
 #include <vector>
 
+#include "thread_pool.h"
+
 namespace mixloss {
 namespace information {
 namespace {
@@ -124,18 +126,27 @@ double block_entropy(std::vector<Block>& blocks, double alpha, bool grad) {
 }
 
 // Adds ∂/∂Z of a function of K's block, given its derivative dk = ∂f/∂K (K at the block's rows):
-// P = dk ∘ K, ∂f/∂z_i = −(4/s²) Σ_j P_ij (z_i − z_j).
+// P = dk ∘ K, ∂f/∂z_i = −(4/s²) Σ_j P_ij (z_i − z_j), summed with the differences formed first.
+// The matrix form (Diag(P·1) − P)·Z subtracts P_ij·z_i and P_ij·z_j in separate sums: for equal
+// rows (z_i = z_j, K_ij = 1) their rounding, times 4/s², is all that is left when the width is
+// far below the other distances (found by fuzzing). Differences are exact zeros there.
 void add_layer_gradient(const Block& b, const MatrixXd& dk, const MatrixXd& k, const MatrixXd& z, double width, double sign,
                         MatrixXd& out) {
-  const int64_t n = static_cast<int64_t>(b.rows.size());
-  MatrixXd p = dk.cwiseProduct(k);
-  MatrixXd zb(n, z.cols());
-  for (int64_t i = 0; i < n; ++i) zb.row(i) = z.row(b.rows[i]);
-  const VectorXd rowsum = p.rowwise().sum();
-  MatrixXd pz;
-  pz.noalias() = p * zb;
+  const int64_t n = static_cast<int64_t>(b.rows.size()), d = z.cols();
   const double c = sign * -4.0 / (width * width);
-  for (int64_t i = 0; i < n; ++i) out.row(b.rows[i]) += c * (rowsum(i) * zb.row(i) - pz.row(i));
+  ThreadPool::instance().parallel_for(n, 16, [&](int64_t begin, int64_t end) {
+    Eigen::RowVectorXd acc(d);
+    for (int64_t i = begin; i < end; ++i) {
+      acc.setZero();
+      const auto zi = z.row(b.rows[i]);
+      for (int64_t j = 0; j < n; ++j) {
+        const double p = dk(i, j) * k(i, j);
+        if (j == i || p == 0) continue;
+        acc += p * (zi - z.row(b.rows[j]));
+      }
+      out.row(b.rows[i]) += c * acc;
+    }
+  });
 }
 
 Block whole(const MatrixXd& k) {
@@ -225,17 +236,20 @@ void alignment(const ClassLabels& y, const Layer& layer, const double* widths, i
     for (int64_t i = 0; i < n; ++i) counts[y.ids[i]] += 1;
     for (double c : counts) label_norm2 += c * c;
   }
-  for (int64_t w = 0; w < count; ++w) {
-    const double inv = -1.0 / (widths[w] * widths[w]);
-    double inner = static_cast<double>(n), norm2 = static_cast<double>(n);  // the diagonal's ones
-    for (int64_t j = 0; j < n; ++j)
-      for (int64_t i = j + 1; i < n; ++i) {
-        const double kij = std::exp(sq(i, j) * inv);
-        norm2 += 2 * kij * kij;
-        if (y.ids[i] == y.ids[j]) inner += 2 * kij;
-      }
-    out[w] = inner / std::sqrt(label_norm2 * norm2);
-  }
+  // One width per task, on the kernels' thread pool.
+  ThreadPool::instance().parallel_for(count, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t w = begin; w < end; ++w) {
+      const double inv = -1.0 / (widths[w] * widths[w]);
+      double inner = static_cast<double>(n), norm2 = static_cast<double>(n);  // the diagonal's ones
+      for (int64_t j = 0; j < n; ++j)
+        for (int64_t i = j + 1; i < n; ++i) {
+          const double kij = std::exp(sq(i, j) * inv);
+          norm2 += 2 * kij * kij;
+          if (y.ids[i] == y.ids[j]) inner += 2 * kij;
+        }
+      out[w] = inner / std::sqrt(label_norm2 * norm2);
+    }
+  });
 }
 
 double mean_pairwise_distance(const Layer& layer) {
