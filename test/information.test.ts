@@ -403,6 +403,10 @@ describe('training with the mutual-information regularizer', () => {
       expect(d.gradientNorm).toBeGreaterThan(0);
       expect(d.outputInformation).toBeGreaterThan(0);
     }
+    // The chart: one SVG with both information curves and the gradient norm.
+    const svg = await diagnostics.toSVG();
+    expect(svg.startsWith('<svg')).toBe(true);
+    for (const label of ['I(Y; X)', 'I(Y; Ŷ)', '‖∂I(Y; Ŷ)/∂Ŷ‖', 'gradient norm']) expect(svg).toContain(label);
     tf.dispose([logits]);
     // Another epoch leaves no tensor behind (the optimizer's slots exist since the first).
     const before = backendCounts().tensors;
