@@ -215,6 +215,39 @@ describe('Rényi information measures', () => {
   });
 });
 
+describe("the raw addon's information functions reject bad arguments (never crash)", () => {
+  const layer = Float32Array.from(P.flat());
+  const labels = Int32Array.from(Y);
+  const ok = { labels, classes: 3, layer, rows: 6, dims: 3, alpha: 1.01, width: 0.5 };
+  const cases: Array<[string, () => unknown, RegExp]> = [
+    ['no argument', () => (native().renyiInformation as (a?: unknown) => unknown)(), /must be an object of named arguments/],
+    ['a missing field', () => native().renyiInformation({ ...ok, width: undefined } as never), /width must be a number/],
+    ['an unknown field', () => native().renyiInformation({ ...ok, sigma: 1 } as never), /unknown argument 'sigma'/],
+    ['a layer of the wrong length', () => native().renyiInformation({ ...ok, layer: new Float32Array(5) }), /layer has 5 elements, expected 18/],
+    ['a Float64Array layer', () => native().renyiInformation({ ...ok, layer: new Float64Array(18) as never }), /layer must be a Float32Array/],
+    ['Float32Array labels', () => native().renyiInformation({ ...ok, labels: new Float32Array(6) as never }), /labels must be a Int32Array/],
+    ['a label >= classes', () => native().renyiInformation({ ...ok, labels: Int32Array.from([0, 1, 1, 2, 0, 3]) }), /label 3 at row 5/],
+    ['a grad of the wrong length', () => native().renyiInformation({ ...ok, grad: new Float32Array(3) }), /grad has 3 elements, expected 18/],
+    ['rows × dims overflowing', () => native().renyiEntropy({ ...ok, rows: 8192, dims: 2 ** 52 }), /overflows|layer has/],
+    ['too many rows', () => native().renyiEntropy({ ...ok, rows: 9000, dims: 1 }), /at most 8192 rows/],
+    ['widths not a Float64Array', () => native().kernelAlignment({ labels, classes: 3, layer, rows: 6, dims: 3, widths: [1] as never, out: new Float64Array(1) }), /widths must be a Float64Array/],
+    ['a width of 0', () => native().kernelAlignment({ labels, classes: 3, layer, rows: 6, dims: 3, widths: new Float64Array(1), out: new Float64Array(1) }), /widths\[0\] must be finite and > 0/],
+    ['out too short', () => native().kernelAlignment({ labels, classes: 3, layer, rows: 6, dims: 3, widths: new Float64Array([1, 2]), out: new Float64Array(1) }), /out has 1 elements, expected 2/],
+    ['a non-finite matrix', () => native().symmetricEigen({ matrix: new Float64Array([1, NaN, NaN, 1]), n: 2, values: new Float64Array(2) }), /non-finite entry/],
+    ['values too short', () => native().symmetricEigen({ matrix: new Float64Array(4), n: 2, values: new Float64Array(1) }), /values has 1 elements, expected 2/],
+  ];
+  for (const [what, call, pattern] of cases) {
+    it(what, () => {
+      const e = thrownBy(call);
+      expect(e.message).toMatch(/^mixloss: /);
+      expect(e.message).toMatch(pattern);
+    });
+  }
+  it('still computes after them', () => {
+    expect(native().renyiInformation(ok).mutualInformation).toBeCloseTo(1.392154430588, 6);
+  });
+});
+
 describe('the symmetric eigensolver (Eigen)', () => {
   function constructed(values: number[], seed: number): number[][] {
     // Q diag(λ) Qᵀ with Q orthogonal (Gram–Schmidt on random columns).

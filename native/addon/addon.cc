@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <iomanip>
 #include <sstream>
 #include <string>
 
@@ -53,8 +54,10 @@ void check_labels(const LossCall& c) {
                                                                     : static_cast<const float*>(c.labels.data)[bad];
   // Integral values as integers ("label 5", not "label 5.000000"); others as JS shows them.
   std::ostringstream shown;
-  shown.precision(9);
-  shown << value;
+  if (std::floor(value) == value && std::abs(value) < 1e15)
+    shown << std::fixed << std::setprecision(0) << value;  // 2147483648, not 2.14748365e+09
+  else
+    shown << std::setprecision(9) << value;
   fail("label " + shown.str() + " at row " + std::to_string(bad) + " is not a class id in [0, " +
        std::to_string(c.classes) + ")" + (c.params.has_ignore_index ? " nor ignoreIndex " + std::to_string(c.params.ignore_index) : ""));
 }

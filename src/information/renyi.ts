@@ -41,6 +41,7 @@ function checkOptions(op: string, options: RenyiOptions): { alpha: number } {
 /** The layer as [N, D] float32 (any rank ≥ 2 is flattened per row). */
 function layerOf(op: string, name: string, x: Tensor): Tensor {
   if (!(x instanceof Tensor)) fail(op, `${name} must be a tf.Tensor [N, D], got ${shown(x)}`);
+  if (x.isDisposed) fail(op, `${name} is disposed`);
   if (x.dtype !== 'float32') fail(op, `${name} must be float32, got ${x.dtype}`);
   if (x.rank < 2) fail(op, `${name} must have a row per example and at least one feature ([N, D]), got shape [${x.shape.join(', ')}]`);
   if (x.shape[0] < 2) fail(op, `${name} needs at least 2 rows (examples): the measures compare rows, got ${x.shape[0]}`);
@@ -53,6 +54,8 @@ export function classIdsOf(op: string, labels: ClassLabels, rows: number): { ids
   let values: ArrayLike<number>;
   let shape: number[];
   if (labels instanceof Tensor) {
+    if (labels.isDisposed) fail(op, 'labels are disposed');
+    if (labels.dtype !== 'int32' && labels.dtype !== 'float32') fail(op, `labels must be int32 or float32, got ${labels.dtype}`);
     shape = labels.shape;
     if (labels.rank === 2 && shape[1] > 1) {
       // One-hot rows: each exactly one 1 and zeros elsewhere (a soft target has no same-class indicator).

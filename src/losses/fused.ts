@@ -236,6 +236,8 @@ export function fusedLoss(op: string, logits: Tensor, labels: Labels, options: L
     if (!COMMON_OPTIONS.includes(name) && !loss.own.includes(name)) {
       fail(op, `unknown option '${name}' (it takes: ${[...loss.own, ...COMMON_OPTIONS].join(', ')})`);
     }
+    // An option set to null is a mistake, not a request for the default (which is leaving it out).
+    if ((options as Record<string, unknown>)[name] === null) fail(op, `${name} is null: pass a value, or leave ${name} out for its default`);
   }
   const reduction = checkReduction(op, options.reduction ?? 'mean');
   const { lead, rows, classes } = checkLogits(op, logits);

@@ -1,0 +1,166 @@
+// The JavaScript boundary as a generated matrix (issue 12, item 3): every public loss op and
+// information op × every class of bad input. Each must throw an Error that names the op and the
+// problem, leave no tensor, backend buffer or pending gradient behind, and leave the process
+// healthy: the next valid call returns the value it returned before any bad one.
+import { beforeAll, describe, expect, it } from 'vitest';
+
+import {
+  complementEntropy, crossEntropy, expectationLoss, focalLoss, generalizedCrossEntropy, maeLoss, mixedLoss, mpceLoss, polyLoss,
+  renyiEntropy, renyiInformation, renyiMutualInformation, tamedCrossEntropy,
+} from '../src';
+import { backendCounts, tf, thrownBy, useTestBackend } from './support/tf';
+
+type Op = (logits: tf.Tensor, labels: unknown, options?: object) => tf.Tensor;
+
+/** Every public loss op and the parameters it owns (a valid value of each). */
+const OPS: Array<{ name: string; op: Op; params: Record<string, number> }> = [
+  { name: 'crossEntropy', op: crossEntropy as Op, params: {} },
+  { name: 'expectationLoss', op: expectationLoss as Op, params: {} },
+  { name: 'mixedLoss', op: mixedLoss as Op, params: { alpha: 1, beta: 1 } },
+  { name: 'polyLoss', op: polyLoss as Op, params: { epsilon: 1 } },
+  { name: 'maeLoss', op: maeLoss as Op, params: {} },
+  { name: 'focalLoss', op: focalLoss as Op, params: { gamma: 2, alpha: 1 } },
+  { name: 'generalizedCrossEntropy', op: generalizedCrossEntropy as Op, params: { q: 0.7, truncation: 0 } },
+  { name: 'tamedCrossEntropy', op: tamedCrossEntropy as Op, params: { a: 0.5 } },
+  { name: 'mpceLoss', op: mpceLoss as Op, params: {} },
+  { name: 'complementEntropy', op: complementEntropy as Op, params: {} },
+];
+
+const LOGITS = [[1, 2, 3], [0.5, -1, 0]];
+const LABELS = [2, 0];
+
+function detachedInt32(values: number[]): Int32Array {
+  const a = Int32Array.from(values);
+  structuredClone(a.buffer, { transfer: [a.buffer] });  // detaches a's buffer
+  return a;
+}
+
+function disposed(t: tf.Tensor): tf.Tensor {
+  t.dispose();
+  return t;
+}
+
+/** Bad inputs of every class: [what, make arguments (logits, labels, options)]. */
+function badCalls(params: Record<string, number>): Array<[string, () => [tf.Tensor, unknown, object?], RegExp]> {
+  const q = () => tf.tensor2d(LOGITS);
+  const cases: Array<[string, () => [tf.Tensor, unknown, object?], RegExp]> = [
+    ['logits of rank 1', () => [tf.tensor1d([1, 2, 3]), [0]], /logits must have rank >= 2/],
+    ['bool logits', () => [tf.tensor2d([[true, false]], [1, 2], 'bool'), [0]], /logits must be float32, got bool/],
+    ['int32 logits', () => [tf.tensor2d([[1, 2]], [1, 2], 'int32'), [0]], /logits must be float32, got int32/],
+    ['complex64 logits', () => [tf.complex(tf.tensor2d(LOGITS), tf.zeros([2, 3])), LABELS], /logits must be float32, got complex64/],
+    ['string logits', () => [tf.tensor2d([['a', 'b']], [1, 2], 'string'), [0]], /logits must be float32, got string/],
+    ['an empty batch', () => [tf.zeros([0, 3]), tf.zeros([0], 'int32')], /empty batch/],
+    ['disposed logits', () => [disposed(tf.tensor2d(LOGITS)), LABELS], /disposed/],
+    ['a negative label', () => [q(), [-1, 0]], /label -1 at row 0/],
+    ['label = C', () => [q(), [3, 0]], /label 3 at row 0/],
+    ['label 2³¹', () => [q(), tf.tensor1d([2 ** 31, 0])], /label 2147483648 at row 0/],
+    ['a NaN label', () => [q(), tf.tensor1d([NaN, 0])], /label nan at row 0/i],
+    ['a non-integer label', () => [q(), [0.5, 0]], /label 0\.5 at row 0/],
+    ['an Int32Array label out of range', () => [q(), Int32Array.from([0, 7])], /label 7 at row 1/],
+    ['labels on a detached buffer', () => [q(), detachedInt32(LABELS)], /labels have 0 rows but logits have 2/],
+    ['bool labels', () => [q(), tf.tensor1d([true, false], 'bool')], /labels must be int32 or float32, got bool/],
+    ['string labels', () => [q(), tf.tensor1d(['a', 'b'])], /labels must be int32 or float32, got string/],
+    ['complex64 labels', () => [q(), tf.complex(tf.tensor1d([0, 1]), tf.zeros([2]))], /labels must be int32 or float32, got complex64/],
+    ['disposed labels', () => [q(), disposed(tf.tensor1d(LABELS, 'int32'))], /disposed/],
+    ['labels of the wrong length', () => [q(), [0, 1, 2]], /labels have 3 rows but logits have 2/],
+    ['an unknown option', () => [q(), LABELS, { labelSmothing: 0.1 }], /unknown option 'labelSmothing'/],
+    ['an unknown reduction', () => [q(), LABELS, { reduction: 'avg' }], /reduction/],
+    ['NaN sample weights', () => [q(), LABELS, { weights: [1, NaN] }], /weights\[1\] must be a finite number >= 0/],
+    ['class weights of the wrong length', () => [q(), LABELS, { classWeights: [1, 2] }], /classWeights/],
+    ['a non-integer ignoreIndex', () => [q(), LABELS, { ignoreIndex: 0.5 }], /ignoreIndex/],
+    ['labelSmoothing 2', () => [q(), LABELS, { labelSmoothing: 2 }], /labelSmoothing/],
+    ['a negative zLoss', () => [q(), LABELS, { zLoss: -1 }], /zLoss/],
+    ['softcap 0', () => [q(), LABELS, { softcap: 0 }], /softcap/],
+    ['a string option value', () => [q(), LABELS, { zLoss: '1' }], /zLoss/],
+  ];
+  for (const name of Object.keys(params)) {
+    for (const bad of [NaN, Infinity, -Infinity, -1e9, '1', null]) {
+      cases.push([`${name} = ${typeof bad === 'string' ? JSON.stringify(bad) : String(bad)}`, () => [q(), LABELS, { [name]: bad }], new RegExp(name)]);
+    }
+  }
+  return cases;
+}
+
+describe('the JavaScript boundary, every op × every bad input', () => {
+  beforeAll(useTestBackend);
+
+  for (const { name, op, params } of OPS) {
+    describe(name, () => {
+      const good = () => tf.tidy(() => op(tf.tensor2d(LOGITS), LABELS).dataSync()[0]);
+      let before: number;
+      beforeAll(() => { before = good(); });
+      for (const [what, make, pattern] of badCalls(params)) {
+        // labelSmoothing is only for losses linear in the targets; others reject it by name too.
+        it(what, () => {
+          const args = make();
+          const counts = backendCounts();
+          const e = thrownBy(() => op(...(args as [tf.Tensor, unknown, object?])));
+          expect(e).toBeInstanceOf(Error);
+          expect(e.message).toMatch(new RegExp(`^mixloss\\.${name}: `));
+          expect(e.message).toMatch(pattern);
+          expect(backendCounts()).toEqual(counts);
+          for (const a of args) if (a instanceof tf.Tensor && !a.isDisposed) a.dispose();
+          expect(good()).toBe(before);
+        });
+      }
+    });
+  }
+
+  describe('the information ops', () => {
+    const P = [[0.7, 0.2, 0.1], [0.1, 0.8, 0.1], [0.3, 0.4, 0.3], [0.05, 0.05, 0.9]];
+    const Y = [0, 1, 1, 2];
+    const ops: Array<[string, (layer: tf.Tensor, labels: unknown, options?: object) => unknown]> = [
+      ['renyiMutualInformation', (x, y, o) => renyiMutualInformation(y as never, x, o)],
+      ['renyiInformation', (x, y, o) => renyiInformation(y as never, x, o)],
+      ['renyiEntropy', (x, _y, o) => renyiEntropy(x, o)],
+    ];
+    const value = () => renyiInformation(Y, tf.tensor2d(P), { width: 0.5 }).mutualInformation;
+    const before = { v: 0 };
+    beforeAll(() => { before.v = value(); });
+    const cases: Array<[string, () => [tf.Tensor, unknown, object?], RegExp, boolean]> = [
+      ['a layer of rank 1', () => [tf.tensor1d([1, 2, 3]), Y], /at least one feature/, true],
+      ['bool layer', () => [tf.tensor2d([[true], [false]], [2, 1], 'bool'), [0, 1]], /must be float32, got bool/, true],
+      ['complex64 layer', () => [tf.complex(tf.tensor2d(P), tf.zeros([4, 3])), Y], /must be float32, got complex64/, true],
+      ['string layer', () => [tf.tensor2d([['a'], ['b']], [2, 1], 'string'), [0, 1]], /must be float32, got string/, true],
+      ['one row', () => [tf.tensor2d([[1, 2]]), [0]], /at least 2 rows/, true],
+      ['an empty batch', () => [tf.zeros([0, 3]), []], /at least 2 rows/, true],
+      ['a disposed layer', () => [disposed(tf.tensor2d(P)), Y], /layer is disposed/, true],
+      ['disposed labels', () => [tf.tensor2d(P), disposed(tf.tensor1d(Y, 'int32'))], /labels are disposed/, false],
+      ['a NaN in the layer', () => [tf.tensor2d([[NaN, 0, 0], ...P.slice(1)]), Y], /non-finite value at row 0/, true],
+      ['an Infinity in the layer', () => [tf.tensor2d([...P.slice(0, 3), [0, Infinity, 0]]), Y], /non-finite value at row 3, column 1/, true],
+      ['a negative label', () => [tf.tensor2d(P), [0, -1, 1, 2]], /label -1 at row 1/, false],
+      ['label 2³¹', () => [tf.tensor2d(P), [0, 2 ** 31, 1, 2]], /label 2147483648 at row 1/, false],
+      ['a NaN label', () => [tf.tensor2d(P), tf.tensor1d([0, NaN, 1, 2])], /label NaN at row 1/, false],
+      ['a non-integer label', () => [tf.tensor2d(P), [0, 1.5, 1, 2]], /label 1\.5 at row 1/, false],
+      ['labels on a detached buffer', () => [tf.tensor2d(P), detachedInt32(Y)], /labels have 0 rows but the layer has 4/, false],
+      ['bool labels', () => [tf.tensor2d(P), tf.tensor1d([true, false, true, false], 'bool')], /labels must be int32 or float32, got bool/, false],
+      ['soft targets', () => [tf.tensor2d(P), tf.tensor2d(P)], /soft targets/, false],
+      ['labels of the wrong length', () => [tf.tensor2d(P), [0, 1]], /labels have 2 rows but the layer has 4/, false],
+      ['alpha NaN', () => [tf.tensor2d(P), Y, { alpha: NaN }], /alpha must be/, true],
+      ['alpha 1', () => [tf.tensor2d(P), Y, { alpha: 1 }], /alpha must be/, true],
+      ['alpha -1', () => [tf.tensor2d(P), Y, { alpha: -1 }], /alpha must be/, true],
+      ['alpha "2"', () => [tf.tensor2d(P), Y, { alpha: '2' }], /alpha must be/, true],
+      ['width 0', () => [tf.tensor2d(P), Y, { width: 0 }], /width must be/, true],
+      ['width -Infinity', () => [tf.tensor2d(P), Y, { width: -Infinity }], /width must be/, true],
+      ['width Infinity', () => [tf.tensor2d(P), Y, { width: Infinity }], /width must be/, true],
+      ['width null', () => [tf.tensor2d(P), Y, { width: null }], /width must be/, true],
+      ['an unknown option', () => [tf.tensor2d(P), Y, { sigma: 1 }], /unknown option 'sigma'/, true],
+    ];
+    for (const [name, op] of ops) {
+      for (const [what, make, pattern, forEntropy] of cases) {
+        if (name === 'renyiEntropy' && !forEntropy) continue;
+        it(`${name}: ${what}`, () => {
+          const args = make();
+          const counts = backendCounts();
+          const e = thrownBy(() => op(...(args as [tf.Tensor, unknown, object?])));
+          expect(e).toBeInstanceOf(Error);
+          expect(e.message).toMatch(new RegExp(`^mixloss\\.${name}: `));
+          expect(e.message).toMatch(pattern);
+          expect(backendCounts()).toEqual(counts);
+          for (const a of args) if (a instanceof tf.Tensor && !a.isDisposed) a.dispose();
+          expect(value()).toBe(before.v);
+        });
+      }
+    }
+  });
+});
