@@ -4,7 +4,10 @@
 // backends. Reports tfjs's tensor count, the process RSS (and its slope per 1000 steps, fitted
 // over the second half), and the addon's pending-gradient map, every 1000 steps.
 //
-//   npm run build:ts && node scripts/soak.js [--steps 10000] [--backends cpu,wasm]
+//   npm run build:ts && node scripts/soak.js [--steps 10000] [--backends cpu,wasm] [--loss mixed|information]
+//
+// --loss information: the mutual-information regularizer instead (informationLoss at f = 0.5,
+// width by alignment on every batch: the native eigensolver and its gradient every step).
 'use strict';
 const path = require('path');
 
@@ -12,11 +15,13 @@ const args = process.argv.slice(2);
 const opt = (name, fallback) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : fallback; };
 const steps = Number(opt('--steps', '10000'));
 const backends = opt('--backends', 'cpu,wasm').split(',');
+const lossName = opt('--loss', 'mixed');
+if (!['mixed', 'information'].includes(lossName)) throw new Error(`--loss must be mixed or information, got ${lossName}`);
 
 const tf = require('@tensorflow/tfjs');
 require('@tensorflow/tfjs-backend-wasm');
 const dist = path.join(__dirname, '..', 'dist');
-const { mixedLoss, focusToWeights, nativeInfo } = require(path.join(dist, 'src'));
+const { mixedLoss, focusToWeights, informationLoss, nativeInfo } = require(path.join(dist, 'src'));
 const { pendingGradientCount } = require(path.join(dist, 'src', 'kernels', 'fused_loss'));
 const { loadDigits, PIXELS } = require(path.join(dist, 'demo', 'digits'));
 
@@ -29,7 +34,8 @@ function slope(points) {  // least squares, MB per 1000 steps
 
 (async () => {
   const digits = loadDigits(300, 10);
-  console.log(`soak: ${steps} steps per backend, batch 64, 784-128-10, mixedLoss F=0.3; addon ${nativeInfo().path}`);
+  const what = lossName === 'mixed' ? 'mixedLoss F=0.3' : 'informationLoss at f = 0.5 (0.5·CE − 0.5·I(Y; Ŷ)), width by alignment';
+  console.log(`soak: ${steps} steps per backend, batch 64, 784-128-10, ${what}; addon ${nativeInfo().path}`);
   for (const backend of backends) {
     await tf.setBackend(backend);
     await tf.ready();
@@ -41,21 +47,25 @@ function slope(points) {  // least squares, MB per 1000 steps
     ] });
     const optimizer = tf.train.adam(1e-3);
     const weights = focusToWeights(0.3);
+    const info = informationLoss({ schedule: () => 0.5 });
+    info.state.setEpoch(1);
     const batches = Math.floor(digits.nTrain / 64);
     const rows = [];
     const rss = [];
     const started = Date.now();
+    let widthEpochs = 0;
     let tensors0;
     for (let step = 1; step <= steps; step++) {
       const b = step % batches;
       const loss = optimizer.minimize(() => tf.tidy(() => {
         const x = xs.slice([b * 64, 0], [64, PIXELS]);
         const y = ys.slice([b * 64], [64]);
-        return mixedLoss(model.apply(x), y, weights);
+        return lossName === 'mixed' ? mixedLoss(model.apply(x), y, weights) : tf.mean(info.loss(y, model.apply(x)));
       }), true);
       const value = loss.dataSync()[0];
       loss.dispose();
       if (step === 100) tensors0 = tf.memory().numTensors;
+      if (lossName === 'information' && step % batches === 0) { info.state.endEpoch(); widthEpochs++; }
       if (step % 1000 === 0) {
         const mb = process.memoryUsage().rss / 2 ** 20;
         rss.push([step, mb]);
