@@ -1,6 +1,7 @@
 // Issue 12, item 5: worker_threads calling the losses at once give the results of serial calls;
 // setNumThreads changed while kernels run; a worker terminated while another thread is inside a
-// kernel. (The addon is context-aware, as every Node-API addon: each worker loads it.)
+// kernel. (The addon is context-aware, as every Node-API addon: each worker loads it.) The jobs
+// include the Rényi information op (issue 9).
 import * as path from 'path';
 import { Worker } from 'worker_threads';
 
@@ -23,7 +24,8 @@ const WORKER = `
     const next = () => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32);
     const q = tf.tensor2d(Float32Array.from({ length: job.rows * job.classes }, () => next() * 8 - 4), [job.rows, job.classes]);
     const y = tf.tensor1d(Int32Array.from({ length: job.rows }, () => Math.floor(next() * job.classes)), 'int32');
-    const op = m[job.op];
+    // The information op takes (labels, layer): the softmax of the job's logits.
+    const op = job.op === 'renyiMutualInformation' ? (x, ids) => m.renyiMutualInformation(ids, tf.softmax(x), { width: 0.5 }) : m[job.op];
     const { value, grads } = tf.valueAndGrads((x) => op(x, y))([q]);
     return { value: value.dataSync()[0], grad: Array.from(grads[0].dataSync()) };
   });
@@ -37,6 +39,7 @@ const JOBS = [
   { op: 'mixedLoss', rows: 3, classes: 200_000, seed: 2 },  // few long rows: slices across threads
   { op: 'focalLoss', rows: 256, classes: 1000, seed: 3 },
   { op: 'mpceLoss', rows: 2, classes: 150_000, seed: 4 },
+  { op: 'renyiMutualInformation', rows: 300, classes: 10, seed: 5 },  // Eigen, and the gradient across the pool
 ];
 
 function inWorker(jobs: typeof JOBS, loop = false): { worker: Worker; done: Promise<Array<{ value: number; grad: number[] }>> } {
