@@ -8,13 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 
 import { crossEntropy, mixedLossForLayers, nativeInfo, scheduledMixedLoss } from '../src';
 import { loadDigits, PIXELS } from './digits';
-
-function option(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  const v = i >= 0 ? Number(process.argv[i + 1]) : fallback;
-  if (!Number.isInteger(v) || v < 1) throw new Error(`--${name} must be a positive integer`);
-  return v;
-}
+import { option } from './options';
 
 const EPOCHS = option('epochs', 12);
 const PER_CLASS = option('per-class', 600);

@@ -40,6 +40,20 @@ function disposed(t: tf.Tensor): tf.Tensor {
   return t;
 }
 
+/**
+ * Calls op on args (made before the counts are taken): an Error naming the op and matching
+ * pattern, and nothing left behind. Then disposes the arguments.
+ */
+function expectRejected(name: string, op: (...a: [tf.Tensor, unknown, object?]) => unknown, args: [tf.Tensor, unknown, object?], pattern: RegExp): void {
+  const counts = backendCounts();
+  const e = thrownBy(() => op(...args));
+  expect(e).toBeInstanceOf(Error);
+  expect(e.message).toMatch(new RegExp(`^mixloss\\.${name}: `));
+  expect(e.message).toMatch(pattern);
+  expect(backendCounts()).toEqual(counts);
+  for (const a of args) if (a instanceof tf.Tensor && !a.isDisposed) a.dispose();
+}
+
 /** Bad inputs of every class: [what, make arguments (logits, labels, options)]. */
 function badCalls(params: Record<string, number>): Array<[string, () => [tf.Tensor, unknown, object?], RegExp]> {
   const q = () => tf.tensor2d(LOGITS);
@@ -90,16 +104,8 @@ describe('the JavaScript boundary, every op × every bad input', () => {
       let before: number;
       beforeAll(() => { before = good(); });
       for (const [what, make, pattern] of badCalls(params)) {
-        // labelSmoothing is only for losses linear in the targets; others reject it by name too.
         it(what, () => {
-          const args = make();
-          const counts = backendCounts();
-          const e = thrownBy(() => op(...(args as [tf.Tensor, unknown, object?])));
-          expect(e).toBeInstanceOf(Error);
-          expect(e.message).toMatch(new RegExp(`^mixloss\\.${name}: `));
-          expect(e.message).toMatch(pattern);
-          expect(backendCounts()).toEqual(counts);
-          for (const a of args) if (a instanceof tf.Tensor && !a.isDisposed) a.dispose();
+          expectRejected(name, op, make(), pattern);
           expect(good()).toBe(before);
         });
       }
@@ -150,14 +156,7 @@ describe('the JavaScript boundary, every op × every bad input', () => {
       for (const [what, make, pattern, forEntropy] of cases) {
         if (name === 'renyiEntropy' && !forEntropy) continue;
         it(`${name}: ${what}`, () => {
-          const args = make();
-          const counts = backendCounts();
-          const e = thrownBy(() => op(...(args as [tf.Tensor, unknown, object?])));
-          expect(e).toBeInstanceOf(Error);
-          expect(e.message).toMatch(new RegExp(`^mixloss\\.${name}: `));
-          expect(e.message).toMatch(pattern);
-          expect(backendCounts()).toEqual(counts);
-          for (const a of args) if (a instanceof tf.Tensor && !a.isDisposed) a.dispose();
+          expectRejected(name, op, make(), pattern);
           expect(value()).toBe(before.v);
         });
       }
