@@ -3,6 +3,12 @@ export function fail(op: string, message: string): never {
   throw new Error(`mixloss.${op}: ${message}`);
 }
 
+/** The addon's errors ("mixloss: label 7 at row 1 ...") named after the op that called it. */
+export function named(e: unknown, op: string): unknown {
+  if (e instanceof Error && e.message.startsWith('mixloss: ')) e.message = `mixloss.${op}: ${e.message.slice('mixloss: '.length)}`;
+  return e;
+}
+
 /** A value as a message shows it: numbers as they are, anything else with its type ("1" (a string)). */
 export function shown(value: unknown): string {
   if (typeof value === 'number') return String(value);

@@ -9,6 +9,7 @@ import { recordingGradients } from '../kernels/fused_loss';
 import { storageFor } from '../kernels/register';
 import type { Output, Storage } from '../kernels/storage';
 import { native } from '../native';
+import { named } from '../validate';
 
 export const RENYI_MUTUAL_INFORMATION = 'MixlossRenyiMutualInformation';
 export const RENYI_ENTROPY = 'MixlossRenyiEntropy';
@@ -22,11 +23,6 @@ export interface RenyiAttrs {
   op: string;
   /** Compute ∂/∂layer even without a recording tape (the backward pass of a forward that had none). */
   withGradient: boolean;
-}
-
-function named(e: unknown, op: string): unknown {
-  if (e instanceof Error && e.message.startsWith('mixloss: ')) e.message = `mixloss.${op}: ${e.message.slice('mixloss: '.length)}`;
-  return e;
 }
 
 function ids(storage: Storage, t: TensorInfo): Int32Array {

@@ -4,7 +4,7 @@ import type { Scalar } from '@tensorflow/tfjs-core';
 import { argMax, engine, getBackend, reshape, Tensor, tensor, tidy } from '@tensorflow/tfjs-core';
 
 import { native, RenyiEntropies } from '../native';
-import { fail, shown } from '../validate';
+import { fail, named, shown } from '../validate';
 import { ensureInformationKernels, RENYI_ENTROPY, RENYI_MUTUAL_INFORMATION, RenyiAttrs } from './kernels';
 import { LayerData, silvermanWidth } from './width';
 
@@ -145,8 +145,7 @@ export function renyiInformation(labels: ClassLabels, layer: Tensor, options: Re
     try {
       return { ...native().renyiInformation({ ...data, labels: ids, classes, alpha, width }), width };
     } catch (e) {
-      if (e instanceof Error && e.message.startsWith('mixloss: ')) e.message = `mixloss.${op}: ${e.message.slice(9)}`;
-      throw e;
+      throw named(e, op);
     }
   } finally {
     if (z !== layer) z.dispose();

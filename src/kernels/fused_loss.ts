@@ -5,6 +5,7 @@ import type { NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/t
 
 import { cudaLossOnHost } from '../cuda';
 import { native } from '../native';
+import { named } from '../validate';
 import { FusedLossAttrs, STATS_PER_ROW, STATS_TRAILER } from './attrs';
 import { checkTargetRows, warnIfProbabilities } from './input_checks';
 import { gradientOutput } from './storage';
@@ -118,12 +119,6 @@ export function fusedLossForward(storage: Storage, { inputs, attrs }: KernelArgs
   } catch (e) {
     throw named(e, a.op);
   }
-}
-
-/** The addon's errors ("mixloss: label 7 at row 1 ...") named after the op that called it. */
-function named(e: unknown, op: string): unknown {
-  if (e instanceof Error && e.message.startsWith('mixloss: ')) e.message = `mixloss.${op}: ${e.message.slice('mixloss: '.length)}`;
-  return e;
 }
 
 /** What 'mean' divides by for this call, known before the kernel runs (rows without options). */
