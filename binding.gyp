@@ -9,6 +9,7 @@
         "native/core/row_plan.cpp",
         "native/core/thread_pool.cpp",
         "native/core/information/renyi.cpp",
+        "native/core/information/renyi_base.cpp",
         "native/addon/addon.cc",
         "native/addon/information.cc"
       ],

@@ -12,6 +12,8 @@ export interface NativeInfo {
   threads: number;
   statsPerRow: number;
   cudaCompiled: boolean;
+  /** The instruction set of the information measures' build in use: 'avx2' (AVX2 + FMA) or 'baseline'. */
+  informationIsa: string;
 }
 
 /** The fields every kernel call names (host memory). */

@@ -1,6 +1,9 @@
 // The Rényi information measures (issue 9): the spec's worked example, identities, a float64
 // reference with its own eigensolver, central differences, repeated eigenvalues, the kernel
 // widths, bad input, and training with the regularizer. Runs on cpu and (test/wasm.test.ts) wasm.
+import { spawnSync } from 'child_process';
+import * as path from 'path';
+
 import { beforeAll, describe, expect, it } from 'vitest';
 
 import {
@@ -64,8 +67,11 @@ describe('Rényi information measures', () => {
     expect(renyiEntropy(apart, { width: 1 }).dataSync()[0]).toBeCloseTo(Math.log2(n), 6);
     const same = tf.ones([n, 3]);
     expect(Math.abs(renyiEntropy(same, { width: 1 }).dataSync()[0])).toBeLessThan(1e-6);
-    // One class: I(Y; Z) = 0 whatever Z.
+    // One class: I(Y; Z) = 0 whatever Z, and so is its gradient, exactly (the joint matrix is the
+    // marginal one, built the same way: the fuzzer found 1e-20 of FMA rounding when it was not).
     expect(Math.abs(renyiInformation(new Array(n).fill(0), tf.tensor2d(randomRows(n, 3, 4)), { width: 1 }).mutualInformation)).toBeLessThan(1e-12);
+    const oneClassRows = randomRows(21, 2, 5).map((r, i) => (i === 1 ? r : [0.156217203, -0.315783024].map(Math.fround)));
+    for (const alpha of [1.01, 2]) expect(maxAbs(gradOf(new Array(21).fill(0), oneClassRows, { alpha, width: 9.16 }))).toBe(0);
     tf.dispose([apart, same]);
   });
 
@@ -112,6 +118,21 @@ describe('Rényi information measures', () => {
     const t = renyiInformation(ids, tf.tensor2d(z), { alpha: 2, width: 205.60022007283231 });
     expect(Math.abs(t.mutualInformation - -5.3358122408e-6)).toBeLessThan(1e-12);
     expect(Math.abs(referenceInformation(ids, z, 205.60022007283231, 2).mutualInformation - -5.3358122408e-6)).toBeLessThan(1e-12);
+  });
+
+  it('α < 1 on a rank-deficient Gram matrix: a finite gradient or an Error that says why, never ∞ (found by fuzzing)', () => {
+    // λ^(α−1) diverges as λ → 0: whether the rounding-level eigenvalues of this batch come out
+    // small enough to overflow depends on the build's rounding (the AVX2 build overflows).
+    const z = Array.from({ length: 20 }, (_, i) => [Math.fround(i === 1 ? -947.662476 : -940.28772)]);
+    const ids = [0, 2, ...new Array(18).fill(0)];
+    const before = backendCounts();
+    const e = thrownBy(() => tf.tidy(() => {
+      const g = gradOf(ids, z, { alpha: 0.019455252918287938, width: 947662.50222966052 });
+      expect(g.flat().every(Number.isFinite)).toBe(true);
+      throw new Error('finite');
+    }));
+    expect(e.message).toMatch(/^finite$|^mixloss\.renyiMutualInformation: the gradient is not finite: for alpha < 1 .* Use alpha >= 1/);
+    expect(backendCounts()).toEqual(before);
   });
 
   it('takes labels as class ids, [N, 1], int32 tensors or one-hot rows, with the same result', () => {
@@ -245,6 +266,34 @@ describe("the raw addon's information functions reject bad arguments (never cras
   }
   it('still computes after them', () => {
     expect(native().renyiInformation(ok).mutualInformation).toBeCloseTo(1.392154430588, 6);
+  });
+});
+
+describe('the baseline and AVX2 builds', () => {
+  it('agree: the baseline (MIXLOSS_INFORMATION_ISA=baseline, in a child process) gives the values and gradients of the build in use', () => {
+    const z = randomRows(40, 5, 77);
+    const ids = Array.from({ length: 40 }, (_, i) => i % 4);
+    const script = `
+      const { native } = require(${JSON.stringify(path.join(__dirname, '..', 'dist', 'src', 'native.js'))});
+      const a = native();
+      const grad = new Float32Array(${40 * 5});
+      const call = { labels: Int32Array.from(${JSON.stringify(ids)}), classes: 4, layer: Float32Array.from(${JSON.stringify(z.flat())}), rows: 40, dims: 5, width: 1.3 };
+      const out = [1.01, 2].map((alpha) => ({ ...a.renyiInformation({ ...call, alpha, grad }), grad: Array.from(grad) }));
+      console.log(JSON.stringify({ isa: a.info().informationIsa, out }));`;
+    const run = (env: Record<string, string>) => {
+      const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', env: { ...process.env, ...env } });
+      expect(r.status, r.stderr).toBe(0);
+      return JSON.parse(r.stdout.trim().split('\n').pop() as string) as { isa: string; out: Array<Record<string, number> & { grad: number[] }> };
+    };
+    const here = run({});
+    const baseline = run({ MIXLOSS_INFORMATION_ISA: 'baseline' });
+    expect(baseline.isa).toBe('baseline');
+    expect(['avx2', 'baseline']).toContain(here.isa);
+    here.out.forEach((h, k) => {
+      const b = baseline.out[k];
+      for (const key of ['labels', 'layer', 'joint', 'mutualInformation']) expect(Math.abs(h[key] - b[key])).toBeLessThan(1e-12);
+      expect(Math.max(...h.grad.map((g, i) => Math.abs(g - b.grad[i])))).toBeLessThan(1e-6 * Math.max(...b.grad.map(Math.abs)));
+    });
   });
 });
 

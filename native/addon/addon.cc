@@ -10,6 +10,7 @@
 #include <string>
 
 #include "../core/fused_loss.h"
+#include "../core/information/renyi.h"
 #include "../core/memory_baseline.h"
 #include "../core/row_blocks.h"
 #include "../core/thread_pool.h"
@@ -249,6 +250,7 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
   o.Set("threads", mixloss::ThreadPool::instance().size());
   o.Set("statsPerRow", mixloss::kStatsPerRow);
   o.Set("cudaCompiled", mixloss::cuda_compiled());
+  o.Set("informationIsa", mixloss::information::isa());
   return o;
 }
 

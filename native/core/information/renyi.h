@@ -55,5 +55,8 @@ double mean_pairwise_distance(const Layer& z);
 // SelfAdjointEigenSolver: Householder tridiagonalization, implicit symmetric QR).
 void symmetric_eigen(const double* a, int64_t n, double* values, double* vectors);
 
+// The instruction set the measures run with: "avx2" (AVX2 + FMA build) or "baseline".
+const char* isa();
+
 }  // namespace information
 }  // namespace mixloss
