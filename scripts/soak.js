@@ -4,10 +4,11 @@
 // backends. Reports tfjs's tensor count, the process RSS (and its slope per 1000 steps, fitted
 // over the second half), and the addon's pending-gradient map, every 1000 steps.
 //
-//   npm run build:ts && node scripts/soak.js [--steps 10000] [--backends cpu,wasm] [--loss mixed|information]
+//   npm run build:ts && node --expose-gc scripts/soak.js [--steps 10000] [--backends cpu,wasm] [--loss mixed|information|stock]
 //
 // --loss information: the mutual-information regularizer instead (informationLoss at f = 0.5,
-// width by alignment on every batch: the native eigensolver and its gradient every step).
+// width by alignment on every batch: the native eigensolver and its gradient every step);
+// --loss stock: tf.losses.softmaxCrossEntropy, to tell tfjs's own memory behaviour from mixloss's.
 'use strict';
 const path = require('path');
 
@@ -16,7 +17,7 @@ const opt = (name, fallback) => { const i = args.indexOf(name); return i >= 0 ? 
 const steps = Number(opt('--steps', '10000'));
 const backends = opt('--backends', 'cpu,wasm').split(',');
 const lossName = opt('--loss', 'mixed');
-if (!['mixed', 'information'].includes(lossName)) throw new Error(`--loss must be mixed or information, got ${lossName}`);
+if (!['mixed', 'information', 'stock'].includes(lossName)) throw new Error(`--loss must be mixed, information or stock, got ${lossName}`);
 
 const tf = require('@tensorflow/tfjs');
 require('@tensorflow/tfjs-backend-wasm');
@@ -34,7 +35,8 @@ function slope(points) {  // least squares, MB per 1000 steps
 
 (async () => {
   const digits = loadDigits(300, 10);
-  const what = lossName === 'mixed' ? 'mixedLoss F=0.3' : 'informationLoss at f = 0.5 (0.5·CE − 0.5·I(Y; Ŷ)), width by alignment';
+  const what = { mixed: 'mixedLoss F=0.3', information: 'informationLoss at f = 0.5 (0.5·CE − 0.5·I(Y; Ŷ)), width by alignment',
+    stock: "stock tf.losses.softmaxCrossEntropy (the baseline: tfjs's own memory behaviour)" }[lossName];
   console.log(`soak: ${steps} steps per backend, batch 64, 784-128-10, ${what}; addon ${nativeInfo().path}`);
   for (const backend of backends) {
     await tf.setBackend(backend);
@@ -60,6 +62,7 @@ function slope(points) {  // least squares, MB per 1000 steps
       const loss = optimizer.minimize(() => tf.tidy(() => {
         const x = xs.slice([b * 64, 0], [64, PIXELS]);
         const y = ys.slice([b * 64], [64]);
+        if (lossName === 'stock') return tf.losses.softmaxCrossEntropy(tf.oneHot(y, 10), model.apply(x));
         return lossName === 'mixed' ? mixedLoss(model.apply(x), y, weights) : tf.mean(info.loss(y, model.apply(x)));
       }), true);
       const value = loss.dataSync()[0];
@@ -67,9 +70,16 @@ function slope(points) {  // least squares, MB per 1000 steps
       if (step === 100) tensors0 = tf.memory().numTensors;
       if (lossName === 'information' && step % batches === 0) { info.state.endEpoch(); widthEpochs++; }
       if (step % 1000 === 0) {
+        // With node --expose-gc: a full collection first, so the JS heap shows what is live, not
+        // what is garbage waiting for a major GC.
+        if (typeof global.gc === 'function') global.gc();
         const mb = process.memoryUsage().rss / 2 ** 20;
         rss.push([step, mb]);
-        rows.push(`  ${backend.padEnd(5)} step ${String(step).padStart(6)}  loss ${value.toFixed(4)}  tensors ${tf.memory().numTensors}  pending gradients ${pendingGradientCount()}  RSS ${mb.toFixed(0)} MB`);
+        const m = process.memoryUsage();
+        const wasmHeap = backend === 'wasm' ? `  wasm heap ${(tf.backend().wasm.HEAPU8.length / 2 ** 20).toFixed(0)} MB` : '';
+        rows.push(`  ${backend.padEnd(5)} step ${String(step).padStart(6)}  loss ${value.toFixed(4)}  tensors ${tf.memory().numTensors}  ` +
+          `data ids ${tf.engine().backend.numDataIds()}  pending gradients ${pendingGradientCount()}  RSS ${mb.toFixed(0)} MB  ` +
+          `JS heap ${(m.heapUsed / 2 ** 20).toFixed(0)} MB  external ${(m.external / 2 ** 20).toFixed(0)} MB${wasmHeap}`);
         console.log(rows[rows.length - 1]);
       }
     }

@@ -21,8 +21,8 @@
 
 #include <cmath>
 #include <memory>
+#include <cstdio>
 #include <stdexcept>
-#include <string>
 #include <vector>
 
 #include "renyi.h"
@@ -194,10 +194,15 @@ void write(const MatrixXd& g, float* out, double alpha) {
   for (int64_t i = 0; i < g.rows(); ++i)
     for (int64_t j = 0; j < g.cols(); ++j) {
       const float v = static_cast<float>(g(i, j));
-      if (!std::isfinite(v))
-        throw std::runtime_error("the gradient is not finite: for alpha < 1 (got " + std::to_string(alpha) +
-                                 ") it diverges where the Gram matrix is numerically rank-deficient (equal rows, or a width far "
-                                 "above the distances). Use alpha >= 1 (the paper's 1.01) or a smaller width");
+      if (!std::isfinite(v)) {
+        // snprintf, not std::to_string: no std template instantiated in this per-ISA build.
+        char message[320];
+        std::snprintf(message, sizeof message,
+                      "the gradient is not finite: for alpha < 1 (got %g) it diverges where the Gram matrix is numerically "
+                      "rank-deficient (equal rows, or a width far above the distances). Use alpha >= 1 (the paper's 1.01) or a smaller width",
+                      alpha);
+        throw std::runtime_error(message);
+      }
       out[i * g.cols() + j] = v;
     }
 }
