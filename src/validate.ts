@@ -3,6 +3,18 @@ export function fail(op: string, message: string): never {
   throw new Error(`mixloss.${op}: ${message}`);
 }
 
+/**
+ * An options argument: an object whose names are all known, none set to null (an option is left
+ * out to get its default; null is a mistake, not a request for the default).
+ */
+export function checkOptionNames(op: string, options: unknown, known: readonly string[]): void {
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) fail(op, `options must be an object, got ${shown(options)}`);
+  for (const [name, value] of Object.entries(options)) {
+    if (!known.includes(name)) fail(op, `unknown option '${name}' (it takes: ${known.join(', ')})`);
+    if (value === null) fail(op, `${name} is null: pass a value, or leave ${name} out for its default`);
+  }
+}
+
 /** The addon's errors ("mixloss: label 7 at row 1 ...") named after the op that called it. */
 export function named(e: unknown, op: string): unknown {
   if (e instanceof Error && e.message.startsWith('mixloss: ')) e.message = `mixloss.${op}: ${e.message.slice('mixloss: '.length)}`;

@@ -146,10 +146,11 @@ describe('the JavaScript boundary, every op × every bad input', () => {
       ['alpha 1', () => [tf.tensor2d(P), Y, { alpha: 1 }], /alpha must be/, true],
       ['alpha -1', () => [tf.tensor2d(P), Y, { alpha: -1 }], /alpha must be/, true],
       ['alpha "2"', () => [tf.tensor2d(P), Y, { alpha: '2' }], /alpha must be/, true],
+      ['alpha null', () => [tf.tensor2d(P), Y, { alpha: null }], /alpha is null: pass a value, or leave alpha out/, true],
       ['width 0', () => [tf.tensor2d(P), Y, { width: 0 }], /width must be/, true],
       ['width -Infinity', () => [tf.tensor2d(P), Y, { width: -Infinity }], /width must be/, true],
       ['width Infinity', () => [tf.tensor2d(P), Y, { width: Infinity }], /width must be/, true],
-      ['width null', () => [tf.tensor2d(P), Y, { width: null }], /width must be/, true],
+      ['width null', () => [tf.tensor2d(P), Y, { width: null }], /width is null: pass a value, or leave width out/, true],
       ['an unknown option', () => [tf.tensor2d(P), Y, { sigma: 1 }], /unknown option 'sigma'/, true],
     ];
     for (const [name, op] of ops) {

@@ -407,8 +407,8 @@ describe('kernel widths', () => {
     const grid = alignmentCandidates(b1.data, 30);
     const a1 = kernelAlignment(b1.ids, 2, b1.data, grid);
     const a2 = kernelAlignment(b2.ids, 2, b2.data, grid);
-    expect(sel.widthFor(b1.ids, 2, b1.data)).toBe(grid[a1.indexOf(Math.max(...a1))]);
-    expect(sel.widthFor(b2.ids, 2, b2.data)).toBe(grid[a1.indexOf(Math.max(...a1))]);  // fixed within the epoch
+    expect(sel.widthFor(b1.ids, 2, () => b1.data)).toBe(grid[a1.indexOf(Math.max(...a1))]);
+    expect(sel.widthFor(b2.ids, 2, () => b2.data)).toBe(grid[a1.indexOf(Math.max(...a1))]);  // fixed within the epoch
     sel.endEpoch();
     const mean = a1.map((x, k) => (x + a2[k]) / 2);
     expect(sel.width).toBe(grid[mean.indexOf(Math.max(...mean))]);
@@ -440,6 +440,9 @@ describe('bad input to the information measures', () => {
     ['a schedule out of [0, 1]', () => informationLoss({ schedule: () => 2 }), /schedule\(0\) must return a number in \[0, 1\]/],
     ['an unknown training option', () => informationLoss({ widht: 1 } as never), /unknown option 'widht'/],
     ['a bad width rule', () => informationLoss({ width: 'median' as never }), /width must be a finite number > 0, 'silverman' or 'alignment'/],
+    ['a null training option', () => informationLoss({ alpha: null } as never), /informationLoss: alpha is null/],
+    ['a bad diagnostics width rule', () => new InformationDiagnostics(tf.sequential(), tf.zeros([2, 1]), [0, 1], { width: 'median' as never }), /InformationDiagnostics: width must be/],
+    ['an unknown diagnostics option', () => new InformationDiagnostics(tf.sequential(), tf.zeros([2, 1]), [0, 1], { aplha: 2 } as never), /unknown option 'aplha'/],
   ];
   for (const [name, fn, message] of cases) {
     it(`rejects ${name}`, () => {

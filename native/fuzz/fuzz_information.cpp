@@ -14,18 +14,14 @@
 #include <stdexcept>
 #include <vector>
 
+#include "fuzz_input.h"
 #include "information/renyi.h"
 
 using namespace mixloss::information;
 
 namespace {
 
-struct Input {
-  const uint8_t* p;
-  size_t n;
-  uint8_t byte() { return n ? (--n, *p++) : 0; }
-  double unit() { return (byte() | (uint32_t{byte()} << 8)) / 65535.0; }
-};
+using mixloss::fuzz::Input;
 
 // The call being checked, printed when an invariant breaks.
 const std::vector<float>* shown_layer = nullptr;

@@ -17,6 +17,7 @@
 #include <cstring>
 #include <vector>
 
+#include "fuzz_input.h"
 #include "fused_loss.h"
 #include "losses/registry.h"
 
@@ -24,12 +25,7 @@ using namespace mixloss;
 
 namespace {
 
-struct Input {
-  const uint8_t* p;
-  size_t n;
-  uint8_t byte() { return n ? (--n, *p++) : 0; }
-  uint32_t u16() { return byte() | (uint32_t{byte()} << 8); }
-};
+using fuzz::Input;
 
 // A value of a parameter's range: its ends (when closed and finite), just inside them, or a
 // point in between; open or infinite ends are approached, not reached.

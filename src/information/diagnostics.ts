@@ -6,9 +6,9 @@ import { grad, softmax, tidy } from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 
 import { callbackBase } from '../callback_base';
-import { fail, shown } from '../validate';
-import { ClassLabels, classIdsOf, renyiInformation, renyiMutualInformation } from './renyi';
-import { alignmentCandidates, kernelAlignment, LayerData, silvermanWidth } from './width';
+import { checkOptionNames, fail, shown } from '../validate';
+import { checkAlpha, ClassLabels, classIdsOf, renyiInformation, renyiMutualInformation } from './renyi';
+import { layerData, WidthSelector } from './width';
 
 export interface InformationRecord {
   epoch: number;
@@ -34,22 +34,6 @@ export interface DiagnosticsOptions {
   outputs?: 'logits' | 'probabilities';
 }
 
-const KNOWN = new Set(['alpha', 'width', 'outputs']);
-
-function data(x: Tensor): LayerData {
-  const rows = x.shape[0];
-  return { layer: x.dataSync() as Float32Array, rows, dims: x.size / rows };
-}
-
-function chooseWidth(rule: number | 'silverman' | 'alignment', ids: Int32Array, classes: number, d: LayerData): number {
-  if (typeof rule === 'number') return rule;
-  if (rule === 'silverman') return silvermanWidth(d);
-  const grid = alignmentCandidates(d);
-  const a = kernelAlignment(ids, classes, d, grid);
-  let best = 0;
-  for (let k = 1; k < a.length; k++) if (a[k] > a[best]) best = k;
-  return grid[best];
-}
 
 /** Measures a model on a held-out batch after each epoch of model.fit. */
 export class InformationDiagnostics extends callbackBase('InformationDiagnostics') {
@@ -64,13 +48,11 @@ export class InformationDiagnostics extends callbackBase('InformationDiagnostics
   constructor(readonly target: LayersModel, readonly x: Tensor, labels: ClassLabels, options: DiagnosticsOptions = {}) {
     super();
     const op = 'InformationDiagnostics';
-    for (const k of Object.keys(options)) if (!KNOWN.has(k)) fail(op, `unknown option '${k}' (known: ${[...KNOWN].join(', ')})`);
+    checkOptionNames(op, options, ['alpha', 'width', 'outputs']);
     ({ ids: this.ids, classes: this.classes } = classIdsOf(op, labels, x.shape[0]));
-    this.alpha = options.alpha ?? 1.01;
+    this.alpha = checkAlpha(op, options.alpha);
     this.rule = options.width ?? 'alignment';
-    if (!(typeof this.rule === 'number' ? Number.isFinite(this.rule) && this.rule > 0 : this.rule === 'silverman' || this.rule === 'alignment')) {
-      fail(op, `width must be a number > 0, 'silverman' or 'alignment', got ${shown(this.rule)}`);
-    }
+    new WidthSelector(this.rule, {}, op);  // checks the rule
     const outputs = options.outputs ?? 'logits';
     if (outputs !== 'logits' && outputs !== 'probabilities') fail(op, `outputs must be 'logits' or 'probabilities', got ${shown(outputs)}`);
     this.logits = outputs === 'logits';
@@ -85,10 +67,10 @@ export class InformationDiagnostics extends callbackBase('InformationDiagnostics
       return this.logits ? softmax(out) : out;
     });
     try {
-      const dx = data(xFlat);
-      // The input layer does not change: its width is chosen once.
-      this.widthInput ??= chooseWidth(this.rule, this.ids, this.classes, dx);
-      const widthOutput = chooseWidth(this.rule, this.ids, this.classes, data(p));
+      // The input layer does not change: its width is chosen once. The output layer's, each epoch
+      // on this batch alone (a fresh selector: the batch's best alignment).
+      this.widthInput ??= this.widthOn(xFlat);
+      const widthOutput = this.widthOn(p);
       const inX = renyiInformation(this.ids, xFlat, { alpha: this.alpha, width: this.widthInput });
       const inY = renyiInformation(this.ids, p, { alpha: this.alpha, width: widthOutput });
       const g = tidy(() => grad((q: Tensor) => renyiMutualInformation(this.ids, q, { alpha: this.alpha, width: widthOutput }))(p).norm().dataSync()[0]);
@@ -108,6 +90,10 @@ export class InformationDiagnostics extends callbackBase('InformationDiagnostics
       xFlat.dispose();
       p.dispose();
     }
+  }
+
+  private widthOn(layer: Tensor): number {
+    return new WidthSelector(this.rule, {}, 'InformationDiagnostics').widthFor(this.ids, this.classes, () => layerData(layer));
   }
 
   override async onEpochEnd(epoch: number): Promise<void> {

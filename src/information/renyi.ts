@@ -4,9 +4,9 @@ import type { Scalar } from '@tensorflow/tfjs-core';
 import { argMax, engine, getBackend, reshape, Tensor, tensor, tidy } from '@tensorflow/tfjs-core';
 
 import { native, RenyiEntropies } from '../native';
-import { fail, named, shown } from '../validate';
+import { checkOptionNames, fail, named, shown } from '../validate';
 import { ensureInformationKernels, RENYI_ENTROPY, RENYI_MUTUAL_INFORMATION, RenyiAttrs } from './kernels';
-import { LayerData, silvermanWidth } from './width';
+import { layerData, silvermanWidth } from './width';
 
 /** Class ids [N] or [N, 1] (int32 or integral floats), or one-hot rows [N, C]. */
 export type ClassLabels = Tensor | number[] | Int32Array;
@@ -22,15 +22,17 @@ export interface RenyiOptions {
   width?: number | 'silverman';
 }
 
-const KNOWN_OPTIONS = new Set(['alpha', 'width']);
+/** The Rényi order: a finite number > 0 and not 1 (default 1.01, the paper's). */
+export function checkAlpha(op: string, value: unknown = 1.01): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || value === 1) {
+    fail(op, `alpha must be a finite number > 0 and not 1 (Shannon's entropy is the limit α → 1: use 1.01), got ${shown(value)}`);
+  }
+  return value;
+}
 
 function checkOptions(op: string, options: RenyiOptions): { alpha: number } {
-  if (options === null || typeof options !== 'object') fail(op, `options must be an object, got ${shown(options)}`);
-  for (const k of Object.keys(options)) if (!KNOWN_OPTIONS.has(k)) fail(op, `unknown option '${k}' (known: ${[...KNOWN_OPTIONS].join(', ')})`);
-  const alpha = options.alpha ?? 1.01;
-  if (typeof alpha !== 'number' || !Number.isFinite(alpha) || alpha <= 0 || alpha === 1) {
-    fail(op, `alpha must be a finite number > 0 and not 1 (Shannon's entropy is the limit α → 1: use 1.01), got ${shown(options.alpha)}`);
-  }
+  checkOptionNames(op, options, ['alpha', 'width']);
+  const alpha = checkAlpha(op, options.alpha);
   const w = options.width;
   if (w !== undefined && w !== 'silverman' && !(typeof w === 'number' && Number.isFinite(w) && w > 0)) {
     fail(op, `width must be a finite number > 0 or 'silverman', got ${shown(w)}`);
@@ -93,10 +95,6 @@ export function classIdsOf(op: string, labels: ClassLabels, rows: number): { ids
     classes = Math.max(classes, v + 1);
   }
   return { ids, classes };
-}
-
-function layerData(x: Tensor): LayerData {
-  return { layer: x.dataSync() as Float32Array, rows: x.shape[0], dims: x.shape[1] as number };
 }
 
 function widthOf(width: number | 'silverman' | undefined, x: Tensor): number {

@@ -7,9 +7,9 @@ import { mul, softmax, sub, tidy } from '@tensorflow/tfjs-core';
 
 import { callbackBase } from '../callback_base';
 import { crossEntropy } from '../ops';
-import { fail, shown } from '../validate';
-import { classIdsOf, renyiMutualInformation } from './renyi';
-import { WidthRecord, WidthRule, WidthSelector } from './width';
+import { checkOptionNames, fail, shown } from '../validate';
+import { checkAlpha, classIdsOf, renyiMutualInformation } from './renyi';
+import { layerData, WidthRecord, WidthRule, WidthSelector } from './width';
 
 /** The paper's transition factor f(epoch) = (1 + epoch)^−0.5: the weight of CE. */
 export function transitionFactor(epoch: number): number {
@@ -29,7 +29,6 @@ export interface InformationLossOptions {
   schedule?: (epoch: number) => number;
 }
 
-const KNOWN = new Set(['alpha', 'width', 'candidates', 'reselect', 'schedule']);
 
 export interface TransitionRecord {
   epoch: number;
@@ -84,7 +83,7 @@ export function informationLossForLayers(state: InformationLossState, alpha: num
     if (f === 1) return ce;
     const p = softmax(yPred);
     const { ids, classes } = classIdsOf('informationLoss', yTrue, p.shape[0]);
-    const width = state.width.widthFor(ids, classes, { layer: p.dataSync() as Float32Array, rows: p.shape[0], dims: p.shape[1] as number });
+    const width = state.width.widthFor(ids, classes, () => layerData(p));
     const mi = renyiMutualInformation(ids, p, { alpha, width });
     return f === 0 ? mul(mi, -1).broadcastTo(ce.shape) : sub(mul(ce, f), mul(mi, 1 - f));
   });
@@ -118,12 +117,8 @@ export class InformationLossCallback extends callbackBase('InformationLossCallba
  *   await model.fit(x, y, {epochs: 10, callbacks: [info.callback]});
  */
 export function informationLoss(options: InformationLossOptions = {}) {
-  if (options === null || typeof options !== 'object') fail('informationLoss', `options must be an object, got ${shown(options)}`);
-  for (const k of Object.keys(options)) if (!KNOWN.has(k)) fail('informationLoss', `unknown option '${k}' (known: ${[...KNOWN].join(', ')})`);
-  const alpha = options.alpha ?? 1.01;
-  if (typeof alpha !== 'number' || !Number.isFinite(alpha) || alpha <= 0 || alpha === 1) {
-    fail('informationLoss', `alpha must be a finite number > 0 and not 1, got ${shown(options.alpha)}`);
-  }
+  checkOptionNames('informationLoss', options, ['alpha', 'width', 'candidates', 'reselect', 'schedule']);
+  const alpha = checkAlpha('informationLoss', options.alpha);
   const schedule = options.schedule ?? transitionFactor;
   if (typeof schedule !== 'function') fail('informationLoss', `schedule must be a function of the epoch, got ${shown(schedule)}`);
   const width = new WidthSelector(options.width ?? 'alignment', { candidates: options.candidates, reselect: options.reselect }, 'informationLoss');

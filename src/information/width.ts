@@ -2,6 +2,8 @@
 // alignment with the labels' Gram matrix over a grid of candidates (Zaugg et al. after
 // Wickstrøm et al.), averaged over an epoch's batches and re-chosen per epoch on request.
 // Widths are in this package's convention s (= √2·σ of Giraldo et al.'s exp(−d² / 2σ²)).
+import type { Tensor } from '@tensorflow/tfjs-core';
+
 import { native } from '../native';
 import { fail } from '../validate';
 
@@ -10,6 +12,12 @@ export interface LayerData {
   layer: Float32Array;
   rows: number;
   dims: number;
+}
+
+/** A tensor's rows as LayerData (any rank ≥ 2, flattened per row): one read of its values. */
+export function layerData(x: Tensor): LayerData {
+  const rows = x.shape[0];
+  return { layer: x.dataSync() as Float32Array, rows, dims: x.size / rows };
 }
 
 /**
@@ -99,13 +107,17 @@ export class WidthSelector {
     if (this.reselect !== 'epoch' && this.reselect !== 'once') fail(op, `reselect must be 'epoch' or 'once', got ${String(options.reselect)}`);
   }
 
-  /** The width for this batch (updating the epoch's alignment statistics). */
-  widthFor(labels: Int32Array, classes: number, data: LayerData): number {
+  /**
+   * The width for this batch (updating the epoch's alignment statistics). `data` is read only
+   * when the rule needs the batch (not for a fixed width, nor once an alignment width is frozen).
+   */
+  widthFor(labels: Int32Array, classes: number, data: () => LayerData): number {
     if (typeof this.rule === 'number') return this.rule;
-    if (this.rule === 'silverman') return silvermanWidth(data);
+    if (this.rule === 'silverman') return silvermanWidth(data());
     if (this.frozen && this.current !== undefined) return this.current;
-    if (this.grid === undefined) this.grid = alignmentCandidates(data, this.count);
-    const a = kernelAlignment(labels, classes, data, this.grid);
+    const batch = data();
+    if (this.grid === undefined) this.grid = alignmentCandidates(batch, this.count);
+    const a = kernelAlignment(labels, classes, batch, this.grid);
     if (this.sum === undefined) this.sum = new Float64Array(a.length);
     for (let k = 0; k < a.length; k++) this.sum[k] += a[k];
     this.batches++;

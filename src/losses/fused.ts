@@ -12,7 +12,7 @@ import { cudaStatus } from '../cuda';
 import { FusedLossAttrs, fusedLossKernel, LossSpec, Reduction } from '../kernels/attrs';
 import { ensureKernels } from '../kernels/register';
 import { native } from '../native';
-import { fail, labelsAreDense, shown } from '../validate';
+import { checkOptionNames, fail, labelsAreDense, shown } from '../validate';
 import { isLinear } from './registry';
 
 /** Labels: class ids ([..., ] or [..., 1], int32 or integral float32) or targets [..., C]. */
@@ -231,14 +231,7 @@ export function checkOptions<O>(op: string, options: O): O {
 
 /** Runs the fused kernel for one op: every option applied, every check done first. */
 export function fusedLoss(op: string, logits: Tensor, labels: Labels, options: LossOptions, loss: OpLoss): Tensor {
-  checkOptions(op, options);
-  for (const name of Object.keys(options)) {
-    if (!COMMON_OPTIONS.includes(name) && !loss.own.includes(name)) {
-      fail(op, `unknown option '${name}' (it takes: ${[...loss.own, ...COMMON_OPTIONS].join(', ')})`);
-    }
-    // An option set to null is a mistake, not a request for the default (which is leaving it out).
-    if ((options as Record<string, unknown>)[name] === null) fail(op, `${name} is null: pass a value, or leave ${name} out for its default`);
-  }
+  checkOptionNames(op, options, [...loss.own, ...COMMON_OPTIONS]);
   const reduction = checkReduction(op, options.reduction ?? 'mean');
   const { lead, rows, classes } = checkLogits(op, logits);
   const device = resolveDevice(op, options.device ?? 'auto', rows, classes);

@@ -23,7 +23,10 @@ MIXLOSS_INFO_DECLARE(base)
 MIXLOSS_INFO_DECLARE(avx2)
 #endif
 
-const char* isa() {
+namespace {
+
+// AVX2 + FMA build when the CPU has both and MIXLOSS_INFORMATION_ISA is not "baseline"; decided once.
+bool use_avx2() {
 #if defined(MIXLOSS_INFO_AVX2)
   static const bool avx2 = [] {
     const char* forced = std::getenv("MIXLOSS_INFORMATION_ISA");
@@ -31,14 +34,18 @@ const char* isa() {
     __builtin_cpu_init();
     return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
   }();
-  return avx2 ? "avx2" : "baseline";
+  return avx2;
 #else
-  return "baseline";
+  return false;
 #endif
 }
 
+}  // namespace
+
+const char* isa() { return use_avx2() ? "avx2" : "baseline"; }
+
 #if defined(MIXLOSS_INFO_AVX2)
-#define MIXLOSS_INFO_CALL(fn, ...) (isa()[0] == 'a' ? avx2::fn(__VA_ARGS__) : base::fn(__VA_ARGS__))
+#define MIXLOSS_INFO_CALL(fn, ...) (use_avx2() ? avx2::fn(__VA_ARGS__) : base::fn(__VA_ARGS__))
 #else
 #define MIXLOSS_INFO_CALL(fn, ...) base::fn(__VA_ARGS__)
 #endif

@@ -149,26 +149,26 @@ double block_entropy(Vec<Block>& blocks, double alpha, bool grad) {
   return h;
 }
 
-// Adds ∂/∂Z of a function of K's block, given its derivative dk = ∂f/∂K (K at the block's rows):
-// P = dk ∘ K, ∂f/∂z_i = −(4/s²) Σ_j P_ij (z_i − z_j), summed with the differences formed first.
-// The matrix form (Diag(P·1) − P)·Z subtracts P_ij·z_i and P_ij·z_j in separate sums: for equal
-// rows (z_i = z_j, K_ij = 1) their rounding, times 4/s², is all that is left when the width is
-// far below the other distances (found by fuzzing). Differences are exact zeros there.
-void add_layer_gradient(const Block& b, const MatrixXd& dk, const MatrixXd& k, const MatrixXd& z, double width, double sign,
-                        MatrixXd& out) {
+// Adds scale·∂H/∂Z for one block, from its dH/dM (b.dh; M = K[rows, rows]/N, so scale carries
+// the 1/N and the sign): P = dh ∘ K, ∂/∂z_i = −(4/s²) Σ_j P_ij (z_i − z_j), with the
+// differences formed first. The matrix form (Diag(P·1) − P)·Z subtracts P_ij·z_i and P_ij·z_j
+// in separate sums: for equal rows (z_i = z_j, K_ij = 1) their rounding, times 4/s², is all that
+// is left when the width is far below the other distances (found by fuzzing). Differences are
+// exact zeros there. K is read at the block's rows: no copy of the block.
+void add_layer_gradient(const Block& b, double scale, const MatrixXd& k, const MatrixXd& z, double width, MatrixXd& out) {
   const int64_t n = static_cast<int64_t>(b.rows.size()), d = z.cols();
-  const double c = sign * -4.0 / (width * width);
+  const double c = scale * -4.0 / (width * width);
   ThreadPool::instance().parallel_for(n, 16, [&](int64_t begin, int64_t end) {
     Eigen::RowVectorXd acc(d);
     for (int64_t i = begin; i < end; ++i) {
+      const int64_t ri = b.rows[i];
       acc.setZero();
-      const auto zi = z.row(b.rows[i]);
       for (int64_t j = 0; j < n; ++j) {
-        const double p = dk(i, j) * k(i, j);
+        const double p = b.dh(i, j) * k(ri, b.rows[j]);
         if (j == i || p == 0) continue;
-        acc += p * (zi - z.row(b.rows[j]));
+        acc += p * (z.row(ri) - z.row(b.rows[j]));
       }
-      out.row(b.rows[i]) += c * acc;
+      out.row(ri) += c * acc;
     }
   });
 }
@@ -216,7 +216,7 @@ double entropy(const Layer& layer, const Options& o, float* grad) {
   const double h = block_entropy(blocks, o.alpha, grad != nullptr);
   if (grad) {
     MatrixXd g = MatrixXd::Zero(z.rows(), z.cols());
-    add_layer_gradient(blocks[0], blocks[0].dh / static_cast<double>(z.rows()), k, z, o.width, 1, g);
+    add_layer_gradient(blocks[0], 1.0 / static_cast<double>(z.rows()), k, z, o.width, g);
     write(g, grad, o.alpha);
   }
   return h;
@@ -233,7 +233,7 @@ Entropies mutual_information(const ClassLabels& y, const Layer& layer, const Opt
   // H(Y): eigenvalues n_c / N.
   VectorXd counts(static_cast<int64_t>(by_class.size()));
   for (size_t c = 0; c < by_class.size(); ++c) counts(static_cast<int64_t>(c)) = static_cast<double>(by_class[c].size()) * inv_n;
-  e.labels = o.alpha == 2 ? -std::log2(counts.squaredNorm()) : entropy_of_values({&counts}, o.alpha);
+  e.labels = entropy_of_values({&counts}, o.alpha);
 
   Vec<Block> marginal{whole(k)};
   e.layer = block_entropy(marginal, o.alpha, grad != nullptr);
@@ -253,14 +253,10 @@ Entropies mutual_information(const ClassLabels& y, const Layer& layer, const Opt
 
   if (grad) {
     MatrixXd g = MatrixXd::Zero(n, z.cols());
-    add_layer_gradient(marginal[0], marginal[0].dh * inv_n, k, z, o.width, 1, g);
-    for (const Block& b : joint) {
-      const int64_t m = static_cast<int64_t>(b.rows.size());
-      MatrixXd kb(m, m);
-      for (int64_t i = 0; i < m; ++i)
-        for (int64_t j = 0; j < m; ++j) kb(i, j) = k(b.rows[i], b.rows[j]);
-      add_layer_gradient(b, b.dh * inv_n, kb, z, o.width, -1, g);
-    }
+    // ∂I = ∂H(Z) − ∂H(Y, Z). With one class both terms are computed from the same matrix in the
+    // same order, so they cancel exactly.
+    add_layer_gradient(marginal[0], inv_n, k, z, o.width, g);
+    for (const Block& b : joint) add_layer_gradient(b, -inv_n, k, z, o.width, g);
     write(g, grad, o.alpha);
   }
   return e;
