@@ -210,6 +210,11 @@ describe('Rényi information measures', () => {
     const ids = Array.from({ length: 12 }, (_, i) => i % 3);
     const f = (x: tf.Tensor) => renyiMutualInformation(ids, x, { width: 0.8 }).mul(3);
     const inForward = tf.grad(f)(z);
+    // dy = 3 scales the gradient: 3× that of I alone.
+    const unscaled = tf.grad((x: tf.Tensor) => renyiMutualInformation(ids, x, { width: 0.8 }))(z);
+    const ratio = Array.from(inForward.dataSync()).map((v, i) => v / unscaled.dataSync()[i]);
+    expect(ratio.every((r) => Math.abs(r - 3) < 1e-6)).toBe(true);
+    unscaled.dispose();
     kernelOptions.gradientInForward = false;
     try {
       const separate = tf.grad(f)(z);
@@ -380,6 +385,10 @@ describe('kernel widths', () => {
     const data = { layer: Float32Array.from(z.flat()), rows: 30, dims: 2 };
     const grid = alignmentCandidates(data, 40);
     expect(grid[0]).toBe(0.3);
+    // The top is 10× the mean pairwise distance, computed here independently.
+    let total = 0;
+    for (let i = 0; i < 30; i++) for (let j = i + 1; j < 30; j++) total += Math.hypot(z[i][0] - z[j][0], z[i][1] - z[j][1]);
+    expect(grid[39]).toBeCloseTo((10 * total) / ((30 * 29) / 2), 9);
     const a = kernelAlignment(ids, 3, data, grid);
     for (const k of [0, 17, 39]) {
       const kz = gram(z, grid[k]);
@@ -413,6 +422,32 @@ describe('kernel widths', () => {
     const mean = a1.map((x, k) => (x + a2[k]) / 2);
     expect(sel.width).toBe(grid[mean.indexOf(Math.max(...mean))]);
     expect(sel.history).toEqual([{ epoch: 0, width: sel.width, alignment: Math.max(...mean) }]);
+  });
+
+  it("WidthSelector reselect: 'once' keeps the first epoch's width; 'epoch' moves to the next epoch's best", () => {
+    const batch = (seed: number, shift: number) => {
+      const z = randomRows(20, 2, seed, 1);
+      const ids = Int32Array.from({ length: 20 }, (_, i) => i % 2);
+      z.forEach((r, i) => { r[0] = Math.fround(r[0] + shift * ids[i]); });
+      return { ids, data: { layer: Float32Array.from(z.flat()), rows: 20, dims: 2 } };
+    };
+    const [near, far] = [batch(3, 0.5), batch(4, 8)];
+    const once = new WidthSelector('alignment', { candidates: 30, reselect: 'once' });
+    const each = new WidthSelector('alignment', { candidates: 30 });
+    for (const sel of [once, each]) {
+      sel.widthFor(near.ids, 2, () => near.data);
+      sel.endEpoch();
+    }
+    const first = once.width;
+    expect(each.width).toBe(first);
+    let reads = 0;
+    once.widthFor(far.ids, 2, () => { reads++; return far.data; });
+    each.widthFor(far.ids, 2, () => far.data);
+    once.endEpoch();
+    each.endEpoch();
+    expect(once.width).toBe(first);
+    expect(reads).toBe(0);  // frozen: the batch is not even read
+    expect(each.width).not.toBe(first);  // classes 8 apart align best at another width
   });
 });
 
