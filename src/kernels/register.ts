@@ -9,6 +9,7 @@ import { denseTargetGradient } from './target_gradient';
 import { sampleWeightGradient } from './weight_gradient';
 import { genericStorage, ZERO_COPY } from './backends';
 import type { StorageFactory } from './storage';
+import { webgpuForward, webgpuGrad } from './webgpu/kernel';
 
 /** Forces another storage for a backend (tests drive the generic path on cpu and wasm). */
 export const storageOverrides: Record<string, StorageFactory> = {};
@@ -56,10 +57,26 @@ function registerFusedLossGradient(): void {
   for (const k of FUSED_LOSS_KERNELS) gradient(k.name, k.inputs);
 }
 
+type KernelFunc = (args: { inputs: NamedTensorMap; attrs?: unknown; backend: unknown }) => unknown;
+
+/**
+ * Backends whose kernels run programs on the tensors' own device buffers instead of reading
+ * memory through a Storage (a new one adds its folder beside webgpu/ and one line here).
+ */
+const DEVICE_KERNELS: Record<string, { forward: KernelFunc; grad: KernelFunc }> = {
+  webgpu: { forward: webgpuForward as KernelFunc, grad: webgpuGrad as KernelFunc },
+};
+
 /** Makes sure the kernels exist for the active backend. Cheap after the first call. */
 export function ensureKernels(backendName: string): void {
   registerFusedLossGradient();
   if (getKernel(FUSED_LOSS, backendName) != null) return;
+  const device = DEVICE_KERNELS[backendName];
+  if (device !== undefined) {
+    for (const k of FUSED_LOSS_KERNELS) registerKernel({ kernelName: k.name, backendName, kernelFunc: device.forward as never });
+    registerKernel({ kernelName: FUSED_LOSS_GRAD, backendName, kernelFunc: device.grad as never });
+    return;
+  }
   const storage = storageFor(backendName);
   for (const k of FUSED_LOSS_KERNELS) {
     registerKernel({

@@ -10,6 +10,7 @@ import {
 
 import { cudaStatus } from '../cuda';
 import { FusedLossAttrs, fusedLossKernel, LossSpec, Reduction } from '../kernels/attrs';
+import { checkableValues } from '../kernels/host_values';
 import { ensureKernels } from '../kernels/register';
 import { native } from '../native';
 import { checkOptionNames, fail, labelsAreDense, shown } from '../validate';
@@ -89,6 +90,14 @@ const cudaCrossover: number | undefined = (() => {
 })();
 
 function resolveDevice(op: string, device: unknown, rows: number, classes: number): 'cpu' | 'cuda' {
+  if (getBackend() === 'webgpu') {
+    // The kernels run on the webgpu backend's own device; 'cpu' and 'cuda' are for cpu and wasm.
+    if (device !== 'auto') {
+      fail(op, `device ${JSON.stringify(device)} applies to the cpu and wasm backends; on the webgpu backend the kernels run on ` +
+        "its GPU: leave device as 'auto'");
+    }
+    return 'cpu';
+  }
   if (device === 'cpu') return 'cpu';
   if (device === 'cuda') {
     const status = cudaStatus();
@@ -182,9 +191,9 @@ function classWeightTensor(op: string, name: string, w: unknown, classes: number
   }
   try {
     if (t.rank !== 1 || t.shape[0] !== classes) fail(op, `${name} must have shape [${classes}] (one per class), got ${shapeOf(t.shape)}`);
-    const values = t.dataSync();
-    const bad = values.findIndex((v) => !(Number.isFinite(v) && v >= 0));
-    if (bad >= 0) fail(op, `${name}[${bad}] must be a finite number >= 0, got ${values[bad]}`);
+    const values = checkableValues(t);
+    const bad = values === undefined ? -1 : Array.prototype.findIndex.call(values, (v: number) => !(Number.isFinite(v) && v >= 0));
+    if (bad >= 0) fail(op, `${name}[${bad}] must be a finite number >= 0, got ${(values as ArrayLike<number>)[bad]}`);
     return t;
   } catch (e) {
     if (t !== w) t.dispose();
@@ -213,9 +222,9 @@ function sampleWeightTensor(op: string, w: unknown, lead: number[]): Tensor {
     } catch {
       fail(op, `weights of shape ${shapeOf(t.shape)} do not broadcast against the rows ${shapeOf(lead)}`);
     }
-    const values = t.dataSync();
-    const bad = values.findIndex((v) => !(Number.isFinite(v) && v >= 0));
-    if (bad >= 0) fail(op, `weights[${bad}] must be a finite number >= 0, got ${values[bad]}`);
+    const values = checkableValues(t);
+    const bad = values === undefined ? -1 : Array.prototype.findIndex.call(values, (v: number) => !(Number.isFinite(v) && v >= 0));
+    if (bad >= 0) fail(op, `weights[${bad}] must be a finite number >= 0, got ${(values as ArrayLike<number>)[bad]}`);
     return t;
   } catch (e) {
     if (t !== w) t.dispose();

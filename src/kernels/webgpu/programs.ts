@@ -1,0 +1,401 @@
+// The WebGPU programs of the fused losses, run through tfjs-backend-webgpu's runWebGPUProgram on
+// the tensors' own GPU buffers:
+//   stats   one workgroup per row (or per slice of a row when few rows have many classes):
+//           the row's Partial in one pass over the logits (online max and sum), a tree
+//           reduction in workgroup memory, then (whole rows) the row finished and its 16
+//           statistics written;
+//   merge   a thread per row: merges the slices' Partials and finishes the row (split rows);
+//   rowLoss the per-row losses (reduction 'none'), times the sample weights;
+//   reduce  one workgroup: Σ of the weighted row losses and the mean's divisor, written after
+//           the rows' statistics (the trailer the backward pass reads);
+//   pick    the scalar loss from the trailer;
+//   grad    one workgroup per (row, slice): the row's gradient scalars once (workgroup memory),
+//           then g_j for each column, from the logits and the statistics (one pass).
+// Every index is 32-bit (WGSL has no 64-bit integers): kernel.ts refuses larger inputs first.
+// Subgroup operations are not used: tfjs prepends its own declarations to a program's WGSL, so
+// no program can start with the `enable subgroups;` directive (see docs/webgpu.md).
+import type { WgslKind, Needs } from './wgsl/row_math';
+import { LOAD_STATS, MATH, partialCode, rowMathCode, STATS, STATS_PER_ROW, STORE_STATS } from './wgsl/row_math';
+
+export const WORKGROUP = 256;
+/** Columns one gradient workgroup writes (16 per thread). */
+export const GRAD_SLICE = WORKGROUP * 16;
+
+export type MeanOver = 'classWeights' | 'rows' | 'sampleWeights' | 'nonzero';
+
+/** Everything that changes a program's code (and so its shader key). */
+export interface Variant {
+  kind: WgslKind;
+  needs: Needs;
+  dense: boolean;
+  /**
+   * the labels' buffer holds float32 (class ids from tfjs-layers, or float targets): the
+   * buffer's own type, which tfjs keeps when a cast shares it
+   */
+  labelsFloat: boolean;
+  classWeights: boolean;
+  sampleWeights: boolean;
+  /** label smoothing > 0 on class ids: the smoothing vector u is the class weights, or ones */
+  smoothing: boolean;
+  ignoreIndex: boolean;
+  /** dense rows are the caller's own targets: rows that are not distributions give NaN */
+  checkTargets: boolean;
+}
+
+export function variantKey(v: Variant): string {
+  const flags = [v.dense, v.labelsFloat, v.classWeights, v.sampleWeights, v.smoothing, v.ignoreIndex, v.checkTargets,
+    v.needs.targets, v.needs.argmax, v.needs.expLogit].map((f) => (f ? 1 : 0)).join('');
+  return `${v.kind.name}_${flags}`;
+}
+
+/** The uniforms every program declares (besides tfjs's own), and their values. */
+export interface Scalars {
+  rows: number;
+  classes: number;
+  /** slices per row of the stats pass (1: whole rows) */
+  chunks: number;
+  chunkLen: number;
+  /** slices per row of the gradient pass */
+  gradChunks: number;
+  ignoreIndex: number;
+  zLoss: number;
+  smoothing: number;
+  /** the kind's parameters, by name */
+  params: Record<string, number>;
+}
+
+function uniformDecl(kind: WgslKind): string {
+  return 'rows : i32, classes : i32, chunks : i32, chunkLen : i32, gradChunks : i32, ignoreIndex : i32, zLoss : f32, smoothing : f32, ' +
+    kind.params.map((p) => `p_${p} : f32, `).join('');
+}
+
+export function uniformData(kind: WgslKind, s: Scalars): Array<{ type: string; data: number[] }> {
+  const ints = [s.rows, s.classes, s.chunks, s.chunkLen, s.gradChunks, s.ignoreIndex].map((v) => ({ type: 'int32', data: [v] }));
+  const floats = [s.zLoss, s.smoothing, ...kind.params.map((p) => s.params[p])].map((v) => ({ type: 'float32', data: [v] }));
+  return [...ints, ...floats];
+}
+
+/** The linear index of this workgroup (tfjs may fold a long dispatch into y and z). */
+const WORKGROUP_INDEX = 'let wg = i32(workgroupId.z * numWorkgroups.x * numWorkgroups.y + workgroupId.y * numWorkgroups.x + workgroupId.x);';
+
+/** Reading labels, weights and the smoothing vector. */
+function inputHelpers(v: Variant): string {
+  return /* wgsl */ `
+fn ml_label(r: i32) -> i32 { return i32(labels[r]); }
+fn ml_ignored(r: i32) -> bool {
+  ${v.ignoreIndex && !v.dense ? (v.labelsFloat ? 'return labels[r] == f32(uniforms.ignoreIndex);' : 'return labels[r] == uniforms.ignoreIndex;') : 'return false;'}
+}
+fn ml_bad_label(r: i32) -> bool {
+  if (ml_ignored(r)) { return false; }
+  ${v.dense ? 'return false;' : v.labelsFloat
+    ? 'let y = labels[r]; return !(y >= 0.0 && y < f32(uniforms.classes) && floor(y) == y);'
+    : 'let y = labels[r]; return y < 0 || y >= uniforms.classes;'}
+}
+fn ml_u(j: i32) -> f32 { ${v.classWeights ? 'return f32(classWeights[j]);' : 'return 1.0;'} }
+fn ml_omega(y: i32) -> f32 { ${v.classWeights && !v.dense ? 'return f32(classWeights[y]);' : 'return 1.0;'} }
+fn ml_row_weight(r: i32) -> f32 { ${v.sampleWeights ? 'return f32(weights[r]);' : 'return 1.0;'} }
+`;
+}
+
+/** The element loop of the stats pass over columns [c0, c1) of row r, by thread `lid` of `stride`. */
+function elementLoop(v: Variant): string {
+  const t = v.dense ? 'f32(labels[base + j])' : v.smoothing ? 'ml_u(j)' : '0.0';
+  const skipTarget = v.dense ? '' : 'if (j == y) { continue; }';
+  return /* wgsl */ `
+fn ml_slice_partial(r: i32, c0: i32, c1: i32, lid: i32, stride: i32) -> Partial {
+  var p = ml_empty();
+  ${v.dense ? '' : 'if (ml_ignored(r) || ml_bad_label(r)) { return p; }\n  let y = ml_label(r);'}
+  let base = r * uniforms.classes;
+  for (var j = c0 + lid; j < c1; j = j + stride) {
+    ${skipTarget}
+    ml_add(&p, logits[base + j], ${t}, j);
+  }
+  return p;
+}
+`;
+}
+
+/** Finishes row r from its merged Partial: statistics, value, checks; writes them and the trailer. */
+function finishRow(v: Variant): string {
+  return /* wgsl */ `
+fn ml_finish_row(r: i32, acc: Partial) {
+  var s = ml_zero_stats();
+  var bad = false;
+  ${v.dense ? `
+  s = ml_finish_dense(acc);
+  s.value = ml_dense_row(s).value;
+  ${v.checkTargets ? 'bad = !(s.t_min >= 0.0) || (s.mass != 0.0 && abs(s.mass - 1.0) > 1e-3);' : ''}` : `
+  if (ml_bad_label(r)) {
+    bad = true;
+  } else if (!ml_ignored(r)) {
+    let y = ml_label(r);
+    var u_y = 0.0;
+    ${v.smoothing ? 'u_y = ml_u(y); bad = bad || !(acc.t_min >= 0.0) || !(u_y >= 0.0);' : ''}
+    s = ml_finish_sparse(acc, logits[r * uniforms.classes + y], y, u_y);
+    let omega = ml_omega(y);
+    bad = bad || !(ml_finite(omega) && omega >= 0.0);
+    s.value = ml_sparse_row(s, omega, s.argmax == y).value;
+  }`}
+  ${v.sampleWeights ? 'let w = ml_row_weight(r); bad = bad || !(ml_finite(w) && w >= 0.0);' : ''}
+  if (bad) { s = ml_nan_stats(); }
+  ml_store_stats(s, r * ${STATS_PER_ROW});
+  if (r == 0) {
+    let t = uniforms.rows * ${STATS_PER_ROW};
+    result[t] = 0.0;      // no pending-gradient token on this backend
+    result[t + 1] = 1.0;  // the mean's divisor (reduce writes it for 'mean')
+    result[t + 2] = 0.0;  // Σ of the weighted row losses (reduce)
+  }
+}
+`;
+}
+
+/**
+ * Mentions every input in a branch that never runs: WebGPU's 'auto' layout drops a binding the
+ * shader does not use, and tfjs binds every input, which then fails validation.
+ */
+function touchInputs(variableNames: string[]): string {
+  const sum = variableNames.map((n) => `f32(${n}[0])`).join(' + ');
+  return `fn ml_touch() { if (uniforms.rows < 0) { result[0] = ${sum}; } }\n`;
+}
+
+interface ProgramBase {
+  variableNames: string[];
+  outputShape: number[];
+  shaderKey: string;
+  dispatchLayout: { x: number[] };
+  dispatch: [number, number, number];
+  workgroupSize: [number, number, number];
+  uniforms: string;
+  getUserCode(): string;
+}
+
+function program(name: string, v: Variant, variableNames: string[], outputShape: number[], workgroups: number,
+  workgroupSize: number, code: string): ProgramBase {
+  return {
+    variableNames,
+    outputShape,
+    shaderKey: `mixloss_${name}_${variantKey(v)}`,
+    dispatchLayout: { x: outputShape.map((_, i) => i) },
+    dispatch: [workgroups, 1, 1],
+    workgroupSize: [workgroupSize, 1, 1],
+    uniforms: uniformDecl(v.kind),
+    getUserCode: () => touchInputs(variableNames) + code.replace('fn main(index: i32) {', 'fn main(index: i32) {\n  ml_touch();'),
+  };
+}
+
+/** The optional inputs' names, in the order the kernel passes them. */
+export function optionalInputs(v: Variant): string[] {
+  return [...(v.classWeights ? ['classWeights'] : []), ...(v.sampleWeights ? ['weights'] : [])];
+}
+
+function rowCode(v: Variant): string {
+  return MATH + partialCode(v.needs) + STATS + rowMathCode(v.kind) + inputHelpers(v);
+}
+
+/**
+ * The statistics pass. chunks = 1: one workgroup per row, writing the statistics [rows·16 + 3].
+ * chunks > 1: one workgroup per (row, slice), writing the slices' Partials [rows·chunks·8].
+ */
+export function statsProgram(v: Variant, rows: number, chunks: number): ProgramBase {
+  const whole = chunks === 1;
+  const code = rowCode(v) + elementLoop(v) + (whole ? STORE_STATS + finishRow(v) : '') + /* wgsl */ `
+var<workgroup> shared_p: array<Partial, ${WORKGROUP}>;
+fn main(index: i32) {
+  ${WORKGROUP_INDEX}
+  let lid = i32(localIndex);
+  let r = wg / uniforms.chunks;
+  let chunk = wg % uniforms.chunks;
+  let valid = r < uniforms.rows;
+  var p = ml_empty();
+  if (valid) {
+    let c0 = chunk * uniforms.chunkLen;
+    let c1 = min(c0 + uniforms.chunkLen, uniforms.classes);
+    p = ml_slice_partial(r, c0, c1, lid, ${WORKGROUP});
+  }
+  shared_p[lid] = p;
+  workgroupBarrier();
+  for (var s = ${WORKGROUP / 2}; s > 0; s = s >> 1u) {
+    if (lid < s) {
+      var a = shared_p[lid];
+      ml_merge(&a, shared_p[lid + s]);
+      shared_p[lid] = a;
+    }
+    workgroupBarrier();
+  }
+  if (lid == 0 && valid) {
+    ${whole ? 'ml_finish_row(r, shared_p[0]);' : `
+    let q = shared_p[0];
+    let at = wg * 8;
+    result[at] = q.max; result[at + 1] = q.sum; result[at + 2] = q.t_logit; result[at + 3] = q.mass;
+    result[at + 4] = q.t_exp; result[at + 5] = bitcast<f32>(q.argmax); result[at + 6] = q.e_logit; result[at + 7] = q.t_min;`}
+  }
+}
+`;
+  const outputShape = whole ? [rows * STATS_PER_ROW + 3] : [rows * chunks * 8];
+  return program(whole ? 'stats' : 'slices', v, ['logits', 'labels', ...optionalInputs(v)], outputShape, rows * chunks, WORKGROUP, code);
+}
+
+/** Merges each row's slices (a thread per row) and finishes the rows: the statistics [rows·16 + 3]. */
+export function mergeProgram(v: Variant, rows: number): ProgramBase {
+  const code = rowCode(v) + STORE_STATS + finishRow(v) + /* wgsl */ `
+fn main(index: i32) {
+  ${WORKGROUP_INDEX}
+  let r = wg * 64 + i32(localIndex);
+  if (r >= uniforms.rows) { return; }
+  var acc = ml_empty();
+  for (var k = 0; k < uniforms.chunks; k = k + 1) {
+    let at = (r * uniforms.chunks + k) * 8;
+    let q = Partial(slices[at], slices[at + 1], slices[at + 2], slices[at + 3], slices[at + 4], bitcast<i32>(slices[at + 5]),
+                    slices[at + 6], slices[at + 7]);
+    ml_merge(&acc, q);
+  }
+  ml_finish_row(r, acc);
+}
+`;
+  return program('merge', v, ['logits', 'labels', ...optionalInputs(v), 'slices'], [rows * STATS_PER_ROW + 3], Math.ceil(rows / 64), 64, code);
+}
+
+/** Reduction 'none': each row's loss times its sample weight (0·∞ stays NaN, as tfjs's mul). */
+export function rowLossProgram(v: Variant, rows: number): ProgramBase {
+  const code = MATH + /* wgsl */ `
+fn main(index: i32) {
+  ${WORKGROUP_INDEX}
+  let r = wg * 64 + i32(localIndex);
+  if (r >= uniforms.rows) { return; }
+  let value = stats[r * ${STATS_PER_ROW} + 12];
+  ${v.sampleWeights ? 'let w = f32(weights[r]); if (w == 1.0) { result[r] = value; } else { result[r] = w * value; }' : 'result[r] = value;'}
+}
+`;
+  return program('rowloss', v, ['stats', ...(v.sampleWeights ? ['weights'] : [])], [rows], Math.ceil(rows / 64), 64, code);
+}
+
+/**
+ * Reductions 'sum' and 'mean', run with the statistics as its output (read and written in
+ * place): Σ_r w_r·ℓ_r and the mean's divisor, over the rows not ignored (meanOver: their count,
+ * their class weights as PyTorch, their sample weights, or the count of non-zero sample weights).
+ */
+export function reduceProgram(v: Variant, mean: boolean, meanOver: MeanOver): ProgramBase {
+  const share = !mean ? '0.0'
+    : meanOver === 'sampleWeights' && v.sampleWeights ? 'ml_row_weight(r)'
+      : meanOver === 'nonzero' && v.sampleWeights ? 'select(0.0, 1.0, ml_row_weight(r) != 0.0)'
+        : meanOver === 'classWeights' && v.classWeights && !v.dense ? 'ml_omega(ml_label(r))' : '1.0';
+  const code = MATH + inputHelpers(v) + /* wgsl */ `
+var<workgroup> shared_total: array<f32, ${WORKGROUP}>;
+var<workgroup> shared_divisor: array<f32, ${WORKGROUP}>;
+fn main(index: i32) {
+  let lid = i32(localIndex);
+  var total = 0.0;
+  var divisor = 0.0;
+  for (var r = lid; r < uniforms.rows; r = r + ${WORKGROUP}) {
+    let value = result[r * ${STATS_PER_ROW} + 12];
+    let w = ml_row_weight(r);
+    if (w == 1.0) { total = total + value; } else { total = total + w * value; }
+    if (!ml_ignored(r)) { divisor = divisor + ${share}; }
+  }
+  shared_total[lid] = total;
+  shared_divisor[lid] = divisor;
+  workgroupBarrier();
+  for (var s = ${WORKGROUP / 2}; s > 0; s = s >> 1u) {
+    if (lid < s) {
+      shared_total[lid] = shared_total[lid] + shared_total[lid + s];
+      shared_divisor[lid] = shared_divisor[lid] + shared_divisor[lid + s];
+    }
+    workgroupBarrier();
+  }
+  if (lid == 0) {
+    let t = uniforms.rows * ${STATS_PER_ROW};
+    ${mean ? 'result[t + 1] = shared_divisor[0];' : ''}
+    result[t + 2] = shared_total[0];
+  }
+}
+`;
+  return program(`reduce${mean ? `_mean_${meanOver}` : '_sum'}`, v, ['labels', ...optionalInputs(v)], [1], 1, WORKGROUP, code);
+}
+
+/** The scalar loss: Σ / divisor ('mean'; NaN when every row is ignored, as PyTorch) or Σ. */
+export function pickProgram(v: Variant, mean: boolean): ProgramBase {
+  const code = MATH + /* wgsl */ `
+fn main(index: i32) {
+  if (index != 0) { return; }
+  let t = uniforms.rows * ${STATS_PER_ROW};
+  let total = stats[t + 2];
+  ${mean ? 'let divisor = stats[t + 1]; if (divisor == 0.0) { result[0] = ml_nan(); } else { result[0] = total / divisor; }' : 'result[0] = total;'}
+}
+`;
+  return program(`pick${mean ? '_mean' : '_sum'}`, v, ['stats'], [1], 1, 1, code);
+}
+
+/**
+ * The gradient [rows, classes] for the upstream dy ([] or [rows]), from the logits and the
+ * saved statistics: w·(a·p_j + u_j(b + d·p_j)) with w = dy·(1/divisor)·sample weight, the
+ * sparse target's and MPCE's argmax entries written whole, complement entropy's r_j term.
+ */
+export function gradProgram(v: Variant, rows: number, classes: number, gradChunks: number, dyPerRow: boolean): ProgramBase {
+  const uj = v.dense ? 'f32(labels[base + j])' : v.smoothing ? 'ml_u(j)' : '0.0';
+  const code = rowCode(v) + LOAD_STATS + /* wgsl */ `
+// Per workgroup: w, a, b, d, max, log_sum, target entry, argmax entry, cot, cot_lse, cot_value.
+var<workgroup> row_f: array<f32, 12>;
+// ignored (1) or not, y, k (the argmax when its entry is written apart, else −1).
+var<workgroup> row_i: array<i32, 3>;
+fn main(index: i32) {
+  ${WORKGROUP_INDEX}
+  let lid = i32(localIndex);
+  let r = wg / uniforms.gradChunks;
+  let chunk = wg % uniforms.gradChunks;
+  let valid = r < uniforms.rows;
+  if (lid == 0 && valid) {
+    let s = ml_load_stats(r * ${STATS_PER_ROW});
+    let divisor = stats[uniforms.rows * ${STATS_PER_ROW} + 1];
+    var scale = 0.0;
+    if (divisor != 0.0) { scale = 1.0 / divisor; }
+    let w = f32(dy[${dyPerRow ? 'r' : '0'}]) * scale * ml_row_weight(r);
+    row_i[0] = 0; row_i[1] = -1; row_i[2] = -1;
+    ${v.dense ? `
+    let g = ml_dense_row(s);` : `
+    if (ml_ignored(r)) { row_i[0] = 1; }
+    let y = ml_label(r);
+    row_i[1] = y;
+    let k_is_y = s.argmax == y;
+    let g = ml_sparse_row(s, ml_omega(y), k_is_y);
+    var u_y = 0.0;
+    ${v.smoothing ? 'u_y = ml_u(y);' : ''}
+    row_f[6] = w * ml_target_gradient(g, s, u_y, k_is_y);
+    ${v.needs.argmax ? `if (!k_is_y) {
+      row_i[2] = s.argmax;
+      var u_k = 0.0;
+      ${v.smoothing ? 'u_k = ml_u(s.argmax);' : ''}
+      row_f[7] = w * ml_argmax_gradient(g, s, u_k);
+    }` : ''}`}
+    row_f[0] = w; row_f[1] = g.a; row_f[2] = g.b; row_f[3] = g.d; row_f[4] = s.max; row_f[5] = s.log_sum;
+    row_f[8] = g.cot; row_f[9] = g.cot_lse; row_f[10] = g.cot_value;
+  }
+  workgroupBarrier();
+  if (!valid) { return; }
+  let ignored = row_i[0] == 1;
+  let y = row_i[1]; let k = row_i[2];
+  let w = row_f[0]; let a = row_f[1]; let b = row_f[2]; let d = row_f[3];
+  let shift = row_f[4] + row_f[5];
+  let cot = row_f[8]; let cot_lse = row_f[9]; let cot_value = row_f[10];
+  let base = r * uniforms.classes;
+  let c0 = chunk * ${GRAD_SLICE};
+  let c1 = min(c0 + ${GRAD_SLICE}, uniforms.classes);
+  for (var j = c0 + lid; j < c1; j = j + ${WORKGROUP}) {
+    var g = 0.0;
+    if (!ignored) {
+      let q = logits[base + j];
+      let p = exp(q - shift);
+      let u = ${uj};
+      g = w * (a * p + u * (b + d * p));
+      ${v.kind.complement ? `if (cot != 0.0 && j != y) {
+        let rj = exp(q - cot_lse);
+        if (rj > 0.0) { g = g + w * cot * rj * (q - cot_lse - cot_value); }
+      }` : ''}
+      ${v.dense ? '' : 'if (j == y) { g = row_f[6]; }'}
+      ${v.needs.argmax ? 'if (j == k) { g = row_f[7]; }' : ''}
+    }
+    result[base + j] = g;
+  }
+}
+`;
+  return program(`grad${dyPerRow ? '_rows' : ''}`, v, ['logits', 'labels', ...optionalInputs(v), 'stats', 'dy'], [rows, classes], rows * gradChunks, WORKGROUP, code);
+}

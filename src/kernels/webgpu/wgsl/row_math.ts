@@ -1,0 +1,320 @@
+// The per-row math of the fused losses in WGSL: the same steps, in the same order and with the
+// same guards, as the native core's accumulator.h (Partial, add, merge, finish_sparse,
+// finish_dense), row_stats.h (the 16 statistics per row) and row_math.h (sparse_row, dense_row,
+// the target and argmax entries). WGSL has no f64: the native core's double accumulators are
+// f32 here, and log1p / expm1 are written out (Goldberg's and Kahan's forms, exact to a few ulp).
+// A kind's own row loss comes from its file in ../losses (its WGSL `kind_row` and, for kinds
+// linear in the targets, `kind_linear`). Free of Node APIs: a browser bundle can use it.
+//
+// Non-finite values: WGSL has no ∞ or NaN literals, so they come from tfjs's uniforms
+// (uniforms.INFINITY, uniforms.NAN), and NaN is tested on the bits (tfjs's isnan), which no
+// compiler may fold away.
+
+/** What the statistics pass gathers beyond the base sums (loss_spec.h, Needs). */
+export interface Needs {
+  /** Σ t·q, Σ t, Σ t·e, min t against the targets or the smoothing vector (kNeedTargets). */
+  targets: boolean;
+  /** The first index of the row's max (kNeedArgmax: MPCE). */
+  argmax: boolean;
+  /** Σ e·(q − max) over the other classes (kNeedExpLogit: complement entropy). */
+  expLogit: boolean;
+}
+
+export const STATS_PER_ROW = 16;
+
+/** Helpers every program shares: the non-finite constants and the f32 forms of log1p, expm1, pow. */
+export const MATH = /* wgsl */ `
+fn ml_inf() -> f32 { return uniforms.INFINITY; }
+fn ml_nan() -> f32 { return uniforms.NAN; }
+fn ml_isnan(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u; }
+fn ml_isinf(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) == 0x7f800000u; }
+fn ml_finite(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) < 0x7f800000u; }
+// log with log(0) = −∞ (WGSL leaves log(0) to the implementation).
+fn ml_log(x: f32) -> f32 { if (x == 0.0) { return -ml_inf(); } return log(x); }
+// log(1 + x), x >= -1, exact for tiny x (Goldberg).
+fn ml_log1p(x: f32) -> f32 {
+  let u = 1.0 + x;
+  if (u == 1.0) { return x; }
+  if (ml_isinf(u) || ml_isnan(u)) { return u; }
+  if (u == 0.0) { return -ml_inf(); }
+  return log(u) * (x / (u - 1.0));
+}
+// exp(x) − 1, exact for tiny x (Kahan).
+fn ml_expm1(x: f32) -> f32 {
+  let u = exp(x);
+  if (u == 1.0) { return x; }
+  let um1 = u - 1.0;
+  if (um1 == -1.0) { return -1.0; }
+  if (ml_isinf(u) || ml_isnan(u)) { return um1; }
+  return um1 * (x / log(u));
+}
+// x^y for x >= 0 with C's pow at the edges: x^0 = 1 (also for x = 0), 0^y = 0 (y > 0) or ∞ (y < 0).
+fn ml_pow(x: f32, y: f32) -> f32 {
+  if (y == 0.0) { return 1.0; }
+  if (ml_isnan(x) || ml_isnan(y)) { return ml_nan(); }
+  if (x == 0.0) { if (y > 0.0) { return 0.0; } return ml_inf(); }
+  if (ml_isinf(x)) { if (y > 0.0) { return ml_inf(); } return 0.0; }
+  return exp2(y * log2(x));
+}
+`;
+
+/**
+ * Partial statistics of a slice of a row (accumulator.h's Partial), their add, rebase and
+ * merge. A NaN logit makes sum NaN, which survives every merge; masked (−∞) logits add nothing.
+ */
+export function partialCode(n: Needs): string {
+  return /* wgsl */ `
+struct Partial {
+  max: f32, sum: f32, t_logit: f32, mass: f32, t_exp: f32, argmax: i32, e_logit: f32, t_min: f32,
+};
+fn ml_empty() -> Partial { return Partial(-ml_inf(), 0.0, 0.0, 0.0, 0.0, -1, 0.0, ml_inf()); }
+fn ml_is_empty(p: Partial) -> bool { return p.sum == 0.0 && p.t_exp == 0.0; }
+fn ml_rebase(p: ptr<function, Partial>, new_max: f32) {
+  if (ml_is_empty(*p)) { (*p).max = new_max; return; }
+  let shift = (*p).max - new_max;
+  let f = exp(shift);
+  ${n.expLogit ? 'if ((*p).e_logit != 0.0 || (*p).sum != 0.0) { (*p).e_logit = f * ((*p).e_logit + shift * (*p).sum); }' : ''}
+  (*p).sum = (*p).sum * f;
+  (*p).t_exp = (*p).t_exp * f;
+  (*p).max = new_max;
+}
+fn ml_add(p: ptr<function, Partial>, x: f32, t: f32, j: i32) {
+  ${n.targets ? `(*p).mass = (*p).mass + t;
+  if (t < (*p).t_min || ml_isnan(t)) { (*p).t_min = t; }
+  if (t != 0.0) { (*p).t_logit = (*p).t_logit + t * x; }` : ''}
+  if (ml_isnan(x)) { (*p).sum = ml_nan(); return; }
+  if (x == -ml_inf()) { return; }
+  if (x > (*p).max) {
+    var f = 0.0;
+    if ((*p).max != -ml_inf()) { f = exp((*p).max - x); }
+    ${n.expLogit ? 'if (f == 0.0) { (*p).e_logit = 0.0; } else { (*p).e_logit = f * ((*p).e_logit + ((*p).max - x) * (*p).sum); }' : ''}
+    (*p).sum = (*p).sum * f + 1.0;
+    ${n.targets ? '(*p).t_exp = (*p).t_exp * f + t;' : ''}
+    (*p).max = x;
+    ${n.argmax ? '(*p).argmax = j;' : ''}
+  } else {
+    let e = exp(x - (*p).max);
+    (*p).sum = (*p).sum + e;
+    ${n.targets ? '(*p).t_exp = (*p).t_exp + t * e;' : ''}
+    ${n.expLogit ? '(*p).e_logit = (*p).e_logit + e * (x - (*p).max);' : ''}
+  }
+}
+fn ml_merge(into: ptr<function, Partial>, other_in: Partial) {
+  var other = other_in;
+  (*into).t_logit = (*into).t_logit + other.t_logit;
+  (*into).mass = (*into).mass + other.mass;
+  if (other.t_min < (*into).t_min || ml_isnan(other.t_min)) { (*into).t_min = other.t_min; }
+  if (ml_is_empty(other)) { return; }
+  if (ml_is_empty(*into)) {
+    other.t_logit = (*into).t_logit;
+    other.mass = (*into).mass;
+    other.t_min = (*into).t_min;
+    *into = other;
+    return;
+  }
+  if (other.max > (*into).max || (other.max == (*into).max && other.argmax >= 0 && other.argmax < (*into).argmax)) {
+    (*into).argmax = other.argmax;
+  }
+  if (other.max > (*into).max) { ml_rebase(into, other.max); } else if ((*into).max > other.max) { ml_rebase(&other, (*into).max); }
+  (*into).sum = (*into).sum + other.sum;
+  (*into).t_exp = (*into).t_exp + other.t_exp;
+  (*into).e_logit = (*into).e_logit + other.e_logit;
+}
+`;
+}
+
+/** RowStats (row_stats.h) and its 16-float layout, the finished rows (accumulator.h). */
+export const STATS = /* wgsl */ `
+struct RowStats {
+  max: f32, log_sum: f32, ce: f32, el: f32, mass: f32, pt: f32, argmax: i32,
+  u_ce: f32, u_pt: f32, u_mass: f32, cot: f32, value: f32, t_min: f32, log_el: f32,
+};
+fn ml_zero_stats() -> RowStats { return RowStats(0.0, 0.0, 0.0, 0.0, 0.0, 0.0, -1, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0); }
+fn ml_nan_stats() -> RowStats {
+  let n = ml_nan();
+  return RowStats(n, n, n, n, n, n, 0, n, n, n, n, n, n, n);
+}
+fn ml_finish_sparse(others_in: Partial, target_logit: f32, y: i32, u_y: f32) -> RowStats {
+  var others = others_in;
+  var r = ml_zero_stats();
+  if (others.argmax < 0 || target_logit > others.max || (target_logit == others.max && y < others.argmax)) {
+    r.argmax = y;
+  } else {
+    r.argmax = others.argmax;
+  }
+  if (target_logit > others.max) { ml_rebase(&others, target_logit); }
+  let d = target_logit - others.max;
+  let e_y = exp(d);
+  let s = others.sum + e_y;
+  r.max = others.max;
+  r.log_sum = ml_log(s);
+  if (others.sum <= e_y) { r.ce = ml_log1p(others.sum / e_y); } else { r.ce = ml_log(s) - d; }
+  r.el = others.sum / s;
+  r.log_el = ml_log(others.sum) - ml_log(s);
+  r.mass = 1.0;
+  r.pt = e_y / s;
+  if (others.sum > 0.0) { r.cot = others.e_logit / others.sum - log(others.sum); } else if (others.sum != 0.0) { r.cot = ml_nan(); }
+  if (others.mass != 0.0 || u_y != 0.0) {
+    let lse = others.max + ml_log(s);
+    var u_logit = others.t_logit;
+    if (u_y != 0.0) { u_logit = u_logit + u_y * target_logit; }
+    r.u_mass = others.mass + u_y;
+    r.u_ce = (others.mass + u_y) * lse - u_logit;
+    r.u_pt = (others.t_exp + u_y * e_y) / s;
+  }
+  return r;
+}
+fn ml_finish_dense(p: Partial) -> RowStats {
+  var r = ml_zero_stats();
+  let log_sum = ml_log(p.sum);
+  let lse = p.max + log_sum;
+  r.max = p.max;
+  r.log_sum = log_sum;
+  r.ce = p.mass * lse - p.t_logit;
+  r.el = p.mass - p.t_exp / p.sum;
+  r.mass = p.mass;
+  r.pt = p.t_exp / p.sum;
+  r.argmax = p.argmax;
+  r.t_min = p.t_min;
+  return r;
+}
+`;
+
+/** Storing the statistics (the output buffer) and loading them (an input named `stats`). */
+export const STORE_STATS = /* wgsl */ `
+fn ml_store_stats(s: RowStats, at: i32) {
+  result[at + 0] = s.max;
+  result[at + 1] = s.log_sum;
+  result[at + 2] = s.ce;
+  result[at + 3] = s.el;
+  result[at + 4] = s.mass;
+  result[at + 5] = s.pt;
+  let k = max(s.argmax, 0);
+  result[at + 6] = f32(k >> 24u);
+  result[at + 7] = f32(k & 0xffffff);
+  result[at + 8] = s.u_ce;
+  result[at + 9] = s.u_pt;
+  result[at + 10] = s.u_mass;
+  result[at + 11] = s.cot;
+  result[at + 12] = s.value;
+  result[at + 13] = s.t_min;
+  result[at + 14] = s.log_el;
+  result[at + 15] = 0.0;
+}
+`;
+
+export const LOAD_STATS = /* wgsl */ `
+fn ml_load_stats(at: i32) -> RowStats {
+  var s = ml_zero_stats();
+  s.max = stats[at + 0];
+  s.log_sum = stats[at + 1];
+  s.ce = stats[at + 2];
+  s.el = stats[at + 3];
+  s.mass = stats[at + 4];
+  s.pt = stats[at + 5];
+  s.argmax = (i32(stats[at + 6]) << 24u) + i32(stats[at + 7]);
+  s.u_ce = stats[at + 8];
+  s.u_pt = stats[at + 9];
+  s.u_mass = stats[at + 10];
+  s.cot = stats[at + 11];
+  s.value = stats[at + 12];
+  s.t_min = stats[at + 13];
+  s.log_el = stats[at + 14] + stats[at + 15];
+  return s;
+}
+`;
+
+/** What a kind's file gives: the WGSL of `kind_row` (all kinds) and `kind_linear` (linear kinds). */
+export interface WgslKind {
+  /** The registry's name (native/core/losses/registry.h). */
+  name: string;
+  /** The kind's named parameters, as the loss spec names them; each becomes a uniform `p_<name>`. */
+  params: string[];
+  linear: boolean;
+  complement?: boolean;
+  argmax?: boolean;
+  expLogit?: boolean;
+  /**
+   * WGSL: `fn kind_row(s: RowStats, k_is_y: bool) -> KindRow` for kinds that are not linear, and
+   * `fn kind_linear() -> Linear` for those that are (kind_row is then generated from it).
+   */
+  code: string;
+}
+
+/** row_math.h's sparse_row, dense_row and the sparse target and argmax entries, for one kind. */
+export function rowMathCode(kind: WgslKind): string {
+  const kindRow = kind.linear ? /* wgsl */ `
+fn kind_row(s: RowStats, k_is_y: bool) -> KindRow {
+  let l = kind_linear();
+  var v = l.beta * s.el;
+  if (l.alpha != 0.0) { v = v + l.alpha * s.ce; }
+  return KindRow(v, l.alpha + l.beta * s.pt, 0.0);
+}` : /* wgsl */ `
+fn kind_linear() -> Linear { return Linear(0.0, 0.0); }`;
+  return /* wgsl */ `
+struct KindRow { value: f32, c: f32, ck: f32, };
+struct Linear { alpha: f32, beta: f32, };
+struct RowGrad {
+  value: f32, a: f32, b: f32, d: f32, main: f32, ck: f32, cot: f32, cot_lse: f32, cot_value: f32,
+};
+${kind.code}
+${kindRow}
+fn ml_add_z_loss(s: RowStats, g: ptr<function, RowGrad>) {
+  if (uniforms.zLoss == 0.0) { return; }
+  let lse = s.max + s.log_sum;
+  (*g).value = (*g).value + uniforms.zLoss * lse * lse;
+  (*g).a = (*g).a + 2.0 * uniforms.zLoss * lse;
+}
+fn ml_sparse_row(s: RowStats, omega: f32, k_is_y: bool) -> RowGrad {
+  let k = kind_row(s, k_is_y);
+  let eps = uniforms.smoothing;
+  let wm = (1.0 - eps) * omega;
+  var g = RowGrad(0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
+  if (wm != 0.0) { g.value = wm * k.value; }
+  g.main = wm * k.c;
+  g.ck = wm * k.ck;
+  g.a = g.main;
+  ${kind.complement ? `
+  let scale = wm / f32(uniforms.classes);
+  if (wm != 0.0) { g.value = scale * k.value; } else { g.value = 0.0; }
+  if (s.log_el > -ml_inf()) {
+    g.cot = scale;
+    g.cot_lse = s.max + s.log_sum + s.log_el;
+    g.cot_value = s.cot;
+  }` : ''}
+  if (eps > 0.0) {
+    let l = kind_linear();
+    let e = eps / f32(uniforms.classes);
+    var ce_part = 0.0;
+    if (l.alpha != 0.0) { ce_part = l.alpha * s.u_ce; }
+    g.value = g.value + e * (ce_part + l.beta * (s.u_mass - s.u_pt));
+    g.a = g.a + e * (l.alpha * s.u_mass + l.beta * s.u_pt);
+    g.b = -e * l.alpha;
+    g.d = -e * l.beta;
+  }
+  ml_add_z_loss(s, &g);
+  return g;
+}
+fn ml_dense_row(s: RowStats) -> RowGrad {
+  let l = kind_linear();
+  var g = RowGrad(0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
+  g.value = l.beta * s.el;
+  if (l.alpha != 0.0) { g.value = g.value + l.alpha * s.ce; }
+  g.a = l.alpha * s.mass + l.beta * s.pt;
+  g.b = -l.alpha;
+  g.d = -l.beta;
+  ml_add_z_loss(s, &g);
+  return g;
+}
+fn ml_target_gradient(g: RowGrad, s: RowStats, u_y: f32, k_is_y: bool) -> f32 {
+  let p = s.pt;
+  var ck = g.ck;
+  if (k_is_y) { ck = 0.0; }
+  return -g.main * s.el + (g.a - g.main) * p + u_y * (g.b + g.d * p) - ck;
+}
+fn ml_argmax_gradient(g: RowGrad, s: RowStats, u_k: f32) -> f32 {
+  let p = exp(-s.log_sum);
+  return g.a * p + u_k * (g.b + g.d * p) + g.ck;
+}
+`;
+}

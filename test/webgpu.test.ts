@@ -1,0 +1,302 @@
+// The fused losses on tfjs's webgpu backend, set up by mixloss/webgpu on whatever adapter this
+// machine has (a GPU, or Mesa's lavapipe in CI): the spec's worked values, float64 references
+// for every loss and option, the cpu kernels' results for the option matrix, numerics (−∞,
+// NaN rows, confident rows), bad input, zero-copy (no read-back inside an op) and training.
+// Reads are async: tfjs cannot read the GPU synchronously in Node. Without an adapter every test
+// is skipped with the reason in its name.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import {
+  complementEntropy, crossEntropy, focalLoss, generalizedCrossEntropy, mixedLoss, mixedLossForLayers, mpceLoss, tamedCrossEntropy,
+} from '../src';
+import { WGSL_KINDS } from '../src/kernels/webgpu/losses';
+import { lossKinds } from '../src/losses/registry';
+import { setupWebGPU, WebGPUSetup } from '../src/webgpu';
+import { loadDigits, PIXELS } from '../demo/digits';
+import { LOSSES } from './support/losses';
+import { gradientError, maxRelError, referenceRow, softmax64 } from './support/reference';
+import { randomLabels, randomLogits, tf } from './support/tf';
+import { WORKED_CASES } from './support/worked-cases';
+
+let setup: WebGPUSetup | undefined;
+let reason = '';
+try {
+  setup = await setupWebGPU();
+} catch (e) {
+  reason = (e as Error).message;
+}
+const gpu = setup !== undefined;
+const title = (name: string) => (gpu ? name : `${name} (skipped: ${reason})`);
+
+/** Runs fn on `backend` and reads what it returns (async: the webgpu backend has no sync read). */
+async function on(backend: string, fn: () => tf.Tensor | tf.Tensor[]): Promise<Float32Array[]> {
+  await tf.setBackend(backend);
+  const out = tf.tidy(fn);
+  const list = Array.isArray(out) ? out : [out];
+  const values = await Promise.all(list.map(async (t) => Float32Array.from(await t.data())));
+  tf.dispose(list);
+  return values;
+}
+
+const webgpu = (fn: () => tf.Tensor | tf.Tensor[]) => on('webgpu', fn);
+const cpu = (fn: () => tf.Tensor | tf.Tensor[]) => on('cpu', fn);
+
+/** Value and gradient of a loss of the logits, on the backend. */
+const valueAndGrad = (backend: string, loss: (q: tf.Tensor) => tf.Tensor, q: Float32Array, shape: [number, number]) =>
+  on(backend, () => {
+    const { value, grad } = tf.valueAndGrad(loss)(tf.tensor2d(q, shape));
+    return [value, grad];
+  });
+
+describe.skipIf(!gpu)(title('webgpu backend'), () => {
+  beforeAll(async () => { await tf.setBackend('webgpu'); });
+  afterAll(async () => { await tf.setBackend('cpu'); });
+
+  it('runs on the adapter mixloss/webgpu set up, and every loss kind of the registry has a WGSL kernel', () => {
+    expect(tf.getBackend()).toBe('webgpu');
+    expect(setup?.maxStorageBufferBindingSize).toBeGreaterThan(0);
+    expect([...lossKinds().keys()].sort()).toEqual([...WGSL_KINDS.keys()].sort());
+    for (const [name, kind] of WGSL_KINDS) {
+      const native = lossKinds().get(name);
+      expect(kind.linear).toBe(native?.linear);
+      expect([...kind.params].sort()).toEqual((native?.params ?? []).map((p) => p.name).sort());
+    }
+  });
+
+  for (const c of WORKED_CASES) {
+    it(`worked value: ${c.name}`, async () => {
+      const [value, grad] = await webgpu(() => {
+        const labels = tf.tensor1d([c.label], 'int32');
+        const { value: v, grad: g } = tf.valueAndGrad((q: tf.Tensor) => c.fn(q, labels))(tf.tensor2d([c.logits]));
+        return [v, g];
+      });
+      expect(value[0]).toBeCloseTo(c.value, 6);
+      c.grad.forEach((gj, j) => expect(grad[j]).toBeCloseTo(gj, 6));
+    });
+  }
+
+  // Whole rows (one workgroup each), and few rows of many classes (the split statistics pass).
+  const shapes: Array<[number, number]> = [[16, 10], [8, 1000], [2, 70000]];
+  for (const loss of LOSSES) {
+    it(`float64 reference: ${loss.name}, rows and gradient at ${shapes.map((s) => s.join('×')).join(', ')}`, async () => {
+      for (const [B, C] of shapes) {
+        const q = randomLogits(B, C, B + C, 4);
+        const y = randomLabels(B, C, C);
+        const [rows] = await webgpu(() => loss.op(tf.tensor2d(q, [B, C]), tf.tensor1d(y, 'int32'), { reduction: 'none' }));
+        const [grad] = await webgpu(() => tf.grad((x: tf.Tensor) => loss.op(x, tf.tensor1d(y, 'int32'), { reduction: 'sum' }))(tf.tensor2d(q, [B, C])));
+        const refRows: number[] = [];
+        const refGrad = new Float64Array(B * C);
+        for (let r = 0; r < B; r++) {
+          const ref = referenceRow(loss.reference, q.subarray(r * C, (r + 1) * C), y[r]);
+          refRows.push(ref.value);
+          refGrad.set(ref.grad, r * C);
+        }
+        expect(maxRelError(rows, refRows)).toBeLessThan(2e-5);
+        expect(gradientError(grad, refGrad, B, C)).toBeLessThan(1e-4);
+      }
+    });
+  }
+
+  // The option matrix against the cpu kernels (checked against float64 references in their own
+  // suites), on the same inputs: every kind, weights, ignoreIndex, smoothing, z-loss, targets.
+  const B = 12, C = 37;
+  const q = randomLogits(B, C, 5, 3);
+  const ids = randomLabels(B, C, 6);
+  ids[3] = -100;
+  const cw = Float32Array.from({ length: C }, (_, j) => 0.5 + (j % 5) / 4);
+  const sw = Float32Array.from({ length: B }, (_, r) => (r % 4) / 2);
+  const soft = (() => {
+    const t = new Float32Array(B * C);
+    for (let r = 0; r < B; r++) {
+      const p = softmax64(randomLogits(1, C, 100 + r, 2)).p;
+      p.forEach((v, j) => { t[r * C + j] = v; });
+    }
+    return t;
+  })();
+  type Case = { name: string; loss: (q: tf.Tensor) => tf.Tensor };
+  const labels = () => tf.tensor1d(ids.map((v) => (v < 0 ? 0 : v)), 'int32');
+  const withIgnored = () => tf.tensor1d(ids, 'int32');
+  const matrix: Case[] = [
+    { name: 'crossEntropy, class weights, mean (PyTorch)', loss: (x) => crossEntropy(x, labels(), { classWeights: cw }) },
+    { name: 'crossEntropy, sample weights, mean', loss: (x) => crossEntropy(x, labels(), { weights: tf.tensor1d(sw) }) },
+    { name: 'crossEntropy, sample weights, SUM_BY_NONZERO_WEIGHTS', loss: (x) => crossEntropy(x, labels(), { weights: tf.tensor1d(sw), reduction: tf.Reduction.SUM_BY_NONZERO_WEIGHTS }) },
+    { name: 'crossEntropy, class and sample weights, none', loss: (x) => crossEntropy(x, labels(), { weights: tf.tensor1d(sw), classWeights: cw, reduction: 'none' }).mul(tf.range(1, B + 1)).sum() },
+    { name: 'crossEntropy, ignoreIndex, mean', loss: (x) => crossEntropy(x, withIgnored(), { ignoreIndex: -100 }) },
+    { name: 'crossEntropy, ignoreIndex and class weights', loss: (x) => crossEntropy(x, withIgnored(), { ignoreIndex: -100, classWeights: cw }) },
+    { name: 'crossEntropy, label smoothing 0.1', loss: (x) => crossEntropy(x, labels(), { labelSmoothing: 0.1 }) },
+    { name: 'crossEntropy, label smoothing with class weights', loss: (x) => crossEntropy(x, labels(), { labelSmoothing: 0.2, classWeights: cw }) },
+    { name: 'mixedLoss α=1 β=2, smoothing, z-loss, sum', loss: (x) => mixedLoss(x, labels(), { alpha: 1, beta: 2, labelSmoothing: 0.1, zLoss: 1e-3, reduction: 'sum' }) },
+    { name: 'mixedLoss on soft targets', loss: (x) => mixedLoss(x, tf.tensor2d(soft, [B, C]), { alpha: 1, beta: 1 }) },
+    { name: 'crossEntropy on int32 one-hot (tf.oneHot)', loss: (x) => crossEntropy(x, tf.oneHot(labels(), C)) },
+    { name: 'crossEntropy on float32 class ids [B, 1]', loss: (x) => crossEntropy(x, labels().toFloat().reshape([B, 1])) },
+    { name: 'focalLoss γ=2, per-class alpha', loss: (x) => focalLoss(x, labels(), { gamma: 2, alpha: Array.from(cw) }) },
+    { name: 'generalizedCrossEntropy q=0.7 truncation 0.05', loss: (x) => generalizedCrossEntropy(x, labels(), { q: 0.7, truncation: 0.05 }) },
+    { name: 'tamedCrossEntropy a=0.5, ignoreIndex', loss: (x) => tamedCrossEntropy(x, withIgnored(), { ignoreIndex: -100 }) },
+    { name: 'mpceLoss', loss: (x) => mpceLoss(x, labels()) },
+    { name: 'mpceLoss, class weights, ignoreIndex', loss: (x) => mpceLoss(x, withIgnored(), { classWeights: cw, ignoreIndex: -100 }) },
+    { name: 'complementEntropy', loss: (x) => complementEntropy(x, labels()) },
+    { name: 'crossEntropy, rank-3 logits and softcap', loss: (x) => crossEntropy(x.reshape([3, 4, C]), labels().reshape([3, 4]), { softcap: 5 }) },
+  ];
+  for (const c of matrix) {
+    it(`agrees with the cpu kernels: ${c.name}`, async () => {
+      const [v1, g1] = await valueAndGrad('cpu', c.loss, q, [B, C]);
+      const [v2, g2] = await valueAndGrad('webgpu', c.loss, q, [B, C]);
+      expect(Math.abs(v2[0] - v1[0])).toBeLessThan(2e-6 * Math.max(1, Math.abs(v1[0])));
+      expect(gradientError(g2, g1, B, C)).toBeLessThan(1e-4);
+    });
+  }
+
+  it("dy reaches the gradient: reduction 'none' with a per-row upstream gradient", async () => {
+    const dy = Float32Array.from({ length: B }, (_, r) => r - 4);
+    const loss = (x: tf.Tensor) => tf.sum(tf.mul(crossEntropy(x, labels(), { reduction: 'none' }), tf.tensor1d(dy)));
+    const [, g1] = await valueAndGrad('cpu', loss, q, [B, C]);
+    const [, g2] = await valueAndGrad('webgpu', loss, q, [B, C]);
+    expect(gradientError(g2, g1, B, C)).toBeLessThan(1e-4);
+  });
+
+  it('numerics: a masked class (−∞) adds nothing; a masked target gives CE = ∞ and EL = 1', async () => {
+    const [rows, grad] = await webgpu(() => {
+      const x = tf.tensor2d([[1, -Infinity, 0], [2, -Infinity, 0.5]]);
+      const y = tf.tensor1d([0, 1], 'int32');
+      return [crossEntropy(x, y, { reduction: 'none' }), tf.grad((z: tf.Tensor) => mixedLoss(z, tf.tensor1d([0, 2], 'int32'), { reduction: 'sum' }))(x)];
+    });
+    expect(rows[0]).toBeCloseTo(Math.log1p(Math.exp(-1)), 6);
+    expect(rows[1]).toBe(Infinity);
+    expect(grad[1]).toBe(0);
+    expect(grad[4]).toBe(0);
+    expect(Array.from(grad).every(Number.isFinite)).toBe(true);
+    const [el] = await webgpu(() => mixedLoss(tf.tensor2d([[1, -Infinity, 0]]), tf.tensor1d([1], 'int32'), { alpha: 0, beta: 1, reduction: 'none' }));
+    expect(el[0]).toBe(1);
+  });
+
+  it('numerics: a NaN in a row makes that row NaN (value and gradient) and leaves the others', async () => {
+    const [rows, grad] = await webgpu(() => {
+      const x = tf.tensor2d([[1, NaN, 0], [2, 1, 0.5]]);
+      const y = tf.tensor1d([0, 1], 'int32');
+      return [crossEntropy(x, y, { reduction: 'none' }), tf.grad((z: tf.Tensor) => crossEntropy(z, y, { reduction: 'sum' }))(x)];
+    });
+    expect(rows[0]).toBeNaN();
+    expect(rows[1]).toBeCloseTo(referenceRow((lp) => ({ value: -lp, dlp: -1 }), [2, 1, 0.5], 1).value, 6);
+    expect(Array.from(grad.subarray(0, 3)).every(Number.isNaN)).toBe(true);
+    expect(Array.from(grad.subarray(3)).every(Number.isFinite)).toBe(true);
+  });
+
+  it('numerics: confident rows keep CE, EL and the gradient exact (no cancellation in 1 − p_y)', async () => {
+    const C2 = 1000;
+    const x = new Float32Array(2 * C2);
+    x[0] = 30;           // row 0: p_y = 1 − 999·e^−30
+    x[C2 + 5] = 1e4;     // row 1: huge logits, p_y = 1 − 999·e^−1e4 (EL underflows to 0)
+    x[C2 + 6] = 1e4 - 20;
+    const [ce, el, grad] = await webgpu(() => {
+      const t = tf.tensor2d(x, [2, C2]);
+      const y = tf.tensor1d([0, 5], 'int32');
+      return [crossEntropy(t, y, { reduction: 'none' }), mixedLoss(t, y, { alpha: 0, beta: 1, reduction: 'none' }),
+        tf.grad((z: tf.Tensor) => crossEntropy(z, y, { reduction: 'sum' }))(t)];
+    });
+    const others = 999 * Math.exp(-30);
+    expect(Math.abs(ce[0] - Math.log1p(others)) / Math.log1p(others)).toBeLessThan(1e-5);
+    expect(Math.abs(el[0] - others / (1 + others)) / others).toBeLessThan(1e-5);
+    expect(Math.abs(grad[0] + others / (1 + others)) / others).toBeLessThan(1e-5);
+    expect(Math.abs(ce[1] - Math.exp(-20)) / Math.exp(-20)).toBeLessThan(1e-5);
+    expect(grad[C2 + 6]).toBeCloseTo(Math.exp(-20), 12);
+  });
+
+  it('bad input the host still holds throws before any program runs, as on cpu', async () => {
+    await tf.setBackend('webgpu');
+    const x = tf.tensor2d([[1, 2, 3], [0, 1, 0]]);
+    expect(() => crossEntropy(x, tf.tensor1d([0, 3], 'int32'))).toThrow(/mixloss\.crossEntropy: label 3 at row 1 is not a class id in \[0, 3\)/);
+    expect(() => crossEntropy(x, tf.tensor1d([0, 1.5]))).toThrow(/label 1\.5 at row 1 is not a class id/);
+    expect(() => crossEntropy(x, [0, 1], { weights: tf.tensor1d([1, -1]) })).toThrow(/weights\[1\] must be a finite number >= 0, got -1/);
+    expect(() => crossEntropy(x, [0, 1], { classWeights: tf.tensor1d([1, NaN, 1]) })).toThrow(/classWeights\[1\] must be a finite number >= 0/);
+    expect(() => crossEntropy(x, tf.tensor2d([[0.5, 0.6, 0], [1, 0, 0]]))).toThrow(/labels row 0 sums to 1\.1, so the labels are not targets/);
+    expect(() => crossEntropy(x, [0, 1], { device: 'cuda' })).toThrow(/device "cuda" applies to the cpu and wasm backends/);
+    tf.dispose(x);
+  });
+
+  /** Runs fn with tfjs computing small ops on the GPU too (not forwarded to the CPU), so results live there only. */
+  async function gpuOnly<T>(fn: () => Promise<T>): Promise<T> {
+    const forward = tf.env().getBool('WEBGPU_CPU_FORWARD');
+    tf.env().set('WEBGPU_CPU_FORWARD', false);
+    try {
+      return await fn();
+    } finally {
+      tf.env().set('WEBGPU_CPU_FORWARD', forward);
+    }
+  }
+
+  it('bad input that lives on the GPU gives NaN rows (value and gradient), never garbage', async () => {
+    const [rows, grad, weighted] = await gpuOnly(() => webgpu(() => {
+      const x = tf.tensor2d([[1, 2, 3], [0, 1, 0], [3, 2, 1]]);
+      const y = tf.add(tf.tensor1d([0, 5, 1], 'int32'), 0);  // computed on the GPU: no host copy
+      const w = tf.mul(tf.tensor1d([1, 1, -1]), 1);
+      return [crossEntropy(x, y, { reduction: 'none' }), tf.grad((z: tf.Tensor) => crossEntropy(z, y, { reduction: 'sum' }))(x),
+        crossEntropy(x, tf.add(tf.tensor1d([0, 1, 2], 'int32'), 0), { weights: w, reduction: 'none' })];
+    }));
+    expect(Number.isFinite(rows[0]) && Number.isFinite(rows[2])).toBe(true);
+    expect(rows[1]).toBeNaN();
+    expect(Array.from(grad.subarray(3, 6)).every(Number.isNaN)).toBe(true);
+    expect(Array.from(grad.subarray(0, 3)).every(Number.isFinite)).toBe(true);
+    expect(weighted[2]).toBeNaN();
+    expect(Number.isFinite(weighted[0])).toBe(true);
+  });
+
+  it('inputs past the device\'s binding limit throw an Error that says how to split', async () => {
+    await tf.setBackend('webgpu');
+    const limit = setup?.maxStorageBufferBindingSize ?? 0;
+    const C2 = 1 << 20;
+    const rows = Math.floor(limit / 4 / C2) + 1;
+    const x = tf.tensor2d(new Float32Array(rows * C2), [rows, C2]);  // held by the host until a program binds it
+    expect(() => crossEntropy(x, [0, ...new Array(rows - 1).fill(1)])).toThrow(/maxStorageBufferBindingSize = \d+ bytes\); split the batch into parts of at most \d+ rows/);
+    tf.dispose(x);
+  });
+
+  it('zero-copy: forward and backward read nothing back from the GPU and leave no tensors behind', async () => {
+    await tf.setBackend('webgpu');
+    const backend = tf.backend() as unknown as { read: unknown; readSync: unknown };
+    const { read, readSync } = backend;
+    let reads = 0;
+    backend.read = (...a: unknown[]) => { reads++; return (read as (...b: unknown[]) => unknown).apply(backend, a); };
+    backend.readSync = (...a: unknown[]) => { reads++; return (readSync as (...b: unknown[]) => unknown).apply(backend, a); };
+    const forward = tf.env().getBool('WEBGPU_CPU_FORWARD');
+    tf.env().set('WEBGPU_CPU_FORWARD', false);
+    try {
+      const x = tf.mul(tf.randomNormal([64, 5000], 0, 1, 'float32', 3), 1);
+      const y = tf.add(tf.tensor1d(Array.from({ length: 64 }, (_, i) => (i * 31) % 5000), 'int32'), 0);
+      const w = tf.mul(tf.ones([64]), 0.5);
+      reads = 0;  // x, y and w were computed on the GPU and live there only
+      const before = tf.memory().numTensors;
+      const g = tf.grad((z: tf.Tensor) => focalLoss(z, y, { weights: w, labelSmoothing: 0 }))(x);
+      expect(reads).toBe(0);
+      expect(tf.memory().numTensors).toBe(before + 1);
+      tf.dispose([g, x, y, w]);
+    } finally {
+      backend.read = read;
+      backend.readSync = readSync;
+      tf.env().set('WEBGPU_CPU_FORWARD', forward);
+    }
+  });
+
+  it('model.fit on real digits (mnist package): trains as the same model does on the cpu backend', async () => {
+    const digits = loadDigits(30, 10);
+    const fit = async (backend: string) => {
+      await tf.setBackend(backend);
+      const model = tf.sequential({ layers: [tf.layers.dense({ inputShape: [PIXELS], units: 32, activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed: 3 }) }),
+        tf.layers.dense({ units: 10, kernelInitializer: tf.initializers.glorotUniform({ seed: 4 }) })] });
+      model.compile({ optimizer: tf.train.sgd(0.1), loss: mixedLossForLayers({ alpha: 1, beta: 1 }) });
+      const x = tf.tensor2d(digits.xTrain, [digits.nTrain, PIXELS]);
+      const y = tf.oneHot(tf.tensor1d(digits.yTrain, 'int32'), 10).toFloat();
+      const h = await model.fit(x, y, { epochs: 4, batchSize: 30, verbose: 0, shuffle: false });
+      const predicted = model.predict(tf.tensor2d(digits.xTest, [digits.nTest, PIXELS])) as tf.Tensor;
+      const guess = await tf.argMax(predicted, 1).data();
+      const accuracy = digits.yTest.filter((c, i) => guess[i] === c).length / digits.nTest;
+      tf.dispose([x, y, predicted]);
+      model.dispose();
+      return { loss: h.history.loss as number[], accuracy };
+    };
+    const onCpu = await fit('cpu');
+    const onGpu = await fit('webgpu');
+    expect(onGpu.loss[3]).toBeLessThan(onGpu.loss[0] * 0.7);
+    onGpu.loss.forEach((l, i) => expect(Math.abs(l - onCpu.loss[i])).toBeLessThan(1e-3 * onCpu.loss[i]));
+    expect(onGpu.accuracy).toBeGreaterThan(0.6);
+  });
+});
