@@ -7,6 +7,7 @@ import * as path from 'path';
 import { cpuOp } from './cpu_op';
 import { family } from './family';
 import { informationBench } from './information';
+import { webgpuBench } from './webgpu';
 import { markdown, svgChart } from './report';
 import { DEFAULT_SHAPES, runSuite } from './suite';
 
@@ -115,6 +116,27 @@ async function informationMain(argv: string[]): Promise<void> {
   console.log(await informationBench(opts, (line) => console.error(line)));
 }
 
+const WEBGPU_USAGE = `usage: mixloss bench webgpu [--shapes 256x1000,128x32768,32x262144] [--reps 7]
+
+  The fused loss + gradient beside stock tf.losses.softmaxCrossEntropy + tf.grad and beside one
+  tf.mul, on tfjs's webgpu backend (needs the webgpu and @tensorflow/tfjs-backend-webgpu packages
+  and a Vulkan driver; see docs/webgpu.md).`;
+
+async function webgpuMain(argv: string[]): Promise<void> {
+  const opts = { shapes: [[256, 1000], [128, 32768], [32, 262144]] as Array<[number, number]>, reps: 7 };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i], v = argv[i + 1];
+    if (a === '--help' || a === '-h') { console.log(WEBGPU_USAGE); return; }
+    if (v === undefined) throw new Error(`${a}: unknown option, or it needs a value\n${WEBGPU_USAGE}`);
+    i++;
+    if (a === '--shapes') opts.shapes = v.split(',').map(parseShape);
+    else if (a === '--reps') opts.reps = positiveInteger(a, v);
+    else throw new Error(`unknown option ${a}\n${WEBGPU_USAGE}`);
+  }
+  console.log(await webgpuBench(opts, (line) => console.error(line)));
+  process.exit(0);  // Dawn keeps Node running while the GPU is referenced
+}
+
 const COMMANDS = `usage: mixloss <command>
 
   bench            the benchmark suite (mixloss bench --help)
@@ -122,6 +144,7 @@ const COMMANDS = `usage: mixloss <command>
   bench cpu-op     the cpu-backend op beside its kernel (mixloss bench cpu-op --help)
   bench information
                    the mutual-information regularizer (mixloss bench information --help)
+  bench webgpu     the fused loss on tfjs's webgpu backend beside stock (mixloss bench webgpu --help)
   --version        the package version
   --help           this text`;
 
@@ -139,6 +162,7 @@ export async function main(argv: string[]): Promise<void> {
   if (rest[0] === 'family') return familyMain(rest.slice(1));
   if (rest[0] === 'cpu-op') return cpuOpMain(rest.slice(1));
   if (rest[0] === 'information') return informationMain(rest.slice(1));
+  if (rest[0] === 'webgpu') return webgpuMain(rest.slice(1));
   const opts = parse(rest);
   const started = Date.now();
   const rows = await runSuite({
