@@ -18,13 +18,22 @@ export function checkTargetRows(a: FusedLossAttrs, stats: Float32Array, rows: nu
   for (let r = 0; r < rows; r++) {
     const mass = stats[r * STATS_PER_ROW + STATS_MASS];
     const min = stats[r * STATS_PER_ROW + STATS_T_MIN];
-    const sumOk = mass === 0 || Math.abs(mass - 1) <= MASS_TOLERANCE;
-    if (min >= 0 && sumOk) continue;
-    const what = !(min >= 0) ? `has an entry ${Number(min.toPrecision(6))}` : `sums to ${Number(mass.toPrecision(6))}`;
-    throw new Error(`mixloss.${a.op}: labels row ${r} ${what}, so the labels are not targets ` +
-      `(one-hot or probabilities: entries >= 0, each row summing to 1, or all 0 to add nothing). ${ORDER_HINT}. ` +
-      'To weight rows, use the weights option.');
+    if (isTargetRow(min, mass)) continue;
+    throw notTargets(a.op, r, min, mass);
   }
+}
+
+/** Whether a row with this smallest entry and this sum is a distribution (or all 0). */
+export function isTargetRow(min: number, mass: number): boolean {
+  return min >= 0 && (mass === 0 || Math.abs(mass - 1) <= MASS_TOLERANCE);
+}
+
+/** The error for dense row r that is not a distribution (logits passed as the labels, say). */
+export function notTargets(op: string, r: number, min: number, mass: number): Error {
+  const what = !(min >= 0) ? `has an entry ${Number(min.toPrecision(6))}` : `sums to ${Number(mass.toPrecision(6))}`;
+  return new Error(`mixloss.${op}: labels row ${r} ${what}, so the labels are not targets ` +
+    `(one-hot or probabilities: entries >= 0, each row summing to 1, or all 0 to add nothing). ${ORDER_HINT}. ` +
+    'To weight rows, use the weights option.');
 }
 
 /** Rows looked at for softmax outputs passed as logits. */

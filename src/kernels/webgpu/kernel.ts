@@ -10,6 +10,7 @@ import type { NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/t
 
 import { named } from '../../validate';
 import { FusedLossAttrs } from '../attrs';
+import { isTargetRow, notTargets } from '../input_checks';
 import { WGSL_KINDS } from './losses';
 import {
   gradProgram, GRAD_SLICE, mergeProgram, pickProgram, reduceProgram, rowLossProgram, Scalars, statsProgram, uniformData, Variant,
@@ -85,7 +86,7 @@ function checkHostLabels(values: ArrayLike<number>, classes: number, ignoreIndex
   }
 }
 
-/** Dense targets the host still holds: each row a distribution (input_checks.ts's rule). */
+/** Dense targets the host still holds: each row a distribution (input_checks.ts's rule and error). */
 function checkHostTargets(op: string, values: ArrayLike<number>, rows: number, classes: number): void {
   for (let r = 0; r < rows; r++) {
     let mass = 0;
@@ -95,12 +96,7 @@ function checkHostTargets(op: string, values: ArrayLike<number>, rows: number, c
       mass += t;
       if (!(t >= min)) min = t;
     }
-    if (min >= 0 && (mass === 0 || Math.abs(mass - 1) <= 1e-3)) continue;
-    const what = !(min >= 0) ? `has an entry ${Number(min.toPrecision(6))}` : `sums to ${Number(mass.toPrecision(6))}`;
-    throw new Error(`mixloss.${op}: labels row ${r} ${what}, so the labels are not targets ` +
-      '(one-hot or probabilities: entries >= 0, each row summing to 1, or all 0 to add nothing). ' +
-      "mixloss's ops take (logits, labels); tf.losses and mixloss.losses take (labels, logits): check the argument order. " +
-      'To weight rows, use the weights option.');
+    if (!isTargetRow(min, mass)) throw notTargets(op, r, min, mass);
   }
 }
 
