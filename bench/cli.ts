@@ -3,6 +3,7 @@
 // report and an SVG chart.
 import * as fs from 'fs';
 import * as path from 'path';
+import { parseArgs } from 'util';
 
 import { cpuOp } from './cpu_op';
 import { family } from './family';
@@ -35,26 +36,42 @@ function positiveInteger(option: string, v: string): number {
   return n;
 }
 
-function parse(argv: string[]) {
-  const opts = { quick: false, shapes: DEFAULT_SHAPES, backends: undefined as string[] | undefined, out: undefined as string | undefined, svg: true };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const value = () => {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${a} needs a value\n${USAGE}`);
-      return v;
-    };
-    if (a === '--quick') opts.quick = true;
-    else if (a === '--no-svg') opts.svg = false;
-    else if (a === '--out') opts.out = value();
-    else if (a === '--backends') opts.backends = value().split(',');
-    else if (a === '--shapes') opts.shapes = value().split(',').map(parseShape);
-    else if (a === '--help' || a === '-h') {
-      console.log(USAGE);
-      process.exit(0);
-    } else throw new Error(`unknown option ${a}\n${USAGE}`);
+/**
+ * A command's options through Node's util.parseArgs: `--name value` for each of `values`,
+ * `--name` for each of `flags`, and --help (prints usage; undefined is returned). Unknown options
+ * and missing values are errors that end with the usage.
+ */
+function options(argv: string[], usage: string, values: string[], flags: string[] = []): Record<string, string | boolean | undefined> | undefined {
+  let parsed: Record<string, string | boolean | undefined>;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        help: { type: 'boolean', short: 'h' },
+        ...Object.fromEntries(values.map((n) => [n, { type: 'string' as const }])),
+        ...Object.fromEntries(flags.map((n) => [n, { type: 'boolean' as const }])),
+      },
+    }).values as Record<string, string | boolean | undefined>;
+  } catch (e) {
+    throw new Error(`${(e as Error).message}\n${usage}`);
   }
-  return opts;
+  if (parsed.help) {
+    console.log(usage);
+    return undefined;
+  }
+  return parsed;
+}
+
+const text = (v: string | boolean | undefined) => (typeof v === 'string' ? v : undefined);
+const shapes = (v: string | boolean | undefined, fallback: Array<[number, number]>) => text(v)?.split(',').map(parseShape) ?? fallback;
+const count = (name: string, v: string | boolean | undefined, fallback: number) => (typeof v === 'string' ? positiveInteger(`--${name}`, v) : fallback);
+
+function parse(argv: string[]) {
+  const o = options(argv, USAGE, ['out', 'backends', 'shapes'], ['quick', 'no-svg']);
+  if (o === undefined) process.exit(0);
+  return { quick: o.quick === true, svg: o['no-svg'] !== true, out: text(o.out), backends: text(o.backends)?.split(','), shapes: shapes(o.shapes, DEFAULT_SHAPES) };
 }
 
 const FAMILY_USAGE = `usage: mixloss bench family [--shape 128x32768] [--rounds 15] [--reps 5] [--baseline PATH]
@@ -63,18 +80,12 @@ const FAMILY_USAGE = `usage: mixloss bench family [--shape 128x32768] [--rounds 
   --baseline PATH   also CE on an addon built from an earlier commit (scripts/build-baseline.sh)`;
 
 async function familyMain(argv: string[]): Promise<void> {
-  const opts = { B: 128, C: 32768, rounds: 15, reps: 5, baseline: undefined as string | undefined };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i], v = argv[i + 1];
-    if (a === '--help' || a === '-h') { console.log(FAMILY_USAGE); return; }
-    if (v === undefined) throw new Error(`${a}: unknown option, or it needs a value\n${FAMILY_USAGE}`);
-    i++;
-    if (a === '--shape') [opts.B, opts.C] = parseShape(v);
-    else if (a === '--rounds' || a === '--reps') opts[a === '--rounds' ? 'rounds' : 'reps'] = positiveInteger(a, v);
-    else if (a === '--baseline') opts.baseline = path.resolve(v);
-    else throw new Error(`unknown option ${a}\n${FAMILY_USAGE}`);
-  }
-  console.log(await family(opts));
+  const o = options(argv, FAMILY_USAGE, ['shape', 'rounds', 'reps', 'baseline']);
+  if (o === undefined) return;
+  const shape = text(o.shape), baseline = text(o.baseline);
+  const [B, C] = shape !== undefined ? parseShape(shape) : [128, 32768];
+  console.log(await family({ B, C, rounds: count('rounds', o.rounds, 15), reps: count('reps', o.reps, 5),
+    baseline: baseline === undefined ? undefined : path.resolve(baseline) }));
 }
 
 const CPU_OP_USAGE = `usage: mixloss bench cpu-op [--shapes 256x1000,128x32768,32x262144] [--rounds 15] [--reps 5]
@@ -83,16 +94,9 @@ const CPU_OP_USAGE = `usage: mixloss bench cpu-op [--shapes 256x1000,128x32768,3
   and in a fragmented process, with the gradient memory reused and with a fresh array per step.`;
 
 function cpuOpMain(argv: string[]): void {
-  const opts = { shapes: [[256, 1000], [128, 32768], [32, 262144]] as Array<[number, number]>, rounds: 15, reps: 5 };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i], v = argv[i + 1];
-    if (a === '--help' || a === '-h') { console.log(CPU_OP_USAGE); return; }
-    if (v === undefined) throw new Error(`${a}: unknown option, or it needs a value\n${CPU_OP_USAGE}`);
-    i++;
-    if (a === '--shapes') opts.shapes = v.split(',').map(parseShape);
-    else if (a === '--rounds' || a === '--reps') opts[a === '--rounds' ? 'rounds' : 'reps'] = positiveInteger(a, v);
-    else throw new Error(`unknown option ${a}\n${CPU_OP_USAGE}`);
-  }
+  const o = options(argv, CPU_OP_USAGE, ['shapes', 'rounds', 'reps']);
+  if (o === undefined) return;
+  const opts = { shapes: shapes(o.shapes, [[256, 1000], [128, 32768], [32, 262144]]), rounds: count('rounds', o.rounds, 15), reps: count('reps', o.reps, 5) };
   console.log(cpuOp(opts, (line) => console.log(line)));
 }
 
@@ -103,17 +107,10 @@ const INFORMATION_USAGE = `usage: mixloss bench information [--sizes 128,256,512
   numpy are installed.`;
 
 async function informationMain(argv: string[]): Promise<void> {
-  const opts = { sizes: [128, 256, 512, 1024], reps: 5 };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i], v = argv[i + 1];
-    if (a === '--help' || a === '-h') { console.log(INFORMATION_USAGE); return; }
-    if (v === undefined) throw new Error(`${a}: unknown option, or it needs a value\n${INFORMATION_USAGE}`);
-    i++;
-    if (a === '--sizes') opts.sizes = v.split(',').map((s) => positiveInteger(a, s));
-    else if (a === '--reps') opts.reps = positiveInteger(a, v);
-    else throw new Error(`unknown option ${a}\n${INFORMATION_USAGE}`);
-  }
-  console.log(await informationBench(opts, (line) => console.error(line)));
+  const o = options(argv, INFORMATION_USAGE, ['sizes', 'reps']);
+  if (o === undefined) return;
+  const sizes = text(o.sizes)?.split(',').map((v) => positiveInteger('--sizes', v)) ?? [128, 256, 512, 1024];
+  console.log(await informationBench({ sizes, reps: count('reps', o.reps, 5) }, (line) => console.error(line)));
 }
 
 const WEBGPU_USAGE = `usage: mixloss bench webgpu [--shapes 256x1000,128x32768,32x262144] [--reps 7]
@@ -123,16 +120,9 @@ const WEBGPU_USAGE = `usage: mixloss bench webgpu [--shapes 256x1000,128x32768,3
   and a Vulkan driver; see docs/webgpu.md).`;
 
 async function webgpuMain(argv: string[]): Promise<void> {
-  const opts = { shapes: [[256, 1000], [128, 32768], [32, 262144]] as Array<[number, number]>, reps: 7 };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i], v = argv[i + 1];
-    if (a === '--help' || a === '-h') { console.log(WEBGPU_USAGE); return; }
-    if (v === undefined) throw new Error(`${a}: unknown option, or it needs a value\n${WEBGPU_USAGE}`);
-    i++;
-    if (a === '--shapes') opts.shapes = v.split(',').map(parseShape);
-    else if (a === '--reps') opts.reps = positiveInteger(a, v);
-    else throw new Error(`unknown option ${a}\n${WEBGPU_USAGE}`);
-  }
+  const o = options(argv, WEBGPU_USAGE, ['shapes', 'reps']);
+  if (o === undefined) return;
+  const opts = { shapes: shapes(o.shapes, [[256, 1000], [128, 32768], [32, 262144]]), reps: count('reps', o.reps, 7) };
   console.log(await webgpuBench(opts, (line) => console.error(line)));
   process.exit(0);  // Dawn keeps Node running while the GPU is referenced
 }

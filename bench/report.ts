@@ -4,6 +4,7 @@ import * as os from 'os';
 import * as tf from '@tensorflow/tfjs';
 
 import { cudaStatus, nativeInfo } from '../src';
+import { requireOptional } from '../src/optional';
 import { MEASURES, Row } from './suite';
 
 const ms = (x: number) => (!Number.isFinite(x) ? '–' : (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2)) + ' ms');
@@ -79,13 +80,8 @@ export function markdown(rows: Row[], command: string): string {
 }
 
 /** The loader for vega / vega-lite, which only the chart needs (optional dependencies). */
-function optional<T>(name: string): T {
-  try {
-    return require(name) as T;
-  } catch {
-    throw new Error(`mixloss bench: the SVG chart needs ${name}: npm install --no-save vega@5 vega-lite@5, or skip the chart with --no-svg`);
-  }
-}
+const optional = <T>(name: string): T => requireOptional<T>(name, 'mixloss bench: the SVG chart',
+  'npm install --no-save vega@5 vega-lite@5, or skip the chart with --no-svg');
 
 /** Time against class count, log–log, one line per series (Vega-Lite, rendered to SVG in Node). */
 export async function svgChart(rows: Row[]): Promise<string> {

@@ -5,6 +5,8 @@
 // (src/kernels/webgpu) use no Node API.
 import * as tf from '@tensorflow/tfjs-core';
 
+import { requireOptional } from './optional';
+
 export interface WebGPUSetupOptions {
   /**
    * Dawn's backend: 'vulkan' (default on Linux: a GPU's driver, or Mesa's lavapipe as a software
@@ -40,15 +42,6 @@ interface Adapter {
   requestDevice(d: object): Promise<unknown>;
 }
 
-function load<T>(name: string): T {
-  try {
-    return require(name) as T;
-  } catch (e) {
-    throw new Error(`mixloss/webgpu: cannot load the '${name}' package (${(e as Error).message.split('\n')[0]}); ${INSTALL}`);
-  }
-}
-
-let gpuObject: Gpu | undefined;
 let setupDone: WebGPUSetup | undefined;
 
 /**
@@ -70,21 +63,21 @@ export async function setupWebGPU(options: WebGPUSetupOptions = {}): Promise<Web
     await tf.setBackend('webgpu');
     return setupDone;
   }
-  const dawn = load<{ create(flags: string[]): Gpu; globals: Record<string, unknown> }>('webgpu');
-  if (gpuObject === undefined) {
-    gpuObject = dawn.create([...(backend === 'opengl' ? ['backend=opengl'] : []), ...(options.dawnFlags ?? [])]);
-    // WebGPU's classes (GPUBufferUsage, GPUBuffer, ...) as globals, as tfjs-backend-webgpu expects them.
-    Object.assign(globalThis, dawn.globals);
-    const nav = (globalThis as { navigator?: object }).navigator ?? {};
-    Object.defineProperty(globalThis, 'navigator', { value: Object.assign(Object.create(nav), { gpu: gpuObject }), configurable: true, writable: true });
-  }
+  const dawn = requireOptional<{ create(flags: string[]): Gpu; globals: Record<string, unknown> }>('webgpu', 'mixloss/webgpu', INSTALL);
+  // Dawn's instance for these options (a failed setup may be retried with others).
+  const gpu = dawn.create([...(backend === 'opengl' ? ['backend=opengl'] : []), ...(options.dawnFlags ?? [])]);
+  // WebGPU's classes (GPUBufferUsage, GPUBuffer, ...) as globals, as tfjs-backend-webgpu expects them.
+  Object.assign(globalThis, dawn.globals);
+  const nav = (globalThis as { navigator?: object }).navigator ?? {};
+  Object.defineProperty(globalThis, 'navigator', { value: Object.assign(Object.create(nav), { gpu }), configurable: true, writable: true });
   const adapterOptions = { powerPreference: options.powerPreference ?? 'high-performance', ...(backend === 'opengl' ? { featureLevel: 'compatibility' } : {}) };
-  const adapter = await gpuObject.requestAdapter(adapterOptions);
+  const adapter = await gpu.requestAdapter(adapterOptions);
   if (adapter === null) {
     throw new Error(`mixloss/webgpu: Dawn found no WebGPU adapter on ${backend}; ` + (backend === 'vulkan' ? `it needs ${VULKAN}`
       : `it needs EGL and OpenGL 4.3 or later (a GPU's GL driver, or Mesa's: libegl-mesa0 and libgl1-mesa-dri), or use the default Vulkan backend with ${VULKAN}`));
   }
-  const webgpu = load<{ WebGPUBackend: new (device: unknown, info?: unknown) => tf.KernelBackend }>('@tensorflow/tfjs-backend-webgpu');
+  const webgpu = requireOptional<{ WebGPUBackend: new (device: unknown, info?: unknown) => tf.KernelBackend }>(
+    '@tensorflow/tfjs-backend-webgpu', 'mixloss/webgpu', INSTALL);
   // tfjs-backend-webgpu's own factory asks for an adapter without the feature level: register
   // one on this adapter, with the limits and features tfjs asks for.
   if (tf.findBackendFactory('webgpu') !== null) tf.removeBackend('webgpu');

@@ -6,6 +6,7 @@ import { grad, softmax, tidy } from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 
 import { callbackBase } from '../callback_base';
+import { requireOptional } from '../optional';
 import { checkOptionNames, fail, shown } from '../validate';
 import { checkAlpha, ClassLabels, classIdsOf, renyiInformation, renyiMutualInformation } from './renyi';
 import { layerData, WidthSelector } from './width';
@@ -106,13 +107,7 @@ export class InformationDiagnostics extends callbackBase('InformationDiagnostics
   }
 }
 
-function optional<T>(name: string): T {
-  try {
-    return require(name) as T;
-  } catch {
-    throw new Error(`mixloss.InformationDiagnostics: the SVG chart needs ${name}: npm install vega@5 vega-lite@5`);
-  }
-}
+const optional = <T>(name: string): T => requireOptional<T>(name, 'mixloss.InformationDiagnostics: the SVG chart', 'npm install vega@5 vega-lite@5');
 
 /** Vega-Lite, rendered to SVG in Node (the benchmark charts' stack). */
 export async function informationChart(history: InformationRecord[], title: string): Promise<string> {

@@ -1,6 +1,6 @@
 // Names and attributes of the two custom kernels that every backend registers (as tfjs's
 // kernel_names.ts declares SoftmaxAttrs and friends).
-import type { NamedAttrMap } from '@tensorflow/tfjs-core';
+import type { NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs-core';
 
 /** Forward: inputs {logits, labels} → outputs [loss, rowStats]. */
 export const FUSED_LOSS = 'MixlossFusedLoss';
@@ -72,3 +72,10 @@ export const STATS_VALUE = 12;
 export const STATS_T_MIN = 13;
 /** After the rows' statistics: the pending-gradient token and the mean's divisor. */
 export const STATS_TRAILER = 2;
+
+/** A named input of a kernel call (every backend's kernels read their inputs by name). */
+export function kernelInput(inputs: NamedTensorInfoMap, name: string): TensorInfo {
+  const t = inputs[name];
+  if (t === undefined) throw new Error(`mixloss: kernel input ${name} is missing`);
+  return t;
+}

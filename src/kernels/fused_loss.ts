@@ -6,7 +6,7 @@ import type { NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/t
 import { cudaLossOnHost } from '../cuda';
 import { native } from '../native';
 import { named } from '../validate';
-import { FusedLossAttrs, STATS_PER_ROW, STATS_TRAILER } from './attrs';
+import { FusedLossAttrs, kernelInput as input, STATS_PER_ROW, STATS_TRAILER } from './attrs';
 import { checkTargetRows, warnIfProbabilities } from './input_checks';
 import { gradientOutput } from './storage';
 import type { Output, Storage } from './storage';
@@ -14,12 +14,6 @@ import type { Output, Storage } from './storage';
 export interface KernelArgs {
   inputs: NamedTensorInfoMap;
   attrs?: NamedAttrMap;
-}
-
-function input(inputs: NamedTensorInfoMap, name: string): TensorInfo {
-  const t = inputs[name];
-  if (t === undefined) throw new Error(`mixloss: kernel input ${name} is missing`);
-  return t;
 }
 
 /**

@@ -1,13 +1,19 @@
-// The values of a tensor that an op may read to check them before any kernel runs. On the
-// webgpu backend a tensor that lives on the GPU cannot be read synchronously in Node (tfjs'
-// readSync needs OffscreenCanvas), and a read would stall the queue anyway: there only data the
-// host still holds (written from JS, not yet uploaded) is read, and the webgpu kernels check the
-// rest on the GPU (a bad row gets NaN; see webgpu/kernel.ts).
+// The values of a tensor that may be read to check them before any kernel runs. On the webgpu
+// backend a tensor that lives on the GPU cannot be read synchronously in Node (tfjs' readSync
+// needs OffscreenCanvas), and a read would stall the queue anyway: there only data the host
+// still holds (written from JS and not yet uploaded, or already read back) is read, and the
+// webgpu kernels check the rest on the GPU (a bad row gets NaN; see webgpu/kernel.ts).
 import { engine } from '@tensorflow/tfjs-core';
 import type { Tensor } from '@tensorflow/tfjs-core';
 
-interface HostHolding {
-  tensorMap: { get(id: unknown): { values?: ArrayLike<number> | null } | undefined };
+/** A backend that may keep a tensor's values on the host (tfjs-backend-webgpu's tensorMap). */
+export interface HostHolding {
+  tensorMap: { get(id: unknown): { values?: ArrayLike<number> | null; dtype?: string } | undefined };
+}
+
+/** The values the backend holds on the host for this data id, or undefined. */
+export function heldOnHost(backend: HostHolding, dataId: unknown): ArrayLike<number> | undefined {
+  return backend.tensorMap.get(dataId)?.values ?? undefined;
 }
 
 interface EngineInternals {
@@ -20,5 +26,5 @@ export function checkableValues(t: Tensor): ArrayLike<number> | undefined {
   const e = engine() as unknown as EngineInternals;
   const holder = e.state?.tensorInfo?.get(t.dataId)?.backend;
   if (holder === undefined || holder !== e.registry?.webgpu) return t.dataSync();
-  return (holder as HostHolding).tensorMap.get(t.dataId)?.values ?? undefined;
+  return heldOnHost(holder as HostHolding, t.dataId);
 }

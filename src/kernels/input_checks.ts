@@ -4,7 +4,7 @@
 import { FusedLossAttrs, STATS_MASS, STATS_PER_ROW, STATS_T_MIN } from './attrs';
 
 /** How far a row of targets may sum from 1 (float32 softmax outputs of a teacher sum within ~1e-6). */
-const MASS_TOLERANCE = 1e-3;
+export const MASS_TOLERANCE = 1e-3;
 
 const ORDER_HINT = "mixloss's ops take (logits, labels); tf.losses and mixloss.losses take (labels, logits): check the argument order";
 

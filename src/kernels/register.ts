@@ -1,6 +1,6 @@
 // Registers the kernels for a backend on first use (a kernel registered after a backend was
 // set up still works: nothing here depends on a setupFunc), and the gradient once.
-import type { NamedTensorMap } from '@tensorflow/tfjs-core';
+import type { KernelFunc, NamedTensorMap } from '@tensorflow/tfjs-core';
 import { engine, getKernel, KernelBackend, registerGradient, registerKernel, Tensor, zeros } from '@tensorflow/tfjs-core';
 
 import { FUSED_LOSS, FUSED_LOSS_GRAD, FUSED_LOSS_KERNELS, FusedLossAttrs } from './attrs';
@@ -57,37 +57,30 @@ function registerFusedLossGradient(): void {
   for (const k of FUSED_LOSS_KERNELS) gradient(k.name, k.inputs);
 }
 
-type KernelFunc = (args: { inputs: NamedTensorMap; attrs?: unknown; backend: unknown }) => unknown;
-
 /**
  * Backends whose kernels run programs on the tensors' own device buffers instead of reading
  * memory through a Storage (a new one adds its folder beside webgpu/ and one line here).
  */
 const DEVICE_KERNELS: Record<string, { forward: KernelFunc; grad: KernelFunc }> = {
-  webgpu: { forward: webgpuForward as KernelFunc, grad: webgpuGrad as KernelFunc },
+  webgpu: { forward: webgpuForward, grad: webgpuGrad },
 };
+
+/** The kernels for a backend: its device kernels, or the Storage-based ones on its storage. */
+function kernelsFor(backendName: string): { forward: KernelFunc; grad: KernelFunc } {
+  const device = DEVICE_KERNELS[backendName];
+  if (device !== undefined) return device;
+  const storage = storageFor(backendName);
+  return {
+    forward: (args) => fusedLossForward(storage(args.backend as KernelBackend), args),
+    grad: (args) => fusedLossGrad(storage(args.backend as KernelBackend), args),
+  };
+}
 
 /** Makes sure the kernels exist for the active backend. Cheap after the first call. */
 export function ensureKernels(backendName: string): void {
   registerFusedLossGradient();
   if (getKernel(FUSED_LOSS, backendName) != null) return;
-  const device = DEVICE_KERNELS[backendName];
-  if (device !== undefined) {
-    for (const k of FUSED_LOSS_KERNELS) registerKernel({ kernelName: k.name, backendName, kernelFunc: device.forward as never });
-    registerKernel({ kernelName: FUSED_LOSS_GRAD, backendName, kernelFunc: device.grad as never });
-    return;
-  }
-  const storage = storageFor(backendName);
-  for (const k of FUSED_LOSS_KERNELS) {
-    registerKernel({
-      kernelName: k.name,
-      backendName,
-      kernelFunc: (args) => fusedLossForward(storage(args.backend as KernelBackend), args),
-    });
-  }
-  registerKernel({
-    kernelName: FUSED_LOSS_GRAD,
-    backendName,
-    kernelFunc: (args) => fusedLossGrad(storage(args.backend as KernelBackend), args),
-  });
+  const { forward, grad } = kernelsFor(backendName);
+  for (const k of FUSED_LOSS_KERNELS) registerKernel({ kernelName: k.name, backendName, kernelFunc: forward });
+  registerKernel({ kernelName: FUSED_LOSS_GRAD, backendName, kernelFunc: grad });
 }

@@ -9,21 +9,20 @@
 import type { NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs-core';
 
 import { named } from '../../validate';
-import { FusedLossAttrs } from '../attrs';
+import { FusedLossAttrs, kernelInput as input, STATS_PER_ROW } from '../attrs';
+import { heldOnHost, HostHolding } from '../host_values';
 import { isTargetRow, notTargets } from '../input_checks';
 import { WGSL_KINDS } from './losses';
 import {
-  gradProgram, GRAD_SLICE, mergeProgram, pickProgram, reduceProgram, rowLossProgram, Scalars, statsProgram, uniformData, Variant,
+  gradProgram, GRAD_SLICE, mergeProgram, pickProgram, reduceProgram, rowLossProgram, Scalars, statsProgram, STATS_LENGTH, uniformData,
+  Variant,
 } from './programs';
 import type { WgslKind } from './wgsl/row_math';
-import { STATS_PER_ROW } from './wgsl/row_math';
 
 /** What the kernels use of tfjs-backend-webgpu's WebGPUBackend. */
-export interface WebGPUBackendLike {
-  device: { limits: { maxStorageBufferBindingSize: number; maxComputeWorkgroupsPerDimension: number } };
-  tensorMap: { get(id: unknown): { values?: ArrayLike<number> | null; dtype?: string } | undefined };
+interface WebGPUBackendLike extends HostHolding {
+  device: { limits: { maxStorageBufferBindingSize: number } };
   runWebGPUProgram(program: unknown, inputs: TensorInfo[], dtype: 'float32', uniforms?: unknown[], output?: TensorInfo): TensorInfo;
-  makeTensorInfo(shape: number[], dtype: 'float32'): TensorInfo;
   disposeData(dataId: unknown, force?: boolean): boolean;
 }
 
@@ -31,17 +30,6 @@ export interface WebGPUKernelArgs {
   inputs: NamedTensorInfoMap;
   attrs?: NamedAttrMap;
   backend: unknown;
-}
-
-function input(inputs: NamedTensorInfoMap, name: string): TensorInfo {
-  const t = inputs[name];
-  if (t === undefined) throw new Error(`mixloss: kernel input ${name} is missing`);
-  return t;
-}
-
-/** The data of a tensor the host still holds (written from JS, not yet uploaded), or undefined. */
-function hostValues(backend: WebGPUBackendLike, t: TensorInfo): ArrayLike<number> | undefined {
-  return backend.tensorMap.get(t.dataId)?.values ?? undefined;
 }
 
 function kindOf(a: FusedLossAttrs): WgslKind {
@@ -56,17 +44,21 @@ function kindOf(a: FusedLossAttrs): WgslKind {
 const sizeOf = (shape: number[]) => shape.reduce((x, y) => x * y, 1);
 
 /**
- * WebGPU's limits, checked before any program runs: every buffer a program binds must fit the
- * device's maxStorageBufferBindingSize, and indices are 32-bit.
+ * WebGPU's limits, checked before any program runs: every buffer a program binds (the inputs,
+ * the gradient [B, C] and the statistics) must fit the device's maxStorageBufferBindingSize,
+ * and indices are 32-bit.
  */
-function checkLimits(backend: WebGPUBackendLike, named: Array<[string, TensorInfo]>, rows: number, classes: number): void {
+function checkLimits(backend: WebGPUBackendLike, inputs: Array<[string, TensorInfo]>, rows: number, classes: number): void {
   const limit = backend.device.limits.maxStorageBufferBindingSize;
-  for (const [name, t] of named) {
-    const bytes = sizeOf(t.shape) * 4;
+  const buffers: Array<[string, number[]]> = [...inputs.map(([name, t]): [string, number[]] => [name, t.shape]),
+    ['the row statistics', [STATS_LENGTH(rows)]]];
+  const perRow = 4 * Math.max(classes, STATS_PER_ROW);  // the largest buffer's bytes per row
+  for (const [name, shape] of buffers) {
+    const bytes = sizeOf(shape) * 4;
     if (bytes > limit) {
-      throw new Error(`mixloss: ${name} ${JSON.stringify(t.shape)} takes ${bytes} bytes, more than this WebGPU device binds in one ` +
+      throw new Error(`mixloss: ${name} ${JSON.stringify(shape)} takes ${bytes} bytes, more than this WebGPU device binds in one ` +
         `buffer (maxStorageBufferBindingSize = ${limit} bytes); split the batch into parts of at most ` +
-        `${Math.max(1, Math.floor(limit / 4 / classes))} rows, or use the cpu or wasm backend`);
+        `${Math.max(1, Math.floor((limit - 64) / perRow))} rows, or use the cpu or wasm backend`);
     }
   }
   if (rows * classes >= 2 ** 31) {
@@ -74,7 +66,7 @@ function checkLimits(backend: WebGPUBackendLike, named: Array<[string, TensorInf
   }
 }
 
-/** The class-id checks of the cpu kernels, on labels the host still holds. */
+/** The class-id checks of the cpu kernels (native is_bad_label), on labels the host still holds. */
 function checkHostLabels(values: ArrayLike<number>, classes: number, ignoreIndex: number | undefined): void {
   for (let r = 0; r < values.length; r++) {
     const y = values[r];
@@ -100,24 +92,22 @@ function checkHostTargets(op: string, values: ArrayLike<number>, rows: number, c
   }
 }
 
-function needsOf(kind: WgslKind, a: FusedLossAttrs): Variant['needs'] {
-  const smoothing = typeof a.loss.labelSmoothing === 'number' && a.loss.labelSmoothing > 0;
-  return { targets: a.dense || (smoothing && !a.dense), argmax: kind.argmax === true, expLogit: kind.expLogit === true };
-}
+/** Label smoothing on class ids (dense targets arrive smoothed by the op). */
+const smoothingOf = (a: FusedLossAttrs) => (!a.dense && typeof a.loss.labelSmoothing === 'number' ? a.loss.labelSmoothing : 0);
 
 function variantOf(gpu: WebGPUBackendLike, a: FusedLossAttrs, labels: TensorInfo): Variant {
   const kind = kindOf(a);
-  const smoothing = !a.dense && typeof a.loss.labelSmoothing === 'number' && a.loss.labelSmoothing > 0;
+  const smoothing = smoothingOf(a) > 0;
   return {
     kind,
-    needs: needsOf(kind, a),
+    needs: { targets: a.dense || smoothing, argmax: kind.argmax === true, expLogit: kind.expLogit === true },
     dense: a.dense,
     labelsFloat: (gpu.tensorMap.get(labels.dataId)?.dtype ?? labels.dtype) === 'float32',
     classWeights: a.classWeights,
     sampleWeights: a.sampleWeights,
     smoothing,
     ignoreIndex: a.loss.ignoreIndex !== undefined,
-    checkTargets: a.dense && a.checkTargets,
+    checkTargets: a.checkTargets,
   };
 }
 
@@ -144,16 +134,17 @@ function scalarsOf(kind: WgslKind, a: FusedLossAttrs, rows: number, classes: num
     gradChunks: Math.ceil(classes / GRAD_SLICE),
     ignoreIndex: typeof a.loss.ignoreIndex === 'number' ? a.loss.ignoreIndex : 0,
     zLoss: typeof a.loss.zLoss === 'number' ? a.loss.zLoss : 0,
-    smoothing: typeof a.loss.labelSmoothing === 'number' && !a.dense ? a.loss.labelSmoothing : 0,
+    smoothing: smoothingOf(a),
     params,
   };
 }
 
-function optional(inputs: NamedTensorInfoMap, a: FusedLossAttrs): TensorInfo[] {
-  return [...(a.classWeights ? [input(inputs, 'classWeights')] : []), ...(a.sampleWeights ? [input(inputs, 'weights')] : [])];
+/** The optional inputs present, by name, in the order the programs bind them. */
+function optional(inputs: NamedTensorInfoMap, a: FusedLossAttrs): Array<[string, TensorInfo]> {
+  return [...(a.classWeights ? ['classWeights'] : []), ...(a.sampleWeights ? ['weights'] : [])].map((n) => [n, input(inputs, n)]);
 }
 
-/** Forward: [loss, stats], the statistics [rows·16 + 3] laid out as on cpu (plus Σ at the end). */
+/** Forward: [loss, stats], the statistics laid out as on cpu, with Σ of the row losses after the trailer. */
 export function webgpuForward({ inputs, attrs, backend }: WebGPUKernelArgs): TensorInfo[] {
   const a = attrs as FusedLossAttrs;
   const gpu = backend as WebGPUBackendLike;
@@ -161,11 +152,12 @@ export function webgpuForward({ inputs, attrs, backend }: WebGPUKernelArgs): Ten
     const logits = input(inputs, 'logits');
     const labels = input(inputs, 'labels');
     const [rows, classes] = logits.shape;
-    const extra = optional(inputs, a);
-    checkLimits(gpu, [['logits', logits], ['labels', labels], ...extra.map((t, i): [string, TensorInfo] => [i === 0 && a.classWeights ? 'classWeights' : 'weights', t])], rows, classes);
+    const present = optional(inputs, a);
+    checkLimits(gpu, [['logits', logits], ['labels', labels], ...present], rows, classes);
+    const extra = present.map(([, t]) => t);
     const v = variantOf(gpu, a, labels);
     const s = scalarsOf(v.kind, a, rows, classes);
-    const hostLabels = hostValues(gpu, labels);
+    const hostLabels = heldOnHost(gpu, labels.dataId);
     if (hostLabels !== undefined) {
       if (!a.dense) checkHostLabels(hostLabels, classes, typeof a.loss.ignoreIndex === 'number' ? a.loss.ignoreIndex : undefined);
       else if (a.checkTargets) checkHostTargets(a.op, hostLabels, rows, classes);
@@ -186,7 +178,7 @@ export function webgpuForward({ inputs, attrs, backend }: WebGPUKernelArgs): Ten
     try {
       if (a.reduction === 'none') return [run(rowLossProgram(v, rows), [stats, ...(a.sampleWeights ? [input(inputs, 'weights')] : [])]), stats];
       const mean = a.reduction === 'mean';
-      run(reduceProgram(v, mean, a.meanOver), [labels, ...extra], stats);
+      run(reduceProgram(v, rows, mean, a.meanOver), [labels, ...extra], stats);
       const loss = run(pickProgram(v, mean), [stats]);
       return [{ ...loss, shape: [] }, stats];
     } catch (e) {
@@ -209,7 +201,7 @@ export function webgpuGrad({ inputs, attrs, backend }: WebGPUKernelArgs): Tensor
   const [rows, classes] = logits.shape;
   const v = variantOf(gpu, a, labels);
   const s = scalarsOf(v.kind, a, rows, classes);
-  if (sizeOf(stats.shape) !== rows * STATS_PER_ROW + 3) throw new Error('mixloss: the saved statistics do not come from the webgpu kernel');
+  if (sizeOf(stats.shape) !== STATS_LENGTH(rows)) throw new Error('mixloss: the saved statistics do not come from the webgpu kernel');
   const program = gradProgram(v, rows, classes, s.gradChunks, sizeOf(dy.shape) !== 1);
-  return gpu.runWebGPUProgram(program, [logits, labels, ...optional(inputs, a), stats, dy], 'float32', uniformData(v.kind, s));
+  return gpu.runWebGPUProgram(program, [logits, labels, ...optional(inputs, a).map(([, t]) => t), stats, dy], 'float32', uniformData(v.kind, s));
 }

@@ -14,14 +14,24 @@
 // Every index is 32-bit (WGSL has no 64-bit integers): kernel.ts refuses larger inputs first.
 // Subgroup operations are not used: tfjs prepends its own declarations to a program's WGSL, so
 // no program can start with the `enable subgroups;` directive (see docs/webgpu.md).
+import { STATS_PER_ROW, STATS_TRAILER, STATS_VALUE } from '../attrs';
+import { MASS_TOLERANCE } from '../input_checks';
 import type { WgslKind, Needs } from './wgsl/row_math';
-import { LOAD_STATS, MATH, partialCode, rowMathCode, STATS, STATS_PER_ROW, STORE_STATS } from './wgsl/row_math';
+import { LOAD_STATS, MATH, partialCode, rowMathCode, STATS, STORE_STATS } from './wgsl/row_math';
 
 export const WORKGROUP = 256;
 /** Columns one gradient workgroup writes (16 per thread). */
 export const GRAD_SLICE = WORKGROUP * 16;
 
 export type MeanOver = 'classWeights' | 'rows' | 'sampleWeights' | 'nonzero';
+
+/**
+ * The statistics tensor: the rows' statistics and the trailer of every backend (the pending-
+ * gradient token, 0 here, and the mean's divisor), then Σ of the weighted row losses (the
+ * reduce program's sum, which the pick program turns into the loss).
+ */
+const TOTAL = STATS_TRAILER;
+export const STATS_LENGTH = (rows: number) => rows * STATS_PER_ROW + STATS_TRAILER + 1;
 
 /** Everything that changes a program's code (and so its shader key). */
 export interface Variant {
@@ -42,9 +52,10 @@ export interface Variant {
   checkTargets: boolean;
 }
 
+/** The shader key's part for a variant (needs follow from the kind, dense and smoothing). */
 export function variantKey(v: Variant): string {
-  const flags = [v.dense, v.labelsFloat, v.classWeights, v.sampleWeights, v.smoothing, v.ignoreIndex, v.checkTargets,
-    v.needs.targets, v.needs.argmax, v.needs.expLogit].map((f) => (f ? 1 : 0)).join('');
+  const flags = [v.dense, v.labelsFloat, v.classWeights, v.sampleWeights, v.smoothing, v.ignoreIndex, v.checkTargets]
+    .map((f) => (f ? 1 : 0)).join('');
   return `${v.kind.name}_${flags}`;
 }
 
@@ -124,7 +135,7 @@ fn ml_finish_row(r: i32, acc: Partial) {
   ${v.dense ? `
   s = ml_finish_dense(acc);
   s.value = ml_dense_row(s).value;
-  ${v.checkTargets ? 'bad = !(s.t_min >= 0.0) || (s.mass != 0.0 && abs(s.mass - 1.0) > 1e-3);' : ''}` : `
+  ${v.checkTargets ? `bad = !(s.t_min >= 0.0) || (s.mass != 0.0 && abs(s.mass - 1.0) > ${MASS_TOLERANCE});` : ''}` : `
   if (ml_bad_label(r)) {
     bad = true;
   } else if (!ml_ignored(r)) {
@@ -141,9 +152,9 @@ fn ml_finish_row(r: i32, acc: Partial) {
   ml_store_stats(s, r * ${STATS_PER_ROW});
   if (r == 0) {
     let t = uniforms.rows * ${STATS_PER_ROW};
-    result[t] = 0.0;      // no pending-gradient token on this backend
-    result[t + 1] = 1.0;  // the mean's divisor (reduce writes it for 'mean')
-    result[t + 2] = 0.0;  // Σ of the weighted row losses (reduce)
+    result[t] = 0.0;              // no pending-gradient token on this backend
+    result[t + 1] = 1.0;          // the mean's divisor (reduce writes it for 'mean')
+    result[t + ${TOTAL}] = 0.0;   // Σ of the weighted row losses (reduce)
   }
 }
 `;
@@ -169,8 +180,12 @@ interface ProgramBase {
   getUserCode(): string;
 }
 
+/**
+ * A program for runWebGPUProgram. Its WGSL is generated only when tfjs compiles it (once per
+ * shader key: tfjs caches the pipeline), not on every call.
+ */
 function program(name: string, v: Variant, variableNames: string[], outputShape: number[], workgroups: number,
-  workgroupSize: number, code: string): ProgramBase {
+  workgroupSize: number, code: () => string): ProgramBase {
   return {
     variableNames,
     outputShape,
@@ -179,7 +194,7 @@ function program(name: string, v: Variant, variableNames: string[], outputShape:
     dispatch: [workgroups, 1, 1],
     workgroupSize: [workgroupSize, 1, 1],
     uniforms: uniformDecl(v.kind),
-    getUserCode: () => touchInputs(variableNames) + code.replace('fn main(index: i32) {', 'fn main(index: i32) {\n  ml_touch();'),
+    getUserCode: () => touchInputs(variableNames) + code().replace('fn main(index: i32) {', 'fn main(index: i32) {\n  ml_touch();'),
   };
 }
 
@@ -193,12 +208,12 @@ function rowCode(v: Variant): string {
 }
 
 /**
- * The statistics pass. chunks = 1: one workgroup per row, writing the statistics [rows·16 + 3].
+ * The statistics pass. chunks = 1: one workgroup per row, writing the statistics (STATS_LENGTH).
  * chunks > 1: one workgroup per (row, slice), writing the slices' Partials [rows·chunks·8].
  */
 export function statsProgram(v: Variant, rows: number, chunks: number): ProgramBase {
   const whole = chunks === 1;
-  const code = rowCode(v) + elementLoop(v) + (whole ? STORE_STATS + finishRow(v) : '') + /* wgsl */ `
+  const code = () => rowCode(v) + elementLoop(v) + (whole ? STORE_STATS + finishRow(v) : '') + /* wgsl */ `
 var<workgroup> shared_p: array<Partial, ${WORKGROUP}>;
 fn main(index: i32) {
   ${WORKGROUP_INDEX}
@@ -231,13 +246,13 @@ fn main(index: i32) {
   }
 }
 `;
-  const outputShape = whole ? [rows * STATS_PER_ROW + 3] : [rows * chunks * 8];
+  const outputShape = whole ? [STATS_LENGTH(rows)] : [rows * chunks * 8];
   return program(whole ? 'stats' : 'slices', v, ['logits', 'labels', ...optionalInputs(v)], outputShape, rows * chunks, WORKGROUP, code);
 }
 
-/** Merges each row's slices (a thread per row) and finishes the rows: the statistics [rows·16 + 3]. */
+/** Merges each row's slices (a thread per row) and finishes the rows: the statistics (STATS_LENGTH). */
 export function mergeProgram(v: Variant, rows: number): ProgramBase {
-  const code = rowCode(v) + STORE_STATS + finishRow(v) + /* wgsl */ `
+  const code = () => rowCode(v) + STORE_STATS + finishRow(v) + /* wgsl */ `
 fn main(index: i32) {
   ${WORKGROUP_INDEX}
   let r = wg * 64 + i32(localIndex);
@@ -252,17 +267,17 @@ fn main(index: i32) {
   ml_finish_row(r, acc);
 }
 `;
-  return program('merge', v, ['logits', 'labels', ...optionalInputs(v), 'slices'], [rows * STATS_PER_ROW + 3], Math.ceil(rows / 64), 64, code);
+  return program('merge', v, ['logits', 'labels', ...optionalInputs(v), 'slices'], [STATS_LENGTH(rows)], Math.ceil(rows / 64), 64, code);
 }
 
 /** Reduction 'none': each row's loss times its sample weight (0·∞ stays NaN, as tfjs's mul). */
 export function rowLossProgram(v: Variant, rows: number): ProgramBase {
-  const code = MATH + /* wgsl */ `
+  const code = () => MATH + /* wgsl */ `
 fn main(index: i32) {
   ${WORKGROUP_INDEX}
   let r = wg * 64 + i32(localIndex);
   if (r >= uniforms.rows) { return; }
-  let value = stats[r * ${STATS_PER_ROW} + 12];
+  let value = stats[r * ${STATS_PER_ROW} + ${STATS_VALUE}];
   ${v.sampleWeights ? 'let w = f32(weights[r]); if (w == 1.0) { result[r] = value; } else { result[r] = w * value; }' : 'result[r] = value;'}
 }
 `;
@@ -274,12 +289,12 @@ fn main(index: i32) {
  * place): Σ_r w_r·ℓ_r and the mean's divisor, over the rows not ignored (meanOver: their count,
  * their class weights as PyTorch, their sample weights, or the count of non-zero sample weights).
  */
-export function reduceProgram(v: Variant, mean: boolean, meanOver: MeanOver): ProgramBase {
+export function reduceProgram(v: Variant, rows: number, mean: boolean, meanOver: MeanOver): ProgramBase {
   const share = !mean ? '0.0'
     : meanOver === 'sampleWeights' && v.sampleWeights ? 'ml_row_weight(r)'
       : meanOver === 'nonzero' && v.sampleWeights ? 'select(0.0, 1.0, ml_row_weight(r) != 0.0)'
         : meanOver === 'classWeights' && v.classWeights && !v.dense ? 'ml_omega(ml_label(r))' : '1.0';
-  const code = MATH + inputHelpers(v) + /* wgsl */ `
+  const code = () => MATH + inputHelpers(v) + /* wgsl */ `
 var<workgroup> shared_total: array<f32, ${WORKGROUP}>;
 var<workgroup> shared_divisor: array<f32, ${WORKGROUP}>;
 fn main(index: i32) {
@@ -287,7 +302,7 @@ fn main(index: i32) {
   var total = 0.0;
   var divisor = 0.0;
   for (var r = lid; r < uniforms.rows; r = r + ${WORKGROUP}) {
-    let value = result[r * ${STATS_PER_ROW} + 12];
+    let value = result[r * ${STATS_PER_ROW} + ${STATS_VALUE}];
     let w = ml_row_weight(r);
     if (w == 1.0) { total = total + value; } else { total = total + w * value; }
     if (!ml_ignored(r)) { divisor = divisor + ${share}; }
@@ -305,20 +320,20 @@ fn main(index: i32) {
   if (lid == 0) {
     let t = uniforms.rows * ${STATS_PER_ROW};
     ${mean ? 'result[t + 1] = shared_divisor[0];' : ''}
-    result[t + 2] = shared_total[0];
+    result[t + ${TOTAL}] = shared_total[0];
   }
 }
 `;
-  return program(`reduce${mean ? `_mean_${meanOver}` : '_sum'}`, v, ['labels', ...optionalInputs(v)], [1], 1, WORKGROUP, code);
+  return program(`reduce${mean ? `_mean_${meanOver}` : '_sum'}`, v, ['labels', ...optionalInputs(v)], [STATS_LENGTH(rows)], 1, WORKGROUP, code);
 }
 
 /** The scalar loss: Σ / divisor ('mean'; NaN when every row is ignored, as PyTorch) or Σ. */
 export function pickProgram(v: Variant, mean: boolean): ProgramBase {
-  const code = MATH + /* wgsl */ `
+  const code = () => MATH + /* wgsl */ `
 fn main(index: i32) {
   if (index != 0) { return; }
   let t = uniforms.rows * ${STATS_PER_ROW};
-  let total = stats[t + 2];
+  let total = stats[t + ${TOTAL}];
   ${mean ? 'let divisor = stats[t + 1]; if (divisor == 0.0) { result[0] = ml_nan(); } else { result[0] = total / divisor; }' : 'result[0] = total;'}
 }
 `;
@@ -332,9 +347,9 @@ fn main(index: i32) {
  */
 export function gradProgram(v: Variant, rows: number, classes: number, gradChunks: number, dyPerRow: boolean): ProgramBase {
   const uj = v.dense ? 'f32(labels[base + j])' : v.smoothing ? 'ml_u(j)' : '0.0';
-  const code = rowCode(v) + LOAD_STATS + /* wgsl */ `
+  const code = () => rowCode(v) + LOAD_STATS + /* wgsl */ `
 // Per workgroup: w, a, b, d, max, log_sum, target entry, argmax entry, cot, cot_lse, cot_value.
-var<workgroup> row_f: array<f32, 12>;
+var<workgroup> row_f: array<f32, 11>;
 // ignored (1) or not, y, k (the argmax when its entry is written apart, else −1).
 var<workgroup> row_i: array<i32, 3>;
 fn main(index: i32) {

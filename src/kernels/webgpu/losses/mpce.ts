@@ -8,7 +8,7 @@ export const mpce: WgslKind = {
   argmax: true,
   code: /* wgsl */ `
 fn kind_row(s: RowStats, k_is_y: bool) -> KindRow {
-  if (ml_isnan(s.log_sum)) { return KindRow(ml_nan(), ml_nan(), 0.0); }
+  if (isnan(s.log_sum)) { return KindRow(ml_nan(), ml_nan(), 0.0); }
   if (k_is_y) { return KindRow(0.0, 0.0, 0.0); }
   let pk = exp(-s.log_sum); let gap = pk - s.pt; let ce = s.ce;
   return KindRow(gap * ce, gap * (1.0 - ce), pk * ce);

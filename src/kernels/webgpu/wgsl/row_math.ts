@@ -7,8 +7,8 @@
 // linear in the targets, `kind_linear`). Free of Node APIs: a browser bundle can use it.
 //
 // Non-finite values: WGSL has no ∞ or NaN literals, so they come from tfjs's uniforms
-// (uniforms.INFINITY, uniforms.NAN), and NaN is tested on the bits (tfjs's isnan), which no
-// compiler may fold away.
+// (uniforms.INFINITY, uniforms.NAN), and the tests are the helpers tfjs puts in every program:
+// isnan (on the bits, which no compiler may fold away) and isinf.
 
 /** What the statistics pass gathers beyond the base sums (loss_spec.h, Needs). */
 export interface Needs {
@@ -20,22 +20,18 @@ export interface Needs {
   expLogit: boolean;
 }
 
-export const STATS_PER_ROW = 16;
-
-/** Helpers every program shares: the non-finite constants and the f32 forms of log1p, expm1, pow. */
+/** Helpers every program shares: the non-finite constants, and the f32 forms of log, log1p, expm1, pow. */
 export const MATH = /* wgsl */ `
 fn ml_inf() -> f32 { return uniforms.INFINITY; }
 fn ml_nan() -> f32 { return uniforms.NAN; }
-fn ml_isnan(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u; }
-fn ml_isinf(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) == 0x7f800000u; }
-fn ml_finite(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) < 0x7f800000u; }
+fn ml_finite(x: f32) -> bool { return !isnan(x) && !isinf(x); }
 // log with log(0) = −∞ (WGSL leaves log(0) to the implementation).
 fn ml_log(x: f32) -> f32 { if (x == 0.0) { return -ml_inf(); } return log(x); }
 // log(1 + x), x >= -1, exact for tiny x (Goldberg).
 fn ml_log1p(x: f32) -> f32 {
   let u = 1.0 + x;
   if (u == 1.0) { return x; }
-  if (ml_isinf(u) || ml_isnan(u)) { return u; }
+  if (isinf(u) || isnan(u)) { return u; }
   if (u == 0.0) { return -ml_inf(); }
   return log(u) * (x / (u - 1.0));
 }
@@ -45,15 +41,15 @@ fn ml_expm1(x: f32) -> f32 {
   if (u == 1.0) { return x; }
   let um1 = u - 1.0;
   if (um1 == -1.0) { return -1.0; }
-  if (ml_isinf(u) || ml_isnan(u)) { return um1; }
+  if (isinf(u) || isnan(u)) { return um1; }
   return um1 * (x / log(u));
 }
 // x^y for x >= 0 with C's pow at the edges: x^0 = 1 (also for x = 0), 0^y = 0 (y > 0) or ∞ (y < 0).
 fn ml_pow(x: f32, y: f32) -> f32 {
   if (y == 0.0) { return 1.0; }
-  if (ml_isnan(x) || ml_isnan(y)) { return ml_nan(); }
+  if (isnan(x) || isnan(y)) { return ml_nan(); }
   if (x == 0.0) { if (y > 0.0) { return 0.0; } return ml_inf(); }
-  if (ml_isinf(x)) { if (y > 0.0) { return ml_inf(); } return 0.0; }
+  if (isinf(x)) { if (y > 0.0) { return ml_inf(); } return 0.0; }
   return exp2(y * log2(x));
 }
 `;
@@ -80,9 +76,9 @@ fn ml_rebase(p: ptr<function, Partial>, new_max: f32) {
 }
 fn ml_add(p: ptr<function, Partial>, x: f32, t: f32, j: i32) {
   ${n.targets ? `(*p).mass = (*p).mass + t;
-  if (t < (*p).t_min || ml_isnan(t)) { (*p).t_min = t; }
+  if (t < (*p).t_min || isnan(t)) { (*p).t_min = t; }
   if (t != 0.0) { (*p).t_logit = (*p).t_logit + t * x; }` : ''}
-  if (ml_isnan(x)) { (*p).sum = ml_nan(); return; }
+  if (isnan(x)) { (*p).sum = ml_nan(); return; }
   if (x == -ml_inf()) { return; }
   if (x > (*p).max) {
     var f = 0.0;
@@ -103,7 +99,7 @@ fn ml_merge(into: ptr<function, Partial>, other_in: Partial) {
   var other = other_in;
   (*into).t_logit = (*into).t_logit + other.t_logit;
   (*into).mass = (*into).mass + other.mass;
-  if (other.t_min < (*into).t_min || ml_isnan(other.t_min)) { (*into).t_min = other.t_min; }
+  if (other.t_min < (*into).t_min || isnan(other.t_min)) { (*into).t_min = other.t_min; }
   if (ml_is_empty(other)) { return; }
   if (ml_is_empty(*into)) {
     other.t_logit = (*into).t_logit;
