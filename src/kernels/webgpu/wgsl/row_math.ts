@@ -2,7 +2,7 @@
 // same guards, as the native core's accumulator.h (Partial, add, merge, finish_sparse,
 // finish_dense), row_stats.h (the 16 statistics per row) and row_math.h (sparse_row, dense_row,
 // the target and argmax entries). WGSL has no f64: the native core's double accumulators are
-// f32 here, and log1p / expm1 are written out (Goldberg's and Kahan's forms, exact to a few ulp).
+// f32 here, and log1p / expm1 are written out (series near 0, to a few ulp).
 // A kind's own row loss comes from its file in ../losses (its WGSL `kind_row` and, for kinds
 // linear in the targets, `kind_linear`). Free of Node APIs: a browser bundle can use it.
 //
@@ -27,22 +27,26 @@ fn ml_nan() -> f32 { return uniforms.NAN; }
 fn ml_finite(x: f32) -> bool { return !isnan(x) && !isinf(x); }
 // log with log(0) = −∞ (WGSL leaves log(0) to the implementation).
 fn ml_log(x: f32) -> f32 { if (x == 0.0) { return -ml_inf(); } return log(x); }
-// log(1 + x), x >= -1, exact for tiny x (Goldberg).
+// log(1 + x), x >= -1, to a few ulp. Not Goldberg's log(u)·x/(u − 1): that needs log exact near
+// 1, and Vulkan only bounds log's absolute error there (2^−21; lavapipe was 7e−5 off at
+// x = 1.1e−4). Near 0 it is 2·atanh(s), s = x/(2 + x), summed to s^11 (|s| <= 0.172: the
+// first term left out, s^13/13, is below 6e−11 relative, far under f32's 6e−8).
 fn ml_log1p(x: f32) -> f32 {
-  let u = 1.0 + x;
-  if (u == 1.0) { return x; }
-  if (isinf(u) || isnan(u)) { return u; }
-  if (u == 0.0) { return -ml_inf(); }
-  return log(u) * (x / (u - 1.0));
+  if (abs(x) < 0.41421356) {
+    let s = x / (2.0 + x);
+    let s2 = s * s;
+    return 2.0 * s * (1.0 + s2 * (1.0 / 3.0 + s2 * (0.2 + s2 * (1.0 / 7.0 + s2 * (1.0 / 9.0 + s2 / 11.0)))));
+  }
+  return ml_log(1.0 + x);
 }
-// exp(x) − 1, exact for tiny x (Kahan).
+// exp(x) − 1, to a few ulp: its Taylor series for |x| < 1 (to x^12: the rest is below 2e−10
+// relative; Kahan's form would need log exact near 1, as above), exp(x) − 1 beyond.
 fn ml_expm1(x: f32) -> f32 {
-  let u = exp(x);
-  if (u == 1.0) { return x; }
-  let um1 = u - 1.0;
-  if (um1 == -1.0) { return -1.0; }
-  if (isinf(u) || isnan(u)) { return um1; }
-  return um1 * (x / log(u));
+  if (abs(x) < 1.0) {
+    return x * (1.0 + x / 2.0 * (1.0 + x / 3.0 * (1.0 + x / 4.0 * (1.0 + x / 5.0 * (1.0 + x / 6.0 * (1.0 + x / 7.0 *
+      (1.0 + x / 8.0 * (1.0 + x / 9.0 * (1.0 + x / 10.0 * (1.0 + x / 11.0 * (1.0 + x / 12.0)))))))))));
+  }
+  return exp(x) - 1.0;
 }
 // x^y for x >= 0 with C's pow at the edges: x^0 = 1 (also for x = 0), 0^y = 0 (y > 0) or ∞ (y < 0).
 fn ml_pow(x: f32, y: f32) -> f32 {
