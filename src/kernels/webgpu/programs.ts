@@ -89,6 +89,19 @@ export function uniformData(kind: WgslKind, s: Scalars): Array<{ type: string; d
 /** The linear index of this workgroup (tfjs may fold a long dispatch into y and z). */
 const WORKGROUP_INDEX = 'let wg = i32(workgroupId.z * numWorkgroups.x * numWorkgroups.y + workgroupId.y * numWorkgroups.x + workgroupId.x);';
 
+/**
+ * Which (row r, slice `chunk`) this workgroup takes when each row has `slices` of them (a uniform's
+ * name), thread `lid` in it; `valid` is false past the last row (workgroups do not return early:
+ * every thread must reach the barriers).
+ */
+function rowSlice(slices: string): string {
+  return `${WORKGROUP_INDEX}
+  let lid = i32(localIndex);
+  let r = wg / uniforms.${slices};
+  let chunk = wg % uniforms.${slices};
+  let valid = r < uniforms.rows;`;
+}
+
 /** Reading labels, weights and the smoothing vector. */
 function inputHelpers(v: Variant): string {
   return /* wgsl */ `
@@ -216,11 +229,7 @@ export function statsProgram(v: Variant, rows: number, chunks: number): ProgramB
   const code = () => rowCode(v) + elementLoop(v) + (whole ? STORE_STATS + finishRow(v) : '') + /* wgsl */ `
 var<workgroup> shared_p: array<Partial, ${WORKGROUP}>;
 fn main(index: i32) {
-  ${WORKGROUP_INDEX}
-  let lid = i32(localIndex);
-  let r = wg / uniforms.chunks;
-  let chunk = wg % uniforms.chunks;
-  let valid = r < uniforms.rows;
+  ${rowSlice('chunks')}
   var p = ml_empty();
   if (valid) {
     let c0 = chunk * uniforms.chunkLen;
@@ -353,11 +362,7 @@ var<workgroup> row_f: array<f32, 11>;
 // ignored (1) or not, y, k (the argmax when its entry is written apart, else −1).
 var<workgroup> row_i: array<i32, 3>;
 fn main(index: i32) {
-  ${WORKGROUP_INDEX}
-  let lid = i32(localIndex);
-  let r = wg / uniforms.gradChunks;
-  let chunk = wg % uniforms.gradChunks;
-  let valid = r < uniforms.rows;
+  ${rowSlice('gradChunks')}
   if (lid == 0 && valid) {
     let s = ml_load_stats(r * ${STATS_PER_ROW});
     let divisor = stats[uniforms.rows * ${STATS_PER_ROW} + 1];
