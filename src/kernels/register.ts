@@ -65,6 +65,11 @@ const DEVICE_KERNELS: Record<string, { forward: KernelFunc; grad: KernelFunc }> 
   webgpu: { forward: webgpuForward, grad: webgpuGrad },
 };
 
+/** Whether a backend's kernels run on its own device (the `device` option then does not apply). */
+export function hasDeviceKernels(backendName: string): boolean {
+  return DEVICE_KERNELS[backendName] !== undefined;
+}
+
 /** The kernels for a backend: its device kernels, or the Storage-based ones on its storage. */
 function kernelsFor(backendName: string): { forward: KernelFunc; grad: KernelFunc } {
   const device = DEVICE_KERNELS[backendName];

@@ -11,7 +11,7 @@ import {
 import { cudaStatus } from '../cuda';
 import { FusedLossAttrs, fusedLossKernel, LossSpec, Reduction } from '../kernels/attrs';
 import { checkableValues } from '../kernels/host_values';
-import { ensureKernels } from '../kernels/register';
+import { ensureKernels, hasDeviceKernels } from '../kernels/register';
 import { native } from '../native';
 import { checkOptionNames, fail, labelsAreDense, shown } from '../validate';
 import { isLinear } from './registry';
@@ -90,10 +90,10 @@ const cudaCrossover: number | undefined = (() => {
 })();
 
 function resolveDevice(op: string, device: unknown, rows: number, classes: number): 'cpu' | 'cuda' {
-  if (getBackend() === 'webgpu') {
-    // The kernels run on the webgpu backend's own device; 'cpu' and 'cuda' are for cpu and wasm.
+  if (hasDeviceKernels(getBackend())) {
+    // The kernels run on the backend's own device (webgpu); 'cpu' and 'cuda' are for cpu and wasm.
     if (device !== 'auto') {
-      fail(op, `device ${JSON.stringify(device)} applies to the cpu and wasm backends; on the webgpu backend the kernels run on ` +
+      fail(op, `device ${JSON.stringify(device)} applies to the cpu and wasm backends; on the ${getBackend()} backend the kernels run on ` +
         "its GPU: leave device as 'auto'");
     }
     return 'cpu';
