@@ -98,8 +98,10 @@ describe.skipIf(!gpu)(title('webgpu backend'), () => {
     });
   }
 
-  // Whole rows (one workgroup each), and few rows of many classes (the split statistics pass).
-  const shapes: Array<[number, number]> = [[16, 10], [8, 1000], [2, 70000]];
+  // Whole rows (a team of 32, 64 or 128 threads each, several to a workgroup), and few rows of
+  // many classes (the split statistics pass), each read a float at a time (classes not a multiple
+  // of 4) and four at a time (vec4).
+  const shapes: Array<[number, number]> = [[16, 10], [8, 1000], [5, 2000], [3, 9001], [2, 70000]];
   for (const loss of LOSSES) {
     it(`float64 reference: ${loss.name}, rows and gradient at ${shapes.map((s) => s.join('×')).join(', ')}`, async () => {
       for (const [B, C] of shapes) {
@@ -202,6 +204,20 @@ describe.skipIf(!gpu)(title('webgpu backend'), () => {
     expect(Array.from(grad).every(Number.isFinite)).toBe(true);
     const [el] = await webgpu(() => mixedLoss(tf.tensor2d([[1, -Infinity, 0]]), tf.tensor1d([1], 'int32'), { alpha: 0, beta: 1, reduction: 'none' }));
     expect(el[0]).toBe(1);
+  });
+
+  it('numerics: for every loss a masked class (−∞) gets gradient 0 and the rest match the cpu kernels, at 4 and 5 classes', async () => {
+    const ops = [...LOSSES.map((l) => l.op), complementEntropy, mpceLoss];
+    for (const op of ops) {
+      for (const row of [[1, -Infinity, 0, 0.5], [1, -Infinity, 0, 0.5, -2]]) {
+        const run = () => tf.grad((z: tf.Tensor) => op(z, tf.tensor1d([0], 'int32'), { reduction: 'sum' }))(tf.tensor2d([row]));
+        const [cpu] = await on('cpu', run);
+        const [grad] = await webgpu(run);
+        expect(grad[1]).toBe(0);
+        expect(Array.from(grad).every(Number.isFinite)).toBe(true);
+        expect(gradientError(grad, cpu, 1, row.length)).toBeLessThan(1e-5);
+      }
+    }
   });
 
   it('numerics: a NaN in a row makes that row NaN (value and gradient) and leaves the others', async () => {

@@ -95,7 +95,7 @@ function checkHostTargets(op: string, values: ArrayLike<number>, rows: number, c
 /** Label smoothing on class ids (dense targets arrive smoothed by the op). */
 const smoothingOf = (a: FusedLossAttrs) => (!a.dense && typeof a.loss.labelSmoothing === 'number' ? a.loss.labelSmoothing : 0);
 
-function variantOf(gpu: WebGPUBackendLike, a: FusedLossAttrs, labels: TensorInfo): Variant {
+function variantOf(gpu: WebGPUBackendLike, a: FusedLossAttrs, labels: TensorInfo, classes: number): Variant {
   const kind = kindOf(a);
   const smoothing = smoothingOf(a) > 0;
   return {
@@ -108,6 +108,7 @@ function variantOf(gpu: WebGPUBackendLike, a: FusedLossAttrs, labels: TensorInfo
     smoothing,
     ignoreIndex: a.loss.ignoreIndex !== undefined,
     checkTargets: a.checkTargets,
+    vec4: classes % 4 === 0,
   };
 }
 
@@ -155,7 +156,7 @@ export function webgpuForward({ inputs, attrs, backend }: WebGPUKernelArgs): Ten
     const present = optional(inputs, a);
     checkLimits(gpu, [['logits', logits], ['labels', labels], ...present], rows, classes);
     const extra = present.map(([, t]) => t);
-    const v = variantOf(gpu, a, labels);
+    const v = variantOf(gpu, a, labels, classes);
     const s = scalarsOf(v.kind, a, rows, classes);
     const hostLabels = heldOnHost(gpu, labels.dataId);
     if (hostLabels !== undefined) {
@@ -166,9 +167,9 @@ export function webgpuForward({ inputs, attrs, backend }: WebGPUKernelArgs): Ten
     const run = (program: unknown, ins: TensorInfo[], output?: TensorInfo) => gpu.runWebGPUProgram(program, ins, 'float32', uniforms, output);
     let stats: TensorInfo;
     if (s.chunks === 1) {
-      stats = run(statsProgram(v, rows, 1), [logits, labels, ...extra]);
+      stats = run(statsProgram(v, rows, 1, s.chunkLen), [logits, labels, ...extra]);
     } else {
-      const slices = run(statsProgram(v, rows, s.chunks), [logits, labels, ...extra]);
+      const slices = run(statsProgram(v, rows, s.chunks, s.chunkLen), [logits, labels, ...extra]);
       try {
         stats = run(mergeProgram(v, rows), [logits, labels, ...extra, slices]);
       } finally {
@@ -199,7 +200,7 @@ export function webgpuGrad({ inputs, attrs, backend }: WebGPUKernelArgs): Tensor
   const stats = input(inputs, 'stats');
   const dy = input(inputs, 'dy');
   const [rows, classes] = logits.shape;
-  const v = variantOf(gpu, a, labels);
+  const v = variantOf(gpu, a, labels, classes);
   const s = scalarsOf(v.kind, a, rows, classes);
   if (sizeOf(stats.shape) !== STATS_LENGTH(rows)) throw new Error('mixloss: the saved statistics do not come from the webgpu kernel');
   const program = gradProgram(v, rows, classes, s.gradChunks, sizeOf(dy.shape) !== 1);

@@ -1,9 +1,9 @@
 // The WebGPU programs of the fused losses, run through tfjs-backend-webgpu's runWebGPUProgram on
 // the tensors' own GPU buffers:
-//   stats   one workgroup per row (or per slice of a row when few rows have many classes):
-//           the row's Partial in one pass over the logits (online max and sum), a tree
-//           reduction in workgroup memory, then (whole rows) the row finished and its 16
-//           statistics written;
+//   stats   a team of threads per row (32 to 256, several teams to a workgroup of 256), or per
+//           slice of a row when few rows have many classes: the row's Partial in one pass over
+//           the logits (online max and sum), a tree reduction in workgroup memory, then (whole
+//           rows) the row finished and its 16 statistics written;
 //   merge   a thread per row: merges the slices' Partials and finishes the row (split rows);
 //   rowLoss the per-row losses (reduction 'none'), times the sample weights;
 //   reduce  one workgroup: Σ of the weighted row losses and the mean's divisor, written after
@@ -11,6 +11,8 @@
 //   pick    the scalar loss from the trailer;
 //   grad    one workgroup per (row, slice): the row's gradient scalars once (workgroup memory),
 //           then g_j for each column, from the logits and the statistics (one pass).
+// When the class count is a multiple of 4, stats and grad read the logits (and dense targets) and
+// write the gradient as vec4: fewer loads, bounds checks and loop steps (measured in docs/webgpu.md).
 // Every index is 32-bit (WGSL has no 64-bit integers): kernel.ts refuses larger inputs first.
 // Subgroup operations are not used: tfjs prepends its own declarations to a program's WGSL, so
 // no program can start with the `enable subgroups;` directive (see docs/webgpu.md).
@@ -50,11 +52,16 @@ export interface Variant {
   ignoreIndex: boolean;
   /** dense rows are the caller's own targets: rows that are not distributions give NaN */
   checkTargets: boolean;
+  /**
+   * classes % 4 == 0: the row passes read the logits (and dense targets) and write the gradient
+   * four floats at a time (vec4), so rows start on a vec4
+   */
+  vec4: boolean;
 }
 
 /** The shader key's part for a variant (needs follow from the kind, dense and smoothing). */
 export function variantKey(v: Variant): string {
-  const flags = [v.dense, v.labelsFloat, v.classWeights, v.sampleWeights, v.smoothing, v.ignoreIndex, v.checkTargets]
+  const flags = [v.dense, v.labelsFloat, v.classWeights, v.sampleWeights, v.smoothing, v.ignoreIndex, v.checkTargets, v.vec4]
     .map((f) => (f ? 1 : 0)).join('');
   return `${v.kind.name}_${flags}`;
 }
@@ -105,7 +112,7 @@ function rowSlice(slices: string): string {
 /** Reading labels, weights and the smoothing vector. */
 function inputHelpers(v: Variant): string {
   return /* wgsl */ `
-fn ml_label(r: i32) -> i32 { return i32(labels[r]); }
+fn ml_label(r: i32) -> i32 { ${v.dense ? 'return -1;' : 'return i32(labels[r]);'} }
 fn ml_ignored(r: i32) -> bool {
   ${v.ignoreIndex && !v.dense ? (v.labelsFloat ? 'return labels[r] == f32(uniforms.ignoreIndex);' : 'return labels[r] == uniforms.ignoreIndex;') : 'return false;'}
 }
@@ -121,18 +128,53 @@ fn ml_row_weight(r: i32) -> f32 { ${v.sampleWeights ? 'return f32(weights[r]);' 
 `;
 }
 
-/** The element loop of the stats pass over columns [c0, c1) of row r, by thread `lid` of `stride`. */
+/** Whether a program binds this input four floats at a time (Variant.vec4). */
+const wide = (v: Variant, name: string) => v.vec4 && (name === 'logits' || (name === 'labels' && v.dense));
+
+/** One logit by its flat index, in either binding. */
+const elementAccess = (v: Variant) => `fn ml_logit(i: i32) -> f32 { return ${v.vec4 ? 'logits[i >> 2u][i & 3]' : 'logits[i]'}; }\n`;
+
+/**
+ * The steps of the row loops: a column at a time, or four consecutive columns (Variant.vec4).
+ * A step `jv` indexes the wide bindings; its first column is j = jv·n − base.
+ */
+function steps(v: Variant) {
+  const n = v.vec4 ? 4 : 1;
+  const T = v.vec4 ? 'vec4<f32>' : 'f32';
+  return {
+    n,
+    T,
+    /**
+     * the steps of row r's columns [c0, c1) taken by thread lid of `stride`; with vec4 steps both
+     * ends round down to a whole step alike, so a row's slices still share its columns out
+     */
+    loop: (stride: string) => `for (var jv = (base + c0) / ${n} + lid; jv < (base + c1) / ${n}; jv = jv + ${stride}) {
+    let j = jv * ${n} - base;`,
+    /** the targets (dense) or the smoothing vector u at the step's columns, else 0 */
+    u: v.dense ? `${T}(labels[jv])` : v.smoothing ? (v.vec4 ? 'vec4<f32>(ml_u(j), ml_u(j + 1), ml_u(j + 2), ml_u(j + 3))' : 'ml_u(j)') : `${T}(0.0)`,
+    /** column i of the step's value x */
+    at: (x: string) => (v.vec4 ? `${x}[i]` : x),
+    /** sets g's entry of column `col` (when the step holds it) to `value` */
+    set: (col: string, value: string) =>
+      (v.vec4 ? `if (${col} >= j && ${col} < j + 4) { g[${col} - j] = ${value}; }` : `if (j == ${col}) { g = ${value}; }`),
+  };
+}
+
+/** The element loop of the stats pass over columns [c0, c1) of row r, by thread `lid` of `stride`, in order. */
 function elementLoop(v: Variant): string {
-  const t = v.dense ? 'f32(labels[base + j])' : v.smoothing ? 'ml_u(j)' : '0.0';
-  const skipTarget = v.dense ? '' : 'if (j == y) { continue; }';
+  const st = steps(v);
   return /* wgsl */ `
 fn ml_slice_partial(r: i32, c0: i32, c1: i32, lid: i32, stride: i32) -> Partial {
   var p = ml_empty();
   ${v.dense ? '' : 'if (ml_ignored(r) || ml_bad_label(r)) { return p; }\n  let y = ml_label(r);'}
   let base = r * uniforms.classes;
-  for (var j = c0 + lid; j < c1; j = j + stride) {
-    ${skipTarget}
-    ml_add(&p, logits[base + j], ${t}, j);
+  ${st.loop('stride')}
+    let q = logits[jv];
+    let t = ${st.u};
+    for (var i = 0; i < ${st.n}; i = i + 1) {
+      ${v.dense ? '' : 'if (j + i == y) { continue; }'}
+      ml_add(&p, ${st.at('q')}, ${st.at('t')}, j + i);
+    }
   }
   return p;
 }
@@ -155,7 +197,7 @@ fn ml_finish_row(r: i32, acc: Partial) {
     let y = ml_label(r);
     var u_y = 0.0;
     ${v.smoothing ? 'u_y = ml_u(y); bad = bad || !(acc.t_min >= 0.0) || !(u_y >= 0.0);' : ''}
-    s = ml_finish_sparse(acc, logits[r * uniforms.classes + y], y, u_y);
+    s = ml_finish_sparse(acc, ml_logit(r * uniforms.classes + y), y, u_y);
     let omega = ml_omega(y);
     bad = bad || !(ml_finite(omega) && omega >= 0.0);
     s.value = ml_sparse_row(s, omega, s.argmax == y).value;
@@ -177,9 +219,9 @@ fn ml_finish_row(r: i32, acc: Partial) {
  * Mentions every input in a branch that never runs: WebGPU's 'auto' layout drops a binding the
  * shader does not use, and tfjs binds every input, which then fails validation.
  */
-function touchInputs(variableNames: string[]): string {
-  const sum = variableNames.map((n) => `f32(${n}[0])`).join(' + ');
-  return `fn ml_touch() { if (uniforms.rows < 0) { result[0] = ${sum}; } }\n`;
+function touchInputs(variableNames: string[], components: number[], out: number): string {
+  const sum = variableNames.map((n, i) => `f32(${n}[0]${components[i] === 4 ? '.x' : ''})`).join(' + ');
+  return `fn ml_touch() { if (uniforms.rows < 0) { result[0] = ${out === 4 ? `vec4<f32>(${sum})` : sum}; } }\n`;
 }
 
 interface ProgramBase {
@@ -189,25 +231,45 @@ interface ProgramBase {
   dispatchLayout: { x: number[] };
   dispatch: [number, number, number];
   workgroupSize: [number, number, number];
+  variableComponents: number[];
+  outputComponent: number;
   uniforms: string;
   getUserCode(): string;
+}
+
+/** What a program is: its name (in the shader key), inputs, output, dispatch and WGSL. */
+interface ProgramSpec {
+  name: string;
+  v: Variant;
+  inputs: string[];
+  outputShape: number[];
+  workgroups: number;
+  workgroupSize: number;
+  code: () => string;
+  /** binds the logits and dense targets four floats at a time where Variant.vec4 says */
+  wideInputs?: boolean;
+  /** writes the output four floats at a time where Variant.vec4 says (the gradient) */
+  wideOutput?: boolean;
 }
 
 /**
  * A program for runWebGPUProgram. Its WGSL is generated only when tfjs compiles it (once per
  * shader key: tfjs caches the pipeline), not on every call.
  */
-function program(name: string, v: Variant, variableNames: string[], outputShape: number[], workgroups: number,
-  workgroupSize: number, code: () => string): ProgramBase {
+function program(p: ProgramSpec): ProgramBase {
+  const components = p.inputs.map((n) => (p.wideInputs && wide(p.v, n) ? 4 : 1));
+  const out = p.wideOutput && p.v.vec4 ? 4 : 1;
   return {
-    variableNames,
-    outputShape,
-    shaderKey: `mixloss_${name}_${variantKey(v)}`,
-    dispatchLayout: { x: outputShape.map((_, i) => i) },
-    dispatch: [workgroups, 1, 1],
-    workgroupSize: [workgroupSize, 1, 1],
-    uniforms: uniformDecl(v.kind),
-    getUserCode: () => touchInputs(variableNames) + code().replace('fn main(index: i32) {', 'fn main(index: i32) {\n  ml_touch();'),
+    variableNames: p.inputs,
+    variableComponents: components,
+    outputComponent: out,
+    outputShape: p.outputShape,
+    shaderKey: `mixloss_${p.name}_${variantKey(p.v)}`,
+    dispatchLayout: { x: p.outputShape.map((_, i) => i) },
+    dispatch: [p.workgroups, 1, 1],
+    workgroupSize: [p.workgroupSize, 1, 1],
+    uniforms: uniformDecl(p.v.kind),
+    getUserCode: () => touchInputs(p.inputs, components, out) + p.code().replace('fn main(index: i32) {', 'fn main(index: i32) {\n  ml_touch();'),
   };
 }
 
@@ -216,47 +278,69 @@ export function optionalInputs(v: Variant): string[] {
   return [...(v.classWeights ? ['classWeights'] : []), ...(v.sampleWeights ? ['weights'] : [])];
 }
 
+/** The row math; for the programs that bind the logits (wide where Variant.vec4 says). */
 function rowCode(v: Variant): string {
-  return MATH + partialCode(v.needs) + STATS + rowMathCode(v.kind) + inputHelpers(v);
+  return MATH + partialCode(v.needs) + STATS + rowMathCode(v.kind) + inputHelpers(v) + elementAccess(v);
 }
 
 /**
- * The statistics pass. chunks = 1: one workgroup per row, writing the statistics (STATS_LENGTH).
- * chunks > 1: one workgroup per (row, slice), writing the slices' Partials [rows·chunks·8].
+ * The threads that share a row's slice of `columns` in the statistics pass: about 16 columns
+ * each, from 32 (a warp) to the whole workgroup. Short rows take a team each, several teams to a
+ * workgroup, so the tree reduction has fewer levels and no idle threads' merges.
  */
-export function statsProgram(v: Variant, rows: number, chunks: number): ProgramBase {
+export function statsTeam(columns: number): number {
+  let team = 32;
+  while (team < WORKGROUP && team * 16 < columns) team *= 2;
+  return team;
+}
+
+/**
+ * The statistics pass over units (row, slice), chunks slices per row of chunkLen columns, a team
+ * of statsTeam(chunkLen) threads per unit. chunks = 1: writes the statistics (STATS_LENGTH).
+ * chunks > 1: writes the slices' Partials [rows·chunks·8].
+ */
+export function statsProgram(v: Variant, rows: number, chunks: number, chunkLen: number): ProgramBase {
   const whole = chunks === 1;
+  const team = statsTeam(chunkLen);
+  const units = WORKGROUP / team;
   const code = () => rowCode(v) + elementLoop(v) + (whole ? STORE_STATS + finishRow(v) : '') + /* wgsl */ `
 var<workgroup> shared_p: array<Partial, ${WORKGROUP}>;
 fn main(index: i32) {
-  ${rowSlice('chunks')}
+  ${WORKGROUP_INDEX}
+  let lid = i32(localIndex);
+  let tid = lid % ${team};
+  let unit = wg * ${units} + lid / ${team};
+  let r = unit / uniforms.chunks;
+  let chunk = unit % uniforms.chunks;
+  let valid = r < uniforms.rows;
   var p = ml_empty();
   if (valid) {
     let c0 = chunk * uniforms.chunkLen;
     let c1 = min(c0 + uniforms.chunkLen, uniforms.classes);
-    p = ml_slice_partial(r, c0, c1, lid, ${WORKGROUP});
+    p = ml_slice_partial(r, c0, c1, tid, ${team});
   }
   shared_p[lid] = p;
   workgroupBarrier();
-  for (var s = ${WORKGROUP / 2}; s > 0; s = s >> 1u) {
-    if (lid < s) {
+  for (var s = ${team / 2}; s > 0; s = s >> 1u) {
+    if (tid < s) {
       var a = shared_p[lid];
       ml_merge(&a, shared_p[lid + s]);
       shared_p[lid] = a;
     }
     workgroupBarrier();
   }
-  if (lid == 0 && valid) {
-    ${whole ? 'ml_finish_row(r, shared_p[0]);' : `
-    let q = shared_p[0];
-    let at = wg * 8;
+  if (tid == 0 && valid) {
+    ${whole ? 'ml_finish_row(r, shared_p[lid]);' : `
+    let q = shared_p[lid];
+    let at = unit * 8;
     result[at] = q.max; result[at + 1] = q.sum; result[at + 2] = q.t_logit; result[at + 3] = q.mass;
     result[at + 4] = q.t_exp; result[at + 5] = bitcast<f32>(q.argmax); result[at + 6] = q.e_logit; result[at + 7] = q.t_min;`}
   }
 }
 `;
   const outputShape = whole ? [STATS_LENGTH(rows)] : [rows * chunks * 8];
-  return program(whole ? 'stats' : 'slices', v, ['logits', 'labels', ...optionalInputs(v)], outputShape, rows * chunks, WORKGROUP, code);
+  return program({ name: `${whole ? 'stats' : 'slices'}_team${team}`, v, inputs: ['logits', 'labels', ...optionalInputs(v)], outputShape,
+    workgroups: Math.ceil((rows * chunks) / units), workgroupSize: WORKGROUP, code, wideInputs: true });
 }
 
 /** Merges each row's slices (a thread per row) and finishes the rows: the statistics (STATS_LENGTH). */
@@ -276,7 +360,8 @@ fn main(index: i32) {
   ml_finish_row(r, acc);
 }
 `;
-  return program('merge', v, ['logits', 'labels', ...optionalInputs(v), 'slices'], [STATS_LENGTH(rows)], Math.ceil(rows / 64), 64, code);
+  return program({ name: 'merge', v, inputs: ['logits', 'labels', ...optionalInputs(v), 'slices'], outputShape: [STATS_LENGTH(rows)],
+    workgroups: Math.ceil(rows / 64), workgroupSize: 64, code, wideInputs: true });
 }
 
 /** Reduction 'none': each row's loss times its sample weight (0·∞ stays NaN, as tfjs's mul). */
@@ -290,7 +375,8 @@ fn main(index: i32) {
   ${v.sampleWeights ? 'let w = f32(weights[r]); if (w == 1.0) { result[r] = value; } else { result[r] = w * value; }' : 'result[r] = value;'}
 }
 `;
-  return program('rowloss', v, ['stats', ...(v.sampleWeights ? ['weights'] : [])], [rows], Math.ceil(rows / 64), 64, code);
+  return program({ name: 'rowloss', v, inputs: ['stats', ...(v.sampleWeights ? ['weights'] : [])], outputShape: [rows],
+    workgroups: Math.ceil(rows / 64), workgroupSize: 64, code });
 }
 
 /**
@@ -333,7 +419,8 @@ fn main(index: i32) {
   }
 }
 `;
-  return program(`reduce${mean ? `_mean_${meanOver}` : '_sum'}`, v, ['labels', ...optionalInputs(v)], [STATS_LENGTH(rows)], 1, WORKGROUP, code);
+  return program({ name: `reduce${mean ? `_mean_${meanOver}` : '_sum'}`, v, inputs: ['labels', ...optionalInputs(v)],
+    outputShape: [STATS_LENGTH(rows)], workgroups: 1, workgroupSize: WORKGROUP, code });
 }
 
 /** The scalar loss: Σ / divisor ('mean'; NaN when every row is ignored, as PyTorch) or Σ. */
@@ -346,7 +433,7 @@ fn main(index: i32) {
   ${mean ? 'let divisor = stats[t + 1]; if (divisor == 0.0) { result[0] = ml_nan(); } else { result[0] = total / divisor; }' : 'result[0] = total;'}
 }
 `;
-  return program(`pick${mean ? '_mean' : '_sum'}`, v, ['stats'], [1], 1, 1, code);
+  return program({ name: `pick${mean ? '_mean' : '_sum'}`, v, inputs: ['stats'], outputShape: [1], workgroups: 1, workgroupSize: 1, code });
 }
 
 /**
@@ -355,7 +442,7 @@ fn main(index: i32) {
  * sparse target's and MPCE's argmax entries written whole, complement entropy's r_j term.
  */
 export function gradProgram(v: Variant, rows: number, classes: number, gradChunks: number, dyPerRow: boolean): ProgramBase {
-  const uj = v.dense ? 'f32(labels[base + j])' : v.smoothing ? 'ml_u(j)' : '0.0';
+  const st = steps(v);
   const code = () => rowCode(v) + LOAD_STATS + /* wgsl */ `
 // Per workgroup: w, a, b, d, max, log_sum, target entry, argmax entry, cot, cot_lse, cot_value.
 var<workgroup> row_f: array<f32, 11>;
@@ -399,23 +486,24 @@ fn main(index: i32) {
   let base = r * uniforms.classes;
   let c0 = chunk * ${GRAD_SLICE};
   let c1 = min(c0 + ${GRAD_SLICE}, uniforms.classes);
-  for (var j = c0 + lid; j < c1; j = j + ${WORKGROUP}) {
-    var g = 0.0;
+  ${st.loop(`${WORKGROUP}`)}
+    var g = ${st.T}(0.0);
     if (!ignored) {
-      let q = logits[base + j];
+      let q = logits[jv];
       let p = exp(q - shift);
-      let u = ${uj};
+      let u = ${st.u};
       g = w * (a * p + u * (b + d * p));
-      ${v.kind.complement ? `if (cot != 0.0 && j != y) {
+      ${v.kind.complement ? `if (cot != 0.0) {
         let rj = exp(q - cot_lse);
-        if (rj > 0.0) { g = g + w * cot * rj * (q - cot_lse - cot_value); }
+        g = g + select(${st.T}(0.0), w * cot * rj * (q - cot_lse - cot_value), rj > ${st.T}(0.0));
       }` : ''}
-      ${v.dense ? '' : 'if (j == y) { g = row_f[6]; }'}
-      ${v.needs.argmax ? 'if (j == k) { g = row_f[7]; }' : ''}
+      ${v.dense ? '' : st.set('y', 'row_f[6]')}
+      ${v.needs.argmax ? st.set('k', 'row_f[7]') : ''}
     }
-    result[base + j] = g;
+    result[jv] = g;
   }
 }
 `;
-  return program(`grad${dyPerRow ? '_rows' : ''}`, v, ['logits', 'labels', ...optionalInputs(v), 'stats', 'dy'], [rows, classes], rows * gradChunks, WORKGROUP, code);
+  return program({ name: `grad${dyPerRow ? '_rows' : ''}`, v, inputs: ['logits', 'labels', ...optionalInputs(v), 'stats', 'dy'],
+    outputShape: [rows, classes], workgroups: rows * gradChunks, workgroupSize: WORKGROUP, code, wideInputs: true, wideOutput: true });
 }
