@@ -8,7 +8,8 @@ import * as path from 'path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import {
-  complementEntropy, crossEntropy, focalLoss, generalizedCrossEntropy, mixedLoss, mixedLossForLayers, mpceLoss, tamedCrossEntropy,
+  complementEntropy, crossEntropy, focalLoss, generalizedCrossEntropy, mixedLoss, mixedLossForLayers, mpceLoss, renyiEntropy,
+  renyiMutualInformation, tamedCrossEntropy,
 } from '../src';
 import { WGSL_KINDS } from '../src/kernels/webgpu/losses';
 import { lossKinds } from '../src/losses/registry';
@@ -357,6 +358,33 @@ describe.skipIf(!gpu)(title('webgpu backend'), () => {
     expect(onGpu.loss[3]).toBeLessThan(onGpu.loss[0] * 0.7);
     onGpu.loss.forEach((l, i) => expect(Math.abs(l - onCpu.loss[i])).toBeLessThan(1e-3 * onCpu.loss[i]));
     expect(onGpu.accuracy).toBeGreaterThan(0.6);
+  });
+
+  it('the Rényi information ops run on data the host holds as on cpu, and refuse GPU-resident data with what to do', async () => {
+    const layer = Float32Array.from({ length: 12 * 5 }, (_, i) => Math.sin(i * 1.7));
+    const ids = Int32Array.from({ length: 12 }, (_, i) => i % 3);
+    const mi = (z: tf.Tensor) => renyiMutualInformation(tf.tensor1d(ids, 'int32'), z, { width: 1.5 });
+    const run = () => {
+      const { value, grad } = tf.valueAndGrad(mi)(tf.tensor2d(layer, [12, 5]));
+      return [value, grad];
+    };
+    const [v1, g1] = await on('cpu', run);
+    const [v2, g2] = await webgpu(run);
+    expect(Math.abs(v2[0] - v1[0])).toBeLessThan(1e-6);
+    expect(gradientError(g2, g1, 12, 5)).toBeLessThan(1e-6);
+    await tf.setBackend('webgpu');
+    // Computed on the GPU (small ops are not forwarded to the cpu): no host copy.
+    const [onGpu, idsOnGpu] = await gpuOnly(async () => [tf.relu(tf.tensor2d(layer, [12, 5])), tf.add(tf.tensor1d(ids, 'int32'), 0)]);
+    try {
+      expect(() => mi(onGpu)).toThrow(/renyiMutualInformation: layer lives in GPU memory on the webgpu backend.*cpu or wasm backend.*tf\.tensor\(await layer\.data\(\), layer\.shape\)/);
+      expect(() => renyiEntropy(onGpu)).toThrow(/renyiEntropy: layer lives in GPU memory/);
+      expect(() => renyiMutualInformation(idsOnGpu, tf.tensor2d(layer, [12, 5]))).toThrow(/renyiMutualInformation: labels lives in GPU memory/);
+      const copy = tf.tensor(await onGpu.data(), onGpu.shape);
+      expect(Number.isFinite((await renyiMutualInformation(tf.tensor1d(ids, 'int32'), copy).data())[0])).toBe(true);
+      copy.dispose();
+    } finally {
+      tf.dispose([onGpu, idsOnGpu]);
+    }
   });
 });
 

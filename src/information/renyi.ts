@@ -3,6 +3,7 @@
 import type { Scalar } from '@tensorflow/tfjs-core';
 import { argMax, engine, getBackend, reshape, Tensor, tensor, tidy } from '@tensorflow/tfjs-core';
 
+import { unreadableHere } from '../kernels/host_values';
 import { native, RenyiEntropies } from '../native';
 import { checkOptionNames, fail, named, shown } from '../validate';
 import { ensureInformationKernels, RENYI_ENTROPY, RENYI_MUTUAL_INFORMATION, RenyiAttrs } from './kernels';
@@ -40,6 +41,20 @@ function checkOptions(op: string, options: RenyiOptions): { alpha: number } {
   return { alpha };
 }
 
+/**
+ * The information ops run on the native core, which needs the values on the host: a tensor that
+ * lives only in GPU memory (webgpu in Node) cannot be read synchronously, so the op stops here
+ * with what to do instead of tfjs' OffscreenCanvas error from inside a read.
+ */
+function readable(op: string, name: string, x: Tensor): void {
+  if (unreadableHere(x)) {
+    fail(op, `${name} lives in GPU memory on the webgpu backend, and the Rényi information ops have no WebGPU kernel yet: ` +
+      "they run on the native core, which needs the values on the host, and tfjs cannot read the GPU synchronously in Node " +
+      "(its readSync needs OffscreenCanvas). Run them on the cpu or wasm backend, or pass a copy the host holds, " +
+      `tf.tensor(await ${name}.data(), ${name}.shape) (for monitoring: no gradient reaches the original through a copy)`);
+  }
+}
+
 /** The layer as [N, D] float32 (any rank ≥ 2 is flattened per row). */
 function layerOf(op: string, name: string, x: Tensor): Tensor {
   if (!(x instanceof Tensor)) fail(op, `${name} must be a tf.Tensor [N, D], got ${shown(x)}`);
@@ -48,6 +63,7 @@ function layerOf(op: string, name: string, x: Tensor): Tensor {
   if (x.rank < 2) fail(op, `${name} must have a row per example and at least one feature ([N, D]), got shape [${x.shape.join(', ')}]`);
   if (x.shape[0] < 2) fail(op, `${name} needs at least 2 rows (examples): the measures compare rows, got ${x.shape[0]}`);
   if (x.size === 0) fail(op, `${name} is empty (shape [${x.shape.join(', ')}])`);
+  readable(op, name, x);
   return x.rank === 2 ? x : reshape(x, [x.shape[0], -1]);
 }
 
@@ -59,6 +75,7 @@ export function classIdsOf(op: string, labels: ClassLabels, rows: number): { ids
     if (labels.isDisposed) fail(op, 'labels are disposed');
     if (labels.dtype !== 'int32' && labels.dtype !== 'float32') fail(op, `labels must be int32 or float32, got ${labels.dtype}`);
     shape = labels.shape;
+    readable(op, 'labels', labels);
     if (labels.rank === 2 && shape[1] > 1) {
       // One-hot rows: each exactly one 1 and zeros elsewhere (a soft target has no same-class indicator).
       const v = labels.dataSync();

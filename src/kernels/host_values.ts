@@ -21,10 +21,25 @@ interface EngineInternals {
   registry?: Record<string, unknown>;
 }
 
-/** The tensor's values, or undefined where reading them would mean a GPU read-back. */
-export function checkableValues(t: Tensor): ArrayLike<number> | undefined {
+/** The webgpu backend holding t's data, or undefined when another backend holds it. */
+function webgpuHolder(t: Tensor): HostHolding | undefined {
   const e = engine() as unknown as EngineInternals;
   const holder = e.state?.tensorInfo?.get(t.dataId)?.backend;
-  if (holder === undefined || holder !== e.registry?.webgpu) return t.dataSync();
-  return heldOnHost(holder as HostHolding, t.dataId);
+  return holder !== undefined && holder === e.registry?.webgpu ? (holder as HostHolding) : undefined;
+}
+
+/** The tensor's values, or undefined where reading them would mean a GPU read-back. */
+export function checkableValues(t: Tensor): ArrayLike<number> | undefined {
+  const gpu = webgpuHolder(t);
+  return gpu === undefined ? t.dataSync() : heldOnHost(gpu, t.dataId);
+}
+
+/**
+ * Whether t's values cannot be read synchronously here: they live only in GPU memory on the
+ * webgpu backend, and this runtime has no OffscreenCanvas (Node), which tfjs' readSync needs.
+ */
+export function unreadableHere(t: Tensor): boolean {
+  const gpu = webgpuHolder(t);
+  return gpu !== undefined && typeof (globalThis as { OffscreenCanvas?: unknown }).OffscreenCanvas === 'undefined' &&
+    heldOnHost(gpu, t.dataId) === undefined;
 }
