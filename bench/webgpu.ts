@@ -25,7 +25,8 @@ async function timed(fn: () => tf.Tensor): Promise<number> {
 
 export async function webgpuBench(opts: WebGPUBenchOptions, log: (line: string) => void): Promise<string> {
   const setup = await setupWebGPU();
-  const adapter = `${setup.adapter.description || setup.adapter.device} (${setup.adapter.vendor}, ${setup.backend}${setup.software ? ', software' : ''})`;
+  const adapter = `${setup.adapter.description || setup.adapter.device} (${setup.adapter.vendor}, ${setup.backend}${setup.software ? ', software' : ''}` +
+    `${setup.subgroups ? ', subgroups' : ''})`;
   log(`adapter: ${adapter}`);
   const lines = [
     `WebGPU, adapter: ${adapter}; medians of ${opts.reps} interleaved runs, each including the read-back of the [B, C] gradient (or product).`,

@@ -5,6 +5,7 @@
 // (src/kernels/webgpu) use no Node API.
 import * as tf from '@tensorflow/tfjs-core';
 
+import { installDirectiveHoisting } from './kernels/webgpu/directives';
 import { requireOptional } from './optional';
 
 export interface WebGPUSetupOptions {
@@ -28,6 +29,11 @@ export interface WebGPUSetup {
   maxStorageBufferBindingSize: number;
   /** Whether the adapter is a CPU (software) one: lavapipe, llvmpipe, SwiftShader. */
   software: boolean;
+  /**
+   * Whether the device has subgroup operations: the statistics pass then merges a workgroup's
+   * partial sums with them (tf.env() flag MIXLOSS_WEBGPU_SUBGROUPS = false turns that off).
+   */
+  subgroups: boolean;
 }
 
 const INSTALL = 'npm install webgpu @tensorflow/tfjs-backend-webgpu';
@@ -81,9 +87,12 @@ export async function setupWebGPU(options: WebGPUSetupOptions = {}): Promise<Web
   // tfjs-backend-webgpu's own factory asks for an adapter without the feature level: register
   // one on this adapter, with the limits and features tfjs asks for.
   if (tf.findBackendFactory('webgpu') !== null) tf.removeBackend('webgpu');
+  let subgroups = false;
   tf.registerBackend('webgpu', async () => {
     const l = adapter.limits;
-    const requiredFeatures = ['timestamp-query', 'bgra8unorm-storage'].filter((f) => adapter.features.has(f));
+    // tfjs's features, and subgroups for mixloss's reductions (src/kernels/webgpu/programs.ts).
+    const requiredFeatures = ['timestamp-query', 'bgra8unorm-storage', 'subgroups'].filter((f) => adapter.features.has(f));
+    subgroups = requiredFeatures.includes('subgroups');
     const device = await adapter.requestDevice({
       requiredFeatures,
       requiredLimits: {
@@ -95,6 +104,8 @@ export async function setupWebGPU(options: WebGPUSetupOptions = {}): Promise<Web
         maxComputeInvocationsPerWorkgroup: l.maxComputeInvocationsPerWorkgroup,
       },
     });
+    // A program's `enable subgroups;` goes first in its module (tfjs puts its declarations there).
+    installDirectiveHoisting(device as { createShaderModule(d: { code: string }): unknown });
     return new webgpu.WebGPUBackend(device, adapter.info);
   });
   if (!(await tf.setBackend('webgpu'))) throw new Error(`mixloss/webgpu: tfjs could not start the webgpu backend on this adapter (${describe(adapter)})`);
@@ -104,6 +115,7 @@ export async function setupWebGPU(options: WebGPUSetupOptions = {}): Promise<Web
     backend,
     maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize,
     software: /lavapipe|llvmpipe|swiftshader|software/i.test(`${info.vendor} ${info.architecture} ${info.device} ${info.description}`),
+    subgroups,
   };
   return setupDone;
 }

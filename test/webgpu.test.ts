@@ -11,6 +11,8 @@ import {
   complementEntropy, crossEntropy, focalLoss, generalizedCrossEntropy, mixedLoss, mixedLossForLayers, mpceLoss, renyiEntropy,
   renyiMutualInformation, tamedCrossEntropy,
 } from '../src';
+import { hoistDirectives, hoistsDirectives, installDirectiveHoisting } from '../src/kernels/webgpu/directives';
+import { SUBGROUPS_FLAG } from '../src/kernels/webgpu/kernel';
 import { WGSL_KINDS } from '../src/kernels/webgpu/losses';
 import { lossKinds } from '../src/losses/registry';
 import { requireOptional } from '../src/optional';
@@ -42,6 +44,20 @@ async function on(backend: string, fn: () => tf.Tensor | tf.Tensor[]): Promise<F
 }
 
 const webgpu = (fn: () => tf.Tensor | tf.Tensor[]) => on('webgpu', fn);
+
+/**
+ * The statistics pass's two ways to merge a workgroup's partial sums: with subgroup operations
+ * (where the device has them: lavapipe does) and the plain path in workgroup memory.
+ */
+const PATHS = setup?.subgroups ? ['subgroups', 'plain'] : ['plain'];
+async function onPath<T>(path: string, fn: () => Promise<T>): Promise<T> {
+  tf.env().set(SUBGROUPS_FLAG, path === 'subgroups');
+  try {
+    return await fn();
+  } finally {
+    tf.env().set(SUBGROUPS_FLAG, true);
+  }
+}
 
 /** The worst |a − r| over the entries of each row of [rows, classes], relative to the row's largest |r|. */
 function rowRelativeError(a: ArrayLike<number>, r: ArrayLike<number>, rows: number, classes: number): number {
@@ -76,9 +92,13 @@ describe.skipIf(!gpu)(title('webgpu backend'), () => {
     expect(tf.getBackend()).toBe('webgpu');
   });
 
-  it('runs on the adapter mixloss/webgpu set up, and every loss kind of the registry has a WGSL kernel', () => {
+  it('runs on the adapter mixloss/webgpu set up, and every loss kind of the registry has a WGSL kernel', async () => {
     expect(tf.getBackend()).toBe('webgpu');
     expect(setup?.maxStorageBufferBindingSize).toBeGreaterThan(0);
+    // The device has subgroups exactly when the adapter offers them.
+    const adapter = await (globalThis as unknown as { navigator: { gpu: { requestAdapter(): Promise<{ features: Set<string> }> } } }).navigator.gpu.requestAdapter();
+    expect(setup?.subgroups).toBe(adapter.features.has('subgroups'));
+    expect((tf.backend() as unknown as { device: { features: Set<string> } }).device.features.has('subgroups')).toBe(setup?.subgroups);
     expect([...lossKinds().keys()].sort()).toEqual([...WGSL_KINDS.keys()].sort());
     for (const [name, kind] of WGSL_KINDS) {
       const native = lossKinds().get(name);
@@ -102,10 +122,11 @@ describe.skipIf(!gpu)(title('webgpu backend'), () => {
   // Whole rows (a team of 32, 64 or 128 threads each, several to a workgroup), and few rows of
   // many classes (the split statistics pass), each read a float at a time (classes not a multiple
   // of 4) and four at a time (vec4).
+  // The last two take a whole workgroup per row or slice: there each merging path runs.
   const shapes: Array<[number, number]> = [[16, 10], [8, 1000], [5, 2000], [3, 9001], [2, 70000]];
   for (const loss of LOSSES) {
-    it(`float64 reference: ${loss.name}, rows and gradient at ${shapes.map((s) => s.join('×')).join(', ')}`, async () => {
-      for (const [B, C] of shapes) {
+    it(`float64 reference: ${loss.name}, rows and gradient at ${shapes.map((s) => s.join('×')).join(', ')} (${PATHS.join(', ')})`, async () => {
+      for (const [B, C] of shapes) for (const path of C > 4096 ? PATHS : ['plain']) await onPath(path, async () => {
         const q = randomLogits(B, C, B + C, 4);
         const y = randomLabels(B, C, C);
         const [rows] = await webgpu(() => loss.op(tf.tensor2d(q, [B, C]), tf.tensor1d(y, 'int32'), { reduction: 'none' }));
@@ -121,7 +142,7 @@ describe.skipIf(!gpu)(title('webgpu backend'), () => {
         // 6.9e-7, gradient 2.8e-6 at worst (lavapipe).
         expect(maxRelError(rows, refRows)).toBeLessThan(2e-6);
         expect(gradientError(grad, refGrad, B, C)).toBeLessThan(1e-5);
-      }
+      });
     });
   }
 
@@ -167,8 +188,8 @@ describe.skipIf(!gpu)(title('webgpu backend'), () => {
     { name: 'crossEntropy, rank-3 logits and softcap', loss: (x, d) => crossEntropy(x.reshape([d.B / 2, 2, d.C]), labels(d).reshape([d.B / 2, 2]), { softcap: 5 }) },
   ];
   for (const c of matrix) {
-    it(`agrees with the cpu kernels: ${c.name}, at ${inputs.map((d) => `${d.B}×${d.C}`).join(' and ')}`, async () => {
-      for (const d of inputs) {
+    it(`agrees with the cpu kernels: ${c.name}, at ${inputs.map((d) => `${d.B}×${d.C}`).join(' and ')} (${PATHS.join(', ')})`, async () => {
+      for (const d of inputs) for (const path of d.C > 4096 ? PATHS : ['plain']) await onPath(path, async () => {
         const [v1, g1] = await valueAndGrad('cpu', (x) => c.loss(x, d), d.q, [d.B, d.C]);
         const [v2, g2] = await valueAndGrad('webgpu', (x) => c.loss(x, d), d.q, [d.B, d.C]);
         // f32 on the GPU against the cpu kernels' double accumulators: measured at worst 1.2e-7 on
@@ -179,7 +200,7 @@ describe.skipIf(!gpu)(title('webgpu backend'), () => {
         expect(Math.abs(v2[0] - v1[0])).toBeLessThan(1e-6 * Math.max(1, Math.abs(v1[0])));
         if (d.C < 100) expect(gradientError(g2, g1, d.B, d.C)).toBeLessThan(1e-4);
         else expect(rowRelativeError(g2, g1, d.B, d.C)).toBeLessThan(1e-5);
-      }
+      });
     });
   }
 
@@ -219,6 +240,45 @@ describe.skipIf(!gpu)(title('webgpu backend'), () => {
         expect(gradientError(grad, cpu, 1, row.length)).toBeLessThan(1e-5);
       }
     }
+  });
+
+  it(`numerics with a whole workgroup per row (${PATHS.join(', ')}): a NaN row, masked columns, a nearly masked row, a tied max, as on cpu`, async () => {
+    const B = 4, C = 6000;
+    const q = randomLogits(B, C, 11, 3);
+    q[4321] = NaN;                                         // row 0
+    q.fill(-Infinity, C + 100, C + 3000);                  // row 1: masked columns
+    q.fill(-Infinity, 2 * C, 3 * C);                       // row 2: all masked but two
+    q[2 * C + 7] = 0.5;
+    q[2 * C + 5000] = 2;
+    for (const j of [10, 14, 2000, 5000]) q[3 * C + j] = 9;  // row 3: its max four times, in neighbouring threads and apart (MPCE: the first)
+    const y = [3, 5, 7, 5999];
+    const ops: Array<[string, (x: tf.Tensor, ids: tf.Tensor) => tf.Tensor]> = [
+      ['crossEntropy', (x, ids) => crossEntropy(x, ids, { reduction: 'none' })],
+      ['crossEntropy, smoothing', (x, ids) => crossEntropy(x, ids, { labelSmoothing: 0.1, reduction: 'none' })],
+      ['mpceLoss', (x, ids) => mpceLoss(x, ids, { reduction: 'none' })],
+      ['complementEntropy', (x, ids) => complementEntropy(x, ids, { reduction: 'none' })],
+    ];
+    for (const [name, op] of ops) {
+      const run = () => {
+        const ids = tf.tensor1d(y, 'int32');
+        const rows = op(tf.tensor2d(q, [B, C]), ids);
+        return [rows, tf.grad((x: tf.Tensor) => tf.sum(op(x, ids)))(tf.tensor2d(q, [B, C]))];
+      };
+      const [rows1, g1] = await on('cpu', run);
+      for (const path of PATHS) {
+        const [rows2, g2] = await onPath(path, () => webgpu(run));
+        expect(rows2[0], `${name} (${path})`).toBeNaN();
+        expect(g2.subarray(0, C).every(Number.isNaN), `${name} (${path})`).toBe(true);
+        for (let r = 1; r < B; r++) {
+          if (Number.isFinite(rows1[r])) expect(Math.abs(rows2[r] - rows1[r]), `${name} (${path}) row ${r}`).toBeLessThan(1e-5 * Math.max(1, Math.abs(rows1[r])));
+          else expect(rows2[r], `${name} (${path}) row ${r}`).toBe(rows1[r]);  // smoothing over masked classes: ∞
+        }
+        expect(rowRelativeError(g2.subarray(C), g1.subarray(C), B - 1, C), `${name} (${path})`).toBeLessThan(1e-5);
+      }
+    }
+    // Both paths really ran: tfjs compiled a statistics program of each kind.
+    const keys = Object.keys((tf.findBackend('webgpu') as unknown as { pipelineCache: object }).pipelineCache);
+    for (const path of PATHS) expect(keys.some((k) => /^mixloss_slices_team256_/.test(k) && k.includes('_subgroups_') === (path === 'subgroups'))).toBe(true);
   });
 
   it('numerics: a NaN in a row makes that row NaN (value and gradient) and leaves the others', async () => {
@@ -395,5 +455,28 @@ describe('optional peers', () => {
     const broken = path.join(__dirname, 'fixtures', 'throws-on-load.js');
     expect(() => requireOptional(broken, 'mixloss/webgpu', 'npm install it'))
       .toThrow(/needs .*throws-on-load\.js \(installed, but it failed to load: dawn\.node: GLIBCXX_3\.4\.30 not found\): npm install it$/);
+  });
+});
+
+describe('WGSL directives (no adapter needed)', () => {
+  it('hoistDirectives moves enable, requires and diagnostic lines to the front, once each, and leaves the rest', () => {
+    const code = 'struct U { a: f32, };\nfn f() {}\n  enable subgroups;\nfn g() {}\nenable subgroups;\ndiagnostic(off, derivative_uniformity);\n// enable f16 (a comment)\n';
+    const out = hoistDirectives(code);
+    expect(out.split('\n').slice(0, 3)).toEqual(['enable subgroups;', 'diagnostic(off, derivative_uniformity);', 'struct U { a: f32, };']);
+    expect(out.match(/enable subgroups;/g)).toHaveLength(1);
+    expect(out).toContain('// enable f16 (a comment)');
+    expect(out).toContain('fn f() {}\n');
+    expect(hoistDirectives('fn f() {}\n')).toBe('fn f() {}\n');
+  });
+
+  it('installDirectiveHoisting makes a device hoist every module it compiles, installed once', () => {
+    const seen: string[] = [];
+    const device = { createShaderModule(d: { code: string }) { seen.push(d.code); return d; } };
+    expect(hoistsDirectives(device)).toBe(false);
+    installDirectiveHoisting(device);
+    installDirectiveHoisting(device);
+    expect(hoistsDirectives(device)).toBe(true);
+    device.createShaderModule({ code: 'fn f() {}\nenable subgroups;\n' });
+    expect(seen).toEqual(['enable subgroups;\nfn f() {}\n\n']);
   });
 });

@@ -7,11 +7,13 @@
 // caller's own dense targets) a row that is not a distribution gets NaN statistics, a NaN loss
 // and a NaN gradient. Free of Node APIs: a browser bundle can register these kernels.
 import type { NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs-core';
+import { env } from '@tensorflow/tfjs-core';
 
 import { named } from '../../validate';
 import { FusedLossAttrs, kernelInput as input, STATS_PER_ROW } from '../attrs';
 import { heldOnHost, HostHolding } from '../host_values';
 import { isTargetRow, notTargets } from '../input_checks';
+import { hoistsDirectives } from './directives';
 import { WGSL_KINDS } from './losses';
 import {
   gradProgram, GRAD_SLICE, mergeProgram, pickProgram, reduceProgram, rowLossProgram, Scalars, statsProgram, STATS_LENGTH, uniformData,
@@ -21,7 +23,7 @@ import type { WgslKind } from './wgsl/row_math';
 
 /** What the kernels use of tfjs-backend-webgpu's WebGPUBackend. */
 interface WebGPUBackendLike extends HostHolding {
-  device: { limits: { maxStorageBufferBindingSize: number } };
+  device: { limits: { maxStorageBufferBindingSize: number }; features: { has(name: string): boolean } };
   runWebGPUProgram(program: unknown, inputs: TensorInfo[], dtype: 'float32', uniforms?: unknown[], output?: TensorInfo): TensorInfo;
   disposeData(dataId: unknown, force?: boolean): boolean;
 }
@@ -30,6 +32,18 @@ export interface WebGPUKernelArgs {
   inputs: NamedTensorInfoMap;
   attrs?: NamedAttrMap;
   backend: unknown;
+}
+
+/**
+ * tf.env() flag: whether the programs may use subgroup operations where the device has them
+ * (default true; false takes the plain path everywhere, as on devices without them).
+ */
+export const SUBGROUPS_FLAG = 'MIXLOSS_WEBGPU_SUBGROUPS';
+env().registerFlag(SUBGROUPS_FLAG, () => true);
+
+/** Whether this backend's programs can use subgroups (the feature, directive hoisting, the flag). */
+function subgroupsOn(gpu: WebGPUBackendLike): boolean {
+  return gpu.device.features.has('subgroups') && hoistsDirectives(gpu.device) && env().getBool(SUBGROUPS_FLAG);
 }
 
 function kindOf(a: FusedLossAttrs): WgslKind {
@@ -109,6 +123,7 @@ function variantOf(gpu: WebGPUBackendLike, a: FusedLossAttrs, labels: TensorInfo
     ignoreIndex: a.loss.ignoreIndex !== undefined,
     checkTargets: a.checkTargets,
     vec4: classes % 4 === 0,
+    subgroups: subgroupsOn(gpu),
   };
 }
 

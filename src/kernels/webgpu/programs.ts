@@ -14,12 +14,13 @@
 // When the class count is a multiple of 4, stats and grad read the logits (and dense targets) and
 // write the gradient as vec4: fewer loads, bounds checks and loop steps (measured in docs/webgpu.md).
 // Every index is 32-bit (WGSL has no 64-bit integers): kernel.ts refuses larger inputs first.
-// Subgroup operations are not used: tfjs prepends its own declarations to a program's WGSL, so
-// no program can start with the `enable subgroups;` directive (see docs/webgpu.md).
+// Where the device has subgroups (and hoists a program's `enable subgroups;` to the front of its
+// module: ./directives.ts), a statistics workgroup that is one team merges with subgroup
+// reductions; otherwise, and for smaller teams, in workgroup memory (docs/webgpu.md).
 import { STATS_PER_ROW, STATS_TRAILER, STATS_VALUE } from '../attrs';
 import { MASS_TOLERANCE } from '../input_checks';
 import type { WgslKind, Needs } from './wgsl/row_math';
-import { LOAD_STATS, MATH, partialCode, rowMathCode, STATS, STORE_STATS } from './wgsl/row_math';
+import { LOAD_STATS, MATH, partialCode, rowMathCode, STATS, STORE_STATS, subgroupMergeCode } from './wgsl/row_math';
 
 export const WORKGROUP = 256;
 /** Columns one gradient workgroup writes (16 per thread). */
@@ -57,11 +58,16 @@ export interface Variant {
    * four floats at a time (vec4), so rows start on a vec4
    */
   vec4: boolean;
+  /**
+   * the device has subgroups and hoists a program's directives (./directives.ts), and the
+   * MIXLOSS_WEBGPU_SUBGROUPS flag allows them: a team of a whole workgroup merges with them
+   */
+  subgroups: boolean;
 }
 
 /** The shader key's part for a variant (needs follow from the kind, dense and smoothing). */
 export function variantKey(v: Variant): string {
-  const flags = [v.dense, v.labelsFloat, v.classWeights, v.sampleWeights, v.smoothing, v.ignoreIndex, v.checkTargets, v.vec4]
+  const flags = [v.dense, v.labelsFloat, v.classWeights, v.sampleWeights, v.smoothing, v.ignoreIndex, v.checkTargets, v.vec4, v.subgroups]
     .map((f) => (f ? 1 : 0)).join('');
   return `${v.kind.name}_${flags}`;
 }
@@ -295,6 +301,46 @@ export function statsTeam(columns: number): number {
 }
 
 /**
+ * Merges each team's Partials in workgroup memory (shared_p, thread tid of the team at lid) into
+ * its first thread's: levels of up to 8 to 1, so a barrier per level (3 for a team of 256, not 8).
+ */
+function fanIn(team: number): string {
+  const levels: string[] = [];
+  for (let width = team; width > 1;) {
+    const next = Math.max(1, width >> 3);
+    levels.push(`if (tid < ${next}) {
+    var a = shared_p[lid];
+    for (var k = 1; k < ${width / next}; k = k + 1) { ml_merge(&a, shared_p[lid + k * ${next}]); }
+    shared_p[lid] = a;
+  }
+  workgroupBarrier();`);
+    width = next;
+  }
+  return levels.join('\n  ');
+}
+
+/**
+ * The workgroup's Partials (one team of WORKGROUP) merged into shared_p[0]: each subgroup merges
+ * its own with subgroup reductions, its first invocation (by local index, whatever the adapter's
+ * layout) files the result, and thread 0 merges those in local-index order.
+ */
+function subgroupFanIn(): string {
+  return /* wgsl */ `let merged = ml_subgroup_merge(p);
+  let first = u32(lid) == subgroupMin(u32(lid));
+  shared_first[lid] = first;
+  if (first) { shared_p[lid] = merged; }
+  workgroupBarrier();
+  if (lid == 0) {
+    var a = shared_p[0];
+    for (var k = 1; k < ${WORKGROUP}; k = k + 1) {
+      if (shared_first[k]) { ml_merge(&a, shared_p[k]); }
+    }
+    shared_p[0] = a;
+  }
+  workgroupBarrier();`;
+}
+
+/**
  * The statistics pass over units (row, slice), chunks slices per row of chunkLen columns, a team
  * of statsTeam(chunkLen) threads per unit. chunks = 1: writes the statistics (STATS_LENGTH).
  * chunks > 1: writes the slices' Partials [rows·chunks·8].
@@ -303,8 +349,13 @@ export function statsProgram(v: Variant, rows: number, chunks: number, chunkLen:
   const whole = chunks === 1;
   const team = statsTeam(chunkLen);
   const units = WORKGROUP / team;
-  const code = () => rowCode(v) + elementLoop(v) + (whole ? STORE_STATS + finishRow(v) : '') + /* wgsl */ `
+  // Subgroups only where the team is the whole workgroup: WGSL does not say which invocations
+  // share a subgroup, so a subgroup could hold two teams' rows.
+  const sub = v.subgroups && team === WORKGROUP;
+  const code = () => (sub ? 'enable subgroups;\n' + subgroupMergeCode(v.needs) : '') + rowCode(v) + elementLoop(v) +
+    (whole ? STORE_STATS + finishRow(v) : '') + /* wgsl */ `
 var<workgroup> shared_p: array<Partial, ${WORKGROUP}>;
+${sub ? `var<workgroup> shared_first: array<bool, ${WORKGROUP}>;` : ''}
 fn main(index: i32) {
   ${WORKGROUP_INDEX}
   let lid = i32(localIndex);
@@ -319,16 +370,9 @@ fn main(index: i32) {
     let c1 = min(c0 + uniforms.chunkLen, uniforms.classes);
     p = ml_slice_partial(r, c0, c1, tid, ${team});
   }
-  shared_p[lid] = p;
+  ${sub ? subgroupFanIn() : `shared_p[lid] = p;
   workgroupBarrier();
-  for (var s = ${team / 2}; s > 0; s = s >> 1u) {
-    if (tid < s) {
-      var a = shared_p[lid];
-      ml_merge(&a, shared_p[lid + s]);
-      shared_p[lid] = a;
-    }
-    workgroupBarrier();
-  }
+  ${fanIn(team)}`}
   if (tid == 0 && valid) {
     ${whole ? 'ml_finish_row(r, shared_p[lid]);' : `
     let q = shared_p[lid];
@@ -339,7 +383,8 @@ fn main(index: i32) {
 }
 `;
   const outputShape = whole ? [STATS_LENGTH(rows)] : [rows * chunks * 8];
-  return program({ name: `${whole ? 'stats' : 'slices'}_team${team}`, v, inputs: ['logits', 'labels', ...optionalInputs(v)], outputShape,
+  return program({ name: `${whole ? 'stats' : 'slices'}_team${team}${sub ? '_subgroups' : ''}`, v,
+    inputs: ['logits', 'labels', ...optionalInputs(v)], outputShape,
     workgroups: Math.ceil((rows * chunks) / units), workgroupSize: WORKGROUP, code, wideInputs: true });
 }
 

@@ -123,6 +123,34 @@ fn ml_merge(into: ptr<function, Partial>, other_in: Partial) {
 `;
 }
 
+/**
+ * The merge of a subgroup's Partials, returned to every invocation (call it where the whole
+ * subgroup is active): the same result as ml_merge over them, from subgroup reductions alone —
+ * the max, each sum rescaled to it, NaN kept, the first argmax among the maxima, t_min with NaN
+ * winning. Needs `enable subgroups;`.
+ */
+export function subgroupMergeCode(n: Needs): string {
+  return /* wgsl */ `
+fn ml_subgroup_merge(p: Partial) -> Partial {
+  let empty = ml_is_empty(p);
+  var r = ml_empty();
+  r.max = subgroupMax(p.max);  // an empty Partial's max is −∞
+  // exp(max − r.max): 1 at the max (also when both are ∞, as ml_merge leaves equal maxima alone)
+  var f = 0.0;
+  if (!empty) { f = select(exp(p.max - r.max), 1.0, p.max == r.max); }
+  r.sum = subgroupAdd(select(p.sum * f, 0.0, empty));
+  r.t_exp = subgroupAdd(select(p.t_exp * f, 0.0, empty));
+  ${n.expLogit ? 'r.e_logit = subgroupAdd(select(f * (p.e_logit + (p.max - r.max) * p.sum), 0.0, empty || (p.e_logit == 0.0 && p.sum == 0.0)));' : ''}
+  ${n.targets ? `r.t_logit = subgroupAdd(p.t_logit);
+  r.mass = subgroupAdd(p.mass);
+  r.t_min = select(subgroupMin(p.t_min), ml_nan(), subgroupAny(isnan(p.t_min)));` : ''}
+  ${n.argmax ? `let k = subgroupMin(select(0x7fffffff, p.argmax, !empty && p.max == r.max && p.argmax >= 0));
+  r.argmax = select(k, -1, k == 0x7fffffff);` : ''}
+  return r;
+}
+`;
+}
+
 /** RowStats (row_stats.h) and its 16-float layout, the finished rows (accumulator.h). */
 export const STATS = /* wgsl */ `
 struct RowStats {
@@ -153,7 +181,8 @@ fn ml_finish_sparse(others_in: Partial, target_logit: f32, y: i32, u_y: f32) -> 
   r.log_el = ml_log(others.sum) - ml_log(s);
   r.mass = 1.0;
   r.pt = e_y / s;
-  if (others.sum > 0.0) { r.cot = others.e_logit / others.sum - log(others.sum); } else if (others.sum != 0.0) { r.cot = ml_nan(); }
+  // NaN tested on the bits: a compiler may take NaN != 0 as false (WGSL lets it assume no NaN).
+  if (isnan(others.sum)) { r.cot = ml_nan(); } else if (others.sum > 0.0) { r.cot = others.e_logit / others.sum - log(others.sum); }
   if (others.mass != 0.0 || u_y != 0.0) {
     let lse = others.max + ml_log(s);
     var u_logit = others.t_logit;
