@@ -70,6 +70,11 @@ export async function setupWebGPU(options: WebGPUSetupOptions = {}): Promise<Web
     return setupDone;
   }
   const dawn = requireOptional<{ create(flags: string[]): Gpu; globals: Record<string, unknown> }>('webgpu', 'mixloss/webgpu', INSTALL);
+  // Dawn's OpenGL backend goes through EGL, whose default platform wants a display: without one
+  // (a server, CI), Mesa's surfaceless platform renders off-screen (llvmpipe, or a GPU's DRI).
+  if (backend === 'opengl' && !process.env.EGL_PLATFORM && !process.env.DISPLAY && !process.env.WAYLAND_DISPLAY) {
+    process.env.EGL_PLATFORM = 'surfaceless';
+  }
   // Dawn's instance for these options (a failed setup may be retried with others).
   const gpu = dawn.create([...(backend === 'opengl' ? ['backend=opengl'] : []), ...(options.dawnFlags ?? [])]);
   // WebGPU's classes (GPUBufferUsage, GPUBuffer, ...) as globals, as tfjs-backend-webgpu expects them.
@@ -80,7 +85,8 @@ export async function setupWebGPU(options: WebGPUSetupOptions = {}): Promise<Web
   const adapter = await gpu.requestAdapter(adapterOptions);
   if (adapter === null) {
     throw new Error(`mixloss/webgpu: Dawn found no WebGPU adapter on ${backend}; ` + (backend === 'vulkan' ? `it needs ${VULKAN}`
-      : `it needs EGL and OpenGL 4.3 or later (a GPU's GL driver, or Mesa's: libegl-mesa0 and libgl1-mesa-dri), or use the default Vulkan backend with ${VULKAN}`));
+      : `it needs EGL and OpenGL 4.3 or later (a GPU's GL driver, or Mesa's: libegl1, libegl-mesa0 and libgl1-mesa-dri; without a display ` +
+        `EGL_PLATFORM=surfaceless, which mixloss sets when DISPLAY and WAYLAND_DISPLAY are unset), or use the default Vulkan backend with ${VULKAN}`));
   }
   const webgpu = requireOptional<{ WebGPUBackend: new (device: unknown, info?: unknown) => tf.KernelBackend }>(
     '@tensorflow/tfjs-backend-webgpu', 'mixloss/webgpu', INSTALL);
