@@ -113,16 +113,18 @@ async function informationMain(argv: string[]): Promise<void> {
   console.log(await informationBench({ sizes, reps: count('reps', o.reps, 5) }, (line) => console.error(line)));
 }
 
-const WEBGPU_USAGE = `usage: mixloss bench webgpu [--shapes 256x1000,128x32768,32x262144] [--reps 7]
+const WEBGPU_USAGE = `usage: mixloss bench webgpu [--shapes 256x1000,128x32768,32x262144] [--reps 7] [--dawn vulkan|opengl]
 
   The fused loss + gradient beside stock tf.losses.softmaxCrossEntropy + tf.grad and beside one
   tf.mul, on tfjs's webgpu backend (needs the webgpu and @tensorflow/tfjs-backend-webgpu packages
-  and a Vulkan driver; see docs/webgpu.md).`;
+  and a Vulkan driver, or EGL for --dawn opengl; see docs/webgpu.md).`;
 
 async function webgpuMain(argv: string[]): Promise<void> {
-  const o = options(argv, WEBGPU_USAGE, ['shapes', 'reps']);
+  const o = options(argv, WEBGPU_USAGE, ['shapes', 'reps', 'dawn']);
   if (o === undefined) return;
-  const opts = { shapes: shapes(o.shapes, [[256, 1000], [128, 32768], [32, 262144]]), reps: count('reps', o.reps, 7) };
+  const dawn = text(o.dawn) ?? 'vulkan';
+  if (dawn !== 'vulkan' && dawn !== 'opengl') throw new Error(`--dawn must be vulkan or opengl, got ${dawn}\n${WEBGPU_USAGE}`);
+  const opts = { shapes: shapes(o.shapes, [[256, 1000], [128, 32768], [32, 262144]]), reps: count('reps', o.reps, 7), dawn: dawn as 'vulkan' | 'opengl' };
   console.log(await webgpuBench(opts, (line) => console.error(line)));
   process.exit(0);  // Dawn keeps Node running while the GPU is referenced
 }

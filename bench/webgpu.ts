@@ -10,6 +10,8 @@ import { setupWebGPU } from '../src/webgpu';
 export interface WebGPUBenchOptions {
   shapes: Array<[number, number]>;
   reps: number;
+  /** Dawn's backend (setupWebGPU's `backend`) */
+  dawn: 'vulkan' | 'opengl';
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -24,7 +26,7 @@ async function timed(fn: () => tf.Tensor): Promise<number> {
 }
 
 export async function webgpuBench(opts: WebGPUBenchOptions, log: (line: string) => void): Promise<string> {
-  const setup = await setupWebGPU();
+  const setup = await setupWebGPU({ backend: opts.dawn });
   const adapter = `${setup.adapter.description || setup.adapter.device} (${setup.adapter.vendor}, ${setup.backend}${setup.software ? ', software' : ''}` +
     `${setup.subgroups ? ', subgroups' : ''})`;
   log(`adapter: ${adapter}`);
