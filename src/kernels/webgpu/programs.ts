@@ -2,8 +2,9 @@
 // the tensors' own GPU buffers:
 //   stats   a team of threads per row (32 to 256, several teams to a workgroup of 256), or per
 //           slice of a row when few rows have many classes: the row's Partial in one pass over
-//           the logits (online max and sum), a tree reduction in workgroup memory, then (whole
-//           rows) the row finished and its 16 statistics written;
+//           the logits (online max and sum), the team's merged (in workgroup memory, up to 8
+//           into 1 per level, or with subgroup reductions), then (whole rows) the row finished
+//           and its 16 statistics written;
 //   merge   a thread per row: merges the slices' Partials and finishes the row (split rows);
 //   rowLoss the per-row losses (reduction 'none'), times the sample weights;
 //   reduce  one workgroup: Σ of the weighted row losses and the mean's divisor, written after
