@@ -93,12 +93,10 @@ export async function setupWebGPU(options: WebGPUSetupOptions = {}): Promise<Web
   // tfjs-backend-webgpu's own factory asks for an adapter without the feature level: register
   // one on this adapter, with the limits and features tfjs asks for.
   if (tf.findBackendFactory('webgpu') !== null) tf.removeBackend('webgpu');
-  let subgroups = false;
   tf.registerBackend('webgpu', async () => {
     const l = adapter.limits;
     // tfjs's features, and subgroups for mixloss's reductions (src/kernels/webgpu/programs.ts).
     const requiredFeatures = ['timestamp-query', 'bgra8unorm-storage', 'subgroups'].filter((f) => adapter.features.has(f));
-    subgroups = requiredFeatures.includes('subgroups');
     const device = await adapter.requestDevice({
       requiredFeatures,
       requiredLimits: {
@@ -121,7 +119,7 @@ export async function setupWebGPU(options: WebGPUSetupOptions = {}): Promise<Web
     backend,
     maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize,
     software: /lavapipe|llvmpipe|swiftshader|software/i.test(`${info.vendor} ${info.architecture} ${info.device} ${info.description}`),
-    subgroups,
+    subgroups: adapter.features.has('subgroups'),  // asked for above whenever the adapter has it
   };
   return setupDone;
 }

@@ -80,6 +80,7 @@ function badCalls(params: Record<string, number>): Array<[string, () => [tf.Tens
     ['an unknown option', () => [q(), LABELS, { labelSmothing: 0.1 }], /unknown option 'labelSmothing'/],
     ['an unknown reduction', () => [q(), LABELS, { reduction: 'avg' }], /reduction/],
     ['NaN sample weights', () => [q(), LABELS, { weights: [1, NaN] }], /weights\[1\] must be a finite number >= 0/],
+    ['an infinite sample weight', () => [q(), LABELS, { weights: [Infinity, 1] }], /weights\[0\] must be a finite number >= 0, got Infinity/],
     ['class weights of the wrong length', () => [q(), LABELS, { classWeights: [1, 2] }], /classWeights/],
     ['a non-integer ignoreIndex', () => [q(), LABELS, { ignoreIndex: 0.5 }], /ignoreIndex/],
     ['labelSmoothing 2', () => [q(), LABELS, { labelSmoothing: 2 }], /labelSmoothing/],

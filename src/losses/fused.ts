@@ -177,6 +177,18 @@ function toTensor(op: string, labels: Labels, classes: number, ignoreIndex: numb
   return tensor(labels, [labels.length], 'int32');
 }
 
+/**
+ * Weights must be finite and >= 0. Checked here where the values can be read without a GPU
+ * read-back; on webgpu, weights that live on the GPU are checked by the programs (a NaN row).
+ */
+function checkWeightValues(op: string, name: string, t: Tensor): void {
+  const values = checkableValues(t);
+  if (values === undefined) return;
+  for (let i = 0; i < values.length; i++) {
+    if (!(Number.isFinite(values[i]) && values[i] >= 0)) fail(op, `${name}[${i}] must be a finite number >= 0, got ${values[i]}`);
+  }
+}
+
 /** Class weights as a float32 tensor [C] of finite values >= 0 (read once to check them). */
 function classWeightTensor(op: string, name: string, w: unknown, classes: number): Tensor {
   let t: Tensor;
@@ -191,9 +203,7 @@ function classWeightTensor(op: string, name: string, w: unknown, classes: number
   }
   try {
     if (t.rank !== 1 || t.shape[0] !== classes) fail(op, `${name} must have shape [${classes}] (one per class), got ${shapeOf(t.shape)}`);
-    const values = checkableValues(t);
-    const bad = values === undefined ? -1 : Array.prototype.findIndex.call(values, (v: number) => !(Number.isFinite(v) && v >= 0));
-    if (bad >= 0) fail(op, `${name}[${bad}] must be a finite number >= 0, got ${(values as ArrayLike<number>)[bad]}`);
+    checkWeightValues(op, name, t);
     return t;
   } catch (e) {
     if (t !== w) t.dispose();
@@ -222,9 +232,7 @@ function sampleWeightTensor(op: string, w: unknown, lead: number[]): Tensor {
     } catch {
       fail(op, `weights of shape ${shapeOf(t.shape)} do not broadcast against the rows ${shapeOf(lead)}`);
     }
-    const values = checkableValues(t);
-    const bad = values === undefined ? -1 : Array.prototype.findIndex.call(values, (v: number) => !(Number.isFinite(v) && v >= 0));
-    if (bad >= 0) fail(op, `weights[${bad}] must be a finite number >= 0, got ${(values as ArrayLike<number>)[bad]}`);
+    checkWeightValues(op, 'weights', t);
     return t;
   } catch (e) {
     if (t !== w) t.dispose();

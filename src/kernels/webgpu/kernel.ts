@@ -16,7 +16,7 @@ import { isTargetRow, notTargets } from '../input_checks';
 import { hoistsDirectives } from './directives';
 import { WGSL_KINDS } from './losses';
 import {
-  gradProgram, GRAD_SLICE, mergeProgram, pickProgram, reduceProgram, rowLossProgram, Scalars, statsProgram, STATS_LENGTH, uniformData,
+  gradProgram, GRAD_SLICE, mergeProgram, optionalInputs, pickProgram, reduceProgram, rowLossProgram, Scalars, statsProgram, STATS_LENGTH, uniformData,
   Variant,
 } from './programs';
 import type { WgslKind } from './wgsl/row_math';
@@ -155,10 +155,9 @@ function scalarsOf(kind: WgslKind, a: FusedLossAttrs, rows: number, classes: num
   };
 }
 
-/** The optional inputs present, by name, in the order the programs bind them. */
-function optional(inputs: NamedTensorInfoMap, a: FusedLossAttrs): Array<[string, TensorInfo]> {
-  return [...(a.classWeights ? ['classWeights'] : []), ...(a.sampleWeights ? ['weights'] : [])].map((n) => [n, input(inputs, n)]);
-}
+/** The variant's optional inputs (class and sample weights), by name, in the order the programs bind them. */
+const optional = (inputs: NamedTensorInfoMap, v: Variant): Array<[string, TensorInfo]> =>
+  optionalInputs(v).map((n) => [n, input(inputs, n)]);
 
 /** Forward: [loss, stats], the statistics laid out as on cpu, with Σ of the row losses after the trailer. */
 export function webgpuForward({ inputs, attrs, backend }: WebGPUKernelArgs): TensorInfo[] {
@@ -168,10 +167,10 @@ export function webgpuForward({ inputs, attrs, backend }: WebGPUKernelArgs): Ten
     const logits = input(inputs, 'logits');
     const labels = input(inputs, 'labels');
     const [rows, classes] = logits.shape;
-    const present = optional(inputs, a);
+    const v = variantOf(gpu, a, labels, classes);
+    const present = optional(inputs, v);
     checkLimits(gpu, [['logits', logits], ['labels', labels], ...present], rows, classes);
     const extra = present.map(([, t]) => t);
-    const v = variantOf(gpu, a, labels, classes);
     const s = scalarsOf(v.kind, a, rows, classes);
     const hostLabels = heldOnHost(gpu, labels.dataId);
     if (hostLabels !== undefined) {
@@ -219,5 +218,5 @@ export function webgpuGrad({ inputs, attrs, backend }: WebGPUKernelArgs): Tensor
   const s = scalarsOf(v.kind, a, rows, classes);
   if (sizeOf(stats.shape) !== STATS_LENGTH(rows)) throw new Error('mixloss: the saved statistics do not come from the webgpu kernel');
   const program = gradProgram(v, rows, classes, s.gradChunks, sizeOf(dy.shape) !== 1);
-  return gpu.runWebGPUProgram(program, [logits, labels, ...optional(inputs, a).map(([, t]) => t), stats, dy], 'float32', uniformData(v.kind, s));
+  return gpu.runWebGPUProgram(program, [logits, labels, ...optional(inputs, v).map(([, t]) => t), stats, dy], 'float32', uniformData(v.kind, s));
 }

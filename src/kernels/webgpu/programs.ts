@@ -280,7 +280,7 @@ function program(p: ProgramSpec): ProgramBase {
   };
 }
 
-/** The optional inputs' names, in the order the kernel passes them. */
+/** The optional inputs' names, in the order every program binds them (kernel.ts passes them so). */
 export function optionalInputs(v: Variant): string[] {
   return [...(v.classWeights ? ['classWeights'] : []), ...(v.sampleWeights ? ['weights'] : [])];
 }

@@ -9,6 +9,7 @@
 // Non-finite values: WGSL has no ∞ or NaN literals, so they come from tfjs's uniforms
 // (uniforms.INFINITY, uniforms.NAN), and the tests are the helpers tfjs puts in every program:
 // isnan (on the bits, which no compiler may fold away) and isinf.
+import { STATS_MASS, STATS_T_MIN, STATS_VALUE } from '../../attrs';
 
 /** What the statistics pass gathers beyond the base sums (loss_spec.h, Needs). */
 export interface Needs {
@@ -209,45 +210,34 @@ fn ml_finish_dense(p: Partial) -> RowStats {
 }
 `;
 
-/** Storing the statistics (the output buffer) and loading them (an input named `stats`). */
+/**
+ * row_stats.h's layout of a row's 16 floats: the RowStats fields stored as they are, by slot. The
+ * others: argmax in slots 6 and 7 (its high and low 24 bits, each exact in f32), log_el in 14 (the
+ * native core's slot 15 holds the rest of its double; 0 here, and a load adds it).
+ */
+const PLAIN_SLOTS: Array<[string, number]> = [
+  ['max', 0], ['log_sum', 1], ['ce', 2], ['el', 3], ['mass', STATS_MASS], ['pt', 5],
+  ['u_ce', 8], ['u_pt', 9], ['u_mass', 10], ['cot', 11], ['value', STATS_VALUE], ['t_min', STATS_T_MIN],
+];
+
+/** Storing a row's statistics in the output buffer. */
 export const STORE_STATS = /* wgsl */ `
 fn ml_store_stats(s: RowStats, at: i32) {
-  result[at + 0] = s.max;
-  result[at + 1] = s.log_sum;
-  result[at + 2] = s.ce;
-  result[at + 3] = s.el;
-  result[at + 4] = s.mass;
-  result[at + 5] = s.pt;
+${PLAIN_SLOTS.map(([field, slot]) => `  result[at + ${slot}] = s.${field};`).join('\n')}
   let k = max(s.argmax, 0);
   result[at + 6] = f32(k >> 24u);
   result[at + 7] = f32(k & 0xffffff);
-  result[at + 8] = s.u_ce;
-  result[at + 9] = s.u_pt;
-  result[at + 10] = s.u_mass;
-  result[at + 11] = s.cot;
-  result[at + 12] = s.value;
-  result[at + 13] = s.t_min;
   result[at + 14] = s.log_el;
   result[at + 15] = 0.0;
 }
 `;
 
+/** Loading a row's statistics from an input named `stats`. */
 export const LOAD_STATS = /* wgsl */ `
 fn ml_load_stats(at: i32) -> RowStats {
   var s = ml_zero_stats();
-  s.max = stats[at + 0];
-  s.log_sum = stats[at + 1];
-  s.ce = stats[at + 2];
-  s.el = stats[at + 3];
-  s.mass = stats[at + 4];
-  s.pt = stats[at + 5];
+${PLAIN_SLOTS.map(([field, slot]) => `  s.${field} = stats[at + ${slot}];`).join('\n')}
   s.argmax = (i32(stats[at + 6]) << 24u) + i32(stats[at + 7]);
-  s.u_ce = stats[at + 8];
-  s.u_pt = stats[at + 9];
-  s.u_mass = stats[at + 10];
-  s.cot = stats[at + 11];
-  s.value = stats[at + 12];
-  s.t_min = stats[at + 13];
   s.log_el = stats[at + 14] + stats[at + 15];
   return s;
 }
