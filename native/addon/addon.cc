@@ -219,6 +219,8 @@ Napi::Value CheckLoss(const Napi::CallbackInfo& info) {
 
 Napi::Value LossKinds(const Napi::CallbackInfo& info) { return describe_kinds(info.Env()); }
 
+Napi::Value StatsLayout(const Napi::CallbackInfo& info) { return describe_stats(info.Env()); }
+
 // threePassMemoryLoop(x, rows, classes, out): the benchmark's bandwidth baseline.
 Napi::Value ThreePassMemoryLoop(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
@@ -263,6 +265,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("linearCoefficients", Napi::Function::New(env, LinearCoefficients));
   exports.Set("checkLoss", Napi::Function::New(env, CheckLoss));
   exports.Set("lossKinds", Napi::Function::New(env, LossKinds));
+  exports.Set("statsLayout", Napi::Function::New(env, StatsLayout));
   exports.Set("threePassMemoryLoop", Napi::Function::New(env, ThreePassMemoryLoop));
   exports.Set("getThreads", Napi::Function::New(env, GetThreads));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));

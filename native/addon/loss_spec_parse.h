@@ -55,9 +55,11 @@ bool with_kind_named(const std::string& name, F&& f) {
   return found;
 }
 
-inline std::string kind_names() {
+// The registry's kind names, comma-separated: all of them, or those linear in the targets.
+inline std::string kind_names(bool linear_only = false) {
   std::string names;
-#define MIXLOSS_NAME(K) names += std::string(names.empty() ? "" : ", ") + losses::K::kName;
+#define MIXLOSS_NAME(K) \
+  if (!linear_only || losses::K::kLinear) names += std::string(names.empty() ? "" : ", ") + losses::K::kName;
   MIXLOSS_LOSS_KINDS(MIXLOSS_NAME)
 #undef MIXLOSS_NAME
   return names;
@@ -110,7 +112,7 @@ inline LossParams parse_loss(const Napi::Value& v, bool dense, bool class_weight
     const double e = finite_number(o.Get("labelSmoothing"), "labelSmoothing");
     if (e < 0 || e > 1) fail("labelSmoothing must be in [0, 1], got " + std::to_string(e));
     if (e > 0 && !linear)
-      fail("labelSmoothing needs a loss linear in the targets (mixed, mae); '" + kind + "' is not");
+      fail("labelSmoothing needs a loss linear in the targets (" + kind_names(true) + "); '" + kind + "' is not");
     if (e > 0 && dense) fail("labelSmoothing is for class ids: smooth dense targets before the kernel");
     P.label_smoothing = static_cast<float>(e);
   }
@@ -121,12 +123,14 @@ inline LossParams parse_loss(const Napi::Value& v, bool dense, bool class_weight
     P.has_ignore_index = true;
     P.ignore_index = static_cast<int64_t>(i);
   }
-  if (dense && !linear) fail("dense targets need a loss linear in the targets (mixed, mae); '" + kind + "' takes class ids only");
+  if (dense && !linear) fail("dense targets need a loss linear in the targets (" + kind_names(true) + "); '" + kind + "' takes class ids only");
   if (dense && class_weights) fail("classWeights with dense targets: multiply the targets by the weights instead");
   return P;
 }
 
-// The registry as JavaScript sees it: [{name, linear, params: [{name, min, max, minOpen, maxOpen}]}].
+// The registry as JavaScript sees it: [{name, linear, complement, needs: {argmax, targets,
+// expLogit}, params: [{name, min, max, minOpen, maxOpen}]}]. The WebGPU kernels and the ops read
+// these facts from here rather than restating them.
 inline Napi::Array describe_kinds(Napi::Env env) {
   Napi::Array out = Napi::Array::New(env);
   uint32_t i = 0;
@@ -135,6 +139,12 @@ inline Napi::Array describe_kinds(Napi::Env env) {
     Napi::Object o = Napi::Object::New(env);
     o.Set("name", K::kName);
     o.Set("linear", K::kLinear);
+    o.Set("complement", K::kComplement);
+    Napi::Object needs = Napi::Object::New(env);
+#define MIXLOSS_NEED(N, bit, js) needs.Set(js, (K::kNeeds & bit) != 0);
+    MIXLOSS_NEEDS(MIXLOSS_NEED)
+#undef MIXLOSS_NEED
+    o.Set("needs", needs);
     Napi::Array params = Napi::Array::New(env);
     uint32_t j = 0;
     for (const losses::ParamSpec& p : K::kParams) {
@@ -154,6 +164,18 @@ inline Napi::Array describe_kinds(Napi::Env env) {
   MIXLOSS_LOSS_KINDS(MIXLOSS_DESCRIBE)
 #undef MIXLOSS_DESCRIBE
   return out;
+}
+
+// The row statistics' layout (row_stats.h): {perRow, slots: {max: 0, log_sum: 1, ...}}.
+inline Napi::Object describe_stats(Napi::Env env) {
+  Napi::Object slots = Napi::Object::New(env);
+#define MIXLOSS_SLOT_ENTRY(name) slots.Set(#name, static_cast<int>(slot::name));
+  MIXLOSS_STATS_SLOTS(MIXLOSS_SLOT_ENTRY)
+#undef MIXLOSS_SLOT_ENTRY
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("perRow", kStatsPerRow);
+  o.Set("slots", slots);
+  return o;
 }
 
 }  // namespace napi_checks

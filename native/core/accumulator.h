@@ -18,18 +18,27 @@ namespace mixloss {
 // Σ t_j and Σ t_j exp(q_j − max); argmax (kNeedArgmax) is the first index holding max.
 // An all −∞ slice has sum 0 and max −∞; merging skips it, so masked classes never produce
 // exp(−∞ + ∞) = NaN. A NaN anywhere makes sum NaN, which survives every merge and add.
+// Fields ordered so that the struct has no padding (the two floats together): the CUDA kernels
+// move a Partial between lanes a 32-bit word at a time.
 struct Partial {
   float max;
+  float t_min;     // min_j t_j (kNeedTargets; +∞ when none): a negative entry means these are not targets
   double sum;
   double t_logit;  // Σ t_j q_j (terms with t_j = 0 skipped, so −∞ logits are fine); double: t·q overflows float
   double mass;     // Σ t_j
   double t_exp;    // Σ t_j exp(q_j − max)
   int64_t argmax;
   double e_logit;  // Σ exp(q_j − max)·(q_j − max) (kNeedExpLogit; masked terms are 0)
-  float t_min;     // min_j t_j (kNeedTargets; +∞ when none): a negative entry means these are not targets
 };
 
-MIXLOSS_HD Partial empty_partial() { return {-INFINITY, 0.0, 0.0, 0.0, 0.0, -1, 0.0, INFINITY}; }
+MIXLOSS_HD Partial empty_partial() {
+  Partial p;
+  p.max = -INFINITY;
+  p.t_min = INFINITY;
+  p.sum = p.t_logit = p.mass = p.t_exp = p.e_logit = 0.0;
+  p.argmax = -1;
+  return p;
+}
 
 MIXLOSS_HD bool is_empty(const Partial& p) { return p.sum == 0.0 && p.t_exp == 0.0; }
 

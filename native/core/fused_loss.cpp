@@ -2,10 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
-#include <stdexcept>
-#include <type_traits>
 #include <vector>
 
+#include "needs_dispatch.h"
 #include "row_blocks.h"
 #include "row_plan.h"
 
@@ -19,20 +18,6 @@ template <typename F>
 void with_targets(Labels labels, int64_t offset, F&& f) {
   if (labels.format == LabelFormat::kDenseFloat32) f(static_cast<const float*>(labels.data) + offset);
   else f(static_cast<const int32_t*>(labels.data) + offset);
-}
-
-// Calls f(std::integral_constant<unsigned, needs>): the statistics pass specialized on what
-// the kind and the options need, so plain CE runs the plain loops.
-template <typename F>
-void with_needs(unsigned needs, F&& f) {
-  switch (needs) {
-    case 0: f(std::integral_constant<unsigned, 0>{}); break;
-    case kNeedArgmax: f(std::integral_constant<unsigned, kNeedArgmax>{}); break;
-    case kNeedTargets: f(std::integral_constant<unsigned, kNeedTargets>{}); break;
-    case kNeedArgmax | kNeedTargets: f(std::integral_constant<unsigned, kNeedArgmax | kNeedTargets>{}); break;
-    case kNeedExpLogit: f(std::integral_constant<unsigned, kNeedExpLogit>{}); break;
-    default: throw std::logic_error("mixloss: no statistics pass for this combination of needs");  // no kind asks it
-  }
 }
 
 // What a call needs beyond its inputs: the smoothing vector u (class weights, or ones) when

@@ -26,11 +26,25 @@ struct LossParams {
 };
 
 // Row statistics beyond the base ones that a kind (or an option) needs the pass to collect;
-// the kernels are specialized on them, so plain CE pays for none.
+// the kernels are specialized on them, so plain CE runs the plain loops. X(Name, bit, "js name"):
+// the enum below, the statistics passes instantiated (needs_dispatch.h) and the names the addon
+// reports to TypeScript (lossKinds()) all come from this list.
+#define MIXLOSS_NEEDS(X)                                                                          \
+  X(Argmax, 1u, "argmax")     /* k = argmax_j q_j (first on ties): MPCE */                        \
+  X(Targets, 2u, "targets")   /* Σ t·q, Σ t, Σ t·e against a vector t: dense targets, smoothing */ \
+  X(ExpLogit, 4u, "expLogit") /* Σ e_j (q_j − max) over the other classes: complement entropy */
+
 enum Needs : unsigned {
-  kNeedArgmax = 1u,   // k = argmax_j q_j (first on ties): MPCE
-  kNeedTargets = 2u,  // Σ t·q, Σ t, Σ t·e against a vector t: dense targets, label smoothing
-  kNeedExpLogit = 4u, // Σ e_j (q_j − max) over the other classes: complement entropy
+#define MIXLOSS_NEED_ENUM(N, bit, js) kNeed##N = bit,
+  MIXLOSS_NEEDS(MIXLOSS_NEED_ENUM)
+#undef MIXLOSS_NEED_ENUM
 };
+
+// Every bit of the list set.
+constexpr unsigned kAllNeeds = 0u
+#define MIXLOSS_NEED_OR(N, bit, js) | bit
+    MIXLOSS_NEEDS(MIXLOSS_NEED_OR)
+#undef MIXLOSS_NEED_OR
+    ;
 
 }  // namespace mixloss

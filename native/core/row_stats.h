@@ -1,4 +1,4 @@
-// What the statistics pass leaves per row, stored as kStatsPerRow floats in this order, and
+// What the statistics pass leaves per row, stored as kStatsPerRow floats (the slot list below), and
 // what the per-row step hands the gradient pass. Shared by the CPU and CUDA kernels.
 #pragma once
 
@@ -41,45 +41,77 @@ struct RowStats {
   float t_min = 0;
   double log_el = 0;
 };
-constexpr int kStatsPerRow = 16;
+
+// The stored layout, one float per slot in this order: THE list, from which the slot numbers
+// below, kStatsPerRow and the map the addon hands TypeScript (statsLayout()) all come. The
+// WebGPU kernels and the JavaScript reads (row values, target checks) find slots by these names.
+// Each slot holds the field of its name, except argmax (hi·2^24 + lo, each exact in a float)
+// and log_el (a double as hi + lo).
+#define MIXLOSS_STATS_SLOTS(X) \
+  X(max)                       \
+  X(log_sum)                   \
+  X(ce)                        \
+  X(el)                        \
+  X(mass)                      \
+  X(pt)                        \
+  X(argmax_hi)                 \
+  X(argmax_lo)                 \
+  X(u_ce)                      \
+  X(u_pt)                      \
+  X(u_mass)                    \
+  X(cot)                       \
+  X(value)                     \
+  X(t_min)                     \
+  X(log_el_hi)                 \
+  X(log_el_lo)
+
+namespace slot {
+enum : int {
+#define MIXLOSS_SLOT(name) name,
+  MIXLOSS_STATS_SLOTS(MIXLOSS_SLOT)
+#undef MIXLOSS_SLOT
+  kCount
+};
+}  // namespace slot
+constexpr int kStatsPerRow = slot::kCount;
 
 MIXLOSS_HD void store_stats(const RowStats& s, float* out) {
-  out[0] = s.max;
-  out[1] = s.log_sum;
-  out[2] = s.ce;
-  out[3] = s.el;
-  out[4] = s.mass;
-  out[5] = s.pt;
+  out[slot::max] = s.max;
+  out[slot::log_sum] = s.log_sum;
+  out[slot::ce] = s.ce;
+  out[slot::el] = s.el;
+  out[slot::mass] = s.mass;
+  out[slot::pt] = s.pt;
   const int64_t k = s.argmax < 0 ? 0 : s.argmax;
-  out[6] = static_cast<float>(k >> 24);
-  out[7] = static_cast<float>(k & ((int64_t{1} << 24) - 1));
-  out[8] = s.u_ce;
-  out[9] = s.u_pt;
-  out[10] = s.u_mass;
-  out[11] = s.cot;
-  out[12] = s.value;
-  out[13] = s.t_min;
+  out[slot::argmax_hi] = static_cast<float>(k >> 24);
+  out[slot::argmax_lo] = static_cast<float>(k & ((int64_t{1} << 24) - 1));
+  out[slot::u_ce] = s.u_ce;
+  out[slot::u_pt] = s.u_pt;
+  out[slot::u_mass] = s.u_mass;
+  out[slot::cot] = s.cot;
+  out[slot::value] = s.value;
+  out[slot::t_min] = s.t_min;
   const float hi = static_cast<float>(s.log_el);
-  out[14] = hi;
-  out[15] = (s.log_el > -INFINITY && s.log_el < INFINITY) ? static_cast<float>(s.log_el - hi) : 0.0f;
+  out[slot::log_el_hi] = hi;
+  out[slot::log_el_lo] = (s.log_el > -INFINITY && s.log_el < INFINITY) ? static_cast<float>(s.log_el - hi) : 0.0f;
 }
 
 MIXLOSS_HD RowStats load_stats(const float* in) {
   RowStats s;
-  s.max = in[0];
-  s.log_sum = in[1];
-  s.ce = in[2];
-  s.el = in[3];
-  s.mass = in[4];
-  s.pt = in[5];
-  s.argmax = (static_cast<int64_t>(in[6]) << 24) + static_cast<int64_t>(in[7]);
-  s.u_ce = in[8];
-  s.u_pt = in[9];
-  s.u_mass = in[10];
-  s.cot = in[11];
-  s.value = in[12];
-  s.t_min = in[13];
-  s.log_el = static_cast<double>(in[14]) + in[15];
+  s.max = in[slot::max];
+  s.log_sum = in[slot::log_sum];
+  s.ce = in[slot::ce];
+  s.el = in[slot::el];
+  s.mass = in[slot::mass];
+  s.pt = in[slot::pt];
+  s.argmax = (static_cast<int64_t>(in[slot::argmax_hi]) << 24) + static_cast<int64_t>(in[slot::argmax_lo]);
+  s.u_ce = in[slot::u_ce];
+  s.u_pt = in[slot::u_pt];
+  s.u_mass = in[slot::u_mass];
+  s.cot = in[slot::cot];
+  s.value = in[slot::value];
+  s.t_min = in[slot::t_min];
+  s.log_el = static_cast<double>(in[slot::log_el_hi]) + in[slot::log_el_lo];
   return s;
 }
 

@@ -5,53 +5,45 @@
 // target excluded, plus the dense targets' sums — read once with 16-byte loads. A second,
 // tiny kernel merges a row's partials and finishes it with row_math.h, the same code the
 // CPU runs. Gradient pass: a 2-D grid (row × column chunk) writes c·p_j (or the dense form)
-// and fixes the target element from the exact 1 − p_y. 64-bit indexing throughout.
+// and fixes the target element from the exact 1 − p_y. 64-bit indexing throughout. The device
+// runtime (status, memory, the stream, pinned staging) is device_runtime.cu.
 #include <cuda_runtime.h>
 
 #include <algorithm>
 #include <cstring>
 #include <mutex>
-#include <stdexcept>
 #include <string>
+#include <type_traits>
 
 #include "../core/accumulator.h"
+#include "../core/needs_dispatch.h"
 #include "../core/row_math.h"
 #include "cuda_losses.h"
+#include "device_runtime.h"
 
 namespace mixloss {
 namespace cuda {
 
 namespace {
 
-void check(cudaError_t status, const char* what) {
-  if (status != cudaSuccess) {
-    throw std::runtime_error(std::string("CUDA error in ") + what + ": " + cudaGetErrorString(status));
-  }
-}
-
-cudaStream_t stream() {
-  static cudaStream_t s = [] {
-    cudaStream_t created;
-    check(cudaStreamCreateWithFlags(&created, cudaStreamNonBlocking), "cudaStreamCreate");
-    return created;
-  }();
-  return s;
-}
-
 // ---- per-thread accumulation: the core's Partial (accumulator.h), shuffled across lanes ----
 
-__device__ __forceinline__ Partial shuffle_down(const Partial& a, int offset) {
-  Partial r;
-  r.max = __shfl_down_sync(0xffffffffu, a.max, offset);
-  r.sum = __shfl_down_sync(0xffffffffu, a.sum, offset);
-  r.t_logit = __shfl_down_sync(0xffffffffu, a.t_logit, offset);
-  r.mass = __shfl_down_sync(0xffffffffu, a.mass, offset);
-  r.t_exp = __shfl_down_sync(0xffffffffu, a.t_exp, offset);
-  r.argmax = __shfl_down_sync(0xffffffffu, static_cast<long long>(a.argmax), offset);
-  r.e_logit = __shfl_down_sync(0xffffffffu, a.e_logit, offset);
-  r.t_min = __shfl_down_sync(0xffffffffu, a.t_min, offset);
+// A value from the lane `offset` above, any trivially copyable struct: each of its 32-bit words
+// shuffled (CUB's way), so a field added to Partial needs nothing here.
+template <typename T>
+__device__ __forceinline__ T shuffle_down(const T& value, int offset) {
+  static_assert(std::is_trivially_copyable<T>::value && sizeof(T) % 4 == 0, "shuffled a 32-bit word at a time");
+  constexpr int kWords = sizeof(T) / 4;
+  unsigned words[kWords];
+  memcpy(words, &value, sizeof(T));
+#pragma unroll
+  for (int i = 0; i < kWords; ++i) words[i] = __shfl_down_sync(0xffffffffu, words[i], offset);
+  T r;
+  memcpy(&r, words, sizeof(T));
   return r;
 }
+// Padding would be shuffled too: keep Partial's fields ordered without it (14 words).
+static_assert(sizeof(Partial) == 56, "Partial has padding or new fields: check its field order (accumulator.h)");
 
 __device__ __forceinline__ Partial warp_reduce(Partial a) {
   for (int offset = 16; offset > 0; offset >>= 1) merge(a, shuffle_down(a, offset));
@@ -298,95 +290,6 @@ Partial* partial_scratch(int64_t count) {
 
 }  // namespace
 
-DeviceStatus device_status() {
-  DeviceStatus st;
-  const cudaError_t e = cudaGetDeviceCount(&st.device_count);
-  if (e != cudaSuccess) {
-    st.device_count = 0;
-    st.error = cudaGetErrorString(e);
-    cudaGetLastError();  // clear
-    return st;
-  }
-  if (st.device_count == 0) {
-    st.error = "no CUDA device";
-    return st;
-  }
-  cudaDeviceProp prop;
-  if (cudaGetDeviceProperties(&prop, 0) != cudaSuccess) {
-    st.error = "cudaGetDeviceProperties failed";
-    return st;
-  }
-  st.available = true;
-  st.name = prop.name;
-  st.compute_capability = prop.major * 10 + prop.minor;
-  st.memory_gib = static_cast<double>(prop.totalGlobalMem) / (1024.0 * 1024.0 * 1024.0);
-  return st;
-}
-
-void* device_alloc(size_t bytes) {
-  void* p = nullptr;
-  check(cudaMalloc(&p, bytes == 0 ? 1 : bytes), "cudaMalloc");
-  return p;
-}
-
-void device_free(void* ptr) noexcept {
-  if (ptr) cudaFree(ptr);
-}
-
-namespace {
-// Pinned staging buffer for host ↔ device copies of pageable memory (grow-only).
-struct Staging {
-  std::mutex m;
-  void* host = nullptr;
-  size_t capacity = 0;
-};
-Staging& staging() {
-  static Staging s;
-  return s;
-}
-constexpr size_t kStageChunk = size_t{64} << 20;
-
-void* stage(Staging& s, size_t bytes) {
-  const size_t want = std::min(bytes, kStageChunk);
-  if (want > s.capacity) {
-    if (s.host) cudaFreeHost(s.host);
-    s.host = nullptr;
-    check(cudaMallocHost(&s.host, want), "cudaMallocHost");
-    s.capacity = want;
-  }
-  return s.host;
-}
-}  // namespace
-
-namespace {
-// Copies between pageable host memory and the device through the pinned buffer, a chunk at
-// a time (the buffer is reused, so each chunk completes before the next).
-void staged_copy(void* dst, const void* src, size_t bytes, bool to_device) {
-  Staging& s = staging();
-  std::lock_guard<std::mutex> lock(s.m);
-  for (size_t off = 0; off < bytes; off += kStageChunk) {
-    const size_t n = std::min(kStageChunk, bytes - off);
-    char* pinned = static_cast<char*>(stage(s, n));
-    char* d = static_cast<char*>(dst) + off;
-    const char* h = static_cast<const char*>(src) + off;
-    if (to_device) std::memcpy(pinned, h, n);
-    check(cudaMemcpyAsync(to_device ? d : pinned, to_device ? pinned : h, n,
-                          to_device ? cudaMemcpyHostToDevice : cudaMemcpyDeviceToHost, stream()),
-          to_device ? "cudaMemcpy H2D" : "cudaMemcpy D2H");
-    check(cudaStreamSynchronize(stream()), "cudaStreamSynchronize");
-    if (!to_device) std::memcpy(d, pinned, n);
-  }
-}
-}  // namespace
-
-void copy_to_device(void* dst, const void* src, size_t bytes) { staged_copy(dst, src, bytes, true); }
-
-void copy_to_host(void* dst, const void* src, size_t bytes) { staged_copy(dst, src, bytes, false); }
-
-void copy_device_to_device(void* dst, const void* src, size_t bytes) {
-  check(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice, stream()), "cudaMemcpy D2D");
-}
-
 int64_t find_bad_label(const LossCall& c) {
   if (is_dense(c.labels.format)) return -1;
   static unsigned long long* flag = nullptr;
@@ -400,8 +303,6 @@ int64_t find_bad_label(const LossCall& c) {
   check(cudaStreamSynchronize(stream()), "cudaStreamSynchronize");
   return first == none ? -1 : static_cast<int64_t>(first);
 }
-
-void synchronize() { check(cudaStreamSynchronize(stream()), "cudaStreamSynchronize"); }
 
 namespace {
 template <unsigned kNeeds>
@@ -425,15 +326,7 @@ void forward(const LossCall& c, float* row_loss) {
   const bool dense = is_dense(c.labels.format);
   const unsigned needs = kind_needs(c.params.kind) | ((dense || c.params.label_smoothing > 0.0f) ? kNeedTargets : 0u);
   const float* u = smoothing_vector(c);
-  // Specialized on what the kind and options need: plain CE runs the plain accumulator.
-  switch (needs) {
-    case 0: launch_stats<0>(c, u, p, partials); break;
-    case kNeedArgmax: launch_stats<kNeedArgmax>(c, u, p, partials); break;
-    case kNeedTargets: launch_stats<kNeedTargets>(c, u, p, partials); break;
-    case kNeedArgmax | kNeedTargets: launch_stats<kNeedArgmax | kNeedTargets>(c, u, p, partials); break;
-    case kNeedExpLogit: launch_stats<kNeedExpLogit>(c, u, p, partials); break;
-    default: throw std::runtime_error("no statistics pass for this combination of needs");  // no kind asks it
-  }
+  with_needs(needs, [&](auto n) { launch_stats<decltype(n)::value>(c, u, p, partials); });
   check(cudaGetLastError(), "stats kernel launch");
   finish_kernel<<<(c.rows + 255) / 256, 256, 0, stream()>>>(c, u, p.parts, partials, row_loss);
   check(cudaGetLastError(), "finish kernel launch");

@@ -185,7 +185,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     // α = 999, β = −998 leaves ~1e-6 of terms ~1, a rounding that the two passes make
     // differently; and a one-class row's gradient is 0 in exact arithmetic) and CE = −log p_y,
     // which multiplies the entries of MPCE and focal loss.
-    const double ce = std::isfinite(stats2[r * kStatsPerRow + 2]) ? std::fabs(stats2[r * kStatsPerRow + 2]) : 0.0;
+    const double ce = std::isfinite(stats2[r * kStatsPerRow + slot::ce]) ? std::fabs(stats2[r * kStatsPerRow + slot::ce]) : 0.0;
     const double terms = (1.0 + std::fabs(P.alpha) + std::fabs(P.beta) + std::fabs(P.alpha * P.gamma)) * (1.0 + ce) * scale_grad *
                          (row_weights ? rw[r] : 1.0) * (class_weights ? 2.0 : 1.0);
     double sum = 0, abs_sum = 0;
