@@ -77,7 +77,8 @@ function parse(argv: string[]) {
 const FAMILY_USAGE = `usage: mixloss bench family [--shape 128x32768] [--rounds 15] [--reps 5] [--baseline PATH]
 
   Each loss kind's and option's training pass beside plain CE's (ratios from the same run).
-  --baseline PATH   also CE on an addon built from an earlier commit (scripts/build-baseline.sh)`;
+  --baseline PATH   an addon built from an earlier commit (scripts/build-baseline.sh) in the same
+                    rounds: every case beside this addon's (CE alone for an addon before the named API)`;
 
 async function familyMain(argv: string[]): Promise<void> {
   const o = options(argv, FAMILY_USAGE, ['shape', 'rounds', 'reps', 'baseline']);

@@ -1,8 +1,9 @@
 // `mixloss bench family`: each loss kind's training pass (statistics, loss and gradient: the
 // native forwardBackward that tf.grad and model.fit run) beside plain CE's, and the options'
 // cost, at one shape; rounds interleave the cases so that drift hits all alike, and the table
-// gives medians and each case's ratio to CE measured in the same run. With --baseline, CE on
-// an addon built from an earlier commit (scripts/build-baseline.sh) runs in the same rounds.
+// gives medians and each case's ratio to CE measured in the same run. With --baseline, an addon
+// built from an earlier commit (scripts/build-baseline.sh) runs in the same rounds: every case
+// when it takes the same named arguments (a before/after table), else CE alone.
 import * as os from 'os';
 
 import { native } from '../src/native';
@@ -42,10 +43,11 @@ const median = (xs: number[]) => {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 
-/** The addon of an earlier commit: its positional forwardBackward (before the named spec). */
+/** The addon of an earlier commit: named arguments (lossKinds is there), or positional (before the named spec). */
 interface OldAddon {
   forwardBackward(...args: unknown[]): number;
   info(): { statsPerRow: number };
+  lossKinds?: () => unknown;
 }
 
 export async function family(opts: { B: number; C: number; rounds: number; reps: number; baseline?: string }): Promise<string> {
@@ -61,21 +63,29 @@ export async function family(opts: { B: number; C: number; rounds: number; reps:
   const idsIgnored = ids.map((y, r) => (r % 8 === 0 ? -100 : y));
   const classWeights = Float32Array.from({ length: C }, (_, c) => 0.5 + (c % 3) * 0.5);
   const weights = Float32Array.from({ length: B }, (_, r) => (r % 4) * 0.5);
-  const stats = new Float32Array(B * native().info().statsPerRow), rowLoss = new Float32Array(B), grad = new Float32Array(B * C);
-  const runs: Array<{ name: string; run: () => void }> = CASES.map((c) => ({
-    name: c.name,
+  const rowLoss = new Float32Array(B), grad = new Float32Array(B * C);
+  const casesOn = (a: Pick<OldAddon, 'forwardBackward' | 'info'>, suffix: string) => {
+    const stats = new Float32Array(B * a.info().statsPerRow);
+    return CASES.map((c) => ({
+      name: c.name + suffix,
+      run: () => {
+        a.forwardBackward({
+          logits, rows: B, classes: C, labels: c.ignore ? idsIgnored : ids, dense: false, loss: c.loss,
+          ...(c.classWeights ? { classWeights } : {}), ...(c.sampleWeights ? { weights } : {}), stats, rowLoss, gradScale: 1 / B, grad,
+        });
+      },
+    }));
+  };
+  const runs: Array<{ name: string; run: () => void }> = casesOn(addon as unknown as OldAddon, '');
+  const old = opts.baseline ? require(opts.baseline) as OldAddon : undefined;
+  const baselineRuns = old === undefined ? [] : old.lossKinds !== undefined ? casesOn(old, ' (baseline)') : [{
+    name: 'CE on the baseline addon',
     run: () => {
-      addon.forwardBackward({
-        logits, rows: B, classes: C, labels: c.ignore ? idsIgnored : ids, dense: false, loss: c.loss,
-        ...(c.classWeights ? { classWeights } : {}), ...(c.sampleWeights ? { weights } : {}), stats, rowLoss, gradScale: 1 / B, grad,
-      });
+      const oldStats = new Float32Array(B * old.info().statsPerRow);
+      old.forwardBackward(logits, B, C, ids, false, 0, 1, 0, 0, oldStats, rowLoss, 1 / B, grad);
     },
-  }));
-  if (opts.baseline) {
-    const old = require(opts.baseline) as OldAddon;
-    const oldStats = new Float32Array(B * old.info().statsPerRow);
-    runs.push({ name: 'CE on the baseline addon', run: () => { old.forwardBackward(logits, B, C, ids, false, 0, 1, 0, 0, oldStats, rowLoss, 1 / B, grad); } });
-  }
+  }];
+  runs.push(...baselineRuns);
   const times = new Map<string, number[]>(runs.map((r) => [r.name, []]));
   for (const r of runs) r.run();  // warm-up: pages, threads
   for (let round = 0; round < rounds; round++) {
@@ -86,6 +96,21 @@ export async function family(opts: { B: number; C: number; rounds: number; reps:
     }
   }
   const ce = median(times.get(CASES[0].name)!);
+  if (old !== undefined && old.lossKinds !== undefined) {
+    // Before/after: each case on this addon and on the baseline, in the same rounds.
+    const ceBase = median(times.get(`${CASES[0].name} (baseline)`)!);
+    return [
+      `Training pass (native forwardBackward) at ${B} × ${C}, this addon beside the baseline ${opts.baseline}, median of ${rounds}`,
+      `interleaved rounds of ${reps} calls; ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${native().getThreads()} threads.`,
+      '',
+      '| loss | median ms | × CE | baseline ms | baseline × CE | this / baseline |',
+      '|---|---:|---:|---:|---:|---:|',
+      ...CASES.map((c) => {
+        const m = median(times.get(c.name)!), b = median(times.get(`${c.name} (baseline)`)!);
+        return `| ${c.name} | ${m.toFixed(3)} | ${(m / ce).toFixed(2)} | ${b.toFixed(3)} | ${(b / ceBase).toFixed(2)} | ${(m / b).toFixed(2)} |`;
+      }),
+    ].join('\n');
+  }
   const lines = [
     `Training pass (native forwardBackward: statistics, loss and gradient) at ${B} × ${C}, median of ${rounds} interleaved rounds`,
     `of ${reps} calls; ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${native().getThreads()} threads.`,

@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import Benchmark from 'benchmark';
 
 import { cudaStatus, mixedLoss } from '../src';
-import { STATS_PER_ROW } from '../src/kernels/attrs';
+import { statsLayout } from '../src/kernels/registry';
 import { native } from '../src/native';
 
 export const DEFAULT_SHAPES: Array<[number, number]> = [[256, 1000], [128, 32768], [32, 262144]];
@@ -91,7 +91,7 @@ export async function runSuite(options: SuiteOptions = {}): Promise<Row[]> {
     const ids = Int32Array.from({ length: B }, (_, i) => (i * 7919) % C);
 
     // Native kernels alone (no tfjs), and the memory bound.
-    const stats = new Float32Array(B * STATS_PER_ROW), rowLoss = new Float32Array(B), grad = new Float32Array(B * C);
+    const stats = new Float32Array(B * statsLayout().perRow), rowLoss = new Float32Array(B), grad = new Float32Array(B * C);
     const dy = new Float32Array([1]);
     const call = { logits: data, rows: B, classes: C, labels: ids, dense: false, loss: { kind: 'mixed', alpha: 1, beta: 1 }, stats };
     measure(B, C, MEASURES.nativeFused, '-', () => {

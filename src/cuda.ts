@@ -1,7 +1,8 @@
 // CUDA from TypeScript: device status, device-resident tensors, and the fused loss on them.
 // Tensors of the tfjs cpu and wasm backends live in host memory; the ops' `device: 'cuda'`
 // option stages them through the addon's pinned buffers (cudaLossOnHost below).
-import { LossSpec, STATS_PER_ROW } from './kernels/attrs';
+import type { LossSpec } from './kernels/attrs';
+import { statsLayout } from './kernels/registry';
 import { native, NativeCall, NativeDeviceBuffer, NativeDeviceCall } from './native';
 import type { CudaStatus } from './native';
 import { fail, labelsAreDense } from './validate';
@@ -142,7 +143,7 @@ export function cudaLoss(logits: DeviceTensor, labels: DeviceTensor, options: Cu
     for (const y of ids) divisor += y === options.loss.ignoreIndex ? 0 : 1;
   }
   const scale = options.reduction === 'mean' ? (divisor === 0 ? 0 : 1 / divisor) : 1;
-  const stats = DeviceTensor.empty([rows, STATS_PER_ROW]);
+  const stats = DeviceTensor.empty([rows, statsLayout().perRow]);
   const rowLoss = DeviceTensor.empty([rows]);
   const grad = options.gradient ? DeviceTensor.empty([rows, classes]) : undefined;
   try {

@@ -1,20 +1,7 @@
 // mixloss: fused softmax losses as TensorFlow.js custom ops, with the focus schedules of
 // Battash, Hazan & Wolf ("Mixing between the Cross Entropy and the Expectation Loss Terms").
-export {
-  complementEntropy,
-  complementObjectiveStep,
-  crossEntropy,
-  expectationLoss,
-  focalLoss,
-  generalizedCrossEntropy,
-  lossKinds,
-  maeLoss,
-  mixedLoss,
-  mpceLoss,
-  polyLoss,
-  tamedCrossEntropy,
-} from './losses';
-export type { ComplementStepOptions, Device, FocalLossOptions, GeneralizedCEOptions, Labels, LossOptions, MixedLossOptions } from './losses';
+// The loss ops (src/losses/index.ts lists them), lossKinds() and their option types.
+export * from './losses';
 /** Drop-in for tf.losses: `tf.losses.softmaxCrossEntropy(...)` → `mixloss.losses.softmaxCrossEntropy(...)`. */
 export * as losses from './losses/drop_in';
 export { cudaLoss, cudaStatus, DeviceTensor } from './cuda';

@@ -41,11 +41,22 @@ export interface MeanDivisors {
   nonzero: number;
 }
 
+/** A loss kind as the native registry describes it (native/core/losses/registry.h). */
 export interface NativeLossKind {
   name: string;
   /** Linear in the targets: takes dense targets and label smoothing. */
   linear: boolean;
+  /** Its gradient has complement entropy's term over the other classes (not the seam's form alone). */
+  complement: boolean;
+  /** The row statistics it needs beyond the base ones (loss_spec.h's list of needs). */
+  needs: { argmax: boolean; targets: boolean; expLogit: boolean };
   params: Array<{ name: string; min: number; max: number; minOpen: boolean; maxOpen: boolean }>;
+}
+
+/** The row statistics' layout (native/core/row_stats.h): floats per row, and each slot's index by name. */
+export interface NativeStatsLayout {
+  perRow: number;
+  slots: Readonly<Record<string, number>>;
 }
 
 export interface NativeAddon {
@@ -61,6 +72,8 @@ export interface NativeAddon {
   linearCoefficients(loss: LossSpec): [number, number] | null;
   /** The registry of loss kinds. */
   lossKinds(): NativeLossKind[];
+  /** The row statistics' layout. */
+  statsLayout(): NativeStatsLayout;
   /** Benchmark baseline: read, read, read + write over the array, no exp. */
   threePassMemoryLoop(x: Float32Array, rows: number, classes: number, out: Float32Array): void;
   getThreads(): number;

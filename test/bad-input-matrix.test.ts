@@ -4,27 +4,25 @@
 // healthy: the next valid call returns the value it returned before any bad one.
 import { beforeAll, describe, expect, it } from 'vitest';
 
-import {
-  complementEntropy, crossEntropy, expectationLoss, focalLoss, generalizedCrossEntropy, maeLoss, mixedLoss, mpceLoss, polyLoss,
-  renyiEntropy, renyiInformation, renyiMutualInformation, tamedCrossEntropy,
-} from '../src';
+import * as mixloss from '../src';
+import { renyiEntropy, renyiInformation, renyiMutualInformation } from '../src';
+import { isLossOp, lossOps } from '../src/losses/op_table';
 import { backendCounts, tf, thrownBy, useTestBackend } from './support/tf';
 
 type Op = (logits: tf.Tensor, labels: unknown, options?: object) => tf.Tensor;
 
-/** Every public loss op and the parameters it owns (a valid value of each). */
-const OPS: Array<{ name: string; op: Op; params: Record<string, number> }> = [
-  { name: 'crossEntropy', op: crossEntropy as Op, params: {} },
-  { name: 'expectationLoss', op: expectationLoss as Op, params: {} },
-  { name: 'mixedLoss', op: mixedLoss as Op, params: { alpha: 1, beta: 1 } },
-  { name: 'polyLoss', op: polyLoss as Op, params: { epsilon: 1 } },
-  { name: 'maeLoss', op: maeLoss as Op, params: {} },
-  { name: 'focalLoss', op: focalLoss as Op, params: { gamma: 2, alpha: 1 } },
-  { name: 'generalizedCrossEntropy', op: generalizedCrossEntropy as Op, params: { q: 0.7, truncation: 0 } },
-  { name: 'tamedCrossEntropy', op: tamedCrossEntropy as Op, params: { a: 0.5 } },
-  { name: 'mpceLoss', op: mpceLoss as Op, params: {} },
-  { name: 'complementEntropy', op: complementEntropy as Op, params: {} },
-];
+/** The parameters an op owns (a valid value of each): its bad-value cases. An op not listed here has none. */
+const PARAMS: Record<string, Record<string, number>> = {
+  mixedLoss: { alpha: 1, beta: 1 },
+  polyLoss: { epsilon: 1 },
+  focalLoss: { gamma: 2, alpha: 1 },
+  generalizedCrossEntropy: { q: 0.7, truncation: 0 },
+  tamedCrossEntropy: { a: 0.5 },
+};
+
+/** Every public loss op (the package's own list), with the parameters it owns. */
+const OPS: Array<{ name: string; op: Op; params: Record<string, number> }> = Object.entries(mixloss)
+  .filter(([, f]) => isLossOp(f)).map(([name, f]) => ({ name, op: f as unknown as Op, params: PARAMS[name] ?? {} }));
 
 const LOGITS = [[1, 2, 3], [0.5, -1, 0]];
 const LABELS = [2, 0];
@@ -98,6 +96,12 @@ function badCalls(params: Record<string, number>): Array<[string, () => [tf.Tens
 
 describe('the JavaScript boundary, every op × every bad input', () => {
   beforeAll(useTestBackend);
+
+  it('covers every loss op, and each op listed with parameters exists', () => {
+    expect(OPS.map((o) => o.name).sort()).toEqual([...lossOps().keys()].sort());
+    expect(OPS.length).toBeGreaterThanOrEqual(10);
+    for (const name of Object.keys(PARAMS)) expect(OPS.some((o) => o.name === name)).toBe(true);
+  });
 
   for (const { name, op, params } of OPS) {
     describe(name, () => {

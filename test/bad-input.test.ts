@@ -10,7 +10,8 @@ import {
   mpceLoss,
   losses as tfLosses,
 } from '../src';
-import { FUSED_LOSS, FUSED_LOSS_GRAD, STATS_PER_ROW } from '../src/kernels/attrs';
+import { FUSED_LOSS, FUSED_LOSS_GRAD } from '../src/kernels/attrs';
+import { statsLayout } from '../src/kernels/registry';
 import { ensureKernels } from '../src/kernels/register';
 import { LOSSES } from './support/losses';
 import { backendCounts, tf, thrownBy, useTestBackend } from './support/tf';
@@ -216,7 +217,7 @@ describe('bad input', () => {
         state.gradientDepth--;
       }
       const [loss, stats] = infos.map((i) => tf.engine().makeTensorFromTensorInfo(i));
-      const saved = stats.dataSync()[2 * STATS_PER_ROW];  // the token after the row statistics
+      const saved = stats.dataSync()[2 * statsLayout().perRow];  // the token after the row statistics
       expect(saved).toBeGreaterThan(0);
       const before = backendCounts();
       const error = thrownBy(() => tf.engine().runKernel(FUSED_LOSS_GRAD, { logits: x, labels: y, stats, dy }, { ...attrs, reduction: 'none' }));

@@ -3,7 +3,7 @@
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 
 import { crossEntropy, cudaLoss, cudaStatus, DeviceTensor } from '../src';
-import { STATS_PER_ROW } from '../src/kernels/attrs';
+import { statsLayout } from '../src/kernels/registry';
 import { native } from '../src/native';
 import { LOSSES } from './support/losses';
 import { gradientError, referenceRow } from './support/reference';
@@ -135,16 +135,16 @@ describe.skipIf(!gpu)(`GPU suite on ${status.name ?? 'no device'}`, () => {
     };
     const nan = (n: number) => new Float32Array(n).fill(NaN);
     const logits = buffer(data), labels = buffer(randomLabels(B, C, 2));
-    const stats = buffer(nan(B * STATS_PER_ROW)), rowLoss = buffer(nan(B)), grad = buffer(nan(B * C)), dy = buffer(new Float32Array([1]));
+    const stats = buffer(nan(B * statsLayout().perRow)), rowLoss = buffer(nan(B)), grad = buffer(nan(B * C)), dy = buffer(new Float32Array([1]));
     const call = { logits, rows: B, classes: C, labels, labelsType: 'int32' as const, dense: false, loss: { kind: 'mixed', alpha: 1, beta: 1 }, stats };
     addon.cudaForward({ ...call, rowLoss });
     addon.cudaBackward({ ...call, dy, dyLength: 1, dyScale: 1, grad });
     const rl = rowLoss.download(new Float32Array(B)), g = grad.download(new Float32Array(B * C));
-    const st = stats.download(new Float32Array(B * STATS_PER_ROW));
+    const st = stats.download(new Float32Array(B * statsLayout().perRow));
     expect(Number.isNaN(rl[2])).toBe(true);
     for (const row of [0, 1, 3, 4]) {
       expect(Number.isFinite(rl[row])).toBe(true);
-      for (let k = 0; k < STATS_PER_ROW; k++) expect(Number.isFinite(st[row * STATS_PER_ROW + k])).toBe(true);
+      for (let k = 0; k < statsLayout().perRow; k++) expect(Number.isFinite(st[row * statsLayout().perRow + k])).toBe(true);
       for (let j = 0; j < C; j++) expect(Number.isFinite(g[row * C + j])).toBe(true);
     }
     [logits, labels, stats, rowLoss, grad, dy].forEach((b) => b.free());
@@ -174,7 +174,7 @@ describe.skipIf(!gpu)(`GPU suite on ${status.name ?? 'no device'}`, () => {
     for (let row = 0; row < B; row++) {
       expect(r.rowLoss[row]).toBeCloseTo(referenceRow(LOSSES[2].reference, data.subarray(row * C, (row + 1) * C), ids[row]).value, 5);
     }
-    expect(r.stats.shape).toEqual([B, STATS_PER_ROW]);
+    expect(r.stats.shape).toEqual([B, statsLayout().perRow]);
     [logits, labels, r.stats, r.grad as DeviceTensor].forEach((t) => t.dispose());
   });
 

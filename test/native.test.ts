@@ -7,7 +7,8 @@ import { Worker } from 'worker_threads';
 
 import { describe, expect, it } from 'vitest';
 
-import { LossSpec, STATS_PER_ROW } from '../src/kernels/attrs';
+import type { LossSpec } from '../src/kernels/attrs';
+import { statsLayout } from '../src/kernels/registry';
 import { getNumThreads, native, nativeInfo, setNumThreads } from '../src/native';
 import { QUICK } from './support/tf';
 
@@ -29,7 +30,7 @@ const fwbw = (q: Float32Array, B: number, C: number, y: Ids, dense: boolean, los
 describe('native addon', () => {
   it('reports how it runs, with the row-statistics layout the kernels in TypeScript assume', () => {
     const info = nativeInfo();
-    expect(info.statsPerRow).toBe(STATS_PER_ROW);
+    expect(info.statsPerRow).toBe(statsLayout().perRow);
     expect(info.threads).toBeGreaterThanOrEqual(1);
     expect(['avx2', 'baseline']).toContain(info.simd);
   });

@@ -26,6 +26,13 @@ export const FUSED_LOSS_GRAD = 'MixlossFusedLossGrad';
 export type Reduction = 'none' | 'sum' | 'mean';
 
 /**
+ * What 'mean' divides by, over the rows not ignored: their class weights (PyTorch), their number,
+ * their sample weights (tf.Reduction.MEAN), or the number with a non-zero sample weight
+ * (SUM_BY_NONZERO_WEIGHTS).
+ */
+export type MeanOver = 'classWeights' | 'rows' | 'sampleWeights' | 'nonzero';
+
+/**
  * What the kernel computes, by name: a loss kind of the native registry (its list comes from
  * the addon: `lossKinds()`), the kind's named parameters, and the options every kind takes.
  * Parsed and checked once by the addon; unknown kinds and names are errors.
@@ -40,12 +47,7 @@ export interface FusedLossAttrs extends NamedAttrMap {
   op: string;
   loss: LossSpec;
   reduction: Reduction;
-  /**
-   * What 'mean' divides by, over the rows not ignored: their class weights (PyTorch), their
-   * number, their sample weights (tf.Reduction.MEAN), or the number with a non-zero sample
-   * weight (SUM_BY_NONZERO_WEIGHTS).
-   */
-  meanOver: 'classWeights' | 'rows' | 'sampleWeights' | 'nonzero';
+  meanOver: MeanOver;
   /** labels are [B, C] targets rather than [B] class ids */
   dense: boolean;
   /**
@@ -62,15 +64,10 @@ export interface FusedLossAttrs extends NamedAttrMap {
   device: 'cpu' | 'cuda';
 }
 
-/** Floats of per-row statistics the forward pass saves for the backward pass (row_stats.h). */
-export const STATS_PER_ROW = 16;
-/** Where a row's Σ t (dense targets) sits among its statistics. */
-export const STATS_MASS = 4;
-/** Where a row's loss before its sample weight sits among its statistics. */
-export const STATS_VALUE = 12;
-/** Where a row's smallest target (dense targets) sits among its statistics. */
-export const STATS_T_MIN = 13;
-/** After the rows' statistics: the pending-gradient token and the mean's divisor. */
+/**
+ * After the rows' statistics (their layout is the addon's: registry.ts, statsLayout): the
+ * pending-gradient token and the mean's divisor.
+ */
 export const STATS_TRAILER = 2;
 
 /** A named input of a kernel call (every backend's kernels read their inputs by name). */

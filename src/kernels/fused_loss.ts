@@ -6,8 +6,9 @@ import type { NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/t
 import { cudaLossOnHost } from '../cuda';
 import { native } from '../native';
 import { named } from '../validate';
-import { FusedLossAttrs, kernelInput as input, STATS_PER_ROW, STATS_TRAILER } from './attrs';
+import { FusedLossAttrs, kernelInput as input, STATS_TRAILER } from './attrs';
 import { checkTargetRows, warnIfProbabilities } from './input_checks';
+import { statsLayout } from './registry';
 import { gradientOutput } from './storage';
 import type { Output, Storage } from './storage';
 
@@ -105,7 +106,7 @@ export function fusedLossForward(storage: Storage, { inputs, attrs }: KernelArgs
   const [rows, classes] = input(inputs, 'logits').shape;
   // Every allocation before any view (a wasm allocation may move the heap): the loss, the row
   // statistics with the pending-gradient token (0: none) and the mean's divisor, the gradient.
-  const makers = [() => storage.output(a.reduction === 'none' ? [rows] : []), () => storage.output([rows * STATS_PER_ROW + STATS_TRAILER]),
+  const makers = [() => storage.output(a.reduction === 'none' ? [rows] : []), () => storage.output([rows * statsLayout().perRow + STATS_TRAILER]),
     recordingGradients() ? () => gradientOutput(storage, [rows, classes]) : undefined];
   try {
     return withOutputs(storage, kernelInputs(inputs, a), makers, ([loss, stats, grad]) =>
@@ -126,7 +127,8 @@ function meanDivisor(call: ReturnType<typeof callOf>, a: FusedLossAttrs): number
 function forwardInto(storage: Storage, inputs: NamedTensorInfoMap, a: FusedLossAttrs, rows: number, classes: number,
   loss: Output, stats: Output, grad: Output | undefined): TensorInfo[] {
   const statsData = stats.data();
-  const call = callOf(storage, inputs, a, statsData.subarray(0, rows * STATS_PER_ROW));
+  const trailer = rows * statsLayout().perRow;
+  const call = callOf(storage, inputs, a, statsData.subarray(0, trailer));
   warnIfProbabilities(a, call.logits, rows, classes);
   const lossData = loss.data();
   const rowLoss = a.reduction === 'none' ? lossData : new Float32Array(rows);
@@ -145,8 +147,8 @@ function forwardInto(storage: Storage, inputs: NamedTensorInfoMap, a: FusedLossA
     total = native().forward({ ...call, rowLoss });
   }
   checkTargetRows(a, statsData, rows);
-  statsData[rows * STATS_PER_ROW] = grad !== undefined ? keepGradient(grad) : 0;
-  statsData[rows * STATS_PER_ROW + 1] = divisor;
+  statsData[trailer] = grad !== undefined ? keepGradient(grad) : 0;
+  statsData[trailer + 1] = divisor;
   if (a.reduction !== 'none') lossData[0] = total / divisor;
   return [loss.finish(), stats.finish()];
 }
@@ -156,8 +158,9 @@ export function fusedLossGrad(storage: Storage, { inputs, attrs }: KernelArgs): 
   const [rows, classes] = input(inputs, 'logits').shape;
   for (const t of [...kernelInputs(inputs, a), input(inputs, 'stats'), input(inputs, 'dy')]) storage.resident(t);
   const saved = storage.floats(input(inputs, 'stats'));
-  const token = saved[rows * STATS_PER_ROW];
-  const divisor = saved[rows * STATS_PER_ROW + 1];
+  const trailer = rows * statsLayout().perRow;
+  const token = saved[trailer];
+  const divisor = saved[trailer + 1];
   const pending = takeGradient(token);
   if (pending !== undefined) {
     try {
@@ -173,7 +176,7 @@ export function fusedLossGrad(storage: Storage, { inputs, attrs }: KernelArgs): 
   // A forward that ran with no tape: recompute from the saved statistics in one pass (on the
   // CPU: the statistics of either device have the same layout and meaning).
   return withOutputs(storage, [], [() => gradientOutput(storage, [rows, classes])], ([grad]) => {
-    const call = callOf(storage, inputs, a, storage.floats(input(inputs, 'stats')).subarray(0, rows * STATS_PER_ROW));
+    const call = callOf(storage, inputs, a, storage.floats(input(inputs, 'stats')).subarray(0, trailer));
     native().backward({ ...call, dy: storage.floats(input(inputs, 'dy')), dyScale: divisor === 0 ? 0 : 1 / divisor, grad: (grad as Output).data() });
     return (grad as Output).finish();
   });

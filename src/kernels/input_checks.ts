@@ -1,7 +1,8 @@
 // Checks of what reaches the kernel that need the data itself, done where the data already is:
 // dense targets from the row statistics the forward pass leaves (Σ t and min t per row, at no
 // extra pass), and a one-time look at the first rows of the logits for softmax outputs.
-import { FusedLossAttrs, STATS_MASS, STATS_PER_ROW, STATS_T_MIN } from './attrs';
+import type { FusedLossAttrs } from './attrs';
+import { statsLayout, statsSlot } from './registry';
 
 /** How far a row of targets may sum from 1 (float32 softmax outputs of a teacher sum within ~1e-6). */
 export const MASS_TOLERANCE = 1e-3;
@@ -15,9 +16,11 @@ const ORDER_HINT = "mixloss's ops take (logits, labels); tf.losses and mixloss.l
  */
 export function checkTargetRows(a: FusedLossAttrs, stats: Float32Array, rows: number): void {
   if (!a.dense || !a.checkTargets) return;
+  const { perRow } = statsLayout();
+  const massAt = statsSlot('mass'), minAt = statsSlot('t_min');
   for (let r = 0; r < rows; r++) {
-    const mass = stats[r * STATS_PER_ROW + STATS_MASS];
-    const min = stats[r * STATS_PER_ROW + STATS_T_MIN];
+    const mass = stats[r * perRow + massAt];
+    const min = stats[r * perRow + minAt];
     if (isTargetRow(min, mass)) continue;
     throw notTargets(a.op, r, min, mass);
   }

@@ -6,7 +6,8 @@
 import { add, div, exp, logSoftmax, mul, reshape, slice, sub, Tensor, tidy, zeros } from '@tensorflow/tfjs-core';
 
 import { native } from '../native';
-import { FusedLossAttrs, STATS_PER_ROW } from './attrs';
+import type { FusedLossAttrs } from './attrs';
+import { statsLayout } from './registry';
 
 /** stats: the forward's saved statistics (the mean's divisor follows the rows'); weights: sample weights [B]. */
 export function denseTargetGradient(logits: Tensor, dy: Tensor, a: FusedLossAttrs, stats: Tensor, weights?: Tensor): Tensor {
@@ -20,7 +21,7 @@ export function denseTargetGradient(logits: Tensor, dy: Tensor, a: FusedLossAttr
     if (beta !== 0) terms.push(mul(beta, sub(1, exp(logp))));   // β(1 − p_j)
     const perEntry = terms.length === 0 ? zeros(logits.shape) : terms.length === 1 ? terms[0] : add(terms[0], terms[1]);
     let weight = a.reduction === 'none' ? reshape(dy, [rows, 1])
-      : a.reduction === 'mean' ? div(dy, reshape(slice(stats, [rows * STATS_PER_ROW + 1], [1]), [])) : dy;
+      : a.reduction === 'mean' ? div(dy, reshape(slice(stats, [rows * statsLayout().perRow + 1], [1]), [])) : dy;
     if (weights !== undefined) weight = mul(weight, reshape(weights, [rows, 1]));
     return mul(perEntry, weight);
   });

@@ -6,15 +6,17 @@
 // what is differentiated.
 import { cast, div, mul, notEqual, reshape, slice, sub, sum, Tensor, tidy } from '@tensorflow/tfjs-core';
 
-import { FusedLossAttrs, STATS_PER_ROW, STATS_VALUE } from './attrs';
+import type { FusedLossAttrs } from './attrs';
+import { statsLayout, statsSlot } from './registry';
 
 export function sampleWeightGradient(stats: Tensor, labels: Tensor, weights: Tensor, dy: Tensor, a: FusedLossAttrs): Tensor {
   return tidy(() => {
     const rows = weights.shape[0];
-    const rowStats = reshape(slice(stats, [0], [rows * STATS_PER_ROW]), [rows, STATS_PER_ROW]);
-    const value = reshape(slice(rowStats, [0, STATS_VALUE], [rows, 1]), [rows]);  // ℓ_r, 0 when ignored
+    const { perRow } = statsLayout();
+    const rowStats = reshape(slice(stats, [0], [rows * perRow]), [rows, perRow]);
+    const value = reshape(slice(rowStats, [0, statsSlot('value')], [rows, 1]), [rows]);  // ℓ_r, 0 when ignored
     if (a.reduction !== 'mean') return mul(dy, value);
-    const divisor = reshape(slice(stats, [rows * STATS_PER_ROW + 1], [1]), []);
+    const divisor = reshape(slice(stats, [rows * perRow + 1], [1]), []);
     if (a.meanOver !== 'sampleWeights') return mul(dy, div(value, divisor));
     const counted = a.loss.ignoreIndex === undefined ? 1 : cast(notEqual(reshape(labels, [rows]), a.loss.ignoreIndex as number), 'float32');
     const loss = div(sum(mul(weights, value)), divisor);

@@ -2,7 +2,9 @@
 // its authors' training scheme: a CE step, then a complement-entropy step.
 import type { Optimizer, Scalar, Tensor } from '@tensorflow/tfjs-core';
 
-import { fusedLoss, Labels, LossOptions, LossValue } from './fused';
+import { fusedLoss } from './fused';
+import { lossOp } from './op_table';
+import type { Labels, LossOptions, LossValue } from './types';
 import { crossEntropy } from './mixed';
 
 /**
@@ -10,9 +12,9 @@ import { crossEntropy } from './mixed';
  * over the wrong classes, divided by the class count, as the authors' code minimizes it (it is
  * ≤ 0 and lowest when the wrong classes are equally likely). Class ids only.
  */
-export function complementEntropy<O extends LossOptions = {}>(logits: Tensor, labels: Labels, options: O = {} as O): LossValue<O> {
-  return fusedLoss('complementEntropy', logits, labels, options, { kind: 'complementEntropy', params: {}, own: [] }) as LossValue<O>;
-}
+export const complementEntropy = lossOp('complementEntropy', function complementEntropy<O extends LossOptions = {}>(logits: Tensor, labels: Labels, options: O = {} as O): LossValue<O> {
+  return fusedLoss('complementEntropy', logits, labels, options, { params: {}, own: [] }) as LossValue<O>;
+});
 
 export interface ComplementStepOptions {
   /** The optimizer of the complement step (default: the CE step's). The authors use a second SGD. */

@@ -5,7 +5,7 @@ import { Reduction as TfReduction, Tensor, tensor } from '@tensorflow/tfjs-core'
 import type { TensorLike } from '@tensorflow/tfjs-core';
 
 import { fail } from '../validate';
-import { Labels } from './fused';
+import type { Labels } from './types';
 import { crossEntropy } from './mixed';
 
 function asTensor(op: string, name: string, x: unknown, dtype: 'float32' | 'int32'): Tensor {

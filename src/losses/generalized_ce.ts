@@ -1,7 +1,10 @@
 // Generalized cross entropy L_q and its truncated form (kind 'generalizedCE').
 import type { Tensor } from '@tensorflow/tfjs-core';
 
-import { checkOptions, fusedLoss, Labels, LossOptions, LossValue } from './fused';
+import { checkOptions } from './checks';
+import { fusedLoss } from './fused';
+import { lossOp } from './op_table';
+import type { Labels, LossOptions, LossValue } from './types';
 import { registryParam } from './registry';
 
 export interface GeneralizedCEOptions extends LossOptions {
@@ -15,10 +18,10 @@ export interface GeneralizedCEOptions extends LossOptions {
 }
 
 /** Generalized cross entropy (1 − p_y^q)/q (Zhang & Sabuncu 2018). Class ids only. */
-export function generalizedCrossEntropy<O extends GeneralizedCEOptions = {}>(logits: Tensor, labels: Labels, options: O = {} as O): LossValue<O> {
+export const generalizedCrossEntropy = lossOp('generalizedCE', function generalizedCrossEntropy<O extends GeneralizedCEOptions = {}>(logits: Tensor, labels: Labels, options: O = {} as O): LossValue<O> {
   checkOptions('generalizedCrossEntropy', options);
   const q = registryParam('generalizedCrossEntropy', 'generalizedCE', 'q', 'q', options.q, 0.7);
   const truncation = registryParam('generalizedCrossEntropy', 'generalizedCE', 'truncation', 'truncation', options.truncation, 0);
   return fusedLoss('generalizedCrossEntropy', logits, labels, options,
-    { kind: 'generalizedCE', params: { q, truncation }, own: ['q', 'truncation'] }) as LossValue<O>;
-}
+    { params: { q, truncation }, own: ['q', 'truncation'] }) as LossValue<O>;
+});

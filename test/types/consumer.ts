@@ -1,7 +1,7 @@
 // Compiled (not run) by test/types.test.ts: what a TypeScript user writes must type-check.
 import * as tf from '@tensorflow/tfjs';
 
-import { complementEntropy, crossEntropy, focalLoss, informationLoss, losses, mixedLoss, mpceLoss, renyiEntropy, renyiInformation, renyiMutualInformation } from '../../src';
+import { complementEntropy, crossEntropy, focalLoss, informationLoss, layersLosses, losses, mixedLoss, mpceLoss, renyiEntropy, renyiInformation, renyiMutualInformation } from '../../src';
 import type { LossOptions } from '../../src';
 
 const q = tf.variable(tf.zeros([2, 3]));
@@ -30,6 +30,16 @@ crossEntropy(q, y, { alpha: 1 });
 // The drop-in takes tf.losses' arguments.
 const dropIn: tf.Tensor = losses.softmaxCrossEntropy(tf.oneHot(y, 3), q, undefined, 0.1, tf.Reduction.MEAN);
 
+// A layers loss for every op, with that op's options (less reduction, which tfjs-layers applies).
+const focalForCompile: (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.Tensor = layersLosses.focalLoss({ gamma: 2, classWeights: [1, 2, 3] });
+layersLosses.mixedLoss({ alpha: 1, beta: 2 });
+// @ts-expect-error focal's gamma is a number
+layersLosses.focalLoss({ gamma: '2' });
+// @ts-expect-error tfjs-layers reduces the per-example losses itself
+layersLosses.crossEntropy({ reduction: 'sum' });
+// @ts-expect-error lossKinds is not a loss op
+layersLosses.lossKinds();
+
 // The information measures: a Scalar to minimize, numbers to log, a loss for model.compile.
 opt.minimize(() => renyiMutualInformation(y, tf.softmax(q), { width: 0.5 }).neg() as tf.Scalar);
 const mi: tf.Scalar = renyiMutualInformation([0, 1], q, { alpha: 2, width: 'silverman' });
@@ -39,4 +49,4 @@ const lossForCompile: (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.Tensor = info.l
 // @ts-expect-error 'alignment' is a training-loss width rule, not an op option
 renyiEntropy(q, { width: 'alignment' });
 
-export { bits, dropIn, lossForCompile, mi, notScalar, perRow, scalar, unknownReduction };
+export { bits, dropIn, focalForCompile, lossForCompile, mi, notScalar, perRow, scalar, unknownReduction };

@@ -5,21 +5,24 @@
 // cannot be read synchronously in Node (tfjs' readSync needs OffscreenCanvas), so the programs
 // check it themselves: a row with a bad class id, a negative or non-finite weight, or (for the
 // caller's own dense targets) a row that is not a distribution gets NaN statistics, a NaN loss
-// and a NaN gradient. Free of Node APIs: a browser bundle can register these kernels.
+// and a NaN gradient. The kinds' facts and the statistics' layout come from the addon
+// (../registry.ts), as for every backend.
 import type { NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs-core';
 import { env } from '@tensorflow/tfjs-core';
 
+import { native } from '../../native';
+import type { NativeLossKind } from '../../native';
 import { named } from '../../validate';
-import { FusedLossAttrs, kernelInput as input, STATS_PER_ROW } from '../attrs';
+import { FusedLossAttrs, kernelInput as input } from '../attrs';
 import { heldOnHost, HostHolding } from '../host_values';
 import { isTargetRow, notTargets } from '../input_checks';
+import { kindFacts, statsLayout } from '../registry';
 import { hoistsDirectives } from './directives';
-import { WGSL_KINDS } from './losses';
+import { KIND_ROWS } from './kind_rows';
 import {
   gradProgram, GRAD_SLICE, mergeProgram, optionalInputs, pickProgram, reduceProgram, rowLossProgram, Scalars, statsProgram, STATS_LENGTH, uniformData,
   Variant,
 } from './programs';
-import type { WgslKind } from './wgsl/row_math';
 
 /** What the kernels use of tfjs-backend-webgpu's WebGPUBackend. */
 interface WebGPUBackendLike extends HostHolding {
@@ -46,11 +49,12 @@ function subgroupsOn(gpu: WebGPUBackendLike): boolean {
   return gpu.device.features.has('subgroups') && hoistsDirectives(gpu.device) && env().getBool(SUBGROUPS_FLAG);
 }
 
-function kindOf(a: FusedLossAttrs): WgslKind {
-  const kind = WGSL_KINDS.get(a.loss.kind);
-  if (kind === undefined) {
-    throw new Error(`mixloss: the loss kind '${a.loss.kind}' has no WGSL kernel yet (src/kernels/webgpu/losses); ` +
-      "use the cpu or wasm backend for it");
+/** The registry's kind, which must have a WGSL row: its own kind_row, or linear in the targets. */
+function kindOf(a: FusedLossAttrs): NativeLossKind {
+  const kind = kindFacts(a.loss.kind);
+  if (!kind.linear && KIND_ROWS[kind.name] === undefined) {
+    throw new Error(`mixloss: the loss kind '${kind.name}' has no WGSL kernel yet (src/kernels/webgpu/kind_rows.ts); ` +
+      'use the cpu or wasm backend for it');
   }
   return kind;
 }
@@ -66,7 +70,7 @@ function checkLimits(backend: WebGPUBackendLike, inputs: Array<[string, TensorIn
   const limit = backend.device.limits.maxStorageBufferBindingSize;
   const buffers: Array<[string, number[]]> = [...inputs.map(([name, t]): [string, number[]] => [name, t.shape]),
     ['the row statistics', [STATS_LENGTH(rows)]]];
-  const perRow = 4 * Math.max(classes, STATS_PER_ROW);  // the largest buffer's bytes per row
+  const perRow = 4 * Math.max(classes, statsLayout().perRow);  // the largest buffer's bytes per row
   for (const [name, shape] of buffers) {
     const bytes = sizeOf(shape) * 4;
     if (bytes > limit) {
@@ -114,7 +118,7 @@ function variantOf(gpu: WebGPUBackendLike, a: FusedLossAttrs, labels: TensorInfo
   const smoothing = smoothingOf(a) > 0;
   return {
     kind,
-    needs: { targets: a.dense || smoothing, argmax: kind.argmax === true, expLogit: kind.expLogit === true },
+    needs: { ...kind.needs, targets: kind.needs.targets || a.dense || smoothing },
     dense: a.dense,
     labelsFloat: (gpu.tensorMap.get(labels.dataId)?.dtype ?? labels.dtype) === 'float32',
     classWeights: a.classWeights,
@@ -134,13 +138,14 @@ export function statsChunks(rows: number, classes: number): number {
   return Math.max(1, Math.min(byRows, bySize));
 }
 
-function scalarsOf(kind: WgslKind, a: FusedLossAttrs, rows: number, classes: number): Scalars {
+function scalarsOf(kind: NativeLossKind, a: FusedLossAttrs, rows: number, classes: number): Scalars {
   const params: Record<string, number> = {};
-  for (const p of kind.params) {
-    const v = a.loss[p];
-    if (typeof v !== 'number') throw new Error(`mixloss: loss kind '${kind.name}' needs its parameter '${p}'`);
-    params[p] = v;
+  for (const { name } of kind.params) {
+    const v = a.loss[name];
+    if (typeof v !== 'number') throw new Error(`mixloss: loss kind '${kind.name}' needs its parameter '${name}'`);
+    params[name] = v;
   }
+  const linear = kind.linear ? native().linearCoefficients(a.loss) ?? [0, 0] : [0, 0];
   const chunks = statsChunks(rows, classes);
   return {
     rows,
@@ -152,6 +157,7 @@ function scalarsOf(kind: WgslKind, a: FusedLossAttrs, rows: number, classes: num
     zLoss: typeof a.loss.zLoss === 'number' ? a.loss.zLoss : 0,
     smoothing: smoothingOf(a),
     params,
+    linear: [linear[0], linear[1]],
   };
 }
 

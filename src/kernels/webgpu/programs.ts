@@ -18,16 +18,16 @@
 // Where the device has subgroups (and hoists a program's `enable subgroups;` to the front of its
 // module: ./directives.ts), a statistics workgroup that is one team merges with subgroup
 // reductions; otherwise, and for smaller teams, in workgroup memory (docs/webgpu.md).
-import { STATS_PER_ROW, STATS_TRAILER, STATS_VALUE } from '../attrs';
+import type { NativeLossKind } from '../../native';
+import { MeanOver, STATS_TRAILER } from '../attrs';
 import { MASS_TOLERANCE } from '../input_checks';
-import type { WgslKind, Needs } from './wgsl/row_math';
-import { LOAD_STATS, MATH, partialCode, rowMathCode, STATS, STORE_STATS, subgroupMergeCode } from './wgsl/row_math';
+import { statsLayout, statsSlot } from '../registry';
+import type { Needs } from './wgsl/row_math';
+import { loadStatsCode, MATH, partialCode, rowMathCode, statsCode, storeStatsCode, subgroupMergeCode } from './wgsl/row_math';
 
 export const WORKGROUP = 256;
 /** Columns one gradient workgroup writes (16 per thread). */
 export const GRAD_SLICE = WORKGROUP * 16;
-
-export type MeanOver = 'classWeights' | 'rows' | 'sampleWeights' | 'nonzero';
 
 /**
  * The statistics tensor: the rows' statistics and the trailer of every backend (the pending-
@@ -35,11 +35,15 @@ export type MeanOver = 'classWeights' | 'rows' | 'sampleWeights' | 'nonzero';
  * reduce program's sum, which the pick program turns into the loss).
  */
 const TOTAL = STATS_TRAILER;
-export const STATS_LENGTH = (rows: number) => rows * STATS_PER_ROW + STATS_TRAILER + 1;
+export const STATS_LENGTH = (rows: number) => rows * statsLayout().perRow + STATS_TRAILER + 1;
+/** A row's statistics (perRow) and its loss value (value), at code-generation time. */
+const perRow = () => statsLayout().perRow;
+const valueSlot = () => statsSlot('value');
 
 /** Everything that changes a program's code (and so its shader key). */
 export interface Variant {
-  kind: WgslKind;
+  /** the kind as the registry describes it (its WGSL row is kind_rows.ts's) */
+  kind: NativeLossKind;
   needs: Needs;
   dense: boolean;
   /**
@@ -87,16 +91,24 @@ export interface Scalars {
   smoothing: number;
   /** the kind's parameters, by name */
   params: Record<string, number>;
+  /** α and β of a kind linear in the targets (ℓ_j = α(lse − q_j) + β(1 − p_j)), from the addon; else 0 */
+  linear: [number, number];
 }
 
-function uniformDecl(kind: WgslKind): string {
+/** The kind's uniforms: α and β of a linear kind (lin_alpha, lin_beta), then each registry parameter (p_<name>). */
+function kindUniforms(kind: NativeLossKind): string[] {
+  return [...(kind.linear ? ['lin_alpha', 'lin_beta'] : []), ...kind.params.map((p) => `p_${p.name}`)];
+}
+
+function uniformDecl(kind: NativeLossKind): string {
   return 'rows : i32, classes : i32, chunks : i32, chunkLen : i32, gradChunks : i32, ignoreIndex : i32, zLoss : f32, smoothing : f32, ' +
-    kind.params.map((p) => `p_${p} : f32, `).join('');
+    kindUniforms(kind).map((u) => `${u} : f32, `).join('');
 }
 
-export function uniformData(kind: WgslKind, s: Scalars): Array<{ type: string; data: number[] }> {
+export function uniformData(kind: NativeLossKind, s: Scalars): Array<{ type: string; data: number[] }> {
   const ints = [s.rows, s.classes, s.chunks, s.chunkLen, s.gradChunks, s.ignoreIndex].map((v) => ({ type: 'int32', data: [v] }));
-  const floats = [s.zLoss, s.smoothing, ...kind.params.map((p) => s.params[p])].map((v) => ({ type: 'float32', data: [v] }));
+  const own = [...(kind.linear ? s.linear : []), ...kind.params.map((p) => s.params[p.name])];
+  const floats = [s.zLoss, s.smoothing, ...own].map((v) => ({ type: 'float32', data: [v] }));
   return [...ints, ...floats];
 }
 
@@ -211,9 +223,9 @@ fn ml_finish_row(r: i32, acc: Partial) {
   }`}
   ${v.sampleWeights ? 'let w = ml_row_weight(r); bad = bad || !(ml_finite(w) && w >= 0.0);' : ''}
   if (bad) { s = ml_nan_stats(); }
-  ml_store_stats(s, r * ${STATS_PER_ROW});
+  ml_store_stats(s, r * ${perRow()});
   if (r == 0) {
-    let t = uniforms.rows * ${STATS_PER_ROW};
+    let t = uniforms.rows * ${perRow()};
     result[t] = 0.0;              // no pending-gradient token on this backend
     result[t + 1] = 1.0;          // the mean's divisor (reduce writes it for 'mean')
     result[t + ${TOTAL}] = 0.0;   // Σ of the weighted row losses (reduce)
@@ -287,7 +299,7 @@ export function optionalInputs(v: Variant): string[] {
 
 /** The row math; for the programs that bind the logits (wide where Variant.vec4 says). */
 function rowCode(v: Variant): string {
-  return MATH + partialCode(v.needs) + STATS + rowMathCode(v.kind) + inputHelpers(v) + elementAccess(v);
+  return MATH + partialCode(v.needs) + statsCode(statsLayout()) + rowMathCode(v.kind) + inputHelpers(v) + elementAccess(v);
 }
 
 /**
@@ -354,7 +366,7 @@ export function statsProgram(v: Variant, rows: number, chunks: number, chunkLen:
   // share a subgroup, so a subgroup could hold two teams' rows.
   const sub = v.subgroups && team === WORKGROUP;
   const code = () => (sub ? 'enable subgroups;\n' + subgroupMergeCode(v.needs) : '') + rowCode(v) + elementLoop(v) +
-    (whole ? STORE_STATS + finishRow(v) : '') + /* wgsl */ `
+    (whole ? storeStatsCode(statsLayout()) + finishRow(v) : '') + /* wgsl */ `
 var<workgroup> shared_p: array<Partial, ${WORKGROUP}>;
 ${sub ? `var<workgroup> shared_first: array<bool, ${WORKGROUP}>;` : ''}
 fn main(index: i32) {
@@ -391,7 +403,7 @@ fn main(index: i32) {
 
 /** Merges each row's slices (a thread per row) and finishes the rows: the statistics (STATS_LENGTH). */
 export function mergeProgram(v: Variant, rows: number): ProgramBase {
-  const code = () => rowCode(v) + STORE_STATS + finishRow(v) + /* wgsl */ `
+  const code = () => rowCode(v) + storeStatsCode(statsLayout()) + finishRow(v) + /* wgsl */ `
 fn main(index: i32) {
   ${WORKGROUP_INDEX}
   let r = wg * 64 + i32(localIndex);
@@ -417,7 +429,7 @@ fn main(index: i32) {
   ${WORKGROUP_INDEX}
   let r = wg * 64 + i32(localIndex);
   if (r >= uniforms.rows) { return; }
-  let value = stats[r * ${STATS_PER_ROW} + ${STATS_VALUE}];
+  let value = stats[r * ${perRow()} + ${valueSlot()}];
   ${v.sampleWeights ? 'let w = f32(weights[r]); if (w == 1.0) { result[r] = value; } else { result[r] = w * value; }' : 'result[r] = value;'}
 }
 `;
@@ -443,7 +455,7 @@ fn main(index: i32) {
   var total = 0.0;
   var divisor = 0.0;
   for (var r = lid; r < uniforms.rows; r = r + ${WORKGROUP}) {
-    let value = result[r * ${STATS_PER_ROW} + ${STATS_VALUE}];
+    let value = result[r * ${perRow()} + ${valueSlot()}];
     let w = ml_row_weight(r);
     if (w == 1.0) { total = total + value; } else { total = total + w * value; }
     if (!ml_ignored(r)) { divisor = divisor + ${share}; }
@@ -459,7 +471,7 @@ fn main(index: i32) {
     workgroupBarrier();
   }
   if (lid == 0) {
-    let t = uniforms.rows * ${STATS_PER_ROW};
+    let t = uniforms.rows * ${perRow()};
     ${mean ? 'result[t + 1] = shared_divisor[0];' : ''}
     result[t + ${TOTAL}] = shared_total[0];
   }
@@ -474,7 +486,7 @@ export function pickProgram(v: Variant, mean: boolean): ProgramBase {
   const code = () => MATH + /* wgsl */ `
 fn main(index: i32) {
   if (index != 0) { return; }
-  let t = uniforms.rows * ${STATS_PER_ROW};
+  let t = uniforms.rows * ${perRow()};
   let total = stats[t + ${TOTAL}];
   ${mean ? 'let divisor = stats[t + 1]; if (divisor == 0.0) { result[0] = ml_nan(); } else { result[0] = total / divisor; }' : 'result[0] = total;'}
 }
@@ -489,7 +501,7 @@ fn main(index: i32) {
  */
 export function gradProgram(v: Variant, rows: number, classes: number, gradChunks: number, dyPerRow: boolean): ProgramBase {
   const st = steps(v);
-  const code = () => rowCode(v) + LOAD_STATS + /* wgsl */ `
+  const code = () => rowCode(v) + loadStatsCode(statsLayout()) + /* wgsl */ `
 // Per workgroup: w, a, b, d, max, log_sum, target entry, argmax entry, cot, cot_lse, cot_value.
 var<workgroup> row_f: array<f32, 11>;
 // ignored (1) or not, y, k (the argmax when its entry is written apart, else −1).
@@ -497,8 +509,8 @@ var<workgroup> row_i: array<i32, 3>;
 fn main(index: i32) {
   ${rowSlice('gradChunks')}
   if (lid == 0 && valid) {
-    let s = ml_load_stats(r * ${STATS_PER_ROW});
-    let divisor = stats[uniforms.rows * ${STATS_PER_ROW} + 1];
+    let s = ml_load_stats(r * ${perRow()});
+    let divisor = stats[uniforms.rows * ${perRow()} + 1];
     var scale = 0.0;
     if (divisor != 0.0) { scale = 1.0 / divisor; }
     let w = f32(dy[${dyPerRow ? 'r' : '0'}]) * scale * ml_row_weight(r);

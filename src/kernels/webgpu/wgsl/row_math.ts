@@ -1,25 +1,23 @@
 // The per-row math of the fused losses in WGSL: the same steps, in the same order and with the
 // same guards, as the native core's accumulator.h (Partial, add, merge, finish_sparse,
-// finish_dense), row_stats.h (the 16 statistics per row) and row_math.h (sparse_row, dense_row,
-// the target and argmax entries). WGSL has no f64: the native core's double accumulators are
-// f32 here, and log1p / expm1 are written out (series near 0, to a few ulp).
-// A kind's own row loss comes from its file in ../losses (its WGSL `kind_row` and, for kinds
-// linear in the targets, `kind_linear`). Free of Node APIs: a browser bundle can use it.
+// finish_dense), row_stats.h (RowStats and its stored layout, generated here from the addon's
+// slot map) and row_math.h (sparse_row, dense_row, the target and argmax entries). WGSL has no
+// f64: the native core's double accumulators are f32 here, and log1p / expm1 are written out
+// (series near 0, to a few ulp). A kind's own row loss comes from ../kind_rows.ts; what the
+// kind needs, whether it is linear and its parameters come from the registry (NativeLossKind).
 //
 // Non-finite values: WGSL has no ∞ or NaN literals, so they come from tfjs's uniforms
 // (uniforms.INFINITY, uniforms.NAN), and the tests are the helpers tfjs puts in every program:
 // isnan (on the bits, which no compiler may fold away) and isinf.
-import { STATS_MASS, STATS_T_MIN, STATS_VALUE } from '../../attrs';
+import type { NativeLossKind, NativeStatsLayout } from '../../../native';
+import { KIND_ROWS } from '../kind_rows';
 
-/** What the statistics pass gathers beyond the base sums (loss_spec.h, Needs). */
-export interface Needs {
-  /** Σ t·q, Σ t, Σ t·e, min t against the targets or the smoothing vector (kNeedTargets). */
-  targets: boolean;
-  /** The first index of the row's max (kNeedArgmax: MPCE). */
-  argmax: boolean;
-  /** Σ e·(q − max) over the other classes (kNeedExpLogit: complement entropy). */
-  expLogit: boolean;
-}
+/**
+ * What the statistics pass gathers beyond the base sums (loss_spec.h's needs, by the names the
+ * addon gives them): targets (Σ t·q, Σ t, Σ t·e, min t against the targets or the smoothing
+ * vector), argmax (the first index of the row's max), expLogit (Σ e·(q − max) over the others).
+ */
+export type Needs = NativeLossKind['needs'];
 
 /** Helpers every program shares: the non-finite constants, and the f32 forms of log, log1p, expm1, pow. */
 export const MATH = /* wgsl */ `
@@ -152,16 +150,65 @@ fn ml_subgroup_merge(p: Partial) -> Partial {
 `;
 }
 
-/** RowStats (row_stats.h) and its 16-float layout, the finished rows (accumulator.h). */
-export const STATS = /* wgsl */ `
-struct RowStats {
-  max: f32, log_sum: f32, ce: f32, el: f32, mass: f32, pt: f32, argmax: i32,
-  u_ce: f32, u_pt: f32, u_mass: f32, cot: f32, value: f32, t_min: f32, log_el: f32,
+/**
+ * RowStats fields that take two slots, `<field>_hi` and `<field>_lo` (row_stats.h): how each is
+ * stored, loaded, and set in the zero and NaN rows. Every other slot holds the field of its name.
+ */
+const SPLIT_FIELDS: Record<string, { type: string; zero: string; nan: string; store(hi: number, lo: number): string; load(hi: number, lo: number): string }> = {
+  // the first index of the max: its high and low 24 bits, each exact in f32
+  argmax: {
+    type: 'i32', zero: '-1', nan: '0',
+    store: (hi, lo) => `let k = max(s.argmax, 0); result[at + ${hi}] = f32(k >> 24u); result[at + ${lo}] = f32(k & 0xffffff);`,
+    load: (hi, lo) => `(i32(stats[at + ${hi}]) << 24u) + i32(stats[at + ${lo}])`,
+  },
+  // a double as hi + lo natively; f32 here, so lo is 0 (a load adds it, as a native one does)
+  log_el: {
+    type: 'f32', zero: '0.0', nan: 'n',
+    store: (hi, lo) => `result[at + ${hi}] = s.log_el; result[at + ${lo}] = 0.0;`,
+    load: (hi, lo) => `stats[at + ${hi}] + stats[at + ${lo}]`,
+  },
 };
-fn ml_zero_stats() -> RowStats { return RowStats(0.0, 0.0, 0.0, 0.0, 0.0, 0.0, -1, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0); }
+
+export interface StatsField {
+  name: string;
+  /** its slot, or its two slots [hi, lo] */
+  slots: number[];
+  split?: (typeof SPLIT_FIELDS)[string];
+}
+
+/** The RowStats fields in slot order, from the addon's slot map. */
+export function statsFields(layout: NativeStatsLayout): StatsField[] {
+  const bySlot = Object.entries(layout.slots).sort((a, b) => a[1] - b[1]);
+  if (bySlot.length !== layout.perRow || bySlot.some(([, i], k) => i !== k)) {
+    throw new Error(`mixloss: the addon's row statistics slots are not 0..${layout.perRow - 1}`);
+  }
+  const fields: StatsField[] = [];
+  for (const [slot, index] of bySlot) {
+    const m = /^(.*)_(hi|lo)$/.exec(slot);
+    const split = m !== null ? SPLIT_FIELDS[m[1]] : undefined;
+    if (m === null || split === undefined) {
+      fields.push({ name: slot, slots: [index] });
+    } else if (m[2] === 'hi') {
+      const lo = layout.slots[`${m[1]}_lo`];
+      if (lo === undefined) throw new Error(`mixloss: the row statistics slot ${slot} has no ${m[1]}_lo`);
+      fields.push({ name: m[1], slots: [index, lo], split });
+    }
+  }
+  return fields;
+}
+
+/** RowStats (row_stats.h): its fields from the slot map, the zero and NaN rows, the finished rows (accumulator.h). */
+export function statsCode(layout: NativeStatsLayout): string {
+  const fields = statsFields(layout);
+  const decl = fields.map((f) => `${f.name}: ${f.split?.type ?? 'f32'}`).join(', ');
+  const zero = fields.map((f) => f.split?.zero ?? '0.0').join(', ');
+  const nan = fields.map((f) => f.split?.nan ?? 'n').join(', ');
+  return /* wgsl */ `
+struct RowStats { ${decl}, };
+fn ml_zero_stats() -> RowStats { return RowStats(${zero}); }
 fn ml_nan_stats() -> RowStats {
   let n = ml_nan();
-  return RowStats(n, n, n, n, n, n, 0, n, n, n, n, n, n, n);
+  return RowStats(${nan});
 }
 fn ml_finish_sparse(others_in: Partial, target_logit: f32, y: i32, u_y: f32) -> RowStats {
   var others = others_in;
@@ -209,66 +256,44 @@ fn ml_finish_dense(p: Partial) -> RowStats {
   return r;
 }
 `;
+}
 
-/**
- * row_stats.h's layout of a row's 16 floats: the RowStats fields stored as they are, by slot. The
- * others: argmax in slots 6 and 7 (its high and low 24 bits, each exact in f32), log_el in 14 (the
- * native core's slot 15 holds the rest of its double; 0 here, and a load adds it).
- */
-const PLAIN_SLOTS: Array<[string, number]> = [
-  ['max', 0], ['log_sum', 1], ['ce', 2], ['el', 3], ['mass', STATS_MASS], ['pt', 5],
-  ['u_ce', 8], ['u_pt', 9], ['u_mass', 10], ['cot', 11], ['value', STATS_VALUE], ['t_min', STATS_T_MIN],
-];
-
-/** Storing a row's statistics in the output buffer. */
-export const STORE_STATS = /* wgsl */ `
+/** Storing a row's statistics in the output buffer (row_stats.h's store_stats). */
+export function storeStatsCode(layout: NativeStatsLayout): string {
+  const lines = statsFields(layout).map((f) => (f.split ? f.split.store(f.slots[0], f.slots[1]) : `result[at + ${f.slots[0]}] = s.${f.name};`));
+  return `
 fn ml_store_stats(s: RowStats, at: i32) {
-${PLAIN_SLOTS.map(([field, slot]) => `  result[at + ${slot}] = s.${field};`).join('\n')}
-  let k = max(s.argmax, 0);
-  result[at + 6] = f32(k >> 24u);
-  result[at + 7] = f32(k & 0xffffff);
-  result[at + 14] = s.log_el;
-  result[at + 15] = 0.0;
+  ${lines.join('\n  ')}
 }
 `;
+}
 
-/** Loading a row's statistics from an input named `stats`. */
-export const LOAD_STATS = /* wgsl */ `
+/** Loading a row's statistics from an input named \`stats\` (row_stats.h's load_stats). */
+export function loadStatsCode(layout: NativeStatsLayout): string {
+  const lines = statsFields(layout).map((f) => `s.${f.name} = ${f.split ? f.split.load(f.slots[0], f.slots[1]) : `stats[at + ${f.slots[0]}]`};`);
+  return `
 fn ml_load_stats(at: i32) -> RowStats {
   var s = ml_zero_stats();
-${PLAIN_SLOTS.map(([field, slot]) => `  s.${field} = stats[at + ${slot}];`).join('\n')}
-  s.argmax = (i32(stats[at + 6]) << 24u) + i32(stats[at + 7]);
-  s.log_el = stats[at + 14] + stats[at + 15];
+  ${lines.join('\n  ')}
   return s;
 }
 `;
-
-/** What a kind's file gives: the WGSL of `kind_row` (all kinds) and `kind_linear` (linear kinds). */
-export interface WgslKind {
-  /** The registry's name (native/core/losses/registry.h). */
-  name: string;
-  /** The kind's named parameters, as the loss spec names them; each becomes a uniform `p_<name>`. */
-  params: string[];
-  linear: boolean;
-  complement?: boolean;
-  argmax?: boolean;
-  expLogit?: boolean;
-  /**
-   * WGSL: `fn kind_row(s: RowStats, k_is_y: bool) -> KindRow` for kinds that are not linear, and
-   * `fn kind_linear() -> Linear` for those that are (kind_row is then generated from it).
-   */
-  code: string;
 }
 
 /** row_math.h's sparse_row, dense_row and the sparse target and argmax entries, for one kind. */
-export function rowMathCode(kind: WgslKind): string {
+export function rowMathCode(kind: NativeLossKind): string {
+  const own = KIND_ROWS[kind.name];
+  if (!kind.linear && own === undefined) throw new Error(`mixloss: no WGSL kind_row for the loss kind '${kind.name}'`);  // kernel.ts checks first
+  // Kinds linear in the targets: α and β as uniforms (the addon's linearCoefficients), kind_row from them.
   const kindRow = kind.linear ? /* wgsl */ `
+fn kind_linear() -> Linear { return Linear(uniforms.lin_alpha, uniforms.lin_beta); }
 fn kind_row(s: RowStats, k_is_y: bool) -> KindRow {
   let l = kind_linear();
   var v = l.beta * s.el;
   if (l.alpha != 0.0) { v = v + l.alpha * s.ce; }
   return KindRow(v, l.alpha + l.beta * s.pt, 0.0);
 }` : /* wgsl */ `
+${own}
 fn kind_linear() -> Linear { return Linear(0.0, 0.0); }`;
   return /* wgsl */ `
 struct KindRow { value: f32, c: f32, ck: f32, };
@@ -276,7 +301,6 @@ struct Linear { alpha: f32, beta: f32, };
 struct RowGrad {
   value: f32, a: f32, b: f32, d: f32, main: f32, ck: f32, cot: f32, cot_lse: f32, cot_value: f32,
 };
-${kind.code}
 ${kindRow}
 fn ml_add_z_loss(s: RowStats, g: ptr<function, RowGrad>) {
   if (uniforms.zLoss == 0.0) { return; }

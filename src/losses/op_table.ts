@@ -1,0 +1,37 @@
+// Every loss op by name, with the kind of the registry it runs: filled as each op file defines
+// its ops (lossOp), and read wherever a list of ops is needed — the tfjs-layers losses, and the
+// messages that name the ops linear in the targets — so that no such list is typed by hand.
+import { isLinear } from '../kernels/registry';
+
+/** What lossOp adds to an op function. */
+export interface LossOpInfo {
+  /** The registry's kind the op runs (native/core/losses/registry.h). */
+  readonly lossKind: string;
+}
+
+const OPS = new Map<string, string>();
+
+/**
+ * Declares `op` (a named function) as a loss op of `kind`, and returns it marked with its kind.
+ * The op's name is the function's own.
+ */
+export function lossOp<F extends (...args: never[]) => unknown>(kind: string, op: F): F & LossOpInfo {
+  if (OPS.has(op.name)) throw new Error(`mixloss: the loss op ${op.name} is defined twice`);
+  OPS.set(op.name, kind);
+  return Object.defineProperty(op, 'lossKind', { value: kind, enumerable: true }) as F & LossOpInfo;
+}
+
+export function isLossOp(f: unknown): f is ((...args: never[]) => unknown) & LossOpInfo {
+  const kind = typeof f === 'function' ? (f as Partial<LossOpInfo>).lossKind : undefined;
+  return kind !== undefined && OPS.get((f as () => unknown).name) === kind;
+}
+
+/** The loss ops and their kinds, in the order they were defined. */
+export function lossOps(): ReadonlyMap<string, string> {
+  return OPS;
+}
+
+/** The ops whose kind is linear in the targets (they take dense targets and label smoothing), for messages. */
+export function linearOpNames(): string {
+  return [...OPS].filter(([, kind]) => isLinear(kind)).map(([name]) => name).join(', ');
+}

@@ -1,0 +1,67 @@
+// The types every loss op shares: its labels, its options and what it returns, and what an op
+// asks of the fused kernel.
+import type { Reduction as TfReduction, Scalar, Tensor } from '@tensorflow/tfjs-core';
+
+import type { Reduction } from '../kernels/attrs';
+
+/** Labels: class ids ([..., ] or [..., 1], int32 or integral float32) or targets [..., C]. */
+export type Labels = Tensor | number[] | Int32Array;
+
+export type Device = 'auto' | 'cpu' | 'cuda';
+
+export interface LossOptions {
+  /**
+   * 'mean' (default) over the rows (with class weights: divided by the sum of the counted rows'
+   * class weights, as PyTorch; ignored rows are not counted), 'sum', 'none' for the per-row
+   * losses, or a tf.Reduction (SUM_BY_NONZERO_WEIGHTS, tf.losses' default, divides by the number
+   * of non-zero sample weights).
+   */
+  reduction?: Reduction | TfReduction;
+  /**
+   * Per-row sample weights, tfjs semantics (tf.losses.computeWeightedLoss): a number, or a tensor
+   * broadcastable to the rows' shape. 'mean' then divides by their sum.
+   */
+  weights?: Tensor | number | number[];
+  /** Per-class weights [C] (PyTorch's `weight`): row r's loss is scaled by classWeights[y_r]. */
+  classWeights?: Tensor | number[] | Float32Array;
+  /** Class id of rows that add nothing, get a zero gradient and are not counted by 'mean'. */
+  ignoreIndex?: number;
+  /** ε in [0, 1]: targets (1 − ε)·onehot + ε/C (PyTorch and tfjs semantics). */
+  labelSmoothing?: number;
+  /** Adds zLoss·lse² per row (PaLM's z-loss, Liger's lse_square_scale). */
+  zLoss?: number;
+  /**
+   * Logit soft-capping (Gemma's final_logit_softcapping): the loss sees cap·tanh(q/cap). Applied
+   * with stock tfjs ops before the kernel (one more [B, C] tensor; tfjs differentiates it).
+   */
+  softcap?: number;
+  /**
+   * Where the kernels run: 'cpu', 'cuda' (staged through pinned host buffers), or 'auto'
+   * (default): CUDA when a device is available and B·C reaches the measured crossover set by
+   * MIXLOSS_CUDA_MIN_ELEMENTS; the CPU otherwise.
+   */
+  device?: Device;
+}
+
+/** Reductions that give a scalar. */
+type ScalarReduction = 'mean' | 'sum' | TfReduction.MEAN | TfReduction.SUM | TfReduction.SUM_BY_NONZERO_WEIGHTS;
+type ReductionOf<O> = O extends { reduction?: infer R } ? R : undefined;
+
+/**
+ * What an op returns for options O: a Scalar when the reduction is known to give one (none
+ * given, 'mean', 'sum', or a reducing tf.Reduction), so `optimizer.minimize(() => loss(...))`
+ * and `tf.variableGrads` compile; per-row losses (a Tensor of the rows' shape) for 'none'.
+ */
+export type LossValue<O> = unknown extends ReductionOf<O> ? Scalar
+  : Exclude<ReductionOf<O>, undefined> extends ScalarReduction ? Scalar : Tensor;
+
+/** What an op asks of the fused kernel. */
+export interface OpLoss {
+  /** The kind's named parameters (checked by the op). */
+  params: Record<string, number>;
+  /** The op's own option names besides the common ones (for the unknown-option check). */
+  own: string[];
+  /** Class weights the op derives itself (focal's per-class alpha) and how 'mean' divides then. */
+  classWeights?: Tensor | number[] | Float32Array;
+  meanOver?: 'classWeights' | 'rows';
+}
