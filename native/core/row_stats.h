@@ -70,10 +70,13 @@ enum : int {
 #define MIXLOSS_SLOT(name) name,
   MIXLOSS_STATS_SLOTS(MIXLOSS_SLOT)
 #undef MIXLOSS_SLOT
-  kCount
 };
 }  // namespace slot
-constexpr int kStatsPerRow = slot::kCount;
+constexpr int kStatsPerRow = 0
+#define MIXLOSS_SLOT_COUNT(name) +1
+    MIXLOSS_STATS_SLOTS(MIXLOSS_SLOT_COUNT)
+#undef MIXLOSS_SLOT_COUNT
+    ;
 
 MIXLOSS_HD void store_stats(const RowStats& s, float* out) {
   out[slot::max] = s.max;
