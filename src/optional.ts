@@ -12,6 +12,6 @@ export function requireOptional<T>(name: string, who: string, install: string): 
     const err = e as NodeJS.ErrnoException;
     const missing = err.code === 'MODULE_NOT_FOUND' && err.message.includes(`'${name}'`);
     const why = missing ? '' : ` (installed, but it failed to load: ${err.message.split('\n')[0]})`;
-    throw new Error(`${who} needs ${name}${why}: ${install}`);
+    throw new Error(`${who} needs ${name}${why}: ${install}`, { cause: e });
   }
 }

@@ -47,6 +47,7 @@ function suite() {
   const r = spawnSync('npx', ['vitest', 'run', '--bail', '1', ...SUITES], {
     cwd: work, encoding: 'utf8', env: { ...process.env, MIXLOSS_ADDON: addon }, maxBuffer: 1 << 28,
   });
+  // eslint-disable-next-line no-control-regex -- strips the terminal's colour codes
   const failed = /FAIL\s+(\S+)\s+>\s+(.*)/.exec((r.stdout + r.stderr).replace(/\x1b\[[0-9;]*m/g, ''));
   return { passed: r.status === 0, seconds: (Date.now() - t0) / 1000, firstFailure: failed ? `${failed[1]} > ${failed[2].trim()}` : '' };
 }
