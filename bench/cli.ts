@@ -41,7 +41,12 @@ function positiveInteger(option: string, v: string): number {
  * `--name` for each of `flags`, and --help (prints usage; undefined is returned). Unknown options
  * and missing values are errors that end with the usage.
  */
-function options(argv: string[], usage: string, values: string[], flags: string[] = []): Record<string, string | boolean | undefined> | undefined {
+function options(
+  argv: string[],
+  usage: string,
+  values: string[],
+  flags: string[] = [],
+): Record<string, string | boolean | undefined> | undefined {
   let parsed: Record<string, string | boolean | undefined>;
   try {
     parsed = parseArgs({
@@ -66,12 +71,19 @@ function options(argv: string[], usage: string, values: string[], flags: string[
 
 const text = (v: string | boolean | undefined) => (typeof v === 'string' ? v : undefined);
 const shapes = (v: string | boolean | undefined, fallback: Array<[number, number]>) => text(v)?.split(',').map(parseShape) ?? fallback;
-const count = (name: string, v: string | boolean | undefined, fallback: number) => (typeof v === 'string' ? positiveInteger(`--${name}`, v) : fallback);
+const count = (name: string, v: string | boolean | undefined, fallback: number) =>
+  typeof v === 'string' ? positiveInteger(`--${name}`, v) : fallback;
 
 function parse(argv: string[]) {
   const o = options(argv, USAGE, ['out', 'backends', 'shapes'], ['quick', 'no-svg']);
   if (o === undefined) process.exit(0);
-  return { quick: o.quick === true, svg: o['no-svg'] !== true, out: text(o.out), backends: text(o.backends)?.split(','), shapes: shapes(o.shapes, DEFAULT_SHAPES) };
+  return {
+    quick: o.quick === true,
+    svg: o['no-svg'] !== true,
+    out: text(o.out),
+    backends: text(o.backends)?.split(','),
+    shapes: shapes(o.shapes, DEFAULT_SHAPES),
+  };
 }
 
 const FAMILY_USAGE = `usage: mixloss bench family [--shape 128x32768] [--rounds 15] [--reps 5] [--baseline PATH]
@@ -83,10 +95,18 @@ const FAMILY_USAGE = `usage: mixloss bench family [--shape 128x32768] [--rounds 
 async function familyMain(argv: string[]): Promise<void> {
   const o = options(argv, FAMILY_USAGE, ['shape', 'rounds', 'reps', 'baseline']);
   if (o === undefined) return;
-  const shape = text(o.shape), baseline = text(o.baseline);
+  const shape = text(o.shape),
+    baseline = text(o.baseline);
   const [B, C] = shape !== undefined ? parseShape(shape) : [128, 32768];
-  console.log(await family({ B, C, rounds: count('rounds', o.rounds, 15), reps: count('reps', o.reps, 5),
-    baseline: baseline === undefined ? undefined : path.resolve(baseline) }));
+  console.log(
+    await family({
+      B,
+      C,
+      rounds: count('rounds', o.rounds, 15),
+      reps: count('reps', o.reps, 5),
+      baseline: baseline === undefined ? undefined : path.resolve(baseline),
+    }),
+  );
 }
 
 const CPU_OP_USAGE = `usage: mixloss bench cpu-op [--shapes 256x1000,128x32768,32x262144] [--rounds 15] [--reps 5]
@@ -97,7 +117,15 @@ const CPU_OP_USAGE = `usage: mixloss bench cpu-op [--shapes 256x1000,128x32768,3
 function cpuOpMain(argv: string[]): void {
   const o = options(argv, CPU_OP_USAGE, ['shapes', 'rounds', 'reps']);
   if (o === undefined) return;
-  const opts = { shapes: shapes(o.shapes, [[256, 1000], [128, 32768], [32, 262144]]), rounds: count('rounds', o.rounds, 15), reps: count('reps', o.reps, 5) };
+  const opts = {
+    shapes: shapes(o.shapes, [
+      [256, 1000],
+      [128, 32768],
+      [32, 262144],
+    ]),
+    rounds: count('rounds', o.rounds, 15),
+    reps: count('reps', o.reps, 5),
+  };
   console.log(cpuOp(opts, (line) => console.log(line)));
 }
 
@@ -110,7 +138,9 @@ const INFORMATION_USAGE = `usage: mixloss bench information [--sizes 128,256,512
 async function informationMain(argv: string[]): Promise<void> {
   const o = options(argv, INFORMATION_USAGE, ['sizes', 'reps']);
   if (o === undefined) return;
-  const sizes = text(o.sizes)?.split(',').map((v) => positiveInteger('--sizes', v)) ?? [128, 256, 512, 1024];
+  const sizes = text(o.sizes)
+    ?.split(',')
+    .map((v) => positiveInteger('--sizes', v)) ?? [128, 256, 512, 1024];
   console.log(await informationBench({ sizes, reps: count('reps', o.reps, 5) }, (line) => console.error(line)));
 }
 
@@ -125,9 +155,17 @@ async function webgpuMain(argv: string[]): Promise<void> {
   if (o === undefined) return;
   const dawn = text(o.dawn) ?? 'vulkan';
   if (dawn !== 'vulkan' && dawn !== 'opengl') throw new Error(`--dawn must be vulkan or opengl, got ${dawn}\n${WEBGPU_USAGE}`);
-  const opts = { shapes: shapes(o.shapes, [[256, 1000], [128, 32768], [32, 262144]]), reps: count('reps', o.reps, 7), dawn: dawn as 'vulkan' | 'opengl' };
+  const opts = {
+    shapes: shapes(o.shapes, [
+      [256, 1000],
+      [128, 32768],
+      [32, 262144],
+    ]),
+    reps: count('reps', o.reps, 7),
+    dawn: dawn as 'vulkan' | 'opengl',
+  };
   console.log(await webgpuBench(opts, (line) => console.error(line)));
-  process.exit(0);  // Dawn keeps Node running while the GPU is referenced
+  process.exit(0); // Dawn keeps Node running while the GPU is referenced
 }
 
 const COMMANDS = `usage: mixloss <command>
@@ -164,7 +202,9 @@ export async function main(argv: string[]): Promise<void> {
     quick: opts.quick,
     onRow: (r, done, total) => {
       const elapsed = ((Date.now() - started) / 1000).toFixed(0);
-      console.log(`[${String(done).padStart(2)}/${total} ${elapsed.padStart(4)}s] ${`${r.B} × ${r.C}`.padEnd(13)} ${r.what.padEnd(40)} ${r.backend.padEnd(5)} ${r.medianMs.toFixed(2).padStart(10)} ms`);
+      console.log(
+        `[${String(done).padStart(2)}/${total} ${elapsed.padStart(4)}s] ${`${r.B} × ${r.C}`.padEnd(13)} ${r.what.padEnd(40)} ${r.backend.padEnd(5)} ${r.medianMs.toFixed(2).padStart(10)} ms`,
+      );
     },
   });
   const report = markdown(rows, `npx mixloss bench ${rest.join(' ')}`.trim());

@@ -21,20 +21,38 @@ if (!basePath || !(B > 0 && C > 0)) {
 const addons = { baseline: require(path.resolve(basePath)), current: require(path.resolve(curPath)) };
 
 let seed = 1;
-const random = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+const random = () => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32;
 const logits = new Float32Array(B * C).map(() => random() * 6 - 3);
 const ids = new Int32Array(B).map((_, r) => (r * 7919) % C);
 const onehot = new Float32Array(B * C);
-ids.forEach((y, r) => { onehot[r * C + y] = 1; });
-const grad = new Float32Array(B * C), rowLoss = new Float32Array(B);
+ids.forEach((y, r) => {
+  onehot[r * C + y] = 1;
+});
+const grad = new Float32Array(B * C),
+  rowLoss = new Float32Array(B);
 
 const pass = (addon, labels, dense) => {
-  const stats = new Float32Array(B * addon.info().statsPerRow);  // the layout of that build
-  return () => addon.forwardBackward({ logits, rows: B, classes: C, labels, dense, loss: { kind: 'mixed', alpha: 1, beta: 0 }, stats, rowLoss, gradScale: 1 / B, grad });
+  const stats = new Float32Array(B * addon.info().statsPerRow); // the layout of that build
+  return () =>
+    addon.forwardBackward({
+      logits,
+      rows: B,
+      classes: C,
+      labels,
+      dense,
+      loss: { kind: 'mixed', alpha: 1, beta: 0 },
+      stats,
+      rowLoss,
+      gradScale: 1 / B,
+      grad,
+    });
 };
 const median = (a) => [...a].sort((x, y) => x - y)[a.length >> 1];
 console.log(`${B} × ${C}, CE training pass (forwardBackward), median of ${rounds} rounds × 5 calls, ms`);
-for (const [name, labels, dense] of [['class ids', ids, false], ['one-hot targets', onehot, true]]) {
+for (const [name, labels, dense] of [
+  ['class ids', ids, false],
+  ['one-hot targets', onehot, true],
+]) {
   const fns = Object.fromEntries(Object.entries(addons).map(([k, a]) => [k, pass(a, labels, dense)]));
   const times = { baseline: [], current: [] };
   for (let r = 0; r < rounds; r++) {

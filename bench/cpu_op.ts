@@ -25,7 +25,7 @@ const median = (xs: number[]) => {
 
 function fragmentHeap(tf: typeof import('@tensorflow/tfjs-core')): unknown[] {
   let seed = 99;
-  const random = () => ((seed = (seed * 1664525 + 1013904223) >>> 0) / 2 ** 32);
+  const random = () => (seed = (seed * 1664525 + 1013904223) >>> 0) / 2 ** 32;
   const kept: unknown[] = [];
   for (let i = 0; i < 20; i++) {
     tf.tidy(() => {
@@ -43,7 +43,14 @@ function fragmentHeap(tf: typeof import('@tensorflow/tfjs-core')): unknown[] {
 }
 
 /** One child: the kernel and the op at one shape, rounds interleaved. */
-async function child(rows: number, classes: number, fragmented: boolean, reuse: boolean, rounds: number, reps: number): Promise<ChildResult> {
+async function child(
+  rows: number,
+  classes: number,
+  fragmented: boolean,
+  reuse: boolean,
+  rounds: number,
+  reps: number,
+): Promise<ChildResult> {
   require('@tensorflow/tfjs-backend-cpu');
   const tf = require('@tensorflow/tfjs-core') as typeof import('@tensorflow/tfjs-core');
   await tf.setBackend('cpu');
@@ -57,22 +64,38 @@ async function child(rows: number, classes: number, fragmented: boolean, reuse: 
   const gradOf = tf.grad((x: import('@tensorflow/tfjs-core').Tensor) => crossEntropy(x, y));
   const logits = q.dataSync() as Float32Array;
   const addon = native();
-  const stats = new Float32Array(rows * addon.info().statsPerRow), rowLoss = new Float32Array(rows), grad = new Float32Array(rows * classes);
+  const stats = new Float32Array(rows * addon.info().statsPerRow),
+    rowLoss = new Float32Array(rows),
+    grad = new Float32Array(rows * classes);
   const kernel = () => {
-    addon.forwardBackward({ logits, rows, classes, labels: ids, dense: false, loss: { kind: 'mixed', alpha: 1, beta: 0 }, stats, rowLoss, gradScale: 1 / rows, grad });
+    addon.forwardBackward({
+      logits,
+      rows,
+      classes,
+      labels: ids,
+      dense: false,
+      loss: { kind: 'mixed', alpha: 1, beta: 0 },
+      stats,
+      rowLoss,
+      gradScale: 1 / rows,
+      grad,
+    });
   };
   const op = () => gradOf(q).dispose();
   kernel();
   op();
   const times = { kernel: [] as number[], op: [] as number[] };
   for (let round = 0; round < rounds; round++) {
-    for (const [name, run] of [['kernel', kernel], ['op', op]] as const) {
+    for (const [name, run] of [
+      ['kernel', kernel],
+      ['op', op],
+    ] as const) {
       const t0 = process.hrtime.bigint();
       for (let k = 0; k < reps; k++) run();
       times[name].push(Number(process.hrtime.bigint() - t0) / 1e6 / reps);
     }
   }
-  if (kept.length < 0) console.log(kept);  // keeps the fragmenting arrays alive to the end
+  if (kept.length < 0) console.log(kept); // keeps the fragmenting arrays alive to the end
   return { kernelMs: median(times.kernel), opMs: median(times.op) };
 }
 
@@ -88,12 +111,16 @@ export function cpuOp(opts: CpuOpOptions, onRow?: (line: string) => void): strin
   for (const [rows, classes] of opts.shapes) {
     for (const fragmented of [false, true]) {
       const results = [true, false].map((reuse) => {
-        const out = execFileSync(process.execPath, [__filename, '--child', JSON.stringify({ rows, classes, fragmented, reuse, rounds: opts.rounds, reps: opts.reps })],
-          { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+        const out = execFileSync(
+          process.execPath,
+          [__filename, '--child', JSON.stringify({ rows, classes, fragmented, reuse, rounds: opts.rounds, reps: opts.reps })],
+          { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] },
+        );
         return JSON.parse(out.trim().split('\n').pop() as string) as ChildResult;
       });
       const [pooled, fresh] = results;
-      const line = `| ${rows} × ${classes} | ${fragmented ? 'fragmented' : 'fresh'} | ${pooled.kernelMs.toFixed(2)} | ${pooled.opMs.toFixed(2)} | ` +
+      const line =
+        `| ${rows} × ${classes} | ${fragmented ? 'fragmented' : 'fresh'} | ${pooled.kernelMs.toFixed(2)} | ${pooled.opMs.toFixed(2)} | ` +
         `${(pooled.opMs / pooled.kernelMs).toFixed(2)}× | ${fresh.opMs.toFixed(2)} | ${(fresh.opMs / fresh.kernelMs).toFixed(2)}× |`;
       onRow?.(line);
       lines.push(line);
@@ -104,8 +131,11 @@ export function cpuOp(opts: CpuOpOptions, onRow?: (line: string) => void): strin
 
 if (require.main === module && process.argv[2] === '--child') {
   const a = JSON.parse(process.argv[3]);
-  child(a.rows, a.classes, a.fragmented, a.reuse, a.rounds, a.reps).then((r) => console.log(JSON.stringify(r)), (e) => {
-    console.error(e);
-    process.exit(1);
-  });
+  child(a.rows, a.classes, a.fragmented, a.reuse, a.rounds, a.reps).then(
+    (r) => console.log(JSON.stringify(r)),
+    (e) => {
+      console.error(e);
+      process.exit(1);
+    },
+  );
 }

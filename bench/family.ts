@@ -63,31 +63,49 @@ export async function family(opts: { B: number; C: number; rounds: number; reps:
   const idsIgnored = ids.map((y, r) => (r % 8 === 0 ? -100 : y));
   const classWeights = Float32Array.from({ length: C }, (_, c) => 0.5 + (c % 3) * 0.5);
   const weights = Float32Array.from({ length: B }, (_, r) => (r % 4) * 0.5);
-  const rowLoss = new Float32Array(B), grad = new Float32Array(B * C);
+  const rowLoss = new Float32Array(B),
+    grad = new Float32Array(B * C);
   const casesOn = (a: Pick<OldAddon, 'forwardBackward' | 'info'>, suffix: string) => {
     const stats = new Float32Array(B * a.info().statsPerRow);
     return CASES.map((c) => ({
       name: c.name + suffix,
       run: () => {
         a.forwardBackward({
-          logits, rows: B, classes: C, labels: c.ignore ? idsIgnored : ids, dense: false, loss: c.loss,
-          ...(c.classWeights ? { classWeights } : {}), ...(c.sampleWeights ? { weights } : {}), stats, rowLoss, gradScale: 1 / B, grad,
+          logits,
+          rows: B,
+          classes: C,
+          labels: c.ignore ? idsIgnored : ids,
+          dense: false,
+          loss: c.loss,
+          ...(c.classWeights ? { classWeights } : {}),
+          ...(c.sampleWeights ? { weights } : {}),
+          stats,
+          rowLoss,
+          gradScale: 1 / B,
+          grad,
         });
       },
     }));
   };
   const runs: Array<{ name: string; run: () => void }> = casesOn(addon as unknown as OldAddon, '');
-  const old = opts.baseline ? require(opts.baseline) as OldAddon : undefined;
-  const baselineRuns = old === undefined ? [] : old.lossKinds !== undefined ? casesOn(old, ' (baseline)') : [{
-    name: 'CE on the baseline addon',
-    run: () => {
-      const oldStats = new Float32Array(B * old.info().statsPerRow);
-      old.forwardBackward(logits, B, C, ids, false, 0, 1, 0, 0, oldStats, rowLoss, 1 / B, grad);
-    },
-  }];
+  const old = opts.baseline ? (require(opts.baseline) as OldAddon) : undefined;
+  const baselineRuns =
+    old === undefined
+      ? []
+      : old.lossKinds !== undefined
+        ? casesOn(old, ' (baseline)')
+        : [
+            {
+              name: 'CE on the baseline addon',
+              run: () => {
+                const oldStats = new Float32Array(B * old.info().statsPerRow);
+                old.forwardBackward(logits, B, C, ids, false, 0, 1, 0, 0, oldStats, rowLoss, 1 / B, grad);
+              },
+            },
+          ];
   runs.push(...baselineRuns);
   const times = new Map<string, number[]>(runs.map((r) => [r.name, []]));
-  for (const r of runs) r.run();  // warm-up: pages, threads
+  for (const r of runs) r.run(); // warm-up: pages, threads
   for (let round = 0; round < rounds; round++) {
     for (const r of runs) {
       const t0 = process.hrtime.bigint();
@@ -106,7 +124,8 @@ export async function family(opts: { B: number; C: number; rounds: number; reps:
       '| loss | median ms | × CE | baseline ms | baseline × CE | this / baseline |',
       '|---|---:|---:|---:|---:|---:|',
       ...CASES.map((c) => {
-        const m = median(times.get(c.name)!), b = median(times.get(`${c.name} (baseline)`)!);
+        const m = median(times.get(c.name)!),
+          b = median(times.get(`${c.name} (baseline)`)!);
         return `| ${c.name} | ${m.toFixed(3)} | ${(m / ce).toFixed(2)} | ${b.toFixed(3)} | ${(b / ceBase).toFixed(2)} | ${(m / b).toFixed(2)} |`;
       }),
     ].join('\n');

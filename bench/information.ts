@@ -17,7 +17,7 @@ export interface InformationBenchOptions {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 function time(reps: number, fn: () => void): number {
-  fn();  // warm-up
+  fn(); // warm-up
   const ts: number[] = [];
   for (let i = 0; i < reps; i++) {
     const t = process.hrtime.bigint();
@@ -27,9 +27,14 @@ function time(reps: number, fn: () => void): number {
   return median(ts);
 }
 
-function numpyReference(cases: unknown[], reps: number): Record<string, { valueMs: number; valueGradMs: number; mi: number; grad: number[] }> | string {
+function numpyReference(
+  cases: unknown[],
+  reps: number,
+): Record<string, { valueMs: number; valueGradMs: number; mi: number; grad: number[] }> | string {
   const r = spawnSync('python3', [path.join(__dirname, '..', '..', 'bench', 'information_reference.py')], {
-    input: JSON.stringify({ cases, reps }), maxBuffer: 1 << 30, encoding: 'utf8',
+    input: JSON.stringify({ cases, reps }),
+    maxBuffer: 1 << 30,
+    encoding: 'utf8',
   });
   if (r.error || r.status !== 0) return `numpy reference unavailable (${r.error?.message ?? r.stderr.trim().split('\n').pop()})`;
   return JSON.parse(r.stdout);
@@ -62,30 +67,46 @@ export async function informationBench(opts: InformationBenchOptions, log: (line
     m.alpha2 = time(opts.reps, () => addon.renyiInformation({ ...call, alpha: 2, grad }));
     m.alignment = time(opts.reps, () => addon.kernelAlignment({ labels: ids, classes: 10, layer, rows: n, dims: 10, widths, out }));
     const y = tf.tensor1d(ids, 'int32');
-    m.opStep = time(opts.reps, () => tf.tidy(() => { tf.grad((x: import('@tensorflow/tfjs').Tensor) => renyiMutualInformation(y, x, { width }))(p).dataSync(); }));
+    m.opStep = time(opts.reps, () =>
+      tf.tidy(() => {
+        tf.grad((x: import('@tensorflow/tfjs').Tensor) => renyiMutualInformation(y, x, { width }))(p).dataSync();
+      }),
+    );
     // The rest of a training step of the reproduction's model at this batch.
-    const model = tf.sequential({ layers: [tf.layers.dense({ inputShape: [784], units: 128, activation: 'relu' }), tf.layers.dense({ units: 10 })] });
+    const model = tf.sequential({
+      layers: [tf.layers.dense({ inputShape: [784], units: 128, activation: 'relu' }), tf.layers.dense({ units: 10 })],
+    });
     const x = tf.randomUniform([n, 784]);
     const opt = tf.train.adam(1e-3);
-    m.modelStep = time(opts.reps, () => { opt.minimize(() => crossEntropy(model.apply(x) as import('@tensorflow/tfjs').Tensor, y) as import('@tensorflow/tfjs').Scalar)?.dispose(); });
+    m.modelStep = time(opts.reps, () => {
+      opt
+        .minimize(() => crossEntropy(model.apply(x) as import('@tensorflow/tfjs').Tensor, y) as import('@tensorflow/tfjs').Scalar)
+        ?.dispose();
+    });
     const mi = addon.renyiInformation({ ...call, grad }).mutualInformation;
     cases.push({ n, d: 10, layer: Array.from(layer), labels: Array.from(ids), width, alpha: 1.01 });
     measured.push({ ...m, mi, grad: grad.slice() as unknown as number });
     tf.dispose([logits, p, y, x]);
     model.dispose();
     opt.dispose();
-    log(`N = ${n}: native value ${m.nativeValue.toFixed(1)} ms, value + gradient ${m.nativeValueGrad.toFixed(1)} ms, op (tf.grad) ${m.opStep.toFixed(1)} ms, model step ${m.modelStep.toFixed(1)} ms`);
+    log(
+      `N = ${n}: native value ${m.nativeValue.toFixed(1)} ms, value + gradient ${m.nativeValueGrad.toFixed(1)} ms, op (tf.grad) ${m.opStep.toFixed(1)} ms, model step ${m.modelStep.toFixed(1)} ms`,
+    );
   }
   const ref = numpyReference(cases, opts.reps);
   rows.push(`Machine: ${machine()}. Medians of ${opts.reps}; C = 10, α = 1.01, D = 10 (softmax outputs).`, '');
-  rows.push('| N | native I | native I + ∂I/∂Ŷ | tfjs op, tf.grad | α = 2 (no eigensolver) | alignment, 100 widths | model step (MLP 784-128-10, adam) | numpy I | numpy I + ∂I/∂Ŷ | max abs diff of ∂I/∂Ŷ vs numpy |');
+  rows.push(
+    '| N | native I | native I + ∂I/∂Ŷ | tfjs op, tf.grad | α = 2 (no eigensolver) | alignment, 100 widths | model step (MLP 784-128-10, adam) | numpy I | numpy I + ∂I/∂Ŷ | max abs diff of ∂I/∂Ŷ vs numpy |',
+  );
   rows.push('|---|---|---|---|---|---|---|---|---|---|');
   for (const m of measured) {
     const r = typeof ref === 'string' ? undefined : ref[String(m.n)];
     const g = m.grad as unknown as Float32Array;
     const diff = r ? Math.max(...r.grad.map((v, i) => Math.abs(v - g[i]))) : NaN;
-    rows.push(`| ${m.n} | ${m.nativeValue.toFixed(1)} ms | ${m.nativeValueGrad.toFixed(1)} ms | ${m.opStep.toFixed(1)} ms | ${m.alpha2.toFixed(1)} ms | ${m.alignment.toFixed(1)} ms | ${m.modelStep.toFixed(1)} ms | ` +
-      `${r ? `${r.valueMs.toFixed(1)} ms` : '–'} | ${r ? `${r.valueGradMs.toFixed(1)} ms` : '–'} | ${r ? `${diff.toExponential(1)} (I: ${Math.abs(r.mi - m.mi).toExponential(1)})` : '–'} |`);
+    rows.push(
+      `| ${m.n} | ${m.nativeValue.toFixed(1)} ms | ${m.nativeValueGrad.toFixed(1)} ms | ${m.opStep.toFixed(1)} ms | ${m.alpha2.toFixed(1)} ms | ${m.alignment.toFixed(1)} ms | ${m.modelStep.toFixed(1)} ms | ` +
+        `${r ? `${r.valueMs.toFixed(1)} ms` : '–'} | ${r ? `${r.valueGradMs.toFixed(1)} ms` : '–'} | ${r ? `${diff.toExponential(1)} (I: ${Math.abs(r.mi - m.mi).toExponential(1)})` : '–'} |`,
+    );
   }
   if (typeof ref === 'string') rows.push('', ref);
   return rows.join('\n');

@@ -13,9 +13,11 @@ const ratio = (a: number, b: number, digits = 1) => (Number.isFinite(a / b) ? `$
 export function machine(): string {
   const info = nativeInfo();
   const cuda = cudaStatus();
-  return `${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB; ` +
+  return (
+    `${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB; ` +
     `Node ${process.version}; @tensorflow/tfjs ${tf.version.tfjs}; addon SIMD ${info.simd}, ${info.threads} threads; ` +
-    `CUDA: ${cuda.available ? cuda.name : 'none'}; ${new Date().toISOString().slice(0, 10)}`;
+    `CUDA: ${cuda.available ? cuda.name : 'none'}; ${new Date().toISOString().slice(0, 10)}`
+  );
 }
 
 export function markdown(rows: Row[], command: string): string {
@@ -38,7 +40,8 @@ export function markdown(rows: Row[], command: string): string {
   ];
   for (const [B, C] of shapes) {
     const cells = backends.map((b) => {
-      const s = find(B, C, MEASURES.stock, b), m = find(B, C, MEASURES.mixloss, b);
+      const s = find(B, C, MEASURES.stock, b),
+        m = find(B, C, MEASURES.mixloss, b);
       return `${ms(s)} | ${ms(m)} | ${ratio(s, m, s / m >= 100 ? 0 : 1)}`;
     });
     lines.push(`| ${B} × ${C} | ${cells.join(' | ')} |`);
@@ -51,14 +54,23 @@ export function markdown(rows: Row[], command: string): string {
     '|---|---|---|---|---|---|---|---|',
   );
   for (const [B, C] of shapes) {
-    const nf = find(B, C, MEASURES.nativeFused), n2 = find(B, C, MEASURES.nativeTwoPass);
-    const ml = find(B, C, MEASURES.memoryLoop), mf = find(B, C, MEASURES.memoryLoopFresh);
+    const nf = find(B, C, MEASURES.nativeFused),
+      n2 = find(B, C, MEASURES.nativeTwoPass);
+    const ml = find(B, C, MEASURES.memoryLoop),
+      mf = find(B, C, MEASURES.memoryLoopFresh);
     const mc = find(B, C, MEASURES.mixloss, 'cpu');
     lines.push(`| ${B} × ${C} | ${ms(nf)} | ${ms(n2)} | ${ms(ml)} | ${ratio(nf, ml, 2)} | ${ms(mc)} | ${ms(mf)} | ${ratio(mc, mf, 2)} |`);
   }
   if (rows.some((r) => r.what === MEASURES.mixlossCuda)) {
-    lines.push('', '## CUDA (tfjs cpu tensors staged through pinned buffers)', '', '| B × C | mixloss cpu | mixloss cuda |', '|---|---|---|');
-    for (const [B, C] of shapes) lines.push(`| ${B} × ${C} | ${ms(find(B, C, MEASURES.mixloss, 'cpu'))} | ${ms(find(B, C, MEASURES.mixlossCuda, 'cpu'))} |`);
+    lines.push(
+      '',
+      '## CUDA (tfjs cpu tensors staged through pinned buffers)',
+      '',
+      '| B × C | mixloss cpu | mixloss cuda |',
+      '|---|---|---|',
+    );
+    for (const [B, C] of shapes)
+      lines.push(`| ${B} × ${C} | ${ms(find(B, C, MEASURES.mixloss, 'cpu'))} | ${ms(find(B, C, MEASURES.mixlossCuda, 'cpu'))} |`);
   }
   lines.push(
     '',
@@ -72,7 +84,7 @@ export function markdown(rows: Row[], command: string): string {
     '  with the same threads and no `exp`: the memory traffic of a non-fused softmax gradient, and a floor for ours.',
     '- A tfjs op must return a new tensor, so the tfjs rows pay for first-touching a fresh gradient array; they are',
     '  compared with the loop writing a fresh array too (both ask Linux for transparent huge pages on it).',
-    '- On wasm the kernels read and write the backend\'s WebAssembly heap directly (zero-copy) and use the addon\'s',
+    "- On wasm the kernels read and write the backend's WebAssembly heap directly (zero-copy) and use the addon's",
     '  threads; stock wasm is single-threaded in Node.',
     '',
   );
@@ -80,8 +92,8 @@ export function markdown(rows: Row[], command: string): string {
 }
 
 /** The loader for vega / vega-lite, which only the chart needs (optional dependencies). */
-const optional = <T>(name: string): T => requireOptional<T>(name, 'mixloss bench: the SVG chart',
-  'npm install --no-save vega@5 vega-lite@5, or skip the chart with --no-svg');
+const optional = <T>(name: string): T =>
+  requireOptional<T>(name, 'mixloss bench: the SVG chart', 'npm install --no-save vega@5 vega-lite@5, or skip the chart with --no-svg');
 
 /** Time against class count, log–log, one line per series (Vega-Lite, rendered to SVG in Node). */
 export async function svgChart(rows: Row[]): Promise<string> {

@@ -9,7 +9,11 @@ import { cudaStatus, mixedLoss } from '../src';
 import { statsLayout } from '../src/kernels/registry';
 import { native } from '../src/native';
 
-export const DEFAULT_SHAPES: Array<[number, number]> = [[256, 1000], [128, 32768], [32, 262144]];
+export const DEFAULT_SHAPES: Array<[number, number]> = [
+  [256, 1000],
+  [128, 32768],
+  [32, 262144],
+];
 
 export interface Row {
   B: number;
@@ -91,7 +95,9 @@ export async function runSuite(options: SuiteOptions = {}): Promise<Row[]> {
     const ids = Int32Array.from({ length: B }, (_, i) => (i * 7919) % C);
 
     // Native kernels alone (no tfjs), and the memory bound.
-    const stats = new Float32Array(B * statsLayout().perRow), rowLoss = new Float32Array(B), grad = new Float32Array(B * C);
+    const stats = new Float32Array(B * statsLayout().perRow),
+      rowLoss = new Float32Array(B),
+      grad = new Float32Array(B * C);
     const dy = new Float32Array([1]);
     const call = { logits: data, rows: B, classes: C, labels: ids, dense: false, loss: { kind: 'mixed', alpha: 1, beta: 1 }, stats };
     measure(B, C, MEASURES.nativeFused, '-', () => {
@@ -120,9 +126,28 @@ export async function runSuite(options: SuiteOptions = {}): Promise<Row[]> {
           tf.dispose([value, g]);
         };
       };
-      measure(B, C, MEASURES.mixloss, backend, once((x) => mixedLoss(x, y, { device: 'cpu' })));
-      if (cuda && backend === 'cpu') measure(B, C, MEASURES.mixlossCuda, backend, once((x) => mixedLoss(x, y, { device: 'cuda' })));
-      measure(B, C, MEASURES.stock, backend, once((x) => tf.losses.softmaxCrossEntropy(oneHot, x)));
+      measure(
+        B,
+        C,
+        MEASURES.mixloss,
+        backend,
+        once((x) => mixedLoss(x, y, { device: 'cpu' })),
+      );
+      if (cuda && backend === 'cpu')
+        measure(
+          B,
+          C,
+          MEASURES.mixlossCuda,
+          backend,
+          once((x) => mixedLoss(x, y, { device: 'cuda' })),
+        );
+      measure(
+        B,
+        C,
+        MEASURES.stock,
+        backend,
+        once((x) => tf.losses.softmaxCrossEntropy(oneHot, x)),
+      );
       tf.dispose([q, y, oneHot]);
     }
   }

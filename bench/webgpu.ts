@@ -27,7 +27,8 @@ async function timed(fn: () => tf.Tensor): Promise<number> {
 
 export async function webgpuBench(opts: WebGPUBenchOptions, log: (line: string) => void): Promise<string> {
   const setup = await setupWebGPU({ backend: opts.dawn });
-  const adapter = `${setup.adapter.description || setup.adapter.device} (${setup.adapter.vendor}, ${setup.backend}${setup.software ? ', software' : ''}` +
+  const adapter =
+    `${setup.adapter.description || setup.adapter.device} (${setup.adapter.vendor}, ${setup.backend}${setup.software ? ', software' : ''}` +
     `${setup.subgroups ? ', subgroups' : ''})`;
   log(`adapter: ${adapter}`);
   const lines = [
@@ -38,12 +39,15 @@ export async function webgpuBench(opts: WebGPUBenchOptions, log: (line: string) 
   ];
   for (const [B, C] of opts.shapes) {
     const logits = tf.randomNormal([B, C], 0, 2, 'float32', 7);
-    const ids = tf.tensor1d(Array.from({ length: B }, (_, r) => (r * 7919) % C), 'int32');
+    const ids = tf.tensor1d(
+      Array.from({ length: B }, (_, r) => (r * 7919) % C),
+      'int32',
+    );
     const oneHot = tf.oneHot(ids, C).toFloat();
     const fused = () => tf.grad((q: tf.Tensor) => crossEntropy(q, ids))(logits);
     const stock = () => tf.grad((q: tf.Tensor) => tf.losses.softmaxCrossEntropy(oneHot, q))(logits);
     const floor = () => tf.mul(logits, 1.5);
-    for (const f of [fused, stock, floor]) await timed(f);  // compile the shaders
+    for (const f of [fused, stock, floor]) await timed(f); // compile the shaders
     const t: number[][] = [[], [], []];
     for (let i = 0; i < opts.reps; i++) {
       t[0].push(await timed(fused));

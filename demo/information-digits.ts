@@ -22,7 +22,14 @@ const JSON_OUT = jsonAt >= 0 ? process.argv[jsonAt + 1] : undefined;
 
 function classifier(seed: number): tf.LayersModel {
   const model = tf.sequential();
-  model.add(tf.layers.dense({ inputShape: [PIXELS], units: 128, activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed: 7 * seed }) }));
+  model.add(
+    tf.layers.dense({
+      inputShape: [PIXELS],
+      units: 128,
+      activation: 'relu',
+      kernelInitializer: tf.initializers.glorotUniform({ seed: 7 * seed }),
+    }),
+  );
   model.add(tf.layers.dense({ units: 10, kernelInitializer: tf.initializers.glorotUniform({ seed: 7 * seed + 1 }) }));
   return model;
 }
@@ -62,18 +69,28 @@ async function run(kind: 'CE' | 'CE − I', seed: number): Promise<EpochRow[]> {
   const rows: EpochRow[] = [];
   let started = Date.now();
   const measure = new tf.CustomCallback({
-    onEpochBegin: async () => { started = Date.now(); },
+    onEpochBegin: async () => {
+      started = Date.now();
+    },
     onEpochEnd: async (epoch) => {
       const ms = Date.now() - started;
       const trainCE = ceOf(model, xTrain, yTrain);
       const testCE = ceOf(model, xTest, yTestIds);
       const rec = diagnostics.measure(epoch);
       rows.push({ epoch, trainCE, testCE, gap: testCE - trainCE, testAccuracy: accuracyOf(model, xTest, d.yTest), info: rec, ms });
-      process.stderr.write(`  ${kind.padEnd(6)} seed ${seed} epoch ${String(epoch + 1).padStart(2)}  train CE ${trainCE.toFixed(4)}  test CE ${testCE.toFixed(4)}  ` +
-        `gap ${(testCE - trainCE).toFixed(4)}  I(Y;Ŷ) ${rec.outputInformation.toFixed(3)}  I(Y;X) ${rec.inputInformation.toFixed(3)}  ‖∇I‖ ${rec.gradientNorm.toExponential(2)}  ${ms} ms\n`);
+      process.stderr.write(
+        `  ${kind.padEnd(6)} seed ${seed} epoch ${String(epoch + 1).padStart(2)}  train CE ${trainCE.toFixed(4)}  test CE ${testCE.toFixed(4)}  ` +
+          `gap ${(testCE - trainCE).toFixed(4)}  I(Y;Ŷ) ${rec.outputInformation.toFixed(3)}  I(Y;X) ${rec.inputInformation.toFixed(3)}  ‖∇I‖ ${rec.gradientNorm.toExponential(2)}  ${ms} ms\n`,
+      );
     },
   });
-  await model.fit(xTrain, yTrain, { epochs: EPOCHS, batchSize: BATCH, shuffle: true, verbose: 0, callbacks: kind === 'CE' ? [measure] : [info.callback, measure] });
+  await model.fit(xTrain, yTrain, {
+    epochs: EPOCHS,
+    batchSize: BATCH,
+    shuffle: true,
+    verbose: 0,
+    callbacks: kind === 'CE' ? [measure] : [info.callback, measure],
+  });
   tf.dispose([xTrain, yTrain, xTest, yTestIds, xHeld]);
   model.dispose();
   return rows;
@@ -87,20 +104,31 @@ async function main(): Promise<void> {
   }
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
   const sd = (xs: number[]) => Math.sqrt(mean(xs.map((x) => (x - mean(xs)) ** 2)));
-  console.log(`\n${SEEDS} seeds × ${EPOCHS} epochs, 5000 train / 1000 test digits, MLP 784-128-10, adam 1e-3, batch ${BATCH}; mean ± sd over seeds\n`);
-  console.log('| training | final train CE | final test CE | gap (test − train) | test accuracy | I(Y; Ŷ) epoch 1 → last | I(Y; X) | DPI flagged (epochs) | ms / epoch |');
+  console.log(
+    `\n${SEEDS} seeds × ${EPOCHS} epochs, 5000 train / 1000 test digits, MLP 784-128-10, adam 1e-3, batch ${BATCH}; mean ± sd over seeds\n`,
+  );
+  console.log(
+    '| training | final train CE | final test CE | gap (test − train) | test accuracy | I(Y; Ŷ) epoch 1 → last | I(Y; X) | DPI flagged (epochs) | ms / epoch |',
+  );
   console.log('|---|---|---|---|---|---|---|---|---|');
   for (const [kind, runs] of Object.entries(results)) {
     const last = runs.map((r) => r[r.length - 1]);
     const f = (xs: number[], digits = 4) => `${mean(xs).toFixed(digits)} ± ${sd(xs).toFixed(digits)}`;
-    console.log(`| ${kind} | ${f(last.map((r) => r.trainCE))} | ${f(last.map((r) => r.testCE))} | ${f(last.map((r) => r.gap))} | ${f(last.map((r) => r.testAccuracy), 3)} | ` +
-      `${mean(runs.map((r) => r[0].info.outputInformation)).toFixed(3)} → ${mean(last.map((r) => r.info.outputInformation)).toFixed(3)} | ${mean(last.map((r) => r.info.inputInformation)).toFixed(3)} | ` +
-      `${runs.flat().filter((r) => r.info.dpiViolated).length} of ${runs.flat().length} | ${mean(runs.flat().map((r) => r.ms)).toFixed(0)} |`);
+    console.log(
+      `| ${kind} | ${f(last.map((r) => r.trainCE))} | ${f(last.map((r) => r.testCE))} | ${f(last.map((r) => r.gap))} | ${f(
+        last.map((r) => r.testAccuracy),
+        3,
+      )} | ` +
+        `${mean(runs.map((r) => r[0].info.outputInformation)).toFixed(3)} → ${mean(last.map((r) => r.info.outputInformation)).toFixed(3)} | ${mean(last.map((r) => r.info.inputInformation)).toFixed(3)} | ` +
+        `${runs.flat().filter((r) => r.info.dpiViolated).length} of ${runs.flat().length} | ${mean(runs.flat().map((r) => r.ms)).toFixed(0)} |`,
+    );
   }
   console.log('\nPer epoch (mean over seeds): CE train / test / gap / I(Y;Ŷ) ; CE − I train / test / gap / I(Y;Ŷ)');
   for (let e = 0; e < EPOCHS; e++) {
     const at = (kind: string, k: (r: EpochRow) => number) => mean(results[kind].map((r) => k(r[e])));
-    console.log(`| ${e + 1} | ${['CE', 'CE − I'].map((kind) => [at(kind, (r) => r.trainCE), at(kind, (r) => r.testCE), at(kind, (r) => r.gap), at(kind, (r) => r.info.outputInformation)].map((v) => v.toFixed(4)).join(' | ')).join(' | ')} |`);
+    console.log(
+      `| ${e + 1} | ${['CE', 'CE − I'].map((kind) => [at(kind, (r) => r.trainCE), at(kind, (r) => r.testCE), at(kind, (r) => r.gap), at(kind, (r) => r.info.outputInformation)].map((v) => v.toFixed(4)).join(' | ')).join(' | ')} |`,
+    );
   }
   if (JSON_OUT) fs.writeFileSync(JSON_OUT, JSON.stringify(results, null, 1));
 }

@@ -16,8 +16,15 @@ const BATCH = 64;
 
 function classifier(): tf.LayersModel {
   const model = tf.sequential();
-  model.add(tf.layers.dense({ inputShape: [PIXELS], units: 128, activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed: 7 }) }));
-  model.add(tf.layers.dense({ units: 10, kernelInitializer: tf.initializers.glorotUniform({ seed: 8 }) }));  // logits
+  model.add(
+    tf.layers.dense({
+      inputShape: [PIXELS],
+      units: 128,
+      activation: 'relu',
+      kernelInitializer: tf.initializers.glorotUniform({ seed: 7 }),
+    }),
+  );
+  model.add(tf.layers.dense({ units: 10, kernelInitializer: tf.initializers.glorotUniform({ seed: 8 }) })); // logits
   return model;
 }
 
@@ -26,11 +33,15 @@ function progress(label: string, steps: number, describe: () => string) {
   const tty = process.stderr.isTTY;
   let epoch = 0;
   return new tf.CustomCallback({
-    onEpochBegin: async (e) => { epoch = e; },
+    onEpochBegin: async (e) => {
+      epoch = e;
+    },
     onBatchEnd: async (batch) => {
       if (!tty) return;
       const done = Math.round(((batch + 1) / steps) * 20);
-      process.stderr.write(`\r  ${label} epoch ${String(epoch + 1).padStart(2)}/${EPOCHS} [${'#'.repeat(done)}${'.'.repeat(20 - done)}] ${describe()}   `);
+      process.stderr.write(
+        `\r  ${label} epoch ${String(epoch + 1).padStart(2)}/${EPOCHS} [${'#'.repeat(done)}${'.'.repeat(20 - done)}] ${describe()}   `,
+      );
     },
     onEpochEnd: async (e, logs) => {
       const line = `  ${label} epoch ${String(e + 1).padStart(2)}/${EPOCHS}  loss ${logs?.loss?.toFixed(4)}  ${describe()}`;
@@ -60,12 +71,24 @@ function medianMs(fn: () => void, runs: number): number {
 function timeLossOp(B: number, C: number, runs: number): { fused: number; stock: number } {
   return tf.tidy(() => {
     const logits = tf.randomNormal([B, C], 0, 2, 'float32', 3);
-    const ids = tf.tensor1d(Array.from({ length: B }, (_, i) => (i * 7) % C), 'int32');
+    const ids = tf.tensor1d(
+      Array.from({ length: B }, (_, i) => (i * 7) % C),
+      'int32',
+    );
     const oneHot = tf.oneHot(ids, C).toFloat();
-    const run = (f: (q: tf.Tensor) => tf.Tensor) => () => tf.tidy(() => { tf.valueAndGrad(f)(logits).grad.dataSync(); });
+    const run = (f: (q: tf.Tensor) => tf.Tensor) => () =>
+      tf.tidy(() => {
+        tf.valueAndGrad(f)(logits).grad.dataSync();
+      });
     return {
-      fused: medianMs(run((q) => crossEntropy(q, ids)), runs),
-      stock: medianMs(run((q) => tf.losses.softmaxCrossEntropy(oneHot, q)), runs),
+      fused: medianMs(
+        run((q) => crossEntropy(q, ids)),
+        runs,
+      ),
+      stock: medianMs(
+        run((q) => tf.losses.softmaxCrossEntropy(oneHot, q)),
+        runs,
+      ),
     };
   });
 }
@@ -73,7 +96,9 @@ function timeLossOp(B: number, C: number, runs: number): { fused: number; stock:
 async function main(): Promise<void> {
   await tf.setBackend('cpu');
   const info = nativeInfo();
-  console.log(`mixloss demo: tfjs ${tf.version.tfjs} on the '${tf.getBackend()}' backend; native kernels ${info.simd}, ${info.threads} threads`);
+  console.log(
+    `mixloss demo: tfjs ${tf.version.tfjs} on the '${tf.getBackend()}' backend; native kernels ${info.simd}, ${info.threads} threads`,
+  );
   const digits = loadDigits(PER_CLASS, 200);
   console.log(`data: ${digits.nTrain} training and ${digits.nTest} test digits from the mnist package; ${EPOCHS} epochs, batch ${BATCH}\n`);
   const xTrain = tf.tensor2d(digits.xTrain, [digits.nTrain, PIXELS]);
@@ -86,7 +111,13 @@ async function main(): Promise<void> {
     const model = classifier();
     model.compile({ optimizer: tf.train.adam(0.001), loss });
     const t0 = Date.now();
-    await model.fit(xTrain, yTrain, { epochs: EPOCHS, batchSize: BATCH, shuffle: true, verbose: 0, callbacks: [...extra, progress(name, steps, describe)] });
+    await model.fit(xTrain, yTrain, {
+      epochs: EPOCHS,
+      batchSize: BATCH,
+      shuffle: true,
+      verbose: 0,
+      callbacks: [...extra, progress(name, steps, describe)],
+    });
     const acc = accuracy(model, xTest, digits.yTest);
     results.push({ name, acc, seconds: (Date.now() - t0) / 1000 });
     console.log(`  ${name}: test accuracy ${(acc * 100).toFixed(2)}%\n`);
@@ -95,16 +126,25 @@ async function main(): Promise<void> {
 
   await train('CE', mixedLossForLayers({ alpha: 1, beta: 0 }), [], () => 'α=1 β=0');
   const mix = scheduledMixedLoss('F=0-0.5');
-  await train('F=0-0.5', mix.loss, [mix.callback as unknown as tf.CustomCallback],
-    () => `F=${mix.state.F} α=${mix.state.alpha} β=${mix.state.beta.toFixed(3)}`);
+  await train(
+    'F=0-0.5',
+    mix.loss,
+    [mix.callback as unknown as tf.CustomCallback],
+    () => `F=${mix.state.F} α=${mix.state.alpha} β=${mix.state.beta.toFixed(3)}`,
+  );
 
   console.log('test accuracy:');
   for (const r of results) console.log(`  ${r.name.padEnd(8)} ${(r.acc * 100).toFixed(2)}%   (${r.seconds.toFixed(1)} s of training)`);
 
   console.log('\nloss + gradient op, median ms (fused mixloss vs stock tf.losses.softmaxCrossEntropy):');
-  for (const [B, C, runs] of [[BATCH, 10, 50], [128, 32768, 15]]) {
+  for (const [B, C, runs] of [
+    [BATCH, 10, 50],
+    [128, 32768, 15],
+  ]) {
     const t = timeLossOp(B, C, runs);
-    console.log(`  ${`${B} × ${C}`.padEnd(12)} mixloss ${t.fused.toFixed(2).padStart(8)} ms   stock ${t.stock.toFixed(2).padStart(9)} ms   ${(t.stock / t.fused).toFixed(1)}× faster`);
+    console.log(
+      `  ${`${B} × ${C}`.padEnd(12)} mixloss ${t.fused.toFixed(2).padStart(8)} ms   stock ${t.stock.toFixed(2).padStart(9)} ms   ${(t.stock / t.fused).toFixed(1)}× faster`,
+    );
   }
   tf.dispose([xTrain, yTrain, xTest]);
 }

@@ -9,8 +9,10 @@ export function callbackBase(name: string): typeof Callback {
   } catch {
     return class {
       constructor() {
-        throw new Error(`mixloss.${name} needs @tensorflow/tfjs-layers (model.fit): ` +
-          'npm install @tensorflow/tfjs-layers, or @tensorflow/tfjs which includes it');
+        throw new Error(
+          `mixloss.${name} needs @tensorflow/tfjs-layers (model.fit): ` +
+            'npm install @tensorflow/tfjs-layers, or @tensorflow/tfjs which includes it',
+        );
       }
     } as unknown as typeof Callback;
   }

@@ -138,7 +138,7 @@ export function cudaLoss(logits: DeviceTensor, labels: DeviceTensor, options: Cu
   const dense = labelsAreDense(labels.shape, labels.dtype, classes);
   let divisor = rows;
   if (options.reduction === 'mean' && options.loss.ignoreIndex !== undefined && !dense) {
-    const ids = labels.download();  // B values: which rows count
+    const ids = labels.download(); // B values: which rows count
     divisor = 0;
     for (const y of ids) divisor += y === options.loss.ignoreIndex ? 0 : 1;
   }
@@ -148,8 +148,15 @@ export function cudaLoss(logits: DeviceTensor, labels: DeviceTensor, options: Cu
   const grad = options.gradient ? DeviceTensor.empty([rows, classes]) : undefined;
   try {
     launch(rows, classes, {
-      logits: logits.buffer, labels: labels.buffer, labelsType: labels.dtype, dense, loss: options.loss,
-      stats: stats.buffer, rowLoss: rowLoss.buffer, grad: grad?.buffer, gradScale: scale,
+      logits: logits.buffer,
+      labels: labels.buffer,
+      labelsType: labels.dtype,
+      dense,
+      loss: options.loss,
+      stats: stats.buffer,
+      rowLoss: rowLoss.buffer,
+      grad: grad?.buffer,
+      gradScale: scale,
     });
     const perRow = rowLoss.download() as Float32Array;
     const total = sum(perRow);
@@ -164,9 +171,7 @@ export function cudaLoss(logits: DeviceTensor, labels: DeviceTensor, options: Cu
  * row losses and stats back on the host, and the gradient times gradScale when grad is given.
  * Returns Σ row loss.
  */
-export function cudaLossOnHost(
-  call: NativeCall & { rowLoss: Float32Array }, gradScale: number, grad: Float32Array | undefined,
-): number {
+export function cudaLossOnHost(call: NativeCall & { rowLoss: Float32Array }, gradScale: number, grad: Float32Array | undefined): number {
   const { logits, labels, classWeights, weights, stats, rowLoss, rows, classes } = call;
   const l: Launch = {
     logits: scratchBuffer('logits', logits.byteLength),

@@ -20,7 +20,7 @@ export interface FocusOptions {
 
 /** Peak over p_y of |∂L/∂q_y| = (α + β p_y)(1 − p_y), the gradient scale of a phase. */
 export function peakGradient({ alpha, beta }: MixtureWeights): number {
-  if (beta <= alpha) return alpha;  // peak at p_y = 0 when β ≤ α
+  if (beta <= alpha) return alpha; // peak at p_y = 0 when β ≤ α
   return ((alpha + beta) * (alpha + beta)) / (4 * beta);
 }
 
@@ -48,7 +48,13 @@ export type ScheduleSpec = 'F=0' | 'F=0,0.5' | 'F=0-0.5' | number[] | { phases: 
 /** The paper's schedules, and the constant of its authors' code that places their boundaries. */
 const PRESETS: Record<string, { phases: Phase[]; authorsHf: number }> = {
   'F=0': { phases: [{ F: 0, until: 1 }], authorsHf: 1 },
-  'F=0,0.5': { phases: [{ F: 0, until: 0.95 }, { F: 0.5, until: 1 }], authorsHf: 1.9 },
+  'F=0,0.5': {
+    phases: [
+      { F: 0, until: 0.95 },
+      { F: 0.5, until: 1 },
+    ],
+    authorsHf: 1.9,
+  },
   'F=0-0.5': { phases: equalPhases([0, 0.1, 0.2, 0.3, 0.4, 0.5]), authorsHf: 1 },
 };
 
@@ -113,13 +119,12 @@ export class FocusSchedule {
   atEpochAuthors(epoch: number, epochs: number): FocusPoint {
     const op = 'FocusSchedule.atEpochAuthors';
     if (!Number.isInteger(epochs) || epochs < 1) fail(op, `epochs must be a positive integer, got ${String(epochs)}`);
-    if (!Number.isInteger(epoch) || epoch < 0 || epoch >= epochs) fail(op, `epoch must be an integer in [0, ${epochs}), got ${String(epoch)}`);
+    if (!Number.isInteger(epoch) || epoch < 0 || epoch >= epochs)
+      fail(op, `epoch must be an integer in [0, ${epochs}), got ${String(epoch)}`);
     const K = this.phases.length;
     const hf = this.authorsHf;
     const fpart = Math.trunc((epochs * hf) / K);
-    const k = epoch < fpart
-      ? Math.trunc((epoch * K) / (epochs * hf))
-      : 1 + Math.trunc(((epoch - fpart) * (K - 1)) / (epochs - fpart));
+    const k = epoch < fpart ? Math.trunc((epoch * K) / (epochs * hf)) : 1 + Math.trunc(((epoch - fpart) * (K - 1)) / (epochs - fpart));
     return this.point(Math.min(K - 1, k));
   }
 }
@@ -132,7 +137,8 @@ export class FocusSchedule {
 export function focusSchedule(spec: ScheduleSpec, options: FocusOptions = {}): FocusSchedule {
   if (typeof spec === 'string') {
     const preset = PRESETS[spec];
-    if (!preset) fail('focusSchedule', `unknown schedule ${JSON.stringify(spec)}; use 'F=0', 'F=0,0.5', 'F=0-0.5', an array of F values or {phases}`);
+    if (!preset)
+      fail('focusSchedule', `unknown schedule ${JSON.stringify(spec)}; use 'F=0', 'F=0,0.5', 'F=0-0.5', an array of F values or {phases}`);
     return new FocusSchedule(preset.phases, { ...options, authorsHf: preset.authorsHf });
   }
   if (Array.isArray(spec)) return new FocusSchedule(equalPhases(spec), options);

@@ -54,7 +54,6 @@ export interface ScheduleRecord extends FocusPoint {
   batch?: number;
 }
 
-
 /**
  * Sets a MixtureState from a focus schedule before each epoch (or batch) of `model.fit` /
  * `fitDataset`; the change takes effect at the next training step. `history` records every
@@ -68,13 +67,18 @@ export class FocusScheduleCallback extends callbackBase('FocusScheduleCallback')
   private last: FocusPoint | undefined;
   private warned = false;
 
-  constructor(readonly state: MixtureState, readonly schedule: FocusSchedule, options: ScheduleCallbackOptions = {}) {
+  constructor(
+    readonly state: MixtureState,
+    readonly schedule: FocusSchedule,
+    options: ScheduleCallbackOptions = {},
+  ) {
     super();
     if (!(state instanceof MixtureState)) fail('FocusScheduleCallback', 'state must be a MixtureState');
     if (!(schedule instanceof FocusSchedule)) fail('FocusScheduleCallback', 'schedule must be a FocusSchedule (see focusSchedule())');
     this.per = options.per ?? 'epoch';
     this.boundaries = options.boundaries ?? 'exact';
-    if (this.per !== 'epoch' && this.per !== 'batch') fail('FocusScheduleCallback', `per must be 'epoch' or 'batch', got ${String(this.per)}`);
+    if (this.per !== 'epoch' && this.per !== 'batch')
+      fail('FocusScheduleCallback', `per must be 'epoch' or 'batch', got ${String(this.per)}`);
     if (this.boundaries !== 'exact' && this.boundaries !== 'authors') {
       fail('FocusScheduleCallback', `boundaries must be 'exact' or 'authors', got ${String(this.boundaries)}`);
     }
@@ -92,9 +96,12 @@ export class FocusScheduleCallback extends callbackBase('FocusScheduleCallback')
   private epochs(): number {
     const epochs = Number(this.params?.epochs);
     if (!Number.isInteger(epochs) || epochs < 1) {
-      fail('FocusScheduleCallback', 'model.fit did not give this callback its parameters. In a callbacks array, ' +
-        'tfjs-layers needs every entry to be a Callback when the first one is: wrap plain objects in ' +
-        'new tf.CustomCallback({...}), or put this callback first');
+      fail(
+        'FocusScheduleCallback',
+        'model.fit did not give this callback its parameters. In a callbacks array, ' +
+          'tfjs-layers needs every entry to be a Callback when the first one is: wrap plain objects in ' +
+          'new tf.CustomCallback({...}), or put this callback first',
+      );
     }
     return epochs;
   }
@@ -128,18 +135,24 @@ export class FocusScheduleCallback extends callbackBase('FocusScheduleCallback')
     if (this.warned || this.params?.epochs == null) return;
     const epochs = this.epochs();
     const total = this.per === 'epoch' ? epochs : epochs * this.stepsPerEpoch();
-    if (total > 1e6) return;  // each phase surely gets steps; not worth the walk
+    if (total > 1e6) return; // each phase surely gets steps; not worth the walk
     const reached = new Set<number>();
     for (let step = 0; step < total; step++) {
-      reached.add((this.per === 'epoch' && this.boundaries === 'authors'
-        ? this.schedule.atEpochAuthors(step, epochs) : this.schedule.atStep(step, total)).F);
+      reached.add(
+        (this.per === 'epoch' && this.boundaries === 'authors'
+          ? this.schedule.atEpochAuthors(step, epochs)
+          : this.schedule.atStep(step, total)
+        ).F,
+      );
     }
     const skipped = this.schedule.phases.filter((p) => !reached.has(p.F)).map((p) => p.F);
     if (skipped.length === 0) return;
     this.warned = true;
-    console.warn(`mixloss.FocusScheduleCallback: over ${total} ${this.per === 'epoch' ? 'epochs' : 'batches'} the schedule never ` +
-      `reaches F = ${skipped.join(', ')} (a phase shorter than one ${this.per}); ` +
-      (this.per === 'epoch' ? "use per: 'batch' to move α/β within epochs, or train for more epochs" : 'train for more batches'));
+    console.warn(
+      `mixloss.FocusScheduleCallback: over ${total} ${this.per === 'epoch' ? 'epochs' : 'batches'} the schedule never ` +
+        `reaches F = ${skipped.join(', ')} (a phase shorter than one ${this.per}); ` +
+        (this.per === 'epoch' ? "use per: 'batch' to move α/β within epochs, or train for more epochs" : 'train for more batches'),
+    );
   }
 
   override async onEpochBegin(epoch: number): Promise<void> {

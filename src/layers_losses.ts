@@ -29,7 +29,8 @@ type AnyOp = (logits: Tensor, labels: Tensor, options: LossOptions) => Tensor;
  */
 function forLayers(name: string, op: AnyOp & LossOpInfo) {
   return (options: LossOptions = {}): LayersLoss => {
-    if ('reduction' in options) throw new Error(`mixloss.layersLosses.${name}: tfjs-layers reduces the per-example losses itself; drop the reduction option`);
+    if ('reduction' in options)
+      throw new Error(`mixloss.layersLosses.${name}: tfjs-layers reduces the per-example losses itself; drop the reduction option`);
     const loss = (yTrue: Tensor, yPred: Tensor): Tensor => {
       const classes = yPred.shape[yPred.rank - 1];
       if (isLinear(op.lossKind) || !labelsAreDense(yTrue.shape, yTrue.dtype, classes, yPred.rank - 1)) {
@@ -44,5 +45,7 @@ function forLayers(name: string, op: AnyOp & LossOpInfo) {
 
 /** tfjs-layers losses (per-example) for every loss op. */
 export const layersLosses = Object.fromEntries(
-  Object.entries(ops as Record<string, unknown>).flatMap(([name, op]) => (isLossOp(op) ? [[name, forLayers(name, op as unknown as AnyOp & LossOpInfo)]] : [])),
+  Object.entries(ops as Record<string, unknown>).flatMap(([name, op]) =>
+    isLossOp(op) ? [[name, forLayers(name, op as unknown as AnyOp & LossOpInfo)]] : [],
+  ),
 ) as LayersLosses;

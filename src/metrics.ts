@@ -9,7 +9,10 @@ import { crossEntropy as crossEntropyOp } from './losses';
 import { fail, labelsAreDense } from './validate';
 
 function classIds(name: string, yTrue: Tensor, yPred: Tensor): Tensor {
-  for (const [what, t] of [['labels', yTrue], ['logits', yPred]] as const) {
+  for (const [what, t] of [
+    ['labels', yTrue],
+    ['logits', yPred],
+  ] as const) {
     if (t.dtype !== 'float32' && t.dtype !== 'int32') fail(`metrics.${name}`, `${what} must be float32 or int32, got ${t.dtype}`);
   }
   const classes = yPred.shape[yPred.rank - 1];
@@ -17,8 +20,11 @@ function classIds(name: string, yTrue: Tensor, yPred: Tensor): Tensor {
   if (labelsAreDense(yTrue.shape, yTrue.dtype, classes, yPred.rank - 1)) return argMax(yTrue, -1);
   const rows = lead.reduce((a, b) => a * b, 1);
   if (yTrue.size !== rows) {
-    fail(`metrics.${name}`, `labels of shape [${yTrue.shape}] do not match logits of shape [${yPred.shape}]: ` +
-      `use one-hot targets [${[...lead, classes]}] or class ids [${lead}]`);
+    fail(
+      `metrics.${name}`,
+      `labels of shape [${yTrue.shape}] do not match logits of shape [${yPred.shape}]: ` +
+        `use one-hot targets [${[...lead, classes]}] or class ids [${lead}]`,
+    );
   }
   return cast(reshape(yTrue, lead), 'int32');
 }

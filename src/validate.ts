@@ -8,7 +8,8 @@ export function fail(op: string, message: string): never {
  * out to get its default; null is a mistake, not a request for the default).
  */
 export function checkOptionNames(op: string, options: unknown, known: readonly string[]): void {
-  if (options === null || typeof options !== 'object' || Array.isArray(options)) fail(op, `options must be an object, got ${shown(options)}`);
+  if (options === null || typeof options !== 'object' || Array.isArray(options))
+    fail(op, `options must be an object, got ${shown(options)}`);
   for (const [name, value] of Object.entries(options)) {
     if (!known.includes(name)) fail(op, `unknown option '${name}' (it takes: ${known.join(', ')})`);
     if (value === null) fail(op, `${name} is null: pass a value, or leave ${name} out for its default`);
@@ -24,7 +25,8 @@ export function named(e: unknown, op: string): unknown {
 /** A value as a message shows it: numbers as they are, anything else with its type ("1" (a string)). */
 export function shown(value: unknown): string {
   if (typeof value === 'number') return String(value);
-  const text = typeof value === 'string' ? JSON.stringify(value) : value === null ? 'null' : Array.isArray(value) ? 'an array' : String(value);
+  const text =
+    typeof value === 'string' ? JSON.stringify(value) : value === null ? 'null' : Array.isArray(value) ? 'an array' : String(value);
   return value === null || value === undefined || Array.isArray(value) ? text : `${text} (a ${typeof value})`;
 }
 

@@ -37,7 +37,8 @@ export interface WebGPUSetup {
 }
 
 const INSTALL = 'npm install webgpu @tensorflow/tfjs-backend-webgpu';
-const VULKAN = "a Vulkan driver: a GPU vendor's, or Mesa's software adapter lavapipe (Debian and Ubuntu: apt-get install " +
+const VULKAN =
+  "a Vulkan driver: a GPU vendor's, or Mesa's software adapter lavapipe (Debian and Ubuntu: apt-get install " +
   'libvulkan1 mesa-vulkan-drivers; Debian 12 needs mesa-vulkan-drivers from bookworm-backports, as its own 22.3 lacks a feature Dawn requires)';
 
 type Gpu = { requestAdapter(o?: object): Promise<Adapter | null> };
@@ -63,9 +64,11 @@ export async function setupWebGPU(options: WebGPUSetupOptions = {}): Promise<Web
     }
   }
   const backend = options.backend ?? 'vulkan';
-  if (backend !== 'vulkan' && backend !== 'opengl') throw new Error(`mixloss/webgpu: backend must be 'vulkan' or 'opengl', got ${JSON.stringify(backend)}`);
+  if (backend !== 'vulkan' && backend !== 'opengl')
+    throw new Error(`mixloss/webgpu: backend must be 'vulkan' or 'opengl', got ${JSON.stringify(backend)}`);
   if (setupDone !== undefined) {
-    if (setupDone.backend !== backend) throw new Error(`mixloss/webgpu: already set up on ${setupDone.backend}; a process has one Dawn instance`);
+    if (setupDone.backend !== backend)
+      throw new Error(`mixloss/webgpu: already set up on ${setupDone.backend}; a process has one Dawn instance`);
     await tf.setBackend('webgpu');
     return setupDone;
   }
@@ -81,15 +84,25 @@ export async function setupWebGPU(options: WebGPUSetupOptions = {}): Promise<Web
   Object.assign(globalThis, dawn.globals);
   const nav = (globalThis as { navigator?: object }).navigator ?? {};
   Object.defineProperty(globalThis, 'navigator', { value: Object.assign(Object.create(nav), { gpu }), configurable: true, writable: true });
-  const adapterOptions = { powerPreference: options.powerPreference ?? 'high-performance', ...(backend === 'opengl' ? { featureLevel: 'compatibility' } : {}) };
+  const adapterOptions = {
+    powerPreference: options.powerPreference ?? 'high-performance',
+    ...(backend === 'opengl' ? { featureLevel: 'compatibility' } : {}),
+  };
   const adapter = await gpu.requestAdapter(adapterOptions);
   if (adapter === null) {
-    throw new Error(`mixloss/webgpu: Dawn found no WebGPU adapter on ${backend}; ` + (backend === 'vulkan' ? `it needs ${VULKAN}`
-      : `it needs EGL and OpenGL 4.3 or later (a GPU's GL driver, or Mesa's: libegl1, libegl-mesa0 and libgl1-mesa-dri; without a display ` +
-        `EGL_PLATFORM=surfaceless, which mixloss sets when DISPLAY and WAYLAND_DISPLAY are unset), or use the default Vulkan backend with ${VULKAN}`));
+    throw new Error(
+      `mixloss/webgpu: Dawn found no WebGPU adapter on ${backend}; ` +
+        (backend === 'vulkan'
+          ? `it needs ${VULKAN}`
+          : `it needs EGL and OpenGL 4.3 or later (a GPU's GL driver, or Mesa's: libegl1, libegl-mesa0 and libgl1-mesa-dri; without a display ` +
+            `EGL_PLATFORM=surfaceless, which mixloss sets when DISPLAY and WAYLAND_DISPLAY are unset), or use the default Vulkan backend with ${VULKAN}`),
+    );
   }
   const webgpu = requireOptional<{ WebGPUBackend: new (device: unknown, info?: unknown) => tf.KernelBackend }>(
-    '@tensorflow/tfjs-backend-webgpu', 'mixloss/webgpu', INSTALL);
+    '@tensorflow/tfjs-backend-webgpu',
+    'mixloss/webgpu',
+    INSTALL,
+  );
   // tfjs-backend-webgpu's own factory asks for an adapter without the feature level: register
   // one on this adapter, with the limits and features tfjs asks for.
   if (tf.findBackendFactory('webgpu') !== null) tf.removeBackend('webgpu');
@@ -112,14 +125,15 @@ export async function setupWebGPU(options: WebGPUSetupOptions = {}): Promise<Web
     installDirectiveHoisting(device as { createShaderModule(d: { code: string }): unknown });
     return new webgpu.WebGPUBackend(device, adapter.info);
   });
-  if (!(await tf.setBackend('webgpu'))) throw new Error(`mixloss/webgpu: tfjs could not start the webgpu backend on this adapter (${describe(adapter)})`);
+  if (!(await tf.setBackend('webgpu')))
+    throw new Error(`mixloss/webgpu: tfjs could not start the webgpu backend on this adapter (${describe(adapter)})`);
   const info = adapter.info ?? { vendor: '', architecture: '', device: '', description: '' };
   setupDone = {
     adapter: { vendor: info.vendor, architecture: info.architecture, device: info.device, description: info.description },
     backend,
     maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize,
     software: /lavapipe|llvmpipe|swiftshader|software/i.test(`${info.vendor} ${info.architecture} ${info.device} ${info.description}`),
-    subgroups: adapter.features.has('subgroups'),  // asked for above whenever the adapter has it
+    subgroups: adapter.features.has('subgroups'), // asked for above whenever the adapter has it
   };
   return setupDone;
 }

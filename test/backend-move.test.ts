@@ -12,7 +12,8 @@ import { backendCounts, randomLabels, randomLogits, tf } from './support/tf';
 
 describe('inputs that live on another backend', () => {
   it('8 MB of logits made on cpu, used on wasm: the same loss and gradient as on cpu', async () => {
-    const B = 16, C = 131072;
+    const B = 16,
+      C = 131072;
     const data = randomLogits(B, C, 3);
     const ids = randomLabels(B, C, 4);
     await tf.setBackend('cpu');
@@ -21,13 +22,18 @@ describe('inputs that live on another backend', () => {
       return { value: value.dataSync()[0], grad: grad.dataSync() };
     });
     const fresh = () => ({ logits: tf.tensor2d(data, [B, C]), labels: tf.tensor1d(ids, 'int32') });
-    const forLoss = fresh(), forGrad = fresh();  // made on cpu
+    const forLoss = fresh(),
+      forGrad = fresh(); // made on cpu
     await tf.setBackend('wasm');
     const before = backendCounts();
     const value = tf.tidy(() => mixedLoss(forLoss.logits, forLoss.labels).dataSync()[0]);
-    const grad = tf.tidy(() => tf.grad((q: tf.Tensor) => mixedLoss(q, forGrad.labels))(forGrad.logits).dataSync());
+    const grad = tf.tidy(() =>
+      tf
+        .grad((q: tf.Tensor) => mixedLoss(q, forGrad.labels))(forGrad.logits)
+        .dataSync(),
+    );
     expect(value).toBe(cpu.value);
-    expect(Buffer.from(grad.buffer).equals(Buffer.from(cpu.grad.buffer))).toBe(true);  // bit for bit (2M entries)
+    expect(Buffer.from(grad.buffer).equals(Buffer.from(cpu.grad.buffer))).toBe(true); // bit for bit (2M entries)
     tf.dispose([forLoss.logits, forLoss.labels, forGrad.logits, forGrad.labels]);
     expect(backendCounts().pending).toBe(before.pending);
   });
@@ -36,7 +42,16 @@ describe('inputs that live on another backend', () => {
     await tf.setBackend('wasm');
     const labels = tf.tensor1d([0, 2], 'int32');
     await tf.setBackend('cpu');
-    const v = tf.tidy(() => crossEntropy(tf.tensor2d([[2, 1, 0.1], [0, 0, 0]]), labels, { reduction: 'none' }).dataSync());
+    const v = tf.tidy(() =>
+      crossEntropy(
+        tf.tensor2d([
+          [2, 1, 0.1],
+          [0, 0, 0],
+        ]),
+        labels,
+        { reduction: 'none' },
+      ).dataSync(),
+    );
     expect(v[0]).toBeCloseTo(0.417030016278, 6);
     expect(v[1]).toBeCloseTo(Math.log(3), 6);
     labels.dispose();

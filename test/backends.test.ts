@@ -27,9 +27,18 @@ async function onBackend<T>(name: string, fn: () => T): Promise<T> {
 }
 
 describe('generic path', () => {
-  afterAll(async () => { delete storageOverrides.cpu; delete storageOverrides.wasm; await tf.setBackend('cpu'); });
+  afterAll(async () => {
+    delete storageOverrides.cpu;
+    delete storageOverrides.wasm;
+    await tf.setBackend('cpu');
+  });
 
-  for (const [B, C, dense] of [[1, 1, false], [16, 300, false], [3, 5000, true], [40, 1000, false]] as Array<[number, number, boolean]>) {
+  for (const [B, C, dense] of [
+    [1, 1, false],
+    [16, 300, false],
+    [3, 5000, true],
+    [40, 1000, false],
+  ] as Array<[number, number, boolean]>) {
     it(`wasm backend matches cpu at ${B}×${C}${dense ? ' (dense)' : ''}`, async () => {
       const cpu = await onBackend('cpu', () => lossAndGrad(B, C, B + C, dense));
       const wasm = await onBackend('wasm', () => lossAndGrad(B, C, B + C, dense));
@@ -70,49 +79,61 @@ describe('generic path', () => {
 
   for (const loss of LOSSES) {
     it(`generic path forced on cpu: ${loss.name} matches the zero-copy path exactly, forward and backward`, async () => {
-      const run = () => tf.tidy(() => {
-        const q = tf.tensor2d(randomLogits(6, 300, 8), [6, 300]);
-        const y = tf.tensor1d(randomLabels(6, 300, 9), 'int32');
-        const rows = loss.op(q, y, { reduction: 'none' }).dataSync();
-        const { value, grad } = tf.valueAndGrad((x: tf.Tensor) => loss.op(x, y))(q);
-        const separate = withSeparateBackward(() => tf.grad((x: tf.Tensor) => loss.op(x, y, { reduction: 'sum' }))(q));
-        return [...rows, value.dataSync()[0], ...grad.dataSync(), ...separate.dataSync()];
-      });
+      const run = () =>
+        tf.tidy(() => {
+          const q = tf.tensor2d(randomLogits(6, 300, 8), [6, 300]);
+          const y = tf.tensor1d(randomLabels(6, 300, 9), 'int32');
+          const rows = loss.op(q, y, { reduction: 'none' }).dataSync();
+          const { value, grad } = tf.valueAndGrad((x: tf.Tensor) => loss.op(x, y))(q);
+          const separate = withSeparateBackward(() => tf.grad((x: tf.Tensor) => loss.op(x, y, { reduction: 'sum' }))(q));
+          return [...rows, value.dataSync()[0], ...grad.dataSync(), ...separate.dataSync()];
+        });
       await expectGenericMatchesZeroCopy(run);
     });
   }
 
   it('generic path forced on cpu: every kernel option (class weights input, ignoreIndex, smoothing, z-loss, MPCE, COT) matches the zero-copy path', async () => {
-    const run = () => tf.tidy(() => {
-      const q = tf.tensor2d(randomLogits(6, 300, 18), [6, 300]);
-      const ids = Array.from(randomLabels(6, 300, 19));
-      ids[3] = -1;
-      const out: number[] = [];
-      for (const f of [
-        (x: tf.Tensor) => crossEntropy(x, ids, { classWeights: Array.from({ length: 300 }, (_, c) => 1 + (c % 4)), ignoreIndex: -1, labelSmoothing: 0.2, zLoss: 1e-3 }),
-        (x: tf.Tensor) => mpceLoss(x, ids, { ignoreIndex: -1 }),
-        (x: tf.Tensor) => complementEntropy(x, ids, { ignoreIndex: -1 }),
-      ]) {
-        const { value, grad } = tf.valueAndGrad(f)(q);
-        const separate = withSeparateBackward(() => tf.grad(f)(q));
-        out.push(value.dataSync()[0], ...grad.dataSync(), ...separate.dataSync());
-      }
-      return out;
-    });
+    const run = () =>
+      tf.tidy(() => {
+        const q = tf.tensor2d(randomLogits(6, 300, 18), [6, 300]);
+        const ids = Array.from(randomLabels(6, 300, 19));
+        ids[3] = -1;
+        const out: number[] = [];
+        for (const f of [
+          (x: tf.Tensor) =>
+            crossEntropy(x, ids, {
+              classWeights: Array.from({ length: 300 }, (_, c) => 1 + (c % 4)),
+              ignoreIndex: -1,
+              labelSmoothing: 0.2,
+              zLoss: 1e-3,
+            }),
+          (x: tf.Tensor) => mpceLoss(x, ids, { ignoreIndex: -1 }),
+          (x: tf.Tensor) => complementEntropy(x, ids, { ignoreIndex: -1 }),
+        ]) {
+          const { value, grad } = tf.valueAndGrad(f)(q);
+          const separate = withSeparateBackward(() => tf.grad(f)(q));
+          out.push(value.dataSync()[0], ...grad.dataSync(), ...separate.dataSync());
+        }
+        return out;
+      });
     await expectGenericMatchesZeroCopy(run);
   });
 
   it('cpu: tensors over a SharedArrayBuffer are valid input (issue 14: "Invalid argument")', async () => {
     await onBackend('cpu', () => {
-      const B = 3, C = 5;
+      const B = 3,
+        C = 5;
       const shared = new Float32Array(new SharedArrayBuffer(B * C * 4));
       shared.set(randomLogits(B, C, 12));
       const ids = new Int32Array(new SharedArrayBuffer(B * 4));
       ids.set(randomLabels(B, C, 13));
-      const run = (logits: Float32Array, labels: Int32Array) => tf.tidy(() => {
-        const { value, grad } = tf.valueAndGrad((q: tf.Tensor) => mixedLoss(q, tf.tensor1d(labels, 'int32')))(tf.tensor2d(logits, [B, C]));
-        return [value.dataSync()[0], ...grad.dataSync()];
-      });
+      const run = (logits: Float32Array, labels: Int32Array) =>
+        tf.tidy(() => {
+          const { value, grad } = tf.valueAndGrad((q: tf.Tensor) => mixedLoss(q, tf.tensor1d(labels, 'int32')))(
+            tf.tensor2d(logits, [B, C]),
+          );
+          return [value.dataSync()[0], ...grad.dataSync()];
+        });
       expect(run(shared, ids)).toEqual(run(Float32Array.from(shared), Int32Array.from(ids)));
     });
   });
@@ -134,7 +155,7 @@ describe('generic path', () => {
       const w = tf.variable(tf.randomNormal([32, 5000], 0, 0.1, 'float32', 2));
       const x = tf.randomNormal([64, 32], 0, 1, 'float32', 3);
       const opt = tf.train.sgd(0.1);
-      const step = () => (opt.minimize(() => mixedLoss(tf.matMul(x, w), y), true) as tf.Scalar);
+      const step = () => opt.minimize(() => mixedLoss(tf.matMul(x, w), y), true) as tf.Scalar;
       step().dispose();
       const before = tf.memory();
       const dataIds = tf.engine().backend.numDataIds();
@@ -160,12 +181,17 @@ describe('generic path', () => {
       await onBackend(backend, () => {
         const q = tf.tensor2d(randomLogits(4, 3000, 9), [4, 3000]);
         const y = tf.tensor1d(randomLabels(4, 3000, 10), 'int32');
-        const grad = () => tf.tidy(() => tf.grad((x: tf.Tensor) => {
-          for (let i = 0; i < 12; i++) mixedLoss(x, y);  // recorded, not part of the result
-          return mixedLoss(x, y, { alpha: 1, beta: 2 });
-        })(q).dataSync());
+        const grad = () =>
+          tf.tidy(() =>
+            tf
+              .grad((x: tf.Tensor) => {
+                for (let i = 0; i < 12; i++) mixedLoss(x, y); // recorded, not part of the result
+                return mixedLoss(x, y, { alpha: 1, beta: 2 });
+              })(q)
+              .dataSync(),
+          );
         const first = grad();
-        const before = backendCounts();  // data ids count buffers the engine does not track
+        const before = backendCounts(); // data ids count buffers the engine does not track
         const bytes = tf.memory().numBytes;
         // 13 forwards on the tape keep at most 8 gradients (the oldest are evicted); the
         // backward takes the last one's.

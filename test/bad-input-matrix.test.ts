@@ -22,14 +22,18 @@ const PARAMS: Record<string, Record<string, number>> = {
 
 /** Every public loss op (the package's own list), with the parameters it owns. */
 const OPS: Array<{ name: string; op: Op; params: Record<string, number> }> = Object.entries(mixloss)
-  .filter(([, f]) => isLossOp(f)).map(([name, f]) => ({ name, op: f as unknown as Op, params: PARAMS[name] ?? {} }));
+  .filter(([, f]) => isLossOp(f))
+  .map(([name, f]) => ({ name, op: f as unknown as Op, params: PARAMS[name] ?? {} }));
 
-const LOGITS = [[1, 2, 3], [0.5, -1, 0]];
+const LOGITS = [
+  [1, 2, 3],
+  [0.5, -1, 0],
+];
 const LABELS = [2, 0];
 
 function detachedInt32(values: number[]): Int32Array {
   const a = Int32Array.from(values);
-  structuredClone(a.buffer, { transfer: [a.buffer] });  // detaches a's buffer
+  structuredClone(a.buffer, { transfer: [a.buffer] }); // detaches a's buffer
   return a;
 }
 
@@ -42,7 +46,12 @@ function disposed(t: tf.Tensor): tf.Tensor {
  * Calls op on args (made before the counts are taken): an Error naming the op and matching
  * pattern, and nothing left behind. Then disposes the arguments.
  */
-function expectRejected(name: string, op: (...a: [tf.Tensor, unknown, object?]) => unknown, args: [tf.Tensor, unknown, object?], pattern: RegExp): void {
+function expectRejected(
+  name: string,
+  op: (...a: [tf.Tensor, unknown, object?]) => unknown,
+  args: [tf.Tensor, unknown, object?],
+  pattern: RegExp,
+): void {
   const counts = backendCounts();
   const e = thrownBy(() => op(...args));
   expect(e).toBeInstanceOf(Error);
@@ -78,7 +87,11 @@ function badCalls(params: Record<string, number>): Array<[string, () => [tf.Tens
     ['an unknown option', () => [q(), LABELS, { labelSmothing: 0.1 }], /unknown option 'labelSmothing'/],
     ['an unknown reduction', () => [q(), LABELS, { reduction: 'avg' }], /reduction/],
     ['NaN sample weights', () => [q(), LABELS, { weights: [1, NaN] }], /weights\[1\] must be a finite number >= 0/],
-    ['an infinite sample weight', () => [q(), LABELS, { weights: [Infinity, 1] }], /weights\[0\] must be a finite number >= 0, got Infinity/],
+    [
+      'an infinite sample weight',
+      () => [q(), LABELS, { weights: [Infinity, 1] }],
+      /weights\[0\] must be a finite number >= 0, got Infinity/,
+    ],
     ['class weights of the wrong length', () => [q(), LABELS, { classWeights: [1, 2] }], /classWeights/],
     ['a non-integer ignoreIndex', () => [q(), LABELS, { ignoreIndex: 0.5 }], /ignoreIndex/],
     ['labelSmoothing 2', () => [q(), LABELS, { labelSmoothing: 2 }], /labelSmoothing/],
@@ -88,7 +101,11 @@ function badCalls(params: Record<string, number>): Array<[string, () => [tf.Tens
   ];
   for (const name of Object.keys(params)) {
     for (const bad of [NaN, Infinity, -Infinity, -1e9, '1', null]) {
-      cases.push([`${name} = ${typeof bad === 'string' ? JSON.stringify(bad) : String(bad)}`, () => [q(), LABELS, { [name]: bad }], new RegExp(name)]);
+      cases.push([
+        `${name} = ${typeof bad === 'string' ? JSON.stringify(bad) : String(bad)}`,
+        () => [q(), LABELS, { [name]: bad }],
+        new RegExp(name),
+      ]);
     }
   }
   return cases;
@@ -107,7 +124,9 @@ describe('the JavaScript boundary, every op × every bad input', () => {
     describe(name, () => {
       const good = () => tf.tidy(() => op(tf.tensor2d(LOGITS), LABELS).dataSync()[0]);
       let before: number;
-      beforeAll(() => { before = good(); });
+      beforeAll(() => {
+        before = good();
+      });
       for (const [what, make, pattern] of badCalls(params)) {
         it(what, () => {
           expectRejected(name, op, make(), pattern);
@@ -118,7 +137,12 @@ describe('the JavaScript boundary, every op × every bad input', () => {
   }
 
   describe('the information ops', () => {
-    const P = [[0.7, 0.2, 0.1], [0.1, 0.8, 0.1], [0.3, 0.4, 0.3], [0.05, 0.05, 0.9]];
+    const P = [
+      [0.7, 0.2, 0.1],
+      [0.1, 0.8, 0.1],
+      [0.3, 0.4, 0.3],
+      [0.05, 0.05, 0.9],
+    ];
     const Y = [0, 1, 1, 2];
     const ops: Array<[string, (layer: tf.Tensor, labels: unknown, options?: object) => unknown]> = [
       ['renyiMutualInformation', (x, y, o) => renyiMutualInformation(y as never, x, o)],
@@ -127,7 +151,9 @@ describe('the JavaScript boundary, every op × every bad input', () => {
     ];
     const value = () => renyiInformation(Y, tf.tensor2d(P), { width: 0.5 }).mutualInformation;
     const before = { v: 0 };
-    beforeAll(() => { before.v = value(); });
+    beforeAll(() => {
+      before.v = value();
+    });
     const cases: Array<[string, () => [tf.Tensor, unknown, object?], RegExp, boolean]> = [
       ['a layer of rank 1', () => [tf.tensor1d([1, 2, 3]), Y], /at least one feature/, true],
       ['bool layer', () => [tf.tensor2d([[true], [false]], [2, 1], 'bool'), [0, 1]], /must be float32, got bool/, true],
@@ -138,13 +164,23 @@ describe('the JavaScript boundary, every op × every bad input', () => {
       ['a disposed layer', () => [disposed(tf.tensor2d(P)), Y], /layer is disposed/, true],
       ['disposed labels', () => [tf.tensor2d(P), disposed(tf.tensor1d(Y, 'int32'))], /labels are disposed/, false],
       ['a NaN in the layer', () => [tf.tensor2d([[NaN, 0, 0], ...P.slice(1)]), Y], /non-finite value at row 0/, true],
-      ['an Infinity in the layer', () => [tf.tensor2d([...P.slice(0, 3), [0, Infinity, 0]]), Y], /non-finite value at row 3, column 1/, true],
+      [
+        'an Infinity in the layer',
+        () => [tf.tensor2d([...P.slice(0, 3), [0, Infinity, 0]]), Y],
+        /non-finite value at row 3, column 1/,
+        true,
+      ],
       ['a negative label', () => [tf.tensor2d(P), [0, -1, 1, 2]], /label -1 at row 1/, false],
       ['label 2³¹', () => [tf.tensor2d(P), [0, 2 ** 31, 1, 2]], /label 2147483648 at row 1/, false],
       ['a NaN label', () => [tf.tensor2d(P), tf.tensor1d([0, NaN, 1, 2])], /label NaN at row 1/, false],
       ['a non-integer label', () => [tf.tensor2d(P), [0, 1.5, 1, 2]], /label 1\.5 at row 1/, false],
       ['labels on a detached buffer', () => [tf.tensor2d(P), detachedInt32(Y)], /labels have 0 rows but the layer has 4/, false],
-      ['bool labels', () => [tf.tensor2d(P), tf.tensor1d([true, false, true, false], 'bool')], /labels must be int32 or float32, got bool/, false],
+      [
+        'bool labels',
+        () => [tf.tensor2d(P), tf.tensor1d([true, false, true, false], 'bool')],
+        /labels must be int32 or float32, got bool/,
+        false,
+      ],
       ['soft targets', () => [tf.tensor2d(P), tf.tensor2d(P)], /soft targets/, false],
       ['labels of the wrong length', () => [tf.tensor2d(P), [0, 1]], /labels have 2 rows but the layer has 4/, false],
       ['alpha NaN', () => [tf.tensor2d(P), Y, { alpha: NaN }], /alpha must be/, true],

@@ -4,8 +4,20 @@
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 
 import {
-  crossEntropy, expectationLoss, focalLoss, FocusSchedule, focusSchedule, FocusScheduleCallback, focusToWeights,
-  generalizedCrossEntropy, mixedLoss, mixedLossForLayers, MixtureState, polyLoss, scheduledMixedLoss, setNumThreads,
+  crossEntropy,
+  expectationLoss,
+  focalLoss,
+  FocusSchedule,
+  focusSchedule,
+  FocusScheduleCallback,
+  focusToWeights,
+  generalizedCrossEntropy,
+  mixedLoss,
+  mixedLossForLayers,
+  MixtureState,
+  polyLoss,
+  scheduledMixedLoss,
+  setNumThreads,
   tamedCrossEntropy,
   mpceLoss,
   losses as tfLosses,
@@ -31,13 +43,33 @@ function rejects(pattern: RegExp, call: (...inputs: tf.Tensor[]) => unknown, ...
   tf.dispose(inputs);
 }
 
-const q = () => tf.tensor2d([[1, 2, 3], [0, 0, 0]]);
+const q = () =>
+  tf.tensor2d([
+    [1, 2, 3],
+    [0, 0, 0],
+  ]);
 
 describe('bad input', () => {
   describe('logits', () => {
-    it('wrong rank', () => rejects(/logits must have rank >= 2 \(\[batch, classes\] or \[batch, ..., classes\]\), got shape \[2\]/, (x) => mixedLoss(x, [0]), tf.tensor1d([1, 2])));
-    it('rank 3 with labels of the wrong rows', () => rejects(/labels of shape \[2, 3\] do not match logits' rows \[2, 2\]/, (x, y) => mixedLoss(x, y), tf.zeros([2, 2, 2]), tf.zeros([2, 3], 'int32')));
-    it('an unknown option', () => rejects(/mixloss\.crossEntropy: unknown option 'label_smoothing' \(it takes: reduction, weights, classWeights, ignoreIndex, labelSmoothing, zLoss, softcap, device\)/, (x) => crossEntropy(x, [0, 1], { label_smoothing: 0.1 } as never), q()));
+    it('wrong rank', () =>
+      rejects(
+        /logits must have rank >= 2 \(\[batch, classes\] or \[batch, ..., classes\]\), got shape \[2\]/,
+        (x) => mixedLoss(x, [0]),
+        tf.tensor1d([1, 2]),
+      ));
+    it('rank 3 with labels of the wrong rows', () =>
+      rejects(
+        /labels of shape \[2, 3\] do not match logits' rows \[2, 2\]/,
+        (x, y) => mixedLoss(x, y),
+        tf.zeros([2, 2, 2]),
+        tf.zeros([2, 3], 'int32'),
+      ));
+    it('an unknown option', () =>
+      rejects(
+        /mixloss\.crossEntropy: unknown option 'label_smoothing' \(it takes: reduction, weights, classWeights, ignoreIndex, labelSmoothing, zLoss, softcap, device\)/,
+        (x) => crossEntropy(x, [0, 1], { label_smoothing: 0.1 } as never),
+        q(),
+      ));
     it('wrong dtype', () => rejects(/logits must be float32, got int32/, (x) => mixedLoss(x, [0]), tf.tensor2d([[1, 2]], [1, 2], 'int32')));
     it('empty batch', () => rejects(/empty batch/, (x, y) => mixedLoss(x, y), tf.zeros([0, 3]), tf.zeros([0], 'int32')));
     it('zero classes', () => rejects(/0 classes/, (x) => mixedLoss(x, [0, 0]), tf.zeros([2, 0])));
@@ -50,39 +82,78 @@ describe('bad input', () => {
   });
 
   describe('label tensors (checked natively, before the kernel computes anything)', () => {
-    it('out of range (too large)', () => rejects(/label 3(\.0+)? at row 1 is not a class id in \[0, 3\)/, (x, y) => mixedLoss(x, y), q(), tf.tensor1d([0, 3], 'int32')));
+    it('out of range (too large)', () =>
+      rejects(/label 3(\.0+)? at row 1 is not a class id in \[0, 3\)/, (x, y) => mixedLoss(x, y), q(), tf.tensor1d([0, 3], 'int32')));
     it('out of range (negative)', () => rejects(/label -1(\.0+)? at row 0/, (x, y) => mixedLoss(x, y), q(), tf.tensor1d([-1, 0], 'int32')));
     it('non-integer float ids', () => rejects(/label 0\.5(0*)? at row 0/, (x, y) => mixedLoss(x, y), q(), tf.tensor1d([0.5, 1])));
     it('NaN float ids', () => rejects(/label nan at row 0/i, (x, y) => mixedLoss(x, y), q(), tf.tensor1d([NaN, 1])));
-    it('[B, 1] ids out of range', () => rejects(/label 7(\.0+)? at row 1/, (x, y) => crossEntropy(x, y), q(), tf.tensor2d([[0], [7]], [2, 1], 'int32')));
+    it('[B, 1] ids out of range', () =>
+      rejects(/label 7(\.0+)? at row 1/, (x, y) => crossEntropy(x, y), q(), tf.tensor2d([[0], [7]], [2, 1], 'int32')));
     it('an Int32Array out of range', () => rejects(/label 9(\.0+)? at row 0/, (x) => crossEntropy(x, Int32Array.from([9, 0])), q()));
     it('length mismatch', () => rejects(/labels have 3 rows but logits have 2/, (x) => mixedLoss(x, [0, 1, 2]), q()));
-    it('dense targets of the wrong width', () => rejects(/targets \[batch, 3\]; got shape \[2, 4\]/, (x, y) => mixedLoss(x, y), q(), tf.zeros([2, 4])));
-    it('wrong dtype', () => rejects(/labels must be int32 or float32, got bool/, (x, y) => mixedLoss(x, y), q(), tf.tensor1d([true, false], 'bool')));
-    it('a string tensor', () => rejects(/labels must be int32 or float32, got string/, (x, y) => mixedLoss(x, y), q(), tf.tensor1d(['a', 'b'])));
+    it('dense targets of the wrong width', () =>
+      rejects(/targets \[batch, 3\]; got shape \[2, 4\]/, (x, y) => mixedLoss(x, y), q(), tf.zeros([2, 4])));
+    it('wrong dtype', () =>
+      rejects(/labels must be int32 or float32, got bool/, (x, y) => mixedLoss(x, y), q(), tf.tensor1d([true, false], 'bool')));
+    it('a string tensor', () =>
+      rejects(/labels must be int32 or float32, got string/, (x, y) => mixedLoss(x, y), q(), tf.tensor1d(['a', 'b'])));
     it('a disposed label tensor', () => {
       const y = tf.tensor1d([0, 1], 'int32');
       y.dispose();
       rejects(/labels is a disposed tensor/, (x) => mixedLoss(x, y), q());
     });
-    it('labels of rank 3', () => rejects(/labels must be class ids \[batch\] or \[batch, 1\], or targets \[batch, 3\]; got shape \[2, 1, 1\]/, (x, y) => mixedLoss(x, y), q(), tf.zeros([2, 1, 1], 'int32')));
+    it('labels of rank 3', () =>
+      rejects(
+        /labels must be class ids \[batch\] or \[batch, 1\], or targets \[batch, 3\]; got shape \[2, 1, 1\]/,
+        (x, y) => mixedLoss(x, y),
+        q(),
+        tf.zeros([2, 1, 1], 'int32'),
+      ));
     it('one class: int32 [B, 1] are class ids (checked), float32 [B, 1] are targets', () => {
-      rejects(/label 1(\.0+)? at row 0 is not a class id in \[0, 1\)/, (x, y) => crossEntropy(x, y), tf.tensor2d([[0.5], [1]]), tf.tensor2d([[1], [0]], [2, 1], 'int32'));
-      const x = tf.tensor2d([[0.5], [1]]), t = tf.tensor2d([[1], [0]]);
+      rejects(
+        /label 1(\.0+)? at row 0 is not a class id in \[0, 1\)/,
+        (x, y) => crossEntropy(x, y),
+        tf.tensor2d([[0.5], [1]]),
+        tf.tensor2d([[1], [0]], [2, 1], 'int32'),
+      );
+      const x = tf.tensor2d([[0.5], [1]]),
+        t = tf.tensor2d([[1], [0]]);
       expect(Array.from(crossEntropy(x, t, { reduction: 'none' }).dataSync())).toEqual([0, 0]);
       tf.dispose([x, t]);
     });
-    it('dense targets for a class-id-only loss', () => rejects(/takes class ids \[batch\] only/, (x, y) => focalLoss(x, y), q(), tf.zeros([2, 3])));
+    it('dense targets for a class-id-only loss', () =>
+      rejects(/takes class ids \[batch\] only/, (x, y) => focalLoss(x, y), q(), tf.zeros([2, 3])));
     it('complex64 or bool class or sample weights (a cast would keep the real part)', () => {
       // tf.complex has no wasm kernel: complex64 tensors exist on the cpu backend only.
       if (tf.getKernel('Complex', tf.getBackend()) !== undefined) {
-        rejects(/classWeights must be float32 or int32, got complex64/, (x, w) => crossEntropy(x, [0, 1], { classWeights: w }), q(), tf.complex([1, 1, 1], [0, 0, 0]));
-        rejects(/weights must be float32 or int32, got complex64/, (x, w) => crossEntropy(x, [0, 1], { weights: w }), q(), tf.complex([1, 1], [0, 0]));
+        rejects(
+          /classWeights must be float32 or int32, got complex64/,
+          (x, w) => crossEntropy(x, [0, 1], { classWeights: w }),
+          q(),
+          tf.complex([1, 1, 1], [0, 0, 0]),
+        );
+        rejects(
+          /weights must be float32 or int32, got complex64/,
+          (x, w) => crossEntropy(x, [0, 1], { weights: w }),
+          q(),
+          tf.complex([1, 1], [0, 0]),
+        );
       }
-      rejects(/classWeights must be float32 or int32, got bool/, (x, w) => crossEntropy(x, [0, 1], { classWeights: w }), q(), tf.tensor1d([true, true, false], 'bool'));
-      rejects(/weights must be float32 or int32, got bool/, (x, w) => crossEntropy(x, [0, 1], { weights: w }), q(), tf.tensor1d([true, true], 'bool'));
+      rejects(
+        /classWeights must be float32 or int32, got bool/,
+        (x, w) => crossEntropy(x, [0, 1], { classWeights: w }),
+        q(),
+        tf.tensor1d([true, true, false], 'bool'),
+      );
+      rejects(
+        /weights must be float32 or int32, got bool/,
+        (x, w) => crossEntropy(x, [0, 1], { weights: w }),
+        q(),
+        tf.tensor1d([true, true], 'bool'),
+      );
     });
-    it('labels of another type', () => rejects(/labels must be a tf.Tensor, a number\[\] or an Int32Array/, (x) => mixedLoss(x, 'a' as never), q()));
+    it('labels of another type', () =>
+      rejects(/labels must be a tf.Tensor, a number\[\] or an Int32Array/, (x) => mixedLoss(x, 'a' as never), q()));
   });
 
   // Issue 8: dense labels must be targets; logits passed in their place (tf.losses' argument
@@ -90,20 +161,58 @@ describe('bad input', () => {
   // any output is handed back.
   describe('dense labels that are not targets', () => {
     const order = /check the argument order/;
-    const onehot = () => tf.tensor2d([[1, 0, 0], [0, 0, 1]]);
+    const onehot = () =>
+      tf.tensor2d([
+        [1, 0, 0],
+        [0, 0, 1],
+      ]);
     it('crossEntropy(onehot, logits): the arguments of tf.losses', () =>
       rejects(/mixloss\.crossEntropy: labels row 0 sums to 6, so the labels are not targets/, (t, x) => crossEntropy(t, x), onehot(), q()));
     it('and the message names the order', () => rejects(order, (t, x) => mixedLoss(t, x), onehot(), q()));
     it('losses.softmaxCrossEntropy(logits, onehot), swapped', () =>
       rejects(order, (x, t) => tfLosses.softmaxCrossEntropy(x, t), q(), onehot()));
     it('a negative entry in a row summing to 1', () =>
-      rejects(/labels row 1 has an entry -0\.5, so the labels are not targets/, (x, t) => crossEntropy(x, t), q(), tf.tensor2d([[1, 0, 0], [1.5, -0.5, 0]])));
-    it('a NaN target', () => rejects(/labels row 0 sums to NaN/, (x, t) => crossEntropy(x, t), q(), tf.tensor2d([[NaN, 1, 0], [0, 0, 1]])));
+      rejects(
+        /labels row 1 has an entry -0\.5, so the labels are not targets/,
+        (x, t) => crossEntropy(x, t),
+        q(),
+        tf.tensor2d([
+          [1, 0, 0],
+          [1.5, -0.5, 0],
+        ]),
+      ));
+    it('a NaN target', () =>
+      rejects(
+        /labels row 0 sums to NaN/,
+        (x, t) => crossEntropy(x, t),
+        q(),
+        tf.tensor2d([
+          [NaN, 1, 0],
+          [0, 0, 1],
+        ]),
+      ));
     it('int32 targets summing to 2 (multi-hot)', () =>
-      rejects(/labels row 0 sums to 2\b.*use the weights option/, (x, t) => expectationLoss(x, t), q(), tf.tensor2d([[1, 1, 0], [0, 0, 1]], [2, 3], 'int32')));
+      rejects(
+        /labels row 0 sums to 2\b.*use the weights option/,
+        (x, t) => expectationLoss(x, t),
+        q(),
+        tf.tensor2d(
+          [
+            [1, 1, 0],
+            [0, 0, 1],
+          ],
+          [2, 3],
+          'int32',
+        ),
+      ));
     it('inside tf.grad and optimizer.minimize: nothing left on the tape', () => {
       rejects(order, (t, x) => tf.grad((v: tf.Tensor) => crossEntropy(t, v))(x), onehot(), q());
-      const w = tf.variable(tf.tensor2d([[1, -2, 3], [0, 4, -1]]));
+      const w = tf.variable(
+        tf.tensor2d([
+          [1, -2, 3],
+          [0, 4, -1],
+        ]),
+      );
       const opt = tf.train.sgd(0.1);
       rejects(order, (t) => opt.minimize(() => crossEntropy(t, w)), onehot());
       w.dispose();
@@ -111,7 +220,20 @@ describe('bad input', () => {
     });
     it('targets that are distributions pass: soft, one-hot, all-zero rows, sums within 1e-3 of 1', () => {
       const x = q();
-      for (const rows of [[[0.2, 0.3, 0.5], [0, 0, 1]], [[0, 0, 0], [0, 1, 0]], [[0.3333, 0.3333, 0.3333], [0.5, 0.5, 0.0004]]]) {
+      for (const rows of [
+        [
+          [0.2, 0.3, 0.5],
+          [0, 0, 1],
+        ],
+        [
+          [0, 0, 0],
+          [0, 1, 0],
+        ],
+        [
+          [0.3333, 0.3333, 0.3333],
+          [0.5, 0.5, 0.0004],
+        ],
+      ]) {
         const t = tf.tensor2d(rows);
         expect(Number.isFinite(crossEntropy(x, t).dataSync()[0])).toBe(true);
         t.dispose();
@@ -119,7 +241,11 @@ describe('bad input', () => {
       x.dispose();
     });
     it('labelSmoothing and classWeights transform the targets first: those paths are not checked', () => {
-      const x = q(), t = tf.tensor2d([[2, 0, 0], [0, 0, 1]]);
+      const x = q(),
+        t = tf.tensor2d([
+          [2, 0, 0],
+          [0, 0, 1],
+        ]);
       expect(Number.isFinite(crossEntropy(x, t, { labelSmoothing: 0.1 }).dataSync()[0])).toBe(true);
       expect(Number.isFinite(crossEntropy(x, t, { classWeights: [1, 1, 1] }).dataSync()[0])).toBe(true);
       tf.dispose([x, t]);
@@ -132,21 +258,45 @@ describe('bad input', () => {
       resetWarnings();
       const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
       try {
-        const logits = tf.tensor2d([[2, 1, 0.1], [0.5, -1, 3], [0, 0, 0]]);
+        const logits = tf.tensor2d([
+          [2, 1, 0.1],
+          [0.5, -1, 3],
+          [0, 0, 0],
+        ]);
         const probabilities = tf.softmax(logits);
         const y = tf.tensor1d([0, 2, 1], 'int32');
         crossEntropy(logits, y).dispose();
-        crossEntropy(tf.tensor2d([[0.3, 0.7], [0.5, 0.6]]), [0, 1]).dispose();  // the second row sums to 1.1
-        crossEntropy(tf.tensor2d([[0.3, 0.7], [1.5, -0.5]]), [0, 1]).dispose();  // outside [0, 1]
+        crossEntropy(
+          tf.tensor2d([
+            [0.3, 0.7],
+            [0.5, 0.6],
+          ]),
+          [0, 1],
+        ).dispose(); // the second row sums to 1.1
+        crossEntropy(
+          tf.tensor2d([
+            [0.3, 0.7],
+            [1.5, -0.5],
+          ]),
+          [0, 1],
+        ).dispose(); // outside [0, 1]
         expect(warn).not.toHaveBeenCalled();
-        crossEntropy(tf.tensor2d([[0.3, 0.7], [0.5, 0.5]]), [0, 1]).dispose();
+        crossEntropy(
+          tf.tensor2d([
+            [0.3, 0.7],
+            [0.5, 0.5],
+          ]),
+          [0, 1],
+        ).dispose();
         expect(warn).toHaveBeenCalledTimes(1);
         resetWarnings();
         warn.mockClear();
         focalLoss(probabilities, y).dispose();
         mixedLoss(probabilities, y).dispose();
         expect(warn).toHaveBeenCalledTimes(1);
-        expect(String(warn.mock.calls[0][0])).toMatch(/^mixloss\.focalLoss: the logits look like probabilities .*remove the softmax activation of the last layer/);
+        expect(String(warn.mock.calls[0][0])).toMatch(
+          /^mixloss\.focalLoss: the logits look like probabilities .*remove the softmax activation of the last layer/,
+        );
         expect(warn.mock.calls[0][1]).toEqual({ code: 'MIXLOSS_SOFTMAX_AS_LOGITS' });
         tf.dispose([logits, probabilities, y]);
       } finally {
@@ -160,12 +310,27 @@ describe('bad input', () => {
   // "1"/true into 1. Every non-integer or non-numeric label now throws, naming row and value.
   describe('number[] labels are integers in [0, C), never coerced', () => {
     for (const [bad, shown] of [
-      [1.5, '1.5'], [NaN, 'NaN'], [-0.5, '-0.5'], [2 ** 32, '4294967296'], [2 ** 31, '2147483648'], [3, '3'], [-1, '-1'],
-      [Infinity, 'Infinity'], [null, 'null (object)'], [undefined, 'undefined (undefined)'], ['1', '"1" (string)'], [true, 'true (boolean)'],
+      [1.5, '1.5'],
+      [NaN, 'NaN'],
+      [-0.5, '-0.5'],
+      [2 ** 32, '4294967296'],
+      [2 ** 31, '2147483648'],
+      [3, '3'],
+      [-1, '-1'],
+      [Infinity, 'Infinity'],
+      [null, 'null (object)'],
+      [undefined, 'undefined (undefined)'],
+      ['1', '"1" (string)'],
+      [true, 'true (boolean)'],
     ] as Array<[unknown, string]>) {
-      it(`${shown}`, () => rejects(
-        new RegExp(`label ${shown.replace(/[()"]/g, '\\$&')} at row 1 is not a class id in \\[0, 3\\): number\\[\\] labels must be integers`),
-        (x) => crossEntropy(x, [0, bad] as number[]), q()));
+      it(`${shown}`, () =>
+        rejects(
+          new RegExp(
+            `label ${shown.replace(/[()"]/g, '\\$&')} at row 1 is not a class id in \\[0, 3\\): number\\[\\] labels must be integers`,
+          ),
+          (x) => crossEntropy(x, [0, bad] as number[]),
+          q(),
+        ));
     }
     it('a valid number[] is accepted, −0 included', () => {
       const x = q();
@@ -176,7 +341,12 @@ describe('bad input', () => {
 
   describe('inside tf.grad: a bad label leaks nothing the tape holds (issue 14)', () => {
     it('[B, 1] class ids with a bad value', () =>
-      rejects(/label 7(\.0+)? at row 1/, (x, y) => tf.grad((v: tf.Tensor) => crossEntropy(v, y))(x), q(), tf.tensor2d([[0], [7]], [2, 1], 'int32')));
+      rejects(
+        /label 7(\.0+)? at row 1/,
+        (x, y) => tf.grad((v: tf.Tensor) => crossEntropy(v, y))(x),
+        q(),
+        tf.tensor2d([[0], [7]], [2, 1], 'int32'),
+      ));
     it('float ids with a bad value, under valueAndGrad', () =>
       rejects(/label 0\.5/, (x, y) => tf.valueAndGrad((v: tf.Tensor) => mixedLoss(v, y))(x), q(), tf.tensor2d([[0.5], [1]])));
     it('optimizer.minimize', () => {
@@ -191,44 +361,82 @@ describe('bad input', () => {
   });
 
   describe('kernel inputs forged past the op (issue 14: outputs were allocated, then leaked)', () => {
-    const attrs = { loss: { kind: 'mixed', alpha: 1, beta: 1 }, reduction: 'mean', meanOver: 'weights', dense: false, classWeights: false, device: 'cpu' };
+    const attrs = {
+      loss: { kind: 'mixed', alpha: 1, beta: 1 },
+      reduction: 'mean',
+      meanOver: 'weights',
+      dense: false,
+      classWeights: false,
+      device: 'cpu',
+    };
     const run = (extra: object) => (x: tf.Tensor, y: tf.Tensor) => {
       ensureKernels(tf.getBackend());
       return tf.engine().runKernel(FUSED_LOSS, { logits: x, labels: y }, { ...attrs, ...extra });
     };
     for (const kind of ['cee', 4, '', 'Mixed']) {
-      it(`an unknown loss kind (${JSON.stringify(kind)})`, () => rejects(/unknown loss kind|loss.kind must be a string/, run({ loss: { kind } }), q(), tf.tensor1d([0, 1], 'int32')));
+      it(`an unknown loss kind (${JSON.stringify(kind)})`, () =>
+        rejects(/unknown loss kind|loss.kind must be a string/, run({ loss: { kind } }), q(), tf.tensor1d([0, 1], 'int32')));
     }
-    it('a negative alpha', () => rejects(/alpha must be a number in \[0, inf\), got -1/, run({ loss: { kind: 'mixed', alpha: -1 } }), q(), tf.tensor1d([0, 1], 'int32')));
-    it('beta below -alpha', () => rejects(/beta must be >= -alpha/, run({ loss: { kind: 'mixed', alpha: 1, beta: -1.5 } }), q(), tf.tensor1d([0, 1], 'int32')));
-    it('a non-finite parameter', () => rejects(/gamma must be a number in \[0, inf\), got nan/, run({ loss: { kind: 'focal', gamma: NaN } }), q(), tf.tensor1d([0, 1], 'int32')));
-    it('an unknown parameter', () => rejects(/unknown parameter 'param0' for loss kind 'mixed'/, run({ loss: { kind: 'mixed', param0: 1 } }), q(), tf.tensor1d([0, 1], 'int32')));
-    it('dense targets for focal', () => rejects(/dense targets need a loss linear in the targets/, run({ loss: { kind: 'focal' }, dense: true }), q(), tf.zeros([2, 3])));
+    it('a negative alpha', () =>
+      rejects(
+        /alpha must be a number in \[0, inf\), got -1/,
+        run({ loss: { kind: 'mixed', alpha: -1 } }),
+        q(),
+        tf.tensor1d([0, 1], 'int32'),
+      ));
+    it('beta below -alpha', () =>
+      rejects(/beta must be >= -alpha/, run({ loss: { kind: 'mixed', alpha: 1, beta: -1.5 } }), q(), tf.tensor1d([0, 1], 'int32')));
+    it('a non-finite parameter', () =>
+      rejects(
+        /gamma must be a number in \[0, inf\), got nan/,
+        run({ loss: { kind: 'focal', gamma: NaN } }),
+        q(),
+        tf.tensor1d([0, 1], 'int32'),
+      ));
+    it('an unknown parameter', () =>
+      rejects(
+        /unknown parameter 'param0' for loss kind 'mixed'/,
+        run({ loss: { kind: 'mixed', param0: 1 } }),
+        q(),
+        tf.tensor1d([0, 1], 'int32'),
+      ));
+    it('dense targets for focal', () =>
+      rejects(/dense targets need a loss linear in the targets/, run({ loss: { kind: 'focal' }, dense: true }), q(), tf.zeros([2, 3])));
     it('a backward whose dy does not fit: the gradient computed in forward is freed, not leaked', () => {
-      const x = q(), y = tf.tensor1d([0, 1], 'int32'), dy = tf.zeros([3]);
+      const x = q(),
+        y = tf.tensor1d([0, 1], 'int32'),
+        dy = tf.zeros([3]);
       ensureKernels(tf.getBackend());
       const state = (tf.engine() as unknown as { state: { gradientDepth: number } }).state;
-      state.gradientDepth++;  // as under tf.grad: the forward keeps a gradient for the backward
+      state.gradientDepth++; // as under tf.grad: the forward keeps a gradient for the backward
       let infos: tf.TensorInfo[];
-      try {  // the kernel itself, not runKernel: no tape to record on here
+      try {
+        // the kernel itself, not runKernel: no tape to record on here
         const backend = tf.engine().backend;
-        infos = tf.getKernel(FUSED_LOSS, tf.getBackend())!.kernelFunc({ inputs: { logits: x, labels: y }, attrs: { ...attrs, reduction: 'none' }, backend }) as tf.TensorInfo[];
+        infos = tf
+          .getKernel(FUSED_LOSS, tf.getBackend())!
+          .kernelFunc({ inputs: { logits: x, labels: y }, attrs: { ...attrs, reduction: 'none' }, backend }) as tf.TensorInfo[];
       } finally {
         state.gradientDepth--;
       }
       const [loss, stats] = infos.map((i) => tf.engine().makeTensorFromTensorInfo(i));
-      const saved = stats.dataSync()[2 * statsLayout().perRow];  // the token after the row statistics
+      const saved = stats.dataSync()[2 * statsLayout().perRow]; // the token after the row statistics
       expect(saved).toBeGreaterThan(0);
       const before = backendCounts();
-      const error = thrownBy(() => tf.engine().runKernel(FUSED_LOSS_GRAD, { logits: x, labels: y, stats, dy }, { ...attrs, reduction: 'none' }));
+      const error = thrownBy(() =>
+        tf.engine().runKernel(FUSED_LOSS_GRAD, { logits: x, labels: y, stats, dy }, { ...attrs, reduction: 'none' }),
+      );
       expect(error.message).toMatch(/dy must have 1 or rows elements/);
       // The pending gradient was taken and freed: on wasm it is a heap buffer (one data id).
       expect(backendCounts()).toEqual({
-        tensors: before.tensors, pending: before.pending - 1, dataIds: before.dataIds - (tf.getBackend() === 'wasm' ? 1 : 0),
+        tensors: before.tensors,
+        pending: before.pending - 1,
+        dataIds: before.dataIds - (tf.getBackend() === 'wasm' ? 1 : 0),
       });
       tf.dispose([x, y, dy, loss, stats]);
     });
-    it('a label tensor of the wrong length', () => rejects(/labels has 3 elements, expected 2/, run({}), q(), tf.tensor1d([0, 1, 2], 'int32')));
+    it('a label tensor of the wrong length', () =>
+      rejects(/labels has 3 elements, expected 2/, run({}), q(), tf.tensor1d([0, 1, 2], 'int32')));
   });
 
   describe('parameters', () => {
@@ -245,89 +453,230 @@ describe('bad input', () => {
       it(name, () => rejects(pattern, (x) => mixedLoss(x, [0, 1], opts as never), q()));
     }
     for (const [name, call, pattern] of [
-      ['GCE q = 0', (x: tf.Tensor) => generalizedCrossEntropy(x, [0, 1], { q: 0 }), /mixloss\.generalizedCrossEntropy: q must be a finite number in \(0, 1\], got 0/],
+      [
+        'GCE q = 0',
+        (x: tf.Tensor) => generalizedCrossEntropy(x, [0, 1], { q: 0 }),
+        /mixloss\.generalizedCrossEntropy: q must be a finite number in \(0, 1\], got 0/,
+      ],
       ['GCE q > 1', (x: tf.Tensor) => generalizedCrossEntropy(x, [0, 1], { q: 1.5 }), /q must be a finite number in \(0, 1\], got 1.5/],
-      ['GCE q NaN', (x: tf.Tensor) => generalizedCrossEntropy(x, [0, 1], { q: NaN }), /mixloss\.generalizedCrossEntropy: q must be a finite number in \(0, 1\], got NaN/],
-      ['GCE truncation 1', (x: tf.Tensor) => generalizedCrossEntropy(x, [0, 1], { truncation: 1 }), /truncation must be a finite number in \[0, 1\), got 1/],
-      ['focal γ < 0', (x: tf.Tensor) => focalLoss(x, [0, 1], { gamma: -1 }), /mixloss\.focalLoss: gamma must be a finite number in \[0, ∞\), got -1/],
+      [
+        'GCE q NaN',
+        (x: tf.Tensor) => generalizedCrossEntropy(x, [0, 1], { q: NaN }),
+        /mixloss\.generalizedCrossEntropy: q must be a finite number in \(0, 1\], got NaN/,
+      ],
+      [
+        'GCE truncation 1',
+        (x: tf.Tensor) => generalizedCrossEntropy(x, [0, 1], { truncation: 1 }),
+        /truncation must be a finite number in \[0, 1\), got 1/,
+      ],
+      [
+        'focal γ < 0',
+        (x: tf.Tensor) => focalLoss(x, [0, 1], { gamma: -1 }),
+        /mixloss\.focalLoss: gamma must be a finite number in \[0, ∞\), got -1/,
+      ],
       ['focal γ NaN', (x: tf.Tensor) => focalLoss(x, [0, 1], { gamma: NaN }), /gamma must be a finite number in \[0, ∞\), got NaN/],
       ['focal α < 0', (x: tf.Tensor) => focalLoss(x, [0, 1], { alpha: -0.25 }), /alpha must be a finite number in \[0, ∞\), got -0.25/],
-      ['focal α of the wrong length', (x: tf.Tensor) => focalLoss(x, [0, 1], { alpha: [1, 2] }), /mixloss\.focalLoss: alpha must have shape \[3\] \(one per class\), got \[2\]/],
-      ['focal α and classWeights', (x: tf.Tensor) => focalLoss(x, [0, 1], { alpha: [1, 2, 3], classWeights: [1, 1, 1] }), /as alpha or as classWeights, not both/],
-      ['tamed a < 0', (x: tf.Tensor) => tamedCrossEntropy(x, [0, 1], { a: -0.5 }), /mixloss\.tamedCrossEntropy: a must be a finite number in \[0, ∞\), got -0.5/],
-      ['tamed a infinite', (x: tf.Tensor) => tamedCrossEntropy(x, [0, 1], { a: Infinity }), /a must be a finite number in \[0, ∞\), got Infinity/],
-      ['poly ε < -1', (x: tf.Tensor) => polyLoss(x, [0, 1], { epsilon: -1.5 }), /mixloss\.polyLoss: epsilon must be a finite number >= -1, got -1.5/],
-      ['poly ε string', (x: tf.Tensor) => polyLoss(x, [0, 1], { epsilon: '1' as never }), /epsilon must be a finite number >= -1, got "1" \(a string\)/],
-      ['smoothing > 1', (x: tf.Tensor) => crossEntropy(x, [0, 1], { labelSmoothing: 1.5 }), /mixloss\.crossEntropy: labelSmoothing must be a finite number in \[0, 1\], got 1.5/],
-      ['smoothing on focal', (x: tf.Tensor) => focalLoss(x, [0, 1], { labelSmoothing: 0.1 }), /mixloss\.focalLoss: labelSmoothing needs a loss that is linear in the targets/],
+      [
+        'focal α of the wrong length',
+        (x: tf.Tensor) => focalLoss(x, [0, 1], { alpha: [1, 2] }),
+        /mixloss\.focalLoss: alpha must have shape \[3\] \(one per class\), got \[2\]/,
+      ],
+      [
+        'focal α and classWeights',
+        (x: tf.Tensor) => focalLoss(x, [0, 1], { alpha: [1, 2, 3], classWeights: [1, 1, 1] }),
+        /as alpha or as classWeights, not both/,
+      ],
+      [
+        'tamed a < 0',
+        (x: tf.Tensor) => tamedCrossEntropy(x, [0, 1], { a: -0.5 }),
+        /mixloss\.tamedCrossEntropy: a must be a finite number in \[0, ∞\), got -0.5/,
+      ],
+      [
+        'tamed a infinite',
+        (x: tf.Tensor) => tamedCrossEntropy(x, [0, 1], { a: Infinity }),
+        /a must be a finite number in \[0, ∞\), got Infinity/,
+      ],
+      [
+        'poly ε < -1',
+        (x: tf.Tensor) => polyLoss(x, [0, 1], { epsilon: -1.5 }),
+        /mixloss\.polyLoss: epsilon must be a finite number >= -1, got -1.5/,
+      ],
+      [
+        'poly ε string',
+        (x: tf.Tensor) => polyLoss(x, [0, 1], { epsilon: '1' as never }),
+        /epsilon must be a finite number >= -1, got "1" \(a string\)/,
+      ],
+      [
+        'smoothing > 1',
+        (x: tf.Tensor) => crossEntropy(x, [0, 1], { labelSmoothing: 1.5 }),
+        /mixloss\.crossEntropy: labelSmoothing must be a finite number in \[0, 1\], got 1.5/,
+      ],
+      [
+        'smoothing on focal',
+        (x: tf.Tensor) => focalLoss(x, [0, 1], { labelSmoothing: 0.1 }),
+        /mixloss\.focalLoss: labelSmoothing needs a loss that is linear in the targets/,
+      ],
       ['negative zLoss', (x: tf.Tensor) => crossEntropy(x, [0, 1], { zLoss: -1 }), /zLoss must be a finite number >= 0, got -1/],
-      ['fractional ignoreIndex', (x: tf.Tensor) => crossEntropy(x, [0, 1], { ignoreIndex: 0.5 }), /ignoreIndex must be a finite number \(a 32-bit integer\), got 0.5/],
-      ['negative class weight', (x: tf.Tensor) => crossEntropy(x, [0, 1], { classWeights: [1, -1, 1] }), /mixloss\.crossEntropy: classWeights\[1\] must be a finite number >= 0, got -1/],
-      ['class weights of the wrong length', (x: tf.Tensor) => crossEntropy(x, [0, 1], { classWeights: [1, 1] }), /classWeights must have shape \[3\]/],
+      [
+        'fractional ignoreIndex',
+        (x: tf.Tensor) => crossEntropy(x, [0, 1], { ignoreIndex: 0.5 }),
+        /ignoreIndex must be a finite number \(a 32-bit integer\), got 0.5/,
+      ],
+      [
+        'negative class weight',
+        (x: tf.Tensor) => crossEntropy(x, [0, 1], { classWeights: [1, -1, 1] }),
+        /mixloss\.crossEntropy: classWeights\[1\] must be a finite number >= 0, got -1/,
+      ],
+      [
+        'class weights of the wrong length',
+        (x: tf.Tensor) => crossEntropy(x, [0, 1], { classWeights: [1, 1] }),
+        /classWeights must have shape \[3\]/,
+      ],
       ['EL reduction', (x: tf.Tensor) => expectationLoss(x, [0, 1], { reduction: 'max' as never }), /expectationLoss: reduction must be/],
     ] as const) {
       it(name, () => rejects(pattern, call, q()));
     }
-    it('ignoreIndex on dense targets', () => rejects(/mixloss\.crossEntropy: ignoreIndex is for class ids/, (x, y) => crossEntropy(x, y, { ignoreIndex: -100 }), q(), tf.zeros([2, 3])));
-    it('a label out of range with ignoreIndex', () => rejects(/label -5(\.0+)? at row 1 is not a class id in \[0, 3\) nor ignoreIndex -100/, (x, y) => crossEntropy(x, y, { ignoreIndex: -100 }), q(), tf.tensor1d([0, -5], 'int32')));
-    it('sample weights that do not broadcast', () => rejects(/mixloss\.crossEntropy: weights of shape \[3\] do not broadcast against the rows \[2\]/, (x) => crossEntropy(x, [0, 1], { weights: [1, 2, 3] }), q()));
-    it('negative sample weights', () => rejects(/mixloss\.crossEntropy: weights\[1\] must be a finite number >= 0, got -1/, (x) => crossEntropy(x, [0, 1], { weights: [1, -1] }), q()));
-    it('MPCE on dense targets', () => rejects(/mixloss\.mpceLoss: takes class ids \[batch\] only/, (x, y) => mpceLoss(x, y), q(), tf.zeros([2, 3])));
+    it('ignoreIndex on dense targets', () =>
+      rejects(
+        /mixloss\.crossEntropy: ignoreIndex is for class ids/,
+        (x, y) => crossEntropy(x, y, { ignoreIndex: -100 }),
+        q(),
+        tf.zeros([2, 3]),
+      ));
+    it('a label out of range with ignoreIndex', () =>
+      rejects(
+        /label -5(\.0+)? at row 1 is not a class id in \[0, 3\) nor ignoreIndex -100/,
+        (x, y) => crossEntropy(x, y, { ignoreIndex: -100 }),
+        q(),
+        tf.tensor1d([0, -5], 'int32'),
+      ));
+    it('sample weights that do not broadcast', () =>
+      rejects(
+        /mixloss\.crossEntropy: weights of shape \[3\] do not broadcast against the rows \[2\]/,
+        (x) => crossEntropy(x, [0, 1], { weights: [1, 2, 3] }),
+        q(),
+      ));
+    it('negative sample weights', () =>
+      rejects(
+        /mixloss\.crossEntropy: weights\[1\] must be a finite number >= 0, got -1/,
+        (x) => crossEntropy(x, [0, 1], { weights: [1, -1] }),
+        q(),
+      ));
+    it('MPCE on dense targets', () =>
+      rejects(/mixloss\.mpceLoss: takes class ids \[batch\] only/, (x, y) => mpceLoss(x, y), q(), tf.zeros([2, 3])));
     it('null options on any op: an Error naming the op, not a TypeError', () => {
-      for (const op of [crossEntropy, expectationLoss, mixedLoss, polyLoss, focalLoss, generalizedCrossEntropy, tamedCrossEntropy, mpceLoss]) {
+      for (const op of [
+        crossEntropy,
+        expectationLoss,
+        mixedLoss,
+        polyLoss,
+        focalLoss,
+        generalizedCrossEntropy,
+        tamedCrossEntropy,
+        mpceLoss,
+      ]) {
         rejects(new RegExp(`^mixloss\\.${op.name}: options must be an object, got null`), (x) => op(x, [0, 1], null as never), q());
       }
     });
     it('every op names itself in its errors', () => {
-      for (const loss of LOSSES) rejects(/^mixloss\.\w+: logits must be float32/, (x) => loss.op(x, [0]), tf.tensor2d([[1, 2]], [1, 2], 'int32'));
+      for (const loss of LOSSES)
+        rejects(/^mixloss\.\w+: logits must be float32/, (x) => loss.op(x, [0]), tf.tensor2d([[1, 2]], [1, 2], 'int32'));
     });
   });
 
   describe('schedules and the layers integration', () => {
-    it('focus outside [0, 0.5]', () => rejects(/mixloss\.focusToWeights: F must be a number in \[0, 0.5\], got 0.6/, () => focusToWeights(0.6)));
-    it('unknown schedule', () => rejects(/mixloss\.focusSchedule: unknown schedule "F=1"; use 'F=0', 'F=0,0.5', 'F=0-0.5'/, () => focusSchedule('F=1' as never)));
-    it('progress outside [0, 1]', () => rejects(/mixloss\.FocusSchedule\.at: progress must be in \[0, 1\], got 1.5/, () => focusSchedule('F=0-0.5').at(1.5)));
+    it('focus outside [0, 0.5]', () =>
+      rejects(/mixloss\.focusToWeights: F must be a number in \[0, 0.5\], got 0.6/, () => focusToWeights(0.6)));
+    it('unknown schedule', () =>
+      rejects(/mixloss\.focusSchedule: unknown schedule "F=1"; use 'F=0', 'F=0,0.5', 'F=0-0.5'/, () => focusSchedule('F=1' as never)));
+    it('progress outside [0, 1]', () =>
+      rejects(/mixloss\.FocusSchedule\.at: progress must be in \[0, 1\], got 1.5/, () => focusSchedule('F=0-0.5').at(1.5)));
     // Issue 14: these were accepted and failed later, in .at().
-    it('a string F in an array of F values', () => rejects(/phase 1: F must be a number in \[0, 0.5\], got "0.2"/, () => focusSchedule([0.1, '0.2' as never])));
-    it('a string F in a phase', () => rejects(/phase 0: F must be a number in \[0, 0.5\], got "0.1"/, () => new FocusSchedule([{ F: '0.1' as never, until: 1 }])));
-    it('a string until', () => rejects(/phase 0: until must be a number increasing within \(0, 1\], got "1"/, () => new FocusSchedule([{ F: 0.1, until: '1' as never }])));
-    it('a phase that is not an object', () => rejects(/phase 0 must be an object \{F, until\}, got 0.1/, () => new FocusSchedule([0.1 as never])));
+    it('a string F in an array of F values', () =>
+      rejects(/phase 1: F must be a number in \[0, 0.5\], got "0.2"/, () => focusSchedule([0.1, '0.2' as never])));
+    it('a string F in a phase', () =>
+      rejects(/phase 0: F must be a number in \[0, 0.5\], got "0.1"/, () => new FocusSchedule([{ F: '0.1' as never, until: 1 }])));
+    it('a string until', () =>
+      rejects(
+        /phase 0: until must be a number increasing within \(0, 1\], got "1"/,
+        () => new FocusSchedule([{ F: 0.1, until: '1' as never }]),
+      ));
+    it('a phase that is not an object', () =>
+      rejects(/phase 0 must be an object \{F, until\}, got 0.1/, () => new FocusSchedule([0.1 as never])));
     it('every boundary of the schedule checks', () => {
-      for (const F of [-0.1, 0.51, NaN, '0.3']) rejects(/focusToWeights: F must be a number in \[0, 0.5\]/, () => focusToWeights(F as never));
+      for (const F of [-0.1, 0.51, NaN, '0.3'])
+        rejects(/focusToWeights: F must be a number in \[0, 0.5\]/, () => focusToWeights(F as never));
       expect(focusToWeights(0.5)).toEqual({ alpha: 0, beta: 1 });
       for (const F of [-0.01, 0.6, NaN]) rejects(/phase 0: F must be a number in \[0, 0.5\]/, () => new FocusSchedule([{ F, until: 1 }]));
       rejects(/focusSchedule: needs at least one phase/, () => new FocusSchedule([]));
       rejects(/focusSchedule: needs at least one phase/, () => new FocusSchedule('F=0' as never));
-      rejects(/phase 1: until must be a number increasing within \(0, 1\], got 0.5/, () => new FocusSchedule([{ F: 0, until: 0.5 }, { F: 0.1, until: 0.5 }]));
+      rejects(
+        /phase 1: until must be a number increasing within \(0, 1\], got 0.5/,
+        () =>
+          new FocusSchedule([
+            { F: 0, until: 0.5 },
+            { F: 0.1, until: 0.5 },
+          ]),
+      );
       rejects(/phase 0: until must be a number increasing within \(0, 1\], got 1.5/, () => new FocusSchedule([{ F: 0, until: 1.5 }]));
       rejects(/phase 0: until must be a number increasing within \(0, 1\], got 0/, () => new FocusSchedule([{ F: 0, until: 0 }]));
       for (const spec of [42, null, {}, { phases: 'x' }]) {
-        rejects(/focusSchedule: spec must be a preset name, an array of F values or \{phases: \[\{F, until\}\]\}/, () => focusSchedule(spec as never));
+        rejects(/focusSchedule: spec must be a preset name, an array of F values or \{phases: \[\{F, until\}\]\}/, () =>
+          focusSchedule(spec as never),
+        );
       }
       const s = focusSchedule('F=0-0.5');
       for (const p of [-0.1, 1.01, NaN, '0.5']) rejects(/FocusSchedule\.at: progress must be in \[0, 1\]/, () => s.at(p as never));
       expect(s.at(0).F).toBe(0);
       expect(s.at(1).F).toBe(0.5);
-      for (const [step, total] of [[0, 0], [0, 1.5], [-1, 10], [1.5, 10], [10, 10]]) rejects(/FocusSchedule\.atStep: /, () => s.atStep(step, total));
+      for (const [step, total] of [
+        [0, 0],
+        [0, 1.5],
+        [-1, 10],
+        [1.5, 10],
+        [10, 10],
+      ])
+        rejects(/FocusSchedule\.atStep: /, () => s.atStep(step, total));
       expect(s.atStep(0, 1).F).toBe(0);
-      for (const [epoch, epochs] of [[0, 0], [0, 2.5], [-1, 10], [0.5, 10], [10, 10]]) rejects(/FocusSchedule\.atEpochAuthors: /, () => s.atEpochAuthors(epoch, epochs));
+      for (const [epoch, epochs] of [
+        [0, 0],
+        [0, 2.5],
+        [-1, 10],
+        [0.5, 10],
+        [10, 10],
+      ])
+        rejects(/FocusSchedule\.atEpochAuthors: /, () => s.atEpochAuthors(epoch, epochs));
       expect(s.atEpochAuthors(9, 10).F).toBe(0.5);
     });
     it('MixtureState with a negative or NaN weight', () => {
       rejects(/MixtureState\.set: alpha must be a finite number >= 0, got -2/, () => new MixtureState().set({ alpha: -2, beta: 1 }));
       rejects(/MixtureState: alpha must be a finite number >= 0, got -1/, () => new MixtureState(-1, 1));
       rejects(/MixtureState: beta must be a finite number >= 0, got NaN/, () => new MixtureState(1, NaN));
-      rejects(/MixtureState\.set: beta must be a finite number >= 0, got Infinity/, () => new MixtureState().set({ alpha: 1, beta: Infinity }));
+      rejects(/MixtureState\.set: beta must be a finite number >= 0, got Infinity/, () =>
+        new MixtureState().set({ alpha: 1, beta: Infinity }),
+      );
     });
-    it('mixedLossForLayers with a bad weight', () => rejects(/alpha must be a finite number >= 0/, () => mixedLossForLayers({ alpha: -2 })));
+    it('mixedLossForLayers with a bad weight', () =>
+      rejects(/alpha must be a finite number >= 0/, () => mixedLossForLayers({ alpha: -2 })));
     it('FocusScheduleCallback arguments', () => {
       const state = new MixtureState();
       const schedule = focusSchedule('F=0-0.5');
       rejects(/mixloss\.FocusScheduleCallback: state must be a MixtureState/, () => new FocusScheduleCallback({} as never, schedule));
-      rejects(/mixloss\.FocusScheduleCallback: schedule must be a FocusSchedule/, () => new FocusScheduleCallback(state, 'F=0-0.5' as never));
-      rejects(/mixloss\.FocusScheduleCallback: per must be 'epoch' or 'batch', got step/, () => new FocusScheduleCallback(state, schedule, { per: 'step' as never }));
-      rejects(/mixloss\.FocusScheduleCallback: boundaries must be 'exact' or 'authors', got round/, () => new FocusScheduleCallback(state, schedule, { boundaries: 'round' as never }));
-      rejects(/mixloss\.FocusScheduleCallback: the authors' boundaries are per epoch: use per: 'epoch'/, () => scheduledMixedLoss('F=0-0.5', { per: 'batch', boundaries: 'authors' }));
+      rejects(
+        /mixloss\.FocusScheduleCallback: schedule must be a FocusSchedule/,
+        () => new FocusScheduleCallback(state, 'F=0-0.5' as never),
+      );
+      rejects(
+        /mixloss\.FocusScheduleCallback: per must be 'epoch' or 'batch', got step/,
+        () => new FocusScheduleCallback(state, schedule, { per: 'step' as never }),
+      );
+      rejects(
+        /mixloss\.FocusScheduleCallback: boundaries must be 'exact' or 'authors', got round/,
+        () => new FocusScheduleCallback(state, schedule, { boundaries: 'round' as never }),
+      );
+      rejects(/mixloss\.FocusScheduleCallback: the authors' boundaries are per epoch: use per: 'epoch'/, () =>
+        scheduledMixedLoss('F=0-0.5', { per: 'batch', boundaries: 'authors' }),
+      );
     });
     it('atStep and atEpochAuthors bounds', () => {
       const s = focusSchedule('F=0,0.5');
@@ -339,14 +688,19 @@ describe('bad input', () => {
 
   describe('threads', () => {
     for (const bad of [0, -1, 1.5, 1025, NaN, '2']) {
-      it(`setNumThreads(${JSON.stringify(bad)})`, () => rejects(/setNumThreads: threads must be an integer in \[1, 1024\]/, () => setNumThreads(bad as never)));
+      it(`setNumThreads(${JSON.stringify(bad)})`, () =>
+        rejects(/setNumThreads: threads must be an integer in \[1, 1024\]/, () => setNumThreads(bad as never)));
     }
   });
 
   describe('after an error', () => {
     it('the engine still works and gradients are still right', () => {
       rejects(/label 7/, (x) => crossEntropy(x, [0, 7]), q());
-      const g = tf.tidy(() => tf.grad((x: tf.Tensor) => crossEntropy(x, [0]))(tf.tensor2d([[2, 1, 0.1]])).dataSync());
+      const g = tf.tidy(() =>
+        tf
+          .grad((x: tf.Tensor) => crossEntropy(x, [0]))(tf.tensor2d([[2, 1, 0.1]]))
+          .dataSync(),
+      );
       expect(g[1]).toBeCloseTo(0.242432970705, 6);
     });
   });

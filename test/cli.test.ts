@@ -7,7 +7,8 @@ import * as path from 'path';
 import { describe, expect, it } from 'vitest';
 
 const root = path.join(__dirname, '..');
-const cli = (...args: string[]) => spawnSync(process.execPath, [path.join(root, 'bin', 'mixloss.js'), ...args], { encoding: 'utf8', timeout: 60_000 });
+const cli = (...args: string[]) =>
+  spawnSync(process.execPath, [path.join(root, 'bin', 'mixloss.js'), ...args], { encoding: 'utf8', timeout: 60_000 });
 
 describe('mixloss command line', () => {
   it('--version prints the package version', () => {

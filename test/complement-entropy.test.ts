@@ -32,19 +32,27 @@ function reference(q: ArrayLike<number>, y: number) {
 describe('complementEntropy', () => {
   beforeAll(useTestBackend);
 
-  for (const [B, C] of [[1, 1], [3, 7], [64, 1000], [3, 200_000]] as const) {
+  for (const [B, C] of [
+    [1, 1],
+    [3, 7],
+    [64, 1000],
+    [3, 200_000],
+  ] as const) {
     it(`${B} × ${C}: row values and every gradient entry against float64, masked classes included (both paths)`, () => {
       const data = randomLogits(B, C, B * 7 + C);
-      if (C > 100) data.fill(-Infinity, 10, 60);  // masked classes of row 0
+      if (C > 100) data.fill(-Infinity, 10, 60); // masked classes of row 0
       const ids = randomLabels(B, C, C + 3);
       const refs = Array.from({ length: B }, (_, r) => reference(data.subarray(r * C, (r + 1) * C), ids[r]));
       const refGrad = refs.flatMap((r) => r.grad.map((g) => g / B));
       const refScale = refs.flatMap((r) => r.scale.map((g) => g / B));
       for (const path of [(fn: () => void) => fn(), withSeparateBackward]) {
         path(() => {
-          const x = tf.tensor2d(data, [B, C]), y = tf.tensor1d(ids, 'int32');
+          const x = tf.tensor2d(data, [B, C]),
+            y = tf.tensor1d(ids, 'int32');
           const rows = complementEntropy(x, y, { reduction: 'none' });
-          Array.from(rows.dataSync()).forEach((v, r) => expect(Math.abs(v - refs[r].value)).toBeLessThanOrEqual(2e-6 * Math.max(1, Math.abs(refs[r].value))));
+          Array.from(rows.dataSync()).forEach((v, r) =>
+            expect(Math.abs(v - refs[r].value)).toBeLessThanOrEqual(2e-6 * Math.max(1, Math.abs(refs[r].value))),
+          );
           const g = tf.grad((v: tf.Tensor) => complementEntropy(v, y))(x);
           expect(gradientError(g.dataSync(), refGrad, B, C, refScale)).toBeLessThan(1e-4);
           tf.dispose([x, y, rows, g]);
@@ -58,19 +66,25 @@ describe('complementEntropy', () => {
   // "no other class") or ±∞ (a factor e^102 in float). r_j depends on the other classes only.
   for (const gap of [90, 120, 400]) {
     it(`the target ${gap} above the other classes: the same r_j, value and gradient as without the target (both paths)`, () => {
-      const rows = [[0, gap, 1, 0.5], [-0.3, 2, 0.7, gap + 3]];
+      const rows = [
+        [0, gap, 1, 0.5],
+        [-0.3, 2, 0.7, gap + 3],
+      ];
       const ids = [1, 3];
       const refs = rows.map((row, r) => reference(row, ids[r]));
       for (const path of [(fn: () => void) => fn(), withSeparateBackward]) {
         path(() => {
-          const x = tf.tensor2d(rows), y = tf.tensor1d(ids, 'int32');
+          const x = tf.tensor2d(rows),
+            y = tf.tensor1d(ids, 'int32');
           const values = complementEntropy(x, y, { reduction: 'none' }).dataSync();
-          const g = tf.grad((v: tf.Tensor) => complementEntropy(v, y, { reduction: 'sum' }))(x).dataSync();
+          const g = tf
+            .grad((v: tf.Tensor) => complementEntropy(v, y, { reduction: 'sum' }))(x)
+            .dataSync();
           refs.forEach((ref, r) => {
             expect(Math.abs(values[r] - ref.value)).toBeLessThan(1e-6);
             ref.grad.forEach((want, j) => expect(Math.abs(g[4 * r + j] - want)).toBeLessThan(1e-6 * Math.max(1, Math.abs(want))));
           });
-          expect(Math.abs(refs[0].grad[2])).toBeGreaterThan(0.01);  // a gradient worth getting right
+          expect(Math.abs(refs[0].grad[2])).toBeGreaterThan(0.01); // a gradient worth getting right
           tf.dispose([x, y]);
         });
       }
@@ -78,12 +92,15 @@ describe('complementEntropy', () => {
   }
 
   it('matches tfjs autodiff of the stock-op composition (softmax over the other classes)', () => {
-    const B = 8, C = 50;
-    const data = randomLogits(B, C, 5), ids = randomLabels(B, C, 6);
-    const x = tf.tensor2d(data, [B, C]), y = tf.tensor1d(ids, 'int32');
+    const B = 8,
+      C = 50;
+    const data = randomLogits(B, C, 5),
+      ids = randomLabels(B, C, 6);
+    const x = tf.tensor2d(data, [B, C]),
+      y = tf.tensor1d(ids, 'int32');
     const stock = (v: tf.Tensor) => {
       const mask = tf.oneHot(y, C).toFloat();
-      const logr = tf.logSoftmax(tf.add(v, tf.mul(mask, -1e30)));  // r over j ≠ y
+      const logr = tf.logSoftmax(tf.add(v, tf.mul(mask, -1e30))); // r over j ≠ y
       const rlogr = tf.mul(tf.mul(tf.exp(logr), logr), tf.sub(1, mask));
       return tf.div(tf.mean(tf.sum(rlogr, -1)), C);
     };
@@ -94,16 +111,20 @@ describe('complementEntropy', () => {
   });
 
   it('takes class weights, ignoreIndex and zLoss; rejects dense targets and label smoothing', () => {
-    const B = 4, C = 6;
-    const data = randomLogits(B, C, 9), ids = [1, -100, 3, 5];
+    const B = 4,
+      C = 6;
+    const data = randomLogits(B, C, 9),
+      ids = [1, -100, 3, 5];
     const x = tf.tensor2d(data, [B, C]);
     const w = [1, 2, 3, 1, 0.5, 2];
     const got = complementEntropy(x, ids, { classWeights: w, ignoreIndex: -100, zLoss: 0.01 }).dataSync()[0];
-    let num = 0, den = 0;
+    let num = 0,
+      den = 0;
     ids.forEach((y, r) => {
       if (y < 0) return;
       const row = data.subarray(r * C, (r + 1) * C);
-      const m = Math.max(...row), lse = m + Math.log(row.reduce((s, v) => s + Math.exp(v - m), 0));
+      const m = Math.max(...row),
+        lse = m + Math.log(row.reduce((s, v) => s + Math.exp(v - m), 0));
       num += w[y] * reference(row, y).value + 0.01 * lse * lse;
       den += w[y];
     });
@@ -113,15 +134,18 @@ describe('complementEntropy', () => {
     tf.dispose(x);
   });
 
-  it("complementObjectiveStep: a CE step, then a COT step on a fresh forward pass; each step lowers its loss; nothing leaks", () => {
-    const B = 32, D = 8, C = 5;
+  it('complementObjectiveStep: a CE step, then a COT step on a fresh forward pass; each step lowers its loss; nothing leaks', () => {
+    const B = 32,
+      D = 8,
+      C = 5;
     const xs = tf.tensor2d(randomLogits(B, D, 11), [B, D]);
     const ids = Array.from(randomLabels(B, C, 12));
     const w = tf.variable(tf.mul(tf.tensor2d(randomLogits(D, C, 13), [D, C]), 0.1));
     const predict = () => tf.matMul(xs, w);
     const lossNow = (f: typeof crossEntropy) => tf.tidy(() => f(predict(), ids).dataSync()[0]);
     const step = (ceRate: number, cotRate: number) => {
-      const opt = tf.train.sgd(ceRate), opt2 = tf.train.sgd(cotRate);
+      const opt = tf.train.sgd(ceRate),
+        opt2 = tf.train.sgd(cotRate);
       const r = complementObjectiveStep(opt, predict, ids, { complementOptimizer: opt2 });
       opt.dispose();
       opt2.dispose();

@@ -11,7 +11,9 @@ import { getNumThreads, setNumThreads } from '../src';
 
 const root = path.join(__dirname, '..');
 const threadsBefore = getNumThreads();
-afterAll(() => { setNumThreads(threadsBefore); });
+afterAll(() => {
+  setNumThreads(threadsBefore);
+});
 
 // A worker: the public API on the cpu backend; loss and gradient of its job, or a loop of them.
 const WORKER = `
@@ -36,16 +38,19 @@ const WORKER = `
 
 const JOBS = [
   { op: 'crossEntropy', rows: 64, classes: 20_000, seed: 1 },
-  { op: 'mixedLoss', rows: 3, classes: 200_000, seed: 2 },  // few long rows: slices across threads
+  { op: 'mixedLoss', rows: 3, classes: 200_000, seed: 2 }, // few long rows: slices across threads
   { op: 'focalLoss', rows: 256, classes: 1000, seed: 3 },
   { op: 'mpceLoss', rows: 2, classes: 150_000, seed: 4 },
-  { op: 'renyiMutualInformation', rows: 300, classes: 10, seed: 5 },  // Eigen, and the gradient across the pool
+  { op: 'renyiMutualInformation', rows: 300, classes: 10, seed: 5 }, // Eigen, and the gradient across the pool
 ];
 
 function inWorker(jobs: typeof JOBS, loop = false): { worker: Worker; done: Promise<Array<{ value: number; grad: number[] }>> } {
   const worker = new Worker(WORKER, { eval: true, workerData: { jobs, loop } });
   const done = new Promise<Array<{ value: number; grad: number[] }>>((resolve, reject) => {
-    worker.once('message', (v) => { resolve(v); void worker.terminate(); });
+    worker.once('message', (v) => {
+      resolve(v);
+      void worker.terminate();
+    });
     worker.once('error', reject);
     worker.once('exit', (code) => reject(new Error(`worker exited (code ${code}) before its result`)));
   });
@@ -61,7 +66,8 @@ function firstDifference(a: number[], b: number[]): number {
 
 /** The largest difference, relative to the largest entry of b. */
 function largestDifference(a: number[], b: number[]): number {
-  let diff = 0, scale = 0;
+  let diff = 0,
+    scale = 0;
   for (let i = 0; i < b.length; i++) {
     diff = Math.max(diff, Math.abs(a[i] - b[i]));
     scale = Math.max(scale, Math.abs(b[i]));
@@ -81,7 +87,6 @@ describe('worker_threads', () => {
       });
     });
   }, 180_000);
-
 
   it('setNumThreads changed while workers are inside kernels: results unchanged', async () => {
     const serial = await inWorker(JOBS).done;
@@ -104,8 +109,8 @@ describe('worker_threads', () => {
 
   it('a worker terminated while another thread is inside a kernel: the others go on', async () => {
     const looping = inWorker([JOBS[1]], true);
-    looping.done.catch(() => undefined);  // it never answers: it is terminated
-    await new Promise((resolve) => setTimeout(resolve, 300));  // inside its loop of kernels
+    looping.done.catch(() => undefined); // it never answers: it is terminated
+    await new Promise((resolve) => setTimeout(resolve, 300)); // inside its loop of kernels
     const other = inWorker([JOBS[0]]);
     await looping.worker.terminate();
     const [result] = await other.done;

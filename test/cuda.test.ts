@@ -53,9 +53,14 @@ describe('CUDA build', () => {
       const data = randomLogits(B, C, 3);
       try {
         const v = tf.tidy(() => ops.crossEntropy(tf.tensor2d(data, [B, C]), new Int32Array(B), { device: 'auto' }).dataSync()[0]);
-        expect(v).toBeCloseTo(referenceRow(LOSSES[0].reference, data.subarray(0, C), 0).value / B +
-          Array.from({ length: B - 1 }, (_, r) => referenceRow(LOSSES[0].reference, data.subarray((r + 1) * C, (r + 2) * C), 0).value / B)
-            .reduce((a, b) => a + b, 0), 5);
+        expect(v).toBeCloseTo(
+          referenceRow(LOSSES[0].reference, data.subarray(0, C), 0).value / B +
+            Array.from(
+              { length: B - 1 },
+              (_, r) => referenceRow(LOSSES[0].reference, data.subarray((r + 1) * C, (r + 2) * C), 0).value / B,
+            ).reduce((a, b) => a + b, 0),
+          5,
+        );
         return 'cpu';
       } catch (e) {
         expect((e as Error).message).toMatch(/CUDA|cuda/);
@@ -63,10 +68,10 @@ describe('CUDA build', () => {
       }
     };
     try {
-      expect(await routed(undefined, 10, 20)).toBe('cpu');    // unset: never CUDA
-      expect(await routed('abc', 10, 20)).toBe('cpu');        // not a number: unset
-      expect(await routed('201', 10, 20)).toBe('cpu');        // 200 elements < 201
-      expect(await routed('200', 10, 20)).toBe('cuda');       // 200 ≥ 200
+      expect(await routed(undefined, 10, 20)).toBe('cpu'); // unset: never CUDA
+      expect(await routed('abc', 10, 20)).toBe('cpu'); // not a number: unset
+      expect(await routed('201', 10, 20)).toBe('cpu'); // 200 elements < 201
+      expect(await routed('200', 10, 20)).toBe('cuda'); // 200 ≥ 200
       expect(await routed('100', 10, 20)).toBe('cuda');
     } finally {
       addon.cudaStatus = realStatus;
@@ -77,7 +82,15 @@ describe('CUDA build', () => {
 });
 
 describe.skipIf(!gpu)(`GPU suite on ${status.name ?? 'no device'}`, () => {
-  const shapes: Array<[number, number]> = [[1, 1], [3, 7], [64, 1000], [257, 4099], [16, 65536], [2, 1 << 20], [8, 1 << 24]];
+  const shapes: Array<[number, number]> = [
+    [1, 1],
+    [3, 7],
+    [64, 1000],
+    [257, 4099],
+    [16, 65536],
+    [2, 1 << 20],
+    [8, 1 << 24],
+  ];
 
   // Every loss through the tfjs op with device 'cuda', each row against its own float64
   // reference (not against the CPU kernels, which share row_math.h with CUDA: a bug there
@@ -90,8 +103,14 @@ describe.skipIf(!gpu)(`GPU suite on ${status.name ?? 'no device'}`, () => {
         const data = randomLogits(B, C, B + C, 5);
         const ids = randomLabels(B, C, B * 3 + C);
         // Masked classes, the targets kept finite: one in row 0, most of row 1 in long rows.
-        if (C > 100) { data[5] = -Infinity; if (ids[0] === 5) ids[0] = 6; }
-        if (C > 3100 && B > 1) { data.fill(-Infinity, C, C + 3000); ids[1] = 3050; }
+        if (C > 100) {
+          data[5] = -Infinity;
+          if (ids[0] === 5) ids[0] = 6;
+        }
+        if (C > 3100 && B > 1) {
+          data.fill(-Infinity, C, C + 3000);
+          ids[1] = 3050;
+        }
         const refRows: number[] = [];
         const refGrad = new Float64Array(B * C);
         for (let r = 0; r < B; r++) {
@@ -125,7 +144,8 @@ describe.skipIf(!gpu)(`GPU suite on ${status.name ?? 'no device'}`, () => {
 
   it('writes every element (outputs poisoned with NaN beforehand) and keeps NaN rows to themselves', () => {
     const addon = native() as Required<ReturnType<typeof native>>;
-    const B = 5, C = 10007;
+    const B = 5,
+      C = 10007;
     const data = randomLogits(B, C, 1);
     data[2 * C + 17] = NaN;
     const buffer = (values: Float32Array | Int32Array) => {
@@ -134,12 +154,26 @@ describe.skipIf(!gpu)(`GPU suite on ${status.name ?? 'no device'}`, () => {
       return b;
     };
     const nan = (n: number) => new Float32Array(n).fill(NaN);
-    const logits = buffer(data), labels = buffer(randomLabels(B, C, 2));
-    const stats = buffer(nan(B * statsLayout().perRow)), rowLoss = buffer(nan(B)), grad = buffer(nan(B * C)), dy = buffer(new Float32Array([1]));
-    const call = { logits, rows: B, classes: C, labels, labelsType: 'int32' as const, dense: false, loss: { kind: 'mixed', alpha: 1, beta: 1 }, stats };
+    const logits = buffer(data),
+      labels = buffer(randomLabels(B, C, 2));
+    const stats = buffer(nan(B * statsLayout().perRow)),
+      rowLoss = buffer(nan(B)),
+      grad = buffer(nan(B * C)),
+      dy = buffer(new Float32Array([1]));
+    const call = {
+      logits,
+      rows: B,
+      classes: C,
+      labels,
+      labelsType: 'int32' as const,
+      dense: false,
+      loss: { kind: 'mixed', alpha: 1, beta: 1 },
+      stats,
+    };
     addon.cudaForward({ ...call, rowLoss });
     addon.cudaBackward({ ...call, dy, dyLength: 1, dyScale: 1, grad });
-    const rl = rowLoss.download(new Float32Array(B)), g = grad.download(new Float32Array(B * C));
+    const rl = rowLoss.download(new Float32Array(B)),
+      g = grad.download(new Float32Array(B * C));
     const st = stats.download(new Float32Array(B * statsLayout().perRow));
     expect(Number.isNaN(rl[2])).toBe(true);
     for (const row of [0, 1, 3, 4]) {
@@ -156,7 +190,9 @@ describe.skipIf(!gpu)(`GPU suite on ${status.name ?? 'no device'}`, () => {
     expect(() => b.upload(new Float32Array(1), -4)).toThrow(/byteOffset must be a non-negative integer, got -4/);
     expect(() => b.download(new Float32Array(1), -(2 ** 52))).toThrow(/byteOffset must be a non-negative integer/);
     expect(() => b.upload(new Float32Array(1), 1.5)).toThrow(/byteOffset must be a non-negative integer/);
-    expect(() => b.upload(new Float32Array(2), 12)).toThrow(/upload of 8 bytes at byteOffset 12.* runs past the end of the DeviceBuffer \(16 bytes\)/);
+    expect(() => b.upload(new Float32Array(2), 12)).toThrow(
+      /upload of 8 bytes at byteOffset 12.* runs past the end of the DeviceBuffer \(16 bytes\)/,
+    );
     expect(() => b.upload('x' as never)).toThrow(/upload's source must be a TypedArray/);
     b.upload(new Float32Array([1, 2]), 8);
     expect(Array.from(b.download(new Float32Array(2), 8))).toEqual([1, 2]);
@@ -165,7 +201,8 @@ describe.skipIf(!gpu)(`GPU suite on ${status.name ?? 'no device'}`, () => {
   });
 
   it('cudaLoss on device tensors matches the float64 reference, and the statistics stay on the device', () => {
-    const B = 4, C = 3000;
+    const B = 4,
+      C = 3000;
     const data = randomLogits(B, C, 7);
     const ids = randomLabels(B, C, 8);
     const logits = DeviceTensor.upload(data, [B, C]);
@@ -181,8 +218,9 @@ describe.skipIf(!gpu)(`GPU suite on ${status.name ?? 'no device'}`, () => {
   it('rejects labels out of range with an Error before any kernel runs', () => {
     const logits = DeviceTensor.upload(new Float32Array(6), [2, 3]);
     const labels = DeviceTensor.upload(new Int32Array([0, 3]));
-    expect(() => cudaLoss(logits, labels, { loss: { kind: 'mixed', alpha: 1, beta: 0 }, reduction: 'mean', gradient: false }))
-      .toThrow(/label at row 1 is not a class id in \[0, 3\)/);
+    expect(() => cudaLoss(logits, labels, { loss: { kind: 'mixed', alpha: 1, beta: 0 }, reduction: 'mean', gradient: false })).toThrow(
+      /label at row 1 is not a class id in \[0, 3\)/,
+    );
     logits.dispose();
     labels.dispose();
   });

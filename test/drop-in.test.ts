@@ -6,9 +6,21 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { losses } from '../src';
 import { backendCounts, tf, useTestBackend } from './support/tf';
 
-const wrong = [[0, 0, 1], [1, 0, 0], [0, 1, 0]];
-const right = [[1, 0, 0], [0, 1, 0], [0, 0, 1]];
-const logits = [[10, -10, -10], [-10, 10, -10], [-10, -10, 10]];
+const wrong = [
+  [0, 0, 1],
+  [1, 0, 0],
+  [0, 1, 0],
+];
+const right = [
+  [1, 0, 0],
+  [0, 1, 0],
+  [0, 0, 1],
+];
+const logits = [
+  [10, -10, -10],
+  [-10, 10, -10],
+  [-10, -10, 10],
+];
 
 describe("drop-in losses.softmaxCrossEntropy on tfjs's own test cases", () => {
   beforeAll(useTestBackend);
@@ -16,7 +28,19 @@ describe("drop-in losses.softmaxCrossEntropy on tfjs's own test cases", () => {
   const cases: Array<[string, number[][], () => unknown[], number[], number[]]> = [
     ['all wrong', wrong, () => [], [], [20]],
     ['all right', right, () => [], [], [0]],
-    ['weights [3, 3], SUM_BY_NONZERO_WEIGHTS', wrong, () => [tf.tensor2d([[0.1, 0.2, 0.3], [0.1, 0.2, 0.3], [0.1, 0.2, 0.3]])], [], [4]],
+    [
+      'weights [3, 3], SUM_BY_NONZERO_WEIGHTS',
+      wrong,
+      () => [
+        tf.tensor2d([
+          [0.1, 0.2, 0.3],
+          [0.1, 0.2, 0.3],
+          [0.1, 0.2, 0.3],
+        ]),
+      ],
+      [],
+      [4],
+    ],
     ['weights [3], NONE', wrong, () => [tf.tensor1d([0.1, 0.2, 0.3]), undefined, tf.Reduction.NONE], [3], [2, 4, 6]],
     ['MEAN', wrong, () => [undefined, undefined, tf.Reduction.MEAN], [], [20]],
     ['weights [3], MEAN', wrong, () => [tf.tensor1d([0.1, 0.2, 0.3]), undefined, tf.Reduction.MEAN], [], [20]],
@@ -25,7 +49,8 @@ describe("drop-in losses.softmaxCrossEntropy on tfjs's own test cases", () => {
   for (const [name, labels, rest, shape, want] of cases) {
     it(`${name}: ${JSON.stringify(want)}, as tf.losses`, () => {
       const args = rest();
-      const t = tf.tensor2d(labels), q = tf.tensor2d(logits);
+      const t = tf.tensor2d(labels),
+        q = tf.tensor2d(logits);
       const ours = losses.softmaxCrossEntropy(t, q, ...(args as []));
       const theirs = tf.losses.softmaxCrossEntropy(t, q, ...(args as []));
       expect(ours.shape).toEqual(shape);
@@ -51,11 +76,16 @@ describe("drop-in losses.softmaxCrossEntropy on tfjs's own test cases", () => {
   });
 
   it('throws on mismatched shapes and on arguments that are not tensors', () => {
-    const q = tf.tensor2d([10, 10, 10, 10, 10, 10], [2, 3]), t = tf.tensor2d([10, 10, 10, 10, 10, 10, 10, 10, 10], [3, 3]);
+    const q = tf.tensor2d([10, 10, 10, 10, 10, 10], [2, 3]),
+      t = tf.tensor2d([10, 10, 10, 10, 10, 10, 10, 10, 10], [3, 3]);
     expect(() => losses.softmaxCrossEntropy(t, q)).toThrow(/labels have 3 rows but logits have 2/);
-    expect(() => losses.softmaxCrossEntropy({} as tf.Tensor, q)).toThrow(/losses\.softmaxCrossEntropy: labels must be a tf\.Tensor or a tensor-like/);
+    expect(() => losses.softmaxCrossEntropy({} as tf.Tensor, q)).toThrow(
+      /losses\.softmaxCrossEntropy: labels must be a tf\.Tensor or a tensor-like/,
+    );
     expect(() => losses.softmaxCrossEntropy(t, {} as tf.Tensor)).toThrow(/logits must be a tf\.Tensor or a tensor-like/);
-    expect(() => losses.softmaxCrossEntropy(t, tf.tensor2d(logits), {} as tf.Tensor)).toThrow(/weights must be a tf\.Tensor or a tensor-like/);
+    expect(() => losses.softmaxCrossEntropy(t, tf.tensor2d(logits), {} as tf.Tensor)).toThrow(
+      /weights must be a tf\.Tensor or a tensor-like/,
+    );
     expect(() => losses.sparseSoftmaxCrossEntropy([2, 0.5, 1], logits)).toThrow(/label 0\.5 at row 1 is not a class id/);
     tf.dispose([q, t]);
   });

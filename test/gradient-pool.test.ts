@@ -6,7 +6,15 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 import {
-  clearGradientPool, configureGradientPool, crossEntropy, expectationLoss, focalLoss, gradientPoolStats, layersLosses, mixedLoss, mpceLoss,
+  clearGradientPool,
+  configureGradientPool,
+  crossEntropy,
+  expectationLoss,
+  focalLoss,
+  gradientPoolStats,
+  layersLosses,
+  mixedLoss,
+  mpceLoss,
 } from '../src';
 import { LOSSES } from './support/losses';
 import { randomLabels, randomLogits, tf, withSeparateBackward } from './support/tf';
@@ -54,7 +62,11 @@ describe('gradient memory reuse on the cpu backend', () => {
   // Every kind, options and label forms, shapes that split rows across tasks, both gradient
   // paths: the same bits with reused (poisoned) arrays as with fresh ones.
   it('results are the same bits with reused, NaN-poisoned arrays as with fresh ones', () => {
-    const shapes: Array<[number, number]> = [[7, 13], [3, 70_000], [33, 300]];
+    const shapes: Array<[number, number]> = [
+      [7, 13],
+      [3, 70_000],
+      [33, 300],
+    ];
     const run = () => {
       const out: number[][] = [];
       for (const [rows, classes] of shapes) {
@@ -68,7 +80,14 @@ describe('gradient memory reuse on the cpu backend', () => {
           const cases: Array<() => tf.Tensor> = [
             ...LOSSES.map((l) => () => tf.grad((x: tf.Tensor) => l.op(x, y, { ignoreIndex: -100 }))(q)),
             () => tf.grad((x: tf.Tensor) => mixedLoss(x, onehot, { weights: w }))(q),
-            () => tf.grad((x: tf.Tensor) => crossEntropy(x, y, { ignoreIndex: -100, labelSmoothing: 0.1, classWeights: Array.from({ length: classes }, (_, c) => 1 + (c % 2)) }))(q),
+            () =>
+              tf.grad((x: tf.Tensor) =>
+                crossEntropy(x, y, {
+                  ignoreIndex: -100,
+                  labelSmoothing: 0.1,
+                  classWeights: Array.from({ length: classes }, (_, c) => 1 + (c % 2)),
+                }),
+              )(q),
             () => tf.grad((x: tf.Tensor) => mpceLoss(x, y, { ignoreIndex: -100, reduction: 'sum' }))(q),
             () => withSeparateBackward(() => tf.grad((x: tf.Tensor) => focalLoss(x, y, { ignoreIndex: -100 }))(q)),
           ];
@@ -108,9 +127,10 @@ describe('gradient memory reuse on the cpu backend', () => {
 
     it('an array read out with dataSync() and kept after dispose stays as it was', () => {
       configureGradientPool({ poison: true });
-      const labels = y(), q = logitsAt(0, 8, 40);
+      const labels = y(),
+        q = logitsAt(0, 8, 40);
       const g = tf.grad((x: tf.Tensor) => crossEntropy(x, labels))(q);
-      const held = g.dataSync();  // the backend's own array
+      const held = g.dataSync(); // the backend's own array
       const copy = Float32Array.from(held);
       const escaped = gradientPoolStats().escaped;
       g.dispose();
@@ -120,11 +140,12 @@ describe('gradient memory reuse on the cpu backend', () => {
       tf.dispose([labels, q]);
     });
 
-    it('a slice that views the gradient\'s memory outlives it unchanged', () => {
+    it("a slice that views the gradient's memory outlives it unchanged", () => {
       configureGradientPool({ poison: true });
-      const labels = y(), q = logitsAt(0, 8, 40);
+      const labels = y(),
+        q = logitsAt(0, 8, 40);
       const g = tf.grad((x: tf.Tensor) => crossEntropy(x, labels))(q);
-      const row = tf.slice(g, [2, 0], [1, 40]);  // the cpu backend's simple slice: a subarray of g's memory
+      const row = tf.slice(g, [2, 0], [1, 40]); // the cpu backend's simple slice: a subarray of g's memory
       const expected = peek(row);
       g.dispose();
       moreSteps(labels);
@@ -154,7 +175,14 @@ describe('gradient memory reuse on the cpu backend', () => {
 
   it('bounded over 10^4 steps of mixed shapes, and emptied when idle', async () => {
     configureGradientPool({ maxBytes: 64 * 1024, idleMs: 100 });
-    const shapes: Array<[number, number]> = [[4, 10], [8, 33], [16, 100], [3, 1000], [2, 3000], [20, 1000]];  // the last is over the bound
+    const shapes: Array<[number, number]> = [
+      [4, 10],
+      [8, 33],
+      [16, 100],
+      [3, 1000],
+      [2, 3000],
+      [20, 1000],
+    ]; // the last is over the bound
     const labels = shapes.map(([rows, classes], i) => tf.tensor1d(randomLabels(rows, classes, i), 'int32'));
     const logits = shapes.map(([rows, classes], i) => logitsAt(i, rows, classes));
     const grads = shapes.map((_, i) => tf.grad((x: tf.Tensor) => crossEntropy(x, labels[i])));
@@ -168,8 +196,8 @@ describe('gradient memory reuse on the cpu backend', () => {
     }
     const after = gradientPoolStats();
     expect(most).toBeLessThanOrEqual(64 * 1024);
-    expect(after.reused - before.reused).toBeGreaterThan(8000);      // the five shapes under the bound
-    expect(after.dropped - before.dropped).toBeGreaterThan(1600);    // 20 × 1000 floats never kept
+    expect(after.reused - before.reused).toBeGreaterThan(8000); // the five shapes under the bound
+    expect(after.dropped - before.dropped).toBeGreaterThan(1600); // 20 × 1000 floats never kept
     expect(tf.memory().numTensors).toBe(tensors);
     await new Promise((resolve) => setTimeout(resolve, 400));
     expect(gradientPoolStats().freeBytes).toBe(0);
@@ -179,7 +207,9 @@ describe('gradient memory reuse on the cpu backend', () => {
   it('two models trained in turn with model.fit: the same weights as without reuse', async () => {
     const train = async () => {
       const models = [10, 7].map((classes, k) => {
-        const m = tf.sequential({ layers: [tf.layers.dense({ inputShape: [6], units: classes, kernelInitializer: tf.initializers.glorotUniform({ seed: k + 1 }) })] });
+        const m = tf.sequential({
+          layers: [tf.layers.dense({ inputShape: [6], units: classes, kernelInitializer: tf.initializers.glorotUniform({ seed: k + 1 }) })],
+        });
         m.compile({ optimizer: tf.train.sgd(0.1), loss: layersLosses.crossEntropy() });
         return m;
       });

@@ -7,20 +7,37 @@ import * as path from 'path';
 import { beforeAll, describe, expect, it } from 'vitest';
 
 import {
-  alignmentCandidates, informationLoss, InformationDiagnostics, kernelAlignment, renyiEntropy, renyiInformation,
-  renyiMutualInformation, silvermanWidth, WidthSelector,
+  alignmentCandidates,
+  informationLoss,
+  InformationDiagnostics,
+  kernelAlignment,
+  renyiEntropy,
+  renyiInformation,
+  renyiMutualInformation,
+  silvermanWidth,
+  WidthSelector,
 } from '../src';
 import { kernelOptions } from '../src/kernels/fused_loss';
 import { native } from '../src/native';
 import { centralDifferences, entropyOfValues, gram, jacobiEigen, referenceInformation } from './support/information-reference';
 import { backendCounts, rng, tf, thrownBy, useTestBackend } from './support/tf';
 
-const P = [[0.7, 0.2, 0.1], [0.1, 0.8, 0.1], [0.3, 0.4, 0.3], [0.05, 0.05, 0.9], [0.6, 0.3, 0.1], [0.2, 0.2, 0.6]];
+const P = [
+  [0.7, 0.2, 0.1],
+  [0.1, 0.8, 0.1],
+  [0.3, 0.4, 0.3],
+  [0.05, 0.05, 0.9],
+  [0.6, 0.3, 0.1],
+  [0.2, 0.2, 0.6],
+];
 const Y = [0, 1, 1, 2, 0, 2];
 const SPEC_GRAD = [
-  [0.0686305694, -0.0398238884, -0.0288066972], [-0.0166472349, 0.0213046076, -0.0046573971],
-  [-0.3569186473, 0.4810076342, -0.1240889220], [-0.0123343469, -0.0074175386, 0.0197517875],
-  [0.4724787954, -0.1486125418, -0.3238662618], [-0.1552091193, -0.3064583303, 0.4616674989],
+  [0.0686305694, -0.0398238884, -0.0288066972],
+  [-0.0166472349, 0.0213046076, -0.0046573971],
+  [-0.3569186473, 0.4810076342, -0.124088922],
+  [-0.0123343469, -0.0074175386, 0.0197517875],
+  [0.4724787954, -0.1486125418, -0.3238662618],
+  [-0.1552091193, -0.3064583303, 0.4616674989],
 ];
 
 /** Random float32-representable rows, optionally with duplicated rows. */
@@ -38,7 +55,11 @@ function gradOf(ids: number[], z: number[][], options: { alpha?: number; width: 
 
 function maxAbsDiff(a: number[][], b: number[][]): number {
   let m = 0;
-  a.forEach((row, i) => row.forEach((x, j) => { m = Math.max(m, Math.abs(x - b[i][j])); }));
+  a.forEach((row, i) =>
+    row.forEach((x, j) => {
+      m = Math.max(m, Math.abs(x - b[i][j]));
+    }),
+  );
   return m;
 }
 
@@ -56,7 +77,7 @@ describe('Rényi information measures', () => {
     expect(Math.abs(t.layer - 2.011746369371)).toBeLessThan(1e-7);
     expect(Math.abs(t.mutualInformation - 1.392154430588)).toBeLessThan(1e-7);
     const value = renyiMutualInformation(Y, tf.tensor2d(P), { width: 0.5 });
-    expect(Math.abs(value.dataSync()[0] - t.mutualInformation)).toBeLessThan(1e-6);  // the op's float32 scalar
+    expect(Math.abs(value.dataSync()[0] - t.mutualInformation)).toBeLessThan(1e-6); // the op's float32 scalar
     value.dispose();
     expect(maxAbsDiff(gradOf(Y, P, { width: 0.5 }), SPEC_GRAD)).toBeLessThan(2e-7);
   });
@@ -69,14 +90,20 @@ describe('Rényi information measures', () => {
     expect(Math.abs(renyiEntropy(same, { width: 1 }).dataSync()[0])).toBeLessThan(1e-6);
     // One class: I(Y; Z) = 0 whatever Z, and so is its gradient, exactly (the joint matrix is the
     // marginal one, built the same way: the fuzzer found 1e-20 of FMA rounding when it was not).
-    expect(Math.abs(renyiInformation(new Array(n).fill(0), tf.tensor2d(randomRows(n, 3, 4)), { width: 1 }).mutualInformation)).toBeLessThan(1e-12);
+    expect(Math.abs(renyiInformation(new Array(n).fill(0), tf.tensor2d(randomRows(n, 3, 4)), { width: 1 }).mutualInformation)).toBeLessThan(
+      1e-12,
+    );
     const oneClassRows = randomRows(21, 2, 5).map((r, i) => (i === 1 ? r : [0.156217203, -0.315783024].map(Math.fround)));
     for (const alpha of [1.01, 2]) expect(maxAbs(gradOf(new Array(21).fill(0), oneClassRows, { alpha, width: 9.16 }))).toBe(0);
     tf.dispose([apart, same]);
   });
 
   it('matches a float64 reference (its own Jacobi eigensolver, dense joint matrix) for α = 1.01, 0.5, 2, 3', () => {
-    for (const [seed, n, d, c] of [[1, 12, 3, 3], [2, 20, 5, 4], [3, 9, 2, 2]]) {
+    for (const [seed, n, d, c] of [
+      [1, 12, 3, 3],
+      [2, 20, 5, 4],
+      [3, 9, 2, 2],
+    ]) {
       const z = randomRows(n, d, seed);
       const ids = Array.from({ length: n }, (_, i) => i % c);
       for (const alpha of [1.01, 0.5, 2, 3]) {
@@ -126,11 +153,13 @@ describe('Rényi information measures', () => {
     const z = Array.from({ length: 20 }, (_, i) => [Math.fround(i === 1 ? -947.662476 : -940.28772)]);
     const ids = [0, 2, ...new Array(18).fill(0)];
     const before = backendCounts();
-    const e = thrownBy(() => tf.tidy(() => {
-      const g = gradOf(ids, z, { alpha: 0.019455252918287938, width: 947662.50222966052 });
-      expect(g.flat().every(Number.isFinite)).toBe(true);
-      throw new Error('finite');
-    }));
+    const e = thrownBy(() =>
+      tf.tidy(() => {
+        const g = gradOf(ids, z, { alpha: 0.019455252918287938, width: 947662.50222966052 });
+        expect(g.flat().every(Number.isFinite)).toBe(true);
+        throw new Error('finite');
+      }),
+    );
     expect(e.message).toMatch(/^finite$|^mixloss\.renyiMutualInformation: the gradient is not finite: for alpha < 1 .* Use alpha >= 1/);
     expect(backendCounts()).toEqual(before);
   });
@@ -138,9 +167,16 @@ describe('Rényi information measures', () => {
   it('takes labels as class ids, [N, 1], int32 tensors or one-hot rows, with the same result', () => {
     const z = tf.tensor2d(P);
     const want = renyiInformation(Y, z, { width: 0.5 }).mutualInformation;
-    const forms = [Int32Array.from(Y), tf.tensor1d(Y, 'int32'), tf.tensor1d(Y, 'float32'), tf.tensor2d(Y, [6, 1]), tf.oneHot(Y, 3), tf.oneHot(Y, 3).toFloat()];
+    const forms = [
+      Int32Array.from(Y),
+      tf.tensor1d(Y, 'int32'),
+      tf.tensor1d(Y, 'float32'),
+      tf.tensor2d(Y, [6, 1]),
+      tf.oneHot(Y, 3),
+      tf.oneHot(Y, 3).toFloat(),
+    ];
     for (const y of forms) expect(renyiInformation(y as never, z, { width: 0.5 }).mutualInformation).toBe(want);
-    tf.dispose([z, ...forms.filter((f) => f instanceof tf.Tensor) as tf.Tensor[]]);
+    tf.dispose([z, ...(forms.filter((f) => f instanceof tf.Tensor) as tf.Tensor[])]);
   });
 
   it('has the gradient of central differences (float64 reference), for α = 1.01 and α = 2', () => {
@@ -155,7 +191,7 @@ describe('Rényi information measures', () => {
 
   it('stays finite and exact with repeated eigenvalues (duplicated rows), where autodiff through eigh gives NaN', () => {
     const base = randomRows(5, 3, 31);
-    const z = [...base, ...base, base[0]];  // every row twice, one three times
+    const z = [...base, ...base, base[0]]; // every row twice, one three times
     const ids = [0, 1, 1, 2, 0, 0, 1, 1, 2, 0, 0];
     const got = gradOf(ids, z, { width: 0.7 });
     expect(got.flat().every(Number.isFinite)).toBe(true);
@@ -166,7 +202,7 @@ describe('Rényi information measures', () => {
     expect(values.filter((l) => Math.abs(l) < 1e-9).length).toBeGreaterThanOrEqual(6);
   });
 
-  it("has column sums of zero (translating every row changes nothing)", () => {
+  it('has column sums of zero (translating every row changes nothing)', () => {
     const z = randomRows(16, 4, 41, 3);
     const ids = Array.from({ length: 16 }, (_, i) => i % 4);
     const g = gradOf(ids, z, { width: 1.5 });
@@ -198,7 +234,12 @@ describe('Rényi information measures', () => {
     const z = randomRows(8, 4, 51);
     const f = (x: number[][]) => entropyOfValues(jacobiEigen(gram(x, 1.1).map((r) => r.map((v) => v / 8))).values, 1.01);
     const want = centralDifferences(f, z);
-    const got = tf.tidy(() => tf.grad((x: tf.Tensor) => renyiEntropy(x, { width: 1.1 }))(tf.tensor2d(z)).arraySync() as number[][]);
+    const got = tf.tidy(
+      () =>
+        tf
+          .grad((x: tf.Tensor) => renyiEntropy(x, { width: 1.1 }))(tf.tensor2d(z))
+          .arraySync() as number[][],
+    );
     expect(maxAbsDiff(got, want) / maxAbs(want)).toBeLessThan(1e-5);
     const four = tf.tensor4d(z.flat(), [8, 2, 2, 1]);
     expect(renyiEntropy(four, { width: 1.1 }).dataSync()[0]).toBeCloseTo(f(z), 5);
@@ -219,7 +260,10 @@ describe('Rényi information measures', () => {
     const addon = native();
     const original = addon.renyiInformation;
     let calls = 0;
-    addon.renyiInformation = (args) => { calls++; return original.call(addon, args); };
+    addon.renyiInformation = (args) => {
+      calls++;
+      return original.call(addon, args);
+    };
     try {
       tf.grad(f)(z).dispose();
       expect(calls).toBe(1);
@@ -263,18 +307,64 @@ describe("the raw addon's information functions reject bad arguments (never cras
     ['no argument', () => (native().renyiInformation as (a?: unknown) => unknown)(), /must be an object of named arguments/],
     ['a missing field', () => native().renyiInformation({ ...ok, width: undefined } as never), /width must be a number/],
     ['an unknown field', () => native().renyiInformation({ ...ok, sigma: 1 } as never), /unknown argument 'sigma'/],
-    ['a layer of the wrong length', () => native().renyiInformation({ ...ok, layer: new Float32Array(5) }), /layer has 5 elements, expected 18/],
-    ['a Float64Array layer', () => native().renyiInformation({ ...ok, layer: new Float64Array(18) as never }), /layer must be a Float32Array/],
-    ['Float32Array labels', () => native().renyiInformation({ ...ok, labels: new Float32Array(6) as never }), /labels must be a Int32Array/],
+    [
+      'a layer of the wrong length',
+      () => native().renyiInformation({ ...ok, layer: new Float32Array(5) }),
+      /layer has 5 elements, expected 18/,
+    ],
+    [
+      'a Float64Array layer',
+      () => native().renyiInformation({ ...ok, layer: new Float64Array(18) as never }),
+      /layer must be a Float32Array/,
+    ],
+    [
+      'Float32Array labels',
+      () => native().renyiInformation({ ...ok, labels: new Float32Array(6) as never }),
+      /labels must be a Int32Array/,
+    ],
     ['a label >= classes', () => native().renyiInformation({ ...ok, labels: Int32Array.from([0, 1, 1, 2, 0, 3]) }), /label 3 at row 5/],
-    ['a grad of the wrong length', () => native().renyiInformation({ ...ok, grad: new Float32Array(3) }), /grad has 3 elements, expected 18/],
+    [
+      'a grad of the wrong length',
+      () => native().renyiInformation({ ...ok, grad: new Float32Array(3) }),
+      /grad has 3 elements, expected 18/,
+    ],
     ['rows × dims overflowing', () => native().renyiEntropy({ ...ok, rows: 8192, dims: 2 ** 52 }), /overflows|layer has/],
     ['too many rows', () => native().renyiEntropy({ ...ok, rows: 9000, dims: 1 }), /at most 8192 rows/],
-    ['widths not a Float64Array', () => native().kernelAlignment({ labels, classes: 3, layer, rows: 6, dims: 3, widths: [1] as never, out: new Float64Array(1) }), /widths must be a Float64Array/],
-    ['a width of 0', () => native().kernelAlignment({ labels, classes: 3, layer, rows: 6, dims: 3, widths: new Float64Array(1), out: new Float64Array(1) }), /widths\[0\] must be finite and > 0/],
-    ['out too short', () => native().kernelAlignment({ labels, classes: 3, layer, rows: 6, dims: 3, widths: new Float64Array([1, 2]), out: new Float64Array(1) }), /out has 1 elements, expected 2/],
-    ['a non-finite matrix', () => native().symmetricEigen({ matrix: new Float64Array([1, NaN, NaN, 1]), n: 2, values: new Float64Array(2) }), /non-finite entry/],
-    ['values too short', () => native().symmetricEigen({ matrix: new Float64Array(4), n: 2, values: new Float64Array(1) }), /values has 1 elements, expected 2/],
+    [
+      'widths not a Float64Array',
+      () => native().kernelAlignment({ labels, classes: 3, layer, rows: 6, dims: 3, widths: [1] as never, out: new Float64Array(1) }),
+      /widths must be a Float64Array/,
+    ],
+    [
+      'a width of 0',
+      () =>
+        native().kernelAlignment({ labels, classes: 3, layer, rows: 6, dims: 3, widths: new Float64Array(1), out: new Float64Array(1) }),
+      /widths\[0\] must be finite and > 0/,
+    ],
+    [
+      'out too short',
+      () =>
+        native().kernelAlignment({
+          labels,
+          classes: 3,
+          layer,
+          rows: 6,
+          dims: 3,
+          widths: new Float64Array([1, 2]),
+          out: new Float64Array(1),
+        }),
+      /out has 1 elements, expected 2/,
+    ],
+    [
+      'a non-finite matrix',
+      () => native().symmetricEigen({ matrix: new Float64Array([1, NaN, NaN, 1]), n: 2, values: new Float64Array(2) }),
+      /non-finite entry/,
+    ],
+    [
+      'values too short',
+      () => native().symmetricEigen({ matrix: new Float64Array(4), n: 2, values: new Float64Array(1) }),
+      /values has 1 elements, expected 2/,
+    ],
   ];
   for (const [what, call, pattern] of cases) {
     it(what, () => {
@@ -302,7 +392,10 @@ describe('the baseline and AVX2 builds', () => {
     const run = (env: Record<string, string>) => {
       const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', env: { ...process.env, ...env } });
       expect(r.status, r.stderr).toBe(0);
-      return JSON.parse(r.stdout.trim().split('\n').pop() as string) as { isa: string; out: Array<Record<string, number> & { grad: number[] }> };
+      return JSON.parse(r.stdout.trim().split('\n').pop() as string) as {
+        isa: string;
+        out: Array<Record<string, number> & { grad: number[] }>;
+      };
     };
     const here = run({});
     const baseline = run({ MIXLOSS_INFORMATION_ISA: 'baseline' });
@@ -324,10 +417,14 @@ describe('the symmetric eigensolver (Eigen)', () => {
     for (let j = 0; j < n; j++) {
       for (let k = 0; k < j; k++) {
         const dot = q.reduce((s, r) => s + r[j] * r[k], 0);
-        q.forEach((r) => { r[j] -= dot * r[k]; });
+        q.forEach((r) => {
+          r[j] -= dot * r[k];
+        });
       }
       const norm = Math.sqrt(q.reduce((s, r) => s + r[j] ** 2, 0));
-      q.forEach((r) => { r[j] /= norm; });
+      q.forEach((r) => {
+        r[j] /= norm;
+      });
     }
     return q.map((ri) => q.map((rj) => values.reduce((s, l, k) => s + ri[k] * l * rj[k], 0)));
   }
@@ -335,8 +432,8 @@ describe('the symmetric eigensolver (Eigen)', () => {
   it('finds known spectra, repeated eigenvalues included, with orthonormal vectors and small residuals', () => {
     const spectra = [
       [1, 2, 3, 4, 5, 6],
-      [0.5, 0.5, 0.5, 0.5, 2, 2, 7],                  // repeated
-      [0, 0, 0, 1e-12, 1e-6, 1],                       // the shape of a confident batch's Gram matrix
+      [0.5, 0.5, 0.5, 0.5, 2, 2, 7], // repeated
+      [0, 0, 0, 1e-12, 1e-6, 1], // the shape of a confident batch's Gram matrix
       Array.from({ length: 40 }, (_, i) => (i < 30 ? 1 / 40 : (i - 29) / 10)),
     ];
     spectra.forEach((spectrum, s) => {
@@ -385,9 +482,15 @@ describe('kernel widths', () => {
   it("Silverman's rule: √2·σ̂·(4 / ((d + 2) N))^(1 / (d + 4))", () => {
     const z = randomRows(50, 3, 81, 2);
     const cols = [0, 1, 2].map((j) => z.map((r) => r[j]));
-    const variance = cols.map((c) => { const m = c.reduce((s, x) => s + x, 0) / 50; return c.reduce((s, x) => s + (x - m) ** 2, 0) / 49; });
+    const variance = cols.map((c) => {
+      const m = c.reduce((s, x) => s + x, 0) / 50;
+      return c.reduce((s, x) => s + (x - m) ** 2, 0) / 49;
+    });
     const sigma = Math.sqrt(variance.reduce((s, v) => s + v, 0) / 3);
-    expect(silvermanWidth({ layer: Float32Array.from(z.flat()), rows: 50, dims: 3 })).toBeCloseTo(Math.SQRT2 * sigma * (4 / (5 * 50)) ** (1 / 7), 12);
+    expect(silvermanWidth({ layer: Float32Array.from(z.flat()), rows: 50, dims: 3 })).toBeCloseTo(
+      Math.SQRT2 * sigma * (4 / (5 * 50)) ** (1 / 7),
+      12,
+    );
     expect(silvermanWidth({ layer: new Float32Array(12).fill(3), rows: 4, dims: 3 })).toBe(1);
   });
 
@@ -395,7 +498,9 @@ describe('kernel widths', () => {
     const z = randomRows(30, 2, 91, 2);
     const ids = Int32Array.from({ length: 30 }, (_, i) => i % 3);
     // Class-dependent shift: alignment has an interior maximum.
-    z.forEach((r, i) => { r[0] = Math.fround(r[0] + 3 * ids[i]); });
+    z.forEach((r, i) => {
+      r[0] = Math.fround(r[0] + 3 * ids[i]);
+    });
     const data = { layer: Float32Array.from(z.flat()), rows: 30, dims: 2 };
     const grid = alignmentCandidates(data, 40);
     expect(grid[0]).toBe(0.3);
@@ -409,7 +514,14 @@ describe('kernel widths', () => {
       let inner = 0;
       let norm = 0;
       let labels = 0;
-      kz.forEach((row, i) => row.forEach((x, j) => { const same = ids[i] === ids[j] ? 1 : 0; inner += x * same; norm += x * x; labels += same; }));
+      kz.forEach((row, i) =>
+        row.forEach((x, j) => {
+          const same = ids[i] === ids[j] ? 1 : 0;
+          inner += x * same;
+          norm += x * x;
+          labels += same;
+        }),
+      );
       expect(a[k]).toBeCloseTo(inner / Math.sqrt(norm * labels), 12);
     }
     const best = a.indexOf(Math.max(...a));
@@ -422,7 +534,9 @@ describe('kernel widths', () => {
     const batch = (seed: number) => {
       const z = randomRows(20, 2, seed, 1);
       const ids = Int32Array.from({ length: 20 }, (_, i) => i % 2);
-      z.forEach((r, i) => { r[0] = Math.fround(r[0] + 2 * ids[i]); });
+      z.forEach((r, i) => {
+        r[0] = Math.fround(r[0] + 2 * ids[i]);
+      });
       return { ids, data: { layer: Float32Array.from(z.flat()), rows: 20, dims: 2 } };
     };
     const b1 = batch(1);
@@ -431,7 +545,7 @@ describe('kernel widths', () => {
     const a1 = kernelAlignment(b1.ids, 2, b1.data, grid);
     const a2 = kernelAlignment(b2.ids, 2, b2.data, grid);
     expect(sel.widthFor(b1.ids, 2, () => b1.data)).toBe(grid[a1.indexOf(Math.max(...a1))]);
-    expect(sel.widthFor(b2.ids, 2, () => b2.data)).toBe(grid[a1.indexOf(Math.max(...a1))]);  // fixed within the epoch
+    expect(sel.widthFor(b2.ids, 2, () => b2.data)).toBe(grid[a1.indexOf(Math.max(...a1))]); // fixed within the epoch
     sel.endEpoch();
     const mean = a1.map((x, k) => (x + a2[k]) / 2);
     expect(sel.width).toBe(grid[mean.indexOf(Math.max(...mean))]);
@@ -442,7 +556,9 @@ describe('kernel widths', () => {
     const batch = (seed: number, shift: number) => {
       const z = randomRows(20, 2, seed, 1);
       const ids = Int32Array.from({ length: 20 }, (_, i) => i % 2);
-      z.forEach((r, i) => { r[0] = Math.fround(r[0] + shift * ids[i]); });
+      z.forEach((r, i) => {
+        r[0] = Math.fround(r[0] + shift * ids[i]);
+      });
       return { ids, data: { layer: Float32Array.from(z.flat()), rows: 20, dims: 2 } };
     };
     const [near, far] = [batch(3, 0.5), batch(4, 8)];
@@ -455,13 +571,16 @@ describe('kernel widths', () => {
     const first = once.width;
     expect(each.width).toBe(first);
     let reads = 0;
-    once.widthFor(far.ids, 2, () => { reads++; return far.data; });
+    once.widthFor(far.ids, 2, () => {
+      reads++;
+      return far.data;
+    });
     each.widthFor(far.ids, 2, () => far.data);
     once.endEpoch();
     each.endEpoch();
     expect(once.width).toBe(first);
-    expect(reads).toBe(0);  // frozen: the batch is not even read
-    expect(each.width).not.toBe(first);  // classes 8 apart align best at another width
+    expect(reads).toBe(0); // frozen: the batch is not even read
+    expect(each.width).not.toBe(first); // classes 8 apart align best at another width
   });
 });
 
@@ -485,13 +604,29 @@ describe('bad input to the information measures', () => {
     ['unknown option', () => renyiMutualInformation(Y, z(), { sigma: 1 } as never), /unknown option 'sigma'/],
     ['int32 layer', () => renyiEntropy(tf.tensor2d([[1], [2]], [2, 1], 'int32')), /must be float32/],
     ['rank-1 layer', () => renyiEntropy(tf.tensor1d([1, 2, 3])), /at least one feature/],
-    ['NaN in the layer', () => renyiMutualInformation(Y, tf.tensor2d([[NaN, 0, 0], ...P.slice(1)]), { width: 1 }), /renyiMutualInformation: layer has a non-finite value at row 0, column 0/],
+    [
+      'NaN in the layer',
+      () => renyiMutualInformation(Y, tf.tensor2d([[NaN, 0, 0], ...P.slice(1)]), { width: 1 }),
+      /renyiMutualInformation: layer has a non-finite value at row 0, column 0/,
+    ],
     ['a schedule out of [0, 1]', () => informationLoss({ schedule: () => 2 }), /schedule\(0\) must return a number in \[0, 1\]/],
     ['an unknown training option', () => informationLoss({ widht: 1 } as never), /unknown option 'widht'/],
-    ['a bad width rule', () => informationLoss({ width: 'median' as never }), /width must be a finite number > 0, 'silverman' or 'alignment'/],
+    [
+      'a bad width rule',
+      () => informationLoss({ width: 'median' as never }),
+      /width must be a finite number > 0, 'silverman' or 'alignment'/,
+    ],
     ['a null training option', () => informationLoss({ alpha: null } as never), /informationLoss: alpha is null/],
-    ['a bad diagnostics width rule', () => new InformationDiagnostics(tf.sequential(), tf.zeros([2, 1]), [0, 1], { width: 'median' as never }), /InformationDiagnostics: width must be/],
-    ['an unknown diagnostics option', () => new InformationDiagnostics(tf.sequential(), tf.zeros([2, 1]), [0, 1], { aplha: 2 } as never), /unknown option 'aplha'/],
+    [
+      'a bad diagnostics width rule',
+      () => new InformationDiagnostics(tf.sequential(), tf.zeros([2, 1]), [0, 1], { width: 'median' as never }),
+      /InformationDiagnostics: width must be/,
+    ],
+    [
+      'an unknown diagnostics option',
+      () => new InformationDiagnostics(tf.sequential(), tf.zeros([2, 1]), [0, 1], { aplha: 2 } as never),
+      /unknown option 'aplha'/,
+    ],
   ];
   for (const [name, fn, message] of cases) {
     it(`rejects ${name}`, () => {
@@ -512,7 +647,12 @@ describe('training with the mutual-information regularizer', () => {
     const x = tf.tensor2d(ids.map((c) => Array.from({ length: 6 }, (_, j) => (j === c ? 2 : 0) + r() - 0.5)));
     const y = tf.oneHot(ids, 4).toFloat();
     tf.util.seedrandom?.('1');
-    const model = tf.sequential({ layers: [tf.layers.dense({ inputShape: [6], units: 8, activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }) }), tf.layers.dense({ units: 4, kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }) })] });
+    const model = tf.sequential({
+      layers: [
+        tf.layers.dense({ inputShape: [6], units: 8, activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }) }),
+        tf.layers.dense({ units: 4, kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }) }),
+      ],
+    });
     const info = informationLoss();
     model.compile({ optimizer: tf.train.adam(0.01), loss: info.loss });
     const diagnostics = new InformationDiagnostics(model, x, ids);
@@ -555,13 +695,16 @@ describe('training with the mutual-information regularizer', () => {
 
   it('steps a custom loop with optimizer.minimize and class ids, f = 0 (only −I)', () => {
     const z = tf.variable(tf.tensor2d(randomRows(24, 3, 5)));
-    const ids = tf.tensor1d(Array.from({ length: 24 }, (_, i) => i % 3), 'int32');
+    const ids = tf.tensor1d(
+      Array.from({ length: 24 }, (_, i) => i % 3),
+      'int32',
+    );
     const info = informationLoss({ schedule: () => 0, width: 1 });
     const opt = tf.train.sgd(0.5);
     const mi = () => renyiInformation(ids, tf.softmax(z), { width: 1 }).mutualInformation;
     const start = mi();
     for (let step = 0; step < 20; step++) opt.minimize(() => tf.mean(info.loss(ids, z)) as tf.Scalar);
-    expect(mi()).toBeGreaterThan(1.5 * start);  // −I fell: I(Y; Ŷ) rose
+    expect(mi()).toBeGreaterThan(1.5 * start); // −I fell: I(Y; Ŷ) rose
     tf.dispose([z, ids]);
     opt.dispose();
   });

@@ -41,9 +41,11 @@ describe('addon loader', () => {
     } catch (e) {
       message = (e as Error).message;
     }
-    expect(message).toContain(`mixloss: the native addon could not be loaded for ${process.platform}-${process.arch} (Node ${process.version})`);
+    expect(message).toContain(
+      `mixloss: the native addon could not be loaded for ${process.platform}-${process.arch} (Node ${process.version})`,
+    );
     expect(message).toMatch(/Tried:\n {4}MIXLOSS_ADDON=\/nowhere\/mixloss\.node: Cannot find module '\/nowhere\/mixloss\.node'/);
-    expect(message).not.toContain('local build:');  // an explicit path is the only one tried
+    expect(message).not.toContain('local build:'); // an explicit path is the only one tried
     expect(message).toContain('npm install-scripts approve mixloss && npm rebuild mixloss');
     expect(message).toContain('from a clone of mixloss itself: npm run build:native');
     // Still the same error on the next call (nothing half-loaded is cached).

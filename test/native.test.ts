@@ -18,14 +18,41 @@ const STATS = nativeInfo().statsPerRow;
 // The named calls of the addon, in the order these tests pass their arguments.
 type Ids = Int32Array | Float32Array;
 const mixed = (alpha: number, beta: number): LossSpec => ({ kind: 'mixed', alpha, beta });
-const call = (logits: Float32Array, rows: number, classes: number, labels: Ids, dense: boolean, loss: LossSpec, stats: Float32Array) =>
-  ({ logits, rows, classes, labels, dense, loss, stats });
+const call = (logits: Float32Array, rows: number, classes: number, labels: Ids, dense: boolean, loss: LossSpec, stats: Float32Array) => ({
+  logits,
+  rows,
+  classes,
+  labels,
+  dense,
+  loss,
+  stats,
+});
 const fwd = (q: Float32Array, B: number, C: number, y: Ids, dense: boolean, loss: LossSpec, stats: Float32Array, rowLoss: Float32Array) =>
   addon.forward({ ...call(q, B, C, y, dense, loss, stats), rowLoss });
-const bwd = (q: Float32Array, B: number, C: number, y: Ids, dense: boolean, loss: LossSpec, stats: Float32Array, dy: Float32Array,
-  dyScale: number, grad: Float32Array) => addon.backward({ ...call(q, B, C, y, dense, loss, stats), dy, dyScale, grad });
-const fwbw = (q: Float32Array, B: number, C: number, y: Ids, dense: boolean, loss: LossSpec, stats: Float32Array, rowLoss: Float32Array,
-  gradScale: number, grad: Float32Array) => addon.forwardBackward({ ...call(q, B, C, y, dense, loss, stats), rowLoss, gradScale, grad });
+const bwd = (
+  q: Float32Array,
+  B: number,
+  C: number,
+  y: Ids,
+  dense: boolean,
+  loss: LossSpec,
+  stats: Float32Array,
+  dy: Float32Array,
+  dyScale: number,
+  grad: Float32Array,
+) => addon.backward({ ...call(q, B, C, y, dense, loss, stats), dy, dyScale, grad });
+const fwbw = (
+  q: Float32Array,
+  B: number,
+  C: number,
+  y: Ids,
+  dense: boolean,
+  loss: LossSpec,
+  stats: Float32Array,
+  rowLoss: Float32Array,
+  gradScale: number,
+  grad: Float32Array,
+) => addon.forwardBackward({ ...call(q, B, C, y, dense, loss, stats), rowLoss, gradScale, grad });
 
 describe('native addon', () => {
   it('reports how it runs, with the row-statistics layout the kernels in TypeScript assume', () => {
@@ -36,37 +63,62 @@ describe('native addon', () => {
   });
 
   it('rejects mismatched buffers with an error, never a crash', () => {
-    const q = new Float32Array(6), st = new Float32Array(2 * STATS), rl = new Float32Array(2);
+    const q = new Float32Array(6),
+      st = new Float32Array(2 * STATS),
+      rl = new Float32Array(2);
     expect(() => fwd(q, 2, 4, new Int32Array(2), false, mixed(1, 1), st, rl)).toThrow(/logits has 6 elements, expected 8/);
     expect(() => fwd(q, 2, 3, new Int32Array(3), false, mixed(1, 1), st, rl)).toThrow(/labels has 3 elements, expected 2/);
-    expect(() => fwd(q, 2, 3, new Int32Array(2), false, { kind: 'nope' }, st, rl)).toThrow(/unknown loss kind 'nope' \(known: mixed, mae, focal, generalizedCE, tamedCE, mpce, complementEntropy\)/);
+    expect(() => fwd(q, 2, 3, new Int32Array(2), false, { kind: 'nope' }, st, rl)).toThrow(
+      /unknown loss kind 'nope' \(known: mixed, mae, focal, generalizedCE, tamedCE, mpce, complementEntropy\)/,
+    );
     expect(() => fwd(q, 2, 3, new Int32Array(2), false, mixed(1, 1), new Float32Array(1), rl)).toThrow(/stats has 1 elements/);
     expect(() => fwd(q, 0, 3, new Int32Array(0), false, mixed(1, 1), st, rl)).toThrow(/rows must be a positive integer/);
-    expect(() => fwd(q, 2, 3, new Uint8Array(2) as never, false, mixed(1, 1), st, rl)).toThrow(/labels must be an Int32Array or a Float32Array/);
-    expect(() => bwd(q, 2, 3, new Int32Array(2), false, mixed(1, 1), st, new Float32Array(3), 1, new Float32Array(6))).toThrow(/dy must have 1 or rows elements/);
+    expect(() => fwd(q, 2, 3, new Uint8Array(2) as never, false, mixed(1, 1), st, rl)).toThrow(
+      /labels must be an Int32Array or a Float32Array/,
+    );
+    expect(() => bwd(q, 2, 3, new Int32Array(2), false, mixed(1, 1), st, new Float32Array(3), 1, new Float32Array(6))).toThrow(
+      /dy must have 1 or rows elements/,
+    );
     expect(() => addon.setThreads(0)).toThrow(/threads must be a positive integer/);
     expect(() => fwd(q, 2, 3, new Int32Array(2), true, { kind: 'focal', gamma: 0 }, st, rl)).toThrow(/labels has 2 elements, expected 6/);
   });
 
   it('names the argument and the problem for every kind of bad buffer, shared memory accepted (issue 14)', () => {
-    const q = new Float32Array(6), st = new Float32Array(2 * STATS), rl = new Float32Array(2), y = new Int32Array(2);
+    const q = new Float32Array(6),
+      st = new Float32Array(2 * STATS),
+      rl = new Float32Array(2),
+      y = new Int32Array(2);
     expect(() => fwd([0, 0, 0, 0, 0, 0] as never, 2, 3, y, false, mixed(1, 1), st, rl)).toThrow(/mixloss: logits must be a Float32Array/);
     expect(() => fwd(new Float64Array(6) as never, 2, 3, y, false, mixed(1, 1), st, rl)).toThrow(/logits must be a Float32Array/);
     expect(() => fwd(q, 2, 3, {} as never, false, mixed(1, 1), st, rl)).toThrow(/labels must be an Int32Array or a Float32Array/);
     expect(() => fwd(q, 2, 3, y, false, mixed(1, 1), null as never, rl)).toThrow(/stats must be a Float32Array/);
-    expect(() => fwd(q, 2, 3, y, false, mixed(1, 1), st, new DataView(new ArrayBuffer(8)) as never)).toThrow(/rowLoss must be a Float32Array/);
+    expect(() => fwd(q, 2, 3, y, false, mixed(1, 1), st, new DataView(new ArrayBuffer(8)) as never)).toThrow(
+      /rowLoss must be a Float32Array/,
+    );
     expect(() => fwd(q, '2' as never, 3, y, false, mixed(1, 1), st, rl)).toThrow(/rows must be a number/);
     expect(() => fwd(q, 2, 3, y, false, mixed(NaN, 1), st, rl)).toThrow(/alpha must be a number in \[0, inf\), got nan/);
     expect(() => bwd(q, 2, 3, y, false, mixed(1, 1), st, 'dy' as never, 1, new Float32Array(6))).toThrow(/dy must be a Float32Array/);
     // Named arguments: a misspelt or unknown name is an error, as is an unknown loss parameter.
-    expect(() => addon.forward({ ...call(q, 2, 3, y, false, mixed(1, 1), st), rowLoss: rl, gradScale: 1 } as never)).toThrow(/unknown argument 'gradScale'/);
-    expect(() => fwd(q, 2, 3, y, false, { kind: 'focal', gama: 2 }, st, rl)).toThrow(/unknown parameter 'gama' for loss kind 'focal' \(it takes: gamma, alpha; options: zLoss, labelSmoothing, ignoreIndex\)/);
+    expect(() => addon.forward({ ...call(q, 2, 3, y, false, mixed(1, 1), st), rowLoss: rl, gradScale: 1 } as never)).toThrow(
+      /unknown argument 'gradScale'/,
+    );
+    expect(() => fwd(q, 2, 3, y, false, { kind: 'focal', gama: 2 }, st, rl)).toThrow(
+      /unknown parameter 'gama' for loss kind 'focal' \(it takes: gamma, alpha; options: zLoss, labelSmoothing, ignoreIndex\)/,
+    );
     expect(() => fwd(q, 2, 3, y, false, { kind: 'generalizedCE', q: 0 }, st, rl)).toThrow(/q must be a number in \(0, 1\], got 0/);
     expect(() => fwd(q, 2, 3, y, false, mixed(1, -2), st, rl)).toThrow(/beta must be >= -alpha/);
-    expect(() => fwd(q, 2, 3, new Float32Array(6), true, { kind: 'focal' }, st, rl)).toThrow(/dense targets need a loss linear in the targets/);
-    expect(() => fwd(q, 2, 3, y, false, { kind: 'focal', labelSmoothing: 0.1 }, st, rl)).toThrow(/labelSmoothing needs a loss linear in the targets/);
-    expect(() => addon.forward({ ...call(q, 2, 3, y, false, mixed(1, 0), st), rowLoss: rl, classWeights: new Float32Array([1, -1, 1]) })).toThrow(/classWeights\[1\] must be a finite number >= 0/);
-    expect(() => addon.forward({ ...call(q, 2, 3, new Int32Array([0, -100]), false, mixed(1, 0), st), rowLoss: rl })).toThrow(/label -100(\.0+)? at row 1/);
+    expect(() => fwd(q, 2, 3, new Float32Array(6), true, { kind: 'focal' }, st, rl)).toThrow(
+      /dense targets need a loss linear in the targets/,
+    );
+    expect(() => fwd(q, 2, 3, y, false, { kind: 'focal', labelSmoothing: 0.1 }, st, rl)).toThrow(
+      /labelSmoothing needs a loss linear in the targets/,
+    );
+    expect(() =>
+      addon.forward({ ...call(q, 2, 3, y, false, mixed(1, 0), st), rowLoss: rl, classWeights: new Float32Array([1, -1, 1]) }),
+    ).toThrow(/classWeights\[1\] must be a finite number >= 0/);
+    expect(() => addon.forward({ ...call(q, 2, 3, new Int32Array([0, -100]), false, mixed(1, 0), st), rowLoss: rl })).toThrow(
+      /label -100(\.0+)? at row 1/,
+    );
     // SharedArrayBuffer-backed arrays (what a tensor over shared memory holds) are valid.
     const shared = (n: number) => new Float32Array(new SharedArrayBuffer(n * 4));
     const sq = shared(6);
@@ -91,28 +143,36 @@ describe('native addon', () => {
 
   // Issue 14: a pool thread that could not start ended in std::terminate (SIGABRT) on first use.
   const addonPath = path.join(__dirname, '..', 'build', 'Release', 'mixloss.node');
-  const runWith = (env: Record<string, string>, shell = '') => spawnSync('bash', ['-c', `${shell} exec "${process.execPath}" -e "$CODE"`], {
-    encoding: 'utf8',
-    timeout: 60_000,  // a hang is a failure too (spawnSync blocks vitest's own timeout)
-    env: { ...process.env, ...env, CODE: `
+  const runWith = (env: Record<string, string>, shell = '') =>
+    spawnSync('bash', ['-c', `${shell} exec "${process.execPath}" -e "$CODE"`], {
+      encoding: 'utf8',
+      timeout: 60_000, // a hang is a failure too (spawnSync blocks vitest's own timeout)
+      env: {
+        ...process.env,
+        ...env,
+        CODE: `
       const a = require(${JSON.stringify(addonPath)});
       const st = new Float32Array(4 * ${STATS}), rl = new Float32Array(4);
       const mean = a.forward({ logits: new Float32Array(4 * 100000), rows: 4, classes: 100000, labels: new Int32Array(4), dense: false, loss: { kind: 'mixed', alpha: 1, beta: 0 }, stats: st, rowLoss: rl }) / 4;
-      console.log(JSON.stringify({ threads: a.info().threads, mean }));` },
-  });
+      console.log(JSON.stringify({ threads: a.info().threads, mean }));`,
+      },
+    });
 
   // Under AddressSanitizer (scripts/sanitize.sh) the shadow memory needs terabytes of address
   // space, which the virtual-memory limit this test sets forbids.
-  it.skipIf(process.env.MIXLOSS_SANITIZED === '1')('MIXLOSS_NUM_THREADS beyond what the system allows: fewer threads and a warning, never an abort', () => {
-    const r = runWith({ MIXLOSS_NUM_THREADS: '100000' }, 'ulimit -v 3000000;');
-    expect(r.status, r.stderr).toBe(0);
-    const out = JSON.parse(r.stdout.trim());
-    expect(out.threads).toBeGreaterThanOrEqual(1);
-    expect(out.threads).toBeLessThanOrEqual(1024);
-    expect(out.mean).toBeCloseTo(Math.log(100000), 4);
-    expect(r.stderr).toMatch(/MIXLOSS_NUM_THREADS=100000 is above the limit; using 1024 threads/);
-    expect(r.stderr).toMatch(/could not start thread \d+ of 1024 \(.+\); running with \d+/);
-  });
+  it.skipIf(process.env.MIXLOSS_SANITIZED === '1')(
+    'MIXLOSS_NUM_THREADS beyond what the system allows: fewer threads and a warning, never an abort',
+    () => {
+      const r = runWith({ MIXLOSS_NUM_THREADS: '100000' }, 'ulimit -v 3000000;');
+      expect(r.status, r.stderr).toBe(0);
+      const out = JSON.parse(r.stdout.trim());
+      expect(out.threads).toBeGreaterThanOrEqual(1);
+      expect(out.threads).toBeLessThanOrEqual(1024);
+      expect(out.mean).toBeCloseTo(Math.log(100000), 4);
+      expect(r.stderr).toMatch(/MIXLOSS_NUM_THREADS=100000 is above the limit; using 1024 threads/);
+      expect(r.stderr).toMatch(/could not start thread \d+ of 1024 \(.+\); running with \d+/);
+    },
+  );
 
   it('MIXLOSS_NUM_THREADS that is not a positive integer: a warning and the default', () => {
     const unset = runWith({ MIXLOSS_NUM_THREADS: '' });
@@ -133,15 +193,23 @@ describe('native addon', () => {
     // Fresh tfjs outputs on the cpu backend are zeroed, which would hide an unwritten element;
     // a wasm heap or a reused array is not. Row 0 has long all −∞ stretches (whole slices of the
     // split rows); row 1 is finite; each pass must write every element.
-    for (const [B, C, dense] of [[2, 1 << 18, false], [2, 1 << 18, true], [3, 5000, false], [64, 300, true]] as Array<[number, number, boolean]>) {
+    for (const [B, C, dense] of [
+      [2, 1 << 18, false],
+      [2, 1 << 18, true],
+      [3, 5000, false],
+      [64, 300, true],
+    ] as Array<[number, number, boolean]>) {
       const q = new Float32Array(B * C).map((_, i) => Math.sin(i * 0.7) * 3);
       q.fill(-Infinity, 0, Math.floor(C / 2));
-      q[C - 1] = 2;  // row 0's target, unmasked
+      q[C - 1] = 2; // row 0's target, unmasked
       const ids = Int32Array.from({ length: B }, (_, r) => (r === 0 ? C - 1 : (r * 7) % C));
       const labels = dense ? new Float32Array(B * C).map((_, i) => (i % C === ids[Math.floor(i / C)] ? 1 : 0)) : ids;
       const nan = (n: number) => new Float32Array(n).fill(NaN);
       const args = [q, B, C, labels, dense, mixed(1, 2)] as const;
-      const st = nan(B * STATS), rl = nan(B), g = nan(B * C), g2 = nan(B * C);
+      const st = nan(B * STATS),
+        rl = nan(B),
+        g = nan(B * C),
+        g2 = nan(B * C);
       fwbw(...args, st, rl, 1, g);
       bwd(...args, st, new Float32Array([1]), 1, g2);
       expect(Array.from(st).every(Number.isFinite), `${B}×${C} stats`).toBe(true);
@@ -155,11 +223,14 @@ describe('native addon', () => {
   });
 
   it('gives the same results on 1 thread and on many (rows split across threads)', () => {
-    const B = 3, C = 300_000;
+    const B = 3,
+      C = 300_000;
     const q = new Float32Array(B * C).map((_, i) => Math.sin(i * 0.37) * 5);
     const y = new Int32Array([0, 123_456, C - 1]);
     const run = () => {
-      const st = new Float32Array(B * STATS), rl = new Float32Array(B), g = new Float32Array(B * C);
+      const st = new Float32Array(B * STATS),
+        rl = new Float32Array(B),
+        g = new Float32Array(B * C);
       const total = fwd(q, B, C, y, false, mixed(1, 2), st, rl);
       bwd(q, B, C, y, false, mixed(1, 2), st, new Float32Array([1]), 1, g);
       return { total, rl, g };
@@ -177,7 +248,7 @@ describe('native addon', () => {
   });
 
   it('survives worker_threads that load it, use the pool, and exit', async () => {
-    const addonPath = nativeInfo().path;  // the sanitized build under scripts/sanitize.sh
+    const addonPath = nativeInfo().path; // the sanitized build under scripts/sanitize.sh
     const code = `
       const { parentPort, workerData } = require('worker_threads');
       const a = require(workerData);
@@ -195,22 +266,28 @@ describe('native addon', () => {
       });
       expect(mean).toBeCloseTo(Math.log(50000), 4);
       // The main thread keeps using the pool after each worker is gone.
-      const st = new Float32Array(4 * STATS), rl = new Float32Array(4);
-      expect(fwd(new Float32Array(4 * 100000), 4, 100000, new Int32Array(4), false, mixed(1, 0), st, rl) / 4).toBeCloseTo(Math.log(100000), 4);
+      const st = new Float32Array(4 * STATS),
+        rl = new Float32Array(4);
+      expect(fwd(new Float32Array(4 * 100000), 4, 100000, new Int32Array(4), false, mixed(1, 0), st, rl) / 4).toBeCloseTo(
+        Math.log(100000),
+        4,
+      );
     }
   });
 
-  const bigEnough = os.totalmem() >= 20 * 2 ** 30 && !QUICK;  // 16 GiB of arrays: not in mutation runs
+  const bigEnough = os.totalmem() >= 20 * 2 ** 30 && !QUICK; // 16 GiB of arrays: not in mutation runs
   it.skipIf(!bigEnough)('indexes past 2^31 elements (2049 × 2^20 logits, 8 GiB + gradient 8 GiB)', () => {
-    const B = 2049, C = 2 ** 20;
-    const q = new Float32Array(B * C);  // all zeros but a marker in the row that starts at 2^31
+    const B = 2049,
+      C = 2 ** 20;
+    const q = new Float32Array(B * C); // all zeros but a marker in the row that starts at 2^31
     const last = (B - 1) * C;
     expect(last).toBe(2 ** 31);
     q[last + 7] = 5;
     q[last + C - 1] = -3;
     const y = new Int32Array(B);
     y[B - 1] = 7;
-    const st = new Float32Array(B * STATS), rl = new Float32Array(B);
+    const st = new Float32Array(B * STATS),
+      rl = new Float32Array(B);
     fwd(q, B, C, y, false, mixed(1, 0), st, rl);
     const lse = Math.log(C - 2 + Math.exp(5) + Math.exp(-3));
     expect(rl[0]).toBeCloseTo(Math.log(C), 4);

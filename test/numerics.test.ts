@@ -12,14 +12,20 @@ beforeAll(useTestBackend);
 const rowsOf = (q: number[][], y: number[], opts = {}) =>
   tf.tidy(() => mixedLoss(tf.tensor2d(q), tf.tensor1d(y, 'int32'), { reduction: 'none', ...opts }).dataSync());
 const gradOf = (q: number[][], y: number[], opts = {}) =>
-  tf.tidy(() => tf.grad((x: tf.Tensor) => mixedLoss(x, tf.tensor1d(y, 'int32'), { reduction: 'sum', ...opts }))(tf.tensor2d(q)).dataSync());
+  tf.tidy(() =>
+    tf
+      .grad((x: tf.Tensor) => mixedLoss(x, tf.tensor1d(y, 'int32'), { reduction: 'sum', ...opts }))(tf.tensor2d(q))
+      .dataSync(),
+  );
 
 /** Row values and the gradient (reduction 'sum') of a loss case. */
 function valuesAndGrad(op: (typeof LOSSES)[number]['op'], q: number[][], y: number[]) {
   return tf.tidy(() => {
     const labels = tf.tensor1d(y, 'int32');
     const rows = op(tf.tensor2d(q), labels, { reduction: 'none' }).dataSync();
-    const grad = tf.grad((x: tf.Tensor) => op(x, labels, { reduction: 'sum' }))(tf.tensor2d(q)).dataSync();
+    const grad = tf
+      .grad((x: tf.Tensor) => op(x, labels, { reduction: 'sum' }))(tf.tensor2d(q))
+      .dataSync();
     return { rows, grad };
   });
 }
@@ -27,7 +33,11 @@ function valuesAndGrad(op: (typeof LOSSES)[number]['op'], q: number[][], y: numb
 describe('every loss: NaN, −∞ and extreme gaps', () => {
   for (const loss of LOSSES) {
     it(`${loss.name}: a NaN gives NaN for its own row only (value and gradient)`, () => {
-      const q = [[1, NaN, 2], [1, 2, 3], [NaN, NaN, NaN]];
+      const q = [
+        [1, NaN, 2],
+        [1, 2, 3],
+        [NaN, NaN, NaN],
+      ];
       const { rows, grad } = valuesAndGrad(loss.op, q, [0, 1, 2]);
       expect(rows[0]).toBeNaN();
       expect(rows[2]).toBeNaN();
@@ -48,8 +58,15 @@ describe('every loss: NaN, −∞ and extreme gaps', () => {
     });
 
     it(`${loss.name}: a masked target gives the loss's limit and a finite gradient`, () => {
-      const { rows, grad } = valuesAndGrad(loss.op, [[1, -Infinity, 0], [0.5, 0.2, 0]], [1, 0]);
-      const limit = referenceRow(loss.reference, [1, -Infinity, 0], 1).value;  // +∞, 1, 1/q, …
+      const { rows, grad } = valuesAndGrad(
+        loss.op,
+        [
+          [1, -Infinity, 0],
+          [0.5, 0.2, 0],
+        ],
+        [1, 0],
+      );
+      const limit = referenceRow(loss.reference, [1, -Infinity, 0], 1).value; // +∞, 1, 1/q, …
       if (Number.isFinite(limit)) expect(rows[0]).toBeCloseTo(limit, 6);
       else expect(rows[0]).toBe(limit);
       expect(Array.from(grad).every(Number.isFinite)).toBe(true);
@@ -92,7 +109,9 @@ describe('−∞ logits (masked classes)', () => {
   it('whole blocks of −∞ before and after the finite logits', () => {
     const C = 3 * 2048 + 7;
     const q = Array.from({ length: C }, () => -Infinity);
-    q[5000] = 2; q[5001] = 1; q[C - 1] = 0.1;
+    q[5000] = 2;
+    q[5001] = 1;
+    q[C - 1] = 0.1;
     expect(rowsOf([q], [5000], { alpha: 1, beta: 1 })[0]).toBeCloseTo(0.758028877392, 6);
   });
 
@@ -106,13 +125,23 @@ describe('−∞ logits (masked classes)', () => {
   });
 
   it('focal with γ = 0 on a masked target: the gradient of CE, not NaN (issue 14)', () => {
-    const g = tf.tidy(() => tf.grad((x: tf.Tensor) => focalLoss(x, [1], { gamma: 0 }))(tf.tensor2d([[1, -Infinity, 0]])).dataSync());
+    const g = tf.tidy(() =>
+      tf
+        .grad((x: tf.Tensor) => focalLoss(x, [1], { gamma: 0 }))(tf.tensor2d([[1, -Infinity, 0]]))
+        .dataSync(),
+    );
     const p0 = 1 / (1 + Math.exp(-1));
     [p0, -1, 1 - p0].forEach((gj, j) => expect(g[j]).toBeCloseTo(gj, 6));
   });
 
   it('an all −∞ row is NaN (no class to predict), and other rows are unaffected', () => {
-    const v = rowsOf([[-Infinity, -Infinity], [0, 0]], [0, 0]);
+    const v = rowsOf(
+      [
+        [-Infinity, -Infinity],
+        [0, 0],
+      ],
+      [0, 0],
+    );
     expect(v[0]).toBeNaN();
     expect(v[1]).toBeCloseTo(Math.log(2) + 0.5, 6);
   });
@@ -148,18 +177,19 @@ describe('large and confident logits', () => {
 
   it('CE and 1 − p_y stay exact when p_y is within 1e-13 of 1 (no cancellation)', () => {
     const q = [[30, 0, 0]];
-    const ce = 2 * Math.exp(-30);  // log1p(2e^-30)
+    const ce = 2 * Math.exp(-30); // log1p(2e^-30)
     const v = crossEntropy(tf.tensor2d(q), tf.tensor1d([0], 'int32'), { reduction: 'none' }).dataSync()[0];
     expect(Math.abs(v - ce) / ce).toBeLessThan(1e-6);
     const el = expectationLoss(tf.tensor2d(q), tf.tensor1d([0], 'int32'), { reduction: 'none' }).dataSync()[0];
     expect(Math.abs(el - ce) / ce).toBeLessThan(1e-6);
     const g = gradOf(q, [0], { alpha: 1, beta: 0 });
-    expect(Math.abs(g[0] + ce) / ce).toBeLessThan(1e-6);  // −(1 − p_y), not 0
+    expect(Math.abs(g[0] + ce) / ce).toBeLessThan(1e-6); // −(1 − p_y), not 0
     expect(g[1] + g[2] + g[0]).toBeCloseTo(0, 12);
   });
 
   it('EL keeps its relative precision when p_y is tiny (the gradient scales with p_y)', () => {
-    for (const gap of [16, 46, 80]) {  // p_y ≈ 4e-8, 1e-20, 6e-36
+    for (const gap of [16, 46, 80]) {
+      // p_y ≈ 4e-8, 1e-20, 6e-36
       const q = [[0, -gap, 0, 0]];
       const ref = referenceMixedRow(q[0], 1, 0, 1);
       const g = gradOf(q, [1], { alpha: 0, beta: 1 });

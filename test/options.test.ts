@@ -26,7 +26,9 @@ interface Options {
  * plus z·lse² per counted row.
  */
 function torchLike(q: number[][], y: number[], o: Options, alpha = 1, beta = 0): number | number[] {
-  const C = q[0].length, eps = o.labelSmoothing ?? 0, w = o.classWeights ?? new Array(C).fill(1);
+  const C = q[0].length,
+    eps = o.labelSmoothing ?? 0,
+    w = o.classWeights ?? new Array(C).fill(1);
   const rows = q.map((row, r) => {
     if (y[r] === o.ignoreIndex) return { value: 0, weight: 0 };
     const { lse, logp, p } = softmax64(row);
@@ -42,11 +44,12 @@ function torchLike(q: number[][], y: number[], o: Options, alpha = 1, beta = 0):
   return reduction === 'sum' ? total : total / rows.reduce((a, r) => a + r.weight, 0);
 }
 
-const B = 6, C = 5;
+const B = 6,
+  C = 5;
 const q64 = Array.from(randomLogits(B, C, 31)).map((v) => v);
 const rowsOf = (flat: number[]) => Array.from({ length: B }, (_, r) => flat.slice(r * C, (r + 1) * C));
 const ids = Array.from(randomLabels(B, C, 32));
-ids[2] = -100;  // ignored where ignoreIndex is -100
+ids[2] = -100; // ignored where ignoreIndex is -100
 const validIds = ids.map((y) => (y < 0 ? 1 : y));
 
 /** Value and gradient from the op, on the tape (fused) and, separately, recomputed. */
@@ -63,7 +66,9 @@ function valueAndGrad(fn: (x: tf.Tensor) => tf.Tensor): { value: number[]; grad:
 
 function expectClose(actual: number[], want: number[], tol: number) {
   expect(actual.length).toBe(want.length);
-  actual.forEach((a, i) => expect(Math.abs(a - want[i]), `entry ${i}: ${a} vs ${want[i]}`).toBeLessThanOrEqual(tol * Math.max(1, Math.abs(want[i]))));
+  actual.forEach((a, i) =>
+    expect(Math.abs(a - want[i]), `entry ${i}: ${a} vs ${want[i]}`).toBeLessThanOrEqual(tol * Math.max(1, Math.abs(want[i]))),
+  );
 }
 
 describe('options across the family', () => {
@@ -112,18 +117,23 @@ describe('options across the family', () => {
   }
 
   it('class weights are constants: asking for their gradient is an Error, not a silent zero', () => {
-    const x = tf.tensor2d(q64, [B, C]), w = tf.tensor1d([1, 2, 0.5, 3, 0.25]);
-    expect(() => tf.grad((v: tf.Tensor) => crossEntropy(x, validIds, { classWeights: v }))(w))
-      .toThrow(/gradient with respect to classWeights is not implemented/);
+    const x = tf.tensor2d(q64, [B, C]),
+      w = tf.tensor1d([1, 2, 0.5, 3, 0.25]);
+    expect(() => tf.grad((v: tf.Tensor) => crossEntropy(x, validIds, { classWeights: v }))(w)).toThrow(
+      /gradient with respect to classWeights is not implemented/,
+    );
     tf.dispose([x, w]);
   });
 
   it('a scalar sample weight with ignoreIndex (the stock path): ignored rows leave the nonzero count and the mean', () => {
     const x = tf.tensor2d(q64, [B, C]);
     const rows = Array.from(crossEntropy(x, ids, { ignoreIndex: -100, reduction: 'none' }).dataSync());
-    const total = rows.reduce((a, v) => a + 2.5 * v, 0);  // the ignored row's loss is 0
-    const counted = ids.filter((y) => y !== -100).length;  // 5 of 6
-    for (const [reduction, want] of [[tf.Reduction.SUM_BY_NONZERO_WEIGHTS, total / counted], [tf.Reduction.MEAN, total / (2.5 * counted)]] as const) {
+    const total = rows.reduce((a, v) => a + 2.5 * v, 0); // the ignored row's loss is 0
+    const counted = ids.filter((y) => y !== -100).length; // 5 of 6
+    for (const [reduction, want] of [
+      [tf.Reduction.SUM_BY_NONZERO_WEIGHTS, total / counted],
+      [tf.Reduction.MEAN, total / (2.5 * counted)],
+    ] as const) {
       expect(crossEntropy(x, ids, { weights: 2.5, ignoreIndex: -100, reduction }).dataSync()[0]).toBeCloseTo(want, 5);
     }
     x.dispose();
@@ -166,18 +176,26 @@ describe('options across the family', () => {
   });
 
   describe('sample weights and tf.Reduction: tf.losses.computeWeightedLoss on the row losses', () => {
-    const stockRows = (x: tf.Tensor) => tf.losses.softmaxCrossEntropy(tf.oneHot(tf.tensor1d(validIds, 'int32'), C), x, undefined, 0, tf.Reduction.NONE);
-    for (const [name, weights] of [['per row', [1, 0, 2, 0.5, 0, 3]], ['scalar', 2.5], ['[B, 1]', null]] as const) {
+    const stockRows = (x: tf.Tensor) =>
+      tf.losses.softmaxCrossEntropy(tf.oneHot(tf.tensor1d(validIds, 'int32'), C), x, undefined, 0, tf.Reduction.NONE);
+    for (const [name, weights] of [
+      ['per row', [1, 0, 2, 0.5, 0, 3]],
+      ['scalar', 2.5],
+      ['[B, 1]', null],
+    ] as const) {
       for (const reduction of [tf.Reduction.NONE, tf.Reduction.SUM, tf.Reduction.MEAN, tf.Reduction.SUM_BY_NONZERO_WEIGHTS]) {
         it(`${name} weights, ${tf.Reduction[reduction]}: value and gradient as stock tfjs`, () => {
           const w = weights === null ? tf.tensor2d([1, 2, 0, 1, 1, 4], [B, 1]) : weights;
           const x = tf.tensor2d(q64, [B, C]);
           const lead = weights === null;
-          const f = (v: tf.Tensor) => tf.sum(crossEntropy(v, validIds, { weights: lead ? tf.reshape(w as tf.Tensor, [B]) : w as never, reduction }));
-          const g = (v: tf.Tensor) => tf.sum(tf.losses.computeWeightedLoss(stockRows(v), lead ? tf.reshape(w as tf.Tensor, [B]) : w as never, reduction));
+          const f = (v: tf.Tensor) =>
+            tf.sum(crossEntropy(v, validIds, { weights: lead ? tf.reshape(w as tf.Tensor, [B]) : (w as never), reduction }));
+          const g = (v: tf.Tensor) =>
+            tf.sum(tf.losses.computeWeightedLoss(stockRows(v), lead ? tf.reshape(w as tf.Tensor, [B]) : (w as never), reduction));
           for (const path of [(fn: () => void) => fn(), withSeparateBackward]) {
             path(() => {
-              const ours = tf.valueAndGrad(f)(x), theirs = tf.valueAndGrad(g)(x);
+              const ours = tf.valueAndGrad(f)(x),
+                theirs = tf.valueAndGrad(g)(x);
               expectClose([ours.value.dataSync()[0]], [theirs.value.dataSync()[0]], 1e-5);
               expectClose(Array.from(ours.grad.dataSync()), Array.from(theirs.grad.dataSync()), 1e-5);
               tf.dispose([ours.value, ours.grad, theirs.value, theirs.grad]);
@@ -196,18 +214,37 @@ describe('options across the family', () => {
         it(`${tf.Reduction[reduction]}${ignore ? ', ignoreIndex' : ''}: value, ∂/∂logits and ∂/∂weights (both paths)`, () => {
           const y = ignore ? ids : validIds;
           const mask = y.map((v) => (v < 0 ? 0 : 1));
-          const stockRows = (v: tf.Tensor) => tf.mul(tf.losses.softmaxCrossEntropy(tf.oneHot(tf.tensor1d(y.map((v) => Math.max(v, 0)), 'int32'), C), v,
-            undefined, 0, tf.Reduction.NONE), tf.tensor1d(mask));
-          const ours = (v: tf.Tensor, w: tf.Tensor) => tf.sum(crossEntropy(v, y, { weights: w, reduction, ...(ignore ? { ignoreIndex: -100 } : {}) }));
+          const stockRows = (v: tf.Tensor) =>
+            tf.mul(
+              tf.losses.softmaxCrossEntropy(
+                tf.oneHot(
+                  tf.tensor1d(
+                    y.map((v) => Math.max(v, 0)),
+                    'int32',
+                  ),
+                  C,
+                ),
+                v,
+                undefined,
+                0,
+                tf.Reduction.NONE,
+              ),
+              tf.tensor1d(mask),
+            );
+          const ours = (v: tf.Tensor, w: tf.Tensor) =>
+            tf.sum(crossEntropy(v, y, { weights: w, reduction, ...(ignore ? { ignoreIndex: -100 } : {}) }));
           // SUM_BY_NONZERO_WEIGHTS divides by a count (tfjs has no gradient for its notEqual): constant in w.
           const nonzero = [1, 0, 2, 0.5, 0, 3].filter((v, i) => v !== 0 && mask[i] === 1).length;
-          const theirs = (v: tf.Tensor, w: tf.Tensor) => reduction === tf.Reduction.SUM_BY_NONZERO_WEIGHTS
-            ? tf.div(tf.sum(tf.mul(stockRows(v), tf.mul(w, tf.tensor1d(mask)))), nonzero)
-            : tf.sum(tf.losses.computeWeightedLoss(stockRows(v), tf.mul(w, tf.tensor1d(mask)), reduction));
-          const x = tf.tensor2d(q64, [B, C]), w = tf.tensor1d([1, 0, 2, 0.5, 0, 3]);
+          const theirs = (v: tf.Tensor, w: tf.Tensor) =>
+            reduction === tf.Reduction.SUM_BY_NONZERO_WEIGHTS
+              ? tf.div(tf.sum(tf.mul(stockRows(v), tf.mul(w, tf.tensor1d(mask)))), nonzero)
+              : tf.sum(tf.losses.computeWeightedLoss(stockRows(v), tf.mul(w, tf.tensor1d(mask)), reduction));
+          const x = tf.tensor2d(q64, [B, C]),
+            w = tf.tensor1d([1, 0, 2, 0.5, 0, 3]);
           for (const path of [(fn: () => void) => fn(), withSeparateBackward]) {
             path(() => {
-              const a = tf.grads(ours)([x, w]), b = tf.grads(theirs)([x, w]);
+              const a = tf.grads(ours)([x, w]),
+                b = tf.grads(theirs)([x, w]);
               expectClose([ours(x, w).dataSync()[0]], [theirs(x, w).dataSync()[0]], 1e-5);
               expectClose(Array.from(a[0].dataSync()), Array.from(b[0].dataSync()), 1e-5);
               expectClose(Array.from(a[1].dataSync()), Array.from(b[1].dataSync()), 1e-5);
@@ -219,8 +256,10 @@ describe('options across the family', () => {
       }
     }
 
-    it('weights of the rows\' shape [B, T] for logits [B, T, C]', () => {
-      const x = tf.tensor3d(q64, [2, 3, C]), y = tf.tensor2d(validIds, [2, 3], 'int32'), w = tf.tensor2d([1, 2, 0, 1, 1, 3], [2, 3]);
+    it("weights of the rows' shape [B, T] for logits [B, T, C]", () => {
+      const x = tf.tensor3d(q64, [2, 3, C]),
+        y = tf.tensor2d(validIds, [2, 3], 'int32'),
+        w = tf.tensor2d([1, 2, 0, 1, 1, 3], [2, 3]);
       const got = crossEntropy(x, y, { weights: w }).dataSync()[0];
       const rows = crossEntropy(x, y, { reduction: 'none' }).dataSync();
       expect(got).toBeCloseTo(Array.from(rows).reduce((a, v, i) => a + v * w.dataSync()[i], 0) / 8, 5);
@@ -257,12 +296,13 @@ describe('options across the family', () => {
         expectClose(Array.from(a[0].dataSync()), Array.from(b[0].dataSync()), 1e-5);
         expectClose(Array.from(c[0].dataSync()), Array.from(b[0].dataSync()), 1e-5);
         expectClose(Array.from(a[1].dataSync()), Array.from(c[1].dataSync()), 1e-5);
-        const va = losses.softmaxCrossEntropy(t, x, ...(args as [])), vb = tf.losses.softmaxCrossEntropy(t, x, ...(args as []));
+        const va = losses.softmaxCrossEntropy(t, x, ...(args as [])),
+          vb = tf.losses.softmaxCrossEntropy(t, x, ...(args as []));
         expect(va.shape).toEqual(vb.shape);
         expectClose(Array.from(va.dataSync()), Array.from(vb.dataSync()), 1e-5);
         const sparse = losses.sparseSoftmaxCrossEntropy(tf.tensor1d(validIds, 'int32'), x, ...(args as []));
         expectClose(Array.from(sparse.dataSync()), Array.from(vb.dataSync()), 1e-5);
-        tf.dispose([x, t, ...a, ...b, ...c, va, vb, sparse, ...args.filter((v) => v instanceof tf.Tensor) as tf.Tensor[]]);
+        tf.dispose([x, t, ...a, ...b, ...c, va, vb, sparse, ...(args.filter((v) => v instanceof tf.Tensor) as tf.Tensor[])]);
       });
     }
   });
@@ -288,7 +328,7 @@ describe('options across the family', () => {
     const alpha = [0.25, 0.5, 1, 2, 0.75];
     const ref = rowsOf(q64).map((row, r) => rowLosses.focal(2)(softmax64(row).logp[validIds[r]]).value);
     const scaled = focalLoss(x, validIds, { alpha: 0.25 }).dataSync()[0];
-    expect(scaled).toBeCloseTo(0.25 * ref.reduce((a, b) => a + b, 0) / B, 6);
+    expect(scaled).toBeCloseTo((0.25 * ref.reduce((a, b) => a + b, 0)) / B, 6);
     const balanced = focalLoss(x, validIds, { alpha }).dataSync()[0];
     expect(balanced).toBeCloseTo(ref.reduce((a, v, r) => a + alpha[validIds[r]] * v, 0) / B, 6);
     // classWeights instead: PyTorch's weighted mean (divided by Σ w_y).
@@ -318,11 +358,17 @@ describe('options across the family', () => {
   it('MPCE: the argmax entry stays exact when the target is 1.8e5 below the max (both paths)', () => {
     // p_k ≈ 1, p_y = e^−177640, p_1 = e^−50: ∂/∂q_k = p_k(gap + CE(1 − gap)) ≈ 1, ∂/∂q_y ≈ −1.
     // Three rows and 'mean' (weight 1/3, not a power of two), gaps that are not integers.
-    const rows = [[0, -50, -177640.3], [0.7, -50, -177639.9], [-0.2, -49.1, -170001.7]];
+    const rows = [
+      [0, -50, -177640.3],
+      [0.7, -50, -177639.9],
+      [-0.2, -49.1, -170001.7],
+    ];
     for (const path of [(fn: () => void) => fn(), withSeparateBackward]) {
       path(() => {
         const x = tf.tensor2d(rows);
-        const g = tf.grad((v: tf.Tensor) => mpceLoss(v, [2, 2, 2]))(x).dataSync();
+        const g = tf
+          .grad((v: tf.Tensor) => mpceLoss(v, [2, 2, 2]))(x)
+          .dataSync();
         for (let r = 0; r < 3; r++) {
           expect(Math.abs(g[3 * r] - 1 / 3)).toBeLessThan(1e-7);
           expect(Math.abs(g[3 * r + 2] + 1 / 3)).toBeLessThan(1e-7);
@@ -335,14 +381,19 @@ describe('options across the family', () => {
   // Issue 12, a fuzzer finding (native/fuzz/regressions/mpce-nan-row): the target the largest
   // finite logit and a NaN elsewhere gave 0 from forward and NaN from the training pass.
   it('MPCE: a NaN logit makes its row NaN, in every path, whatever the argmax; other rows unaffected', () => {
-    const x = tf.tensor2d([[1, NaN, 5, 2], [0, 1, 2, 3]]);
+    const x = tf.tensor2d([
+      [1, NaN, 5, 2],
+      [0, 1, 2, 3],
+    ]);
     const y = [2, 3];
     const values = mpceLoss(x, y, { reduction: 'none' }).dataSync();
     expect(values[0]).toBeNaN();
-    expect(values[1]).toBe(0);  // k = y
+    expect(values[1]).toBe(0); // k = y
     for (const path of [(fn: () => void) => fn(), withSeparateBackward]) {
       path(() => {
-        const g = tf.grad((v: tf.Tensor) => mpceLoss(v, y, { reduction: 'sum' }))(x).dataSync();
+        const g = tf
+          .grad((v: tf.Tensor) => mpceLoss(v, y, { reduction: 'sum' }))(x)
+          .dataSync();
         expect(Array.from(g.subarray(0, 4)).every(Number.isNaN)).toBe(true);
         expect(Array.from(g.subarray(4))).toEqual([0, 0, 0, 0]);
       });
@@ -352,8 +403,11 @@ describe('options across the family', () => {
 
   it('softcap: the loss of cap·tanh(q/cap), value and gradient against central differences', () => {
     const cap = 2;
-    const ref = (flat: number[]) => rowsOf(flat.map((v) => cap * Math.tanh(v / cap))).reduce(
-      (a, row, r) => a + rowLosses.focal(2)(softmax64(row).logp[validIds[r]]).value, 0);
+    const ref = (flat: number[]) =>
+      rowsOf(flat.map((v) => cap * Math.tanh(v / cap))).reduce(
+        (a, row, r) => a + rowLosses.focal(2)(softmax64(row).logp[validIds[r]]).value,
+        0,
+      );
     for (const got of valueAndGrad((x) => focalLoss(x, validIds, { softcap: cap, reduction: 'sum' }))) {
       expectClose(got.value, [ref(q64)], 1e-5);
       expectClose(got.grad, centralDifference(ref, q64, 1e-5), 2e-4);
@@ -364,14 +418,20 @@ describe('options across the family', () => {
   it('MPCE: tied maxima in different slices of a split row take the first index (both paths)', () => {
     // 2 × 200000: few long rows are cut into slices across threads; the max 3 stands at 10 and at
     // 150000 of row 0 (different slices) and at 199999 and 5 of row 1 (first: 5).
-    const B2 = 2, C2 = 200_000;
+    const B2 = 2,
+      C2 = 200_000;
     const data = new Float32Array(B2 * C2).map((_, i) => Math.sin(i * 0.37));
-    data[10] = 3; data[150_000] = 3; data[C2 + 199_999] = 3; data[C2 + 5] = 3;
+    data[10] = 3;
+    data[150_000] = 3;
+    data[C2 + 199_999] = 3;
+    data[C2 + 5] = 3;
     const y = [7, 7];
     for (const path of [(fn: () => void) => fn(), withSeparateBackward]) {
       path(() => {
         const x = tf.tensor2d(data, [B2, C2]);
-        const g = tf.grad((v: tf.Tensor) => mpceLoss(v, y, { reduction: 'sum' }))(x).dataSync();
+        const g = tf
+          .grad((v: tf.Tensor) => mpceLoss(v, y, { reduction: 'sum' }))(x)
+          .dataSync();
         // ∂/∂q_k = a·p_k + c with c = −p_k log p_y > 0 at the argmax k only; the tied twin gets a·p.
         // (c ≈ p_k·CE ≈ 1e-3 here; a·p_k is ≈ 1e-7.)
         expect(g[10]).toBeGreaterThan(1000 * Math.abs(g[150_000]));
@@ -382,10 +442,11 @@ describe('options across the family', () => {
   });
 
   it('z-loss on a p_y loss: focal + z·lse², gradient against central differences', () => {
-    const ref = (flat: number[]) => rowsOf(flat).reduce((a, row, r) => {
-      const { lse, logp } = softmax64(row);
-      return a + rowLosses.focal(2)(logp[validIds[r]]).value + 0.05 * lse * lse;
-    }, 0);
+    const ref = (flat: number[]) =>
+      rowsOf(flat).reduce((a, row, r) => {
+        const { lse, logp } = softmax64(row);
+        return a + rowLosses.focal(2)(logp[validIds[r]]).value + 0.05 * lse * lse;
+      }, 0);
     for (const got of valueAndGrad((x) => focalLoss(x, validIds, { zLoss: 0.05, reduction: 'sum' }))) {
       expectClose(got.value, [ref(q64)], 1e-5);
       expectClose(got.grad, centralDifference(ref, q64, 1e-5), 2e-4);
@@ -394,7 +455,11 @@ describe('options across the family', () => {
 
   it('the registry and the ops agree: every native kind has an op, every op runs a kind of the registry', () => {
     expect([...lossKinds().keys()].sort()).toEqual([...new Set(lossOps().values())].sort());
-    expect(lossKinds().get('focal')?.params.map((p) => p.name)).toEqual(['gamma', 'alpha']);
+    expect(
+      lossKinds()
+        .get('focal')
+        ?.params.map((p) => p.name),
+    ).toEqual(['gamma', 'alpha']);
     expect(lossKinds().get('mixed')?.linear).toBe(true);
     expect(lossKinds().get('focal')?.linear).toBe(false);
   });

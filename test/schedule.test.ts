@@ -16,10 +16,15 @@ describe('focusToWeights (Eq. 14)', () => {
   it('puts the peak of |dL/dq_y| = (α + β p)(1 − p) at p = F', () => {
     for (const F of [0.05, 0.1, 0.25, 0.4, 0.45]) {
       const { alpha, beta } = focusToWeights(F);
-      let best = 0, argmax = 0;
+      let best = 0,
+        argmax = 0;
       for (let i = 0; i <= 100000; i++) {
-        const p = i / 100000, g = (alpha + beta * p) * (1 - p);
-        if (g > best) { best = g; argmax = p; }
+        const p = i / 100000,
+          g = (alpha + beta * p) * (1 - p);
+        if (g > best) {
+          best = g;
+          argmax = p;
+        }
       }
       expect(argmax).toBeCloseTo(F, 4);
       expect(peakGradient({ alpha, beta })).toBeCloseTo(best, 8);
@@ -69,17 +74,30 @@ describe('focusSchedule', () => {
     expect(two.atEpochAuthors(84, 90).F).toBe(0);
     expect(two.atEpochAuthors(85, 90).F).toBe(0.5);
     const six = focusSchedule('F=0-0.5');
-    const firstEpochOf = (k: number) => Array.from({ length: 200 }, (_, e) => e).find((e) => six.atEpochAuthors(e, 200).F === [0, 0.1, 0.2, 0.3, 0.4, 0.5][k]);
+    const firstEpochOf = (k: number) =>
+      Array.from({ length: 200 }, (_, e) => e).find((e) => six.atEpochAuthors(e, 200).F === [0, 0.1, 0.2, 0.3, 0.4, 0.5][k]);
     expect([0, 1, 2, 3, 4, 5].map(firstEpochOf)).toEqual([0, 33, 67, 100, 134, 167]);
   });
 
   it('custom phases and equal phases of given F values', () => {
-    const s = focusSchedule({ phases: [{ F: 0, until: 0.5 }, { F: 0.25, until: 1 }] });
+    const s = focusSchedule({
+      phases: [
+        { F: 0, until: 0.5 },
+        { F: 0.25, until: 1 },
+      ],
+    });
     expect(s.at(0.49).F).toBe(0);
     expect(s.at(0.5).F).toBe(0.25);
     expect(s.at(0.5).beta).toBeCloseTo(2, 12);
     expect(focusSchedule([0, 0.4]).at(0.6).F).toBe(0.4);
     expect(() => focusSchedule({ phases: [{ F: 0, until: 0.5 }] })).toThrow(/last phase must end at 1/);
-    expect(() => focusSchedule({ phases: [{ F: 0, until: 0.5 }, { F: 0.1, until: 0.4 }] })).toThrow(/until must be a number increasing within/);
+    expect(() =>
+      focusSchedule({
+        phases: [
+          { F: 0, until: 0.5 },
+          { F: 0.1, until: 0.4 },
+        ],
+      }),
+    ).toThrow(/until must be a number increasing within/);
   });
 });

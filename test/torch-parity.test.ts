@@ -18,7 +18,14 @@ interface Fixture {
   validIds: number[];
   weight: number[];
   probs: number[];
-  cases: Array<{ target: 'ids' | 'ids+ignore' | 'probs'; weight: boolean; labelSmoothing: number; reduction: 'none' | 'sum' | 'mean'; value: number[]; grad: number[] }>;
+  cases: Array<{
+    target: 'ids' | 'ids+ignore' | 'probs';
+    weight: boolean;
+    labelSmoothing: number;
+    reduction: 'none' | 'sum' | 'mean';
+    value: number[];
+    grad: number[];
+  }>;
 }
 
 const fixture = JSON.parse(fs.readFileSync(path.join(__dirname, 'fixtures', 'torch-cross-entropy.json'), 'utf8')) as Fixture;
@@ -33,10 +40,13 @@ describe(`crossEntropy against PyTorch ${fixture.torch}'s F.cross_entropy`, () =
       for (const path of [(fn: () => void) => fn(), withSeparateBackward]) {
         path(() => {
           const x = tf.tensor2d(fixture.logits, [B, C]);
-          const labels = c.target === 'probs' ? tf.tensor2d(fixture.probs, [B, C])
-            : tf.tensor1d(c.target === 'ids' ? fixture.validIds : fixture.ids, 'int32');
+          const labels =
+            c.target === 'probs'
+              ? tf.tensor2d(fixture.probs, [B, C])
+              : tf.tensor1d(c.target === 'ids' ? fixture.validIds : fixture.ids, 'int32');
           const options = {
-            reduction: c.reduction, labelSmoothing: c.labelSmoothing,
+            reduction: c.reduction,
+            labelSmoothing: c.labelSmoothing,
             ...(c.weight ? { classWeights: fixture.weight } : {}),
             ...(c.target === 'ids+ignore' ? { ignoreIndex: -100 } : {}),
           };

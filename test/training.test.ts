@@ -4,7 +4,14 @@ import { beforeAll, describe, expect, it, vi } from 'vitest';
 
 import { loadDigits, PIXELS } from '../demo/digits';
 import {
-  crossEntropy, focalLoss, focusToWeights, layersLosses, mixedLoss, mixedLossForLayers, MixtureState, scheduledMixedLoss,
+  crossEntropy,
+  focalLoss,
+  focusToWeights,
+  layersLosses,
+  mixedLoss,
+  mixedLossForLayers,
+  MixtureState,
+  scheduledMixedLoss,
 } from '../src';
 import { QUICK, randomLabels, randomLogits, tf, useTestBackend } from './support/tf';
 
@@ -12,8 +19,10 @@ beforeAll(useTestBackend);
 
 function classifier(seed: number): tf.LayersModel {
   const model = tf.sequential();
-  model.add(tf.layers.dense({ inputShape: [PIXELS], units: 64, activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed }) }));
-  model.add(tf.layers.dense({ units: 10, kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 1 }) }));  // logits
+  model.add(
+    tf.layers.dense({ inputShape: [PIXELS], units: 64, activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed }) }),
+  );
+  model.add(tf.layers.dense({ units: 10, kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 1 }) })); // logits
   return model;
 }
 
@@ -24,7 +33,9 @@ function accuracy(model: tf.LayersModel, x: tf.Tensor, y: Int32Array): number {
 
 describe('custom training loops', () => {
   it('optimizer.minimize trains a softmax regression and leaks no tensors', () => {
-    const B = 64, D = 20, C = 5;
+    const B = 64,
+      D = 20,
+      C = 5;
     const x = tf.tensor2d(randomLogits(B, D, 1), [B, D]);
     const trueW = tf.tensor2d(randomLogits(D, C, 2), [D, C]);
     const y = tf.tidy(() => tf.matMul(x, trueW).argMax(1).toInt());
@@ -52,7 +63,7 @@ describe('custom training loops', () => {
       const g = tf.grad((q: tf.Tensor) => crossEntropy(q, y))(logits);
       const vg = tf.valueAndGrad((q: tf.Tensor) => mixedLoss(q, y, { reduction: 'none' }).sum())(logits);
       tf.dispose([g, vg.value, vg.grad]);
-      mixedLoss(logits, y).dispose();  // outside a tape: the statistics output is freed too
+      mixedLoss(logits, y).dispose(); // outside a tape: the statistics output is freed too
     }
     expect(tf.memory().numTensors).toBe(before);
   });
@@ -61,14 +72,18 @@ describe('custom training loops', () => {
     const x = tf.tensor2d(randomLogits(6, 4, 5), [6, 4]);
     const w = tf.tensor2d(randomLogits(4, 7, 6), [4, 7]);
     const y = tf.tensor1d(randomLabels(6, 7, 7), 'int32');
-    const fused = tf.grad((v: tf.Tensor) => mixedLoss(tf.tanh(tf.matMul(x, v)), y, { alpha: 1, beta: 2.5 }))(w).dataSync();
-    const stock = tf.grad((v: tf.Tensor) => {
-      const logp = tf.logSoftmax(tf.tanh(tf.matMul(x, v)));
-      const oneHot = tf.oneHot(y, 7).toFloat();
-      const ce = tf.neg(tf.sum(tf.mul(oneHot, logp), 1));
-      const el = tf.sub(1, tf.sum(tf.mul(oneHot, tf.exp(logp)), 1));
-      return tf.mean(tf.add(ce, tf.mul(2.5, el)));
-    })(w).dataSync();
+    const fused = tf
+      .grad((v: tf.Tensor) => mixedLoss(tf.tanh(tf.matMul(x, v)), y, { alpha: 1, beta: 2.5 }))(w)
+      .dataSync();
+    const stock = tf
+      .grad((v: tf.Tensor) => {
+        const logp = tf.logSoftmax(tf.tanh(tf.matMul(x, v)));
+        const oneHot = tf.oneHot(y, 7).toFloat();
+        const ce = tf.neg(tf.sum(tf.mul(oneHot, logp), 1));
+        const el = tf.sub(1, tf.sum(tf.mul(oneHot, tf.exp(logp)), 1));
+        return tf.mean(tf.add(ce, tf.mul(2.5, el)));
+      })(w)
+      .dataSync();
     fused.forEach((g, i) => expect(g).toBeCloseTo(stock[i], 6));
   });
 });
@@ -118,19 +133,23 @@ describe('model.fit on real digits (mnist package)', () => {
   it('layersLosses pass their options and refuse a reduction (tfjs-layers reduces); mixedLossForLayers is named too', () => {
     expect(mixedLossForLayers().name).toBe('mixedLoss');
     expect(scheduledMixedLoss('F=0').loss.name).toBe('mixedLoss');
-    const logits = tf.tensor2d([[2, 1, 0.1]]), ids = tf.tensor1d([1], 'int32');
+    const logits = tf.tensor2d([[2, 1, 0.1]]),
+      ids = tf.tensor1d([1], 'int32');
     const viaLayers = layersLosses.focalLoss({ gamma: 3, alpha: 0.25 })(ids, logits).dataSync()[0];
     expect(viaLayers).toBeCloseTo(focalLoss(logits, ids, { gamma: 3, alpha: 0.25 }).dataSync()[0], 6);
-    expect(() => layersLosses.crossEntropy({ reduction: 'sum' } as never)).toThrow(/mixloss\.layersLosses\.crossEntropy: tfjs-layers reduces/);
+    expect(() => layersLosses.crossEntropy({ reduction: 'sum' } as never)).toThrow(
+      /mixloss\.layersLosses\.crossEntropy: tfjs-layers reduces/,
+    );
     tf.dispose([logits, ids]);
   });
 
   /** The mixed loss of the model as it is now, on the first n samples, with these weights. */
-  const lossNow = (model: tf.LayersModel, w: { alpha: number; beta: number }, from = 0, n = digits.nTrain) => tf.tidy(() => {
-    const x = xTrain.slice([from, 0], [n, PIXELS]);
-    const y = tf.tensor1d(digits.yTrain.subarray(from, from + n), 'int32');
-    return mixedLoss(model.predict(x) as tf.Tensor, y, w).dataSync()[0];
-  });
+  const lossNow = (model: tf.LayersModel, w: { alpha: number; beta: number }, from = 0, n = digits.nTrain) =>
+    tf.tidy(() => {
+      const x = xTrain.slice([from, 0], [n, PIXELS]);
+      const y = tf.tensor1d(digits.yTrain.subarray(from, from + n), 'int32');
+      return mixedLoss(model.predict(x) as tf.Tensor, y, w).dataSync()[0];
+    });
 
   it("the 'F=0-0.5' schedule: each epoch trains with its phase's α/β (the loss values say so)", async () => {
     // Learning rate 0: the weights stay put, so each epoch's reported loss is the loss of the
@@ -154,7 +173,7 @@ describe('model.fit on real digits (mnist package)', () => {
     const h = await model.fit(xFew, yFew, { epochs: 2, batchSize: 50, verbose: 0, shuffle: false, callbacks: [mix.callback] });
     const loss = h.history.loss as number[];
     [0, 0.4].forEach((F, e) => expect(loss[e]).toBeCloseTo(lossNow(model, focusToWeights(F, { normalizePeak: true }), 0, FEW), 4));
-    expect(loss[1]).not.toBeCloseTo(lossNow(model, focusToWeights(0.4), 0, FEW), 2);  // β = 5 un-normalized
+    expect(loss[1]).not.toBeCloseTo(lossNow(model, focusToWeights(0.4), 0, FEW), 2); // β = 5 un-normalized
   });
 
   it("boundaries: 'authors' switches 'F=0,0.5' where the authors' code does (epoch 9 of 10), and the loss follows", async () => {
@@ -163,7 +182,10 @@ describe('model.fit on real digits (mnist package)', () => {
     model.compile({ optimizer: tf.train.sgd(0), loss: mix.loss });
     const h = await model.fit(xFew, yFew, { epochs: 10, batchSize: 100, verbose: 0, shuffle: false, callbacks: [mix.callback] });
     // Exact fractions would never reach 0.95 in 10 epochs (9/10 = 0.9): F would stay 0.
-    expect(mix.callback.history.map((r) => [r.epoch, r.F])).toEqual([[0, 0], [9, 0.5]]);
+    expect(mix.callback.history.map((r) => [r.epoch, r.F])).toEqual([
+      [0, 0],
+      [9, 0.5],
+    ]);
     const loss = h.history.loss as number[];
     expect(loss[8]).toBeCloseTo(lossNow(model, { alpha: 1, beta: 1 }, 0, FEW), 4);
     expect(loss[9]).toBeCloseTo(lossNow(model, { alpha: 0, beta: 1 }, 0, FEW), 4);
@@ -175,13 +197,31 @@ describe('model.fit on real digits (mnist package)', () => {
     model.compile({ optimizer: tf.train.sgd(0), loss: mix.loss });
     const batchLoss: number[] = [];
     await model.fit(xTrain, yTrainOneHot, {
-      epochs: 2, batchSize: 50, verbose: 0, shuffle: false,
-      callbacks: [mix.callback, new tf.CustomCallback({ onBatchEnd: async (_b, logs) => { batchLoss.push(logs?.loss as number); } })],
+      epochs: 2,
+      batchSize: 50,
+      verbose: 0,
+      shuffle: false,
+      callbacks: [
+        mix.callback,
+        new tf.CustomCallback({
+          onBatchEnd: async (_b, logs) => {
+            batchLoss.push(logs?.loss as number);
+          },
+        }),
+      ],
     });
     // 1500 samples / 50 = 30 batches per epoch, 60 in all: F = 0.5 from step 57 (epoch 1, batch 27).
-    expect(mix.callback.history.map((r) => [r.epoch, r.batch, r.F])).toEqual([[0, 0, 0], [1, 27, 0.5]]);
+    expect(mix.callback.history.map((r) => [r.epoch, r.batch, r.F])).toEqual([
+      [0, 0, 0],
+      [1, 27, 0.5],
+    ]);
     expect(batchLoss).toHaveLength(60);
-    for (const [step, w] of [[0, { alpha: 1, beta: 1 }], [56, { alpha: 1, beta: 1 }], [57, { alpha: 0, beta: 1 }], [59, { alpha: 0, beta: 1 }]] as const) {
+    for (const [step, w] of [
+      [0, { alpha: 1, beta: 1 }],
+      [56, { alpha: 1, beta: 1 }],
+      [57, { alpha: 0, beta: 1 }],
+      [59, { alpha: 0, beta: 1 }],
+    ] as const) {
       expect(batchLoss[step]).toBeCloseTo(lossNow(model, w, (step % 30) * 50, 50), 4);
     }
   });
@@ -193,7 +233,7 @@ describe('model.fit on real digits (mnist package)', () => {
     const h = await model.fit(xTrain, yTrainOneHot, { epochs: 6, batchSize: 50, verbose: 0, shuffle: false, callbacks: [mix.callback] });
     const loss = h.history.loss as number[];
     expect(loss[5]).toBeGreaterThan(0);
-    expect(loss[5]).toBeLessThan(1);  // pure EL in the last phase: an expected error
+    expect(loss[5]).toBeLessThan(1); // pure EL in the last phase: an expected error
     expect(accuracy(model, xTest, digits.yTest)).toBeGreaterThan(0.8);
   });
 
@@ -201,14 +241,26 @@ describe('model.fit on real digits (mnist package)', () => {
     const model = classifier(41);
     const loss = mixedLossForLayers({ alpha: 1, beta: 0.5 });
     model.compile({ optimizer: tf.train.adam(0.003), loss });
-    const first = lossNow(model, { alpha: 1, beta: 0.5 }, 0, 50);  // before any update
+    const first = lossNow(model, { alpha: 1, beta: 0.5 }, 0, 50); // before any update
     const ds = tf.data
-      .zip({ xs: tf.data.array(Array.from({ length: digits.nTrain }, (_, i) => Array.from(digits.xTrain.subarray(i * PIXELS, (i + 1) * PIXELS)))),
-        ys: tf.data.array(Array.from(digits.yTrain)) })
+      .zip({
+        xs: tf.data.array(
+          Array.from({ length: digits.nTrain }, (_, i) => Array.from(digits.xTrain.subarray(i * PIXELS, (i + 1) * PIXELS))),
+        ),
+        ys: tf.data.array(Array.from(digits.yTrain)),
+      })
       .batch(50);
     const batchLoss: number[] = [];
     const h = await model.fitDataset(ds as never, {
-      epochs: 3, verbose: 0, callbacks: [new tf.CustomCallback({ onBatchEnd: async (_b, logs) => { batchLoss.push(logs?.loss as number); } })],
+      epochs: 3,
+      verbose: 0,
+      callbacks: [
+        new tf.CustomCallback({
+          onBatchEnd: async (_b, logs) => {
+            batchLoss.push(logs?.loss as number);
+          },
+        }),
+      ],
     });
     expect(batchLoss[0]).toBeCloseTo(first, 4);
     const l = h.history.loss as number[];
@@ -267,34 +319,52 @@ describe('the schedule callback on small models', () => {
     model.compile({ optimizer: tf.train.sgd(0), loss: mix.loss });
     await model.fit(x, y, { epochs: 2, verbose: 0, callbacks: [mix.callback] });
     await model.fit(x, y, { epochs: 2, verbose: 0, callbacks: [mix.callback] });
-    expect(mix.callback.history.map((r) => [r.epoch, r.F, r.alpha, r.beta])).toEqual([[0, 0, 1, 1], [0, 0, 1, 1]]);
+    expect(mix.callback.history.map((r) => [r.epoch, r.F, r.alpha, r.beta])).toEqual([
+      [0, 0, 1, 1],
+      [0, 0, 1, 1],
+    ]);
     expect(mix.state.F).toBe(0);
   });
 
   it("per: 'batch' with fitDataset takes the epoch's batches from batchesPerEpoch, and says so when it is missing", async () => {
     const { model, x, ids } = tiny();
-    const ds = () => tf.data.zip({ xs: tf.data.array(tf.unstack(x)), ys: tf.data.array(ids) }).batch(3).repeat();  // 4 batches an epoch
+    const ds = () =>
+      tf.data
+        .zip({ xs: tf.data.array(tf.unstack(x)), ys: tf.data.array(ids) })
+        .batch(3)
+        .repeat(); // 4 batches an epoch
     const mix = scheduledMixedLoss('F=0,0.5', { per: 'batch' });
     model.compile({ optimizer: tf.train.sgd(0), loss: mix.loss });
     await model.fitDataset(ds() as never, { epochs: 5, batchesPerEpoch: 4, verbose: 0, callbacks: [mix.callback] });
     // 20 steps: F = 0.5 from step 19 (epoch 4, batch 3).
-    expect(mix.callback.history.map((r) => [r.epoch, r.batch, r.F])).toEqual([[0, 0, 0], [4, 3, 0.5]]);
+    expect(mix.callback.history.map((r) => [r.epoch, r.batch, r.F])).toEqual([
+      [0, 0, 0],
+      [4, 3, 0.5],
+    ]);
     const again = scheduledMixedLoss('F=0,0.5', { per: 'batch' });
     model.compile({ optimizer: tf.train.sgd(0), loss: again.loss });
-    await expect(model.fitDataset(ds() as never, { epochs: 1, verbose: 0, callbacks: [again.callback] }))
-      .rejects.toThrow(/per: 'batch' needs the number of batches per epoch \(fitDataset: pass batchesPerEpoch\)/);
+    await expect(model.fitDataset(ds() as never, { epochs: 1, verbose: 0, callbacks: [again.callback] })).rejects.toThrow(
+      /per: 'batch' needs the number of batches per epoch \(fitDataset: pass batchesPerEpoch\)/,
+    );
   });
 
   it("a MixtureState shared by two losses: both read the schedule's α/β, and set() records F", () => {
     const state = new MixtureState(1, 1);
-    const a = mixedLossForLayers(state), b = mixedLossForLayers(state);
+    const a = mixedLossForLayers(state),
+      b = mixedLossForLayers(state);
     expect(a.state).toBe(state);
     state.set({ ...focusToWeights(0.3), F: 0.3 });
     expect(state.F).toBe(0.3);
     const yTrue = tf.oneHot(tf.tensor1d([1, 0], 'int32'), 3).toFloat();
-    const yPred = tf.tensor2d([[0.5, -1, 2], [1, 0, 0]]);
+    const yPred = tf.tensor2d([
+      [0.5, -1, 2],
+      [1, 0, 0],
+    ]);
     const expected = mixedLoss(yPred, [1, 0], { alpha: 1, beta: 2.5, reduction: 'none' }).dataSync();
-    for (const loss of [a, b]) loss(yTrue, yPred).dataSync().forEach((v, r) => expect(v).toBeCloseTo(expected[r], 5));
+    for (const loss of [a, b])
+      loss(yTrue, yPred)
+        .dataSync()
+        .forEach((v, r) => expect(v).toBeCloseTo(expected[r], 5));
   });
 });
 
@@ -303,8 +373,10 @@ describe('callback arrays', () => {
     const model = tf.sequential({ layers: [tf.layers.dense({ inputShape: [4], units: 3 })] });
     const mix = scheduledMixedLoss('F=0-0.5');
     model.compile({ optimizer: 'sgd', loss: mix.loss });
-    const x = tf.zeros([6, 4]), y = tf.oneHot(tf.tensor1d([0, 1, 2, 0, 1, 2], 'int32'), 3).toFloat();
-    await expect(model.fit(x, y, { epochs: 1, verbose: 0, callbacks: [{ onEpochEnd: async () => undefined }, mix.callback] as never }))
-      .rejects.toThrow(/wrap plain objects in new tf.CustomCallback/);
+    const x = tf.zeros([6, 4]),
+      y = tf.oneHot(tf.tensor1d([0, 1, 2, 0, 1, 2], 'int32'), 3).toFloat();
+    await expect(
+      model.fit(x, y, { epochs: 1, verbose: 0, callbacks: [{ onEpochEnd: async () => undefined }, mix.callback] as never }),
+    ).rejects.toThrow(/wrap plain objects in new tf.CustomCallback/);
   });
 });

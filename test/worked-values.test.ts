@@ -33,7 +33,10 @@ describe('worked values of the spec', () => {
   });
 
   it("reduction 'mean' divides value and gradient by B", () => {
-    const logits = tf.tensor2d([[2, 1, 0.1], [2, 1, 0.1]]);
+    const logits = tf.tensor2d([
+      [2, 1, 0.1],
+      [2, 1, 0.1],
+    ]);
     const labels = tf.tensor1d([0, 0], 'int32');
     const { value, grad } = tf.valueAndGrad((q: tf.Tensor) => crossEntropy(q, labels))(logits);
     expect(value.dataSync()[0]).toBeCloseTo(0.417030016278, 6);

@@ -15,9 +15,9 @@
 #include "../core/row_blocks.h"
 #include "../core/thread_pool.h"
 #include "checks.h"
-#include "loss_spec_parse.h"
 #include "cuda_bindings.h"
 #include "information.h"
+#include "loss_spec_parse.h"
 
 namespace {
 
@@ -59,8 +59,8 @@ void check_labels(const LossCall& c) {
     shown << std::fixed << std::setprecision(0) << value;  // 2147483648, not 2.14748365e+09
   else
     shown << std::setprecision(9) << value;
-  fail("label " + shown.str() + " at row " + std::to_string(bad) + " is not a class id in [0, " +
-       std::to_string(c.classes) + ")" + (c.params.has_ignore_index ? " nor ignoreIndex " + std::to_string(c.params.ignore_index) : ""));
+  fail("label " + shown.str() + " at row " + std::to_string(bad) + " is not a class id in [0, " + std::to_string(c.classes) + ")" +
+       (c.params.has_ignore_index ? " nor ignoreIndex " + std::to_string(c.params.ignore_index) : ""));
 }
 
 // The named fields every kernel call shares: {logits, rows, classes, labels, dense, loss,
@@ -232,9 +232,7 @@ Napi::Value ThreePassMemoryLoop(const Napi::CallbackInfo& info) {
   });
 }
 
-Napi::Value GetThreads(const Napi::CallbackInfo& info) {
-  return Napi::Number::New(info.Env(), mixloss::ThreadPool::instance().size());
-}
+Napi::Value GetThreads(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), mixloss::ThreadPool::instance().size()); }
 
 Napi::Value SetThreads(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {

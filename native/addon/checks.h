@@ -52,8 +52,7 @@ struct TypedView {
 
 inline TypedView typed_view(const Napi::Value& v, const char* what, const char* expected) {
   TypedView t{};
-  if (!v.IsTypedArray() ||
-      napi_get_typedarray_info(v.Env(), v, &t.type, &t.length, &t.data, nullptr, nullptr) != napi_ok)
+  if (!v.IsTypedArray() || napi_get_typedarray_info(v.Env(), v, &t.type, &t.length, &t.data, nullptr, nullptr) != napi_ok)
     fail(std::string(what) + " must be " + expected);
   return t;
 }

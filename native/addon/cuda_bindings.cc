@@ -27,8 +27,7 @@ class DeviceBuffer : public Napi::ObjectWrap<DeviceBuffer> {
   static Napi::Function Define(Napi::Env env) {
     return DefineClass(env, "DeviceBuffer",
                        {InstanceMethod("upload", &DeviceBuffer::Upload), InstanceMethod("download", &DeviceBuffer::Download),
-                        InstanceMethod("free", &DeviceBuffer::Free),
-                        InstanceAccessor("byteLength", &DeviceBuffer::ByteLength, nullptr)});
+                        InstanceMethod("free", &DeviceBuffer::Free), InstanceAccessor("byteLength", &DeviceBuffer::ByteLength, nullptr)});
   }
 
   explicit DeviceBuffer(const Napi::CallbackInfo& info) : Napi::ObjectWrap<DeviceBuffer>(info) {
@@ -101,8 +100,7 @@ struct CudaData {
 
 DeviceBuffer* buffer(const Napi::Env& env, const Napi::Value& v, size_t min_bytes, const char* what) {
   auto* data = env.GetInstanceData<CudaData>();
-  if (!v.IsObject() || !v.As<Napi::Object>().InstanceOf(data->constructor.Value()))
-    fail(std::string(what) + " must be a DeviceBuffer");
+  if (!v.IsObject() || !v.As<Napi::Object>().InstanceOf(data->constructor.Value())) fail(std::string(what) + " must be a DeviceBuffer");
   DeviceBuffer* b = DeviceBuffer::Unwrap(v.As<Napi::Object>());
   b->data(what);
   if (b->bytes() < min_bytes)
@@ -127,12 +125,13 @@ LossCall parse_device_call(const Napi::Env& env, Fields& f) {
                                    : (type == "int32" ? LabelFormat::kSparseInt32 : LabelFormat::kSparseFloat32);
   c.labels = {format, buffer(env, f.get("labels"), (dense ? n : static_cast<size_t>(c.rows)) * 4, "labels")->data("labels")};
   c.class_weights = f.has("classWeights")
-                        ? static_cast<const float*>(buffer(env, f.get("classWeights"), static_cast<size_t>(c.classes) * 4, "classWeights")
-                                                        ->data("classWeights"))
+                        ? static_cast<const float*>(
+                              buffer(env, f.get("classWeights"), static_cast<size_t>(c.classes) * 4, "classWeights")->data("classWeights"))
                         : nullptr;
-  c.row_weights = f.has("weights")
-                      ? static_cast<const float*>(buffer(env, f.get("weights"), static_cast<size_t>(c.rows) * 4, "weights")->data("weights"))
-                      : nullptr;
+  c.row_weights =
+      f.has("weights")
+          ? static_cast<const float*>(buffer(env, f.get("weights"), static_cast<size_t>(c.rows) * 4, "weights")->data("weights"))
+          : nullptr;
   c.params = parse_loss(f.get("loss"), dense, c.class_weights != nullptr);
   c.stats = static_cast<float*>(buffer(env, f.get("stats"), static_cast<size_t>(c.rows) * kStatsPerRow * 4, "stats")->data("stats"));
   const int64_t bad = cuda::find_bad_label(c);
@@ -145,7 +144,8 @@ Napi::Value CudaForward(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     Fields f(info[0], "cudaForward's argument");
     const LossCall c = parse_device_call(info.Env(), f);
-    float* row_loss = static_cast<float*>(buffer(info.Env(), f.get("rowLoss"), static_cast<size_t>(c.rows) * 4, "rowLoss")->data("rowLoss"));
+    float* row_loss =
+        static_cast<float*>(buffer(info.Env(), f.get("rowLoss"), static_cast<size_t>(c.rows) * 4, "rowLoss")->data("rowLoss"));
     f.done();
     cuda::forward(c, row_loss);
     return info.Env().Undefined();
@@ -161,8 +161,7 @@ Napi::Value CudaBackward(const Napi::CallbackInfo& info) {
     if (dy_len != 1 && dy_len != c.rows) fail("dyLength must be 1 or rows");
     const float* dy = static_cast<const float*>(buffer(info.Env(), f.get("dy"), static_cast<size_t>(dy_len) * 4, "dy")->data("dy"));
     const double dy_scale = finite_number(f.get("dyScale"), "dyScale");
-    float* grad = static_cast<float*>(
-        buffer(info.Env(), f.get("grad"), static_cast<size_t>(c.rows * c.classes) * 4, "grad")->data("grad"));
+    float* grad = static_cast<float*>(buffer(info.Env(), f.get("grad"), static_cast<size_t>(c.rows * c.classes) * 4, "grad")->data("grad"));
     f.done();
     cuda::backward(c, dy, dy_len, dy_scale, grad);
     return info.Env().Undefined();

@@ -45,13 +45,12 @@ info::ClassLabels parse_classes(Fields& f, int64_t rows) {
   const int32_t* ids = typed_data<int32_t, napi_int32_array>(f.get("labels"), rows, "labels", "Int32Array");
   for (int64_t i = 0; i < rows; ++i)
     if (ids[i] < 0 || ids[i] >= classes)
-      fail("label " + std::to_string(ids[i]) + " at row " + std::to_string(i) + " is not a class id in [0, " + std::to_string(classes) + ")");
+      fail("label " + std::to_string(ids[i]) + " at row " + std::to_string(i) + " is not a class id in [0, " + std::to_string(classes) +
+           ")");
   return {ids, classes};
 }
 
-float* parse_grad(Fields& f, const info::Layer& z) {
-  return f.has("grad") ? floats(f.get("grad"), z.rows * z.dims, "grad") : nullptr;
-}
+float* parse_grad(Fields& f, const info::Layer& z) { return f.has("grad") ? floats(f.get("grad"), z.rows * z.dims, "grad") : nullptr; }
 
 // renyiInformation({labels, classes, layer, rows, dims, alpha, width, grad?})
 //   → {labels, layer, joint, mutualInformation} (bits); grad gets ∂I/∂layer.

@@ -45,10 +45,10 @@ inline bool in_range(const losses::ParamSpec& p, double v) {
 template <typename F>
 bool with_kind_named(const std::string& name, F&& f) {
   bool found = false;
-#define MIXLOSS_MATCH(K)                                   \
-  if (!found && name == losses::K::kName) {                \
-    found = true;                                          \
-    f(losses::K{}, LossKind::k##K);                        \
+#define MIXLOSS_MATCH(K)                    \
+  if (!found && name == losses::K::kName) { \
+    found = true;                           \
+    f(losses::K{}, LossKind::k##K);         \
   }
   MIXLOSS_LOSS_KINDS(MIXLOSS_MATCH)
 #undef MIXLOSS_MATCH
@@ -111,8 +111,7 @@ inline LossParams parse_loss(const Napi::Value& v, bool dense, bool class_weight
   if (keys.count("labelSmoothing")) {
     const double e = finite_number(o.Get("labelSmoothing"), "labelSmoothing");
     if (e < 0 || e > 1) fail("labelSmoothing must be in [0, 1], got " + std::to_string(e));
-    if (e > 0 && !linear)
-      fail("labelSmoothing needs a loss linear in the targets (" + kind_names(true) + "); '" + kind + "' is not");
+    if (e > 0 && !linear) fail("labelSmoothing needs a loss linear in the targets (" + kind_names(true) + "); '" + kind + "' is not");
     if (e > 0 && dense) fail("labelSmoothing is for class ids: smooth dense targets before the kernel");
     P.label_smoothing = static_cast<float>(e);
   }
@@ -123,7 +122,8 @@ inline LossParams parse_loss(const Napi::Value& v, bool dense, bool class_weight
     P.has_ignore_index = true;
     P.ignore_index = static_cast<int64_t>(i);
   }
-  if (dense && !linear) fail("dense targets need a loss linear in the targets (" + kind_names(true) + "); '" + kind + "' takes class ids only");
+  if (dense && !linear)
+    fail("dense targets need a loss linear in the targets (" + kind_names(true) + "); '" + kind + "' takes class ids only");
   if (dense && class_weights) fail("classWeights with dense targets: multiply the targets by the weights instead");
   return P;
 }

@@ -4,9 +4,9 @@
 // std::random_device, but the reference alone would raise the addon's glibc requirement from
 // 2.34 to 2.36. `-Wl,--wrap=arc4random` sends the reference here instead: getrandom(2)
 // (glibc 2.25), aborting on failure as glibc's own arc4random does.
+#include <sys/random.h>
 #include <cerrno>
 #include <cstdlib>
-#include <sys/random.h>
 
 extern "C" unsigned int __wrap_arc4random(void) {
   unsigned int value = 0;

@@ -22,7 +22,7 @@ namespace mixloss {
 // move a Partial between lanes a 32-bit word at a time.
 struct Partial {
   float max;
-  float t_min;     // min_j t_j (kNeedTargets; +∞ when none): a negative entry means these are not targets
+  float t_min;  // min_j t_j (kNeedTargets; +∞ when none): a negative entry means these are not targets
   double sum;
   double t_logit;  // Σ t_j q_j (terms with t_j = 0 skipped, so −∞ logits are fine); double: t·q overflows float
   double mass;     // Σ t_j
@@ -44,7 +44,10 @@ MIXLOSS_HD bool is_empty(const Partial& p) { return p.sum == 0.0 && p.t_exp == 0
 
 // Moves a partial to a new (larger or equal) max.
 MIXLOSS_HD void rebase(Partial& p, float new_max) {
-  if (is_empty(p)) { p.max = new_max; return; }
+  if (is_empty(p)) {
+    p.max = new_max;
+    return;
+  }
   const double shift = static_cast<double>(p.max) - static_cast<double>(new_max);  // ≤ 0
   const double f = exp(shift);
   // Σ e'(q − new) = f·(Σ e (q − old) + (old − new)·Σ e); only when there is a sum to move.
@@ -63,7 +66,10 @@ MIXLOSS_HD void add(Partial& a, float x, float t, int64_t j) {
     if (t < a.t_min) a.t_min = t;
     if (t != 0.0f) a.t_logit += static_cast<double>(t) * x;
   }
-  if (x != x) { a.sum = NAN; return; }
+  if (x != x) {
+    a.sum = NAN;
+    return;
+  }
   if (x == -INFINITY) return;  // masked: exp(−∞) = 0
   if (x > a.max) {
     const double f = a.max == -INFINITY ? 0.0 : static_cast<double>(expf(a.max - x));
@@ -94,7 +100,10 @@ MIXLOSS_HD void merge(Partial& into, Partial other) {
   }
   if (other.max > into.max || (other.max == into.max && other.argmax >= 0 && other.argmax < into.argmax))
     into.argmax = other.argmax;  // the first index of the larger max
-  if (other.max > into.max) rebase(into, other.max); else if (into.max > other.max) rebase(other, into.max);
+  if (other.max > into.max)
+    rebase(into, other.max);
+  else if (into.max > other.max)
+    rebase(other, into.max);
   into.sum += other.sum;
   into.t_exp += other.t_exp;
   into.e_logit += other.e_logit;
@@ -104,8 +113,7 @@ MIXLOSS_HD void merge(Partial& into, Partial other) {
 // q_y of class y and (kNeedTargets) the smoothing vector's value u_y at the target.
 MIXLOSS_HD RowStats finish_sparse(Partial others, float target_logit, int64_t y, double u_y) {
   RowStats r;
-  r.argmax = (others.argmax < 0 || target_logit > others.max || (target_logit == others.max && y < others.argmax))
-                 ? y : others.argmax;
+  r.argmax = (others.argmax < 0 || target_logit > others.max || (target_logit == others.max && y < others.argmax)) ? y : others.argmax;
   if (target_logit > others.max) rebase(others, target_logit);
   const double d = static_cast<double>(target_logit) - others.max;  // q_y − max ≤ 0; NaN if all −∞
   const double e_y = exp(d);
@@ -118,13 +126,15 @@ MIXLOSS_HD RowStats finish_sparse(Partial others, float target_logit, int64_t y,
   // +∞ when q_y = −∞.
   r.ce = static_cast<float>(others.sum <= e_y ? log1p(others.sum / e_y) : log(s) - d);
   r.el = static_cast<float>(others.sum / s);  // 1 − p_y
-  r.log_el = log(others.sum) - log(s);  // −∞ when there are no others
+  r.log_el = log(others.sum) - log(s);        // −∞ when there are no others
   r.mass = 1.0f;
   r.pt = static_cast<float>(e_y / s);  // p_y
   // Complement entropy's Σ_{j≠y} r log r = Σ e (q − max)/E − log E over the other classes
   // (E = others.sum, relative to the same max); 0 when there are none.
-  if (others.sum > 0.0) r.cot = static_cast<float>(others.e_logit / others.sum - log(others.sum));
-  else if (others.sum != 0.0) r.cot = NAN;
+  if (others.sum > 0.0)
+    r.cot = static_cast<float>(others.e_logit / others.sum - log(others.sum));
+  else if (others.sum != 0.0)
+    r.cot = NAN;
   if (others.mass != 0.0 || u_y != 0.0) {
     // The smoothing vector's sums over every class, the target's terms added here.
     const double lse = static_cast<double>(others.max) + log(s);

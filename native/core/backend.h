@@ -19,9 +19,9 @@ struct LossCall {
   const float* logits;  // [rows, classes]
   int64_t rows, classes;
   Labels labels;
-  LossParams params;           // kind, named parameters, options (validated by the caller)
-  const float* class_weights;  // [classes] or nullptr: class ids only
-  float* stats;                // [rows × kStatsPerRow]
+  LossParams params;                   // kind, named parameters, options (validated by the caller)
+  const float* class_weights;          // [classes] or nullptr: class ids only
+  float* stats;                        // [rows × kStatsPerRow]
   const float* row_weights = nullptr;  // [rows] sample weights, or nullptr: each row's loss and gradient × w_r
 };
 
@@ -30,9 +30,9 @@ struct LossCall {
 //                   run before any kernel (kernels never index with a bad label)
 //   forward         stats and row_loss[rows] (× the row weight; 0 on ignored rows)
 //   backward        grad[rows × classes] = w_r·∂loss_r/∂logits_r, w_r = dy[r or 0]·dy_scale
-#define MIXLOSS_BACKEND_ENTRY_POINTS                                     \
-  int64_t find_bad_label(const LossCall& call);                          \
-  void forward(const LossCall& call, float* row_loss);                   \
+#define MIXLOSS_BACKEND_ENTRY_POINTS                   \
+  int64_t find_bad_label(const LossCall& call);        \
+  void forward(const LossCall& call, float* row_loss); \
   void backward(const LossCall& call, const float* dy, int64_t dy_len, double dy_scale, float* grad);
 
 namespace cpu {

@@ -16,8 +16,10 @@ namespace {
 // Calls f with the dense targets of a row slice, typed as they are stored.
 template <typename F>
 void with_targets(Labels labels, int64_t offset, F&& f) {
-  if (labels.format == LabelFormat::kDenseFloat32) f(static_cast<const float*>(labels.data) + offset);
-  else f(static_cast<const int32_t*>(labels.data) + offset);
+  if (labels.format == LabelFormat::kDenseFloat32)
+    f(static_cast<const float*>(labels.data) + offset);
+  else
+    f(static_cast<const int32_t*>(labels.data) + offset);
 }
 
 // What a call needs beyond its inputs: the smoothing vector u (class weights, or ones) when
@@ -148,8 +150,10 @@ void slice_gradient(const Context& x, const RowStats& s, float e_shift, double w
     const float kc = static_cast<float>(w * r.cot * std::exp(static_cast<double>(shift) - r.cot_lse));
     const float kk = from_logits ? static_cast<float>(w * r.a * std::exp(static_cast<double>(shift) - s.max - s.log_sum)) : k;
     const float c0 = static_cast<float>(r.cot_lse + r.cot_value);
-    if (from_logits) complement_gradient<true>(x_row, x_row, n, shift, kk, kc, c0, g);
-    else complement_gradient<false>(src, x_row, n, shift, kk, kc, c0, g);
+    if (from_logits)
+      complement_gradient<true>(x_row, x_row, n, shift, kk, kc, c0, g);
+    else
+      complement_gradient<false>(src, x_row, n, shift, kk, kc, c0, g);
   } else {
     sparse_gradient<kFromLogits>(src, n, e_shift, k, g);
   }
@@ -203,8 +207,7 @@ Partial fused_slice_exp(const Context& x, const Slice& s, float* grad) {
     exp_store_sum_logit(row + a.mid1, s.end - a.mid1, M, g + a.mid1, acc);
   } else {
     acc.max = M;
-    acc.sum = exp_store_sum(row + s.begin, a.mid0 - s.begin, M, g + s.begin) +
-              exp_store_sum(row + a.mid1, s.end - a.mid1, M, g + a.mid1);
+    acc.sum = exp_store_sum(row + s.begin, a.mid0 - s.begin, M, g + s.begin) + exp_store_sum(row + a.mid1, s.end - a.mid1, M, g + a.mid1);
   }
   if (kNeeds & kNeedArgmax) {
     const int64_t ia = ma == M ? first_index_of_max(row + s.begin, a.mid0 - s.begin, M) : -1;
@@ -246,7 +249,8 @@ void forward_backward_impl(const Context& x, float* row_loss, double grad_scale,
                             grad_scale * x.row_weight(s.row), s, grad);
     });
   }
-  fix_sparse_rows(x, [&](int64_t r) { return grad_scale * x.row_weight(r); }, grad);
+  fix_sparse_rows(
+      x, [&](int64_t r) { return grad_scale * x.row_weight(r); }, grad);
 }
 
 }  // namespace

@@ -33,9 +33,8 @@ MIXLOSS_HD int64_t sparse_label(Labels labels, int64_t r) {
 // Whether row r is left out by the ignore_index option (sparse labels only).
 MIXLOSS_HD bool is_ignored(Labels labels, int64_t r, const LossParams& P) {
   if (!P.has_ignore_index || is_dense(labels.format)) return false;
-  return labels.format == LabelFormat::kSparseInt32
-             ? static_cast<const int32_t*>(labels.data)[r] == P.ignore_index
-             : static_cast<const float*>(labels.data)[r] == static_cast<float>(P.ignore_index);
+  return labels.format == LabelFormat::kSparseInt32 ? static_cast<const int32_t*>(labels.data)[r] == P.ignore_index
+                                                    : static_cast<const float*>(labels.data)[r] == static_cast<float>(P.ignore_index);
 }
 
 // Whether row r's sparse label is neither an integer in [0, classes) nor ignored.

@@ -22,15 +22,15 @@ struct LossParams {
   float z_loss = 0.0f;           // + z_loss·lse² per row (PaLM, Liger)
   float label_smoothing = 0.0f;  // class ids: targets (1 − ε)·onehot + ε/C (kinds linear in the targets)
   bool has_ignore_index = false;
-  int64_t ignore_index = -100;   // rows with this class id add nothing and get a zero gradient
+  int64_t ignore_index = -100;  // rows with this class id add nothing and get a zero gradient
 };
 
 // Row statistics beyond the base ones that a kind (or an option) needs the pass to collect;
 // the kernels are specialized on them, so plain CE runs the plain loops. X(Name, bit, "js name"):
 // the enum below, the statistics passes instantiated (needs_dispatch.h) and the names the addon
 // reports to TypeScript (lossKinds()) all come from this list.
-#define MIXLOSS_NEEDS(X)                                                                          \
-  X(Argmax, 1u, "argmax")     /* k = argmax_j q_j (first on ties): MPCE */                        \
+#define MIXLOSS_NEEDS(X)                                                                                \
+  X(Argmax, 1u, "argmax")     /* k = argmax_j q_j (first on ties): MPCE */                              \
   X(Targets, 2u, "targets")   /* Σ t·q, Σ t, Σ t·e against a vector t: dense targets, smoothing */ \
   X(ExpLogit, 4u, "expLogit") /* Σ e_j (q_j − max) over the other classes: complement entropy */
 

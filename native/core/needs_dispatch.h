@@ -15,11 +15,10 @@ namespace mixloss {
 // Whether some call can ask for a statistics pass with exactly these needs.
 constexpr bool needs_reachable(unsigned needs) {
   return false
-#define MIXLOSS_REACHABLE(K) \
-  || needs == losses::K::kNeeds || (losses::K::kLinear && needs == (losses::K::kNeeds | kNeedTargets))
+#define MIXLOSS_REACHABLE(K) || needs == losses::K::kNeeds || (losses::K::kLinear && needs == (losses::K::kNeeds | kNeedTargets))
       MIXLOSS_LOSS_KINDS(MIXLOSS_REACHABLE)
 #undef MIXLOSS_REACHABLE
-      ;
+          ;
 }
 
 // Calls f(std::integral_constant<unsigned, needs>{}): the pass specialized on what the kind and

@@ -149,8 +149,7 @@ void exp_store_sum_logit(const float* x, int64_t n, float M, float* out, Partial
 }
 
 template <bool kFromLogits>
-MIXLOSS_CLONES void complement_gradient(const float* src, const float* x, int64_t n, float shift, float k, float kc, float c0,
-                                        float* g) {
+MIXLOSS_CLONES void complement_gradient(const float* src, const float* x, int64_t n, float shift, float k, float kc, float c0, float* g) {
 #pragma omp simd
   for (int64_t j = 0; j < n; ++j) {
     const float e = kFromLogits ? expf(src[j] - shift) : src[j];
@@ -208,8 +207,7 @@ MIXLOSS_CLONES void sparse_gradient(const float* src, int64_t n, float shift, fl
 }
 
 template <bool kFromLogits, typename T>
-MIXLOSS_CLONES void dense_gradient(const float* src, const T* t, int64_t n, float shift, float k, float b, float kd,
-                                   float* g) {
+MIXLOSS_CLONES void dense_gradient(const float* src, const T* t, int64_t n, float shift, float k, float b, float kd, float* g) {
 #pragma omp simd
   for (int64_t j = 0; j < n; ++j) {
     const float e = kFromLogits ? expf(src[j] - shift) : src[j];

@@ -32,7 +32,10 @@ MIXLOSS_HD KindRow kind_row(const LossParams& P, const RowStats& s, bool k_is_y)
 
 template <typename K>
 MIXLOSS_HD Linear kind_linear(const LossParams& P) {
-  if constexpr (K::kLinear) return K::linear(P); else return {0.0, 0.0};  // rejected before any kernel
+  if constexpr (K::kLinear)
+    return K::linear(P);
+  else
+    return {0.0, 0.0};  // rejected before any kernel
 }
 
 MIXLOSS_HD void add_z_loss(const LossParams& P, const RowStats& s, double& value, double& a) {

@@ -23,13 +23,11 @@ int default_threads() {
   errno = 0;
   const long long n = std::strtoll(env, &end, 10);
   if (end == env || *end != '\0' || errno == ERANGE || n < 1) {
-    std::fprintf(stderr, "mixloss: ignoring MIXLOSS_NUM_THREADS=%s (not a positive integer); using %d threads\n", env,
-                 hardware_threads());
+    std::fprintf(stderr, "mixloss: ignoring MIXLOSS_NUM_THREADS=%s (not a positive integer); using %d threads\n", env, hardware_threads());
     return hardware_threads();
   }
   if (n > ThreadPool::kMaxThreads) {
-    std::fprintf(stderr, "mixloss: MIXLOSS_NUM_THREADS=%s is above the limit; using %d threads\n", env,
-                 ThreadPool::kMaxThreads);
+    std::fprintf(stderr, "mixloss: MIXLOSS_NUM_THREADS=%s is above the limit; using %d threads\n", env, ThreadPool::kMaxThreads);
     return ThreadPool::kMaxThreads;
   }
   return static_cast<int>(n);
@@ -55,8 +53,7 @@ void ThreadPool::start(int threads) {
       workers_.emplace_back([this, seen] { worker_loop(seen); });
     } catch (const std::exception& e) {
       // No thread (address space, ulimit -u, cgroup pids limit): run with the ones we have.
-      std::fprintf(stderr, "mixloss: could not start thread %d of %d (%s); running with %d\n", i + 1, threads, e.what(),
-                   i);
+      std::fprintf(stderr, "mixloss: could not start thread %d of %d (%s); running with %d\n", i + 1, threads, e.what(), i);
       break;
     }
   }
@@ -106,8 +103,7 @@ void ThreadPool::worker_loop(uint64_t seen) {
   }
 }
 
-void ThreadPool::parallel_for(int64_t n, int64_t grain,
-                              const std::function<void(int64_t, int64_t)>& fn) {
+void ThreadPool::parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn) {
   if (n <= 0) return;
   grain = std::max<int64_t>(1, grain);
   std::unique_lock<std::mutex> call(call_mutex_, std::try_to_lock);

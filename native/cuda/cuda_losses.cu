@@ -72,8 +72,7 @@ struct TargetSource {
 // Accumulates row elements [c0, c1) handled by `lane` of `lanes` (the sparse target skipped),
 // 16-byte loads when aligned.
 template <unsigned kNeeds>
-__device__ void accumulate(const float* row, const TargetSource& t, int64_t y, int64_t c0, int64_t c1, int lane, int lanes,
-                           Partial& a) {
+__device__ void accumulate(const float* row, const TargetSource& t, int64_t y, int64_t c0, int64_t c1, int lane, int lanes, Partial& a) {
   const bool aligned = (reinterpret_cast<uintptr_t>(row + c0) & 15) == 0;
   int64_t j = c0;
   if (aligned) {
@@ -184,12 +183,11 @@ constexpr int64_t kGradChunk = kGradThreads * 16;  // columns per block
 
 // Grid: rows × ceil(classes / kGradChunk) blocks (flattened). g = w·(a p + u (b + d p)), then
 // (sparse rows) the exact target entry and MPCE's argmax term.
-__global__ void gradient_kernel(LossCall c, const float* u, const float* dy, int64_t dy_len, double dy_scale, int64_t chunks,
-                                float* grad) {
+__global__ void gradient_kernel(LossCall c, const float* u, const float* dy, int64_t dy_len, double dy_scale, int64_t chunks, float* grad) {
   const int64_t r = blockIdx.x / chunks, c0 = (blockIdx.x % chunks) * kGradChunk, c1 = min(c.classes, c0 + kGradChunk);
   const bool dense = is_dense(c.labels.format);
-  __shared__ float coef[6];  // shift, k, b, kd, complement kc and c0
-  __shared__ double fix[2];  // target value, argmax term
+  __shared__ float coef[6];    // shift, k, b, kd, complement kc and c0
+  __shared__ double fix[2];    // target value, argmax term
   __shared__ long long at[2];  // target, argmax (−1: none)
   __shared__ int ignored;
   if (threadIdx.x == 0) {

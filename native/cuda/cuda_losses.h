@@ -15,10 +15,10 @@ namespace cuda {
 struct DeviceStatus {
   bool available = false;
   int device_count = 0;
-  std::string name;          // device 0
+  std::string name;            // device 0
   int compute_capability = 0;  // e.g. 90
   double memory_gib = 0.0;
-  std::string error;         // why not available
+  std::string error;  // why not available
 };
 
 DeviceStatus device_status();
@@ -26,8 +26,8 @@ DeviceStatus device_status();
 // Device memory, on the current device. Sizes in bytes.
 void* device_alloc(size_t bytes);
 void device_free(void* ptr) noexcept;
-void copy_to_device(void* dst, const void* src, size_t bytes);  // from host (staged, pinned)
-void copy_to_host(void* dst, const void* src, size_t bytes);    // to host (staged, pinned)
+void copy_to_device(void* dst, const void* src, size_t bytes);         // from host (staged, pinned)
+void copy_to_host(void* dst, const void* src, size_t bytes);           // to host (staged, pinned)
 void copy_device_to_device(void* dst, const void* src, size_t bytes);  // asynchronous
 void synchronize();
 

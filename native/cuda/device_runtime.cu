@@ -100,8 +100,8 @@ void staged_copy(void* dst, const void* src, size_t bytes, bool to_device) {
     char* d = static_cast<char*>(dst) + off;
     const char* h = static_cast<const char*>(src) + off;
     if (to_device) std::memcpy(pinned, h, n);
-    check(cudaMemcpyAsync(to_device ? d : pinned, to_device ? pinned : h, n,
-                          to_device ? cudaMemcpyHostToDevice : cudaMemcpyDeviceToHost, stream()),
+    check(cudaMemcpyAsync(to_device ? d : pinned, to_device ? pinned : h, n, to_device ? cudaMemcpyHostToDevice : cudaMemcpyDeviceToHost,
+                          stream()),
           to_device ? "cudaMemcpy H2D" : "cudaMemcpy D2H");
     check(cudaStreamSynchronize(stream()), "cudaStreamSynchronize");
     if (!to_device) std::memcpy(d, pinned, n);

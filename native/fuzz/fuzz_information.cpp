@@ -97,7 +97,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       esize += std::abs(w);
     }
     if (std::abs(esum) > 1e-4 * esize + 1e-30) broken("entropy gradient column sums of 0", esum / esize, n, d, alpha, width);
-    if (std::abs(sum) > 1e-4 * (size + esize) + 1e-30) broken("information gradient column sums of 0", sum / (size + esize), n, d, alpha, width);
+    if (std::abs(sum) > 1e-4 * (size + esize) + 1e-30)
+      broken("information gradient column sums of 0", sum / (size + esize), n, d, alpha, width);
   }
   const double widths[3] = {width * 1e-2, width, width * 1e2};
   double align[3];

@@ -17,8 +17,8 @@
 #include <cstring>
 #include <vector>
 
-#include "fuzz_input.h"
 #include "fused_loss.h"
+#include "fuzz_input.h"
 #include "losses/registry.h"
 
 using namespace mixloss;
@@ -66,7 +66,9 @@ void fail(const char* what, int64_t r, double a, double b) {
   std::fprintf(stderr, "mixloss fuzz: invariant broken: %s (row %lld: %.9g vs %.9g)\n", what, static_cast<long long>(r), a, b);
   if (shown.params != nullptr) {
     const LossParams& p = *shown.params;
-    std::fprintf(stderr, "kind %d alpha %.9g beta %.9g gamma %.9g q %.9g truncation %.9g a %.9g z_loss %.9g smoothing %.9g ignore %d:%lld; %lld rows × %lld classes, flags 0x%x\n",
+    std::fprintf(stderr,
+                 "kind %d alpha %.9g beta %.9g gamma %.9g q %.9g truncation %.9g a %.9g z_loss %.9g smoothing %.9g ignore %d:%lld; %lld "
+                 "rows × %lld classes, flags 0x%x\n",
                  static_cast<int>(p.kind), p.alpha, p.beta, p.gamma, p.q, p.truncation, p.a, p.z_loss, p.label_smoothing,
                  p.has_ignore_index ? 1 : 0, static_cast<long long>(p.ignore_index), static_cast<long long>(shown.rows),
                  static_cast<long long>(shown.classes), shown.flags);
@@ -74,7 +76,8 @@ void fail(const char* what, int64_t r, double a, double b) {
   if (shown.logits != nullptr && r >= 0) {
     std::fprintf(stderr, "label %d\nlogit,gradient\n", shown.ids != nullptr ? shown.ids[r] : -1);
     for (int64_t j = 0; j < shown.classes; ++j)
-      std::fprintf(stderr, "%.9g,%.9g\n", shown.logits[r * shown.classes + j], shown.grad != nullptr ? shown.grad[r * shown.classes + j] : 0.0);
+      std::fprintf(stderr, "%.9g,%.9g\n", shown.logits[r * shown.classes + j],
+                   shown.grad != nullptr ? shown.grad[r * shown.classes + j] : 0.0);
   }
   std::abort();
 }
@@ -144,18 +147,26 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       if (form == 1) {
         double sum = 0;
         for (int64_t j = 0; j < classes; ++j) sum += targets[r * classes + j] = static_cast<float>(mix(seed) % 1000);
-        for (int64_t j = 0; j < classes; ++j) targets[r * classes + j] = sum > 0 ? static_cast<float>(targets[r * classes + j] / sum) : 0.0f;
+        for (int64_t j = 0; j < classes; ++j)
+          targets[r * classes + j] = sum > 0 ? static_cast<float>(targets[r * classes + j] / sum) : 0.0f;
       }
     }
   }
   std::vector<float> cw, rw;
-  if (class_weights) for (int64_t j = 0; j < classes; ++j) cw.push_back((mix(seed) % 5) * 0.5f);
-  if (row_weights) for (int64_t r = 0; r < rows; ++r) rw.push_back((mix(seed) % 5) * 0.5f);
+  if (class_weights)
+    for (int64_t j = 0; j < classes; ++j) cw.push_back((mix(seed) % 5) * 0.5f);
+  if (row_weights)
+    for (int64_t r = 0; r < rows; ++r) rw.push_back((mix(seed) % 5) * 0.5f);
 
   std::vector<float> stats(static_cast<size_t>(rows * kStatsPerRow)), stats2(stats.size());
-  LossCall c{logits.data(), rows, classes,
+  LossCall c{logits.data(),
+             rows,
+             classes,
              dense ? Labels{LabelFormat::kDenseFloat32, targets.data()} : Labels{LabelFormat::kSparseInt32, ids.data()},
-             P, class_weights ? cw.data() : nullptr, stats.data(), row_weights ? rw.data() : nullptr};
+             P,
+             class_weights ? cw.data() : nullptr,
+             stats.data(),
+             row_weights ? rw.data() : nullptr};
 
   if (!dense) {
     int64_t first_bad = -1;
@@ -203,7 +214,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     // Relative to the entries, and to the size of the terms that cancel (above). MPCE's argmax
     // entry ~CE·(1 − p_k) reads 1 − p_k from a row sum kept in float lanes: an absolute error of
     // ~1e-7·CE (docs/reliability.md).
-    if (finite && P.z_loss == 0.0f && std::fabs(sum) > 1e-4 * abs_sum + 1e-6 * terms) fail("gradient row does not sum to 0", r, sum, abs_sum);
+    if (finite && P.z_loss == 0.0f && std::fabs(sum) > 1e-4 * abs_sum + 1e-6 * terms)
+      fail("gradient row does not sum to 0", r, sum, abs_sum);
   }
   return 0;
 }

@@ -35,7 +35,6 @@ export interface DiagnosticsOptions {
   outputs?: 'logits' | 'probabilities';
 }
 
-
 /** Measures a model on a held-out batch after each epoch of model.fit. */
 export class InformationDiagnostics extends callbackBase('InformationDiagnostics') {
   readonly history: InformationRecord[] = [];
@@ -46,14 +45,19 @@ export class InformationDiagnostics extends callbackBase('InformationDiagnostics
   private readonly logits: boolean;
   private widthInput: number | undefined;
 
-  constructor(readonly target: LayersModel, readonly x: Tensor, labels: ClassLabels, options: DiagnosticsOptions = {}) {
+  constructor(
+    readonly target: LayersModel,
+    readonly x: Tensor,
+    labels: ClassLabels,
+    options: DiagnosticsOptions = {},
+  ) {
     super();
     const op = 'InformationDiagnostics';
     checkOptionNames(op, options, ['alpha', 'width', 'outputs']);
     ({ ids: this.ids, classes: this.classes } = classIdsOf(op, labels, x.shape[0]));
     this.alpha = checkAlpha(op, options.alpha);
     this.rule = options.width ?? 'alignment';
-    new WidthSelector(this.rule, {}, op);  // checks the rule
+    new WidthSelector(this.rule, {}, op); // checks the rule
     const outputs = options.outputs ?? 'logits';
     if (outputs !== 'logits' && outputs !== 'probabilities') fail(op, `outputs must be 'logits' or 'probabilities', got ${shown(outputs)}`);
     this.logits = outputs === 'logits';
@@ -74,7 +78,12 @@ export class InformationDiagnostics extends callbackBase('InformationDiagnostics
       const widthOutput = this.widthOn(p);
       const inX = renyiInformation(this.ids, xFlat, { alpha: this.alpha, width: this.widthInput });
       const inY = renyiInformation(this.ids, p, { alpha: this.alpha, width: widthOutput });
-      const g = tidy(() => grad((q: Tensor) => renyiMutualInformation(this.ids, q, { alpha: this.alpha, width: widthOutput }))(p).norm().dataSync()[0]);
+      const g = tidy(
+        () =>
+          grad((q: Tensor) => renyiMutualInformation(this.ids, q, { alpha: this.alpha, width: widthOutput }))(p)
+            .norm()
+            .dataSync()[0],
+      );
       const record: InformationRecord = {
         epoch,
         inputInformation: inX.mutualInformation,
@@ -107,7 +116,8 @@ export class InformationDiagnostics extends callbackBase('InformationDiagnostics
   }
 }
 
-const optional = <T>(name: string): T => requireOptional<T>(name, 'mixloss.InformationDiagnostics: the SVG chart', 'npm install vega@5 vega-lite@5');
+const optional = <T>(name: string): T =>
+  requireOptional<T>(name, 'mixloss.InformationDiagnostics: the SVG chart', 'npm install vega@5 vega-lite@5');
 
 /** Vega-Lite, rendered to SVG in Node (the benchmark charts' stack). */
 export async function informationChart(history: InformationRecord[], title: string): Promise<string> {

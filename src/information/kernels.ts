@@ -43,10 +43,18 @@ function forward(storage: Storage, kernelName: string, inputs: NamedTensorInfoMa
   try {
     outputs.push(storage.output([]), storage.output(wantGradient ? [rows, dims] : [0]));
     const [value, grad] = outputs;
-    const args = { layer: storage.floats(layer), rows, dims, alpha: a.alpha, width: a.width, ...(wantGradient ? { grad: grad.data() } : {}) };
-    const v = kernelName === RENYI_MUTUAL_INFORMATION
-      ? native().renyiInformation({ ...args, labels: ids(storage, labels), classes: a.classes }).mutualInformation
-      : native().renyiEntropy(args);
+    const args = {
+      layer: storage.floats(layer),
+      rows,
+      dims,
+      alpha: a.alpha,
+      width: a.width,
+      ...(wantGradient ? { grad: grad.data() } : {}),
+    };
+    const v =
+      kernelName === RENYI_MUTUAL_INFORMATION
+        ? native().renyiInformation({ ...args, labels: ids(storage, labels), classes: a.classes }).mutualInformation
+        : native().renyiEntropy(args);
     value.data()[0] = v;
     return [value.finish(), grad.finish()];
   } catch (e) {

@@ -48,10 +48,13 @@ function checkOptions(op: string, options: RenyiOptions): { alpha: number } {
  */
 function readable(op: string, name: string, x: Tensor): void {
   if (unreadableHere(x)) {
-    fail(op, `${name} lives in GPU memory on the webgpu backend, and the Rényi information ops have no WebGPU kernel yet: ` +
-      "they run on the native core, which needs the values on the host, and tfjs cannot read the GPU synchronously in Node " +
-      "(its readSync needs OffscreenCanvas). Run them on the cpu or wasm backend, or pass a copy the host holds, " +
-      `tf.tensor(await ${name}.data(), ${name}.shape) (for monitoring: no gradient reaches the original through a copy)`);
+    fail(
+      op,
+      `${name} lives in GPU memory on the webgpu backend, and the Rényi information ops have no WebGPU kernel yet: ` +
+        'they run on the native core, which needs the values on the host, and tfjs cannot read the GPU synchronously in Node ' +
+        '(its readSync needs OffscreenCanvas). Run them on the cpu or wasm backend, or pass a copy the host holds, ' +
+        `tf.tensor(await ${name}.data(), ${name}.shape) (for monitoring: no gradient reaches the original through a copy)`,
+    );
   }
 }
 
@@ -85,7 +88,11 @@ export function classIdsOf(op: string, labels: ClassLabels, rows: number): { ids
         for (let j = 0; j < c; j++) {
           const t = v[r * c + j];
           if (t === 1) ones++;
-          else if (t !== 0) fail(op, `labels must be class ids or one-hot rows; row ${r} has ${t} at column ${j} (soft targets have no same-class Gram matrix)`);
+          else if (t !== 0)
+            fail(
+              op,
+              `labels must be class ids or one-hot rows; row ${r} has ${t} at column ${j} (soft targets have no same-class Gram matrix)`,
+            );
         }
         if (ones !== 1) fail(op, `labels must be class ids or one-hot rows; row ${r} has ${ones} ones`);
       }

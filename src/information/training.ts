@@ -29,7 +29,6 @@ export interface InformationLossOptions {
   schedule?: (epoch: number) => number;
 }
 
-
 export interface TransitionRecord {
   epoch: number;
   /** The weight of CE; 1 − factor weighs −I(Y; Ŷ). */
@@ -42,13 +41,17 @@ export class InformationLossState {
   factor: number;
   readonly history: TransitionRecord[] = [];
 
-  constructor(readonly schedule: (epoch: number) => number, readonly width: WidthSelector) {
+  constructor(
+    readonly schedule: (epoch: number) => number,
+    readonly width: WidthSelector,
+  ) {
     this.factor = this.factorAt(0);
   }
 
   private factorAt(epoch: number): number {
     const f = this.schedule(epoch);
-    if (typeof f !== 'number' || !(f >= 0 && f <= 1)) fail('informationLoss', `schedule(${epoch}) must return a number in [0, 1], got ${shown(f)}`);
+    if (typeof f !== 'number' || !(f >= 0 && f <= 1))
+      fail('informationLoss', `schedule(${epoch}) must return a number in [0, 1], got ${shown(f)}`);
     return f;
   }
 
@@ -77,16 +80,17 @@ export class InformationLossState {
  * class ids (fitDataset, custom loops).
  */
 export function informationLossForLayers(state: InformationLossState, alpha: number) {
-  const loss = (yTrue: Tensor, yPred: Tensor): Tensor => tidy(() => {
-    const f = state.factor;
-    const ce = crossEntropy(yPred, yTrue as never, { reduction: 'none' });
-    if (f === 1) return ce;
-    const p = softmax(yPred);
-    const { ids, classes } = classIdsOf('informationLoss', yTrue, p.shape[0]);
-    const width = state.width.widthFor(ids, classes, () => layerData(p));
-    const mi = renyiMutualInformation(ids, p, { alpha, width });
-    return f === 0 ? mul(mi, -1).broadcastTo(ce.shape) : sub(mul(ce, f), mul(mi, 1 - f));
-  });
+  const loss = (yTrue: Tensor, yPred: Tensor): Tensor =>
+    tidy(() => {
+      const f = state.factor;
+      const ce = crossEntropy(yPred, yTrue as never, { reduction: 'none' });
+      if (f === 1) return ce;
+      const p = softmax(yPred);
+      const { ids, classes } = classIdsOf('informationLoss', yTrue, p.shape[0]);
+      const width = state.width.widthFor(ids, classes, () => layerData(p));
+      const mi = renyiMutualInformation(ids, p, { alpha, width });
+      return f === 0 ? mul(mi, -1).broadcastTo(ce.shape) : sub(mul(ce, f), mul(mi, 1 - f));
+    });
   Object.defineProperty(loss, 'name', { value: 'informationLoss' });
   return loss;
 }
@@ -121,7 +125,11 @@ export function informationLoss(options: InformationLossOptions = {}) {
   const alpha = checkAlpha('informationLoss', options.alpha);
   const schedule = options.schedule ?? transitionFactor;
   if (typeof schedule !== 'function') fail('informationLoss', `schedule must be a function of the epoch, got ${shown(schedule)}`);
-  const width = new WidthSelector(options.width ?? 'alignment', { candidates: options.candidates, reselect: options.reselect }, 'informationLoss');
+  const width = new WidthSelector(
+    options.width ?? 'alignment',
+    { candidates: options.candidates, reselect: options.reselect },
+    'informationLoss',
+  );
   const state = new InformationLossState(schedule, width);
   return { loss: informationLossForLayers(state, alpha), callback: new InformationLossCallback(state), state };
 }

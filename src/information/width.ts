@@ -94,9 +94,14 @@ export class WidthSelector {
   private readonly reselect: 'epoch' | 'once';
   private frozen = false;
 
-  constructor(readonly rule: WidthRule, options: WidthSelectorOptions = {}, op = 'WidthSelector') {
+  constructor(
+    readonly rule: WidthRule,
+    options: WidthSelectorOptions = {},
+    op = 'WidthSelector',
+  ) {
     if (typeof rule === 'number') {
-      if (!(Number.isFinite(rule) && rule > 0)) fail(op, `width must be a finite number > 0, 'silverman' or 'alignment', got ${String(rule)}`);
+      if (!(Number.isFinite(rule) && rule > 0))
+        fail(op, `width must be a finite number > 0, 'silverman' or 'alignment', got ${String(rule)}`);
       this.current = rule;
     } else if (rule !== 'silverman' && rule !== 'alignment') {
       fail(op, `width must be a finite number > 0, 'silverman' or 'alignment', got ${JSON.stringify(rule)}`);
@@ -104,7 +109,8 @@ export class WidthSelector {
     this.count = options.candidates ?? 100;
     if (!Number.isInteger(this.count) || this.count < 2) fail(op, `candidates must be an integer >= 2, got ${String(options.candidates)}`);
     this.reselect = options.reselect ?? 'epoch';
-    if (this.reselect !== 'epoch' && this.reselect !== 'once') fail(op, `reselect must be 'epoch' or 'once', got ${String(options.reselect)}`);
+    if (this.reselect !== 'epoch' && this.reselect !== 'once')
+      fail(op, `reselect must be 'epoch' or 'once', got ${String(options.reselect)}`);
   }
 
   /**

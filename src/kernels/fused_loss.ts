@@ -30,7 +30,7 @@ let nextToken = 1;
 
 function keepGradient(grad: Output): number {
   const token = nextToken;
-  nextToken = nextToken >= 2 ** 24 ? 1 : nextToken + 1;  // exact in the float32 stats tensor
+  nextToken = nextToken >= 2 ** 24 ? 1 : nextToken + 1; // exact in the float32 stats tensor
   pendingGradients.set(token, grad);
   if (pendingGradients.size > MAX_PENDING) {
     const [oldest, evicted] = pendingGradients.entries().next().value as [number, Output];
@@ -67,8 +67,12 @@ export function recordingGradients(): boolean {
  * are made resident first: moving a tensor from another backend allocates, and on wasm any
  * allocation can detach views already taken.
  */
-function withOutputs<T>(storage: Storage, inputs: TensorInfo[], makers: Array<(() => Output) | undefined>,
-  body: (outputs: Array<Output | undefined>) => T): T {
+function withOutputs<T>(
+  storage: Storage,
+  inputs: TensorInfo[],
+  makers: Array<(() => Output) | undefined>,
+  body: (outputs: Array<Output | undefined>) => T,
+): T {
   for (const t of inputs) storage.resident(t);
   const outputs: Array<Output | undefined> = [];
   try {
@@ -106,11 +110,15 @@ export function fusedLossForward(storage: Storage, { inputs, attrs }: KernelArgs
   const [rows, classes] = input(inputs, 'logits').shape;
   // Every allocation before any view (a wasm allocation may move the heap): the loss, the row
   // statistics with the pending-gradient token (0: none) and the mean's divisor, the gradient.
-  const makers = [() => storage.output(a.reduction === 'none' ? [rows] : []), () => storage.output([rows * statsLayout().perRow + STATS_TRAILER]),
-    recordingGradients() ? () => gradientOutput(storage, [rows, classes]) : undefined];
+  const makers = [
+    () => storage.output(a.reduction === 'none' ? [rows] : []),
+    () => storage.output([rows * statsLayout().perRow + STATS_TRAILER]),
+    recordingGradients() ? () => gradientOutput(storage, [rows, classes]) : undefined,
+  ];
   try {
     return withOutputs(storage, kernelInputs(inputs, a), makers, ([loss, stats, grad]) =>
-      forwardInto(storage, inputs, a, rows, classes, loss as Output, stats as Output, grad));
+      forwardInto(storage, inputs, a, rows, classes, loss as Output, stats as Output, grad),
+    );
   } catch (e) {
     throw named(e, a.op);
   }
@@ -124,8 +132,16 @@ function meanDivisor(call: ReturnType<typeof callOf>, a: FusedLossAttrs): number
   return native().meanDivisors(rest)[a.meanOver];
 }
 
-function forwardInto(storage: Storage, inputs: NamedTensorInfoMap, a: FusedLossAttrs, rows: number, classes: number,
-  loss: Output, stats: Output, grad: Output | undefined): TensorInfo[] {
+function forwardInto(
+  storage: Storage,
+  inputs: NamedTensorInfoMap,
+  a: FusedLossAttrs,
+  rows: number,
+  classes: number,
+  loss: Output,
+  stats: Output,
+  grad: Output | undefined,
+): TensorInfo[] {
   const statsData = stats.data();
   const trailer = rows * statsLayout().perRow;
   const call = callOf(storage, inputs, a, statsData.subarray(0, trailer));
@@ -177,7 +193,12 @@ export function fusedLossGrad(storage: Storage, { inputs, attrs }: KernelArgs): 
   // CPU: the statistics of either device have the same layout and meaning).
   return withOutputs(storage, [], [() => gradientOutput(storage, [rows, classes])], ([grad]) => {
     const call = callOf(storage, inputs, a, storage.floats(input(inputs, 'stats')).subarray(0, trailer));
-    native().backward({ ...call, dy: storage.floats(input(inputs, 'dy')), dyScale: divisor === 0 ? 0 : 1 / divisor, grad: (grad as Output).data() });
+    native().backward({
+      ...call,
+      dy: storage.floats(input(inputs, 'dy')),
+      dyScale: divisor === 0 ? 0 : 1 / divisor,
+      grad: (grad as Output).data(),
+    });
     return (grad as Output).finish();
   });
 }

@@ -40,6 +40,9 @@ export function checkableValues(t: Tensor): ArrayLike<number> | undefined {
  */
 export function unreadableHere(t: Tensor): boolean {
   const gpu = webgpuHolder(t);
-  return gpu !== undefined && typeof (globalThis as { OffscreenCanvas?: unknown }).OffscreenCanvas === 'undefined' &&
-    heldOnHost(gpu, t.dataId) === undefined;
+  return (
+    gpu !== undefined &&
+    typeof (globalThis as { OffscreenCanvas?: unknown }).OffscreenCanvas === 'undefined' &&
+    heldOnHost(gpu, t.dataId) === undefined
+  );
 }

@@ -17,7 +17,8 @@ const ORDER_HINT = "mixloss's ops take (logits, labels); tf.losses and mixloss.l
 export function checkTargetRows(a: FusedLossAttrs, stats: Float32Array, rows: number): void {
   if (!a.dense || !a.checkTargets) return;
   const { perRow } = statsLayout();
-  const massAt = statsSlot('mass'), minAt = statsSlot('t_min');
+  const massAt = statsSlot('mass'),
+    minAt = statsSlot('t_min');
   for (let r = 0; r < rows; r++) {
     const mass = stats[r * perRow + massAt];
     const min = stats[r * perRow + minAt];
@@ -34,9 +35,11 @@ export function isTargetRow(min: number, mass: number): boolean {
 /** The error for dense row r that is not a distribution (logits passed as the labels, say). */
 export function notTargets(op: string, r: number, min: number, mass: number): Error {
   const what = !(min >= 0) ? `has an entry ${Number(min.toPrecision(6))}` : `sums to ${Number(mass.toPrecision(6))}`;
-  return new Error(`mixloss.${op}: labels row ${r} ${what}, so the labels are not targets ` +
-    `(one-hot or probabilities: entries >= 0, each row summing to 1, or all 0 to add nothing). ${ORDER_HINT}. ` +
-    'To weight rows, use the weights option.');
+  return new Error(
+    `mixloss.${op}: labels row ${r} ${what}, so the labels are not targets ` +
+      `(one-hot or probabilities: entries >= 0, each row summing to 1, or all 0 to add nothing). ${ORDER_HINT}. ` +
+      'To weight rows, use the weights option.',
+  );
 }
 
 /** Rows looked at for softmax outputs passed as logits. */
@@ -55,15 +58,18 @@ export function warnIfProbabilities(a: FusedLossAttrs, logits: Float32Array, row
     let sum = 0;
     for (let j = r * classes; j < (r + 1) * classes; j++) {
       const v = logits[j];
-      if (!(v >= 0)) return;  // (entries >= 0 summing to 1 are at most 1)
+      if (!(v >= 0)) return; // (entries >= 0 summing to 1 are at most 1)
       sum += v;
     }
     if (Math.abs(sum - 1) > MASS_TOLERANCE) return;
   }
   warnedProbabilities = true;
-  process.emitWarning(`mixloss.${a.op}: the logits look like probabilities (the first ${n} row(s) lie in [0, 1] and sum to 1). ` +
-    'The losses apply their own softmax: pass the scores before it (remove the softmax activation of the last layer). ' +
-    'This warning is shown once.', { code: 'MIXLOSS_SOFTMAX_AS_LOGITS' });
+  process.emitWarning(
+    `mixloss.${a.op}: the logits look like probabilities (the first ${n} row(s) lie in [0, 1] and sum to 1). ` +
+      'The losses apply their own softmax: pass the scores before it (remove the softmax activation of the last layer). ' +
+      'This warning is shown once.',
+    { code: 'MIXLOSS_SOFTMAX_AS_LOGITS' },
+  );
 }
 
 /** Tests reset the once-per-process warning. */

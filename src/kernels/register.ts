@@ -32,7 +32,9 @@ function gradient(kernelName: string, optional: string[]) {
       const stats = saved[saved.length - 1];
       const dLoss = Array.isArray(dy) ? dy[0] : dy;
       const inputs: NamedTensorMap = { logits, labels, stats, dy: dLoss };
-      optional.forEach((name, i) => { inputs[name] = saved[2 + i]; });
+      optional.forEach((name, i) => {
+        inputs[name] = saved[2 + i];
+      });
       return {
         logits: () => engine().runKernel(FUSED_LOSS_GRAD, inputs, a) as Tensor,
         // Class weights are treated as constants: asking for their gradient is an error, not a zero.

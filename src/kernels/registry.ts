@@ -10,7 +10,12 @@ let layout: NativeStatsLayout | undefined;
 
 /** The registry's kinds by name, in its order. */
 export function lossKinds(): ReadonlyMap<string, NativeLossKind> {
-  if (kinds === undefined) kinds = new Map(native().lossKinds().map((k) => [k.name, k]));
+  if (kinds === undefined)
+    kinds = new Map(
+      native()
+        .lossKinds()
+        .map((k) => [k.name, k]),
+    );
   return kinds;
 }
 

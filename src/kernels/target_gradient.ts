@@ -17,11 +17,15 @@ export function denseTargetGradient(logits: Tensor, dy: Tensor, a: FusedLossAttr
     const [alpha, beta] = native().linearCoefficients(a.loss) ?? [0, 0];
     const logp = logSoftmax(logits);
     const terms: Tensor[] = [];
-    if (alpha !== 0) terms.push(mul(-alpha, logp));               // α(lse − q_j); +∞ on a masked class
-    if (beta !== 0) terms.push(mul(beta, sub(1, exp(logp))));   // β(1 − p_j)
+    if (alpha !== 0) terms.push(mul(-alpha, logp)); // α(lse − q_j); +∞ on a masked class
+    if (beta !== 0) terms.push(mul(beta, sub(1, exp(logp)))); // β(1 − p_j)
     const perEntry = terms.length === 0 ? zeros(logits.shape) : terms.length === 1 ? terms[0] : add(terms[0], terms[1]);
-    let weight = a.reduction === 'none' ? reshape(dy, [rows, 1])
-      : a.reduction === 'mean' ? div(dy, reshape(slice(stats, [rows * statsLayout().perRow + 1], [1]), [])) : dy;
+    let weight =
+      a.reduction === 'none'
+        ? reshape(dy, [rows, 1])
+        : a.reduction === 'mean'
+          ? div(dy, reshape(slice(stats, [rows * statsLayout().perRow + 1], [1]), []))
+          : dy;
     if (weights !== undefined) weight = mul(weight, reshape(weights, [rows, 1]));
     return mul(perEntry, weight);
   });

@@ -14,7 +14,7 @@ export function sampleWeightGradient(stats: Tensor, labels: Tensor, weights: Ten
     const rows = weights.shape[0];
     const { perRow } = statsLayout();
     const rowStats = reshape(slice(stats, [0], [rows * perRow]), [rows, perRow]);
-    const value = reshape(slice(rowStats, [0, statsSlot('value')], [rows, 1]), [rows]);  // ℓ_r, 0 when ignored
+    const value = reshape(slice(rowStats, [0, statsSlot('value')], [rows, 1]), [rows]); // ℓ_r, 0 when ignored
     if (a.reduction !== 'mean') return mul(dy, value);
     const divisor = reshape(slice(stats, [rows * perRow + 1], [1]), []);
     if (a.meanOver !== 'sampleWeights') return mul(dy, div(value, divisor));

@@ -32,7 +32,8 @@ export const shapeOf = (shape: readonly number[]) => `[${shape.join(', ')}]`;
 export function checkLogits(op: string, logits: unknown): { lead: number[]; rows: number; classes: number } {
   if (!(logits instanceof Tensor)) fail(op, 'logits must be a tf.Tensor');
   if (logits.isDisposed) fail(op, 'logits is a disposed tensor');
-  if (logits.rank < 2) fail(op, `logits must have rank >= 2 ([batch, classes] or [batch, ..., classes]), got shape ${shapeOf(logits.shape)}`);
+  if (logits.rank < 2)
+    fail(op, `logits must have rank >= 2 ([batch, classes] or [batch, ..., classes]), got shape ${shapeOf(logits.shape)}`);
   if (logits.dtype !== 'float32') fail(op, `logits must be float32, got ${logits.dtype}`);
   const lead = logits.shape.slice(0, -1);
   const classes = logits.shape[logits.rank - 1];
@@ -51,7 +52,11 @@ export function checkLabels(op: string, labels: unknown, lead: number[], classes
   const dense = labelsAreDense(s, labels.dtype, classes, lead.length);
   const sparse = s.length === lead.length || (s.length === lead.length + 1 && s[s.length - 1] === 1);
   const ids = lead.length === 1 ? '[batch] or [batch, 1]' : `${shapeOf(lead)} or ${shapeOf([...lead, 1])}`;
-  if (!dense && !sparse) fail(op, `labels must be class ids ${ids}, or targets ${shapeOf([...lead.length === 1 ? ['batch'] as never[] : lead, classes])}; got shape ${shapeOf(s)}`);
+  if (!dense && !sparse)
+    fail(
+      op,
+      `labels must be class ids ${ids}, or targets ${shapeOf([...(lead.length === 1 ? (['batch'] as never[]) : lead), classes])}; got shape ${shapeOf(s)}`,
+    );
   if (lead.length === 1 && s[0] !== lead[0]) fail(op, `labels have ${s[0]} rows but logits have ${lead[0]}`);
   if (!prefix(lead.length)) fail(op, `labels of shape ${shapeOf(s)} do not match logits' rows ${shapeOf(lead)}`);
   return { dense };
@@ -141,7 +146,7 @@ export function sampleWeightTensor(op: string, w: unknown, lead: number[]): Tens
 
 /** The options argument, checked to be an object (an op reads its own options first). */
 export function checkOptions<O>(op: string, options: O): O {
-  if (options === null || typeof options !== 'object' || Array.isArray(options)) fail(op, `options must be an object, got ${shown(options)}`);
+  if (options === null || typeof options !== 'object' || Array.isArray(options))
+    fail(op, `options must be an object, got ${shown(options)}`);
   return options;
 }
-

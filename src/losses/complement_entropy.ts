@@ -12,7 +12,9 @@ import { crossEntropy } from './mixed';
  * over the wrong classes, divided by the class count, as the authors' code minimizes it (it is
  * ≤ 0 and lowest when the wrong classes are equally likely). Class ids only.
  */
-export const complementEntropy = lossOp('complementEntropy', function complementEntropy<O extends LossOptions = {}>(logits: Tensor, labels: Labels, options: O = {} as O): LossValue<O> {
+export const complementEntropy = lossOp('complementEntropy', function complementEntropy<
+  O extends LossOptions = {},
+>(logits: Tensor, labels: Labels, options: O = {} as O): LossValue<O> {
   return fusedLoss('complementEntropy', logits, labels, options, { params: {}, own: [] }) as LossValue<O>;
 });
 
@@ -28,12 +30,18 @@ export interface ComplementStepOptions {
  * complement entropy, each on a fresh forward pass of `predict` (two forward/backward passes,
  * as the paper describes). Returns both losses (before their steps).
  */
-export function complementObjectiveStep(optimizer: Optimizer, predict: () => Tensor, labels: Labels,
-  options: ComplementStepOptions = {}): { crossEntropy: number; complementEntropy: number } {
+export function complementObjectiveStep(
+  optimizer: Optimizer,
+  predict: () => Tensor,
+  labels: Labels,
+  options: ComplementStepOptions = {},
+): { crossEntropy: number; complementEntropy: number } {
   const lossOptions = options.lossOptions ?? {};
   const ce = optimizer.minimize(() => crossEntropy(predict(), labels, lossOptions) as Scalar, true) as Scalar;
-  const cot = (options.complementOptimizer ?? optimizer)
-    .minimize(() => complementEntropy(predict(), labels, lossOptions) as Scalar, true) as Scalar;
+  const cot = (options.complementOptimizer ?? optimizer).minimize(
+    () => complementEntropy(predict(), labels, lossOptions) as Scalar,
+    true,
+  ) as Scalar;
   const out = { crossEntropy: ce.dataSync()[0], complementEntropy: cot.dataSync()[0] };
   ce.dispose();
   cot.dispose();

@@ -19,8 +19,11 @@ export function resolveDevice(op: string, device: unknown, rows: number, classes
   if (hasDeviceKernels(getBackend())) {
     // The kernels run on the backend's own device (webgpu); 'cpu' and 'cuda' are for cpu and wasm.
     if (device !== 'auto') {
-      fail(op, `device ${JSON.stringify(device)} applies to the cpu and wasm backends; on the ${getBackend()} backend the kernels run on ` +
-        "its GPU: leave device as 'auto'");
+      fail(
+        op,
+        `device ${JSON.stringify(device)} applies to the cpu and wasm backends; on the ${getBackend()} backend the kernels run on ` +
+          "its GPU: leave device as 'auto'",
+      );
     }
     return 'cpu';
   }

@@ -20,14 +20,17 @@ export interface FocalLossOptions extends LossOptions {
 }
 
 /** Focal loss −α(1 − p_y)^γ log p_y (Eq. 2), softmax form, class ids only. */
-export const focalLoss = lossOp('focal', function focalLoss<O extends FocalLossOptions = {}>(logits: Tensor, labels: Labels, options: O = {} as O): LossValue<O> {
+export const focalLoss = lossOp('focal', function focalLoss<
+  O extends FocalLossOptions = {},
+>(logits: Tensor, labels: Labels, options: O = {} as O): LossValue<O> {
   checkOptions('focalLoss', options);
   const gamma = registryParam('focalLoss', 'focal', 'gamma', 'gamma', options.gamma, 2);
   const a = options.alpha;
   const perClass = a !== undefined && typeof a !== 'number';
   const alpha = perClass ? 1 : registryParam('focalLoss', 'focal', 'alpha', 'alpha', a, 1);
   return fusedLoss('focalLoss', logits, labels, options, {
-    params: { gamma, alpha }, own: ['gamma', 'alpha'],
+    params: { gamma, alpha },
+    own: ['gamma', 'alpha'],
     ...(perClass ? { classWeights: a as number[] | Float32Array | Tensor, meanOver: 'rows' as const } : {}),
   }) as LossValue<O>;
 });

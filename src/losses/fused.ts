@@ -4,16 +4,26 @@
 // its own file beside this one.
 import type { NamedTensorMap } from '@tensorflow/tfjs-core';
 import {
-  add, cast, div, engine, getBackend, losses, mul, notEqual, Reduction as TfReduction, reshape, tanh, Tensor, tidy,
+  add,
+  cast,
+  div,
+  engine,
+  getBackend,
+  losses,
+  mul,
+  notEqual,
+  Reduction as TfReduction,
+  reshape,
+  tanh,
+  Tensor,
+  tidy,
 } from '@tensorflow/tfjs-core';
 
 import { FusedLossAttrs, fusedLossKernel, LossSpec, Reduction } from '../kernels/attrs';
 import { ensureKernels } from '../kernels/register';
 import { native } from '../native';
 import { checkOptionNames, fail } from '../validate';
-import {
-  checkLabels, checkLogits, checkNumber, checkReduction, classWeightTensor, sampleWeightTensor, shapeOf, toTensor,
-} from './checks';
+import { checkLabels, checkLogits, checkNumber, checkReduction, classWeightTensor, sampleWeightTensor, shapeOf, toTensor } from './checks';
 import { resolveDevice } from './device';
 import { linearOpNames, lossOps } from './op_table';
 import { isLinear } from './registry';
@@ -29,12 +39,16 @@ export function fusedLoss(op: string, logits: Tensor, labels: Labels, options: L
   const reduction = checkReduction(op, options.reduction ?? 'mean');
   const { lead, rows, classes } = checkLogits(op, logits);
   const device = resolveDevice(op, options.device ?? 'auto', rows, classes);
-  const smoothing = options.labelSmoothing === undefined ? 0
-    : checkNumber(op, 'labelSmoothing', options.labelSmoothing, (v) => v >= 0 && v <= 1, 'in [0, 1]');
+  const smoothing =
+    options.labelSmoothing === undefined
+      ? 0
+      : checkNumber(op, 'labelSmoothing', options.labelSmoothing, (v) => v >= 0 && v <= 1, 'in [0, 1]');
   const zLoss = options.zLoss === undefined ? 0 : checkNumber(op, 'zLoss', options.zLoss, (v) => v >= 0, '>= 0');
   const softcap = options.softcap === undefined ? undefined : checkNumber(op, 'softcap', options.softcap, (v) => v > 0, '> 0');
-  const ignoreIndex = options.ignoreIndex === undefined ? undefined
-    : checkNumber(op, 'ignoreIndex', options.ignoreIndex, (v) => Number.isInteger(v) && Math.abs(v) < 2 ** 31, '(a 32-bit integer)');
+  const ignoreIndex =
+    options.ignoreIndex === undefined
+      ? undefined
+      : checkNumber(op, 'ignoreIndex', options.ignoreIndex, (v) => Number.isInteger(v) && Math.abs(v) < 2 ** 31, '(a 32-bit integer)');
   if (options.classWeights !== undefined && loss.classWeights !== undefined) {
     fail(op, 'takes its per-class weights once: as alpha or as classWeights, not both');
   }
@@ -64,18 +78,26 @@ export function fusedLoss(op: string, logits: Tensor, labels: Labels, options: L
     // Sample weights of the rows' own shape go into the kernel (a named input: each row's loss
     // and gradient scaled there, the mean's divisor computed natively); other broadcastable
     // shapes take tf.losses.computeWeightedLoss on the row losses.
-    const perRow = sampleWeights !== undefined && sampleWeights.shape.length === lead.length && sampleWeights.shape.every((d, i) => d === lead[i]);
+    const perRow =
+      sampleWeights !== undefined && sampleWeights.shape.length === lead.length && sampleWeights.shape.every((d, i) => d === lead[i]);
     const stockWeights = sampleWeights !== undefined && !perRow;
     const kernelReduction: Reduction = stockWeights || reduction === 'none' ? 'none' : reduction === 'sum' ? 'sum' : 'mean';
-    const meanOver = perRow ? (reduction === 'nonzero' ? 'nonzero' : 'sampleWeights') : loss.meanOver ?? 'classWeights';
+    const meanOver = perRow ? (reduction === 'nonzero' ? 'nonzero' : 'sampleWeights') : (loss.meanOver ?? 'classWeights');
     const attrs: FusedLossAttrs = {
-      op, loss: spec, reduction: kernelReduction, meanOver, dense, checkTargets: dense && smoothing === 0 && classWeights === undefined,
-      classWeights: classWeights !== undefined && !dense, sampleWeights: perRow, device,
+      op,
+      loss: spec,
+      reduction: kernelReduction,
+      meanOver,
+      dense,
+      checkTargets: dense && smoothing === 0 && classWeights === undefined,
+      classWeights: classWeights !== undefined && !dense,
+      sampleWeights: perRow,
+      device,
     };
     const kernelInputs = (q: Tensor, y: Tensor): NamedTensorMap => {
       const inputs: NamedTensorMap = { logits: q, labels: y };
       if (attrs.classWeights) inputs.classWeights = classWeights as Tensor;
-      if (perRow) inputs.weights = lead.length === 1 ? sampleWeights as Tensor : reshape(sampleWeights as Tensor, [rows]);
+      if (perRow) inputs.weights = lead.length === 1 ? (sampleWeights as Tensor) : reshape(sampleWeights as Tensor, [rows]);
       return inputs;
     };
     const simple = lead.length === 1 && !stockWeights && softcap === undefined && !(dense && (smoothing > 0 || classWeights !== undefined));
@@ -83,7 +105,7 @@ export function fusedLoss(op: string, logits: Tensor, labels: Labels, options: L
       // Class ids [B, 1] go to the kernel as they are (it reads B values): no reshape is recorded
       // on a gradient tape before the kernel's own label check, so a bad label leaks nothing.
       const [value, stats] = engine().runKernel(fusedLossKernel(attrs), kernelInputs(logits, given), attrs) as Tensor[];
-      stats.dispose();  // the gradient keeps its own reference when a tape records
+      stats.dispose(); // the gradient keeps its own reference when a tape records
       return value;
     }
     return tidy(() => {
@@ -103,7 +125,12 @@ export function fusedLoss(op: string, logits: Tensor, labels: Labels, options: L
       const rowLoss = reshape(value, lead);
       let w = sampleWeights as Tensor;
       if (ignoreIndex !== undefined) w = mul(w, cast(notEqual(reshape(given, lead), ignoreIndex), 'float32'));
-      const tfReduction = { none: TfReduction.NONE, sum: TfReduction.SUM, mean: TfReduction.MEAN, nonzero: TfReduction.SUM_BY_NONZERO_WEIGHTS }[reduction];
+      const tfReduction = {
+        none: TfReduction.NONE,
+        sum: TfReduction.SUM,
+        mean: TfReduction.MEAN,
+        nonzero: TfReduction.SUM_BY_NONZERO_WEIGHTS,
+      }[reduction];
       return losses.computeWeightedLoss(rowLoss, w, tfReduction);
     });
   } finally {

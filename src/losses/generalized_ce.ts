@@ -18,10 +18,14 @@ export interface GeneralizedCEOptions extends LossOptions {
 }
 
 /** Generalized cross entropy (1 − p_y^q)/q (Zhang & Sabuncu 2018). Class ids only. */
-export const generalizedCrossEntropy = lossOp('generalizedCE', function generalizedCrossEntropy<O extends GeneralizedCEOptions = {}>(logits: Tensor, labels: Labels, options: O = {} as O): LossValue<O> {
+export const generalizedCrossEntropy = lossOp('generalizedCE', function generalizedCrossEntropy<
+  O extends GeneralizedCEOptions = {},
+>(logits: Tensor, labels: Labels, options: O = {} as O): LossValue<O> {
   checkOptions('generalizedCrossEntropy', options);
   const q = registryParam('generalizedCrossEntropy', 'generalizedCE', 'q', 'q', options.q, 0.7);
   const truncation = registryParam('generalizedCrossEntropy', 'generalizedCE', 'truncation', 'truncation', options.truncation, 0);
-  return fusedLoss('generalizedCrossEntropy', logits, labels, options,
-    { params: { q, truncation }, own: ['q', 'truncation'] }) as LossValue<O>;
+  return fusedLoss('generalizedCrossEntropy', logits, labels, options, {
+    params: { q, truncation },
+    own: ['q', 'truncation'],
+  }) as LossValue<O>;
 });

@@ -19,7 +19,9 @@ export interface MixedLossOptions extends LossOptions {
  * statistics, one for the closed-form gradient (Eq. 13). Never forms a softmax or one-hot.
  * Dense targets t give Σ_j t_j (α·(−log p_j) + β·(1 − p_j)). α and β are the paper's, >= 0.
  */
-export const mixedLoss = lossOp('mixed', function mixedLoss<O extends MixedLossOptions = {}>(logits: Tensor, labels: Labels, options: O = {} as O): LossValue<O> {
+export const mixedLoss = lossOp('mixed', function mixedLoss<
+  O extends MixedLossOptions = {},
+>(logits: Tensor, labels: Labels, options: O = {} as O): LossValue<O> {
   checkOptions('mixedLoss', options);
   // The paper's α, β >= 0 (the kernel's mixture also takes β >= −α: polyLoss with ε < 0).
   const alpha = checkNonNegative('mixedLoss', 'alpha', options.alpha ?? 1);
@@ -28,12 +30,16 @@ export const mixedLoss = lossOp('mixed', function mixedLoss<O extends MixedLossO
 });
 
 /** Softmax cross entropy −log p_y from logits (Eq. 1); PyTorch's cross_entropy with its options. */
-export const crossEntropy = lossOp('mixed', function crossEntropy<O extends LossOptions = {}>(logits: Tensor, labels: Labels, options: O = {} as O): LossValue<O> {
+export const crossEntropy = lossOp('mixed', function crossEntropy<
+  O extends LossOptions = {},
+>(logits: Tensor, labels: Labels, options: O = {} as O): LossValue<O> {
   return fusedLoss('crossEntropy', logits, labels, options, { params: { alpha: 1, beta: 0 }, own: [] }) as LossValue<O>;
 });
 
 /** The expectation loss 1 − p_y from logits (Eq. 9). */
-export const expectationLoss = lossOp('mixed', function expectationLoss<O extends LossOptions = {}>(logits: Tensor, labels: Labels, options: O = {} as O): LossValue<O> {
+export const expectationLoss = lossOp('mixed', function expectationLoss<
+  O extends LossOptions = {},
+>(logits: Tensor, labels: Labels, options: O = {} as O): LossValue<O> {
   return fusedLoss('expectationLoss', logits, labels, options, { params: { alpha: 0, beta: 1 }, own: [] }) as LossValue<O>;
 });
 
@@ -41,7 +47,9 @@ export const expectationLoss = lossOp('mixed', function expectationLoss<O extend
  * Poly-1 (Leng et al. 2022): CE + ε(1 − p_y), the mixture with α = 1, β = ε. ε >= −1 (the
  * paper recommends ε = −1 for some tasks; CE − (1 − p_y) stays >= 0). Default ε = 1.
  */
-export const polyLoss = lossOp('mixed', function polyLoss<O extends LossOptions & { epsilon?: number } = {}>(logits: Tensor, labels: Labels, options: O = {} as O): LossValue<O> {
+export const polyLoss = lossOp('mixed', function polyLoss<
+  O extends LossOptions & { epsilon?: number } = {},
+>(logits: Tensor, labels: Labels, options: O = {} as O): LossValue<O> {
   checkOptions('polyLoss', options);
   const e = options.epsilon ?? 1;
   if (typeof e !== 'number' || !Number.isFinite(e) || e < -1) {

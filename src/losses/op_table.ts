@@ -33,5 +33,8 @@ export function lossOps(): ReadonlyMap<string, string> {
 
 /** The ops whose kind is linear in the targets (they take dense targets and label smoothing), for messages. */
 export function linearOpNames(): string {
-  return [...OPS].filter(([, kind]) => isLinear(kind)).map(([name]) => name).join(', ');
+  return [...OPS]
+    .filter(([, kind]) => isLinear(kind))
+    .map(([name]) => name)
+    .join(', ');
 }

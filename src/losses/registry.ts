@@ -16,7 +16,10 @@ export function registryParam(op: string, kind: string, param: string, name: str
   if (spec === undefined) throw new Error(`mixloss: loss kind '${kind}' has no parameter '${param}'`);
   const v = value ?? fallback;
   const range = `${spec.minOpen || spec.min === -Infinity ? '(' : '['}${end(spec.min)}, ${end(spec.max)}${spec.maxOpen || spec.max === Infinity ? ')' : ']'}`;
-  const ok = typeof v === 'number' && Number.isFinite(v) && (spec.minOpen ? v > spec.min : v >= spec.min) &&
+  const ok =
+    typeof v === 'number' &&
+    Number.isFinite(v) &&
+    (spec.minOpen ? v > spec.min : v >= spec.min) &&
     (spec.maxOpen ? v < spec.max : v <= spec.max);
   if (!ok) fail(op, `${name} must be a finite number in ${range}, got ${shown(v)}`);
   return v as number;

@@ -52,8 +52,8 @@ type ReductionOf<O> = O extends { reduction?: infer R } ? R : undefined;
  * given, 'mean', 'sum', or a reducing tf.Reduction), so `optimizer.minimize(() => loss(...))`
  * and `tf.variableGrads` compile; per-row losses (a Tensor of the rows' shape) for 'none'.
  */
-export type LossValue<O> = unknown extends ReductionOf<O> ? Scalar
-  : Exclude<ReductionOf<O>, undefined> extends ScalarReduction ? Scalar : Tensor;
+export type LossValue<O> =
+  unknown extends ReductionOf<O> ? Scalar : Exclude<ReductionOf<O>, undefined> extends ScalarReduction ? Scalar : Tensor;
 
 /** What an op asks of the fused kernel. */
 export interface OpLoss {

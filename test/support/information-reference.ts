@@ -73,11 +73,13 @@ export function referenceInformation(ids: ArrayLike<number>, z: number[][], widt
 
 /** Central differences of f at z, step h (float64). */
 export function centralDifferences(f: (z: number[][]) => number, z: number[][], h = 1e-6): number[][] {
-  return z.map((row, i) => row.map((_, j) => {
-    const plus = z.map((r) => r.slice());
-    const minus = z.map((r) => r.slice());
-    plus[i][j] += h;
-    minus[i][j] -= h;
-    return (f(plus) - f(minus)) / (2 * h);
-  }));
+  return z.map((row, i) =>
+    row.map((_, j) => {
+      const plus = z.map((r) => r.slice());
+      const minus = z.map((r) => r.slice());
+      plus[i][j] += h;
+      minus[i][j] -= h;
+      return (f(plus) - f(minus)) / (2 * h);
+    }),
+  );
 }

@@ -19,34 +19,47 @@ export type RowLoss = (lp: number) => { value: number; dlp: number };
 /** The losses of the paper's family, each written out from its definition. */
 export const rowLosses = {
   /** α·(−log p) + β·(1 − p) (Eq. 12); CE, EL, Poly-1 and MAE are its corners. */
-  mixed: (alpha: number, beta: number): RowLoss => (lp) => {
-    const p = Math.exp(lp);
-    return { value: (alpha !== 0 ? -alpha * lp : 0) + beta * -Math.expm1(lp), dlp: -alpha - beta * p };
-  },
+  mixed:
+    (alpha: number, beta: number): RowLoss =>
+    (lp) => {
+      const p = Math.exp(lp);
+      return { value: (alpha !== 0 ? -alpha * lp : 0) + beta * -Math.expm1(lp), dlp: -alpha - beta * p };
+    },
   /** 2(1 − p) = ‖onehot − p‖₁ (Eq. 3). */
   mae: (): RowLoss => (lp) => ({ value: -2 * Math.expm1(lp), dlp: -2 * Math.exp(lp) }),
   /** α·(−(1 − p)^γ log p): focal with a global scale. */
-  scaledFocal: (gamma: number, alpha: number): RowLoss => (lp) => {
-    const { value, dlp } = rowLosses.focal(gamma)(lp);
-    return { value: alpha * value, dlp: alpha * dlp };
-  },
+  scaledFocal:
+    (gamma: number, alpha: number): RowLoss =>
+    (lp) => {
+      const { value, dlp } = rowLosses.focal(gamma)(lp);
+      return { value: alpha * value, dlp: alpha * dlp };
+    },
   /** Truncated L_q: L_q(k) (constant) for p <= k, else (1 − p^q)/q. */
-  truncatedGCE: (q: number, k: number): RowLoss => (lp) =>
-    Math.exp(lp) <= k ? { value: -Math.expm1(q * Math.log(k)) / q, dlp: 0 } : rowLosses.generalizedCE(q)(lp),
+  truncatedGCE:
+    (q: number, k: number): RowLoss =>
+    (lp) =>
+      Math.exp(lp) <= k ? { value: -Math.expm1(q * Math.log(k)) / q, dlp: 0 } : rowLosses.generalizedCE(q)(lp),
   /** −(1 − p)^γ log p (Lin et al.). */
-  focal: (gamma: number): RowLoss => (lp) => {
-    const p = Math.exp(lp), u = -Math.expm1(lp);  // u = 1 − p
-    const w = u ** gamma;
-    const slope = gamma === 0 || p === 0 || u === 0 ? 0 : gamma * u ** (gamma - 1) * p * lp;  // → 0 at both ends
-    return { value: -w * lp, dlp: slope - w };
-  },
+  focal:
+    (gamma: number): RowLoss =>
+    (lp) => {
+      const p = Math.exp(lp),
+        u = -Math.expm1(lp); // u = 1 − p
+      const w = u ** gamma;
+      const slope = gamma === 0 || p === 0 || u === 0 ? 0 : gamma * u ** (gamma - 1) * p * lp; // → 0 at both ends
+      return { value: -w * lp, dlp: slope - w };
+    },
   /** (1 − p^q)/q (Zhang & Sabuncu). */
-  generalizedCE: (q: number): RowLoss => (lp) => ({ value: -Math.expm1(q * lp) / q, dlp: -Math.exp(q * lp) }),
+  generalizedCE:
+    (q: number): RowLoss =>
+    (lp) => ({ value: -Math.expm1(q * lp) / q, dlp: -Math.exp(q * lp) }),
   /** ((1 − log p)^(1−a) − 1)/(1 − a), log(1 − log p) at a = 1 (Martinez & Stiefelhagen). */
-  tamedCE: (a: number): RowLoss => (lp) => {
-    const u = 1 - lp;
-    return { value: a === 1 ? Math.log(u) : (u ** (1 - a) - 1) / (1 - a), dlp: -(u ** -a) };
-  },
+  tamedCE:
+    (a: number): RowLoss =>
+    (lp) => {
+      const u = 1 - lp;
+      return { value: a === 1 ? Math.log(u) : (u ** (1 - a) - 1) / (1 - a), dlp: -(u ** -a) };
+    },
 };
 
 /** Value and gradient of one row with class id y. */
@@ -68,7 +81,9 @@ export function referenceMixedRow(q: ArrayLike<number>, y: number, alpha: number
 export function referenceMixedDense(q: ArrayLike<number>, t: ArrayLike<number>, alpha: number, beta: number) {
   const C = q.length;
   const { logp, p } = softmax64(q);
-  let T = 0, pt = 0, value = 0;
+  let T = 0,
+    pt = 0,
+    value = 0;
   for (let j = 0; j < C; j++) {
     T += t[j];
     pt += t[j] * p[j];
@@ -104,7 +119,11 @@ export function maxRelError(a: ArrayLike<number>, b: ArrayLike<number>, floor = 
  * would let a 1e-4 relative error through; this one does not, at any C.
  */
 export function gradientError(
-  actual: ArrayLike<number>, ref: ArrayLike<number>, rows: number, classes: number, scale?: ArrayLike<number>,
+  actual: ArrayLike<number>,
+  ref: ArrayLike<number>,
+  rows: number,
+  classes: number,
+  scale?: ArrayLike<number>,
 ): number {
   let worst = 0;
   for (let r = 0; r < rows; r++) {

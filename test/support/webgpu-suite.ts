@@ -10,8 +10,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import {
-  complementEntropy, crossEntropy, focalLoss, generalizedCrossEntropy, mixedLoss, mixedLossForLayers, mpceLoss, renyiEntropy,
-  renyiMutualInformation, tamedCrossEntropy,
+  complementEntropy,
+  crossEntropy,
+  focalLoss,
+  generalizedCrossEntropy,
+  mixedLoss,
+  mixedLossForLayers,
+  mpceLoss,
+  renyiEntropy,
+  renyiMutualInformation,
+  tamedCrossEntropy,
 } from '../../src';
 import { SUBGROUPS_FLAG } from '../../src/kernels/webgpu/kernel';
 import { KIND_ROWS } from '../../src/kernels/webgpu/kind_rows';
@@ -65,7 +73,8 @@ export async function webgpuSuite(dawnBackend: 'vulkan' | 'opengl'): Promise<voi
   function rowRelativeError(a: ArrayLike<number>, r: ArrayLike<number>, rows: number, classes: number): number {
     let worst = 0;
     for (let i = 0; i < rows; i++) {
-      let top = 0, diff = 0;
+      let top = 0,
+        diff = 0;
       for (let j = i * classes; j < (i + 1) * classes; j++) {
         top = Math.max(top, Math.abs(r[j]));
         diff = Math.max(diff, Number.isNaN(a[j] - r[j]) ? Infinity : Math.abs(a[j] - r[j]));
@@ -83,11 +92,17 @@ export async function webgpuSuite(dawnBackend: 'vulkan' | 'opengl'): Promise<voi
     });
 
   describe.skipIf(!gpu)(title(`webgpu backend on ${dawnBackend}`), () => {
-    beforeAll(async () => { await tf.setBackend('webgpu'); });
-    afterAll(async () => { await tf.setBackend('cpu'); });
+    beforeAll(async () => {
+      await tf.setBackend('webgpu');
+    });
+    afterAll(async () => {
+      await tf.setBackend('cpu');
+    });
 
-    it("setupWebGPU refuses unknown options and backends, and a second call returns the first setup", async () => {
-      await expect(setupWebGPU({ backnd: 'vulkan' } as never)).rejects.toThrow(/mixloss\/webgpu: unknown option 'backnd' \(known: backend, powerPreference, dawnFlags\)/);
+    it('setupWebGPU refuses unknown options and backends, and a second call returns the first setup', async () => {
+      await expect(setupWebGPU({ backnd: 'vulkan' } as never)).rejects.toThrow(
+        /mixloss\/webgpu: unknown option 'backnd' \(known: backend, powerPreference, dawnFlags\)/,
+      );
       await expect(setupWebGPU({ backend: 'metal' } as never)).rejects.toThrow(/backend must be 'vulkan' or 'opengl', got "metal"/);
       const other = dawnBackend === 'vulkan' ? 'opengl' : 'vulkan';
       await expect(setupWebGPU({ backend: other })).rejects.toThrow(new RegExp(`already set up on ${dawnBackend}`));
@@ -99,7 +114,8 @@ export async function webgpuSuite(dawnBackend: 'vulkan' | 'opengl'): Promise<voi
       expect(tf.getBackend()).toBe('webgpu');
       expect(setup?.maxStorageBufferBindingSize).toBeGreaterThan(0);
       // The device has subgroups exactly when the adapter offers them.
-      const gpuApi = (globalThis as unknown as { navigator: { gpu: { requestAdapter(o: object): Promise<{ features: Set<string> }> } } }).navigator.gpu;
+      const gpuApi = (globalThis as unknown as { navigator: { gpu: { requestAdapter(o: object): Promise<{ features: Set<string> }> } } })
+        .navigator.gpu;
       const adapter = await gpuApi.requestAdapter(dawnBackend === 'opengl' ? { featureLevel: 'compatibility' } : {});
       expect(setup?.subgroups).toBe(adapter.features.has('subgroups'));
       expect((tf.backend() as unknown as { device: { features: Set<string> } }).device.features.has('subgroups')).toBe(setup?.subgroups);
@@ -123,26 +139,36 @@ export async function webgpuSuite(dawnBackend: 'vulkan' | 'opengl'): Promise<voi
     // many classes (the split statistics pass), each read a float at a time (classes not a multiple
     // of 4) and four at a time (vec4).
     // The last two take a whole workgroup per row or slice: there each merging path runs.
-    const shapes: Array<[number, number]> = [[16, 10], [8, 1000], [5, 2000], [3, 9001], [2, 70000]];
+    const shapes: Array<[number, number]> = [
+      [16, 10],
+      [8, 1000],
+      [5, 2000],
+      [3, 9001],
+      [2, 70000],
+    ];
     for (const loss of LOSSES) {
       it(`float64 reference: ${loss.name}, rows and gradient at ${shapes.map((s) => s.join('×')).join(', ')} (${PATHS.join(', ')})`, async () => {
-        for (const [B, C] of shapes) for (const path of C > 4096 ? PATHS : ['plain']) await onPath(path, async () => {
-          const q = randomLogits(B, C, B + C, 4);
-          const y = randomLabels(B, C, C);
-          const [rows] = await webgpu(() => loss.op(tf.tensor2d(q, [B, C]), tf.tensor1d(y, 'int32'), { reduction: 'none' }));
-          const [grad] = await webgpu(() => tf.grad((x: tf.Tensor) => loss.op(x, tf.tensor1d(y, 'int32'), { reduction: 'sum' }))(tf.tensor2d(q, [B, C])));
-          const refRows: number[] = [];
-          const refGrad = new Float64Array(B * C);
-          for (let r = 0; r < B; r++) {
-            const ref = referenceRow(loss.reference, q.subarray(r * C, (r + 1) * C), y[r]);
-            refRows.push(ref.value);
-            refGrad.set(ref.grad, r * C);
-          }
-          // The cpu suites' gradient tolerance (reference.test.ts, GRAD_TOL); measured here: rows
-          // 6.9e-7, gradient 2.8e-6 at worst (lavapipe).
-          expect(maxRelError(rows, refRows)).toBeLessThan(2e-6);
-          expect(gradientError(grad, refGrad, B, C)).toBeLessThan(1e-5);
-        });
+        for (const [B, C] of shapes)
+          for (const path of C > 4096 ? PATHS : ['plain'])
+            await onPath(path, async () => {
+              const q = randomLogits(B, C, B + C, 4);
+              const y = randomLabels(B, C, C);
+              const [rows] = await webgpu(() => loss.op(tf.tensor2d(q, [B, C]), tf.tensor1d(y, 'int32'), { reduction: 'none' }));
+              const [grad] = await webgpu(() =>
+                tf.grad((x: tf.Tensor) => loss.op(x, tf.tensor1d(y, 'int32'), { reduction: 'sum' }))(tf.tensor2d(q, [B, C])),
+              );
+              const refRows: number[] = [];
+              const refGrad = new Float64Array(B * C);
+              for (let r = 0; r < B; r++) {
+                const ref = referenceRow(loss.reference, q.subarray(r * C, (r + 1) * C), y[r]);
+                refRows.push(ref.value);
+                refGrad.set(ref.grad, r * C);
+              }
+              // The cpu suites' gradient tolerance (reference.test.ts, GRAD_TOL); measured here: rows
+              // 6.9e-7, gradient 2.8e-6 at worst (lavapipe).
+              expect(maxRelError(rows, refRows)).toBeLessThan(2e-6);
+              expect(gradientError(grad, refGrad, B, C)).toBeLessThan(1e-5);
+            });
       });
     }
 
@@ -150,57 +176,105 @@ export async function webgpuSuite(dawnBackend: 'vulkan' | 'opengl'): Promise<voi
     // suites), on the same inputs: every kind, weights, ignoreIndex, smoothing, z-loss, targets.
     // Two shapes: few classes (a thread per column), and 5000 (several columns per thread, and the
     // split statistics pass).
-    interface Data { B: number; C: number; q: Float32Array; ids: Int32Array; cw: Float32Array; sw: Float32Array; soft: Float32Array }
+    interface Data {
+      B: number;
+      C: number;
+      q: Float32Array;
+      ids: Int32Array;
+      cw: Float32Array;
+      sw: Float32Array;
+      soft: Float32Array;
+    }
     const data = ([B, C]: [number, number], seed: number): Data => {
       const ids = randomLabels(B, C, seed + 1);
       ids[3] = -100;
       const soft = new Float32Array(B * C);
-      for (let r = 0; r < B; r++) softmax64(randomLogits(1, C, 100 + r, 2)).p.forEach((v, j) => { soft[r * C + j] = v; });
+      for (let r = 0; r < B; r++)
+        softmax64(randomLogits(1, C, 100 + r, 2)).p.forEach((v, j) => {
+          soft[r * C + j] = v;
+        });
       return {
-        B, C, q: randomLogits(B, C, seed, 3), ids, soft,
-        cw: Float32Array.from({ length: C }, (_, j) => 0.3 + ((j * 7) % 11) / 8),  // their mean over the rows is not 1
+        B,
+        C,
+        q: randomLogits(B, C, seed, 3),
+        ids,
+        soft,
+        cw: Float32Array.from({ length: C }, (_, j) => 0.3 + ((j * 7) % 11) / 8), // their mean over the rows is not 1
         sw: Float32Array.from({ length: B }, (_, r) => (r % 4) / 2),
       };
     };
     const inputs = [data([12, 37], 5), data([6, 5000], 7)];
-    const labels = (d: Data) => tf.tensor1d(d.ids.map((v) => (v < 0 ? 0 : v)), 'int32');
+    const labels = (d: Data) =>
+      tf.tensor1d(
+        d.ids.map((v) => (v < 0 ? 0 : v)),
+        'int32',
+      );
     const withIgnored = (d: Data) => tf.tensor1d(d.ids, 'int32');
     type Case = { name: string; loss: (q: tf.Tensor, d: Data) => tf.Tensor };
     const matrix: Case[] = [
       { name: 'crossEntropy, class weights, mean (PyTorch)', loss: (x, d) => crossEntropy(x, labels(d), { classWeights: d.cw }) },
       { name: 'crossEntropy, sample weights, mean', loss: (x, d) => crossEntropy(x, labels(d), { weights: tf.tensor1d(d.sw) }) },
-      { name: 'crossEntropy, sample weights, SUM_BY_NONZERO_WEIGHTS', loss: (x, d) => crossEntropy(x, labels(d), { weights: tf.tensor1d(d.sw), reduction: tf.Reduction.SUM_BY_NONZERO_WEIGHTS }) },
-      { name: 'crossEntropy, class and sample weights, none', loss: (x, d) => crossEntropy(x, labels(d), { weights: tf.tensor1d(d.sw), classWeights: d.cw, reduction: 'none' }).mul(tf.range(1, d.B + 1)).sum() },
+      {
+        name: 'crossEntropy, sample weights, SUM_BY_NONZERO_WEIGHTS',
+        loss: (x, d) => crossEntropy(x, labels(d), { weights: tf.tensor1d(d.sw), reduction: tf.Reduction.SUM_BY_NONZERO_WEIGHTS }),
+      },
+      {
+        name: 'crossEntropy, class and sample weights, none',
+        loss: (x, d) =>
+          crossEntropy(x, labels(d), { weights: tf.tensor1d(d.sw), classWeights: d.cw, reduction: 'none' })
+            .mul(tf.range(1, d.B + 1))
+            .sum(),
+      },
       { name: 'crossEntropy, ignoreIndex, mean', loss: (x, d) => crossEntropy(x, withIgnored(d), { ignoreIndex: -100 }) },
-      { name: 'crossEntropy, ignoreIndex and class weights', loss: (x, d) => crossEntropy(x, withIgnored(d), { ignoreIndex: -100, classWeights: d.cw }) },
+      {
+        name: 'crossEntropy, ignoreIndex and class weights',
+        loss: (x, d) => crossEntropy(x, withIgnored(d), { ignoreIndex: -100, classWeights: d.cw }),
+      },
       { name: 'crossEntropy, label smoothing 0.1', loss: (x, d) => crossEntropy(x, labels(d), { labelSmoothing: 0.1 }) },
-      { name: 'crossEntropy, label smoothing with class weights', loss: (x, d) => crossEntropy(x, labels(d), { labelSmoothing: 0.2, classWeights: d.cw }) },
-      { name: 'mixedLoss α=1 β=2, smoothing, z-loss, sum', loss: (x, d) => mixedLoss(x, labels(d), { alpha: 1, beta: 2, labelSmoothing: 0.1, zLoss: 1e-3, reduction: 'sum' }) },
+      {
+        name: 'crossEntropy, label smoothing with class weights',
+        loss: (x, d) => crossEntropy(x, labels(d), { labelSmoothing: 0.2, classWeights: d.cw }),
+      },
+      {
+        name: 'mixedLoss α=1 β=2, smoothing, z-loss, sum',
+        loss: (x, d) => mixedLoss(x, labels(d), { alpha: 1, beta: 2, labelSmoothing: 0.1, zLoss: 1e-3, reduction: 'sum' }),
+      },
       { name: 'mixedLoss on soft targets', loss: (x, d) => mixedLoss(x, tf.tensor2d(d.soft, [d.B, d.C]), { alpha: 1, beta: 1 }) },
       { name: 'crossEntropy on int32 one-hot (tf.oneHot)', loss: (x, d) => crossEntropy(x, tf.oneHot(labels(d), d.C)) },
       { name: 'crossEntropy on float32 class ids [B, 1]', loss: (x, d) => crossEntropy(x, labels(d).toFloat().reshape([d.B, 1])) },
       { name: 'focalLoss γ=2, per-class alpha', loss: (x, d) => focalLoss(x, labels(d), { gamma: 2, alpha: Array.from(d.cw) }) },
-      { name: 'generalizedCrossEntropy q=0.7 truncation 0.05', loss: (x, d) => generalizedCrossEntropy(x, labels(d), { q: 0.7, truncation: d.C > 100 ? 2e-4 : 0.05 }) },
+      {
+        name: 'generalizedCrossEntropy q=0.7 truncation 0.05',
+        loss: (x, d) => generalizedCrossEntropy(x, labels(d), { q: 0.7, truncation: d.C > 100 ? 2e-4 : 0.05 }),
+      },
       { name: 'tamedCrossEntropy a=0.5, ignoreIndex', loss: (x, d) => tamedCrossEntropy(x, withIgnored(d), { ignoreIndex: -100 }) },
       { name: 'mpceLoss', loss: (x, d) => mpceLoss(x, labels(d)) },
-      { name: 'mpceLoss, class weights, ignoreIndex', loss: (x, d) => mpceLoss(x, withIgnored(d), { classWeights: d.cw, ignoreIndex: -100 }) },
+      {
+        name: 'mpceLoss, class weights, ignoreIndex',
+        loss: (x, d) => mpceLoss(x, withIgnored(d), { classWeights: d.cw, ignoreIndex: -100 }),
+      },
       { name: 'complementEntropy', loss: (x, d) => complementEntropy(x, labels(d)) },
-      { name: 'crossEntropy, rank-3 logits and softcap', loss: (x, d) => crossEntropy(x.reshape([d.B / 2, 2, d.C]), labels(d).reshape([d.B / 2, 2]), { softcap: 5 }) },
+      {
+        name: 'crossEntropy, rank-3 logits and softcap',
+        loss: (x, d) => crossEntropy(x.reshape([d.B / 2, 2, d.C]), labels(d).reshape([d.B / 2, 2]), { softcap: 5 }),
+      },
     ];
     for (const c of matrix) {
       it(`agrees with the cpu kernels: ${c.name}, at ${inputs.map((d) => `${d.B}×${d.C}`).join(' and ')} (${PATHS.join(', ')})`, async () => {
-        for (const d of inputs) for (const path of d.C > 4096 ? PATHS : ['plain']) await onPath(path, async () => {
-          const [v1, g1] = await valueAndGrad('cpu', (x) => c.loss(x, d), d.q, [d.B, d.C]);
-          const [v2, g2] = await valueAndGrad('webgpu', (x) => c.loss(x, d), d.q, [d.B, d.C]);
-          // f32 on the GPU against the cpu kernels' double accumulators: measured at worst 1.2e-7 on
-          // the value and, entry by entry, 7.6e-5 on the gradient at 12×37 (complement entropy's r_j,
-          // from a float cot_lse). At 6×5000 single entries are differences of terms ~1e4 times
-          // larger (both sides round them in float), so there each entry is held to 1e-5 of its row's
-          // largest; the float64-reference tests above hold every entry at 2×70000.
-          expect(Math.abs(v2[0] - v1[0])).toBeLessThan(1e-6 * Math.max(1, Math.abs(v1[0])));
-          if (d.C < 100) expect(gradientError(g2, g1, d.B, d.C)).toBeLessThan(1e-4);
-          else expect(rowRelativeError(g2, g1, d.B, d.C)).toBeLessThan(1e-5);
-        });
+        for (const d of inputs)
+          for (const path of d.C > 4096 ? PATHS : ['plain'])
+            await onPath(path, async () => {
+              const [v1, g1] = await valueAndGrad('cpu', (x) => c.loss(x, d), d.q, [d.B, d.C]);
+              const [v2, g2] = await valueAndGrad('webgpu', (x) => c.loss(x, d), d.q, [d.B, d.C]);
+              // f32 on the GPU against the cpu kernels' double accumulators: measured at worst 1.2e-7 on
+              // the value and, entry by entry, 7.6e-5 on the gradient at 12×37 (complement entropy's r_j,
+              // from a float cot_lse). At 6×5000 single entries are differences of terms ~1e4 times
+              // larger (both sides round them in float), so there each entry is held to 1e-5 of its row's
+              // largest; the float64-reference tests above hold every entry at 2×70000.
+              expect(Math.abs(v2[0] - v1[0])).toBeLessThan(1e-6 * Math.max(1, Math.abs(v1[0])));
+              if (d.C < 100) expect(gradientError(g2, g1, d.B, d.C)).toBeLessThan(1e-4);
+              else expect(rowRelativeError(g2, g1, d.B, d.C)).toBeLessThan(1e-5);
+            });
       });
     }
 
@@ -215,23 +289,34 @@ export async function webgpuSuite(dawnBackend: 'vulkan' | 'opengl'): Promise<voi
 
     it('numerics: a masked class (−∞) adds nothing; a masked target gives CE = ∞ and EL = 1', async () => {
       const [rows, grad] = await webgpu(() => {
-        const x = tf.tensor2d([[1, -Infinity, 0], [2, -Infinity, 0.5]]);
+        const x = tf.tensor2d([
+          [1, -Infinity, 0],
+          [2, -Infinity, 0.5],
+        ]);
         const y = tf.tensor1d([0, 1], 'int32');
-        return [crossEntropy(x, y, { reduction: 'none' }), tf.grad((z: tf.Tensor) => mixedLoss(z, tf.tensor1d([0, 2], 'int32'), { reduction: 'sum' }))(x)];
+        return [
+          crossEntropy(x, y, { reduction: 'none' }),
+          tf.grad((z: tf.Tensor) => mixedLoss(z, tf.tensor1d([0, 2], 'int32'), { reduction: 'sum' }))(x),
+        ];
       });
       expect(rows[0]).toBeCloseTo(Math.log1p(Math.exp(-1)), 6);
       expect(rows[1]).toBe(Infinity);
       expect(grad[1]).toBe(0);
       expect(grad[4]).toBe(0);
       expect(Array.from(grad).every(Number.isFinite)).toBe(true);
-      const [el] = await webgpu(() => mixedLoss(tf.tensor2d([[1, -Infinity, 0]]), tf.tensor1d([1], 'int32'), { alpha: 0, beta: 1, reduction: 'none' }));
+      const [el] = await webgpu(() =>
+        mixedLoss(tf.tensor2d([[1, -Infinity, 0]]), tf.tensor1d([1], 'int32'), { alpha: 0, beta: 1, reduction: 'none' }),
+      );
       expect(el[0]).toBe(1);
     });
 
     it('numerics: for every loss a masked class (−∞) gets gradient 0 and the rest match the cpu kernels, at 4 and 5 classes', async () => {
       const ops = [...LOSSES.map((l) => l.op), complementEntropy, mpceLoss];
       for (const op of ops) {
-        for (const row of [[1, -Infinity, 0, 0.5], [1, -Infinity, 0, 0.5, -2]]) {
+        for (const row of [
+          [1, -Infinity, 0, 0.5],
+          [1, -Infinity, 0, 0.5, -2],
+        ]) {
           const run = () => tf.grad((z: tf.Tensor) => op(z, tf.tensor1d([0], 'int32'), { reduction: 'sum' }))(tf.tensor2d([row]));
           const [cpu] = await on('cpu', run);
           const [grad] = await webgpu(run);
@@ -243,14 +328,15 @@ export async function webgpuSuite(dawnBackend: 'vulkan' | 'opengl'): Promise<voi
     });
 
     it(`numerics with a whole workgroup per row (${PATHS.join(', ')}): a NaN row, masked columns, a nearly masked row, a tied max, as on cpu`, async () => {
-      const B = 4, C = 6000;
+      const B = 4,
+        C = 6000;
       const q = randomLogits(B, C, 11, 3);
-      q[4321] = NaN;                                         // row 0
-      q.fill(-Infinity, C + 100, C + 3000);                  // row 1: masked columns
-      q.fill(-Infinity, 2 * C, 3 * C);                       // row 2: all masked but two
+      q[4321] = NaN; // row 0
+      q.fill(-Infinity, C + 100, C + 3000); // row 1: masked columns
+      q.fill(-Infinity, 2 * C, 3 * C); // row 2: all masked but two
       q[2 * C + 7] = 0.5;
       q[2 * C + 5000] = 2;
-      for (const j of [10, 14, 2000, 5000]) q[3 * C + j] = 9;  // row 3: its max four times, in neighbouring threads and apart (MPCE: the first)
+      for (const j of [10, 14, 2000, 5000]) q[3 * C + j] = 9; // row 3: its max four times, in neighbouring threads and apart (MPCE: the first)
       const y = [3, 5, 7, 5999];
       const ops: Array<[string, (x: tf.Tensor, ids: tf.Tensor) => tf.Tensor]> = [
         ['crossEntropy', (x, ids) => crossEntropy(x, ids, { reduction: 'none' })],
@@ -270,20 +356,25 @@ export async function webgpuSuite(dawnBackend: 'vulkan' | 'opengl'): Promise<voi
           expect(rows2[0], `${name} (${path})`).toBeNaN();
           expect(g2.subarray(0, C).every(Number.isNaN), `${name} (${path})`).toBe(true);
           for (let r = 1; r < B; r++) {
-            if (Number.isFinite(rows1[r])) expect(Math.abs(rows2[r] - rows1[r]), `${name} (${path}) row ${r}`).toBeLessThan(1e-5 * Math.max(1, Math.abs(rows1[r])));
-            else expect(rows2[r], `${name} (${path}) row ${r}`).toBe(rows1[r]);  // smoothing over masked classes: ∞
+            if (Number.isFinite(rows1[r]))
+              expect(Math.abs(rows2[r] - rows1[r]), `${name} (${path}) row ${r}`).toBeLessThan(1e-5 * Math.max(1, Math.abs(rows1[r])));
+            else expect(rows2[r], `${name} (${path}) row ${r}`).toBe(rows1[r]); // smoothing over masked classes: ∞
           }
           expect(rowRelativeError(g2.subarray(C), g1.subarray(C), B - 1, C), `${name} (${path})`).toBeLessThan(1e-5);
         }
       }
       // Both paths really ran: tfjs compiled a statistics program of each kind.
       const keys = Object.keys((tf.findBackend('webgpu') as unknown as { pipelineCache: object }).pipelineCache);
-      for (const path of PATHS) expect(keys.some((k) => /^mixloss_slices_team256_/.test(k) && k.includes('_subgroups_') === (path === 'subgroups'))).toBe(true);
+      for (const path of PATHS)
+        expect(keys.some((k) => /^mixloss_slices_team256_/.test(k) && k.includes('_subgroups_') === (path === 'subgroups'))).toBe(true);
     });
 
     it('numerics: a NaN in a row makes that row NaN (value and gradient) and leaves the others', async () => {
       const [rows, grad] = await webgpu(() => {
-        const x = tf.tensor2d([[1, NaN, 0], [2, 1, 0.5]]);
+        const x = tf.tensor2d([
+          [1, NaN, 0],
+          [2, 1, 0.5],
+        ]);
         const y = tf.tensor1d([0, 1], 'int32');
         return [crossEntropy(x, y, { reduction: 'none' }), tf.grad((z: tf.Tensor) => crossEntropy(z, y, { reduction: 'sum' }))(x)];
       });
@@ -296,18 +387,23 @@ export async function webgpuSuite(dawnBackend: 'vulkan' | 'opengl'): Promise<voi
     it('numerics: confident rows keep CE, EL and the gradient exact (no cancellation in 1 − p_y)', async () => {
       const C2 = 1000;
       const x = new Float32Array(4 * C2);
-      x[0] = 30;           // row 0: p_y = 1 − 999·e^−30 (1 + 999·e^−30 rounds to 1 in f32)
-      x[C2 + 5] = 1e4;     // row 1: huge logits, p_y = 1 − 999·e^−1e4 (EL underflows to 0)
+      x[0] = 30; // row 0: p_y = 1 − 999·e^−30 (1 + 999·e^−30 rounds to 1 in f32)
+      x[C2 + 5] = 1e4; // row 1: huge logits, p_y = 1 − 999·e^−1e4 (EL underflows to 0)
       x[C2 + 6] = 1e4 - 20;
-      x[2 * C2] = 16;      // row 2: p_y = 1 − 1.1e−4: log1p and expm1 past their first branch
-      x[3 * C2] = 8.3;     // row 3: p_y = 0.80: log1p's series where its higher terms count
+      x[2 * C2] = 16; // row 2: p_y = 1 − 1.1e−4: log1p and expm1 past their first branch
+      x[3 * C2] = 8.3; // row 3: p_y = 0.80: log1p's series where its higher terms count
       const [ce, el, gce, grad] = await webgpu(() => {
         const t = tf.tensor2d(x, [4, C2]);
         const y = tf.tensor1d([0, 5, 0, 0], 'int32');
-        return [crossEntropy(t, y, { reduction: 'none' }), mixedLoss(t, y, { alpha: 0, beta: 1, reduction: 'none' }),
-          generalizedCrossEntropy(t, y, { q: 0.7, reduction: 'none' }), tf.grad((z: tf.Tensor) => crossEntropy(z, y, { reduction: 'sum' }))(t)];
+        return [
+          crossEntropy(t, y, { reduction: 'none' }),
+          mixedLoss(t, y, { alpha: 0, beta: 1, reduction: 'none' }),
+          generalizedCrossEntropy(t, y, { q: 0.7, reduction: 'none' }),
+          tf.grad((z: tf.Tensor) => crossEntropy(z, y, { reduction: 'sum' }))(t),
+        ];
       });
-      const others2 = 999 * Math.exp(-16), others3 = 999 * Math.exp(-Math.fround(8.3));
+      const others2 = 999 * Math.exp(-16),
+        others3 = 999 * Math.exp(-Math.fround(8.3));
       expect(Math.abs(ce[2] - Math.log1p(others2)) / Math.log1p(others2)).toBeLessThan(1e-5);
       expect(Math.abs(ce[3] - Math.log1p(others3)) / Math.log1p(others3)).toBeLessThan(1e-5);
       const gce2 = -Math.expm1(-0.7 * Math.log1p(others2)) / 0.7;
@@ -322,12 +418,27 @@ export async function webgpuSuite(dawnBackend: 'vulkan' | 'opengl'): Promise<voi
 
     it('bad input the host still holds throws before any program runs, as on cpu', async () => {
       await tf.setBackend('webgpu');
-      const x = tf.tensor2d([[1, 2, 3], [0, 1, 0]]);
-      expect(() => crossEntropy(x, tf.tensor1d([0, 3], 'int32'))).toThrow(/mixloss\.crossEntropy: label 3 at row 1 is not a class id in \[0, 3\)/);
+      const x = tf.tensor2d([
+        [1, 2, 3],
+        [0, 1, 0],
+      ]);
+      expect(() => crossEntropy(x, tf.tensor1d([0, 3], 'int32'))).toThrow(
+        /mixloss\.crossEntropy: label 3 at row 1 is not a class id in \[0, 3\)/,
+      );
       expect(() => crossEntropy(x, tf.tensor1d([0, 1.5]))).toThrow(/label 1\.5 at row 1 is not a class id/);
       expect(() => crossEntropy(x, [0, 1], { weights: tf.tensor1d([1, -1]) })).toThrow(/weights\[1\] must be a finite number >= 0, got -1/);
-      expect(() => crossEntropy(x, [0, 1], { classWeights: tf.tensor1d([1, NaN, 1]) })).toThrow(/classWeights\[1\] must be a finite number >= 0/);
-      expect(() => crossEntropy(x, tf.tensor2d([[0.5, 0.6, 0], [1, 0, 0]]))).toThrow(/labels row 0 sums to 1\.1, so the labels are not targets/);
+      expect(() => crossEntropy(x, [0, 1], { classWeights: tf.tensor1d([1, NaN, 1]) })).toThrow(
+        /classWeights\[1\] must be a finite number >= 0/,
+      );
+      expect(() =>
+        crossEntropy(
+          x,
+          tf.tensor2d([
+            [0.5, 0.6, 0],
+            [1, 0, 0],
+          ]),
+        ),
+      ).toThrow(/labels row 0 sums to 1\.1, so the labels are not targets/);
       expect(() => crossEntropy(x, [0, 1], { device: 'cuda' })).toThrow(/device "cuda" applies to the cpu and wasm backends/);
       tf.dispose(x);
     });
@@ -344,13 +455,22 @@ export async function webgpuSuite(dawnBackend: 'vulkan' | 'opengl'): Promise<voi
     }
 
     it('bad input that lives on the GPU gives NaN rows (value and gradient), never garbage', async () => {
-      const [rows, grad, weighted] = await gpuOnly(() => webgpu(() => {
-        const x = tf.tensor2d([[1, 2, 3], [0, 1, 0], [3, 2, 1]]);
-        const y = tf.add(tf.tensor1d([0, 5, 1], 'int32'), 0);  // computed on the GPU: no host copy
-        const w = tf.mul(tf.tensor1d([1, 1, -1]), 1);
-        return [crossEntropy(x, y, { reduction: 'none' }), tf.grad((z: tf.Tensor) => crossEntropy(z, y, { reduction: 'sum' }))(x),
-          crossEntropy(x, tf.add(tf.tensor1d([0, 1, 2], 'int32'), 0), { weights: w, reduction: 'none' })];
-      }));
+      const [rows, grad, weighted] = await gpuOnly(() =>
+        webgpu(() => {
+          const x = tf.tensor2d([
+            [1, 2, 3],
+            [0, 1, 0],
+            [3, 2, 1],
+          ]);
+          const y = tf.add(tf.tensor1d([0, 5, 1], 'int32'), 0); // computed on the GPU: no host copy
+          const w = tf.mul(tf.tensor1d([1, 1, -1]), 1);
+          return [
+            crossEntropy(x, y, { reduction: 'none' }),
+            tf.grad((z: tf.Tensor) => crossEntropy(z, y, { reduction: 'sum' }))(x),
+            crossEntropy(x, tf.add(tf.tensor1d([0, 1, 2], 'int32'), 0), { weights: w, reduction: 'none' }),
+          ];
+        }),
+      );
       expect(Number.isFinite(rows[0]) && Number.isFinite(rows[2])).toBe(true);
       expect(rows[1]).toBeNaN();
       expect(Array.from(grad.subarray(3, 6)).every(Number.isNaN)).toBe(true);
@@ -359,13 +479,15 @@ export async function webgpuSuite(dawnBackend: 'vulkan' | 'opengl'): Promise<voi
       expect(Number.isFinite(weighted[0])).toBe(true);
     });
 
-    it('inputs past the device\'s binding limit throw an Error that says how to split', async () => {
+    it("inputs past the device's binding limit throw an Error that says how to split", async () => {
       await tf.setBackend('webgpu');
       const limit = setup?.maxStorageBufferBindingSize ?? 0;
       const C2 = 1 << 20;
       const rows = Math.floor(limit / 4 / C2) + 1;
-      const x = tf.tensor2d(new Float32Array(rows * C2), [rows, C2]);  // held by the host until a program binds it
-      expect(() => crossEntropy(x, [0, ...new Array(rows - 1).fill(1)])).toThrow(/maxStorageBufferBindingSize = \d+ bytes\); split the batch into parts of at most \d+ rows/);
+      const x = tf.tensor2d(new Float32Array(rows * C2), [rows, C2]); // held by the host until a program binds it
+      expect(() => crossEntropy(x, [0, ...new Array(rows - 1).fill(1)])).toThrow(
+        /maxStorageBufferBindingSize = \d+ bytes\); split the batch into parts of at most \d+ rows/,
+      );
       tf.dispose(x);
     });
 
@@ -374,14 +496,26 @@ export async function webgpuSuite(dawnBackend: 'vulkan' | 'opengl'): Promise<voi
       const backend = tf.backend() as unknown as { read: unknown; readSync: unknown };
       const { read, readSync } = backend;
       let reads = 0;
-      backend.read = (...a: unknown[]) => { reads++; return (read as (...b: unknown[]) => unknown).apply(backend, a); };
-      backend.readSync = (...a: unknown[]) => { reads++; return (readSync as (...b: unknown[]) => unknown).apply(backend, a); };
+      backend.read = (...a: unknown[]) => {
+        reads++;
+        return (read as (...b: unknown[]) => unknown).apply(backend, a);
+      };
+      backend.readSync = (...a: unknown[]) => {
+        reads++;
+        return (readSync as (...b: unknown[]) => unknown).apply(backend, a);
+      };
       try {
         await gpuOnly(async () => {
           const x = tf.mul(tf.randomNormal([64, 5000], 0, 1, 'float32', 3), 1);
-          const y = tf.add(tf.tensor1d(Array.from({ length: 64 }, (_, i) => (i * 31) % 5000), 'int32'), 0);
+          const y = tf.add(
+            tf.tensor1d(
+              Array.from({ length: 64 }, (_, i) => (i * 31) % 5000),
+              'int32',
+            ),
+            0,
+          );
           const w = tf.mul(tf.ones([64]), 0.5);
-          reads = 0;  // x, y and w were computed on the GPU and live there only
+          reads = 0; // x, y and w were computed on the GPU and live there only
           const before = { tensors: tf.memory().numTensors, dataIds: tf.engine().backend.numDataIds() };
           // 64 × 5000 takes the split statistics pass: its slices buffer must be freed too.
           const g = tf.grad((z: tf.Tensor) => focalLoss(z, y, { weights: w }))(x);
@@ -400,8 +534,17 @@ export async function webgpuSuite(dawnBackend: 'vulkan' | 'opengl'): Promise<voi
       const digits = loadDigits(30, 10);
       const fit = async (backend: string) => {
         await tf.setBackend(backend);
-        const model = tf.sequential({ layers: [tf.layers.dense({ inputShape: [PIXELS], units: 32, activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed: 3 }) }),
-          tf.layers.dense({ units: 10, kernelInitializer: tf.initializers.glorotUniform({ seed: 4 }) })] });
+        const model = tf.sequential({
+          layers: [
+            tf.layers.dense({
+              inputShape: [PIXELS],
+              units: 32,
+              activation: 'relu',
+              kernelInitializer: tf.initializers.glorotUniform({ seed: 3 }),
+            }),
+            tf.layers.dense({ units: 10, kernelInitializer: tf.initializers.glorotUniform({ seed: 4 }) }),
+          ],
+        });
         model.compile({ optimizer: tf.train.sgd(0.1), loss: mixedLossForLayers({ alpha: 1, beta: 1 }) });
         const x = tf.tensor2d(digits.xTrain, [digits.nTrain, PIXELS]);
         const y = tf.oneHot(tf.tensor1d(digits.yTrain, 'int32'), 10).toFloat();
@@ -436,9 +579,13 @@ export async function webgpuSuite(dawnBackend: 'vulkan' | 'opengl'): Promise<voi
       // Computed on the GPU (small ops are not forwarded to the cpu): no host copy.
       const [onGpu, idsOnGpu] = await gpuOnly(async () => [tf.relu(tf.tensor2d(layer, [12, 5])), tf.add(tf.tensor1d(ids, 'int32'), 0)]);
       try {
-        expect(() => mi(onGpu)).toThrow(/renyiMutualInformation: layer lives in GPU memory on the webgpu backend.*cpu or wasm backend.*tf\.tensor\(await layer\.data\(\), layer\.shape\)/);
+        expect(() => mi(onGpu)).toThrow(
+          /renyiMutualInformation: layer lives in GPU memory on the webgpu backend.*cpu or wasm backend.*tf\.tensor\(await layer\.data\(\), layer\.shape\)/,
+        );
         expect(() => renyiEntropy(onGpu)).toThrow(/renyiEntropy: layer lives in GPU memory/);
-        expect(() => renyiMutualInformation(idsOnGpu, tf.tensor2d(layer, [12, 5]))).toThrow(/renyiMutualInformation: labels lives in GPU memory/);
+        expect(() => renyiMutualInformation(idsOnGpu, tf.tensor2d(layer, [12, 5]))).toThrow(
+          /renyiMutualInformation: labels lives in GPU memory/,
+        );
         const copy = tf.tensor(await onGpu.data(), onGpu.shape);
         expect(Number.isFinite((await renyiMutualInformation(tf.tensor1d(ids, 'int32'), copy).data())[0])).toBe(true);
         copy.dispose();

@@ -1,7 +1,19 @@
 // Compiled (not run) by test/types.test.ts: what a TypeScript user writes must type-check.
 import * as tf from '@tensorflow/tfjs';
 
-import { complementEntropy, crossEntropy, focalLoss, informationLoss, layersLosses, losses, mixedLoss, mpceLoss, renyiEntropy, renyiInformation, renyiMutualInformation } from '../../src';
+import {
+  complementEntropy,
+  crossEntropy,
+  focalLoss,
+  informationLoss,
+  layersLosses,
+  losses,
+  mixedLoss,
+  mpceLoss,
+  renyiEntropy,
+  renyiInformation,
+  renyiMutualInformation,
+} from '../../src';
 import type { LossOptions } from '../../src';
 
 const q = tf.variable(tf.zeros([2, 3]));

@@ -10,13 +10,13 @@
 namespace mixloss {
 namespace information {
 
-#define MIXLOSS_INFO_DECLARE(ns)                                                                   \
-  namespace ns {                                                                                   \
-  Entropies mutual_information(const ClassLabels& y, const Layer& z, const Options& o, float* grad); \
-  double entropy(const Layer& z, const Options& o, float* grad);                                   \
+#define MIXLOSS_INFO_DECLARE(ns)                                                                          \
+  namespace ns {                                                                                          \
+  Entropies mutual_information(const ClassLabels& y, const Layer& z, const Options& o, float* grad);      \
+  double entropy(const Layer& z, const Options& o, float* grad);                                          \
   void alignment(const ClassLabels& y, const Layer& z, const double* widths, int64_t count, double* out); \
-  double mean_pairwise_distance(const Layer& z);                                                   \
-  void symmetric_eigen(const double* a, int64_t n, double* values, double* vectors);               \
+  double mean_pairwise_distance(const Layer& z);                                                          \
+  void symmetric_eigen(const double* a, int64_t n, double* values, double* vectors);                      \
   }
 MIXLOSS_INFO_DECLARE(base)
 #if defined(MIXLOSS_INFO_AVX2)

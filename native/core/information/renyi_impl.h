@@ -20,8 +20,8 @@
 #include <Eigen/Dense>
 
 #include <cmath>
-#include <memory>
 #include <cstdio>
+#include <memory>
 #include <stdexcept>
 #include <vector>
 
@@ -197,10 +197,11 @@ void write(const MatrixXd& g, float* out, double alpha) {
       if (!std::isfinite(v)) {
         // snprintf, not std::to_string: no std template instantiated in this per-ISA build.
         char message[320];
-        std::snprintf(message, sizeof message,
-                      "the gradient is not finite: for alpha < 1 (got %g) it diverges where the Gram matrix is numerically "
-                      "rank-deficient (equal rows, or a width far above the distances). Use alpha >= 1 (the paper's 1.01) or a smaller width",
-                      alpha);
+        std::snprintf(
+            message, sizeof message,
+            "the gradient is not finite: for alpha < 1 (got %g) it diverges where the Gram matrix is numerically "
+            "rank-deficient (equal rows, or a width far above the distances). Use alpha >= 1 (the paper's 1.01) or a smaller width",
+            alpha);
         throw std::runtime_error(message);
       }
       out[i * g.cols() + j] = v;
@@ -299,7 +300,8 @@ double mean_pairwise_distance(const Layer& layer) {
 
 void symmetric_eigen(const double* a, int64_t n, double* values, double* vectors) {
   Block b;
-  b.m = Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(a, n, n);  // the solver reads the lower triangle
+  b.m = Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(a, n,
+                                                                                                 n);  // the solver reads the lower triangle
   decompose(b, vectors != nullptr);
   for (int64_t k = 0; k < n; ++k) values[k] = b.values(k);
   if (vectors)

@@ -7,8 +7,8 @@
 // Σ r log r = Σ e (q − max)/E − log E with E = Σ_{j≠y} e_j (row_stats.h: cot).
 #pragma once
 
-#include "param_spec.h"
 #include "../row_stats.h"
+#include "param_spec.h"
 
 namespace mixloss {
 namespace losses {

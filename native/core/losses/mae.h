@@ -2,8 +2,8 @@
 // targets (the mixture with α = 0, β = 2); gradient 2 p_y (p − onehot).
 #pragma once
 
-#include "param_spec.h"
 #include "../row_stats.h"
+#include "param_spec.h"
 
 namespace mixloss {
 namespace losses {

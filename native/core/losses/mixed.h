@@ -2,8 +2,8 @@
 // Linear in the targets: ℓ_j = α(lse − q_j) + β(1 − p_j). Gradient (Eq. 13): (α + β p_y)(p − onehot).
 #pragma once
 
-#include "param_spec.h"
 #include "../row_stats.h"
+#include "param_spec.h"
 
 namespace mixloss {
 namespace losses {

@@ -6,8 +6,8 @@
 
 #include <cmath>
 
-#include "param_spec.h"
 #include "../row_stats.h"
+#include "param_spec.h"
 
 namespace mixloss {
 namespace losses {

@@ -20,7 +20,7 @@ constexpr double kInf = HUGE_VAL;
 
 // What a kind inherits unless it says otherwise.
 struct KindBase {
-  static constexpr unsigned kNeeds = 0;  // extra row statistics (loss_spec.h, Needs)
+  static constexpr unsigned kNeeds = 0;   // extra row statistics (loss_spec.h, Needs)
   static constexpr bool kLinear = false;  // linear in the targets: linear(P) gives α, β
   // The gradient has complement entropy's term r_j (log r_j − ℓ) over j ≠ y (row_math.h).
   static constexpr bool kComplement = false;

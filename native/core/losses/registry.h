@@ -43,8 +43,7 @@ template <typename F>
 MIXLOSS_HD auto visit_kind(LossKind kind, F&& f) -> decltype(f(losses::Mixed{})) {
   switch (kind) {
 #define MIXLOSS_CASE(K) \
-  case LossKind::k##K:  \
-    return f(losses::K{});
+  case LossKind::k##K: return f(losses::K{});
     MIXLOSS_LOSS_KINDS(MIXLOSS_CASE)
 #undef MIXLOSS_CASE
   }
@@ -55,6 +54,5 @@ MIXLOSS_HD auto visit_kind(LossKind kind, F&& f) -> decltype(f(losses::Mixed{}))
 MIXLOSS_HD unsigned kind_needs(LossKind kind) {
   return visit_kind(kind, [](auto k) { return decltype(k)::kNeeds; });
 }
-
 
 }  // namespace mixloss

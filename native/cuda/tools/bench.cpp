@@ -51,13 +51,13 @@ int main() {
     const LossCall call{q.as<float>(), B, C, {LabelFormat::kSparseInt32, y.ptr}, mixed, nullptr, stats.as<float>()};
     const int reps = 20;
     const double fwd = median_ms([&] { cuda::forward(call, rl.as<float>()); }, reps);
-    const double bwd = median_ms([&] {
-      cuda::backward(call, dy.as<float>(), 1, 1.0 / B, grad.as<float>());
-    }, reps);
-    const double both = median_ms([&] {
-      cuda::forward(call, rl.as<float>());
-      cuda::backward(call, dy.as<float>(), 1, 1.0 / B, grad.as<float>());
-    }, reps);
+    const double bwd = median_ms([&] { cuda::backward(call, dy.as<float>(), 1, 1.0 / B, grad.as<float>()); }, reps);
+    const double both = median_ms(
+        [&] {
+          cuda::forward(call, rl.as<float>());
+          cuda::backward(call, dy.as<float>(), 1, 1.0 / B, grad.as<float>());
+        },
+        reps);
     const double cp = median_ms([&] { cuda::copy_device_to_device(copy.ptr, q.ptr, static_cast<size_t>(bytes)); }, reps);
     const double copy_gbs = 2 * bytes / cp / 1e6, ours_gbs = 3 * bytes / both / 1e6;
     std::printf(

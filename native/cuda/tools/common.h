@@ -43,7 +43,9 @@ struct Device {
   Device(const Device&) = delete;
   Device& operator=(const Device&) = delete;
   template <typename T>
-  T* as() const { return static_cast<T*>(ptr); }
+  T* as() const {
+    return static_cast<T*>(ptr);
+  }
   template <typename T>
   std::vector<T> download() const {
     std::vector<T> host(bytes / sizeof(T));

@@ -37,7 +37,7 @@ void report(bool ok, const std::string& what) {
 // A kind with no reference written here gives nullopt: its cases are compared with the CPU
 // kernels only (whose float64 checks are the package's test suites).
 std::optional<double> reference_row(const LossParams& P, const float* q, int64_t C, int64_t y, const float* t, std::vector<double>& grad,
-                     std::vector<double>& scale) {
+                                    std::vector<double>& scale) {
   double m = -INFINITY;
   for (int64_t j = 0; j < C; ++j) m = std::fmax(m, q[j]);
   double s = 0;
@@ -60,7 +60,7 @@ std::optional<double> reference_row(const LossParams& P, const float* q, int64_t
     return value;
   }
   const double lp = static_cast<double>(q[y]) - lse, py = std::exp(lp), u = -std::expm1(lp);  // u = 1 − p_y
-  double value = 0, dlp = 0;  // ℓ and dℓ/d log p_y
+  double value = 0, dlp = 0;                                                                  // ℓ and dℓ/d log p_y
   switch (P.kind) {
     case LossKind::kMixed:
       value = (P.alpha != 0 ? -P.alpha * lp : 0.0) + P.beta * u;
@@ -89,10 +89,12 @@ std::optional<double> reference_row(const LossParams& P, const float* q, int64_t
     case LossKind::kComplementEntropy: {
       // (1/C)·Σ_{j≠y} r_j log r_j, r_j = p_j/(1 − p_y); gradient (1/C)·r_j (log r_j − Σ r log r), 0 at y.
       double lse_o_sum = 0;
-      for (int64_t j = 0; j < C; ++j) if (j != y) lse_o_sum += std::exp(static_cast<double>(q[j]) - m);
+      for (int64_t j = 0; j < C; ++j)
+        if (j != y) lse_o_sum += std::exp(static_cast<double>(q[j]) - m);
       const double lse_o = m + std::log(lse_o_sum);
       double ell = 0;
-      for (int64_t j = 0; j < C; ++j) if (j != y && std::isfinite(q[j])) ell += std::exp(q[j] - lse_o) * (q[j] - lse_o);
+      for (int64_t j = 0; j < C; ++j)
+        if (j != y && std::isfinite(q[j])) ell += std::exp(q[j] - lse_o) * (q[j] - lse_o);
       for (int64_t j = 0; j < C; ++j) {
         const double r = j == y ? 0.0 : std::exp(q[j] - lse_o);
         grad[j] = r == 0 ? 0.0 : r * ((q[j] - lse_o) - ell) / C;
@@ -103,7 +105,8 @@ std::optional<double> reference_row(const LossParams& P, const float* q, int64_t
     case LossKind::kMPCE: {
       // −(p_k − p_y) log p_y, k the first argmax: ∂/∂q_j = −(∂p_k − ∂p_y) log p_y − (p_k − p_y) ∂ log p_y.
       int64_t k = 0;
-      for (int64_t j = 1; j < C; ++j) if (q[j] > q[k]) k = j;
+      for (int64_t j = 1; j < C; ++j)
+        if (q[j] > q[k]) k = j;
       const double pk = p(k);
       value = -(pk - py) * lp;
       for (int64_t j = 0; j < C; ++j) {
@@ -113,8 +116,7 @@ std::optional<double> reference_row(const LossParams& P, const float* q, int64_t
       }
       return k == y ? 0.0 : value;
     }
-    default:
-      return std::nullopt;
+    default: return std::nullopt;
   }
   for (int64_t j = 0; j < C; ++j) {
     grad[j] = dlp * ((j == y ? 1.0 : 0.0) - p(j));
@@ -140,12 +142,18 @@ void compare_with_cpu(const Case& c, const std::vector<float>& rl, const std::ve
     if (nan_row != std::isnan(grl[r])) losses_ok = false;
     if (!nan_row && !(std::fabs(grl[r] - rl[r]) <= 2e-5 * std::fmax(1.0, std::fabs(rl[r])))) losses_ok = false;
     float scale = 0;
-    for (int64_t j = 0; j < C; ++j) if (std::isfinite(g[r * C + j])) scale = std::fmax(scale, std::fabs(g[r * C + j]));
+    for (int64_t j = 0; j < C; ++j)
+      if (std::isfinite(g[r * C + j])) scale = std::fmax(scale, std::fabs(g[r * C + j]));
     for (int64_t j = 0; j < C; ++j) {
       const float a = gg[r * C + j], b = g[r * C + j];
-      if (std::isnan(b)) { if (!std::isnan(a)) grads_ok = false; continue; }
-      if (std::isnan(a)) written = false;
-      else if (!(std::fabs(a - b) <= 1e-5f * scale + 1e-12f)) grads_ok = false;
+      if (std::isnan(b)) {
+        if (!std::isnan(a)) grads_ok = false;
+        continue;
+      }
+      if (std::isnan(a))
+        written = false;
+      else if (!(std::fabs(a - b) <= 1e-5f * scale + 1e-12f))
+        grads_ok = false;
     }
   }
   report(losses_ok, std::string(c.name) + ": row losses match the CPU (NaN rows stay NaN)");
@@ -157,8 +165,8 @@ void run(const Case& c) {
   const int64_t B = c.rows, C = c.classes, n = B * C;
   std::vector<float> q = tools::logits(n, static_cast<uint32_t>(B * 131 + C));
   if (C > 100) {
-    q[5] = -INFINITY;                                       // a masked class
-    if (B > 1) q[static_cast<size_t>(C + 17)] = NAN;        // a NaN row (row 1)
+    q[5] = -INFINITY;                                 // a masked class
+    if (B > 1) q[static_cast<size_t>(C + 17)] = NAN;  // a NaN row (row 1)
   }
   std::vector<int32_t> ids = tools::labels(B, C, static_cast<uint32_t>(C * 7 + 3));
   std::vector<float> targets;
@@ -211,8 +219,9 @@ void run(const Case& c) {
     for (int64_t j = 0; j < C; ++j) {
       const double want = ref_grad[j] / B;  // backward ran with dy_scale 1/B
       if (!(std::fabs(gg[r * C + j] - want) <= 2e-5 * (ref_scale[j] + floor) / B)) {
-        if (ref_grads) std::printf("  first mismatch: row %lld (label %d), class %lld: %.9g, float64 %.9g\n", static_cast<long long>(r), ids[r],
-                                   static_cast<long long>(j), gg[r * C + j], want);
+        if (ref_grads)
+          std::printf("  first mismatch: row %lld (label %d), class %lld: %.9g, float64 %.9g\n", static_cast<long long>(r), ids[r],
+                      static_cast<long long>(j), gg[r * C + j], want);
         ref_grads = false;
       }
     }
@@ -246,19 +255,31 @@ int main(int argc, char** argv) {
     set(p);
     return p;
   };
-  const LossParams ce = params(LossKind::kMixed, [](LossParams& p) { p.alpha = 1; p.beta = 0; });
-  const LossParams mixed = params(LossKind::kMixed, [](LossParams& p) { p.alpha = 1; p.beta = 2.5f; });
-  const LossParams el = params(LossKind::kMixed, [](LossParams& p) { p.alpha = 0; p.beta = 1; });
+  const LossParams ce = params(LossKind::kMixed, [](LossParams& p) {
+    p.alpha = 1;
+    p.beta = 0;
+  });
+  const LossParams mixed = params(LossKind::kMixed, [](LossParams& p) {
+    p.alpha = 1;
+    p.beta = 2.5f;
+  });
+  const LossParams el = params(LossKind::kMixed, [](LossParams& p) {
+    p.alpha = 0;
+    p.beta = 1;
+  });
   const LossParams mae = params(LossKind::kMAE, [](LossParams&) {});
-  const LossParams focal = params(LossKind::kFocal, [](LossParams& p) { p.gamma = 2; p.alpha = 0.25f; });
+  const LossParams focal = params(LossKind::kFocal, [](LossParams& p) {
+    p.gamma = 2;
+    p.alpha = 0.25f;
+  });
   const LossParams gce = params(LossKind::kGeneralizedCE, [](LossParams& p) { p.q = 0.7f; });
   const LossParams tamed = params(LossKind::kTamedCE, [](LossParams& p) { p.a = 0.5f; });
   const LossParams mpce = params(LossKind::kMPCE, [](LossParams&) {});
   const LossParams cot = params(LossKind::kComplementEntropy, [](LossParams&) {});
-  std::vector<std::pair<LossParams, std::string>> kinds = {{ce, "CE"}, {mixed, "mixed"}, {el, "EL"}, {mae, "MAE"}, {focal, "focal"},
+  std::vector<std::pair<LossParams, std::string>> kinds = {{ce, "CE"},   {mixed, "mixed"}, {el, "EL"},     {mae, "MAE"}, {focal, "focal"},
                                                            {gce, "GCE"}, {tamed, "tamed"}, {mpce, "MPCE"}, {cot, "COT"}};
   // A kind of the registry with no case above runs with its default parameters.
-#define MIXLOSS_DEFAULT_CASE(K)                                                                                   \
+#define MIXLOSS_DEFAULT_CASE(K)                                                                               \
   if (std::none_of(kinds.begin(), kinds.end(), [](const auto& k) { return k.first.kind == LossKind::k##K; })) \
     kinds.push_back({params(LossKind::k##K, [](LossParams&) {}), losses::K::kName});
   MIXLOSS_LOSS_KINDS(MIXLOSS_DEFAULT_CASE)

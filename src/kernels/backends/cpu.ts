@@ -13,11 +13,12 @@ export function cpuStorage(backend: KernelBackend): Storage {
   const cpu = backend as CpuBackendLike;
   const values = (t: TensorInfo) => cpu.data.get(t.dataId).values ?? cpu.readSync(t.dataId);
   return {
-    resident: (t) => { cpu.data.get(t.dataId); },
+    resident: (t) => {
+      cpu.data.get(t.dataId);
+    },
     floats: (t) => asFloats(values(t)),
     labels: (t) => asLabels(values(t)),
     output: (shape) => arrayOutput(shape, (data) => cpu.makeTensorInfo(shape, 'float32', data)),
     gradient: (shape) => pooledGradient(cpu, shape),
   };
 }
-

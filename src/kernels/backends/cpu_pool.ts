@@ -44,8 +44,12 @@ let idleTimer: ReturnType<typeof setInterval> | undefined;
  */
 export function configureGradientPool(options: GradientPoolOptions & { poison?: boolean }): void {
   for (const [name, value] of Object.entries(options)) {
-    if (name === 'poison') { settings.poison = Boolean(value); continue; }
-    if (name !== 'maxBytes' && name !== 'idleMs') throw new Error(`mixloss.configureGradientPool: unknown option '${name}' (it takes: maxBytes, idleMs)`);
+    if (name === 'poison') {
+      settings.poison = Boolean(value);
+      continue;
+    }
+    if (name !== 'maxBytes' && name !== 'idleMs')
+      throw new Error(`mixloss.configureGradientPool: unknown option '${name}' (it takes: maxBytes, idleMs)`);
     if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
       throw new Error(`mixloss.configureGradientPool: ${name} must be a finite number >= 0, got ${String(value)}`);
     }
@@ -92,7 +96,7 @@ function take(length: number): Float32Array {
 function give(array: Float32Array): void {
   lastUse = Date.now();
   if (freeBytes + array.byteLength > settings.maxBytes) {
-    counts.dropped++;  // over the bound: left to the garbage collector
+    counts.dropped++; // over the bound: left to the garbage collector
     return;
   }
   if (settings.poison) array.fill(NaN);
@@ -102,9 +106,12 @@ function give(array: Float32Array): void {
   freeBytes += array.byteLength;
   counts.returned++;
   if (idleTimer === undefined) {
-    idleTimer = setInterval(() => {
-      if (Date.now() - lastUse >= settings.idleMs) clearGradientPool();
-    }, Math.max(10, settings.idleMs / 2));
+    idleTimer = setInterval(
+      () => {
+        if (Date.now() - lastUse >= settings.idleMs) clearGradientPool();
+      },
+      Math.max(10, settings.idleMs / 2),
+    );
     idleTimer.unref?.();
   }
 }
@@ -138,7 +145,7 @@ function instrument(cpu: CpuBackendLike): WeakMap<DataId, Float32Array> {
   };
   cpu.readSync = function (dataId) {
     const array = ours.get(dataId);
-    if (array !== undefined) escaped.add(array.buffer);  // the caller gets the backend's own array
+    if (array !== undefined) escaped.add(array.buffer); // the caller gets the backend's own array
     return readSync.call(this, dataId);
   };
   cpu.disposeData = function (dataId, force) {
@@ -174,6 +181,8 @@ export function pooledGradient(backend: KernelBackend, shape: number[]) {
         ownWrite = false;
       }
     },
-    discard: () => { if (settings.maxBytes > 0) give(data); },
+    discard: () => {
+      if (settings.maxBytes > 0) give(data);
+    },
   };
 }

@@ -5,7 +5,7 @@ import { arrayOutput, asFloats, asLabels, Storage } from '../storage';
 
 export function genericStorage(backend: KernelBackend): Storage {
   return {
-    resident: () => undefined,  // readSync moves what it reads, and nothing here holds a view
+    resident: () => undefined, // readSync moves what it reads, and nothing here holds a view
     floats: (t) => asFloats(backend.readSync(t.dataId)),
     labels: (t) => asLabels(backend.readSync(t.dataId)),
     output: (shape) => arrayOutput(shape, (data) => ({ dataId: backend.write(data, shape, 'float32'), shape, dtype: 'float32' })),

@@ -13,7 +13,9 @@ interface WasmBackendLike extends KernelBackend {
 export function wasmStorage(backend: KernelBackend): Storage {
   const wasm = backend as WasmBackendLike;
   return {
-    resident: (t) => { wasm.dataIdMap.get(t.dataId); },
+    resident: (t) => {
+      wasm.dataIdMap.get(t.dataId);
+    },
     floats: (t) => asFloats(wasm.typedArrayFromHeap(t)),
     labels: (t) => asLabels(wasm.typedArrayFromHeap(t)),
     output(shape) {
@@ -21,9 +23,10 @@ export function wasmStorage(backend: KernelBackend): Storage {
       return {
         data: () => wasm.typedArrayFromHeap(info) as Float32Array,
         finish: () => info,
-        discard: () => { wasm.disposeData(info.dataId, true); },
+        discard: () => {
+          wasm.disposeData(info.dataId, true);
+        },
       };
     },
   };
 }
-

@@ -20,7 +20,17 @@ import { kindFacts, statsLayout } from '../registry';
 import { hoistsDirectives } from './directives';
 import { KIND_ROWS } from './kind_rows';
 import {
-  gradProgram, GRAD_SLICE, mergeProgram, optionalInputs, pickProgram, reduceProgram, rowLossProgram, Scalars, statsProgram, STATS_LENGTH, uniformData,
+  gradProgram,
+  GRAD_SLICE,
+  mergeProgram,
+  optionalInputs,
+  pickProgram,
+  reduceProgram,
+  rowLossProgram,
+  Scalars,
+  statsProgram,
+  STATS_LENGTH,
+  uniformData,
   Variant,
 } from './programs';
 
@@ -53,8 +63,10 @@ function subgroupsOn(gpu: WebGPUBackendLike): boolean {
 function kindOf(a: FusedLossAttrs): NativeLossKind {
   const kind = kindFacts(a.loss.kind);
   if (!kind.linear && KIND_ROWS[kind.name] === undefined) {
-    throw new Error(`mixloss: the loss kind '${kind.name}' has no WGSL kernel yet (src/kernels/webgpu/kind_rows.ts); ` +
-      'use the cpu or wasm backend for it');
+    throw new Error(
+      `mixloss: the loss kind '${kind.name}' has no WGSL kernel yet (src/kernels/webgpu/kind_rows.ts); ` +
+        'use the cpu or wasm backend for it',
+    );
   }
   return kind;
 }
@@ -68,15 +80,19 @@ const sizeOf = (shape: number[]) => shape.reduce((x, y) => x * y, 1);
  */
 function checkLimits(backend: WebGPUBackendLike, inputs: Array<[string, TensorInfo]>, rows: number, classes: number): void {
   const limit = backend.device.limits.maxStorageBufferBindingSize;
-  const buffers: Array<[string, number[]]> = [...inputs.map(([name, t]): [string, number[]] => [name, t.shape]),
-    ['the row statistics', [STATS_LENGTH(rows)]]];
-  const perRow = 4 * Math.max(classes, statsLayout().perRow);  // the largest buffer's bytes per row
+  const buffers: Array<[string, number[]]> = [
+    ...inputs.map(([name, t]): [string, number[]] => [name, t.shape]),
+    ['the row statistics', [STATS_LENGTH(rows)]],
+  ];
+  const perRow = 4 * Math.max(classes, statsLayout().perRow); // the largest buffer's bytes per row
   for (const [name, shape] of buffers) {
     const bytes = sizeOf(shape) * 4;
     if (bytes > limit) {
-      throw new Error(`mixloss: ${name} ${JSON.stringify(shape)} takes ${bytes} bytes, more than this WebGPU device binds in one ` +
-        `buffer (maxStorageBufferBindingSize = ${limit} bytes); split the batch into parts of at most ` +
-        `${Math.max(1, Math.floor((limit - 64) / perRow))} rows, or use the cpu or wasm backend`);
+      throw new Error(
+        `mixloss: ${name} ${JSON.stringify(shape)} takes ${bytes} bytes, more than this WebGPU device binds in one ` +
+          `buffer (maxStorageBufferBindingSize = ${limit} bytes); split the batch into parts of at most ` +
+          `${Math.max(1, Math.floor((limit - 64) / perRow))} rows, or use the cpu or wasm backend`,
+      );
     }
   }
   if (rows * classes >= 2 ** 31) {
@@ -90,8 +106,10 @@ function checkHostLabels(values: ArrayLike<number>, classes: number, ignoreIndex
     const y = values[r];
     if (y === ignoreIndex) continue;
     if (!(y >= 0 && y < classes && Math.floor(y) === y)) {
-      throw new Error(`mixloss: label ${y} at row ${r} is not a class id in [0, ${classes})` +
-        (ignoreIndex !== undefined ? ` nor ignoreIndex ${ignoreIndex}` : ''));
+      throw new Error(
+        `mixloss: label ${y} at row ${r} is not a class id in [0, ${classes})` +
+          (ignoreIndex !== undefined ? ` nor ignoreIndex ${ignoreIndex}` : ''),
+      );
     }
   }
 }
@@ -145,7 +163,7 @@ function scalarsOf(kind: NativeLossKind, a: FusedLossAttrs, rows: number, classe
     if (typeof v !== 'number') throw new Error(`mixloss: loss kind '${kind.name}' needs its parameter '${name}'`);
     params[name] = v;
   }
-  const linear = kind.linear ? native().linearCoefficients(a.loss) ?? [0, 0] : [0, 0];
+  const linear = kind.linear ? (native().linearCoefficients(a.loss) ?? [0, 0]) : [0, 0];
   const chunks = statsChunks(rows, classes);
   return {
     rows,
@@ -184,7 +202,8 @@ export function webgpuForward({ inputs, attrs, backend }: WebGPUKernelArgs): Ten
       else if (a.checkTargets) checkHostTargets(a.op, hostLabels, rows, classes);
     }
     const uniforms = uniformData(v.kind, s);
-    const run = (program: unknown, ins: TensorInfo[], output?: TensorInfo) => gpu.runWebGPUProgram(program, ins, 'float32', uniforms, output);
+    const run = (program: unknown, ins: TensorInfo[], output?: TensorInfo) =>
+      gpu.runWebGPUProgram(program, ins, 'float32', uniforms, output);
     let stats: TensorInfo;
     if (s.chunks === 1) {
       stats = run(statsProgram(v, rows, 1, s.chunkLen), [logits, labels, ...extra]);
@@ -197,7 +216,8 @@ export function webgpuForward({ inputs, attrs, backend }: WebGPUKernelArgs): Ten
       }
     }
     try {
-      if (a.reduction === 'none') return [run(rowLossProgram(v, rows), [stats, ...(a.sampleWeights ? [input(inputs, 'weights')] : [])]), stats];
+      if (a.reduction === 'none')
+        return [run(rowLossProgram(v, rows), [stats, ...(a.sampleWeights ? [input(inputs, 'weights')] : [])]), stats];
       const mean = a.reduction === 'mean';
       run(reduceProgram(v, rows, mean, a.meanOver), [labels, ...extra], stats);
       const loss = run(pickProgram(v, mean), [stats]);
@@ -224,5 +244,10 @@ export function webgpuGrad({ inputs, attrs, backend }: WebGPUKernelArgs): Tensor
   const s = scalarsOf(v.kind, a, rows, classes);
   if (sizeOf(stats.shape) !== STATS_LENGTH(rows)) throw new Error('mixloss: the saved statistics do not come from the webgpu kernel');
   const program = gradProgram(v, rows, classes, s.gradChunks, sizeOf(dy.shape) !== 1);
-  return gpu.runWebGPUProgram(program, [logits, labels, ...optional(inputs, v).map(([, t]) => t), stats, dy], 'float32', uniformData(v.kind, s));
+  return gpu.runWebGPUProgram(
+    program,
+    [logits, labels, ...optional(inputs, v).map(([, t]) => t), stats, dy],
+    'float32',
+    uniformData(v.kind, s),
+  );
 }

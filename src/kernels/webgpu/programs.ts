@@ -73,7 +73,8 @@ export interface Variant {
 /** The shader key's part for a variant (needs follow from the kind, dense and smoothing). */
 export function variantKey(v: Variant): string {
   const flags = [v.dense, v.labelsFloat, v.classWeights, v.sampleWeights, v.smoothing, v.ignoreIndex, v.checkTargets, v.vec4, v.subgroups]
-    .map((f) => (f ? 1 : 0)).join('');
+    .map((f) => (f ? 1 : 0))
+    .join('');
   return `${v.kind.name}_${flags}`;
 }
 
@@ -101,8 +102,12 @@ function kindUniforms(kind: NativeLossKind): string[] {
 }
 
 function uniformDecl(kind: NativeLossKind): string {
-  return 'rows : i32, classes : i32, chunks : i32, chunkLen : i32, gradChunks : i32, ignoreIndex : i32, zLoss : f32, smoothing : f32, ' +
-    kindUniforms(kind).map((u) => `${u} : f32, `).join('');
+  return (
+    'rows : i32, classes : i32, chunks : i32, chunkLen : i32, gradChunks : i32, ignoreIndex : i32, zLoss : f32, smoothing : f32, ' +
+    kindUniforms(kind)
+      .map((u) => `${u} : f32, `)
+      .join('')
+  );
 }
 
 export function uniformData(kind: NativeLossKind, s: Scalars): Array<{ type: string; data: number[] }> {
@@ -113,7 +118,8 @@ export function uniformData(kind: NativeLossKind, s: Scalars): Array<{ type: str
 }
 
 /** The linear index of this workgroup (tfjs may fold a long dispatch into y and z). */
-const WORKGROUP_INDEX = 'let wg = i32(workgroupId.z * numWorkgroups.x * numWorkgroups.y + workgroupId.y * numWorkgroups.x + workgroupId.x);';
+const WORKGROUP_INDEX =
+  'let wg = i32(workgroupId.z * numWorkgroups.x * numWorkgroups.y + workgroupId.y * numWorkgroups.x + workgroupId.x);';
 
 /**
  * Which (row r, slice `chunk`) this workgroup takes when each row has `slices` of them (a uniform's
@@ -137,9 +143,13 @@ fn ml_ignored(r: i32) -> bool {
 }
 fn ml_bad_label(r: i32) -> bool {
   if (ml_ignored(r)) { return false; }
-  ${v.dense ? 'return false;' : v.labelsFloat
-    ? 'let y = labels[r]; return !(y >= 0.0 && y < f32(uniforms.classes) && floor(y) == y);'
-    : 'let y = labels[r]; return y < 0 || y >= uniforms.classes;'}
+  ${
+    v.dense
+      ? 'return false;'
+      : v.labelsFloat
+        ? 'let y = labels[r]; return !(y >= 0.0 && y < f32(uniforms.classes) && floor(y) == y);'
+        : 'let y = labels[r]; return y < 0 || y >= uniforms.classes;'
+  }
 }
 fn ml_u(j: i32) -> f32 { ${v.classWeights ? 'return f32(classWeights[j]);' : 'return 1.0;'} }
 fn ml_omega(y: i32) -> f32 { ${v.classWeights && !v.dense ? 'return f32(classWeights[y]);' : 'return 1.0;'} }
@@ -170,12 +180,18 @@ function steps(v: Variant) {
     loop: (stride: string) => `for (var jv = (base + c0) / ${n} + lid; jv < (base + c1) / ${n}; jv = jv + ${stride}) {
     let j = jv * ${n} - base;`,
     /** the targets (dense) or the smoothing vector u at the step's columns, else 0 */
-    u: v.dense ? `${T}(labels[jv])` : v.smoothing ? (v.vec4 ? 'vec4<f32>(ml_u(j), ml_u(j + 1), ml_u(j + 2), ml_u(j + 3))' : 'ml_u(j)') : `${T}(0.0)`,
+    u: v.dense
+      ? `${T}(labels[jv])`
+      : v.smoothing
+        ? v.vec4
+          ? 'vec4<f32>(ml_u(j), ml_u(j + 1), ml_u(j + 2), ml_u(j + 3))'
+          : 'ml_u(j)'
+        : `${T}(0.0)`,
     /** column i of the step's value x */
     at: (x: string) => (v.vec4 ? `${x}[i]` : x),
     /** sets g's entry of column `col` (when the step holds it) to `value` */
     set: (col: string, value: string) =>
-      (v.vec4 ? `if (${col} >= j && ${col} < j + 4) { g[${col} - j] = ${value}; }` : `if (j == ${col}) { g = ${value}; }`),
+      v.vec4 ? `if (${col} >= j && ${col} < j + 4) { g[${col} - j] = ${value}; }` : `if (j == ${col}) { g = ${value}; }`,
   };
 }
 
@@ -206,10 +222,13 @@ function finishRow(v: Variant): string {
 fn ml_finish_row(r: i32, acc: Partial) {
   var s = ml_zero_stats();
   var bad = false;
-  ${v.dense ? `
+  ${
+    v.dense
+      ? `
   s = ml_finish_dense(acc);
   s.value = ml_dense_row(s).value;
-  ${v.checkTargets ? `bad = !(s.t_min >= 0.0) || (s.mass != 0.0 && abs(s.mass - 1.0) > ${MASS_TOLERANCE});` : ''}` : `
+  ${v.checkTargets ? `bad = !(s.t_min >= 0.0) || (s.mass != 0.0 && abs(s.mass - 1.0) > ${MASS_TOLERANCE});` : ''}`
+      : `
   if (ml_bad_label(r)) {
     bad = true;
   } else if (!ml_ignored(r)) {
@@ -220,7 +239,8 @@ fn ml_finish_row(r: i32, acc: Partial) {
     let omega = ml_omega(y);
     bad = bad || !(ml_finite(omega) && omega >= 0.0);
     s.value = ml_sparse_row(s, omega, s.argmax == y).value;
-  }`}
+  }`
+  }
   ${v.sampleWeights ? 'let w = ml_row_weight(r); bad = bad || !(ml_finite(w) && w >= 0.0);' : ''}
   if (bad) { s = ml_nan_stats(); }
   ml_store_stats(s, r * ${perRow()});
@@ -288,7 +308,8 @@ function program(p: ProgramSpec): ProgramBase {
     dispatch: [p.workgroups, 1, 1],
     workgroupSize: [p.workgroupSize, 1, 1],
     uniforms: uniformDecl(p.v.kind),
-    getUserCode: () => touchInputs(p.inputs, components, out) + p.code().replace('fn main(index: i32) {', 'fn main(index: i32) {\n  ml_touch();'),
+    getUserCode: () =>
+      touchInputs(p.inputs, components, out) + p.code().replace('fn main(index: i32) {', 'fn main(index: i32) {\n  ml_touch();'),
   };
 }
 
@@ -365,8 +386,12 @@ export function statsProgram(v: Variant, rows: number, chunks: number, chunkLen:
   // Subgroups only where the team is the whole workgroup: WGSL does not say which invocations
   // share a subgroup, so a subgroup could hold two teams' rows.
   const sub = v.subgroups && team === WORKGROUP;
-  const code = () => (sub ? 'enable subgroups;\n' + subgroupMergeCode(v.needs) : '') + rowCode(v) + elementLoop(v) +
-    (whole ? storeStatsCode(statsLayout()) + finishRow(v) : '') + /* wgsl */ `
+  const code = () =>
+    (sub ? 'enable subgroups;\n' + subgroupMergeCode(v.needs) : '') +
+    rowCode(v) +
+    elementLoop(v) +
+    (whole ? storeStatsCode(statsLayout()) + finishRow(v) : '') +
+    /* wgsl */ `
 var<workgroup> shared_p: array<Partial, ${WORKGROUP}>;
 ${sub ? `var<workgroup> shared_first: array<bool, ${WORKGROUP}>;` : ''}
 fn main(index: i32) {
@@ -383,27 +408,46 @@ fn main(index: i32) {
     let c1 = min(c0 + uniforms.chunkLen, uniforms.classes);
     p = ml_slice_partial(r, c0, c1, tid, ${team});
   }
-  ${sub ? subgroupFanIn() : `shared_p[lid] = p;
+  ${
+    sub
+      ? subgroupFanIn()
+      : `shared_p[lid] = p;
   workgroupBarrier();
-  ${fanIn(team)}`}
+  ${fanIn(team)}`
+  }
   if (tid == 0 && valid) {
-    ${whole ? 'ml_finish_row(r, shared_p[lid]);' : `
+    ${
+      whole
+        ? 'ml_finish_row(r, shared_p[lid]);'
+        : `
     let q = shared_p[lid];
     let at = unit * 8;
     result[at] = q.max; result[at + 1] = q.sum; result[at + 2] = q.t_logit; result[at + 3] = q.mass;
-    result[at + 4] = q.t_exp; result[at + 5] = bitcast<f32>(q.argmax); result[at + 6] = q.e_logit; result[at + 7] = q.t_min;`}
+    result[at + 4] = q.t_exp; result[at + 5] = bitcast<f32>(q.argmax); result[at + 6] = q.e_logit; result[at + 7] = q.t_min;`
+    }
   }
 }
 `;
   const outputShape = whole ? [STATS_LENGTH(rows)] : [rows * chunks * 8];
-  return program({ name: `${whole ? 'stats' : 'slices'}_team${team}${sub ? '_subgroups' : ''}`, v,
-    inputs: ['logits', 'labels', ...optionalInputs(v)], outputShape,
-    workgroups: Math.ceil((rows * chunks) / units), workgroupSize: WORKGROUP, code, wideInputs: true });
+  return program({
+    name: `${whole ? 'stats' : 'slices'}_team${team}${sub ? '_subgroups' : ''}`,
+    v,
+    inputs: ['logits', 'labels', ...optionalInputs(v)],
+    outputShape,
+    workgroups: Math.ceil((rows * chunks) / units),
+    workgroupSize: WORKGROUP,
+    code,
+    wideInputs: true,
+  });
 }
 
 /** Merges each row's slices (a thread per row) and finishes the rows: the statistics (STATS_LENGTH). */
 export function mergeProgram(v: Variant, rows: number): ProgramBase {
-  const code = () => rowCode(v) + storeStatsCode(statsLayout()) + finishRow(v) + /* wgsl */ `
+  const code = () =>
+    rowCode(v) +
+    storeStatsCode(statsLayout()) +
+    finishRow(v) +
+    /* wgsl */ `
 fn main(index: i32) {
   ${WORKGROUP_INDEX}
   let r = wg * 64 + i32(localIndex);
@@ -418,13 +462,23 @@ fn main(index: i32) {
   ml_finish_row(r, acc);
 }
 `;
-  return program({ name: 'merge', v, inputs: ['logits', 'labels', ...optionalInputs(v), 'slices'], outputShape: [STATS_LENGTH(rows)],
-    workgroups: Math.ceil(rows / 64), workgroupSize: 64, code, wideInputs: true });
+  return program({
+    name: 'merge',
+    v,
+    inputs: ['logits', 'labels', ...optionalInputs(v), 'slices'],
+    outputShape: [STATS_LENGTH(rows)],
+    workgroups: Math.ceil(rows / 64),
+    workgroupSize: 64,
+    code,
+    wideInputs: true,
+  });
 }
 
 /** Reduction 'none': each row's loss times its sample weight (0·∞ stays NaN, as tfjs's mul). */
 export function rowLossProgram(v: Variant, rows: number): ProgramBase {
-  const code = () => MATH + /* wgsl */ `
+  const code = () =>
+    MATH +
+    /* wgsl */ `
 fn main(index: i32) {
   ${WORKGROUP_INDEX}
   let r = wg * 64 + i32(localIndex);
@@ -433,8 +487,15 @@ fn main(index: i32) {
   ${v.sampleWeights ? 'let w = f32(weights[r]); if (w == 1.0) { result[r] = value; } else { result[r] = w * value; }' : 'result[r] = value;'}
 }
 `;
-  return program({ name: 'rowloss', v, inputs: ['stats', ...(v.sampleWeights ? ['weights'] : [])], outputShape: [rows],
-    workgroups: Math.ceil(rows / 64), workgroupSize: 64, code });
+  return program({
+    name: 'rowloss',
+    v,
+    inputs: ['stats', ...(v.sampleWeights ? ['weights'] : [])],
+    outputShape: [rows],
+    workgroups: Math.ceil(rows / 64),
+    workgroupSize: 64,
+    code,
+  });
 }
 
 /**
@@ -443,11 +504,19 @@ fn main(index: i32) {
  * their class weights as PyTorch, their sample weights, or the count of non-zero sample weights).
  */
 export function reduceProgram(v: Variant, rows: number, mean: boolean, meanOver: MeanOver): ProgramBase {
-  const share = !mean ? '0.0'
-    : meanOver === 'sampleWeights' && v.sampleWeights ? 'ml_row_weight(r)'
-      : meanOver === 'nonzero' && v.sampleWeights ? 'select(0.0, 1.0, ml_row_weight(r) != 0.0)'
-        : meanOver === 'classWeights' && v.classWeights && !v.dense ? 'ml_omega(ml_label(r))' : '1.0';
-  const code = () => MATH + inputHelpers(v) + /* wgsl */ `
+  const share = !mean
+    ? '0.0'
+    : meanOver === 'sampleWeights' && v.sampleWeights
+      ? 'ml_row_weight(r)'
+      : meanOver === 'nonzero' && v.sampleWeights
+        ? 'select(0.0, 1.0, ml_row_weight(r) != 0.0)'
+        : meanOver === 'classWeights' && v.classWeights && !v.dense
+          ? 'ml_omega(ml_label(r))'
+          : '1.0';
+  const code = () =>
+    MATH +
+    inputHelpers(v) +
+    /* wgsl */ `
 var<workgroup> shared_total: array<f32, ${WORKGROUP}>;
 var<workgroup> shared_divisor: array<f32, ${WORKGROUP}>;
 fn main(index: i32) {
@@ -477,13 +546,22 @@ fn main(index: i32) {
   }
 }
 `;
-  return program({ name: `reduce${mean ? `_mean_${meanOver}` : '_sum'}`, v, inputs: ['labels', ...optionalInputs(v)],
-    outputShape: [STATS_LENGTH(rows)], workgroups: 1, workgroupSize: WORKGROUP, code });
+  return program({
+    name: `reduce${mean ? `_mean_${meanOver}` : '_sum'}`,
+    v,
+    inputs: ['labels', ...optionalInputs(v)],
+    outputShape: [STATS_LENGTH(rows)],
+    workgroups: 1,
+    workgroupSize: WORKGROUP,
+    code,
+  });
 }
 
 /** The scalar loss: Σ / divisor ('mean'; NaN when every row is ignored, as PyTorch) or Σ. */
 export function pickProgram(v: Variant, mean: boolean): ProgramBase {
-  const code = () => MATH + /* wgsl */ `
+  const code = () =>
+    MATH +
+    /* wgsl */ `
 fn main(index: i32) {
   if (index != 0) { return; }
   let t = uniforms.rows * ${perRow()};
@@ -501,7 +579,10 @@ fn main(index: i32) {
  */
 export function gradProgram(v: Variant, rows: number, classes: number, gradChunks: number, dyPerRow: boolean): ProgramBase {
   const st = steps(v);
-  const code = () => rowCode(v) + loadStatsCode(statsLayout()) + /* wgsl */ `
+  const code = () =>
+    rowCode(v) +
+    loadStatsCode(statsLayout()) +
+    /* wgsl */ `
 // Per workgroup: w, a, b, d, max, log_sum, target entry, argmax entry, cot, cot_lse, cot_value.
 var<workgroup> row_f: array<f32, 11>;
 // ignored (1) or not, y, k (the argmax when its entry is written apart, else −1).
@@ -515,8 +596,11 @@ fn main(index: i32) {
     if (divisor != 0.0) { scale = 1.0 / divisor; }
     let w = f32(dy[${dyPerRow ? 'r' : '0'}]) * scale * ml_row_weight(r);
     row_i[0] = 0; row_i[1] = -1; row_i[2] = -1;
-    ${v.dense ? `
-    let g = ml_dense_row(s);` : `
+    ${
+      v.dense
+        ? `
+    let g = ml_dense_row(s);`
+        : `
     if (ml_ignored(r)) { row_i[0] = 1; }
     let y = ml_label(r);
     row_i[1] = y;
@@ -525,12 +609,17 @@ fn main(index: i32) {
     var u_y = 0.0;
     ${v.smoothing ? 'u_y = ml_u(y);' : ''}
     row_f[6] = w * ml_target_gradient(g, s, u_y, k_is_y);
-    ${v.needs.argmax ? `if (!k_is_y) {
+    ${
+      v.needs.argmax
+        ? `if (!k_is_y) {
       row_i[2] = s.argmax;
       var u_k = 0.0;
       ${v.smoothing ? 'u_k = ml_u(s.argmax);' : ''}
       row_f[7] = w * ml_argmax_gradient(g, s, u_k);
-    }` : ''}`}
+    }`
+        : ''
+    }`
+    }
     row_f[0] = w; row_f[1] = g.a; row_f[2] = g.b; row_f[3] = g.d; row_f[4] = s.max; row_f[5] = s.log_sum;
     row_f[8] = g.cot; row_f[9] = g.cot_lse; row_f[10] = g.cot_value;
   }
@@ -551,10 +640,14 @@ fn main(index: i32) {
       let p = exp(q - shift);
       let u = ${st.u};
       g = w * (a * p + u * (b + d * p));
-      ${v.kind.complement ? `if (cot != 0.0) {
+      ${
+        v.kind.complement
+          ? `if (cot != 0.0) {
         let rj = exp(q - cot_lse);
         g = g + select(${st.T}(0.0), w * cot * rj * (q - cot_lse - cot_value), rj > ${st.T}(0.0));
-      }` : ''}
+      }`
+          : ''
+      }
       ${v.dense ? '' : st.set('y', 'row_f[6]')}
       ${v.needs.argmax ? st.set('k', 'row_f[7]') : ''}
     }
@@ -562,6 +655,15 @@ fn main(index: i32) {
   }
 }
 `;
-  return program({ name: `grad${dyPerRow ? '_rows' : ''}`, v, inputs: ['logits', 'labels', ...optionalInputs(v), 'stats', 'dy'],
-    outputShape: [rows, classes], workgroups: rows * gradChunks, workgroupSize: WORKGROUP, code, wideInputs: true, wideOutput: true });
+  return program({
+    name: `grad${dyPerRow ? '_rows' : ''}`,
+    v,
+    inputs: ['logits', 'labels', ...optionalInputs(v), 'stats', 'dy'],
+    outputShape: [rows, classes],
+    workgroups: rows * gradChunks,
+    workgroupSize: WORKGROUP,
+    code,
+    wideInputs: true,
+    wideOutput: true,
+  });
 }

@@ -78,9 +78,13 @@ fn ml_rebase(p: ptr<function, Partial>, new_max: f32) {
   (*p).max = new_max;
 }
 fn ml_add(p: ptr<function, Partial>, x: f32, t: f32, j: i32) {
-  ${n.targets ? `(*p).mass = (*p).mass + t;
+  ${
+    n.targets
+      ? `(*p).mass = (*p).mass + t;
   if (t < (*p).t_min || isnan(t)) { (*p).t_min = t; }
-  if (t != 0.0) { (*p).t_logit = (*p).t_logit + t * x; }` : ''}
+  if (t != 0.0) { (*p).t_logit = (*p).t_logit + t * x; }`
+      : ''
+  }
   if (isnan(x)) { (*p).sum = ml_nan(); return; }
   if (x == -ml_inf()) { return; }
   if (x > (*p).max) {
@@ -140,11 +144,19 @@ fn ml_subgroup_merge(p: Partial) -> Partial {
   r.sum = subgroupAdd(select(p.sum * f, 0.0, empty));
   r.t_exp = subgroupAdd(select(p.t_exp * f, 0.0, empty));
   ${n.expLogit ? 'r.e_logit = subgroupAdd(select(f * (p.e_logit + (p.max - r.max) * p.sum), 0.0, empty || (p.e_logit == 0.0 && p.sum == 0.0)));' : ''}
-  ${n.targets ? `r.t_logit = subgroupAdd(p.t_logit);
+  ${
+    n.targets
+      ? `r.t_logit = subgroupAdd(p.t_logit);
   r.mass = subgroupAdd(p.mass);
-  r.t_min = select(subgroupMin(p.t_min), ml_nan(), subgroupAny(isnan(p.t_min)));` : ''}
-  ${n.argmax ? `let k = subgroupMin(select(0x7fffffff, p.argmax, !empty && p.max == r.max && p.argmax >= 0));
-  r.argmax = select(k, -1, k == 0x7fffffff);` : ''}
+  r.t_min = select(subgroupMin(p.t_min), ml_nan(), subgroupAny(isnan(p.t_min)));`
+      : ''
+  }
+  ${
+    n.argmax
+      ? `let k = subgroupMin(select(0x7fffffff, p.argmax, !empty && p.max == r.max && p.argmax >= 0));
+  r.argmax = select(k, -1, k == 0x7fffffff);`
+      : ''
+  }
   return r;
 }
 `;
@@ -154,16 +166,23 @@ fn ml_subgroup_merge(p: Partial) -> Partial {
  * RowStats fields that take two slots, `<field>_hi` and `<field>_lo` (row_stats.h): how each is
  * stored, loaded, and set in the zero and NaN rows. Every other slot holds the field of its name.
  */
-const SPLIT_FIELDS: Record<string, { type: string; zero: string; nan: string; store(hi: number, lo: number): string; load(hi: number, lo: number): string }> = {
+const SPLIT_FIELDS: Record<
+  string,
+  { type: string; zero: string; nan: string; store(hi: number, lo: number): string; load(hi: number, lo: number): string }
+> = {
   // the first index of the max: its high and low 24 bits, each exact in f32
   argmax: {
-    type: 'i32', zero: '-1', nan: '0',
+    type: 'i32',
+    zero: '-1',
+    nan: '0',
     store: (hi, lo) => `let k = max(s.argmax, 0); result[at + ${hi}] = f32(k >> 24u); result[at + ${lo}] = f32(k & 0xffffff);`,
     load: (hi, lo) => `(i32(stats[at + ${hi}]) << 24u) + i32(stats[at + ${lo}])`,
   },
   // a double as hi + lo natively; f32 here, so lo is 0 (a load adds it, as a native one does)
   log_el: {
-    type: 'f32', zero: '0.0', nan: 'n',
+    type: 'f32',
+    zero: '0.0',
+    nan: 'n',
     store: (hi, lo) => `result[at + ${hi}] = s.log_el; result[at + ${lo}] = 0.0;`,
     load: (hi, lo) => `stats[at + ${hi}] + stats[at + ${lo}]`,
   },
@@ -260,7 +279,9 @@ fn ml_finish_dense(p: Partial) -> RowStats {
 
 /** Storing a row's statistics in the output buffer (row_stats.h's store_stats). */
 export function storeStatsCode(layout: NativeStatsLayout): string {
-  const lines = statsFields(layout).map((f) => (f.split ? f.split.store(f.slots[0], f.slots[1]) : `result[at + ${f.slots[0]}] = s.${f.name};`));
+  const lines = statsFields(layout).map((f) =>
+    f.split ? f.split.store(f.slots[0], f.slots[1]) : `result[at + ${f.slots[0]}] = s.${f.name};`,
+  );
   return `
 fn ml_store_stats(s: RowStats, at: i32) {
   ${lines.join('\n  ')}
@@ -270,7 +291,9 @@ fn ml_store_stats(s: RowStats, at: i32) {
 
 /** Loading a row's statistics from an input named \`stats\` (row_stats.h's load_stats). */
 export function loadStatsCode(layout: NativeStatsLayout): string {
-  const lines = statsFields(layout).map((f) => `s.${f.name} = ${f.split ? f.split.load(f.slots[0], f.slots[1]) : `stats[at + ${f.slots[0]}]`};`);
+  const lines = statsFields(layout).map(
+    (f) => `s.${f.name} = ${f.split ? f.split.load(f.slots[0], f.slots[1]) : `stats[at + ${f.slots[0]}]`};`,
+  );
   return `
 fn ml_load_stats(at: i32) -> RowStats {
   var s = ml_zero_stats();
@@ -283,16 +306,18 @@ fn ml_load_stats(at: i32) -> RowStats {
 /** row_math.h's sparse_row, dense_row and the sparse target and argmax entries, for one kind. */
 export function rowMathCode(kind: NativeLossKind): string {
   const own = KIND_ROWS[kind.name];
-  if (!kind.linear && own === undefined) throw new Error(`mixloss: no WGSL kind_row for the loss kind '${kind.name}'`);  // kernel.ts checks first
+  if (!kind.linear && own === undefined) throw new Error(`mixloss: no WGSL kind_row for the loss kind '${kind.name}'`); // kernel.ts checks first
   // Kinds linear in the targets: α and β as uniforms (the addon's linearCoefficients), kind_row from them.
-  const kindRow = kind.linear ? /* wgsl */ `
+  const kindRow = kind.linear
+    ? /* wgsl */ `
 fn kind_linear() -> Linear { return Linear(uniforms.lin_alpha, uniforms.lin_beta); }
 fn kind_row(s: RowStats, k_is_y: bool) -> KindRow {
   let l = kind_linear();
   var v = l.beta * s.el;
   if (l.alpha != 0.0) { v = v + l.alpha * s.ce; }
   return KindRow(v, l.alpha + l.beta * s.pt, 0.0);
-}` : /* wgsl */ `
+}`
+    : /* wgsl */ `
 ${own}
 fn kind_linear() -> Linear { return Linear(0.0, 0.0); }`;
   return /* wgsl */ `
@@ -317,14 +342,18 @@ fn ml_sparse_row(s: RowStats, omega: f32, k_is_y: bool) -> RowGrad {
   g.main = wm * k.c;
   g.ck = wm * k.ck;
   g.a = g.main;
-  ${kind.complement ? `
+  ${
+    kind.complement
+      ? `
   let scale = wm / f32(uniforms.classes);
   if (wm != 0.0) { g.value = scale * k.value; } else { g.value = 0.0; }
   if (s.log_el > -ml_inf()) {
     g.cot = scale;
     g.cot_lse = s.max + s.log_sum + s.log_el;
     g.cot_value = s.cot;
-  }` : ''}
+  }`
+      : ''
+  }
   if (eps > 0.0) {
     let l = kind_linear();
     let e = eps / f32(uniforms.classes);
