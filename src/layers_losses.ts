@@ -9,14 +9,14 @@ import * as ops from './losses';
 import { isLossOp } from './losses/op_table';
 import type { LossOpInfo } from './losses/op_table';
 import { isLinear } from './losses/registry';
-import type { Labels, LossOptions } from './losses/types';
+import type { Labels, Logits, LossOptions } from './losses/types';
 import { labelsAreDense } from './validate';
 
 export type LayersLoss = (yTrue: Tensor, yPred: Tensor) => Tensor;
 
 type Ops = typeof ops;
 type OpName = { [K in keyof Ops]: Ops[K] extends LossOpInfo ? K : never }[keyof Ops];
-type OptionsOf<F> = F extends (logits: Tensor, labels: Labels, options?: infer O) => unknown ? O : LossOptions;
+type OptionsOf<F> = F extends (logits: Logits, labels: Labels, options?: infer O) => unknown ? O : LossOptions;
 /** A layers loss per op, taking the op's options but its reduction (tfjs-layers reduces). */
 export type LayersLosses = { readonly [K in OpName]: (options?: Omit<OptionsOf<Ops[K]>, 'reduction'>) => LayersLoss };
 

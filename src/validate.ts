@@ -38,10 +38,11 @@ export function checkNonNegative(op: string, name: string, value: unknown): numb
 }
 
 /**
- * Whether labels of this shape are targets [..., C] rather than class ids. With one class, an
- * int32 [..., 1] tensor is read as ids and a float32 one as targets (the one-hot column that
- * tfjs-layers' fit passes). leadRank: the rank of the rows' shape (logits' rank − 1).
+ * Whether labels of this shape are targets [..., C] rather than class ids. With one class, a
+ * [..., 1] tensor is class ids, whatever its dtype and whatever the loss (one rule for every op:
+ * a softmax over one class is 1, so a one-hot column and the class id 0 mean the same row).
+ * leadRank: the rank of the rows' shape (logits' rank − 1).
  */
-export function labelsAreDense(shape: readonly number[], dtype: string, classes: number, leadRank = 1): boolean {
-  return shape.length === leadRank + 1 && shape[leadRank] === classes && !(classes === 1 && dtype === 'int32');
+export function labelsAreDense(shape: readonly number[], _dtype: string, classes: number, leadRank = 1): boolean {
+  return shape.length === leadRank + 1 && shape[leadRank] === classes && classes !== 1;
 }

@@ -37,6 +37,12 @@ function detachedInt32(values: number[]): Int32Array {
   return a;
 }
 
+function detachedFloat32(values: number[]): Float32Array {
+  const a = Float32Array.from(values);
+  structuredClone(a.buffer, { transfer: [a.buffer] });
+  return a;
+}
+
 function disposed(t: tf.Tensor): tf.Tensor {
   t.dispose();
   return t;
@@ -61,14 +67,35 @@ function expectRejected(
   for (const a of args) if (a instanceof tf.Tensor && !a.isDisposed) a.dispose();
 }
 
+/** Cases with complex64 tensors, where the backend has them (tf.complex has no wasm kernel). */
+const complexCases = <T>(cases: T[]): T[] => (tf.getKernel('Complex', tf.getBackend()) !== undefined ? cases : []);
+
 /** Bad inputs of every class: [what, make arguments (logits, labels, options)]. */
 function badCalls(params: Record<string, number>): Array<[string, () => [tf.Tensor, unknown, object?], RegExp]> {
   const q = () => tf.tensor2d(LOGITS);
   const cases: Array<[string, () => [tf.Tensor, unknown, object?], RegExp]> = [
-    ['logits of rank 1', () => [tf.tensor1d([1, 2, 3]), [0]], /logits must have rank >= 2/],
+    ['scalar logits', () => [tf.scalar(1), 0], /logits must have a class axis/],
+    [
+      'unbatched logits with a batch of labels',
+      () => [tf.tensor1d([1, 2, 3]), [0, 1]],
+      /labels must be class ids \[\] \(a scalar\) or \[1\]/,
+    ],
+    ['an axis out of range', () => [q(), LABELS, { axis: 2 }], /axis must be an integer in \[-2, 1\]/],
+    ['a fractional axis', () => [q(), LABELS, { axis: 0.5 }], /axis must be an integer/],
+    ['labels that do not fit the class axis', () => [q(), LABELS, { axis: 0 }], /labels have 2 rows but logits have 3/],
+    [
+      'a where mask of another shape',
+      () => [q(), LABELS, { where: [[true, false]] }],
+      /where of shape \[1, 2\] does not broadcast to the logits \[2, 3\]/,
+    ],
+    ['a where mask of another rank', () => [q(), LABELS, { where: [[[true]]] }], /where must have the logits' rank \(2/],
+    ['a string where mask', () => [q(), LABELS, { where: 'yes' }], /where must be a tf.Tensor or a tensor-like/],
+    ['a checkTargets that is not a boolean', () => [q(), LABELS, { checkTargets: 1 }], /checkTargets must be true or false, got 1/],
     ['bool logits', () => [tf.tensor2d([[true, false]], [1, 2], 'bool'), [0]], /logits must be float32, got bool/],
     ['int32 logits', () => [tf.tensor2d([[1, 2]], [1, 2], 'int32'), [0]], /logits must be float32, got int32/],
-    ['complex64 logits', () => [tf.complex(tf.tensor2d(LOGITS), tf.zeros([2, 3])), LABELS], /logits must be float32, got complex64/],
+    ...complexCases([
+      ['complex64 logits', () => [tf.complex(tf.tensor2d(LOGITS), tf.zeros([2, 3])), LABELS], /logits must be float32, got complex64/],
+    ]),
     ['string logits', () => [tf.tensor2d([['a', 'b']], [1, 2], 'string'), [0]], /logits must be float32, got string/],
     ['an empty batch', () => [tf.zeros([0, 3]), tf.zeros([0], 'int32')], /empty batch/],
     ['disposed logits', () => [disposed(tf.tensor2d(LOGITS)), LABELS], /disposed/],
@@ -78,10 +105,18 @@ function badCalls(params: Record<string, number>): Array<[string, () => [tf.Tens
     ['a NaN label', () => [q(), tf.tensor1d([NaN, 0])], /label nan at row 0/i],
     ['a non-integer label', () => [q(), [0.5, 0]], /label 0\.5 at row 0/],
     ['an Int32Array label out of range', () => [q(), Int32Array.from([0, 7])], /label 7 at row 1/],
-    ['labels on a detached buffer', () => [q(), detachedInt32(LABELS)], /labels have 0 rows but logits have 2/],
+    ['labels on a detached buffer', () => [q(), detachedInt32(LABELS)], /labels is a TypedArray on a detached ArrayBuffer/],
+    ['logits on a detached buffer', () => [detachedFloat32([1, 2, 3]), 0], /logits is a TypedArray on a detached ArrayBuffer/],
+    [
+      'sample weights on a detached buffer',
+      () => [q(), LABELS, { weights: detachedFloat32([1, 1]) }],
+      /weights is a TypedArray on a detached ArrayBuffer/,
+    ],
     ['bool labels', () => [q(), tf.tensor1d([true, false], 'bool')], /labels must be int32 or float32, got bool/],
     ['string labels', () => [q(), tf.tensor1d(['a', 'b'])], /labels must be int32 or float32, got string/],
-    ['complex64 labels', () => [q(), tf.complex(tf.tensor1d([0, 1]), tf.zeros([2]))], /labels must be int32 or float32, got complex64/],
+    ...complexCases([
+      ['complex64 labels', () => [q(), tf.complex(tf.tensor1d([0, 1]), tf.zeros([2]))], /labels must be int32 or float32, got complex64/],
+    ]),
     ['disposed labels', () => [q(), disposed(tf.tensor1d(LABELS, 'int32'))], /disposed/],
     ['labels of the wrong length', () => [q(), [0, 1, 2]], /labels have 3 rows but logits have 2/],
     ['an unknown option', () => [q(), LABELS, { labelSmothing: 0.1 }], /unknown option 'labelSmothing'/],
@@ -157,7 +192,9 @@ describe('the JavaScript boundary, every op × every bad input', () => {
     const cases: Array<[string, () => [tf.Tensor, unknown, object?], RegExp, boolean]> = [
       ['a layer of rank 1', () => [tf.tensor1d([1, 2, 3]), Y], /at least one feature/, true],
       ['bool layer', () => [tf.tensor2d([[true], [false]], [2, 1], 'bool'), [0, 1]], /must be float32, got bool/, true],
-      ['complex64 layer', () => [tf.complex(tf.tensor2d(P), tf.zeros([4, 3])), Y], /must be float32, got complex64/, true],
+      ...complexCases<[string, () => [tf.Tensor, unknown, object?], RegExp, boolean]>([
+        ['complex64 layer', () => [tf.complex(tf.tensor2d(P), tf.zeros([4, 3])), Y], /must be float32, got complex64/, true],
+      ]),
       ['string layer', () => [tf.tensor2d([['a'], ['b']], [2, 1], 'string'), [0, 1]], /must be float32, got string/, true],
       ['one row', () => [tf.tensor2d([[1, 2]]), [0]], /at least 2 rows/, true],
       ['an empty batch', () => [tf.zeros([0, 3]), []], /at least 2 rows/, true],

@@ -51,10 +51,16 @@ const q = () =>
 
 describe('bad input', () => {
   describe('logits', () => {
-    it('wrong rank', () =>
+    it('a scalar has no class axis', () =>
       rejects(
-        /logits must have rank >= 2 \(\[batch, classes\] or \[batch, ..., classes\]\), got shape \[2\]/,
-        (x) => mixedLoss(x, [0]),
+        /logits must have a class axis: \[classes\], \[batch, classes\] or \[batch, ..., classes\]/,
+        (x) => mixedLoss(x, 0),
+        tf.scalar(1),
+      ));
+    it('unbatched logits [C] take a scalar class id (or targets [C]), not a batch of them', () =>
+      rejects(
+        /labels must be class ids \[\] \(a scalar\) or \[1\], or targets \[2\]; got shape \[3\]/,
+        (x) => mixedLoss(x, [0, 1, 0]),
         tf.tensor1d([1, 2]),
       ));
     it('rank 3 with labels of the wrong rows', () =>
@@ -66,14 +72,21 @@ describe('bad input', () => {
       ));
     it('an unknown option', () =>
       rejects(
-        /mixloss\.crossEntropy: unknown option 'label_smoothing' \(it takes: reduction, weights, classWeights, ignoreIndex, labelSmoothing, zLoss, softcap, device\)/,
+        /mixloss\.crossEntropy: unknown option 'label_smoothing' \(it takes: reduction, weights, classWeights, ignoreIndex, labelSmoothing, zLoss, softcap, device, axis, where, checkTargets\)/,
         (x) => crossEntropy(x, [0, 1], { label_smoothing: 0.1 } as never),
         q(),
       ));
     it('wrong dtype', () => rejects(/logits must be float32, got int32/, (x) => mixedLoss(x, [0]), tf.tensor2d([[1, 2]], [1, 2], 'int32')));
     it('empty batch', () => rejects(/empty batch/, (x, y) => mixedLoss(x, y), tf.zeros([0, 3]), tf.zeros([0], 'int32')));
     it('zero classes', () => rejects(/0 classes/, (x) => mixedLoss(x, [0, 0]), tf.zeros([2, 0])));
-    it('not a tensor', () => rejects(/logits must be a tf.Tensor/, () => mixedLoss([[1, 2]] as unknown as tf.Tensor, [0])));
+    it('not a tensor or a tensor-like', () =>
+      rejects(/logits must be a tf.Tensor or a tensor-like \(a number, a nested array, a TypedArray\), got object/, () =>
+        mixedLoss({ x: 1 } as never, [0]),
+      ));
+    it('a ragged nested array', () =>
+      rejects(/mixloss\.mixedLoss: logits must be a rectangular nested array: an element at depth 1 has 1 entries, expected 2/, () =>
+        mixedLoss([[1, 2], [3]] as never, [0, 1]),
+      ));
     it('a disposed tensor', () => {
       const t = q();
       t.dispose();
@@ -109,17 +122,31 @@ describe('bad input', () => {
         q(),
         tf.zeros([2, 1, 1], 'int32'),
       ));
-    it('one class: int32 [B, 1] are class ids (checked), float32 [B, 1] are targets', () => {
-      rejects(
-        /label 1(\.0+)? at row 0 is not a class id in \[0, 1\)/,
-        (x, y) => crossEntropy(x, y),
-        tf.tensor2d([[0.5], [1]]),
-        tf.tensor2d([[1], [0]], [2, 1], 'int32'),
-      );
-      const x = tf.tensor2d([[0.5], [1]]),
-        t = tf.tensor2d([[1], [0]]);
-      expect(Array.from(crossEntropy(x, t, { reduction: 'none' }).dataSync())).toEqual([0, 0]);
-      tf.dispose([x, t]);
+    it('one class: [B, 1] labels are class ids, int32 or float32, for every op', () => {
+      for (const dtype of ['int32', 'float32'] as const) {
+        for (const op of [crossEntropy, focalLoss]) {
+          rejects(
+            /label 1(\.0+)? at row 0 is not a class id in \[0, 1\)/,
+            (x, y) => op(x, y),
+            tf.tensor2d([[0.5], [1]]),
+            tf.tensor2d([[1], [0]], [2, 1], dtype),
+          );
+          const x = tf.tensor2d([[0.5], [1]]),
+            y = tf.tensor2d([[0], [0]], [2, 1], dtype);
+          expect(Array.from(op(x, y, { reduction: 'none' }).dataSync())).toEqual([0, 0]);
+          tf.dispose([x, y]);
+        }
+      }
+    });
+    it('one class: a sum of losses on one tape with all-zero float [B, 1] labels leaves nothing behind', () => {
+      const x = tf.tensor2d([[0.5], [1], [2]]),
+        y = tf.zeros([3, 1]);
+      const before = backendCounts();
+      const g = tf.grad((v: tf.Tensor) => tf.add(tf.add(crossEntropy(v, y), focalLoss(v, y)), expectationLoss(v, y)))(x);
+      expect(Array.from(g.dataSync())).toEqual([0, 0, 0]);
+      g.dispose();
+      expect(backendCounts()).toEqual(before);
+      tf.dispose([x, y]);
     });
     it('dense targets for a class-id-only loss', () =>
       rejects(/takes class ids \[batch\] only/, (x, y) => focalLoss(x, y), q(), tf.zeros([2, 3])));
@@ -153,7 +180,11 @@ describe('bad input', () => {
       );
     });
     it('labels of another type', () =>
-      rejects(/labels must be a tf.Tensor, a number\[\] or an Int32Array/, (x) => mixedLoss(x, 'a' as never), q()));
+      rejects(
+        /labels must be a tf.Tensor, class ids \(a number, a nested array, an Int32Array\) or targets \(a nested array\)/,
+        (x) => mixedLoss(x, 'a' as never),
+        q(),
+      ));
   });
 
   // Issue 8: dense labels must be targets; logits passed in their place (tf.losses' argument
@@ -240,15 +271,23 @@ describe('bad input', () => {
       }
       x.dispose();
     });
-    it('labelSmoothing and classWeights transform the targets first: those paths are not checked', () => {
-      const x = q(),
-        t = tf.tensor2d([
+    it("the same rule with labelSmoothing and classWeights: the caller's targets are checked before either changes them", () => {
+      const t = () =>
+        tf.tensor2d([
           [2, 0, 0],
           [0, 0, 1],
         ]);
-      expect(Number.isFinite(crossEntropy(x, t, { labelSmoothing: 0.1 }).dataSync()[0])).toBe(true);
-      expect(Number.isFinite(crossEntropy(x, t, { classWeights: [1, 1, 1] }).dataSync()[0])).toBe(true);
-      tf.dispose([x, t]);
+      rejects(/labels row 0 sums to 2, so the labels are not targets/, (x, y) => crossEntropy(x, y, { labelSmoothing: 0.1 }), q(), t());
+      rejects(/labels row 0 sums to 2, so the labels are not targets/, (x, y) => crossEntropy(x, y, { classWeights: [1, 1, 1] }), q(), t());
+      rejects(
+        /labels row 1 has an entry -0\.5/,
+        (x, y) => crossEntropy(x, y, { classWeights: [1, 2, 1], labelSmoothing: 0.2 }),
+        q(),
+        tf.tensor2d([
+          [1, 0, 0],
+          [0.5, 1, -0.5],
+        ]),
+      );
     });
   });
 
@@ -309,24 +348,25 @@ describe('bad input', () => {
   // Issue 14: tf.tensor silently turned 1.5 into 1, NaN/null/undefined/−0.5/2^32 into 0 and
   // "1"/true into 1. Every non-integer or non-numeric label now throws, naming row and value.
   describe('number[] labels are integers in [0, C), never coerced', () => {
-    for (const [bad, shown] of [
-      [1.5, '1.5'],
-      [NaN, 'NaN'],
-      [-0.5, '-0.5'],
-      [2 ** 32, '4294967296'],
-      [2 ** 31, '2147483648'],
-      [3, '3'],
-      [-1, '-1'],
-      [Infinity, 'Infinity'],
-      [null, 'null (object)'],
-      [undefined, 'undefined (undefined)'],
-      ['1', '"1" (string)'],
-      [true, 'true (boolean)'],
-    ] as Array<[unknown, string]>) {
+    for (const [bad, shown, integer] of [
+      [1.5, '1.5', false],
+      [NaN, 'NaN', false],
+      [-0.5, '-0.5', false],
+      [2 ** 32, '4294967296', true],
+      [2 ** 31, '2147483648', true],
+      [3, '3', true],
+      [-1, '-1', true],
+      [Infinity, 'Infinity', false],
+      [null, 'null (object)', false],
+      [undefined, 'undefined (undefined)', false],
+      ['1', '"1" (string)', false],
+      [true, 'true (boolean)', false],
+    ] as Array<[unknown, string, boolean]>) {
       it(`${shown}`, () =>
         rejects(
           new RegExp(
-            `label ${shown.replace(/[()"]/g, '\\$&')} at row 1 is not a class id in \\[0, 3\\): number\\[\\] labels must be integers`,
+            `label ${shown.replace(/[()"]/g, '\\$&')} at row 1 is not a class id` +
+              (integer ? ' in \\[0, 3\\)$' : ': class ids must be integers$'),
           ),
           (x) => crossEntropy(x, [0, bad] as number[]),
           q(),

@@ -13,6 +13,7 @@ await import('./worked-values.test');
 await import('./reference.test');
 await import('./numerics.test');
 await import('./bad-input.test');
+await import('./bad-input-matrix.test');
 await import('./training.test');
 await import('./options.test');
 await import('./complement-entropy.test');

@@ -27,6 +27,20 @@ export function checkTargetRows(a: FusedLossAttrs, stats: Float32Array, rows: nu
   }
 }
 
+/** Dense targets read on the host [rows, classes]: each row a distribution, or the error for the first that is not. */
+export function checkTargetValues(op: string, values: ArrayLike<number>, rows: number, classes: number): void {
+  for (let r = 0; r < rows; r++) {
+    let mass = 0;
+    let min = Infinity;
+    for (let j = r * classes; j < (r + 1) * classes; j++) {
+      const t = values[j];
+      mass += t;
+      if (!(t >= min)) min = t;
+    }
+    if (!isTargetRow(min, mass)) throw notTargets(op, r, min, mass);
+  }
+}
+
 /** Whether a row with this smallest entry and this sum is a distribution (or all 0). */
 export function isTargetRow(min: number, mass: number): boolean {
   return min >= 0 && (mass === 0 || Math.abs(mass - 1) <= MASS_TOLERANCE);
@@ -38,7 +52,7 @@ export function notTargets(op: string, r: number, min: number, mass: number): Er
   return new Error(
     `mixloss.${op}: labels row ${r} ${what}, so the labels are not targets ` +
       `(one-hot or probabilities: entries >= 0, each row summing to 1, or all 0 to add nothing). ${ORDER_HINT}. ` +
-      'To weight rows, use the weights option.',
+      'To weight rows, use the weights option; to take real-valued targets that are not distributions, checkTargets: false.',
   );
 }
 

@@ -2,11 +2,11 @@
 // logits, the labels (of any accepted form), the weights, and the options' values. Shared by
 // every op (and by ops built on other kernels that take the same inputs).
 import { backend_util, cast, Reduction as TfReduction, Tensor, tensor } from '@tensorflow/tfjs-core';
+import type { TensorLike } from '@tensorflow/tfjs-core';
 
 import type { Reduction } from '../kernels/attrs';
 import { checkableValues } from '../kernels/host_values';
 import { fail, labelsAreDense, shown } from '../validate';
-import type { Labels } from './types';
 
 /** A reduction as the kernel and tf.losses.computeWeightedLoss take it (nonzero: SUM_BY_NONZERO_WEIGHTS). */
 export type Reducing = Reduction | 'nonzero';
@@ -28,57 +28,46 @@ export function checkNumber(op: string, name: string, value: unknown, ok: (v: nu
 
 export const shapeOf = (shape: readonly number[]) => `[${shape.join(', ')}]`;
 
-/** The checked logits: the rows' shape (all but the last axis) and the classes. */
-export function checkLogits(op: string, logits: unknown): { lead: number[]; rows: number; classes: number } {
-  if (!(logits instanceof Tensor)) fail(op, 'logits must be a tf.Tensor');
-  if (logits.isDisposed) fail(op, 'logits is a disposed tensor');
-  if (logits.rank < 2)
-    fail(op, `logits must have rank >= 2 ([batch, classes] or [batch, ..., classes]), got shape ${shapeOf(logits.shape)}`);
-  if (logits.dtype !== 'float32') fail(op, `logits must be float32, got ${logits.dtype}`);
-  const lead = logits.shape.slice(0, -1);
-  const classes = logits.shape[logits.rank - 1];
-  const rows = lead.reduce((a: number, b: number) => a * b, 1);
-  if (rows === 0) fail(op, `empty batch: logits has 0 rows (shape ${shapeOf(logits.shape)})`);
-  if (classes === 0) fail(op, 'logits has 0 classes');
-  return { lead, rows, classes };
-}
-
-export function checkLabels(op: string, labels: unknown, lead: number[], classes: number): { dense: boolean } {
-  if (!(labels instanceof Tensor)) fail(op, 'labels must be a tf.Tensor (class ids or targets)');
-  if (labels.isDisposed) fail(op, 'labels is a disposed tensor');
-  if (labels.dtype !== 'int32' && labels.dtype !== 'float32') fail(op, `labels must be int32 or float32, got ${labels.dtype}`);
-  const s = labels.shape;
-  const prefix = (n: number) => s.slice(0, n).every((d: number, i: number) => d === lead[i]);
-  const dense = labelsAreDense(s, labels.dtype, classes, lead.length);
-  const sparse = s.length === lead.length || (s.length === lead.length + 1 && s[s.length - 1] === 1);
-  const ids = lead.length === 1 ? '[batch] or [batch, 1]' : `${shapeOf(lead)} or ${shapeOf([...lead, 1])}`;
-  if (!dense && !sparse)
-    fail(
-      op,
-      `labels must be class ids ${ids}, or targets ${shapeOf([...(lead.length === 1 ? (['batch'] as never[]) : lead), classes])}; got shape ${shapeOf(s)}`,
-    );
-  if (lead.length === 1 && s[0] !== lead[0]) fail(op, `labels have ${s[0]} rows but logits have ${lead[0]}`);
-  if (!prefix(lead.length)) fail(op, `labels of shape ${shapeOf(s)} do not match logits' rows ${shapeOf(lead)}`);
-  return { dense };
+/**
+ * Fails on a TypedArray whose ArrayBuffer was transferred or freed: tfjs would throw inside the
+ * backend's write, after the wasm backend has registered the buffer (which would then leak).
+ */
+export function checkAttached(op: string, name: string, x: ArrayBufferView): void {
+  if (x instanceof BigInt64Array || x instanceof BigUint64Array)
+    fail(op, `${name} is a ${x.constructor.name}: tfjs takes numbers, not BigInts`);
+  try {
+    new Uint8Array(x.buffer, 0, 0);
+  } catch {
+    fail(op, `${name} is a TypedArray on a detached ArrayBuffer (transferred, e.g. by postMessage): pass a copy made before the transfer`);
+  }
 }
 
 /**
- * Labels as a tensor. A number[] must hold integer class ids in [0, classes) (or ignoreIndex):
- * tf.tensor would silently truncate 1.5, wrap 2^32 and turn NaN, null or "1" into numbers, so
- * each value is checked here first. (Tensor and Int32Array values are checked natively.)
+ * Labels of this shape and dtype against logits whose rows have shape `lead` (the class axis
+ * last): class ids (the rows' shape, or it and 1) or targets (the rows' shape and C). Returns
+ * whether they are targets.
  */
-export function toTensor(op: string, labels: Labels, classes: number, ignoreIndex: number | undefined): Tensor {
-  if (labels instanceof Tensor) return labels;
-  if (labels instanceof Int32Array) return tensor(labels, [labels.length], 'int32');
-  if (!Array.isArray(labels)) return fail(op, 'labels must be a tf.Tensor, a number[] or an Int32Array of class ids');
-  for (let r = 0; r < labels.length; r++) {
-    const y: unknown = labels[r];
-    if (typeof y !== 'number' || !Number.isInteger(y) || ((y < 0 || y >= classes) && y !== ignoreIndex)) {
-      const shown = typeof y === 'number' ? String(y) : `${JSON.stringify(y) ?? String(y)} (${typeof y})`;
-      fail(op, `label ${shown} at row ${r} is not a class id in [0, ${classes}): number[] labels must be integers`);
-    }
+export function checkLabels(op: string, s: readonly number[], dtype: string, lead: readonly number[], classes: number): { dense: boolean } {
+  if (dtype !== 'int32' && dtype !== 'float32') fail(op, `labels must be int32 or float32, got ${dtype}`);
+  const prefix = (n: number) => s.slice(0, n).every((d: number, i: number) => d === lead[i]);
+  const dense = labelsAreDense(s, dtype, classes, lead.length);
+  const sparse = s.length === lead.length || (s.length === lead.length + 1 && s[s.length - 1] === 1);
+  const rowsShape = lead.length === 0 ? '[] (a scalar)' : lead.length === 1 ? '[batch]' : shapeOf(lead);
+  const ids =
+    lead.length === 0
+      ? '[] (a scalar) or [1]'
+      : lead.length === 1
+        ? '[batch] or [batch, 1]'
+        : `${shapeOf(lead)} or ${shapeOf([...lead, 1])}`;
+  if (!dense && !sparse) {
+    fail(
+      op,
+      `labels must be class ids ${ids}, or targets ${shapeOf([...(lead.length === 1 ? (['batch'] as never[]) : lead), classes])}; got shape ${shapeOf(s)} (logits' rows: ${rowsShape})`,
+    );
   }
-  return tensor(labels, [labels.length], 'int32');
+  if (lead.length === 1 && s[0] !== lead[0]) fail(op, `labels have ${s[0]} rows but logits have ${lead[0]}`);
+  if (!prefix(lead.length)) fail(op, `labels of shape ${shapeOf(s)} do not match logits' rows ${shapeOf(lead)}`);
+  return { dense };
 }
 
 /**
@@ -100,10 +89,17 @@ export function classWeightTensor(op: string, name: string, w: unknown, classes:
     if (w.isDisposed) fail(op, `${name} is a disposed tensor`);
     if (w.dtype !== 'float32' && w.dtype !== 'int32') fail(op, `${name} must be float32 or int32, got ${w.dtype}`);
     t = w.dtype === 'float32' ? w : cast(w, 'float32');
-  } else if (Array.isArray(w) || w instanceof Float32Array) {
-    t = tensor(Float32Array.from(w as ArrayLike<number>), [w.length]);
+  } else if (Array.isArray(w) || (ArrayBuffer.isView(w) && !(w instanceof DataView))) {
+    if (ArrayBuffer.isView(w)) checkAttached(op, name, w);
+    try {
+      t = ArrayBuffer.isView(w)
+        ? tensor(Float32Array.from(w as unknown as ArrayLike<number>))
+        : tensor(w as TensorLike, undefined, 'float32');
+    } catch (e) {
+      return fail(op, `${name}: ${(e as Error).message}`);
+    }
   } else {
-    return fail(op, `${name} must be a tf.Tensor, a number[] or a Float32Array of ${classes} values`);
+    return fail(op, `${name} must be a tf.Tensor, an array or a TypedArray of ${classes} values`);
   }
   try {
     if (t.rank !== 1 || t.shape[0] !== classes) fail(op, `${name} must have shape [${classes}] (one per class), got ${shapeOf(t.shape)}`);
@@ -125,8 +121,15 @@ export function sampleWeightTensor(op: string, w: unknown, lead: number[]): Tens
     if (w.isDisposed) fail(op, 'weights is a disposed tensor');
     if (w.dtype !== 'float32' && w.dtype !== 'int32') fail(op, `weights must be float32 or int32, got ${w.dtype}`);
     t = w.dtype === 'float32' ? w : cast(w, 'float32');
-  } else if (typeof w === 'number' || Array.isArray(w) || w instanceof Float32Array) {
-    t = tensor(w as number | number[], undefined, 'float32');
+  } else if (typeof w === 'number' || Array.isArray(w) || (ArrayBuffer.isView(w) && !(w instanceof DataView))) {
+    if (ArrayBuffer.isView(w)) checkAttached(op, 'weights', w);
+    try {
+      t = ArrayBuffer.isView(w)
+        ? tensor(Float32Array.from(w as unknown as ArrayLike<number>))
+        : tensor(w as TensorLike, undefined, 'float32');
+    } catch (e) {
+      return fail(op, `weights: ${(e as Error).message}`);
+    }
   } else {
     return fail(op, `weights must be a number, an array or a tf.Tensor broadcastable to the rows ${shapeOf(lead)}`);
   }

@@ -4,7 +4,7 @@ import type { Optimizer, Scalar, Tensor } from '@tensorflow/tfjs-core';
 
 import { fusedLoss } from './fused';
 import { lossOp } from './op_table';
-import type { Labels, LossOptions, LossValue } from './types';
+import type { Labels, Logits, LossOptions, LossValue } from './types';
 import { crossEntropy } from './mixed';
 
 /**
@@ -14,7 +14,7 @@ import { crossEntropy } from './mixed';
  */
 export const complementEntropy = lossOp('complementEntropy', function complementEntropy<
   O extends LossOptions = {},
->(logits: Tensor, labels: Labels, options: O = {} as O): LossValue<O> {
+>(logits: Logits, labels: Labels, options: O = {} as O): LossValue<O> {
   return fusedLoss('complementEntropy', logits, labels, options, { params: {}, own: [] }) as LossValue<O>;
 });
 

@@ -4,7 +4,7 @@ import type { Tensor } from '@tensorflow/tfjs-core';
 import { checkOptions } from './checks';
 import { fusedLoss } from './fused';
 import { lossOp } from './op_table';
-import type { Labels, LossOptions, LossValue } from './types';
+import type { Labels, Logits, LossOptions, LossValue } from './types';
 import { registryParam } from './registry';
 
 export interface FocalLossOptions extends LossOptions {
@@ -22,7 +22,7 @@ export interface FocalLossOptions extends LossOptions {
 /** Focal loss −α(1 − p_y)^γ log p_y (Eq. 2), softmax form, class ids only. */
 export const focalLoss = lossOp('focal', function focalLoss<
   O extends FocalLossOptions = {},
->(logits: Tensor, labels: Labels, options: O = {} as O): LossValue<O> {
+>(logits: Logits, labels: Labels, options: O = {} as O): LossValue<O> {
   checkOptions('focalLoss', options);
   const gamma = registryParam('focalLoss', 'focal', 'gamma', 'gamma', options.gamma, 2);
   const a = options.alpha;

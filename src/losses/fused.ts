@@ -5,6 +5,7 @@
 import type { NamedTensorMap } from '@tensorflow/tfjs-core';
 import {
   add,
+  broadcastTo,
   cast,
   div,
   engine,
@@ -22,23 +23,46 @@ import {
 import { FusedLossAttrs, fusedLossKernel, LossSpec, Reduction } from '../kernels/attrs';
 import { ensureKernels } from '../kernels/register';
 import { native } from '../native';
-import { checkOptionNames, fail } from '../validate';
-import { checkLabels, checkLogits, checkNumber, checkReduction, classWeightTensor, sampleWeightTensor, shapeOf, toTensor } from './checks';
+import { checkableValues } from '../kernels/host_values';
+import { checkTargetValues } from '../kernels/input_checks';
+import { checkOptionNames, fail, shown } from '../validate';
+import { checkLabels, checkNumber, checkReduction, classWeightTensor, sampleWeightTensor, shapeOf } from './checks';
+import {
+  applyWhere,
+  classAxis,
+  ignoreExcluded,
+  labelsTensor,
+  logitsTensor,
+  moveClassAxis,
+  movedShape,
+  WHERE_IGNORED,
+  whereMask,
+} from './inputs';
 import { resolveDevice } from './device';
 import { linearOpNames, lossOps } from './op_table';
 import { isLinear } from './registry';
-import type { Labels, LossOptions, OpLoss } from './types';
+import type { Labels, Logits, LossOptions, OpLoss } from './types';
 
-const COMMON_OPTIONS = ['reduction', 'weights', 'classWeights', 'ignoreIndex', 'labelSmoothing', 'zLoss', 'softcap', 'device'];
+const COMMON_OPTIONS = [
+  'reduction',
+  'weights',
+  'classWeights',
+  'ignoreIndex',
+  'labelSmoothing',
+  'zLoss',
+  'softcap',
+  'device',
+  'axis',
+  'where',
+  'checkTargets',
+];
 
 /** Runs the fused kernel for one op: every option applied, every check done first. */
-export function fusedLoss(op: string, logits: Tensor, labels: Labels, options: LossOptions, loss: OpLoss): Tensor {
+export function fusedLoss(op: string, logitsIn: Logits, labelsIn: Labels, options: LossOptions, loss: OpLoss): Tensor {
   const kind = lossOps().get(op);
   if (kind === undefined) throw new Error(`mixloss: ${op} is not a loss op (lossOp in src/losses/op_table.ts)`);
   checkOptionNames(op, options, [...loss.own, ...COMMON_OPTIONS]);
   const reduction = checkReduction(op, options.reduction ?? 'mean');
-  const { lead, rows, classes } = checkLogits(op, logits);
-  const device = resolveDevice(op, options.device ?? 'auto', rows, classes);
   const smoothing =
     options.labelSmoothing === undefined
       ? 0
@@ -49,37 +73,69 @@ export function fusedLoss(op: string, logits: Tensor, labels: Labels, options: L
     options.ignoreIndex === undefined
       ? undefined
       : checkNumber(op, 'ignoreIndex', options.ignoreIndex, (v) => Number.isInteger(v) && Math.abs(v) < 2 ** 31, '(a 32-bit integer)');
+  if (options.checkTargets !== undefined && typeof options.checkTargets !== 'boolean') {
+    fail(op, `checkTargets must be true or false, got ${shown(options.checkTargets)}`);
+  }
+  const linear = isLinear(kind);
+  if (options.checkTargets !== undefined && !linear) fail(op, `checkTargets is for dense targets; ${op} takes class ids only`);
+  const checkTargets = options.checkTargets ?? true;
   if (options.classWeights !== undefined && loss.classWeights !== undefined) {
     fail(op, 'takes its per-class weights once: as alpha or as classWeights, not both');
   }
   const weightOption = loss.classWeights !== undefined ? 'alpha' : 'classWeights';
   const classWeightsGiven = options.classWeights ?? loss.classWeights;
-
-  if (smoothing > 0 && !isLinear(kind)) {
+  if (smoothing > 0 && !linear) {
     fail(op, `labelSmoothing needs a loss that is linear in the targets (${linearOpNames()}); ${op} is not`);
   }
-  const given = toTensor(op, labels, classes, ignoreIndex);
-  const made: Tensor[] = given !== labels ? [given] : [];
+  const made: Tensor[] = [];
   try {
-    const { dense } = checkLabels(op, given, lead, classes);
-    if (dense && !isLinear(kind)) fail(op, `takes class ids [batch] only, got targets ${shapeOf(given.shape)}`);
+    const logits = logitsTensor(op, logitsIn, made);
+    if (logits.rank < 1) fail(op, 'logits must have a class axis: [classes], [batch, classes] or [batch, ..., classes]');
+    const axis = classAxis(op, options.axis, logits.rank);
+    const moved = movedShape(logits.shape, axis);
+    const classes = moved[moved.length - 1];
+    const lead = moved.slice(0, -1);
+    const rows = lead.reduce((a: number, b: number) => a * b, 1);
+    if (rows === 0) fail(op, `empty batch: logits has 0 rows (shape ${shapeOf(logits.shape)})`);
+    if (classes === 0) fail(op, 'logits has 0 classes');
+    const device = resolveDevice(op, options.device ?? 'auto', rows, classes);
+    const given = labelsTensor(op, labelsIn, lead, classes, ignoreIndex, made);
+    // Targets have the logits' own shape (their class axis moves with the logits'); class ids the rows'.
+    const targetsShaped = axis.perm !== undefined && given.rank === logits.rank && given.shape.every((d, i) => d === logits.shape[i]);
+    const { dense } = checkLabels(op, targetsShaped ? movedShape(given.shape, axis) : given.shape, given.dtype, lead, classes);
+    if (dense && !linear) fail(op, `takes class ids [batch] only, got targets ${shapeOf(given.shape)}`);
     if (dense && ignoreIndex !== undefined) fail(op, 'ignoreIndex is for class ids; dense targets have no class id to ignore');
+    const mask = options.where === undefined ? undefined : whereMask(op, options.where, logits.shape, axis, made);
+    if (mask !== undefined && !mask.perRow && smoothing > 0 && !dense) {
+      fail(op, 'labelSmoothing on class ids with a per-class where mask: pass the smoothed targets [..., C] instead');
+    }
     const classWeights = classWeightsGiven === undefined ? undefined : classWeightTensor(op, weightOption, classWeightsGiven, classes);
     if (classWeights !== undefined && classWeights !== classWeightsGiven) made.push(classWeights);
     const sampleWeights = options.weights === undefined ? undefined : sampleWeightTensor(op, options.weights, lead);
     if (sampleWeights !== undefined && sampleWeights !== options.weights) made.push(sampleWeights);
+    // The caller's own dense targets are checked before smoothing and class weights change them
+    // (the kernel checks the targets it is given, when they are the caller's own or smoothed).
+    if (dense && checkTargets && (smoothing > 0 || classWeights !== undefined)) {
+      const values = checkableValues(given);
+      if (values !== undefined) checkTargetValues(op, values, rows, classes);
+    }
     const spec: LossSpec = { kind, ...loss.params };
     if (zLoss > 0) spec.zLoss = zLoss;
     if (smoothing > 0 && !dense) spec.labelSmoothing = smoothing;
-    if (ignoreIndex !== undefined) spec.ignoreIndex = ignoreIndex;
+    // Rows `where` leaves out are ignored class ids, or (targets) rows of weight 0.
+    const ignored = ignoreIndex ?? (mask !== undefined && !dense ? WHERE_IGNORED : undefined);
+    if (ignored !== undefined) spec.ignoreIndex = ignored;
     const problem = native().checkLoss({ loss: spec, dense, classWeights: classWeights !== undefined && !dense });
     if (problem !== null) fail(op, problem);
     ensureKernels(getBackend());
     // Sample weights of the rows' own shape go into the kernel (a named input: each row's loss
     // and gradient scaled there, the mean's divisor computed natively); other broadcastable
-    // shapes take tf.losses.computeWeightedLoss on the row losses.
+    // shapes take tf.losses.computeWeightedLoss on the row losses. Targets under a where mask
+    // take the mask's rows as weights (times the caller's).
+    const maskWeights = mask !== undefined && dense;
     const perRow =
-      sampleWeights !== undefined && sampleWeights.shape.length === lead.length && sampleWeights.shape.every((d, i) => d === lead[i]);
+      maskWeights ||
+      (sampleWeights !== undefined && sampleWeights.shape.length === lead.length && sampleWeights.shape.every((d, i) => d === lead[i]));
     const stockWeights = sampleWeights !== undefined && !perRow;
     const kernelReduction: Reduction = stockWeights || reduction === 'none' ? 'none' : reduction === 'sum' ? 'sum' : 'mean';
     const meanOver = perRow ? (reduction === 'nonzero' ? 'nonzero' : 'sampleWeights') : (loss.meanOver ?? 'classWeights');
@@ -89,42 +145,61 @@ export function fusedLoss(op: string, logits: Tensor, labels: Labels, options: L
       reduction: kernelReduction,
       meanOver,
       dense,
-      checkTargets: dense && smoothing === 0 && classWeights === undefined,
+      checkTargets: dense && checkTargets && classWeights === undefined,
       classWeights: classWeights !== undefined && !dense,
       sampleWeights: perRow,
       device,
     };
-    const kernelInputs = (q: Tensor, y: Tensor): NamedTensorMap => {
+    const kernelInputs = (q: Tensor, y: Tensor, w: Tensor | undefined): NamedTensorMap => {
       const inputs: NamedTensorMap = { logits: q, labels: y };
       if (attrs.classWeights) inputs.classWeights = classWeights as Tensor;
-      if (perRow) inputs.weights = lead.length === 1 ? (sampleWeights as Tensor) : reshape(sampleWeights as Tensor, [rows]);
+      if (perRow) inputs.weights = lead.length === 1 ? (w as Tensor) : reshape(w as Tensor, [rows]);
       return inputs;
     };
-    const simple = lead.length === 1 && !stockWeights && softcap === undefined && !(dense && (smoothing > 0 || classWeights !== undefined));
+    const simple =
+      lead.length === 1 &&
+      axis.perm === undefined &&
+      mask === undefined &&
+      !stockWeights &&
+      softcap === undefined &&
+      !(dense && (smoothing > 0 || classWeights !== undefined));
     if (simple) {
       // Class ids [B, 1] go to the kernel as they are (it reads B values): no reshape is recorded
       // on a gradient tape before the kernel's own label check, so a bad label leaks nothing.
-      const [value, stats] = engine().runKernel(fusedLossKernel(attrs), kernelInputs(logits, given), attrs) as Tensor[];
+      const [value, stats] = engine().runKernel(fusedLossKernel(attrs), kernelInputs(logits, given, sampleWeights), attrs) as Tensor[];
       stats.dispose(); // the gradient keeps its own reference when a tape records
       return value;
     }
     return tidy(() => {
-      let targets = given;
+      let q = moveClassAxis(logits, axis);
+      let targets = dense ? moveClassAxis(given, axis) : given;
       if (dense) {
         // tf.losses.softmaxCrossEntropy's smoothing, then PyTorch's Σ_c w_c t_c ℓ_c.
         if (smoothing > 0) targets = add(mul(cast(targets, 'float32'), 1 - smoothing), smoothing / classes);
         if (classWeights !== undefined) targets = mul(cast(targets, 'float32'), classWeights);
       }
-      const capped = softcap === undefined ? logits : mul(softcap, tanh(div(logits, softcap)));
+      let weights = sampleWeights;
+      if (mask !== undefined) {
+        const applied = applyWhere(mask, axis, logits.shape, q, dense ? cast(targets, 'float32') : undefined);
+        q = applied.logits;
+        if (dense) {
+          targets = applied.targets as Tensor;
+          const rowsIn = cast(applied.included, 'float32');
+          weights = sampleWeights === undefined ? rowsIn : mul(broadcastTo(sampleWeights, lead), rowsIn);
+        } else {
+          targets = ignoreExcluded(targets, lead, applied.included, ignored as number);
+        }
+      }
+      const capped = softcap === undefined ? q : mul(softcap, tanh(div(q, softcap)));
       const flatLogits = lead.length === 1 ? capped : reshape(capped, [rows, classes]);
-      const flatLabels = lead.length === 1 ? targets : reshape(targets, dense ? [rows, classes] : [rows]);
-      const [value] = engine().runKernel(fusedLossKernel(attrs), kernelInputs(flatLogits, flatLabels), attrs) as Tensor[];
-      if (!stockWeights) return kernelReduction === 'none' && lead.length > 1 ? reshape(value, lead) : value;
+      const flatLabels = lead.length === 1 && targets.rank <= 2 ? targets : reshape(targets, dense ? [rows, classes] : [rows]);
+      const [value] = engine().runKernel(fusedLossKernel(attrs), kernelInputs(flatLogits, flatLabels, weights), attrs) as Tensor[];
+      if (!stockWeights) return kernelReduction === 'none' && lead.length !== 1 ? reshape(value, lead) : value;
       // tf.losses.computeWeightedLoss on the row losses (ignored rows count as zero weight, so
       // SUM_BY_NONZERO_WEIGHTS and MEAN leave them out).
       const rowLoss = reshape(value, lead);
       let w = sampleWeights as Tensor;
-      if (ignoreIndex !== undefined) w = mul(w, cast(notEqual(reshape(given, lead), ignoreIndex), 'float32'));
+      if (ignored !== undefined) w = mul(w, cast(notEqual(reshape(targets, lead), ignored), 'float32'));
       const tfReduction = {
         none: TfReduction.NONE,
         sum: TfReduction.SUM,

@@ -1,10 +1,9 @@
 // Generalized cross entropy L_q and its truncated form (kind 'generalizedCE').
-import type { Tensor } from '@tensorflow/tfjs-core';
 
 import { checkOptions } from './checks';
 import { fusedLoss } from './fused';
 import { lossOp } from './op_table';
-import type { Labels, LossOptions, LossValue } from './types';
+import type { Labels, Logits, LossOptions, LossValue } from './types';
 import { registryParam } from './registry';
 
 export interface GeneralizedCEOptions extends LossOptions {
@@ -20,7 +19,7 @@ export interface GeneralizedCEOptions extends LossOptions {
 /** Generalized cross entropy (1 − p_y^q)/q (Zhang & Sabuncu 2018). Class ids only. */
 export const generalizedCrossEntropy = lossOp('generalizedCE', function generalizedCrossEntropy<
   O extends GeneralizedCEOptions = {},
->(logits: Tensor, labels: Labels, options: O = {} as O): LossValue<O> {
+>(logits: Logits, labels: Labels, options: O = {} as O): LossValue<O> {
   checkOptions('generalizedCrossEntropy', options);
   const q = registryParam('generalizedCrossEntropy', 'generalizedCE', 'q', 'q', options.q, 0.7);
   const truncation = registryParam('generalizedCrossEntropy', 'generalizedCE', 'truncation', 'truncation', options.truncation, 0);

@@ -8,5 +8,5 @@ export * from './generalized_ce';
 export * from './tamed_ce';
 export * from './mpce';
 export * from './complement_entropy';
-export type { Device, Labels, LossOptions } from './types';
+export type { Device, Labels, Logits, LossOptions } from './types';
 export { lossKinds } from './registry';

@@ -1,10 +1,9 @@
 // The mixture α·CE + β·EL (kind 'mixed') and its special cases: CE, EL, Poly-1.
-import type { Tensor } from '@tensorflow/tfjs-core';
 
 import { checkOptions } from './checks';
 import { fusedLoss } from './fused';
 import { lossOp } from './op_table';
-import type { Labels, LossOptions, LossValue } from './types';
+import type { Labels, Logits, LossOptions, LossValue } from './types';
 import { checkNonNegative, shown } from '../validate';
 
 export interface MixedLossOptions extends LossOptions {
@@ -21,7 +20,7 @@ export interface MixedLossOptions extends LossOptions {
  */
 export const mixedLoss = lossOp('mixed', function mixedLoss<
   O extends MixedLossOptions = {},
->(logits: Tensor, labels: Labels, options: O = {} as O): LossValue<O> {
+>(logits: Logits, labels: Labels, options: O = {} as O): LossValue<O> {
   checkOptions('mixedLoss', options);
   // The paper's α, β >= 0 (the kernel's mixture also takes β >= −α: polyLoss with ε < 0).
   const alpha = checkNonNegative('mixedLoss', 'alpha', options.alpha ?? 1);
@@ -32,14 +31,14 @@ export const mixedLoss = lossOp('mixed', function mixedLoss<
 /** Softmax cross entropy −log p_y from logits (Eq. 1); PyTorch's cross_entropy with its options. */
 export const crossEntropy = lossOp('mixed', function crossEntropy<
   O extends LossOptions = {},
->(logits: Tensor, labels: Labels, options: O = {} as O): LossValue<O> {
+>(logits: Logits, labels: Labels, options: O = {} as O): LossValue<O> {
   return fusedLoss('crossEntropy', logits, labels, options, { params: { alpha: 1, beta: 0 }, own: [] }) as LossValue<O>;
 });
 
 /** The expectation loss 1 − p_y from logits (Eq. 9). */
 export const expectationLoss = lossOp('mixed', function expectationLoss<
   O extends LossOptions = {},
->(logits: Tensor, labels: Labels, options: O = {} as O): LossValue<O> {
+>(logits: Logits, labels: Labels, options: O = {} as O): LossValue<O> {
   return fusedLoss('expectationLoss', logits, labels, options, { params: { alpha: 0, beta: 1 }, own: [] }) as LossValue<O>;
 });
 
@@ -49,7 +48,7 @@ export const expectationLoss = lossOp('mixed', function expectationLoss<
  */
 export const polyLoss = lossOp('mixed', function polyLoss<
   O extends LossOptions & { epsilon?: number } = {},
->(logits: Tensor, labels: Labels, options: O = {} as O): LossValue<O> {
+>(logits: Logits, labels: Labels, options: O = {} as O): LossValue<O> {
   checkOptions('polyLoss', options);
   const e = options.epsilon ?? 1;
   if (typeof e !== 'number' || !Number.isFinite(e) || e < -1) {

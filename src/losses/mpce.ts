@@ -1,9 +1,8 @@
 // MPCE (kind 'mpce'), the paper's Eq. 7.
-import type { Tensor } from '@tensorflow/tfjs-core';
 
 import { fusedLoss } from './fused';
 import { lossOp } from './op_table';
-import type { Labels, LossOptions, LossValue } from './types';
+import type { Labels, Logits, LossOptions, LossValue } from './types';
 
 /**
  * −(p_k − p_y) log p_y with k = argmax_j p_j (first index on ties): zero when the prediction is
@@ -11,6 +10,6 @@ import type { Labels, LossOptions, LossValue } from './types';
  */
 export const mpceLoss = lossOp('mpce', function mpceLoss<
   O extends LossOptions = {},
->(logits: Tensor, labels: Labels, options: O = {} as O): LossValue<O> {
+>(logits: Logits, labels: Labels, options: O = {} as O): LossValue<O> {
   return fusedLoss('mpceLoss', logits, labels, options, { params: {}, own: [] }) as LossValue<O>;
 });

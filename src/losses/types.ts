@@ -1,11 +1,17 @@
 // The types every loss op shares: its labels, its options and what it returns, and what an op
 // asks of the fused kernel.
-import type { Reduction as TfReduction, Scalar, Tensor } from '@tensorflow/tfjs-core';
+import type { Reduction as TfReduction, Scalar, Tensor, TensorLike } from '@tensorflow/tfjs-core';
 
 import type { Reduction } from '../kernels/attrs';
 
-/** Labels: class ids ([..., ] or [..., 1], int32 or integral float32) or targets [..., C]. */
-export type Labels = Tensor | number[] | Int32Array;
+/**
+ * Labels: class ids ([..., ] or [..., 1], int32 or integral float32; a number for one unbatched
+ * row) or targets [..., C]; a tensor, or a tensor-like (nested arrays, TypedArrays) as tfjs ops take.
+ */
+export type Labels = Tensor | TensorLike;
+
+/** Logits [..., C] (float32), a tensor or a tensor-like; [C] is one unbatched row. */
+export type Logits = Tensor | TensorLike;
 
 export type Device = 'auto' | 'cpu' | 'cuda';
 
@@ -21,9 +27,9 @@ export interface LossOptions {
    * Per-row sample weights, tfjs semantics (tf.losses.computeWeightedLoss): a number, or a tensor
    * broadcastable to the rows' shape. 'mean' then divides by their sum.
    */
-  weights?: Tensor | number | number[];
+  weights?: Tensor | TensorLike;
   /** Per-class weights [C] (PyTorch's `weight`): row r's loss is scaled by classWeights[y_r]. */
-  classWeights?: Tensor | number[] | Float32Array;
+  classWeights?: Tensor | TensorLike;
   /** Class id of rows that add nothing, get a zero gradient and are not counted by 'mean'. */
   ignoreIndex?: number;
   /** ε in [0, 1]: targets (1 − ε)·onehot + ε/C (PyTorch and tfjs semantics). */
@@ -41,6 +47,24 @@ export interface LossOptions {
    * MIXLOSS_CUDA_MIN_ELEMENTS; the CPU otherwise.
    */
   device?: Device;
+  /**
+   * The class axis of the logits (default −1, the last): 1 for PyTorch's [N, C, d1, ...] layout.
+   * Class ids then have the logits' shape without it; targets have the logits' shape.
+   */
+  axis?: number;
+  /**
+   * optax's `where`: a boolean mask of the logits' shape (or broadcastable to it) whose false
+   * entries are classes left out of the row's softmax, as if their logits were −∞ (dense targets
+   * are 0 there); or a mask of the rows' shape whose false rows are left out. A row with no class
+   * left adds nothing, gets a zero gradient and is not counted by 'mean'.
+   */
+  where?: Tensor | TensorLike;
+  /**
+   * Dense targets must be distributions (entries >= 0, each row summing to 1, or all 0): a check
+   * that catches logits passed in the labels' place (default true). false takes any real-valued
+   * targets, as PyTorch does, computing Σ_j t_j ℓ_j for each row.
+   */
+  checkTargets?: boolean;
 }
 
 /** Reductions that give a scalar. */

@@ -15,7 +15,7 @@ import type { NativeLossKind } from '../../native';
 import { named } from '../../validate';
 import { FusedLossAttrs, kernelInput as input } from '../attrs';
 import { heldOnHost, HostHolding } from '../host_values';
-import { isTargetRow, notTargets } from '../input_checks';
+import { checkTargetValues } from '../input_checks';
 import { kindFacts, statsLayout } from '../registry';
 import { hoistsDirectives } from './directives';
 import { KIND_ROWS } from './kind_rows';
@@ -114,20 +114,6 @@ function checkHostLabels(values: ArrayLike<number>, classes: number, ignoreIndex
   }
 }
 
-/** Dense targets the host still holds: each row a distribution (input_checks.ts's rule and error). */
-function checkHostTargets(op: string, values: ArrayLike<number>, rows: number, classes: number): void {
-  for (let r = 0; r < rows; r++) {
-    let mass = 0;
-    let min = Infinity;
-    for (let j = r * classes; j < (r + 1) * classes; j++) {
-      const t = values[j];
-      mass += t;
-      if (!(t >= min)) min = t;
-    }
-    if (!isTargetRow(min, mass)) throw notTargets(op, r, min, mass);
-  }
-}
-
 /** Label smoothing on class ids (dense targets arrive smoothed by the op). */
 const smoothingOf = (a: FusedLossAttrs) => (!a.dense && typeof a.loss.labelSmoothing === 'number' ? a.loss.labelSmoothing : 0);
 
@@ -199,7 +185,7 @@ export function webgpuForward({ inputs, attrs, backend }: WebGPUKernelArgs): Ten
     const hostLabels = heldOnHost(gpu, labels.dataId);
     if (hostLabels !== undefined) {
       if (!a.dense) checkHostLabels(hostLabels, classes, typeof a.loss.ignoreIndex === 'number' ? a.loss.ignoreIndex : undefined);
-      else if (a.checkTargets) checkHostTargets(a.op, hostLabels, rows, classes);
+      else if (a.checkTargets) checkTargetValues(a.op, hostLabels, rows, classes);
     }
     const uniforms = uniformData(v.kind, s);
     const run = (program: unknown, ins: TensorInfo[], output?: TensorInfo) =>

@@ -1,0 +1,234 @@
+// A loss op's tensors as the kernel takes them, as every tfjs op takes its inputs:
+//   - tensor-likes (numbers, nested arrays, TypedArrays) become tensors by tfjs's rules, labels
+//     checked value by value first where tfjs would silently truncate a class id;
+//   - the class axis may be any axis (`axis`, PyTorch's [N, C, d1, ...] layout): the logits (and
+//     dense targets) are moved so that it is last;
+//   - one row may come unbatched: logits [C] with a scalar class id (or targets [C]), as PyTorch
+//     and optax take it;
+//   - `where` (optax) masks classes out of a row's softmax, as if their logits were −∞, or (of the
+//     rows' shape) whole rows; a row with no class left adds nothing, gets a zero gradient and is
+//     not counted by 'mean'.
+// Shapes are checked here before any kernel runs; the stock ops that move the axis and apply the
+// mask run inside the op's tidy, on the gradient tape.
+import { any, broadcastTo, cast, expandDims, fill, reshape, Tensor, tensor, transpose, where as select } from '@tensorflow/tfjs-core';
+import type { TensorLike } from '@tensorflow/tfjs-core';
+
+import { fail, labelsAreDense } from '../validate';
+import { checkAttached, shapeOf } from './checks';
+
+/** A tensor or what tfjs ops take in its place: a number, a nested array, a TypedArray. */
+export type TensorOrLike = Tensor | TensorLike;
+
+/** The class id that marks a row `where` leaves out when the op has no ignoreIndex of its own. */
+export const WHERE_IGNORED = -2147483647;
+
+const isTypedArray = (x: unknown): x is ArrayLike<number> & ArrayBufferView => ArrayBuffer.isView(x) && !(x instanceof DataView);
+
+function fromTensorLike(op: string, name: string, x: unknown, dtype: 'float32' | 'int32' | 'bool'): Tensor {
+  if (typeof x === 'number' || typeof x === 'boolean') return tensor(x, [], dtype);
+  if (isTypedArray(x)) {
+    checkAttached(op, name, x);
+    const flat =
+      dtype === 'float32' ? Float32Array.from(x) : dtype === 'int32' ? Int32Array.from(x) : Uint8Array.from(x, (v) => (v ? 1 : 0));
+    return tensor(flat, [x.length], dtype);
+  }
+  if (!Array.isArray(x)) {
+    return fail(
+      op,
+      `${name} must be a tf.Tensor or a tensor-like (a number, a nested array, a TypedArray), got ${x === null ? 'null' : typeof x}`,
+    );
+  }
+  // Shape and values checked here: a tensor tfjs fails to make after allocating it would leave
+  // its buffer behind on some backends (wasm).
+  const { shape, values } = flatValues(op, name, x);
+  const bad = values.findIndex(
+    (v) => typeof v !== (dtype === 'bool' ? 'boolean' : 'number') && !(dtype === 'bool' && typeof v === 'number'),
+  );
+  if (bad >= 0)
+    fail(
+      op,
+      `${name}: entry ${bad} is ${JSON.stringify(values[bad]) ?? String(values[bad])} (${typeof values[bad]}), not a ${dtype === 'bool' ? 'boolean' : 'number'}`,
+    );
+  const flat =
+    dtype === 'bool' ? Uint8Array.from(values as Array<number | boolean>, (v) => (v ? 1 : 0)) : Float32Array.from(values as number[]);
+  return tensor(flat, shape, dtype);
+}
+
+/** The logits as a float32 tensor: the caller's own, or one made from a tensor-like (`made`). */
+export function logitsTensor(op: string, x: unknown, made: Tensor[]): Tensor {
+  if (x instanceof Tensor) {
+    if (x.isDisposed) fail(op, 'logits is a disposed tensor');
+    if (x.dtype !== 'float32') fail(op, `logits must be float32, got ${x.dtype} (tf.cast(logits, 'float32'))`);
+    return x;
+  }
+  const t = fromTensorLike(op, 'logits', x, 'float32');
+  made.push(t);
+  return t;
+}
+
+/** The shape of a nested array (tfjs's rule: rectangular) and its entries in order; fails when it is ragged. */
+function flatValues(op: string, name: string, x: unknown[]): { shape: number[]; values: unknown[] } {
+  const shape: number[] = [];
+  for (let level: unknown = x; Array.isArray(level) || isTypedArray(level); level = (level as ArrayLike<unknown>)[0]) {
+    shape.push((level as ArrayLike<unknown>).length);
+    if ((level as ArrayLike<unknown>).length === 0) break;
+  }
+  const values: unknown[] = [];
+  const walk = (v: unknown, depth: number): void => {
+    if (depth === shape.length) {
+      values.push(v);
+      return;
+    }
+    if (!(Array.isArray(v) || isTypedArray(v)) || v.length !== shape[depth]) {
+      const has = Array.isArray(v) || isTypedArray(v) ? `${v.length} entries` : 'no entries';
+      fail(op, `${name} must be a rectangular nested array: an element at depth ${depth} has ${has}, expected ${shape[depth]}`);
+    }
+    for (let i = 0; i < v.length; i++) walk((v as ArrayLike<unknown>)[i], depth + 1);
+  };
+  walk(x, 0);
+  return { shape, values };
+}
+
+const isSparseShape = (s: readonly number[], lead: readonly number[]) =>
+  (s.length === lead.length && s.every((d, i) => d === lead[i])) ||
+  (s.length === lead.length + 1 && s[s.length - 1] === 1 && s.slice(0, -1).every((d, i) => d === lead[i]));
+
+/**
+ * Labels as a tensor. Class ids given as numbers (a number, a nested array) are checked value by
+ * value: tf.tensor would silently truncate 1.5, wrap 2^32 and turn NaN, null or "1" into numbers.
+ * (Tensor and TypedArray values are checked natively.) Nested arrays of the logits' shape are targets.
+ */
+export function labelsTensor(
+  op: string,
+  y: unknown,
+  lead: readonly number[],
+  classes: number,
+  ignoreIndex: number | undefined,
+  made: Tensor[],
+): Tensor {
+  if (y instanceof Tensor) {
+    if (y.isDisposed) fail(op, 'labels is a disposed tensor');
+    return y;
+  }
+  const own = (t: Tensor) => (made.push(t), t);
+  if (isTypedArray(y)) checkAttached(op, 'labels', y);
+  if (y instanceof Int32Array) return own(tensor(y, [y.length], 'int32'));
+  if (y instanceof Float32Array) return own(tensor(y, [y.length], 'float32'));
+  if (isTypedArray(y)) return own(tensor(Int32Array.from(y), [y.length], 'int32'));
+  if (typeof y !== 'number' && !Array.isArray(y)) {
+    return fail(op, 'labels must be a tf.Tensor, class ids (a number, a nested array, an Int32Array) or targets (a nested array)');
+  }
+  const { shape, values } = typeof y === 'number' ? { shape: [] as number[], values: [y as unknown] } : flatValues(op, 'labels', y);
+  if (!isSparseShape(shape, lead) || (classes !== 1 && shape.length === lead.length + 1 && shape[shape.length - 1] === classes)) {
+    // Targets (or a shape the checks reject with their own message).
+    const flat = Float32Array.from(values.map((v) => (typeof v === 'number' ? v : NaN)));
+    const bad = values.findIndex((v) => typeof v !== 'number');
+    if (bad >= 0) fail(op, `labels[${bad}] is ${JSON.stringify(values[bad]) ?? String(values[bad])} (${typeof values[bad]}), not a number`);
+    return own(tensor(flat, shape, 'float32'));
+  }
+  for (let r = 0; r < values.length; r++) {
+    const v = values[r];
+    if (typeof v !== 'number' || !Number.isInteger(v)) {
+      const shown = typeof v === 'number' ? String(v) : `${JSON.stringify(v) ?? String(v)} (${typeof v})`;
+      fail(op, `label ${shown} at row ${r} is not a class id: class ids must be integers`);
+    }
+    if ((v < 0 || v >= classes) && v !== ignoreIndex) {
+      fail(
+        op,
+        `label ${v} at row ${r} is not a class id in [0, ${classes})${ignoreIndex !== undefined ? ` nor ignoreIndex ${ignoreIndex}` : ''}`,
+      );
+    }
+  }
+  return own(tensor(Int32Array.from(values as number[]), shape, 'int32'));
+}
+
+/** The class axis: where it is, and the permutation that moves it last (undefined when it is last). */
+export interface ClassAxis {
+  axis: number;
+  perm?: number[];
+}
+
+export function classAxis(op: string, value: unknown, rank: number): ClassAxis {
+  if (value === undefined) return { axis: rank - 1 };
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < -rank || value >= rank) {
+    fail(op, `axis must be an integer in [${-rank}, ${rank - 1}] (the class axis of logits of rank ${rank}), got ${String(value)}`);
+  }
+  const axis = value < 0 ? value + rank : value;
+  if (axis === rank - 1) return { axis };
+  const perm = [...Array.from({ length: rank }, (_, i) => i).filter((i) => i !== axis), axis];
+  return { axis, perm };
+}
+
+/** A shape with the class axis moved last. */
+export const movedShape = (shape: readonly number[], a: ClassAxis) => (a.perm === undefined ? [...shape] : a.perm.map((i) => shape[i]));
+
+/** Moves the class axis last (a transpose on the tape), or returns x. */
+export const moveClassAxis = (x: Tensor, a: ClassAxis) => (a.perm === undefined ? x : transpose(x, a.perm));
+
+/** The `where` mask: per class (the logits' rank, broadcastable to them) or per row (one rank less). */
+export interface WhereMask {
+  mask: Tensor;
+  perRow: boolean;
+}
+
+export function whereMask(op: string, value: unknown, logitsShape: readonly number[], a: ClassAxis, made: Tensor[]): WhereMask {
+  let m: Tensor;
+  if (value instanceof Tensor) {
+    if (value.isDisposed) fail(op, 'where is a disposed tensor');
+    m = value.dtype === 'bool' ? value : (made.push(cast(value, 'bool')), made[made.length - 1]);
+  } else {
+    m = fromTensorLike(op, 'where', value, 'bool');
+    made.push(m);
+  }
+  const rank = logitsShape.length;
+  const rowsShape = logitsShape.filter((_, i) => i !== a.axis);
+  const perRow = m.rank === rank - 1;
+  if (m.rank !== rank && !perRow) {
+    fail(op, `where must have the logits' rank (${rank}: a mask per class) or one less (a mask per row), got shape ${shapeOf(m.shape)}`);
+  }
+  const target = perRow ? rowsShape : logitsShape;
+  if (!m.shape.every((d, i) => d === target[i] || d === 1)) {
+    fail(op, `where of shape ${shapeOf(m.shape)} does not broadcast to ${perRow ? 'the rows' : 'the logits'} ${shapeOf(target)}`);
+  }
+  return { mask: m, perRow };
+}
+
+/**
+ * Applies a `where` mask to the logits [...lead, C] (class axis already last) and targets: masked
+ * classes become −∞ (dense targets 0 there), rows with no class left get finite logits and no
+ * targets. Returns them with `included` [...lead] (bool), the rows that remain. Call inside tidy.
+ */
+export function applyWhere(
+  w: WhereMask,
+  a: ClassAxis,
+  logitsShape: readonly number[],
+  logits: Tensor,
+  targets: Tensor | undefined,
+): { logits: Tensor; targets?: Tensor; included: Tensor } {
+  const lead = logits.shape.slice(0, -1);
+  let included: Tensor;
+  let q = logits;
+  let t = targets;
+  if (w.perRow) {
+    included = broadcastTo(w.mask, lead);
+  } else {
+    const m = moveClassAxis(broadcastTo(w.mask, [...logitsShape]), a);
+    included = any(m, -1);
+    q = select(m, q, fill(q.shape, -Infinity));
+    if (t !== undefined) t = select(m, t, fill(t.shape, 0));
+  }
+  const rowMask = broadcastTo(expandDims(included, -1), q.shape);
+  q = select(rowMask, q, fill(q.shape, 0));
+  if (t !== undefined) t = select(rowMask, t, fill(t.shape, 0));
+  return { logits: q, targets: t, included };
+}
+
+/** Class ids [...lead] with the rows `where` leaves out set to `ignored`. Call inside tidy. */
+export function ignoreExcluded(labels: Tensor, lead: readonly number[], included: Tensor, ignored: number): Tensor {
+  const ids = labels.rank === lead.length ? labels : reshape(labels, [...lead]);
+  return select(included, ids, fill(ids.shape, ignored, ids.dtype as 'int32' | 'float32'));
+}
+
+/** Whether labels of this shape are targets, for logits whose rows have shape `lead`. */
+export const denseLabels = (labels: Tensor, lead: readonly number[], classes: number) =>
+  labelsAreDense(labels.shape, labels.dtype, classes, lead.length);

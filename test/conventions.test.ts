@@ -1,0 +1,264 @@
+// The conventions of the peers, as their users write them: real-valued targets (PyTorch),
+// tensor-likes and unbatched rows (tfjs, PyTorch, optax), a class axis other than the last
+// (PyTorch's [N, C, d1, ...]), a per-logit mask (optax's `where`), and one rule for [B, 1] labels.
+// Each against a float64 reference, stock tfjs autodiff or central differences.
+import { beforeAll, describe, expect, it } from 'vitest';
+
+import { crossEntropy, expectationLoss, focalLoss, maeLoss, mixedLoss, mpceLoss, polyLoss } from '../src';
+import {
+  centralDifference,
+  gradientError,
+  maxRelError,
+  referenceMixedDense,
+  referenceRow,
+  rowLosses,
+  softmax64,
+} from './support/reference';
+import { backendCounts, randomLabels, randomLogits, rng, tf, thrownBy, useTestBackend } from './support/tf';
+
+beforeAll(useTestBackend);
+
+/** Value and gradient of a scalar loss of the logits, read back. */
+function valueAndGrad(f: (q: tf.Tensor) => tf.Tensor, q: tf.Tensor): { value: number[]; grad: Float32Array; gradShape: number[] } {
+  const { value, grad } = tf.valueAndGrad(f)(q);
+  const out = { value: Array.from(value.dataSync()), grad: grad.dataSync() as Float32Array, gradShape: grad.shape };
+  tf.dispose([value, grad]);
+  return out;
+}
+
+describe('real-valued targets: checkTargets: false (PyTorch takes any real t)', () => {
+  const B = 5,
+    C = 7;
+  const logits = randomLogits(B, C, 71);
+  const r = rng(72);
+  // randn-like targets, and log-softmax targets (both from PyTorch's own tests): neither is a distribution.
+  const randn = Float32Array.from({ length: B * C }, () => (r() + r() + r() - 1.5) * 1.4);
+  const logSoftmax = (() => {
+    const t = new Float32Array(B * C);
+    for (let i = 0; i < B; i++) t.set(softmax64(randomLogits(1, C, 73 + i)).logp, i * C);
+    return t;
+  })();
+  for (const [name, t] of [
+    ['randn targets', randn],
+    ['log-softmax targets', logSoftmax],
+  ] as Array<[string, Float32Array]>) {
+    for (const [alpha, beta, opName, op] of [
+      [1, 0, 'crossEntropy', crossEntropy],
+      [1, 2.5, 'mixedLoss α=1 β=2.5', (x: tf.Tensor, y: tf.Tensor, o: object) => mixedLoss(x, y, { ...o, alpha: 1, beta: 2.5 })],
+      [0, 2, 'maeLoss', maeLoss],
+    ] as Array<[number, number, string, (x: tf.Tensor, y: tf.Tensor, o: object) => tf.Tensor]>) {
+      it(`${opName}, ${name}: −Σ t_j log p_j (the kind's linear form) and its gradient against float64`, () => {
+        const targets = tf.tensor2d(t, [B, C]);
+        const q = tf.tensor2d(logits, [B, C]);
+        // The default check rejects them, with and without class weights.
+        expect(thrownBy(() => op(q, targets, {})).message).toMatch(/so the labels are not targets.*checkTargets: false/);
+        expect(thrownBy(() => op(q, targets, { classWeights: Array(C).fill(1) })).message).toMatch(/so the labels are not targets/);
+        const got = valueAndGrad((x) => op(x, targets, { checkTargets: false, reduction: 'sum' }), q);
+        let want = 0;
+        const wantGrad = new Float64Array(B * C),
+          magnitude = new Float64Array(B * C);
+        for (let i = 0; i < B; i++) {
+          const ref = referenceMixedDense(logits.subarray(i * C, (i + 1) * C), t.subarray(i * C, (i + 1) * C), alpha, beta);
+          want += ref.value;
+          wantGrad.set(ref.grad, i * C);
+          magnitude.set(ref.magnitude, i * C);
+        }
+        expect(maxRelError(got.value, [want])).toBeLessThan(2e-6);
+        expect(gradientError(got.grad, wantGrad, B, C, magnitude)).toBeLessThan(1e-5);
+        // Class weights: Σ_j w_j t_j ℓ_j, the same rule (PyTorch's weight with probability targets).
+        const w = Array.from({ length: C }, (_, j) => 0.5 + (j % 3) * 0.75);
+        const weighted = valueAndGrad((x) => op(x, targets, { checkTargets: false, classWeights: w, reduction: 'sum' }), q);
+        let wantW = 0;
+        for (let i = 0; i < B; i++) {
+          const tw = Float64Array.from({ length: C }, (_, j) => t[i * C + j] * w[j]);
+          wantW += referenceMixedDense(logits.subarray(i * C, (i + 1) * C), tw, alpha, beta).value;
+        }
+        expect(maxRelError(weighted.value, [wantW])).toBeLessThan(2e-6);
+        tf.dispose([targets, q]);
+      });
+    }
+  }
+  it('checkTargets is a boolean, and for ops that take targets only', () => {
+    const q = tf.tensor2d(logits, [B, C]);
+    expect(thrownBy(() => crossEntropy(q, [0, 1, 2, 3, 4], { checkTargets: 'no' as never })).message).toMatch(
+      /checkTargets must be true or false, got "no" \(a string\)/,
+    );
+    expect(thrownBy(() => focalLoss(q, [0, 1, 2, 3, 4], { checkTargets: false })).message).toMatch(
+      /mixloss\.focalLoss: checkTargets is for dense targets; focalLoss takes class ids only/,
+    );
+    q.dispose();
+  });
+});
+
+describe('tensor-likes and unbatched rows, as tfjs ops take them', () => {
+  const q2 = [
+    [2, 1, 0.1],
+    [0.5, -1, 3],
+  ];
+  const want = [referenceRow(rowLosses.mixed(1, 0), q2[0], 0).value, referenceRow(rowLosses.mixed(1, 0), q2[1], 2).value];
+  it('logits and labels as nested arrays, TypedArrays and numbers give the tensors’ result', () => {
+    const cases: Array<[string, () => tf.Tensor]> = [
+      ['nested arrays', () => crossEntropy(q2, [0, 2], { reduction: 'none' })],
+      ['a class-id column [[0], [2]]', () => crossEntropy(q2, [[0], [2]], { reduction: 'none' })],
+      ['an Int32Array of ids', () => crossEntropy(q2, Int32Array.from([0, 2]), { reduction: 'none' })],
+      ['a Uint8Array of ids', () => crossEntropy(q2, Uint8Array.from([0, 2]), { reduction: 'none' })],
+      [
+        'one-hot targets as nested arrays',
+        () =>
+          crossEntropy(
+            q2,
+            [
+              [1, 0, 0],
+              [0, 0, 1],
+            ],
+            { reduction: 'none' },
+          ),
+      ],
+      ['sample weights as a Float64Array', () => crossEntropy(q2, [0, 2], { reduction: 'none', weights: Float64Array.from([1, 1]) })],
+      [
+        'class weights as a Float64Array',
+        () => crossEntropy(q2, [0, 2], { reduction: 'none', classWeights: Float64Array.from([1, 1, 1]) }),
+      ],
+    ];
+    for (const [name, call] of cases) {
+      const before = backendCounts();
+      const got = call();
+      expect(got.shape, name).toEqual([2]);
+      expect(maxRelError(got.dataSync(), want), name).toBeLessThan(2e-6);
+      got.dispose();
+      expect(backendCounts(), `${name}: nothing left behind`).toEqual(before);
+    }
+  });
+
+  it('1-D logits [C] with a scalar class id are one row: a scalar loss, a gradient of shape [C]', () => {
+    for (const label of [0, tf.scalar(0, 'int32'), [0], tf.tensor1d([1, 0, 0])] as const) {
+      const q = tf.tensor1d(q2[0]);
+      const none = crossEntropy(q, label as never, { reduction: 'none' });
+      expect(none.shape).toEqual([]);
+      expect(maxRelError(none.dataSync(), [want[0]])).toBeLessThan(2e-6);
+      const got = valueAndGrad((x) => crossEntropy(x, label as never), q);
+      expect(got.gradShape).toEqual([3]);
+      const ref = referenceRow(rowLosses.mixed(1, 0), q2[0], 0);
+      expect(gradientError(got.grad, ref.grad, 1, 3)).toBeLessThan(1e-5);
+      tf.dispose([q, none]);
+      if (label instanceof tf.Tensor) label.dispose();
+    }
+    // As a plain array too (optax's and PyTorch's unbatched input).
+    const v = focalLoss(q2[1], 2, { gamma: 2 });
+    expect(maxRelError(v.dataSync(), [referenceRow(rowLosses.focal(2), q2[1], 2).value])).toBeLessThan(2e-6);
+    v.dispose();
+  });
+
+  it('a nested class id that is not an integer, or out of range, is an Error naming it', () => {
+    expect(thrownBy(() => crossEntropy(q2, [[0], [1.5]])).message).toMatch(
+      /label 1\.5 at row 1 is not a class id: class ids must be integers/,
+    );
+    expect(thrownBy(() => crossEntropy(q2, [[0], [3]])).message).toMatch(/label 3 at row 1 is not a class id in \[0, 3\)$/);
+    expect(thrownBy(() => crossEntropy(q2, [[0], ['1']] as never)).message).toMatch(/label "1" \(string\) at row 1/);
+  });
+});
+
+describe('a class axis other than the last (axis)', () => {
+  const [N, C, D] = [3, 5, 4];
+  const data = randomLogits(N * C * D, 1, 91);
+  const ids = randomLabels(N * D, C, 92);
+  // The same loss on the logits moved by hand ([N, D, C]), in stock tfjs autodiff.
+  const moved = (x: tf.Tensor) => tf.transpose(x, [0, 2, 1]);
+  for (const [name, op] of [
+    ['crossEntropy', crossEntropy],
+    ['focalLoss', focalLoss],
+    ['polyLoss', polyLoss],
+  ] as Array<[string, (x: tf.Tensor, y: tf.Tensor, o?: object) => tf.Tensor]>) {
+    it(`${name}: [N, C, d] with axis 1 is the loss of the moved logits, value and gradient; 'none' has the labels' shape`, () => {
+      const x = tf.tensor3d(data, [N, C, D]);
+      const y = tf.tensor2d(ids, [N, D], 'int32');
+      const got = valueAndGrad((q) => op(q, y, { axis: 1 }), x);
+      const want = valueAndGrad((q) => op(moved(q), y), x);
+      expect(got.gradShape).toEqual([N, C, D]);
+      expect(maxRelError(got.value, want.value)).toBeLessThan(1e-6);
+      expect(maxRelError(got.grad, want.grad, 1e-7)).toBeLessThan(1e-5);
+      const rows = op(x, y, { axis: 1, reduction: 'none' });
+      expect(rows.shape).toEqual([N, D]);
+      const axisNeg = op(x, y, { axis: -2, reduction: 'none' });
+      expect(Array.from(axisNeg.dataSync())).toEqual(Array.from(rows.dataSync()));
+      tf.dispose([x, y, rows, axisNeg]);
+    });
+  }
+  it('dense targets [N, C, d] move with the logits', () => {
+    const x = tf.tensor3d(data, [N, C, D]);
+    const t = tf.tidy(() => tf.transpose(tf.softmax(tf.tensor3d(randomLogits(N * C * D, 1, 93), [N, D, C])), [0, 2, 1]));
+    const got = valueAndGrad((q) => mixedLoss(q, t, { axis: 1, alpha: 1, beta: 0.5 }), x);
+    const want = valueAndGrad((q) => mixedLoss(moved(q), moved(t), { alpha: 1, beta: 0.5 }), x);
+    expect(maxRelError(got.value, want.value)).toBeLessThan(1e-6);
+    expect(maxRelError(got.grad, want.grad, 1e-7)).toBeLessThan(1e-5);
+    tf.dispose([x, t]);
+  });
+});
+
+describe("a per-logit mask (optax's where)", () => {
+  const B = 4,
+    C = 6;
+  const logits = randomLogits(B, C, 101);
+  const ids = [1, 0, 5, 2];
+  const mask = [
+    [true, true, false, true, false, true],
+    [true, false, true, true, true, false],
+    [false, false, false, false, false, false], // every class masked: the row adds nothing
+    [false, true, true, false, true, true],
+  ];
+  // CE of a row over its unmasked classes only (optax's test: the same as the loss of the subset).
+  const subsetCE = (row: number, y: number) => {
+    const kept = logits.subarray(row * C, (row + 1) * C).filter((_, j) => mask[row][j]);
+    const at = mask[row].slice(0, y).filter(Boolean).length;
+    return referenceRow(rowLosses.mixed(1, 0), kept, at).value;
+  };
+  it('class ids: masked classes leave the softmax; an all-masked row is 0 with a zero gradient and is not counted', () => {
+    const q = tf.tensor2d(logits, [B, C]);
+    const rows = crossEntropy(q, ids, { where: mask, reduction: 'none' });
+    const want = [subsetCE(0, 1), subsetCE(1, 0), 0, subsetCE(3, 2)];
+    expect(maxRelError(rows.dataSync(), want)).toBeLessThan(2e-6);
+    const mean = valueAndGrad((x) => crossEntropy(x, ids, { where: mask }), q);
+    expect(maxRelError(mean.value, [(want[0] + want[1] + want[3]) / 3])).toBeLessThan(2e-6);
+    expect(Array.from(mean.grad.subarray(2 * C, 3 * C))).toEqual(Array(C).fill(0));
+    for (let j = 0; j < C; j++) if (!mask[0][j]) expect(mean.grad[j]).toBe(0);
+    // Central differences of the float64 mean over the rows kept.
+    const q64 = Array.from(logits);
+    const ref = (flat: number[]) => {
+      let s = 0;
+      for (const r of [0, 1, 3]) {
+        const kept = flat.slice(r * C, (r + 1) * C).filter((_, j) => mask[r][j]);
+        s += referenceRow(rowLosses.mixed(1, 0), kept, mask[r].slice(0, ids[r]).filter(Boolean).length).value;
+      }
+      return s / 3;
+    };
+    expect(maxRelError(mean.grad, centralDifference(ref, q64, 1e-5), 1e-4)).toBeLessThan(2e-3);
+    tf.dispose([q, rows]);
+  });
+  it('a target class that is masked costs +∞, as a −∞ logit does', () => {
+    const q = tf.tensor2d(logits, [B, C]);
+    const rows = crossEntropy(q, [2, 0, 5, 2], { where: mask, reduction: 'none' });
+    expect(rows.dataSync()[0]).toBe(Infinity);
+    tf.dispose([q, rows]);
+  });
+  it('a mask of the rows’ shape leaves rows out; dense targets under a mask sum over the kept classes', () => {
+    const q = tf.tensor2d(logits, [B, C]);
+    const rowMask = [true, false, true, true];
+    const rows = expectationLoss(q, ids, { where: rowMask, reduction: 'none' });
+    const full = expectationLoss(q, ids, { reduction: 'none' }).dataSync();
+    expect(Array.from(rows.dataSync())).toEqual([full[0], 0, full[2], full[3]]);
+    const t = tf.oneHot(tf.tensor1d(ids, 'int32'), C);
+    const dense = crossEntropy(q, t, { where: mask });
+    expect(maxRelError(dense.dataSync(), [(subsetCE(0, 1) + subsetCE(1, 0) + subsetCE(3, 2)) / 3])).toBeLessThan(2e-6);
+    tf.dispose([q, rows, t, dense]);
+  });
+  it('MPCE under a mask: its argmax is over the kept classes', () => {
+    const q = tf.tensor2d(logits, [B, C]);
+    const masked = mpceLoss(q, ids, { where: mask, reduction: 'none' }).dataSync();
+    const byHand = tf.tidy(() =>
+      mpceLoss(tf.where(tf.tensor2d(mask, [B, C], 'bool'), q, tf.fill([B, C], -Infinity)), [1, 0, 0, 2], { reduction: 'none' }).dataSync(),
+    );
+    expect(masked[0]).toBeCloseTo(byHand[0], 6);
+    expect(masked[2]).toBe(0);
+    q.dispose();
+  });
+});
