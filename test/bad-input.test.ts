@@ -149,7 +149,7 @@ describe('bad input', () => {
       tf.dispose([x, y]);
     });
     it('dense targets for a class-id-only loss', () =>
-      rejects(/takes class ids \[batch\] only/, (x, y) => focalLoss(x, y), q(), tf.zeros([2, 3])));
+      rejects(/takes class ids \[batch\] only/, (x, y) => tamedCrossEntropy(x, y), q(), tf.zeros([2, 3])));
     it('complex64 or bool class or sample weights (a cast would keep the real part)', () => {
       // tf.complex has no wasm kernel: complex64 tensors exist on the cpu backend only.
       if (tf.getKernel('Complex', tf.getBackend()) !== undefined) {
@@ -552,9 +552,9 @@ describe('bad input', () => {
         /mixloss\.crossEntropy: labelSmoothing must be a finite number in \[0, 1\], got 1.5/,
       ],
       [
-        'smoothing on focal',
-        (x: tf.Tensor) => focalLoss(x, [0, 1], { labelSmoothing: 0.1 }),
-        /mixloss\.focalLoss: labelSmoothing needs a loss that is linear in the targets/,
+        'smoothing on MPCE',
+        (x: tf.Tensor) => mpceLoss(x, [0, 1], { labelSmoothing: 0.1 }),
+        /mixloss\.mpceLoss: labelSmoothing needs a loss that is linear in the targets \(mixedLoss, crossEntropy, expectationLoss, polyLoss, maeLoss\) or focalLoss; mpceLoss is neither/,
       ],
       ['negative zLoss', (x: tf.Tensor) => crossEntropy(x, [0, 1], { zLoss: -1 }), /zLoss must be a finite number >= 0, got -1/],
       [

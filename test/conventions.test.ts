@@ -4,7 +4,7 @@
 // Each against a float64 reference, stock tfjs autodiff or central differences.
 import { beforeAll, describe, expect, it } from 'vitest';
 
-import { crossEntropy, expectationLoss, focalLoss, maeLoss, mixedLoss, mpceLoss, polyLoss } from '../src';
+import { crossEntropy, expectationLoss, focalLoss, layersLosses, maeLoss, mixedLoss, mpceLoss, polyLoss } from '../src';
 import {
   centralDifference,
   gradientError,
@@ -83,8 +83,8 @@ describe('real-valued targets: checkTargets: false (PyTorch takes any real t)', 
     expect(thrownBy(() => crossEntropy(q, [0, 1, 2, 3, 4], { checkTargets: 'no' as never })).message).toMatch(
       /checkTargets must be true or false, got "no" \(a string\)/,
     );
-    expect(thrownBy(() => focalLoss(q, [0, 1, 2, 3, 4], { checkTargets: false })).message).toMatch(
-      /mixloss\.focalLoss: checkTargets is for dense targets; focalLoss takes class ids only/,
+    expect(thrownBy(() => mpceLoss(q, [0, 1, 2, 3, 4], { checkTargets: false })).message).toMatch(
+      /mixloss\.mpceLoss: checkTargets is for dense targets; mpceLoss takes class ids only/,
     );
     q.dispose();
   });
@@ -260,5 +260,95 @@ describe("a per-logit mask (optax's where)", () => {
     expect(masked[0]).toBeCloseTo(byHand[0], 6);
     expect(masked[2]).toBe(0);
     q.dispose();
+  });
+});
+
+describe("focal loss on dense and smoothed targets (keras' CategoricalFocalCrossentropy)", () => {
+  const focal64 = (q: ArrayLike<number>, t: ArrayLike<number>, gamma: number, alpha: number) => {
+    const { logp, p } = softmax64(q);
+    let v = 0;
+    for (let j = 0; j < q.length; j++) if (t[j] !== 0) v += -alpha * (1 - p[j]) ** gamma * t[j] * logp[j];
+    return v;
+  };
+  it("keras' own example: 0.23315276 (α = 0.25, γ = 2), a zero probability included", () => {
+    const p = [
+      [0.05, 0.95, 0],
+      [0.1, 0.8, 0.1],
+    ];
+    const logits = tf.log(tf.tensor2d(p));
+    const t = tf.tensor2d([
+      [0, 1, 0],
+      [0, 0, 1],
+    ]);
+    const got = valueAndGrad((x) => focalLoss(x, t, { alpha: 0.25, gamma: 2 }), logits);
+    expect(got.value[0]).toBeCloseTo(0.23315276, 6);
+    expect(Array.from(got.grad).every(Number.isFinite)).toBe(true);
+    tf.dispose([logits, t]);
+  });
+  for (const gamma of [0, 0.5, 2]) {
+    it(`soft targets, γ = ${gamma}: value and gradient against float64 and central differences`, () => {
+      const B = 4,
+        C = 6;
+      const q = randomLogits(B, C, 111 + gamma);
+      const t = tf.tidy(() => tf.softmax(tf.tensor2d(randomLogits(B, C, 121), [B, C])));
+      const tv = t.dataSync();
+      const ref = (flat: number[]) => {
+        let s = 0;
+        for (let i = 0; i < B; i++) s += focal64(flat.slice(i * C, (i + 1) * C), tv.subarray(i * C, (i + 1) * C), gamma, 0.7);
+        return s;
+      };
+      const x = tf.tensor2d(q, [B, C]);
+      const got = valueAndGrad((v) => focalLoss(v, t, { gamma, alpha: 0.7, reduction: 'sum' }), x);
+      expect(maxRelError(got.value, [ref(Array.from(q))])).toBeLessThan(2e-6);
+      expect(maxRelError(got.grad, centralDifference(ref, Array.from(q), 1e-5), 1e-5)).toBeLessThan(1e-3);
+      // One-hot targets give focal on class ids (the fused kernel's value).
+      const ids = [0, 3, 5, 2];
+      const onehot = tf.oneHot(tf.tensor1d(ids, 'int32'), C);
+      const dense = focalLoss(x, onehot, { gamma, reduction: 'none' }).dataSync();
+      const sparse = focalLoss(x, ids, { gamma, reduction: 'none' }).dataSync();
+      expect(maxRelError(dense, sparse)).toBeLessThan(2e-6);
+      tf.dispose([x, t, onehot]);
+    });
+  }
+  it('labelSmoothing on class ids is focal on the smoothed one-hot targets; ignoreIndex rows are left out of the mean', () => {
+    const B = 3,
+      C = 4;
+    const q = tf.tensor2d(randomLogits(B, C, 131), [B, C]);
+    const eps = 0.2;
+    const smoothed = tf.tensor2d([
+      [1 - eps + eps / C, eps / C, eps / C, eps / C],
+      [eps / C, eps / C, 1 - eps + eps / C, eps / C],
+      [1 / C, 1 / C, 1 / C, 1 / C],
+    ]);
+    const byIds = focalLoss(q, [0, 2, -100], { labelSmoothing: eps, ignoreIndex: -100 }).dataSync()[0];
+    const rows = focalLoss(q, smoothed, { reduction: 'none' }).dataSync();
+    expect(byIds).toBeCloseTo((rows[0] + rows[1]) / 2, 6);
+    tf.dispose([q, smoothed]);
+  });
+  it('layersLosses.focalLoss computes soft targets; the class-id-only losses reject a row that is not one-hot', () => {
+    const yPred = tf.tensor2d([
+      [1, 2, 0.5],
+      [0.3, -1, 2],
+    ]);
+    const soft = tf.tensor2d([
+      [0.4, 0.6, 0],
+      [0.5, 0, 0.5],
+    ]);
+    const got = layersLosses.focalLoss()(soft, yPred).dataSync();
+    const want = focalLoss(yPred, soft, { reduction: 'none' }).dataSync();
+    expect(Array.from(got)).toEqual(Array.from(want));
+    const argmaxed = focalLoss(yPred, [1, 0], { reduction: 'none' }).dataSync();
+    expect(got[0]).not.toBeCloseTo(argmaxed[0], 3);
+    expect(() => layersLosses.mpceLoss()(soft, yPred)).toThrow(
+      /mixloss\.layersLosses\.mpceLoss: yTrue row 0 is not one-hot; mpceLoss takes class ids/,
+    );
+    const onehot = tf.tensor2d([
+      [0, 1, 0],
+      [0, 0, 1],
+    ]);
+    expect(Array.from(layersLosses.mpceLoss()(onehot, yPred).dataSync())).toEqual(
+      Array.from(mpceLoss(yPred, [1, 2], { reduction: 'none' }).dataSync()),
+    );
+    tf.dispose([yPred, soft, onehot]);
   });
 });

@@ -1,5 +1,5 @@
 // Focal loss (kind 'focal'), softmax form.
-import type { Tensor } from '@tensorflow/tfjs-core';
+import { expm1, maximum, mul, neg, notEqual, pow, sum, Tensor, where as select, zerosLike } from '@tensorflow/tfjs-core';
 
 import { checkOptions } from './checks';
 import { fusedLoss } from './fused';
@@ -19,18 +19,34 @@ export interface FocalLossOptions extends LossOptions {
   alpha?: number | number[] | Float32Array | Tensor;
 }
 
-/** Focal loss −α(1 − p_y)^γ log p_y (Eq. 2), softmax form, class ids only. */
-export const focalLoss = lossOp('focal', function focalLoss<
-  O extends FocalLossOptions = {},
->(logits: Logits, labels: Labels, options: O = {} as O): LossValue<O> {
-  checkOptions('focalLoss', options);
-  const gamma = registryParam('focalLoss', 'focal', 'gamma', 'gamma', options.gamma, 2);
-  const a = options.alpha;
-  const perClass = a !== undefined && typeof a !== 'number';
-  const alpha = perClass ? 1 : registryParam('focalLoss', 'focal', 'alpha', 'alpha', a, 1);
-  return fusedLoss('focalLoss', logits, labels, options, {
-    params: { gamma, alpha },
-    own: ['gamma', 'alpha'],
-    ...(perClass ? { classWeights: a as number[] | Float32Array | Tensor, meanOver: 'rows' as const } : {}),
-  }) as LossValue<O>;
-});
+/**
+ * Focal loss −α(1 − p_y)^γ log p_y (Eq. 2), softmax form. Class ids run the fused kernels; dense
+ * (one-hot or soft) targets and label smoothing take keras' CategoricalFocalCrossentropy form
+ * Σ_c −α_c (1 − p_c)^γ t_c log p_c, in stock tfjs ops.
+ */
+export const focalLoss = lossOp(
+  'focal',
+  function focalLoss<O extends FocalLossOptions = {}>(logits: Logits, labels: Labels, options: O = {} as O): LossValue<O> {
+    checkOptions('focalLoss', options);
+    const gamma = registryParam('focalLoss', 'focal', 'gamma', 'gamma', options.gamma, 2);
+    const a = options.alpha;
+    const perClass = a !== undefined && typeof a !== 'number';
+    const alpha = perClass ? 1 : registryParam('focalLoss', 'focal', 'alpha', 'alpha', a, 1);
+    return fusedLoss('focalLoss', logits, labels, options, {
+      params: { gamma, alpha },
+      own: ['gamma', 'alpha'],
+      denseRows: (logp, t) => focalDenseRows(logp, t, gamma, alpha),
+      ...(perClass ? { classWeights: a as number[] | Float32Array | Tensor, meanOver: 'rows' as const } : {}),
+    }) as LossValue<O>;
+  },
+  true,
+);
+
+/** Σ_c −α (1 − p_c)^γ t_c log p_c per row; a class with t_c = 0 adds 0 (also where log p_c = −∞). */
+function focalDenseRows(logp: Tensor, t: Tensor, gamma: number, alpha: number): Tensor {
+  // log p where t ≠ 0, else 0: no 0·∞ in the value or in its gradient on masked classes.
+  const lp = select(notEqual(t, 0), logp, zerosLike(logp));
+  // 1 − p as −expm1(log p), kept off 0 so that (1 − p)^γ has a finite slope for γ < 1.
+  const weighted = gamma === 0 ? t : mul(pow(maximum(neg(expm1(lp)), 1e-30), gamma), t);
+  return mul(sum(mul(weighted, neg(lp)), -1), alpha);
+}

@@ -39,6 +39,7 @@ import {
   whereMask,
 } from './inputs';
 import { resolveDevice } from './device';
+import { DenseRows, stockDenseLoss } from './stock_dense';
 import { linearOpNames, lossOps } from './op_table';
 import { isLinear } from './registry';
 import type { Labels, Logits, LossOptions, OpLoss } from './types';
@@ -77,15 +78,18 @@ export function fusedLoss(op: string, logitsIn: Logits, labelsIn: Labels, option
     fail(op, `checkTargets must be true or false, got ${shown(options.checkTargets)}`);
   }
   const linear = isLinear(kind);
-  if (options.checkTargets !== undefined && !linear) fail(op, `checkTargets is for dense targets; ${op} takes class ids only`);
+  // Dense targets: through the fused kernels for kinds linear in them, through stock ops for a
+  // kind that gives its dense form (focal), else an Error.
+  const takesTargets = linear || loss.denseRows !== undefined;
+  if (options.checkTargets !== undefined && !takesTargets) fail(op, `checkTargets is for dense targets; ${op} takes class ids only`);
   const checkTargets = options.checkTargets ?? true;
   if (options.classWeights !== undefined && loss.classWeights !== undefined) {
     fail(op, 'takes its per-class weights once: as alpha or as classWeights, not both');
   }
   const weightOption = loss.classWeights !== undefined ? 'alpha' : 'classWeights';
   const classWeightsGiven = options.classWeights ?? loss.classWeights;
-  if (smoothing > 0 && !linear) {
-    fail(op, `labelSmoothing needs a loss that is linear in the targets (${linearOpNames()}); ${op} is not`);
+  if (smoothing > 0 && !takesTargets) {
+    fail(op, `labelSmoothing needs a loss that is linear in the targets (${linearOpNames()}) or focalLoss; ${op} is neither`);
   }
   const made: Tensor[] = [];
   try {
@@ -103,7 +107,7 @@ export function fusedLoss(op: string, logitsIn: Logits, labelsIn: Labels, option
     // Targets have the logits' own shape (their class axis moves with the logits'); class ids the rows'.
     const targetsShaped = axis.perm !== undefined && given.rank === logits.rank && given.shape.every((d, i) => d === logits.shape[i]);
     const { dense } = checkLabels(op, targetsShaped ? movedShape(given.shape, axis) : given.shape, given.dtype, lead, classes);
-    if (dense && !linear) fail(op, `takes class ids [batch] only, got targets ${shapeOf(given.shape)}`);
+    if (dense && !takesTargets) fail(op, `takes class ids [batch] only, got targets ${shapeOf(given.shape)}`);
     if (dense && ignoreIndex !== undefined) fail(op, 'ignoreIndex is for class ids; dense targets have no class id to ignore');
     const mask = options.where === undefined ? undefined : whereMask(op, options.where, logits.shape, axis, made);
     if (mask !== undefined && !mask.perRow && smoothing > 0 && !dense) {
@@ -115,9 +119,34 @@ export function fusedLoss(op: string, logitsIn: Logits, labelsIn: Labels, option
     if (sampleWeights !== undefined && sampleWeights !== options.weights) made.push(sampleWeights);
     // The caller's own dense targets are checked before smoothing and class weights change them
     // (the kernel checks the targets it is given, when they are the caller's own or smoothed).
-    if (dense && checkTargets && (smoothing > 0 || classWeights !== undefined)) {
+    const stockDense = !linear && (dense || smoothing > 0);
+    if (dense && checkTargets && (smoothing > 0 || classWeights !== undefined || stockDense)) {
       const values = checkableValues(given);
       if (values !== undefined) checkTargetValues(op, values, rows, classes);
+    }
+    if (stockDense) {
+      // The kind's own parameters checked by the registry; its dense form in stock ops.
+      const problem = native().checkLoss({ loss: { kind, ...loss.params }, dense: false, classWeights: false });
+      if (problem !== null) fail(op, problem);
+      return stockDenseLoss({
+        logits,
+        labels: given,
+        dense,
+        axis,
+        mask,
+        lead,
+        rows,
+        classes,
+        smoothing,
+        zLoss,
+        softcap,
+        ignoreIndex,
+        classWeights,
+        meanOverClassWeights: (loss.meanOver ?? 'classWeights') === 'classWeights',
+        sampleWeights,
+        reduction,
+        denseRows: loss.denseRows as DenseRows,
+      });
     }
     const spec: LossSpec = { kind, ...loss.params };
     if (zLoss > 0) spec.zLoss = zLoss;

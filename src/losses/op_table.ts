@@ -7,19 +7,28 @@ import { isLinear } from '../kernels/registry';
 export interface LossOpInfo {
   /** The registry's kind the op runs (native/core/losses/registry.h). */
   readonly lossKind: string;
+  /**
+   * The op takes dense targets though its kind is not linear in them (its dense form in stock
+   * ops: focal); kinds linear in the targets take them anyway.
+   */
+  readonly denseForm: boolean;
 }
 
 const OPS = new Map<string, string>();
 
 /**
  * Declares `op` (a named function) as a loss op of `kind`, and returns it marked with its kind.
- * The op's name is the function's own.
+ * The op's name is the function's own. denseForm: it takes dense targets through stock ops.
  */
-export function lossOp<F extends (...args: never[]) => unknown>(kind: string, op: F): F & LossOpInfo {
+export function lossOp<F extends (...args: never[]) => unknown>(kind: string, op: F, denseForm = false): F & LossOpInfo {
   if (OPS.has(op.name)) throw new Error(`mixloss: the loss op ${op.name} is defined twice`);
   OPS.set(op.name, kind);
+  Object.defineProperty(op, 'denseForm', { value: denseForm, enumerable: true });
   return Object.defineProperty(op, 'lossKind', { value: kind, enumerable: true }) as F & LossOpInfo;
 }
+
+/** Whether the op takes dense targets [..., C]: its kind is linear in them, or it has a dense form. */
+export const takesTargets = (op: LossOpInfo) => op.denseForm || isLinear(op.lossKind);
 
 export function isLossOp(f: unknown): f is ((...args: never[]) => unknown) & LossOpInfo {
   const kind = typeof f === 'function' ? (f as Partial<LossOpInfo>).lossKind : undefined;

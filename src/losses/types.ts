@@ -88,4 +88,9 @@ export interface OpLoss {
   /** Class weights the op derives itself (focal's per-class alpha) and how 'mean' divides then. */
   classWeights?: Tensor | number[] | Float32Array;
   meanOver?: 'classWeights' | 'rows';
+  /**
+   * For a kind not linear in the targets: its row value Σ_c t_c ℓ(p_c) from log p and targets t
+   * (stock ops), which lets the op take dense targets and label smoothing (stock_dense.ts).
+   */
+  denseRows?: (logp: Tensor, targets: Tensor) => Tensor;
 }

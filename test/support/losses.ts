@@ -65,6 +65,7 @@ const withParams = <P extends object>(
 ): CaseOp =>
   Object.assign((q: tf.Tensor, y: tf.Tensor | number[], options: LossOptions = {}) => fn(q, y, { ...options, ...params }), {
     lossKind: fn.lossKind,
+    denseForm: fn.denseForm,
   });
 
 /**
