@@ -30,18 +30,21 @@ function torchLike(q: number[][], y: number[], o: Options, alpha = 1, beta = 0):
     eps = o.labelSmoothing ?? 0,
     w = o.classWeights ?? new Array(C).fill(1);
   const rows = q.map((row, r) => {
-    if (y[r] === o.ignoreIndex) return { value: 0, weight: 0 };
+    if (y[r] === o.ignoreIndex) return { value: 0, z: 0, weight: 0, counted: 0 };
     const { lse, logp, p } = softmax64(row);
     const per = (c: number) => (alpha !== 0 ? -alpha * logp[c] : 0) + beta * (1 - p[c]);
     let smooth = 0;
     for (let c = 0; c < C; c++) smooth += w[c] * per(c);
-    const value = (1 - eps) * w[y[r]] * per(y[r]) + (eps / C) * smooth + (o.zLoss ?? 0) * lse * lse;
-    return { value, weight: w[y[r]] };
+    // z-loss as Liger adds it: not scaled by the class weight, and under 'mean' divided by the
+    // rows counted while the rest is divided by their class weights.
+    const z = (o.zLoss ?? 0) * lse * lse;
+    return { value: (1 - eps) * w[y[r]] * per(y[r]) + (eps / C) * smooth, z, weight: w[y[r]], counted: 1 };
   });
   const reduction = o.reduction ?? 'mean';
-  if (reduction === 'none') return rows.map((r) => r.value);
-  const total = rows.reduce((a, r) => a + r.value, 0);
-  return reduction === 'sum' ? total : total / rows.reduce((a, r) => a + r.weight, 0);
+  if (reduction === 'none') return rows.map((r) => r.value + r.z);
+  const sum = (f: (r: (typeof rows)[number]) => number) => rows.reduce((a, r) => a + f(r), 0);
+  if (reduction === 'sum') return sum((r) => r.value + r.z);
+  return sum((r) => r.value) / sum((r) => r.weight) + sum((r) => r.z) / sum((r) => r.counted);
 }
 
 const B = 6,

@@ -5,8 +5,9 @@ import type { NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/t
 
 import { cudaLossOnHost } from '../cuda';
 import { native } from '../native';
+import type { NativeCall } from '../native';
 import { named } from '../validate';
-import { FusedLossAttrs, kernelInput as input, STATS_TRAILER } from './attrs';
+import { FusedLossAttrs, kernelInput as input, LossSpec, STATS_TRAILER } from './attrs';
 import { checkTargetRows, warnIfProbabilities } from './input_checks';
 import { statsLayout } from './registry';
 import { gradientOutput } from './storage';
@@ -87,7 +88,7 @@ function withOutputs<T>(
 /** The named fields of a native call, read from the kernel's inputs (views taken now). */
 function callOf(storage: Storage, inputs: NamedTensorInfoMap, a: FusedLossAttrs, stats: Float32Array) {
   const [rows, classes] = input(inputs, 'logits').shape;
-  return {
+  const call = {
     logits: storage.floats(input(inputs, 'logits')),
     rows,
     classes,
@@ -98,6 +99,20 @@ function callOf(storage: Storage, inputs: NamedTensorInfoMap, a: FusedLossAttrs,
     ...(a.sampleWeights ? { weights: storage.floats(input(inputs, 'weights')) } : {}),
     stats,
   };
+  return { ...call, loss: zLossForMean(call, a) };
+}
+
+/**
+ * z-loss under a class-weighted 'mean', as Liger computes it: the z term is not scaled by the row's
+ * class weight (in no reduction) and is divided by the rows counted, while the rest is divided by
+ * their class weights. The kernel divides each row by Σω, so its z is z·Σω/n here.
+ */
+function zLossForMean(call: Omit<NativeCall, 'loss'> & { loss: LossSpec }, a: FusedLossAttrs): LossSpec {
+  const z = a.loss.zLoss;
+  if (a.reduction !== 'mean' || a.meanOver !== 'classWeights' || !a.classWeights || typeof z !== 'number' || z === 0) return a.loss;
+  const { logits: _l, stats: _s, ...rest } = call;
+  const d = native().meanDivisors(rest);
+  return d.rows === 0 ? a.loss : { ...a.loss, zLoss: (z * d.classWeights) / d.rows };
 }
 
 function kernelInputs(inputs: NamedTensorInfoMap, a: FusedLossAttrs): TensorInfo[] {

@@ -213,6 +213,10 @@ export async function webgpuSuite(dawnBackend: 'vulkan' | 'opengl'): Promise<voi
     type Case = { name: string; loss: (q: tf.Tensor, d: Data) => tf.Tensor };
     const matrix: Case[] = [
       { name: 'crossEntropy, class weights, mean (PyTorch)', loss: (x, d) => crossEntropy(x, labels(d), { classWeights: d.cw }) },
+      {
+        name: "crossEntropy, class weights, ignoreIndex and z-loss, mean (Liger's z term over the rows counted)",
+        loss: (x, d) => crossEntropy(x, withIgnored(d), { classWeights: d.cw, ignoreIndex: -100, zLoss: 0.05 }),
+      },
       { name: 'crossEntropy, sample weights, mean', loss: (x, d) => crossEntropy(x, labels(d), { weights: tf.tensor1d(d.sw) }) },
       {
         name: 'crossEntropy, sample weights, SUM_BY_NONZERO_WEIGHTS',

@@ -132,6 +132,13 @@ function variantOf(gpu: WebGPUBackendLike, a: FusedLossAttrs, labels: TensorInfo
     checkTargets: a.checkTargets,
     vec4: classes % 4 === 0,
     subgroups: subgroupsOn(gpu),
+    zPerRow:
+      a.reduction === 'mean' &&
+      a.meanOver === 'classWeights' &&
+      a.classWeights &&
+      !a.dense &&
+      typeof a.loss.zLoss === 'number' &&
+      a.loss.zLoss > 0,
   };
 }
 

@@ -35,7 +35,9 @@ export const GRAD_SLICE = WORKGROUP * 16;
  * reduce program's sum, which the pick program turns into the loss).
  */
 const TOTAL = STATS_TRAILER;
-export const STATS_LENGTH = (rows: number) => rows * statsLayout().perRow + STATS_TRAILER + 1;
+/** After the total: the rows counted (not ignored), which a Variant.zPerRow gradient divides its z term by. */
+const COUNT = STATS_TRAILER + 1;
+export const STATS_LENGTH = (rows: number) => rows * statsLayout().perRow + STATS_TRAILER + 2;
 /** A row's statistics (perRow) and its loss value (value), at code-generation time. */
 const perRow = () => statsLayout().perRow;
 const valueSlot = () => statsSlot('value');
@@ -68,11 +70,27 @@ export interface Variant {
    * MIXLOSS_WEBGPU_SUBGROUPS flag allows them: a team of a whole workgroup merges with them
    */
   subgroups: boolean;
+  /**
+   * z-loss under a class-weighted 'mean' (Liger's convention): the z term is divided by the rows
+   * counted, the rest by their class weights
+   */
+  zPerRow: boolean;
 }
 
 /** The shader key's part for a variant (needs follow from the kind, dense and smoothing). */
 export function variantKey(v: Variant): string {
-  const flags = [v.dense, v.labelsFloat, v.classWeights, v.sampleWeights, v.smoothing, v.ignoreIndex, v.checkTargets, v.vec4, v.subgroups]
+  const flags = [
+    v.dense,
+    v.labelsFloat,
+    v.classWeights,
+    v.sampleWeights,
+    v.smoothing,
+    v.ignoreIndex,
+    v.checkTargets,
+    v.vec4,
+    v.subgroups,
+    v.zPerRow,
+  ]
     .map((f) => (f ? 1 : 0))
     .join('');
   return `${v.kind.name}_${flags}`;
@@ -249,6 +267,7 @@ fn ml_finish_row(r: i32, acc: Partial) {
     result[t] = 0.0;              // no pending-gradient token on this backend
     result[t + 1] = 1.0;          // the mean's divisor (reduce writes it for 'mean')
     result[t + ${TOTAL}] = 0.0;   // Σ of the weighted row losses (reduce)
+    result[t + ${COUNT}] = 0.0;   // the rows counted (reduce)
   }
 }
 `;
@@ -504,6 +523,7 @@ fn main(index: i32) {
  * their class weights as PyTorch, their sample weights, or the count of non-zero sample weights).
  */
 export function reduceProgram(v: Variant, rows: number, mean: boolean, meanOver: MeanOver): ProgramBase {
+  const zTerm = mean && v.zPerRow;
   const share = !mean
     ? '0.0'
     : meanOver === 'sampleWeights' && v.sampleWeights
@@ -519,30 +539,45 @@ export function reduceProgram(v: Variant, rows: number, mean: boolean, meanOver:
     /* wgsl */ `
 var<workgroup> shared_total: array<f32, ${WORKGROUP}>;
 var<workgroup> shared_divisor: array<f32, ${WORKGROUP}>;
+var<workgroup> shared_count: array<f32, ${WORKGROUP}>;
+var<workgroup> shared_z: array<f32, ${WORKGROUP}>;
 fn main(index: i32) {
   let lid = i32(localIndex);
   var total = 0.0;
   var divisor = 0.0;
+  var count = 0.0;
+  var z = 0.0;
   for (var r = lid; r < uniforms.rows; r = r + ${WORKGROUP}) {
-    let value = result[r * ${perRow()} + ${valueSlot()}];
+    let at = r * ${perRow()};
+    let value = result[at + ${valueSlot()}];
     let w = ml_row_weight(r);
     if (w == 1.0) { total = total + value; } else { total = total + w * value; }
-    if (!ml_ignored(r)) { divisor = divisor + ${share}; }
+    if (!ml_ignored(r)) {
+      divisor = divisor + ${share};
+      count = count + 1.0;
+      ${zTerm ? `let lse = result[at + ${statsSlot('max')}] + result[at + ${statsSlot('log_sum')}]; z = z + uniforms.zLoss * lse * lse;` : ''}
+    }
   }
   shared_total[lid] = total;
   shared_divisor[lid] = divisor;
+  shared_count[lid] = count;
+  shared_z[lid] = z;
   workgroupBarrier();
   for (var s = ${WORKGROUP / 2}; s > 0; s = s >> 1u) {
     if (lid < s) {
       shared_total[lid] = shared_total[lid] + shared_total[lid + s];
       shared_divisor[lid] = shared_divisor[lid] + shared_divisor[lid + s];
+      shared_count[lid] = shared_count[lid] + shared_count[lid + s];
+      shared_z[lid] = shared_z[lid] + shared_z[lid + s];
     }
     workgroupBarrier();
   }
   if (lid == 0) {
     let t = uniforms.rows * ${perRow()};
     ${mean ? 'result[t + 1] = shared_divisor[0];' : ''}
-    result[t + ${TOTAL}] = shared_total[0];
+    result[t + ${COUNT}] = shared_count[0];
+    // Liger's z-loss: its Σ z·lse² over the counted rows divided by their count, not by Σω.
+    ${zTerm ? `result[t + ${TOTAL}] = shared_total[0] + (shared_divisor[0] / shared_count[0] - 1.0) * shared_z[0];` : `result[t + ${TOTAL}] = shared_total[0];`}
   }
 }
 `;
@@ -592,6 +627,7 @@ fn main(index: i32) {
   if (lid == 0 && valid) {
     let s = ml_load_stats(r * ${perRow()});
     let divisor = stats[uniforms.rows * ${perRow()} + 1];
+    ${v.zPerRow ? `let count = stats[uniforms.rows * ${perRow()} + ${COUNT}]; if (count != 0.0) { ml_z_scale = divisor / count; }` : ''}
     var scale = 0.0;
     if (divisor != 0.0) { scale = 1.0 / divisor; }
     let w = f32(dy[${dyPerRow ? 'r' : '0'}]) * scale * ml_row_weight(r);

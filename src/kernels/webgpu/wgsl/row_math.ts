@@ -327,11 +327,14 @@ struct RowGrad {
   value: f32, a: f32, b: f32, d: f32, main: f32, ck: f32, cot: f32, cot_lse: f32, cot_value: f32,
 };
 ${kindRow}
+// The z term's scale beside zLoss: 1, or (a gradient under Liger's class-weighted mean) Σω/n.
+var<private> ml_z_scale: f32 = 1.0;
 fn ml_add_z_loss(s: RowStats, g: ptr<function, RowGrad>) {
   if (uniforms.zLoss == 0.0) { return; }
+  let z = uniforms.zLoss * ml_z_scale;
   let lse = s.max + s.log_sum;
-  (*g).value = (*g).value + uniforms.zLoss * lse * lse;
-  (*g).a = (*g).a + 2.0 * uniforms.zLoss * lse;
+  (*g).value = (*g).value + z * lse * lse;
+  (*g).a = (*g).a + 2.0 * z * lse;
 }
 fn ml_sparse_row(s: RowStats, omega: f32, k_is_y: bool) -> RowGrad {
   let k = kind_row(s, k_is_y);
