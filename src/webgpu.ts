@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 import { installDirectiveHoisting } from './kernels/webgpu/directives';
+import { installShaderErrorWatch } from './kernels/webgpu/shader_errors';
 import { requireOptional } from './optional';
 
 export interface WebGPUSetupOptions {
@@ -123,6 +124,8 @@ export async function setupWebGPU(options: WebGPUSetupOptions = {}): Promise<Web
     });
     // A program's `enable subgroups;` goes first in its module (tfjs puts its declarations there).
     installDirectiveHoisting(device as { createShaderModule(d: { code: string }): unknown });
+    // A mixloss shader that fails to compile is thrown by the next mixloss call (WebGPU reports it late).
+    installShaderErrorWatch(device as { createShaderModule(d: { code: string }): unknown });
     return new webgpu.WebGPUBackend(device, adapter.info);
   });
   if (!(await tf.setBackend('webgpu')))

@@ -27,7 +27,7 @@ import { lossKinds } from '../../src/losses/registry';
 import { setupWebGPU, WebGPUSetup } from '../../src/webgpu';
 import { loadDigits, PIXELS } from '../../demo/digits';
 import { LOSSES } from './losses';
-import { gradientError, maxRelError, referenceRow, softmax64 } from './reference';
+import { gradientError, maxRelError, referenceRow, rowLosses, softmax64 } from './reference';
 import { randomLabels, randomLogits, tf } from './tf';
 import { WORKED_CASES } from './worked-cases';
 
@@ -418,6 +418,53 @@ export async function webgpuSuite(dawnBackend: 'vulkan' | 'opengl'): Promise<voi
       expect(Math.abs(grad[0] + others / (1 + others)) / others).toBeLessThan(1e-5);
       expect(Math.abs(ce[1] - Math.exp(-20)) / Math.exp(-20)).toBeLessThan(1e-5);
       expect(grad[C2 + 6]).toBeCloseTo(Math.exp(-20), 12);
+    });
+
+    it('logits from an int32 cast (sharing the int32 buffer) give the float value, as read and as vec4', async () => {
+      for (const C of [3, 4]) {
+        const ints = Array.from(randomLabels(64 * C, 5, 17 + C));
+        const ids = Array.from(randomLabels(64, C, 19));
+        const [value, grad] = await webgpu(() => {
+          const q = tf.tensor2d(ints, [64, C], 'int32').toFloat();
+          const { value: v, grad: g } = tf.valueAndGrad((x: tf.Tensor) => crossEntropy(x, ids))(q);
+          return [v, g];
+        });
+        let want = 0;
+        const wantGrad = new Float64Array(64 * C);
+        for (let r = 0; r < 64; r++) {
+          const ref = referenceRow(rowLosses.mixed(1, 0), ints.slice(r * C, (r + 1) * C), ids[r]);
+          want += ref.value / 64;
+          wantGrad.set(
+            ref.grad.map((x) => x / 64),
+            r * C,
+          );
+        }
+        expect(maxRelError(value, [want])).toBeLessThan(2e-6);
+        expect(gradientError(grad, wantGrad, 64, C)).toBeLessThan(1e-5);
+      }
+    });
+
+    it('a mixloss shader that fails to compile is thrown by the next mixloss call (WebGPU reports it late)', async () => {
+      await tf.setBackend('webgpu');
+      const device = (tf.backend() as unknown as { device: { createShaderModule(d: { code: string }): unknown } }).device;
+      device.createShaderModule({ code: 'fn ml_broken() -> f32 { return 1i; }' });
+      const x = tf.tensor2d([[1, 2, 3]]);
+      let thrown: Error | undefined;
+      for (let i = 0; i < 50 && thrown === undefined; i++) {
+        await new Promise((r) => setTimeout(r, 20));
+        try {
+          tf.dispose(crossEntropy(x, [0]));
+        } catch (e) {
+          thrown = e as Error;
+        }
+      }
+      expect(thrown?.message).toMatch(
+        /^mixloss\.crossEntropy: a WebGPU program of an earlier mixloss call failed to compile on this device.*f32/,
+      );
+      // Thrown once: the next call runs.
+      const [v] = await webgpu(() => crossEntropy(x, [0]));
+      expect(v[0]).toBeCloseTo(referenceRow(rowLosses.mixed(1, 0), [1, 2, 3], 0).value, 5);
+      x.dispose();
     });
 
     it('bad input the host still holds throws before any program runs, as on cpu', async () => {

@@ -18,6 +18,7 @@ import { heldOnHost, HostHolding } from '../host_values';
 import { checkTargetValues } from '../input_checks';
 import { kindFacts, statsLayout } from '../registry';
 import { hoistsDirectives } from './directives';
+import { throwShaderErrors } from './shader_errors';
 import { KIND_ROWS } from './kind_rows';
 import {
   gradProgram,
@@ -181,6 +182,7 @@ export function webgpuForward({ inputs, attrs, backend }: WebGPUKernelArgs): Ten
   const a = attrs as FusedLossAttrs;
   const gpu = backend as WebGPUBackendLike;
   try {
+    throwShaderErrors(gpu.device);
     const logits = input(inputs, 'logits');
     const labels = input(inputs, 'labels');
     const [rows, classes] = logits.shape;
@@ -228,6 +230,7 @@ export function webgpuForward({ inputs, attrs, backend }: WebGPUKernelArgs): Ten
 export function webgpuGrad({ inputs, attrs, backend }: WebGPUKernelArgs): TensorInfo {
   const a = attrs as FusedLossAttrs;
   const gpu = backend as WebGPUBackendLike;
+  throwShaderErrors(gpu.device);
   const logits = input(inputs, 'logits');
   const labels = input(inputs, 'labels');
   const stats = input(inputs, 'stats');

@@ -179,7 +179,9 @@ fn ml_row_weight(r: i32) -> f32 { ${v.sampleWeights ? 'return f32(weights[r]);' 
 const wide = (v: Variant, name: string) => v.vec4 && (name === 'logits' || (name === 'labels' && v.dense));
 
 /** One logit by its flat index, in either binding. */
-const elementAccess = (v: Variant) => `fn ml_logit(i: i32) -> f32 { return ${v.vec4 ? 'logits[i >> 2u][i & 3]' : 'logits[i]'}; }\n`;
+// tfjs declares a binding with its buffer's own type: logits from an int32 cast share the int32
+// buffer, so every read converts (a no-op on f32).
+const elementAccess = (v: Variant) => `fn ml_logit(i: i32) -> f32 { return f32(${v.vec4 ? 'logits[i >> 2u][i & 3]' : 'logits[i]'}); }\n`;
 
 /**
  * The steps of the row loops: a column at a time, or four consecutive columns (Variant.vec4).
@@ -222,7 +224,7 @@ fn ml_slice_partial(r: i32, c0: i32, c1: i32, lid: i32, stride: i32) -> Partial 
   ${v.dense ? '' : 'if (ml_ignored(r) || ml_bad_label(r)) { return p; }\n  let y = ml_label(r);'}
   let base = r * uniforms.classes;
   ${st.loop('stride')}
-    let q = logits[jv];
+    let q = ${st.T}(logits[jv]);
     let t = ${st.u};
     for (var i = 0; i < ${st.n}; i = i + 1) {
       ${v.dense ? '' : 'if (j + i == y) { continue; }'}
@@ -672,7 +674,7 @@ fn main(index: i32) {
   ${st.loop(`${WORKGROUP}`)}
     var g = ${st.T}(0.0);
     if (!ignored) {
-      let q = logits[jv];
+      let q = ${st.T}(logits[jv]);
       let p = exp(q - shift);
       let u = ${st.u};
       g = w * (a * p + u * (b + d * p));
