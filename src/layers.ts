@@ -5,6 +5,7 @@ import type { Tensor } from '@tensorflow/tfjs-core';
 import { FocusPoint, FocusSchedule, focusSchedule, ScheduleSpec, FocusOptions } from './focus';
 import { mixedLoss } from './ops';
 import { callbackBase } from './callback_base';
+import { noteCallback, noteLossStep, watchSchedule } from './schedule_watch';
 import { checkNonNegative, fail } from './validate';
 
 /** Mixture weights that a compiled loss reads at every step; change them between batches. */
@@ -122,7 +123,11 @@ export class FocusScheduleCallback extends callbackBase('FocusScheduleCallback')
     this.history.push(batch === undefined ? { epoch, ...point } : { epoch, batch, ...point });
   }
 
+  /** Called at each of this callback's hooks (scheduledMixedLoss watches whether fit runs it). */
+  onWatch: (() => void) | undefined;
+
   override async onTrainBegin(): Promise<void> {
+    this.onWatch?.();
     this.last = undefined;
     this.warnOfSkippedPhases();
   }
@@ -156,6 +161,7 @@ export class FocusScheduleCallback extends callbackBase('FocusScheduleCallback')
   }
 
   override async onEpochBegin(epoch: number): Promise<void> {
+    this.onWatch?.();
     this.epoch = epoch;
     if (this.per !== 'epoch') return;
     const epochs = this.epochs();
@@ -183,10 +189,18 @@ export function scheduledMixedLoss(spec: ScheduleSpec | FocusSchedule, options: 
   const schedule = spec instanceof FocusSchedule ? spec : focusSchedule(spec, options);
   const state = new MixtureState();
   state.set(schedule.at(0));
-  return {
-    loss: mixedLossForLayers(state),
-    callback: new FocusScheduleCallback(state, schedule, options),
-    state,
-    schedule,
-  };
+  // A fit that trains this loss without its callback gets a warning at its first epoch's end.
+  const watch = watchSchedule();
+  const compiled = mixedLossForLayers(state);
+  const loss = Object.assign(
+    (yTrue: Tensor, yPred: Tensor): Tensor => {
+      noteLossStep(watch);
+      return compiled(yTrue, yPred);
+    },
+    { state },
+  );
+  Object.defineProperty(loss, 'name', { value: 'mixedLoss' });
+  const callback = new FocusScheduleCallback(state, schedule, options);
+  callback.onWatch = () => noteCallback(watch);
+  return { loss, callback, state, schedule };
 }

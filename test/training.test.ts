@@ -288,6 +288,36 @@ describe('the schedule callback on small models', () => {
     expect(exact.callback.history.map((r) => [r.epoch, r.F])).toEqual([[0, 0]]);
   });
 
+  it('a scheduled loss trained without its callback warns once, at the end of the first epoch; with it, never', async () => {
+    const { model, x, y } = tiny();
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+    try {
+      const forgotten = scheduledMixedLoss('F=0-0.5');
+      model.compile({ optimizer: tf.train.sgd(0), loss: forgotten.loss });
+      let epochsEnded = 0;
+      const count = new tf.CustomCallback({ onEpochEnd: async () => void epochsEnded++ });
+      await model.fit(x, y, { epochs: 3, verbose: 0, batchSize: 4, callbacks: [count] });
+      expect(epochsEnded).toBe(3);
+      const ours = warn.mock.calls.filter((c) => /scheduledMixedLoss/.test(String(c[0])));
+      expect(ours).toHaveLength(1);
+      expect(String(ours[0][0])).toMatch(/trained a whole epoch of model\.fit without its callback.*callbacks: \[mix\.callback\]/);
+      expect(forgotten.state.F).toBe(0);
+      // Once per schedule: a second fit stays quiet.
+      await model.fit(x, y, { epochs: 2, verbose: 0, batchSize: 4 });
+      expect(warn.mock.calls.filter((c) => /scheduledMixedLoss/.test(String(c[0])))).toHaveLength(1);
+      warn.mockClear();
+      const used = scheduledMixedLoss('F=0-0.5');
+      model.compile({ optimizer: tf.train.sgd(0), loss: used.loss });
+      await model.fit(x, y, { epochs: 6, verbose: 0, batchSize: 4, callbacks: [used.callback] });
+      expect(warn.mock.calls.filter((c) => /scheduledMixedLoss/.test(String(c[0])))).toHaveLength(0);
+      expect(used.state.F).toBe(0.5);
+    } finally {
+      warn.mockRestore();
+      tf.dispose([x, y]);
+      model.dispose();
+    }
+  });
+
   it("a phase no epoch reaches gets one warning naming per: 'batch'; per: 'batch' reaches it", async () => {
     const { model, x, y } = tiny();
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
