@@ -337,7 +337,17 @@ describe('bad input', () => {
           /^mixloss\.focalLoss: the logits look like probabilities .*remove the softmax activation of the last layer/,
         );
         expect(warn.mock.calls[0][1]).toEqual({ code: 'MIXLOSS_SOFTMAX_AS_LOGITS' });
-        tf.dispose([logits, probabilities, y]);
+        // A call that throws does not spend the warning: tf.losses' argument order (one-hot
+        // targets in the logits' place, logits in the labels') fails, and the real mistake
+        // that comes later still gets its warning.
+        resetWarnings();
+        warn.mockClear();
+        const onehot = tf.oneHot(y, 3).toFloat();
+        expect(() => crossEntropy(onehot, logits)).toThrow(/check the argument order/);
+        expect(warn).not.toHaveBeenCalled();
+        mixedLoss(probabilities, y).dispose();
+        expect(warn).toHaveBeenCalledTimes(1);
+        tf.dispose([logits, probabilities, y, onehot]);
       } finally {
         warn.mockRestore();
         resetWarnings();

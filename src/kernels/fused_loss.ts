@@ -160,7 +160,6 @@ function forwardInto(
   const statsData = stats.data();
   const trailer = rows * statsLayout().perRow;
   const call = callOf(storage, inputs, a, statsData.subarray(0, trailer));
-  warnIfProbabilities(a, call.logits, rows, classes);
   const lossData = loss.data();
   const rowLoss = a.reduction === 'none' ? lossData : new Float32Array(rows);
   const divisor = meanDivisor(call, a);
@@ -178,6 +177,9 @@ function forwardInto(
     total = native().forward({ ...call, rowLoss });
   }
   checkTargetRows(a, statsData, rows);
+  // Only a call that goes on may spend the once-per-process warning (a call that throws, with its
+  // arguments swapped, say, would leave the real mistake later without one).
+  warnIfProbabilities(a, call.logits, rows, classes);
   statsData[trailer] = grad !== undefined ? keepGradient(grad) : 0;
   statsData[trailer + 1] = divisor;
   if (a.reduction !== 'none') lossData[0] = total / divisor;
