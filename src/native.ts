@@ -48,6 +48,8 @@ export interface NativeLossKind {
   linear: boolean;
   /** Its gradient has complement entropy's term over the other classes (not the seam's form alone). */
   complement: boolean;
+  /** A constraint between its parameters that their ranges do not say ('beta >= -alpha'), or null. */
+  constraint: string | null;
   /** The row statistics it needs beyond the base ones (loss_spec.h's list of needs). */
   needs: { argmax: boolean; targets: boolean; expLogit: boolean };
   params: Array<{ name: string; min: number; max: number; minOpen: boolean; maxOpen: boolean }>;
@@ -76,6 +78,8 @@ export interface NativeAddon {
   statsLayout(): NativeStatsLayout;
   /** Benchmark baseline: read, read, read + write over the array, no exp. */
   threePassMemoryLoop(x: Float32Array, rows: number, classes: number, out: Float32Array): void;
+  /** The CPU kernel calls running now and started so far, over the whole process (tests read it). */
+  kernelActivity(): { inFlight: number; started: number };
   getThreads(): number;
   /** Returns the pool's size after the change (fewer when the system refused threads). */
   setThreads(threads: number): number;
@@ -167,8 +171,22 @@ export function prebuildPath(root = packageRoot()): string {
 
 function loadAddon(): { addon: NativeAddon; path: string } {
   const root = packageRoot();
+  const fs = require('fs') as typeof import('fs');
   const tried: string[] = [];
   const firstLine = (e: unknown) => String((e as Error).message).split('\n')[0];
+  /** Loads a file, or records why not: that it is missing, else the loader's own first line. */
+  const attempt = (what: string, file: string): NativeAddon | undefined => {
+    if (!fs.existsSync(file)) {
+      tried.push(`${what}: ${file} does not exist`);
+      return undefined;
+    }
+    try {
+      return require(file) as NativeAddon;
+    } catch (e) {
+      tried.push(`${what}: ${file}: ${firstLine(e)}`);
+      return undefined;
+    }
+  };
   const explicit = process.env.MIXLOSS_ADDON;
   if (explicit) {
     try {
@@ -177,19 +195,13 @@ function loadAddon(): { addon: NativeAddon; path: string } {
       tried.push(`MIXLOSS_ADDON=${explicit}: ${firstLine(e)}`);
     }
   } else {
-    try {
-      // `bindings` finds build/Release/mixloss.node (cmake-js and node-gyp both put it there).
-      const addon = require('bindings')({ bindings: 'mixloss.node', module_root: root }) as NativeAddon;
-      return { addon, path: path.join(root, 'build', 'Release', 'mixloss.node') };
-    } catch (e) {
-      tried.push(`local build: ${firstLine(e)}`);
-    }
+    // cmake-js and node-gyp both put a local build in build/Release.
+    const local = path.join(root, 'build', 'Release', 'mixloss.node');
+    const built = attempt('local build', local);
+    if (built !== undefined) return { addon: built, path: local };
     const prebuilt = prebuildPath(root);
-    try {
-      return { addon: require(prebuilt) as NativeAddon, path: prebuilt };
-    } catch (e) {
-      tried.push(`${prebuilt}: ${firstLine(e)}`);
-    }
+    const shipped = attempt(`prebuilt addon for ${process.platform}-${process.arch}`, prebuilt);
+    if (shipped !== undefined) return { addon: shipped, path: prebuilt };
   }
   throw new Error(
     `mixloss: the native addon could not be loaded for ${process.platform}-${process.arch} (Node ${process.version}).\n` +
@@ -197,8 +209,9 @@ function loadAddon(): { addon: NativeAddon; path: string } {
       `  mixloss ships a prebuilt addon for linux-x64 (glibc 2.34+); elsewhere it builds from source, which npm 11\n` +
       `  skips for dependencies until you approve it. Build it with:\n` +
       `    npm install-scripts approve mixloss && npm rebuild mixloss\n` +
-      `  (needs cmake and a C++17 compiler, or python3 + make + g++ for the node-gyp fallback;\n` +
-      `   from a clone of mixloss itself: npm run build:native).`,
+      `  (needs cmake, a C++17 compiler and Eigen 3.3+ headers: apt-get install cmake g++ libeigen3-dev on Debian/Ubuntu,\n` +
+      `   dnf install cmake gcc-c++ eigen3-devel on Fedora/RHEL, brew install cmake eigen on macOS; or python3 + make + g++\n` +
+      `   + Eigen for the node-gyp fallback; from a clone of mixloss itself: npm run build:native).`,
   );
 }
 

@@ -110,12 +110,16 @@ describe('npm pack → npm install in a fresh project', () => {
 
   it('npx mixloss bench: progress, table, benchmarks.md and an SVG chart', () => {
     const out = path.join(dir, 'bench-out');
-    const log = execFileSync('npx', ['mixloss', 'bench', '--quick', '--shapes', '16x500,4x3000', '--out', out], {
+    const run = require('child_process').spawnSync('npx', ['mixloss', 'bench', '--quick', '--shapes', '16x500,4x3000', '--out', out], {
       cwd: consumer,
       encoding: 'utf8',
     });
-    expect(log).toMatch(/\[ 1\/16 +\d+s\] 16 × 500 +native fused value\+grad/);
-    expect(log).toMatch(/\[16\/16 /);
+    expect(run.status, run.stderr).toBe(0);
+    // Progress on stderr, the report alone on stdout.
+    expect(run.stderr).toMatch(/\[ 1\/16 +\d+s\] 16 × 500 +native fused value\+grad/);
+    expect(run.stderr).toMatch(/\[16\/16 /);
+    expect(run.stdout).not.toMatch(/\[ 1\/16/);
+    expect(run.stdout).toMatch(/\| 16 × 500 \|/);
     const md = fs.readFileSync(path.join(out, 'benchmarks.md'), 'utf8');
     expect(md).toMatch(/\| 16 × 500 \| [\d.]+ ms \| [\d.]+ ms \| [\d.]+× \| [\d.]+ ms \| [\d.]+ ms \| [\d.]+× \|/);
     expect(md).toContain('| 4 × 3000 |');
@@ -219,7 +223,7 @@ describe('npm pack → npm install in a fresh project', () => {
         const q = tf.tensor2d([[2, 1, 0.1], [0.5, -1, 3]]), onehot = tf.tensor2d([[1, 0, 0], [0, 0, 1]]);
         const attempt = (name, f) => { try { f(); errors[name] = 'no error'; } catch (e) { errors[name] = e.message; } };
         attempt('typo', () => m.mixedLoss(q, [0, 2], { alhpa: 5 }));
-        attempt('not its option', () => m.focalLoss(q, [0, 2], { labelSmoothing: 0.1 }));
+        attempt('not its option', () => m.mpceLoss(q, [0, 2], { labelSmoothing: 0.1 }));
         attempt('bare number', () => m.mixedLoss(q, [0, 2], 0.5));
         attempt('a string', () => m.mixedLoss(q, [0, 2], { alpha: '1' }));
         attempt('tf.losses order', () => m.crossEntropy(onehot, q));
@@ -236,7 +240,7 @@ describe('npm pack → npm install in a fresh project', () => {
       expect(out.errors.typo).toMatch(/mixloss\.mixedLoss: unknown option 'alhpa' \(it takes: alpha, beta, reduction/);
       expect(out.errors['not its option']).toMatch(/labelSmoothing needs a loss that is linear in the targets/);
       expect(out.errors['bare number']).toMatch(/mixloss\.mixedLoss: options must be an object, got 0\.5/);
-      expect(out.errors['a string']).toMatch(/alpha must be a finite number >= 0, got "1" \(a string\)/);
+      expect(out.errors['a string']).toMatch(/alpha must be a finite number in \[0, ∞\), got "1" \(a string\)/);
       expect(out.errors['tf.losses order']).toMatch(/labels row 0 sums to .* check the argument order/);
       expect(out.keys).toEqual(['accuracy', 'crossEntropy', 'loss', 'val_accuracy', 'val_crossEntropy', 'val_loss']);
       expect(out.lossName).toBe('focalLoss');
@@ -321,6 +325,48 @@ describe('npm pack → npm install in a fresh project', () => {
     const out = execFileSync(process.execPath, ['-e', script], { cwd: consumer, encoding: 'utf8' });
     return JSON.parse(out.trim().split('\n').pop() as string);
   }
+
+  it("the README's forced source build works from the packed tarball (CPU), and says what it needs first", () => {
+    const own = path.join(dir, 'source-build');
+    fs.mkdirSync(own);
+    fs.writeFileSync(path.join(own, 'package.json'), JSON.stringify({ name: 'source-build', version: '1.0.0', private: true }));
+    const tfjsVersion = require('@tensorflow/tfjs/package.json').version;
+    npm(['install', '--no-audit', '--no-fund', tarballPath, `@tensorflow/tfjs@${tfjsVersion}`], own);
+    const rebuild = () =>
+      require('child_process').spawnSync('npm', ['rebuild', 'mixloss'], {
+        cwd: own,
+        encoding: 'utf8',
+        timeout: 600_000,
+        env: { ...process.env, MIXLOSS_BUILD_FROM_SOURCE: '1', MIXLOSS_CUDA: 'OFF' },
+      });
+    npm(['install-scripts', 'approve', 'mixloss'], own);
+    // Without the build's packages: an Error naming them and the command that installs them.
+    const first = rebuild();
+    expect(first.status).not.toBe(0);
+    expect(first.stdout + first.stderr).toMatch(
+      /building the addon from source needs cmake-js, node-addon-api, node-api-headers[\s\S]*npm install --save-dev cmake-js@\^8 node-addon-api@\^8 node-api-headers@\^1/,
+    );
+    const versions = ['cmake-js', 'node-addon-api', 'node-api-headers'].map((n) => `${n}@${require(`${n}/package.json`).version}`);
+    npm(['install', '--no-audit', '--no-fund', '--save-dev', ...versions], own);
+    const second = rebuild();
+    expect(second.status, second.stdout + second.stderr).toBe(0);
+    const built = path.join(own, 'node_modules', 'mixloss', 'build', 'Release', 'mixloss.node');
+    expect(fs.existsSync(built)).toBe(true);
+    const out = execFileSync(
+      process.execPath,
+      [
+        '-e',
+        `const tf = require('@tensorflow/tfjs'); const m = require('mixloss');
+         console.log(JSON.stringify({ path: m.nativeInfo().path, cuda: m.nativeInfo().cudaCompiled,
+           v: m.crossEntropy(tf.tensor2d([[2, 1, 0.1]]), [0]).dataSync()[0] }));`,
+      ],
+      { cwd: own, encoding: 'utf8' },
+    );
+    const r = JSON.parse(out.trim().split('\n').pop() as string);
+    expect(r.path).toBe(built);
+    expect(r.cuda).toBe(false);
+    expect(r.v).toBeCloseTo(0.417030016278, 6);
+  }, 900_000);
 
   it('without a usable addon, require() works and the first op says exactly what to run', () => {
     const prebuilds = path.join(consumer, 'node_modules', 'mixloss', 'prebuilds');
