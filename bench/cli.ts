@@ -9,7 +9,7 @@ import { cpuOp } from './cpu_op';
 import { family } from './family';
 import { informationBench } from './information';
 import { webgpuBench } from './webgpu';
-import { markdown, svgChart } from './report';
+import { checkChartPackages, markdown, svgChart } from './report';
 import { DEFAULT_SHAPES, runSuite } from './suite';
 
 const USAGE = `usage: mixloss bench [options]
@@ -185,16 +185,20 @@ export async function main(argv: string[]): Promise<void> {
     console.log(JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')).version);
     return;
   }
-  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+  if (command === '--help' || command === '-h' || command === 'help') {
     console.log(COMMANDS);
     return;
   }
+  // No command is a mistake (as for git): the commands on stderr, exit status 1.
+  if (command === undefined) throw new Error(`a command is needed\n${COMMANDS}`);
   if (command !== 'bench') throw new Error(`unknown command '${command}'\n${COMMANDS}`);
   if (rest[0] === 'family') return familyMain(rest.slice(1));
   if (rest[0] === 'cpu-op') return cpuOpMain(rest.slice(1));
   if (rest[0] === 'information') return informationMain(rest.slice(1));
   if (rest[0] === 'webgpu') return webgpuMain(rest.slice(1));
   const opts = parse(rest);
+  // The chart's packages before the run, not after it: a missing one fails in a second.
+  if (opts.out && opts.svg) checkChartPackages();
   const started = Date.now();
   const rows = await runSuite({
     shapes: opts.shapes,
@@ -202,20 +206,21 @@ export async function main(argv: string[]): Promise<void> {
     quick: opts.quick,
     onRow: (r, done, total) => {
       const elapsed = ((Date.now() - started) / 1000).toFixed(0);
-      console.log(
+      // Progress on stderr; the report alone on stdout.
+      console.error(
         `[${String(done).padStart(2)}/${total} ${elapsed.padStart(4)}s] ${`${r.B} × ${r.C}`.padEnd(13)} ${r.what.padEnd(40)} ${r.backend.padEnd(5)} ${r.medianMs.toFixed(2).padStart(10)} ms`,
       );
     },
   });
   const report = markdown(rows, `npx mixloss bench ${rest.join(' ')}`.trim());
-  console.log(`\n${report}`);
+  console.log(report);
   if (opts.out) {
     fs.mkdirSync(opts.out, { recursive: true });
     fs.writeFileSync(path.join(opts.out, 'benchmarks.md'), report);
-    console.log(`wrote ${path.join(opts.out, 'benchmarks.md')}`);
+    console.error(`wrote ${path.join(opts.out, 'benchmarks.md')}`);
     if (opts.svg) {
       fs.writeFileSync(path.join(opts.out, 'benchmarks.svg'), await svgChart(rows));
-      console.log(`wrote ${path.join(opts.out, 'benchmarks.svg')}`);
+      console.error(`wrote ${path.join(opts.out, 'benchmarks.svg')}`);
     }
   }
 }

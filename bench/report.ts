@@ -95,6 +95,12 @@ export function markdown(rows: Row[], command: string): string {
 const optional = <T>(name: string): T =>
   requireOptional<T>(name, 'mixloss bench: the SVG chart', 'npm install --no-save vega@5 vega-lite@5, or skip the chart with --no-svg');
 
+/** Fails now, naming what to install, when the chart's packages are missing (before a long run). */
+export function checkChartPackages(): void {
+  optional('vega');
+  optional('vega-lite');
+}
+
 /** Time against class count, log–log, one line per series (Vega-Lite, rendered to SVG in Node). */
 export async function svgChart(rows: Row[]): Promise<string> {
   const vega = optional<typeof import('vega')>('vega');

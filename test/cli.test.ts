@@ -17,12 +17,30 @@ describe('mixloss command line', () => {
     expect(r.stdout.trim()).toBe(JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')).version);
   });
 
-  it('--help and no command print the commands, exit 0', () => {
-    for (const args of [['--help'], []]) {
-      const r = cli(...args);
-      expect(r.status).toBe(0);
-      expect(r.stdout).toMatch(/bench family +each loss kind beside CE/);
-    }
+  it('--help prints the commands and exits 0; no command prints them on stderr and exits 1', () => {
+    const help = cli('--help');
+    expect(help.status).toBe(0);
+    expect(help.stdout).toMatch(/bench family +each loss kind beside CE/);
+    const none = cli();
+    expect(none.status).toBe(1);
+    expect(none.stdout).toBe('');
+    expect(none.stderr).toMatch(/a command is needed\nusage: mixloss <command>/);
+  });
+
+  it("bench --out without the chart's packages fails before it runs anything, naming them", () => {
+    const out = fs.mkdtempSync(path.join(require('os').tmpdir(), 'mixloss-bench-'));
+    const r = spawnSync(
+      process.execPath,
+      ['-r', path.join(__dirname, 'fixtures', 'without-vega.js'), path.join(root, 'bin', 'mixloss.js'), 'bench', '--quick', '--out', out],
+      { encoding: 'utf8', timeout: 60_000 },
+    );
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(
+      /mixloss bench: the SVG chart needs vega: npm install --no-save vega@5 vega-lite@5, or skip the chart with --no-svg/,
+    );
+    expect(r.stderr).not.toMatch(/\[ ?1\//); // no row was measured
+    expect(fs.readdirSync(out)).toEqual([]);
+    fs.rmSync(out, { recursive: true });
   });
 
   it('an unknown command says so, lists the commands and exits 1', () => {
