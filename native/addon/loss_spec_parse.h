@@ -140,6 +140,10 @@ inline Napi::Array describe_kinds(Napi::Env env) {
     o.Set("name", K::kName);
     o.Set("linear", K::kLinear);
     o.Set("complement", K::kComplement);
+    if (K::kConstraint != nullptr)
+      o.Set("constraint", K::kConstraint);
+    else
+      o.Set("constraint", env.Null());
     Napi::Object needs = Napi::Object::New(env);
 #define MIXLOSS_NEED(N, bit, js) needs.Set(js, (K::kNeeds & bit) != 0);
     MIXLOSS_NEEDS(MIXLOSS_NEED)

@@ -4,27 +4,29 @@ import { checkOptions } from './checks';
 import { fusedLoss } from './fused';
 import { lossOp } from './op_table';
 import type { Labels, Logits, LossOptions, LossValue } from './types';
-import { checkNonNegative, shown } from '../validate';
+import { registryParam } from './registry';
+import { shown } from '../validate';
 
 export interface MixedLossOptions extends LossOptions {
   /** Weight of cross entropy (default 1). */
   alpha?: number;
-  /** Weight of the expectation loss 1 − p_y (default 1). */
+  /** Weight of the expectation loss 1 − p_y (default 1); may be negative down to −alpha (the loss stays >= 0). */
   beta?: number;
 }
 
 /**
  * α·CE + β·EL (Battash, Hazan & Wolf, Eq. 12) from logits, fused: one pass for the row
  * statistics, one for the closed-form gradient (Eq. 13). Never forms a softmax or one-hot.
- * Dense targets t give Σ_j t_j (α·(−log p_j) + β·(1 − p_j)). α and β are the paper's, >= 0.
+ * Dense targets t give Σ_j t_j (α·(−log p_j) + β·(1 − p_j)). α >= 0, β >= −α (the paper's are >= 0).
  */
 export const mixedLoss = lossOp('mixed', function mixedLoss<
   O extends MixedLossOptions = {},
 >(logits: Logits, labels: Labels, options: O = {} as O): LossValue<O> {
   checkOptions('mixedLoss', options);
-  // The paper's α, β >= 0 (the kernel's mixture also takes β >= −α: polyLoss with ε < 0).
-  const alpha = checkNonNegative('mixedLoss', 'alpha', options.alpha ?? 1);
-  const beta = checkNonNegative('mixedLoss', 'beta', options.beta ?? 1);
+  // The registry's ranges (α >= 0) and constraint (β >= −α: the loss stays >= 0, as Poly-1 with
+  // ε < 0); the paper's mixtures have β >= 0.
+  const alpha = registryParam('mixedLoss', 'mixed', 'alpha', 'alpha', options.alpha, 1);
+  const beta = registryParam('mixedLoss', 'mixed', 'beta', 'beta', options.beta, 1);
   return fusedLoss('mixedLoss', logits, labels, options, { params: { alpha, beta }, own: ['alpha', 'beta'] }) as LossValue<O>;
 });
 

@@ -13,6 +13,7 @@ struct Mixed : KindBase {
   static constexpr bool kLinear = true;
   static constexpr ParamSpec kParams[] = {{"alpha", &LossParams::alpha, 0, kInf}, {"beta", &LossParams::beta, -kInf, kInf}};
   // β < 0 (Poly-1 with ε ∈ [−1, 0)) keeps the loss ≥ 0 as long as α + β ≥ 0, since CE ≥ EL.
+  static constexpr const char* kConstraint = "beta >= -alpha";
   static const char* check(const LossParams& P) {
     return P.beta >= -P.alpha ? nullptr : "beta must be >= -alpha (alpha·CE + beta·EL is then >= 0)";
   }

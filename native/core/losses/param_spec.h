@@ -25,7 +25,9 @@ struct KindBase {
   // The gradient has complement entropy's term r_j (log r_j − ℓ) over j ≠ y (row_math.h).
   static constexpr bool kComplement = false;
   static constexpr ParamSpec kParams[] = {{nullptr, nullptr, 0, 0}};  // none
-  // A constraint between parameters that their ranges cannot say: null, or what is wrong.
+  // A constraint between parameters that their ranges cannot say: kConstraint states it (null:
+  // none; lossKinds() reports it), check(P) returns null or what is wrong.
+  static constexpr const char* kConstraint = nullptr;
   static const char* check(const LossParams&) { return nullptr; }
 };
 
