@@ -149,6 +149,20 @@ describe('tensor-likes and unbatched rows, as tfjs ops take them', () => {
     v.dispose();
   });
 
+  it("swapped arguments (tf.losses' order) with class ids get the argument-order hint", () => {
+    const logits = tf.tensor2d(q2);
+    const hint =
+      /\(mixloss's ops take \(logits, labels\); tf\.losses and mixloss\.losses take \(labels, logits\): check the argument order\)$/;
+    const intIds = tf.tensor1d([0, 2], 'int32');
+    expect(thrownBy(() => crossEntropy(intIds, logits)).message).toMatch(/logits must be float32, got int32/);
+    expect(thrownBy(() => crossEntropy(intIds, logits)).message).toMatch(hint);
+    const floatIds = tf.tensor1d([0, 2]);
+    expect(thrownBy(() => crossEntropy(floatIds, logits)).message).toMatch(hint);
+    // Not for an error that has nothing to do with the order.
+    expect(thrownBy(() => crossEntropy(logits, [0, 3])).message).not.toMatch(hint);
+    tf.dispose([logits, intIds, floatIds]);
+  });
+
   it('a nested class id that is not an integer, or out of range, is an Error naming it', () => {
     expect(thrownBy(() => crossEntropy(q2, [[0], [1.5]])).message).toMatch(
       /label 1\.5 at row 1 is not a class id: class ids must be integers/,

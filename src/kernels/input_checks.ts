@@ -7,7 +7,8 @@ import { statsLayout, statsSlot } from './registry';
 /** How far a row of targets may sum from 1 (float32 softmax outputs of a teacher sum within ~1e-6). */
 export const MASS_TOLERANCE = 1e-3;
 
-const ORDER_HINT = "mixloss's ops take (logits, labels); tf.losses and mixloss.losses take (labels, logits): check the argument order";
+export const ORDER_HINT =
+  "mixloss's ops take (logits, labels); tf.losses and mixloss.losses take (labels, logits): check the argument order";
 
 /**
  * Throws when a row of dense targets is not a distribution: an entry < 0 (or NaN), or a sum

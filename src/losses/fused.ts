@@ -24,7 +24,7 @@ import { FusedLossAttrs, fusedLossKernel, LossSpec, Reduction } from '../kernels
 import { ensureKernels } from '../kernels/register';
 import { native } from '../native';
 import { checkableValues } from '../kernels/host_values';
-import { checkTargetValues } from '../kernels/input_checks';
+import { checkTargetValues, ORDER_HINT } from '../kernels/input_checks';
 import { checkOptionNames, fail, shown } from '../validate';
 import { checkLabels, checkNumber, checkReduction, classWeightTensor, sampleWeightTensor, shapeOf } from './checks';
 import {
@@ -57,6 +57,23 @@ const COMMON_OPTIONS = [
   'where',
   'checkTargets',
 ];
+
+/**
+ * Runs check(); when it throws and the arguments look swapped (labels of a higher rank than the
+ * logits, or int32 logits beside float labels: tf.losses' order), adds the argument-order hint.
+ */
+function withOrderHint<T>(check: () => T, logits: unknown, labels: unknown): T {
+  try {
+    return check();
+  } catch (e) {
+    const swapped =
+      logits instanceof Tensor &&
+      labels instanceof Tensor &&
+      (labels.rank > logits.rank || (logits.dtype === 'int32' && labels.dtype === 'float32' && labels.rank >= 2));
+    if (swapped && e instanceof Error) e.message += ` (${ORDER_HINT})`;
+    throw e;
+  }
+}
 
 /** Runs the fused kernel for one op: every option applied, every check done first. */
 export function fusedLoss(op: string, logitsIn: Logits, labelsIn: Labels, options: LossOptions, loss: OpLoss): Tensor {
@@ -93,7 +110,7 @@ export function fusedLoss(op: string, logitsIn: Logits, labelsIn: Labels, option
   }
   const made: Tensor[] = [];
   try {
-    const logits = logitsTensor(op, logitsIn, made);
+    const logits = withOrderHint(() => logitsTensor(op, logitsIn, made), logitsIn, labelsIn);
     if (logits.rank < 1) fail(op, 'logits must have a class axis: [classes], [batch, classes] or [batch, ..., classes]');
     const axis = classAxis(op, options.axis, logits.rank);
     const moved = movedShape(logits.shape, axis);
@@ -106,7 +123,11 @@ export function fusedLoss(op: string, logitsIn: Logits, labelsIn: Labels, option
     const given = labelsTensor(op, labelsIn, lead, classes, ignoreIndex, made);
     // Targets have the logits' own shape (their class axis moves with the logits'); class ids the rows'.
     const targetsShaped = axis.perm !== undefined && given.rank === logits.rank && given.shape.every((d, i) => d === logits.shape[i]);
-    const { dense } = checkLabels(op, targetsShaped ? movedShape(given.shape, axis) : given.shape, given.dtype, lead, classes);
+    const { dense } = withOrderHint(
+      () => checkLabels(op, targetsShaped ? movedShape(given.shape, axis) : given.shape, given.dtype, lead, classes),
+      logits,
+      given,
+    );
     if (dense && !takesTargets) fail(op, `takes class ids [batch] only, got targets ${shapeOf(given.shape)}`);
     if (dense && ignoreIndex !== undefined) fail(op, 'ignoreIndex is for class ids; dense targets have no class id to ignore');
     const mask = options.where === undefined ? undefined : whereMask(op, options.where, logits.shape, axis, made);
