@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # libFuzzer over the native core's entry points (native/fuzz/fuzz_losses.cpp, and the information
-# measures: fuzz_information.cpp), with ASan and UBSan (issue 12). Needs clang (Debian: apt-get
+# measures: fuzz_information.cpp), with ASan and UBSan. Needs clang (Debian: apt-get
 # install clang) and Eigen's headers.
 #
 #   scripts/fuzz.sh [SECONDS]   run that long (default 60) from the kept corpus; a crash or a

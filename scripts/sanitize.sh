@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The test suite against an AddressSanitizer + UndefinedBehaviorSanitizer build of the addon
-# (issue 12). Node loads it with libasan preloaded; any report (memory error, undefined
+# The test suite against an AddressSanitizer + UndefinedBehaviorSanitizer build of the addon.
+# Node loads it with libasan preloaded; any report (memory error, undefined
 # behaviour, a float cast out of range, a leak outside node itself) fails the run.
 #
 #   scripts/sanitize.sh                 the suites CI runs sanitized (see SUITES)

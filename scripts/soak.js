@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Soak (issue 12): 10^4 training steps of the demo's model (784-128-10 on real digits from the
+// Soak: 10^4 training steps of the demo's model (784-128-10 on real digits from the
 // mnist package, batches of 64) with the fused loss and optimizer.minimize, on the cpu and wasm
 // backends. Reports tfjs's tensor count, the process RSS (and its slope per 1000 steps, fitted
 // over the second half), and the addon's pending-gradient map, every 1000 steps.

@@ -1,4 +1,4 @@
-// libFuzzer target over the native core's entry points, below N-API (issue 12): every loss
+// libFuzzer target over the native core's entry points, below N-API: every loss
 // kind with parameters anywhere in its registry range (ends included), both label forms, class
 // and sample weights, ignore_index, label smoothing and z-loss, shapes that split rows across
 // threads, labels out of range and logits with NaN and ±∞. Invariants, besides "no crash and

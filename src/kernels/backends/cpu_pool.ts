@@ -1,4 +1,4 @@
-// Gradient memory for the cpu backend, reused across training steps (issue 15). A fresh
+// Gradient memory for the cpu backend, reused across training steps. A fresh
 // [B, C] Float32Array per step costs more than the loss: the allocator hands large arrays out
 // as fresh pages, zeroed and faulted in on first touch. Gradients the kernel wrote are handed
 // to tfjs as ordinary tensors; when tfjs frees one (the backend's disposeData, after its last
