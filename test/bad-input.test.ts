@@ -491,10 +491,10 @@ describe('bad input', () => {
 
   describe('parameters', () => {
     for (const [name, opts, pattern] of [
-      ['NaN alpha', { alpha: NaN }, /mixloss\.mixedLoss: alpha must be a finite number >= 0, got NaN/],
-      ['infinite beta', { beta: Infinity }, /mixloss\.mixedLoss: beta must be a finite number >= 0, got Infinity/],
-      ['negative beta', { beta: -1 }, /beta must be a finite number >= 0, got -1/],
-      ['string alpha', { alpha: '1' }, /alpha must be a finite number >= 0, got "1" \(a string\)/],
+      ['NaN alpha', { alpha: NaN }, /mixloss\.mixedLoss: alpha must be a finite number in \[0, ∞\), got NaN/],
+      ['infinite beta', { beta: Infinity }, /mixloss\.mixedLoss: beta must be a finite number in \(-∞, ∞\), got Infinity/],
+      ['beta below -alpha', { beta: -1.5 }, /mixloss\.mixedLoss: beta must be >= -alpha/],
+      ['string alpha', { alpha: '1' }, /alpha must be a finite number in \[0, ∞\), got "1" \(a string\)/],
       ['bare number as options', 5, /options must be an object, got 5/],
       ['null options', null, /mixloss\.mixedLoss: options must be an object, got null/],
       ['unknown reduction', { reduction: 'avg' }, /reduction must be 'none', 'sum' or 'mean', got "avg"/],

@@ -106,7 +106,14 @@ describe('complementEntropy', () => {
     };
     const [a, b] = [(v: tf.Tensor) => complementEntropy(v, y), stock].map((f) => tf.valueAndGrad(f)(x));
     expect(a.value.dataSync()[0]).toBeCloseTo(b.value.dataSync()[0], 6);
-    expect(gradientError(a.grad.dataSync(), b.grad.dataSync(), B, C)).toBeLessThan(1e-3);
+    // The fused gradient against float64, entry by entry (relative, with the terms' scale); the
+    // stock float32 composition is the looser of the two (9e-5 from float64 measured), so it is
+    // held to agree with the fused one within 2e-4, not 1e-3.
+    const refs = Array.from({ length: B }, (_, r) => reference(data.subarray(r * C, (r + 1) * C), ids[r]));
+    const refGrad = refs.flatMap((r) => r.grad.map((g) => g / B));
+    const refScale = refs.flatMap((r) => r.scale.map((g) => g / B));
+    expect(gradientError(a.grad.dataSync(), refGrad, B, C, refScale)).toBeLessThan(1e-5);
+    expect(gradientError(a.grad.dataSync(), b.grad.dataSync(), B, C)).toBeLessThan(2e-4);
     tf.dispose([x, y, a.value, a.grad, b.value, b.grad]);
   });
 

@@ -8,6 +8,7 @@ import { Worker } from 'worker_threads';
 import { afterAll, describe, expect, it } from 'vitest';
 
 import { getNumThreads, setNumThreads } from '../src';
+import { native } from '../src/native';
 
 const root = path.join(__dirname, '..');
 const threadsBefore = getNumThreads();
@@ -91,11 +92,22 @@ describe('worker_threads', () => {
   it('setNumThreads changed while workers are inside kernels: results unchanged', async () => {
     const serial = await inWorker(JOBS).done;
     const running = [0, 1].map(() => inWorker(JOBS));
-    // Resizes while the workers' kernels run (the serial run above took seconds; these 40 take ~1 s).
-    for (let k = 0; k < 40; k++) {
+    let finished = 0;
+    for (const r of running)
+      void r.done.then(
+        () => finished++,
+        () => finished++,
+      );
+    // Resizes while the workers' kernels run: the addon counts the kernel calls in flight (over
+    // every worker), so the overlap is checked, not assumed from a sleep.
+    let overlapped = 0;
+    for (let k = 0; overlapped < 20 && finished < running.length; k++) {
+      const busy = native().kernelActivity().inFlight > 0;
       setNumThreads((k % 4) + 1);
-      await new Promise((resolve) => setTimeout(resolve, 20));
+      if (busy && native().kernelActivity().inFlight > 0) overlapped++;
+      await new Promise((resolve) => setTimeout(resolve, 1));
     }
+    expect(overlapped).toBeGreaterThan(0);
     // The thread count decides how long rows are cut into slices, so the float sums may round
     // differently from the serial run's: equal to float precision, not bit for bit.
     for (const r of running) {
@@ -110,7 +122,10 @@ describe('worker_threads', () => {
   it('a worker terminated while another thread is inside a kernel: the others go on', async () => {
     const looping = inWorker([JOBS[1]], true);
     looping.done.catch(() => undefined); // it never answers: it is terminated
-    await new Promise((resolve) => setTimeout(resolve, 300)); // inside its loop of kernels
+    // Inside its loop of kernels: wait until the addon counts a kernel call in flight.
+    const started = native().kernelActivity().started;
+    for (let i = 0; i < 6000 && native().kernelActivity().started < started + 3; i++) await new Promise((r) => setTimeout(r, 5));
+    expect(native().kernelActivity().started).toBeGreaterThanOrEqual(started + 3);
     const other = inWorker([JOBS[0]]);
     await looping.worker.terminate();
     const [result] = await other.done;

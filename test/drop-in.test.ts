@@ -4,6 +4,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 
 import { losses } from '../src';
+import { gradientError } from './support/reference';
 import { backendCounts, tf, useTestBackend } from './support/tf';
 
 const wrong = [
@@ -59,7 +60,14 @@ describe("drop-in losses.softmaxCrossEntropy on tfjs's own test cases", () => {
         expect(v).toBeCloseTo(want[i], 4);
         expect(v).toBeCloseTo(theirs.dataSync()[i], 4);
       });
-      tf.dispose([t, q, ours, theirs, ...(args.filter((a) => a instanceof tf.Tensor) as tf.Tensor[])]);
+      // The gradient with respect to the logits, as tf.losses' own (tfjs autodiff), entry by entry.
+      const [gOurs, gTheirs] = [losses.softmaxCrossEntropy, tf.losses.softmaxCrossEntropy].map((f) =>
+        tf.grad((x: tf.Tensor) => tf.sum(f(t, x, ...(args as []))))(q),
+      );
+      const largest = Math.max(...Array.from(gTheirs.dataSync(), Math.abs));
+      if (largest > 1e-6) expect(gradientError(gOurs.dataSync(), gTheirs.dataSync(), 3, 3)).toBeLessThan(1e-4);
+      else expect(Math.max(...Array.from(gOurs.dataSync(), Math.abs))).toBeLessThan(1e-6); // all right: saturated, ~0
+      tf.dispose([t, q, ours, theirs, gOurs, gTheirs, ...(args.filter((a) => a instanceof tf.Tensor) as tf.Tensor[])]);
     });
   }
 

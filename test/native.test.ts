@@ -222,30 +222,36 @@ describe('native addon', () => {
     }
   });
 
-  it('gives the same results on 1 thread and on many (rows split across threads)', () => {
-    const B = 3,
-      C = 300_000;
-    const q = new Float32Array(B * C).map((_, i) => Math.sin(i * 0.37) * 5);
-    const y = new Int32Array([0, 123_456, C - 1]);
-    const run = () => {
-      const st = new Float32Array(B * STATS),
-        rl = new Float32Array(B),
-        g = new Float32Array(B * C);
-      const total = fwd(q, B, C, y, false, mixed(1, 2), st, rl);
-      bwd(q, B, C, y, false, mixed(1, 2), st, new Float32Array([1]), 1, g);
-      return { total, rl, g };
-    };
-    const threads = addon.getThreads();
-    addon.setThreads(1);
-    const one = run();
-    addon.setThreads(Math.max(4, threads));
-    const many = run();
-    addon.setThreads(threads);
-    for (let r = 0; r < B; r++) expect(Math.abs(many.rl[r] - one.rl[r]) / one.rl[r]).toBeLessThan(1e-6);
-    let worst = 0;
-    for (let i = 0; i < one.g.length; i++) worst = Math.max(worst, Math.abs(many.g[i] - one.g[i]));
-    expect(worst).toBeLessThan(1e-9);
-  });
+  // Few long rows: each row is cut into slices that threads take (columns); many short rows:
+  // threads take blocks of whole rows. Both against one thread.
+  for (const [B, C, how] of [
+    [3, 300_000, 'each row cut into slices across threads'],
+    [4099, 37, 'rows split across threads'],
+  ] as Array<[number, number, string]>) {
+    it(`gives the same results on 1 thread and on many (${how}: ${B} × ${C})`, () => {
+      const q = new Float32Array(B * C).map((_, i) => Math.sin(i * 0.37) * 5);
+      const y = Int32Array.from({ length: B }, (_, r) => (r * 123_457) % C);
+      y[B - 1] = C - 1;
+      const run = () => {
+        const st = new Float32Array(B * STATS),
+          rl = new Float32Array(B),
+          g = new Float32Array(B * C);
+        const total = fwd(q, B, C, y, false, mixed(1, 2), st, rl);
+        bwd(q, B, C, y, false, mixed(1, 2), st, new Float32Array([1]), 1, g);
+        return { total, rl, g };
+      };
+      const threads = addon.getThreads();
+      addon.setThreads(1);
+      const one = run();
+      addon.setThreads(Math.max(4, threads));
+      const many = run();
+      addon.setThreads(threads);
+      for (let r = 0; r < B; r++) expect(Math.abs(many.rl[r] - one.rl[r]) / one.rl[r]).toBeLessThan(1e-6);
+      let worst = 0;
+      for (let i = 0; i < one.g.length; i++) worst = Math.max(worst, Math.abs(many.g[i] - one.g[i]));
+      expect(worst).toBeLessThan(1e-9);
+    });
+  }
 
   it('survives worker_threads that load it, use the pool, and exit', async () => {
     const addonPath = nativeInfo().path; // the sanitized build under scripts/sanitize.sh

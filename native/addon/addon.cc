@@ -3,6 +3,7 @@
 // problem; the kernels themselves assume valid input.
 #include <napi.h>
 
+#include <atomic>
 #include <cmath>
 #include <cstdint>
 #include <iomanip>
@@ -20,6 +21,19 @@
 #include "loss_spec_parse.h"
 
 namespace {
+
+// Kernel calls in flight and started, over every thread and worker of the process: what a test
+// reads to know that something ran at the same time as the kernels (kernelActivity()).
+std::atomic<int64_t> in_flight{0}, started{0};
+struct InFlight {
+  InFlight() {
+    ++in_flight;
+    ++started;
+  }
+  ~InFlight() { --in_flight; }
+  InFlight(const InFlight&) = delete;
+  InFlight& operator=(const InFlight&) = delete;
+};
 
 using mixloss::LabelFormat;
 using mixloss::LossCall;
@@ -147,6 +161,7 @@ Napi::Value Forward(const Napi::CallbackInfo& info) {
     const LossCall c = parse_call(f);
     float* row_loss = floats(f.get("rowLoss"), c.rows, "rowLoss");
     f.done();
+    const InFlight busy;
     mixloss::cpu::forward(c, row_loss);
     return total(info.Env(), c, row_loss);
   });
@@ -162,6 +177,7 @@ Napi::Value ForwardBackward(const Napi::CallbackInfo& info) {
     float* grad = floats(f.get("grad"), c.rows * c.classes, "grad");
     f.done();
     advise_huge_pages(grad, c.rows * c.classes);
+    const InFlight busy;
     mixloss::cpu::forward_backward(c, row_loss, grad_scale, grad);
     return total(info.Env(), c, row_loss);
   });
@@ -180,6 +196,7 @@ Napi::Value Backward(const Napi::CallbackInfo& info) {
     float* grad = floats(f.get("grad"), c.rows * c.classes, "grad");
     f.done();
     advise_huge_pages(grad, c.rows * c.classes);
+    const InFlight busy;
     mixloss::cpu::backward(c, dy, dy_len, dy_scale, grad);
     return info.Env().Undefined();
   });
@@ -232,6 +249,14 @@ Napi::Value ThreePassMemoryLoop(const Napi::CallbackInfo& info) {
   });
 }
 
+// kernelActivity() → {inFlight, started}: the CPU kernel calls running now, and started so far.
+Napi::Value KernelActivity(const Napi::CallbackInfo& info) {
+  Napi::Object o = Napi::Object::New(info.Env());
+  o.Set("inFlight", static_cast<double>(in_flight.load()));
+  o.Set("started", static_cast<double>(started.load()));
+  return o;
+}
+
 Napi::Value GetThreads(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), mixloss::ThreadPool::instance().size()); }
 
 Napi::Value SetThreads(const Napi::CallbackInfo& info) {
@@ -265,6 +290,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("lossKinds", Napi::Function::New(env, LossKinds));
   exports.Set("statsLayout", Napi::Function::New(env, StatsLayout));
   exports.Set("threePassMemoryLoop", Napi::Function::New(env, ThreePassMemoryLoop));
+  exports.Set("kernelActivity", Napi::Function::New(env, KernelActivity));
   exports.Set("getThreads", Napi::Function::New(env, GetThreads));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
   exports.Set("info", Napi::Function::New(env, Info));
