@@ -22,29 +22,32 @@ void with_targets(Labels labels, int64_t offset, F&& f) {
     f(static_cast<const int32_t*>(labels.data) + offset);
 }
 
-// What a call needs beyond its inputs: the smoothing vector u (class weights, or ones) when
-// label smoothing is on.
+// What a call needs beyond its inputs: whether label smoothing's vector u is on, and what it is
+// (the class weights, or all ones: then no memory is read for it, the loops take Ones).
 struct Context {
   const LossCall& c;
   bool dense;
   unsigned needs;
-  const float* u;  // [classes] or nullptr
-  std::vector<float> ones;
+  bool smoothing;
 
   explicit Context(const LossCall& call) : c(call), dense(is_dense(call.labels.format)) {
-    needs = kind_needs(call.params.kind) | (dense ? 0u : (call.params.label_smoothing > 0.0f ? kNeedTargets : 0u));
-    u = nullptr;
-    if (!dense && call.params.label_smoothing > 0.0f) {
-      if (call.class_weights == nullptr) ones.assign(static_cast<size_t>(call.classes), 1.0f);
-      u = call.class_weights != nullptr ? call.class_weights : ones.data();
-    }
+    smoothing = !dense && call.params.label_smoothing > 0.0f;
+    needs = kind_needs(call.params.kind) | (smoothing ? kNeedTargets : 0u);
   }
   Context(const Context&) = delete;
 
   bool ignored(int64_t r) const { return is_ignored(c.labels, r, c.params); }
   double row_weight(int64_t r) const { return c.row_weights != nullptr ? c.row_weights[r] : 1.0; }
   double omega(int64_t y) const { return c.class_weights != nullptr ? c.class_weights[y] : 1.0; }
-  double u_at(int64_t y) const { return u != nullptr ? u[y] : 0.0; }
+  double u_at(int64_t y) const { return !smoothing ? 0.0 : c.class_weights != nullptr ? c.class_weights[y] : 1.0; }
+  // Calls f with the smoothing vector from column `offset`: the class weights, or Ones.
+  template <typename F>
+  void with_u(int64_t offset, F&& f) const {
+    if (c.class_weights != nullptr)
+      f(c.class_weights + offset);
+    else
+      f(Ones{});
+  }
 };
 
 // Columns [c0, c1) of row r split around the sparse target y: [c0, mid0) and [mid1, c1).
@@ -73,8 +76,10 @@ Partial slice_partial(const Context& x, const Slice& s) {
   if (x.ignored(s.row)) return acc;
   const AroundTarget a = around_target(c.labels, s);
   if (kNeeds & kNeedTargets) {
-    accumulate_dense<kArgmax>(row + s.begin, x.u + s.begin, a.mid0 - s.begin, s.begin, acc);
-    accumulate_dense<kArgmax>(row + a.mid1, x.u + a.mid1, s.end - a.mid1, a.mid1, acc);
+    x.with_u(0, [&](auto u) {
+      accumulate_dense<kArgmax>(row + s.begin, u + s.begin, a.mid0 - s.begin, s.begin, acc);
+      accumulate_dense<kArgmax>(row + a.mid1, u + a.mid1, s.end - a.mid1, a.mid1, acc);
+    });
   } else if (kNeeds & kNeedExpLogit) {
     accumulate_sparse_logit<kArgmax>(row + s.begin, a.mid0 - s.begin, s.begin, acc);
     accumulate_sparse_logit<kArgmax>(row + a.mid1, s.end - a.mid1, a.mid1, acc);
@@ -138,8 +143,8 @@ void slice_gradient(const Context& x, const RowStats& s, float e_shift, double w
   const float k = static_cast<float>(w * r.a * to_p), b = static_cast<float>(w * r.b), kd = static_cast<float>(w * r.d * to_p);
   if (x.dense) {
     with_targets(c.labels, sl.row * c.classes + sl.begin, [&](auto t) { dense_gradient<kFromLogits>(src, t, n, e_shift, k, b, kd, g); });
-  } else if (x.u != nullptr) {
-    dense_gradient<kFromLogits>(src, x.u + sl.begin, n, e_shift, k, b, kd, g);
+  } else if (x.smoothing) {
+    x.with_u(sl.begin, [&](auto u) { dense_gradient<kFromLogits>(src, u, n, e_shift, k, b, kd, g); });
   } else if (r.cot != 0.0 && e_shift != -INFINITY) {
     // Complement entropy: r_j = e_j·exp(e_shift − cot_lse). When 1 − p_y < e^−60 the stored e_j
     // of the classes that matter are subnormal and that factor overflows float: then r_j comes
@@ -200,8 +205,10 @@ Partial fused_slice_exp(const Context& x, const Slice& s, float* grad) {
     with_targets(c.labels, s.row * c.classes + s.begin,
                  [&](auto t) { exp_store_dense(row + s.begin, t, s.end - s.begin, M, g + s.begin, acc); });
   } else if (kNeeds & kNeedTargets) {
-    exp_store_dense(row + s.begin, x.u + s.begin, a.mid0 - s.begin, M, g + s.begin, acc);
-    exp_store_dense(row + a.mid1, x.u + a.mid1, s.end - a.mid1, M, g + a.mid1, acc);
+    x.with_u(0, [&](auto u) {
+      exp_store_dense(row + s.begin, u + s.begin, a.mid0 - s.begin, M, g + s.begin, acc);
+      exp_store_dense(row + a.mid1, u + a.mid1, s.end - a.mid1, M, g + a.mid1, acc);
+    });
   } else if (kNeeds & kNeedExpLogit) {
     exp_store_sum_logit(row + s.begin, a.mid0 - s.begin, M, g + s.begin, acc);
     exp_store_sum_logit(row + a.mid1, s.end - a.mid1, M, g + a.mid1, acc);

@@ -1,7 +1,9 @@
 // Vectorized loops over a contiguous slice of one row: the only code that touches logits
 // element by element. Each is compiled once per ISA (target_clones) and GCC turns the expf
 // calls into glibc's libmvec vector calls through the `simd` declaration in row_blocks.cpp.
-// T, the dense targets' element type, is float or int32_t (tf.oneHot's storage).
+// The targets t are read through T: a pointer to float or int32_t (tf.oneHot's storage), or
+// Ones, the smoothing vector of label smoothing without class weights (every entry 1, nothing
+// read: the loops specialize to it).
 #pragma once
 
 #include <cstdint>
@@ -9,6 +11,12 @@
 #include "accumulator.h"
 
 namespace mixloss {
+
+// Targets that are all 1, read from no memory: t[j] is 1 and t + j is t.
+struct Ones {
+  float operator[](int64_t) const { return 1.0f; }
+  Ones operator+(int64_t) const { return *this; }
+};
 
 // Adds x[0, n) into a partial of the sparse statistics (max and Σ exp); with kArgmax also the
 // first index of the max, counting x[0] as column col0.
@@ -29,7 +37,7 @@ void complement_gradient(const float* src, const float* x, int64_t n, float shif
 
 // Adds x[0, n) with targets t[0, n) into a partial of the statistics against t.
 template <bool kArgmax, typename T>
-void accumulate_dense(const float* x, const T* t, int64_t n, int64_t col0, Partial& acc);
+void accumulate_dense(const float* x, T t, int64_t n, int64_t col0, Partial& acc);
 
 // The first j in [0, n) with x[j] == m, or −1.
 int64_t first_index_of(const float* x, int64_t n, float m);
@@ -45,7 +53,7 @@ double exp_store_sum(const float* x, int64_t n, float M, float* out);
 
 // out[j] = exp(x[j] − M), and the dense sums of accumulate_dense into acc (acc.max = M).
 template <typename T>
-void exp_store_dense(const float* x, const T* t, int64_t n, float M, float* out, Partial& acc);
+void exp_store_dense(const float* x, T t, int64_t n, float M, float* out, Partial& acc);
 
 // The gradient loops take e_j either as exp(src[j] − shift) (kFromLogits: src holds the
 // logits) or as src[j] itself (the fused pass: src is g, holding exp(x − M) already).
@@ -56,7 +64,7 @@ void sparse_gradient(const float* src, int64_t n, float shift, float k, float* g
 
 // g[j] = k·e_j + t[j]·(b + kd·e_j).
 template <bool kFromLogits, typename T>
-void dense_gradient(const float* src, const T* t, int64_t n, float shift, float k, float b, float kd, float* g);
+void dense_gradient(const float* src, T t, int64_t n, float shift, float k, float b, float kd, float* g);
 
 // The instruction set the dispatcher picks for these loops on this CPU ("avx2", "baseline").
 const char* simd_level();

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
@@ -9,6 +10,31 @@
 namespace mixloss {
 
 namespace {
+// How long a worker spins for the next loop before it sleeps, and the caller for the workers to
+// finish before it sleeps: long enough to span the JavaScript between the kernels of one
+// training step, short enough that an idle process uses no CPU (docs/benchmarks.md).
+constexpr auto kSpin = std::chrono::microseconds(200);
+constexpr auto kCallerSpin = std::chrono::microseconds(50);
+
+inline void relax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#else
+  std::this_thread::yield();
+#endif
+}
+
+// Spins until done() or `limit` has passed; whether done() became true.
+template <typename F>
+bool spin_until(F&& done, std::chrono::microseconds limit) {
+  const auto until = std::chrono::steady_clock::now() + limit;
+  for (int i = 0;; ++i) {
+    if (done()) return true;
+    if ((i & 63) == 63 && std::chrono::steady_clock::now() > until) return false;
+    relax();
+  }
+}
+
 int hardware_threads() {
   const unsigned hw = std::thread::hardware_concurrency();
   return hw == 0 ? 1 : static_cast<int>(std::min<unsigned>(hw, ThreadPool::kMaxThreads));
@@ -48,7 +74,7 @@ ThreadPool::~ThreadPool() { shutdown(); }
 void ThreadPool::start(int threads) {
   stopping_ = false;  // threads is in [1, kMaxThreads]: default_threads() and resize() bound it
   for (int i = 1; i < threads; ++i) {
-    const uint64_t seen = generation_;
+    const uint64_t seen = generation_.load();
     try {
       workers_.emplace_back([this, seen] { worker_loop(seen); });
     } catch (const std::exception& e) {
@@ -89,16 +115,19 @@ void ThreadPool::run_chunks() {
 
 void ThreadPool::worker_loop(uint64_t seen) {
   for (;;) {
-    {
+    // A short spin first: the next loop of the same training step comes within microseconds.
+    if (!spin_until([&] { return stopping_.load(std::memory_order_acquire) || generation_.load(std::memory_order_acquire) != seen; },
+                    kSpin)) {
       std::unique_lock<std::mutex> lock(mutex_);
-      wake_.wait(lock, [&] { return stopping_ || generation_ != seen; });
-      if (stopping_) return;
-      seen = generation_;
+      wake_.wait(lock, [&] { return stopping_.load() || generation_.load() != seen; });
     }
+    if (stopping_.load(std::memory_order_acquire)) return;
+    seen = generation_.load(std::memory_order_acquire);
     run_chunks();
-    {
+    if (finished_workers_.fetch_add(1, std::memory_order_acq_rel) + 1 == static_cast<int>(workers_.size())) {
+      // Under the mutex: a caller that found the count short and is about to sleep gets this.
       std::lock_guard<std::mutex> lock(mutex_);
-      if (++finished_workers_ == static_cast<int>(workers_.size())) done_.notify_one();
+      done_.notify_one();
     }
   }
 }
@@ -117,15 +146,20 @@ void ThreadPool::parallel_for(int64_t n, int64_t grain, const std::function<void
     n_ = n;
     grain_ = grain;
     next_.store(0, std::memory_order_relaxed);
-    finished_workers_ = 0;
-    ++generation_;
+    finished_workers_.store(0, std::memory_order_relaxed);
+    // Published last (release): a spinning worker that sees it sees the loop's state.
+    generation_.fetch_add(1, std::memory_order_release);
   }
   wake_.notify_all();
   run_chunks();
-  std::unique_lock<std::mutex> lock(mutex_);
   // Every worker checks in for every loop, so none can still be reading this loop's state
   // (or calling fn) when the next loop overwrites it.
-  done_.wait(lock, [&] { return finished_workers_ == static_cast<int>(workers_.size()); });
+  const int workers = static_cast<int>(workers_.size());
+  const auto all_in = [&] { return finished_workers_.load(std::memory_order_acquire) == workers; };
+  if (!spin_until(all_in, kCallerSpin)) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    done_.wait(lock, all_in);
+  }
   fn_ = nullptr;
 }
 

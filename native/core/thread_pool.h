@@ -1,8 +1,11 @@
 // A persistent pool of worker threads for the CPU kernels.
 //
 // Workers sleep on a condition variable between calls, so a kernel pays a wake-up rather
-// than a thread start. The calling thread works too. A second caller that arrives while
-// the pool is busy (another Node worker thread, say) runs its loop inline rather than wait.
+// than a thread start; after a loop they first spin for a short, bounded time (kSpin), so that
+// the next kernel of the same training step (tfjs runs several within tens of microseconds)
+// finds them awake. An idle pool sleeps. The calling thread works too. A second caller that
+// arrives while the pool is busy (another Node worker thread, say) runs its loop inline rather
+// than wait.
 #pragma once
 
 #include <atomic>
@@ -50,9 +53,10 @@ class ThreadPool {
   std::mutex mutex_;
   std::condition_variable wake_;
   std::condition_variable done_;
-  uint64_t generation_ = 0;
-  bool stopping_ = false;
-  int finished_workers_ = 0;
+  // The loop's number, published after its state (a spinning worker reads it without the mutex).
+  std::atomic<uint64_t> generation_{0};
+  std::atomic<bool> stopping_{false};
+  std::atomic<int> finished_workers_{0};
 
   // The loop in flight.
   const std::function<void(int64_t, int64_t)>* fn_ = nullptr;

@@ -22,7 +22,6 @@ import {
 
 import { FusedLossAttrs, fusedLossKernel, LossSpec, Reduction } from '../kernels/attrs';
 import { ensureKernels } from '../kernels/register';
-import { native } from '../native';
 import { checkableValues } from '../kernels/host_values';
 import { checkTargetValues, ORDER_HINT } from '../kernels/input_checks';
 import { checkOptionNames, fail, shown } from '../validate';
@@ -41,7 +40,7 @@ import {
 import { resolveDevice } from './device';
 import { DenseRows, stockDenseLoss } from './stock_dense';
 import { linearOpNames, lossOps } from './op_table';
-import { isLinear } from './registry';
+import { checkLossSpec, isLinear } from './registry';
 import type { Labels, Logits, LossOptions, OpLoss } from './types';
 
 const COMMON_OPTIONS = [
@@ -147,7 +146,7 @@ export function fusedLoss(op: string, logitsIn: Logits, labelsIn: Labels, option
     }
     if (stockDense) {
       // The kind's own parameters checked by the registry; its dense form in stock ops.
-      const problem = native().checkLoss({ loss: { kind, ...loss.params }, dense: false, classWeights: false });
+      const problem = checkLossSpec({ kind, ...loss.params }, false, false);
       if (problem !== null) fail(op, problem);
       return stockDenseLoss({
         logits,
@@ -175,7 +174,7 @@ export function fusedLoss(op: string, logitsIn: Logits, labelsIn: Labels, option
     // Rows `where` leaves out are ignored class ids, or (targets) rows of weight 0.
     const ignored = ignoreIndex ?? (mask !== undefined && !dense ? WHERE_IGNORED : undefined);
     if (ignored !== undefined) spec.ignoreIndex = ignored;
-    const problem = native().checkLoss({ loss: spec, dense, classWeights: classWeights !== undefined && !dense });
+    const problem = checkLossSpec(spec, dense, classWeights !== undefined && !dense);
     if (problem !== null) fail(op, problem);
     ensureKernels(getBackend());
     // Sample weights of the rows' own shape go into the kernel (a named input: each row's loss
