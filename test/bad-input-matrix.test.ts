@@ -81,6 +81,7 @@ function badCalls(params: Record<string, number>): Array<[string, () => [tf.Tens
       /labels must be class ids \[\] \(a scalar\) or \[1\]/,
     ],
     ['an axis out of range', () => [q(), LABELS, { axis: 2 }], /axis must be an integer in \[-2, 1\]/],
+    ['an axis named twice', () => [q(), LABELS, { axis: [1, -1] }], /axis names an axis twice/],
     ['a fractional axis', () => [q(), LABELS, { axis: 0.5 }], /axis must be an integer/],
     ['labels that do not fit the class axis', () => [q(), LABELS, { axis: 0 }], /labels have 2 rows but logits have 3/],
     [

@@ -198,6 +198,36 @@ describe('a class axis other than the last (axis)', () => {
       tf.dispose([x, y, rows, axisNeg]);
     });
   }
+  it("several class axes (optax's tuple): their classes flattened in their order, a class id a flat index", () => {
+    // [2, 3, 4, 5] with axis (1, 3): 15 classes; optax's own test shapes, and axis (3, 2) reversed.
+    const shape = [2, 3, 4, 5];
+    const data = randomLogits(120, 1, 95);
+    for (const axes of [
+      [1, 3],
+      [3, 2],
+      [-3, -1],
+    ]) {
+      const norm = axes.map((a) => (a < 0 ? a + 4 : a));
+      const rest = [0, 1, 2, 3].filter((i) => !norm.includes(i));
+      const classes = norm.reduce((n, i) => n * shape[i], 1);
+      const rows = rest.reduce((n, i) => n * shape[i], 1);
+      const ids = Array.from(randomLabels(rows, classes, 96));
+      const x = tf.tensor(data, shape);
+      const y = tf.tensor(
+        ids,
+        rest.map((i) => shape[i]),
+        'int32',
+      );
+      const got = crossEntropy(x, y, { axis: axes, reduction: 'none' });
+      expect(got.shape).toEqual(rest.map((i) => shape[i]));
+      const byHand = tf.tidy(() =>
+        crossEntropy(tf.reshape(tf.transpose(x, [...rest, ...norm]), [rows, classes]), ids, { reduction: 'none' }).dataSync(),
+      );
+      expect(maxRelError(got.dataSync(), byHand)).toBeLessThan(1e-6);
+      tf.dispose([x, y, got]);
+    }
+  });
+
   it('dense targets [N, C, d] move with the logits', () => {
     const x = tf.tensor3d(data, [N, C, D]);
     const t = tf.tidy(() => tf.transpose(tf.softmax(tf.tensor3d(randomLogits(N * C * D, 1, 93), [N, D, C])), [0, 2, 1]));

@@ -142,28 +142,46 @@ export function labelsTensor(
   return own(tensor(Int32Array.from(values as number[]), shape, 'int32'));
 }
 
-/** The class axis: where it is, and the permutation that moves it last (undefined when it is last). */
+/**
+ * The class axis (or axes, optax's tuple: their classes flattened into one axis in their order, a
+ * class id then being a flat index into them), and the permutation that moves it last
+ * (undefined when it already is the last, single axis).
+ */
 export interface ClassAxis {
-  axis: number;
+  axes: number[];
   perm?: number[];
 }
 
 export function classAxis(op: string, value: unknown, rank: number): ClassAxis {
-  if (value === undefined) return { axis: rank - 1 };
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < -rank || value >= rank) {
-    fail(op, `axis must be an integer in [${-rank}, ${rank - 1}] (the class axis of logits of rank ${rank}), got ${String(value)}`);
+  if (value === undefined) return { axes: [rank - 1] };
+  const list = Array.isArray(value) ? value : [value];
+  const range = `[${-rank}, ${rank - 1}]`;
+  if (list.length === 0 || list.some((v) => typeof v !== 'number' || !Number.isInteger(v) || v < -rank || v >= rank)) {
+    fail(
+      op,
+      `axis must be an integer in ${range} (the class axis of logits of rank ${rank}) or an array of them, got ${JSON.stringify(value) ?? String(value)}`,
+    );
   }
-  const axis = value < 0 ? value + rank : value;
-  if (axis === rank - 1) return { axis };
-  const perm = [...Array.from({ length: rank }, (_, i) => i).filter((i) => i !== axis), axis];
-  return { axis, perm };
+  const axes = (list as number[]).map((v) => (v < 0 ? v + rank : v));
+  if (new Set(axes).size !== axes.length) fail(op, `axis names an axis twice: ${JSON.stringify(value)}`);
+  if (axes.length === 1 && axes[0] === rank - 1) return { axes };
+  const perm = [...Array.from({ length: rank }, (_, i) => i).filter((i) => !axes.includes(i)), ...axes];
+  return { axes, perm };
 }
 
-/** A shape with the class axis moved last. */
-export const movedShape = (shape: readonly number[], a: ClassAxis) => (a.perm === undefined ? [...shape] : a.perm.map((i) => shape[i]));
+/** A shape with the class axes moved last and flattened into one. */
+export function movedShape(shape: readonly number[], a: ClassAxis): number[] {
+  if (a.perm === undefined) return [...shape];
+  const rows = shape.filter((_, i) => !a.axes.includes(i));
+  return [...rows, a.axes.reduce((n, i) => n * shape[i], 1)];
+}
 
-/** Moves the class axis last (a transpose on the tape), or returns x. */
-export const moveClassAxis = (x: Tensor, a: ClassAxis) => (a.perm === undefined ? x : transpose(x, a.perm));
+/** Moves the class axes last and flattens them (a transpose and a reshape on the tape), or returns x. */
+export function moveClassAxis(x: Tensor, a: ClassAxis): Tensor {
+  if (a.perm === undefined) return x;
+  const moved = transpose(x, a.perm);
+  return a.axes.length === 1 ? moved : reshape(moved, movedShape(x.shape, a));
+}
 
 /** The `where` mask: per class (the logits' rank, broadcastable to them) or per row (one rank less). */
 export interface WhereMask {
@@ -181,7 +199,7 @@ export function whereMask(op: string, value: unknown, logitsShape: readonly numb
     made.push(m);
   }
   const rank = logitsShape.length;
-  const rowsShape = logitsShape.filter((_, i) => i !== a.axis);
+  const rowsShape = logitsShape.filter((_, i) => !a.axes.includes(i));
   const perRow = m.rank === rank - 1;
   if (m.rank !== rank && !perRow) {
     fail(op, `where must have the logits' rank (${rank}: a mask per class) or one less (a mask per row), got shape ${shapeOf(m.shape)}`);

@@ -49,9 +49,11 @@ export interface LossOptions {
   device?: Device;
   /**
    * The class axis of the logits (default −1, the last): 1 for PyTorch's [N, C, d1, ...] layout.
-   * Class ids then have the logits' shape without it; targets have the logits' shape.
+   * Class ids then have the logits' shape without it; targets have the logits' shape. Several
+   * axes (optax's tuple) make one class axis of their flattened product, in their order; a class
+   * id is then a flat index into them.
    */
-  axis?: number;
+  axis?: number | number[];
   /**
    * optax's `where`: a boolean mask of the logits' shape (or broadcastable to it) whose false
    * entries are classes left out of the row's softmax, as if their logits were −∞ (dense targets
