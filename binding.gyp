@@ -10,8 +10,13 @@
         "native/core/thread_pool.cpp",
         "native/core/information/renyi.cpp",
         "native/core/information/renyi_base.cpp",
+        "native/core/head/head.cpp",
+        "native/core/head/gemm_floor.cpp",
+        "native/core/head/gemm.cpp",
+        "native/core/head/gemm_base.cpp",
         "native/addon/addon.cc",
-        "native/addon/information.cc"
+        "native/addon/information.cc",
+        "native/addon/head.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "native/core", "/usr/include/eigen3", "/usr/local/include/eigen3"],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],

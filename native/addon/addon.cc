@@ -17,6 +17,7 @@
 #include "../core/thread_pool.h"
 #include "checks.h"
 #include "cuda_bindings.h"
+#include "head.h"
 #include "information.h"
 #include "loss_spec_parse.h"
 
@@ -296,6 +297,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("info", Napi::Function::New(env, Info));
   mixloss::register_cuda(env, exports);
   mixloss::register_information(env, exports);
+  mixloss::register_head(env, exports);
   return exports;
 }
 

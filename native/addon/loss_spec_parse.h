@@ -67,8 +67,10 @@ inline std::string kind_names(bool linear_only = false) {
 
 constexpr const char* kOptionNames = "zLoss, labelSmoothing, ignoreIndex";
 
-// Parses and checks a loss spec; `dense` and `class_weights` say what it will run on.
-inline LossParams parse_loss(const Napi::Value& v, bool dense, bool class_weights) {
+// Parses and checks a loss spec; `dense` and `class_weights` say what it will run on, and
+// `softcap` whether its kernel applies softcap itself (the fused head's do; the row kernels get
+// capped logits from stock ops, and a spec that names it is an error there).
+inline LossParams parse_loss(const Napi::Value& v, bool dense, bool class_weights, bool softcap = false) {
   if (!v.IsObject()) fail("loss must be an object {kind, ...parameters}");
   const Napi::Object o = v.As<Napi::Object>();
   const Napi::Value kind_value = o.Get("kind");
@@ -96,7 +98,7 @@ inline LossParams parse_loss(const Napi::Value& v, bool dense, bool class_weight
       P.*(p.field) = static_cast<float>(d);
     }
     for (const std::string& key : keys) {
-      if (key != "zLoss" && key != "labelSmoothing" && key != "ignoreIndex")
+      if (key != "zLoss" && key != "labelSmoothing" && key != "ignoreIndex" && !(softcap && key == "softcap"))
         fail("unknown parameter '" + key + "' for loss kind '" + kind + "' (it takes: " + (takes.empty() ? "none" : takes) +
              "; options: " + kOptionNames + ")");
     }
@@ -114,6 +116,11 @@ inline LossParams parse_loss(const Napi::Value& v, bool dense, bool class_weight
     if (e > 0 && !linear) fail("labelSmoothing needs a loss linear in the targets (" + kind_names(true) + "); '" + kind + "' is not");
     if (e > 0 && dense) fail("labelSmoothing is for class ids: smooth dense targets before the kernel");
     P.label_smoothing = static_cast<float>(e);
+  }
+  if (keys.count("softcap") && softcap) {
+    const double cap = finite_number(o.Get("softcap"), "softcap");
+    if (!(cap > 0)) fail("softcap must be > 0, got " + std::to_string(cap));
+    P.softcap = static_cast<float>(cap);
   }
   if (keys.count("ignoreIndex") && !o.Get("ignoreIndex").IsUndefined()) {
     const double i = finite_number(o.Get("ignoreIndex"), "ignoreIndex");

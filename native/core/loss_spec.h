@@ -23,6 +23,7 @@ struct LossParams {
   float label_smoothing = 0.0f;  // class ids: targets (1 − ε)·onehot + ε/C (kinds linear in the targets)
   bool has_ignore_index = false;
   int64_t ignore_index = -100;  // rows with this class id add nothing and get a zero gradient
+  float softcap = 0.0f;         // > 0 (the fused head, which applies it in its tiles): the loss sees softcap·tanh(q/softcap)
 };
 
 // Row statistics beyond the base ones that a kind (or an option) needs the pass to collect;

@@ -66,7 +66,13 @@ void sparse_gradient(const float* src, int64_t n, float shift, float k, float* g
 template <bool kFromLogits, typename T>
 void dense_gradient(const float* src, T t, int64_t n, float shift, float k, float b, float kd, float* g);
 
-// The instruction set the dispatcher picks for these loops on this CPU ("avx2", "baseline").
+// Logit soft-capping in place: z[j] = cap·tanh(z[j]/cap) (Gemma's final_logit_softcapping).
+void softcap_inplace(float* z, int64_t n, float cap);
+
+// Its chain factor on a gradient: g[j] *= 1 − (zc[j]/cap)², zc the capped logits.
+void softcap_chain(float* g, const float* zc, int64_t n, float cap);
+
+// The instruction set the dispatcher picks for these loops on this CPU ("avx512", "avx2", "baseline").
 const char* simd_level();
 
 }  // namespace mixloss

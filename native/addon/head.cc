@@ -1,0 +1,278 @@
+// N-API bindings of the fused classifier head (native/core/head): named fields, every check
+// before any kernel runs, errors that name the argument.
+#include "head.h"
+
+#include <cmath>
+#include <string>
+
+#include "../core/head/gemm.h"
+#include "../core/head/gemm_floor.h"
+#include "../core/head/head.h"
+#include "../core/losses/registry.h"
+#include "checks.h"
+#include "loss_spec_parse.h"
+
+namespace mixloss {
+namespace {
+
+using namespace napi_checks;
+
+// The kinds the head takes: those whose gradient is the seam's c·(p − onehot) alone.
+template <typename K>
+constexpr bool seam_kind() {
+  return K::kNeeds == 0 && !K::kComplement;
+}
+
+std::string seam_kinds() {
+  std::string names;
+#define MIXLOSS_SEAM_NAME(K) \
+  if (seam_kind<losses::K>()) names += std::string(names.empty() ? "" : ", ") + losses::K::kName;
+  MIXLOSS_LOSS_KINDS(MIXLOSS_SEAM_NAME)
+#undef MIXLOSS_SEAM_NAME
+  return names;
+}
+
+LossParams parse_head_loss(Fields& f, bool class_weights) {
+  const LossParams P = parse_loss(f.get("loss"), false, class_weights, true);
+  const bool seam = visit_kind(P.kind, [](auto k) { return seam_kind<decltype(k)>(); });
+  if (!seam) {
+    const std::string name = visit_kind(P.kind, [](auto k) { return std::string(decltype(k)::kName); });
+    fail("the fused head takes the kinds whose gradient is c·(p − onehot) (" + seam_kinds() + "); '" + name + "' is not one");
+  }
+  return P;
+}
+
+Labels parse_ids(const Napi::Value& v, int64_t rows) {
+  const auto type = typed_view(v, "labels", "an Int32Array or a Float32Array of class ids").type;
+  if (type == napi_int32_array) return {LabelFormat::kSparseInt32, typed_data<int32_t, napi_int32_array>(v, rows, "labels", "Int32Array")};
+  if (type == napi_float32_array) return {LabelFormat::kSparseFloat32, floats(v, rows, "labels")};
+  fail("labels must be an Int32Array or a Float32Array of class ids");
+}
+
+const float* optional_weights(Fields& f, const char* name, int64_t n) {
+  if (!f.has(name)) return nullptr;
+  const float* w = floats(f.get(name), n, name);
+  for (int64_t i = 0; i < n; ++i)
+    if (!(w[i] >= 0.0f && std::isfinite(w[i])))
+      fail(std::string(name) + "[" + std::to_string(i) + "] must be a finite number >= 0, got " + std::to_string(w[i]));
+  return w;
+}
+
+// The label check of the row kernels against the head's classes.
+void check_labels(const head::HeadCall& c) {
+  LossCall call{};
+  call.rows = c.rows;
+  call.classes = c.total_classes;
+  call.labels = c.labels;
+  call.params = c.params;
+  const int64_t bad = cpu::find_bad_label(call);
+  if (bad < 0) return;
+  const double y = c.labels.format == LabelFormat::kSparseInt32 ? static_cast<const int32_t*>(c.labels.data)[bad]
+                                                                : static_cast<const float*>(c.labels.data)[bad];
+  fail("label " + (std::floor(y) == y && std::abs(y) < 1e15 ? std::to_string(static_cast<long long>(y)) : std::to_string(y)) + " at row " +
+       std::to_string(bad) + " is not a class id in [0, " + std::to_string(c.total_classes) + ")" +
+       (c.params.has_ignore_index ? " nor ignoreIndex " + std::to_string(c.params.ignore_index) : ""));
+}
+
+// The fields every head call shares: {hidden, kernel, bias?, rows, dims, classes, classOffset?,
+// totalClasses?, labels, loss, classWeights?, weights?}.
+head::HeadCall parse_head(Fields& f, bool sharded) {
+  head::HeadCall c{};
+  c.rows = positive_int(f.get("rows"), "rows");
+  c.dims = positive_int(f.get("dims"), "dims");
+  c.classes = positive_int(f.get("classes"), "classes");
+  if (c.dims > INT64_MAX / 4 / c.rows || c.classes > INT64_MAX / 4 / c.dims || c.classes > INT64_MAX / 4 / c.rows)
+    fail("the head's sizes overflow 64-bit indexing");
+  c.class_offset = 0;
+  c.total_classes = c.classes;
+  if (sharded) {
+    c.total_classes = positive_int(f.get("totalClasses"), "totalClasses");
+    const double offset = finite_number(f.get("classOffset"), "classOffset");
+    if (offset < 0 || std::floor(offset) != offset) fail("classOffset must be an integer >= 0, got " + std::to_string(offset));
+    c.class_offset = static_cast<int64_t>(offset);
+    if (c.class_offset + c.classes > c.total_classes)
+      fail("the shard's classes [" + std::to_string(c.class_offset) + ", " + std::to_string(c.class_offset + c.classes) +
+           ") pass the head's " + std::to_string(c.total_classes));
+  }
+  c.hidden = floats(f.get("hidden"), c.rows * c.dims, "hidden");
+  c.kernel = floats(f.get("kernel"), c.dims * c.classes, "kernel");
+  c.bias = f.has("bias") ? floats(f.get("bias"), c.classes, "bias") : nullptr;
+  c.labels = parse_ids(f.get("labels"), c.rows);
+  c.class_weights = optional_weights(f, "classWeights", c.total_classes);
+  c.row_weights = optional_weights(f, "weights", c.rows);
+  c.params = parse_head_loss(f, c.class_weights != nullptr);
+  check_labels(c);
+  return c;
+}
+
+Napi::Value total(Napi::Env env, const float* row_loss, int64_t rows) {
+  double sum = 0.0;
+  for (int64_t r = 0; r < rows; ++r) sum += row_loss[r];
+  return Napi::Number::New(env, sum);
+}
+
+// headForward({...head, stats, rowLoss}) → Σ row loss: the whole head as one shard, finished.
+Napi::Value HeadForward(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    Fields f(info[0], "headForward's argument");
+    const head::HeadCall c = parse_head(f, false);
+    float* stats = floats(f.get("stats"), c.rows * kStatsPerRow, "stats");
+    float* row_loss = floats(f.get("rowLoss"), c.rows, "rowLoss");
+    f.done();
+    std::vector<float> merged(static_cast<size_t>(c.rows * head::kShardStats));
+    head::shard_statistics(c, merged.data());
+    head::finish_rows(c, merged.data(), stats, row_loss);
+    return total(info.Env(), row_loss, c.rows);
+  });
+}
+
+// The backward fields: {stats, dy, dyScale, gradHidden, gradKernel, gradBias?}.
+Napi::Value backward(const Napi::CallbackInfo& info, bool sharded) {
+  Fields f(info[0], sharded ? "headShardBackward's argument" : "headBackward's argument");
+  const head::HeadCall c = parse_head(f, sharded);
+  const float* stats = floats(f.get("stats"), c.rows * kStatsPerRow, "stats");
+  const Napi::Value dy_value = f.get("dy");
+  const int64_t dy_len = static_cast<int64_t>(typed_view(dy_value, "dy", "a Float32Array").length);
+  check_dy_length(dy_len, c.rows);
+  const float* dy = floats(dy_value, dy_len, "dy");
+  const double dy_scale = finite_number(f.get("dyScale"), "dyScale");
+  float* grad_hidden = floats(f.get("gradHidden"), c.rows * c.dims, "gradHidden");
+  float* grad_kernel = floats(f.get("gradKernel"), c.dims * c.classes, "gradKernel");
+  float* grad_bias = f.has("gradBias") ? floats(f.get("gradBias"), c.classes, "gradBias") : nullptr;
+  f.done();
+  head::shard_backward(c, stats, dy, dy_len, dy_scale, grad_hidden, grad_kernel, grad_bias);
+  return info.Env().Undefined();
+}
+
+Napi::Value HeadBackward(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value { return backward(info, false); });
+}
+
+Napi::Value HeadShardBackward(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value { return backward(info, true); });
+}
+
+// headShardStatistics({...head, classOffset, totalClasses, out}): a shard's statistics.
+Napi::Value HeadShardStatistics(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    Fields f(info[0], "headShardStatistics's argument");
+    const head::HeadCall c = parse_head(f, true);
+    float* out = floats(f.get("out"), c.rows * head::kShardStats, "out");
+    f.done();
+    head::shard_statistics(c, out);
+    return info.Env().Undefined();
+  });
+}
+
+// headMergeStatistics({a, b, rows, out}): a ⊕ b.
+Napi::Value HeadMergeStatistics(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    Fields f(info[0], "headMergeStatistics's argument");
+    const int64_t rows = positive_int(f.get("rows"), "rows");
+    const float* a = floats(f.get("a"), rows * head::kShardStats, "a");
+    const float* b = floats(f.get("b"), rows * head::kShardStats, "b");
+    float* out = floats(f.get("out"), rows * head::kShardStats, "out");
+    f.done();
+    head::merge_shard_statistics(a, b, rows, out);
+    return info.Env().Undefined();
+  });
+}
+
+// headFinish({merged, rows, totalClasses, labels, loss, classWeights?, weights?, stats, rowLoss})
+// → Σ row loss. Every row not ignored must have had its target in exactly one merged shard.
+Napi::Value HeadFinish(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    Fields f(info[0], "headFinish's argument");
+    head::HeadCall c{};
+    c.rows = positive_int(f.get("rows"), "rows");
+    c.total_classes = c.classes = positive_int(f.get("totalClasses"), "totalClasses");
+    const float* merged = floats(f.get("merged"), c.rows * head::kShardStats, "merged");
+    c.labels = parse_ids(f.get("labels"), c.rows);
+    c.class_weights = optional_weights(f, "classWeights", c.total_classes);
+    c.row_weights = optional_weights(f, "weights", c.rows);
+    c.params = parse_head_loss(f, c.class_weights != nullptr);
+    check_labels(c);
+    float* stats = floats(f.get("stats"), c.rows * kStatsPerRow, "stats");
+    float* row_loss = floats(f.get("rowLoss"), c.rows, "rowLoss");
+    f.done();
+    const int64_t r = head::find_unowned_target(merged, c.rows, c.labels, c.params);
+    if (r >= 0) {
+      const float held = merged[r * head::kShardStats + head::kShardHasTarget];
+      fail("the target of row " + std::to_string(r) + " (class " + std::to_string(sparse_label(c.labels, r)) + ") is " +
+           (held == 0.0f ? "in none of the merged shards: merge every shard of the head (classOffset and the shards' classes "
+                           "must cover [0, numClasses))"
+                         : "in " + std::to_string(static_cast<int>(held)) + " of the merged shards: shards must not overlap"));
+    }
+    head::finish_rows(c, merged, stats, row_loss);
+    return total(info.Env(), row_loss, c.rows);
+  });
+}
+
+// headTopK({hidden, kernel, bias?, rows, dims, classes, k, softcap?, values, indices}).
+Napi::Value HeadTopK(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    Fields f(info[0], "headTopK's argument");
+    head::HeadCall c{};
+    c.rows = positive_int(f.get("rows"), "rows");
+    c.dims = positive_int(f.get("dims"), "dims");
+    c.total_classes = c.classes = positive_int(f.get("classes"), "classes");
+    if (c.dims > INT64_MAX / 4 / c.rows || c.classes > INT64_MAX / 4 / c.dims) fail("the head's sizes overflow 64-bit indexing");
+    const int64_t k = positive_int(f.get("k"), "k");
+    if (k > c.classes) fail("k must be at most the classes (" + std::to_string(c.classes) + "), got " + std::to_string(k));
+    if (c.classes > INT32_MAX) fail("class ids past 2^31 do not fit the indices (int32)");
+    c.hidden = floats(f.get("hidden"), c.rows * c.dims, "hidden");
+    c.kernel = floats(f.get("kernel"), c.dims * c.classes, "kernel");
+    c.bias = f.has("bias") ? floats(f.get("bias"), c.classes, "bias") : nullptr;
+    if (f.has("softcap")) {
+      const double cap = finite_number(f.get("softcap"), "softcap");
+      if (!(cap > 0)) fail("softcap must be > 0, got " + std::to_string(cap));
+      c.params.softcap = static_cast<float>(cap);
+    }
+    float* values = floats(f.get("values"), c.rows * k, "values");
+    int32_t* indices = typed_data<int32_t, napi_int32_array>(f.get("indices"), c.rows * k, "indices", "Int32Array");
+    f.done();
+    head::top_k(c, k, values, indices);
+    return info.Env().Undefined();
+  });
+}
+
+// headGemmFloor({hidden, kernel, rows, dims, classes, gradHidden, gradKernel}): the benchmark's floor.
+Napi::Value HeadGemmFloor(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    Fields f(info[0], "headGemmFloor's argument");
+    const int64_t rows = positive_int(f.get("rows"), "rows"), dims = positive_int(f.get("dims"), "dims"),
+                  classes = positive_int(f.get("classes"), "classes");
+    if (dims > INT64_MAX / 4 / rows || classes > INT64_MAX / 4 / dims) fail("the head's sizes overflow 64-bit indexing");
+    const float* hidden = floats(f.get("hidden"), rows * dims, "hidden");
+    const float* kernel = floats(f.get("kernel"), dims * classes, "kernel");
+    float* grad_hidden = floats(f.get("gradHidden"), rows * dims, "gradHidden");
+    float* grad_kernel = floats(f.get("gradKernel"), dims * classes, "gradKernel");
+    f.done();
+    head::gemm_floor(hidden, kernel, rows, dims, classes, grad_hidden, grad_kernel);
+    return info.Env().Undefined();
+  });
+}
+
+Napi::Value HeadLayout(const Napi::CallbackInfo& info) {
+  Napi::Object o = Napi::Object::New(info.Env());
+  o.Set("shardStats", static_cast<int>(head::kShardStats));
+  o.Set("isa", head::gemm_isa());
+  o.Set("kinds", seam_kinds());
+  return o;
+}
+
+}  // namespace
+
+void register_head(Napi::Env env, Napi::Object exports) {
+  exports.Set("headForward", Napi::Function::New(env, HeadForward));
+  exports.Set("headBackward", Napi::Function::New(env, HeadBackward));
+  exports.Set("headShardStatistics", Napi::Function::New(env, HeadShardStatistics));
+  exports.Set("headMergeStatistics", Napi::Function::New(env, HeadMergeStatistics));
+  exports.Set("headFinish", Napi::Function::New(env, HeadFinish));
+  exports.Set("headShardBackward", Napi::Function::New(env, HeadShardBackward));
+  exports.Set("headTopK", Napi::Function::New(env, HeadTopK));
+  exports.Set("headLayout", Napi::Function::New(env, HeadLayout));
+  exports.Set("headGemmFloor", Napi::Function::New(env, HeadGemmFloor));
+}
+
+}  // namespace mixloss
