@@ -21,3 +21,4 @@ export { FUSED_LOSS, FUSED_LOSS_GRAD } from './kernels/attrs';
 export type { LossSpec, Reduction } from './kernels/attrs';
 export * from './information';
 export type { RenyiEntropies } from './native';
+export * from './head';

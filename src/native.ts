@@ -91,11 +91,78 @@ export interface NativeAddon {
   kernelAlignment(args: RenyiLayerArgs & RenyiClassArgs & { widths: Float64Array; out: Float64Array }): void;
   meanPairwiseDistance(args: RenyiLayerArgs): number;
   symmetricEigen(args: { matrix: Float64Array; n: number; values: Float64Array; vectors?: Float64Array }): void;
+  /** The fused classifier head (native/addon/head.cc). Returns Σ row loss. */
+  headForward(call: NativeHeadCall & { stats: Float32Array; rowLoss: Float32Array }): number;
+  headBackward(call: NativeHeadCall & NativeHeadGradients): void;
+  headShardStatistics(call: NativeHeadCall & NativeHeadShard & { out: Float32Array }): void;
+  headMergeStatistics(args: { a: Float32Array; b: Float32Array; rows: number; out: Float32Array }): void;
+  /** Returns Σ row loss; fails when a row's target is in no merged shard, or in several. */
+  headFinish(args: NativeHeadLoss & { merged: Float32Array; totalClasses: number; stats: Float32Array; rowLoss: Float32Array }): number;
+  headShardBackward(call: NativeHeadCall & NativeHeadShard & NativeHeadGradients): void;
+  headTopK(args: {
+    hidden: Float32Array;
+    kernel: Float32Array;
+    bias?: Float32Array;
+    rows: number;
+    dims: number;
+    classes: number;
+    k: number;
+    softcap?: number;
+    values: Float32Array;
+    indices: Int32Array;
+  }): void;
+  /** Benchmark floor: the step's three products on the head's tiles, no loss (gemm_floor.h). */
+  headGemmFloor(args: {
+    hidden: Float32Array;
+    kernel: Float32Array;
+    rows: number;
+    dims: number;
+    classes: number;
+    gradHidden: Float32Array;
+    gradKernel: Float32Array;
+  }): void;
+  /** The shard statistics' floats per row, the tile products' instruction set, the kinds the head takes. */
+  headLayout(): { shardStats: number; isa: string; kinds: string };
   // Present only in builds with CUDA (cudaStatus().compiled):
   DeviceBuffer?: new (byteLength: number) => NativeDeviceBuffer;
   cudaForward?(call: NativeDeviceCall & { rowLoss: NativeDeviceBuffer }): void;
   cudaBackward?(call: NativeDeviceCall & { dy: NativeDeviceBuffer; dyLength: number; dyScale: number; grad: NativeDeviceBuffer }): void;
   cudaSynchronize?(): void;
+}
+
+/** The loss of a head call: class ids, the loss spec (softcap allowed), optional weights. */
+export interface NativeHeadLoss {
+  rows: number;
+  labels: Int32Array | Float32Array;
+  loss: LossSpec;
+  classWeights?: Float32Array;
+  /** Sample weights [rows]. */
+  weights?: Float32Array;
+}
+
+/** A head call: hidden [rows, dims] · kernel [dims, classes] + bias [classes]. */
+export interface NativeHeadCall extends NativeHeadLoss {
+  hidden: Float32Array;
+  kernel: Float32Array;
+  bias?: Float32Array;
+  dims: number;
+  classes: number;
+}
+
+/** A shard of the head: its first class and the head's class count. */
+export interface NativeHeadShard {
+  classOffset: number;
+  totalClasses: number;
+}
+
+/** The backward fields: finished row statistics, the upstream gradient, the outputs. */
+export interface NativeHeadGradients {
+  stats: Float32Array;
+  dy: Float32Array;
+  dyScale: number;
+  gradHidden: Float32Array;
+  gradKernel: Float32Array;
+  gradBias?: Float32Array;
 }
 
 /** A layer's rows [rows, dims], row-major. */

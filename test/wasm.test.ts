@@ -20,3 +20,4 @@ await import('./complement-entropy.test');
 await import('./torch-parity.test');
 await import('./drop-in.test');
 await import('./information.test');
+await import('./head.test');

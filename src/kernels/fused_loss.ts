@@ -68,7 +68,7 @@ export function recordingGradients(): boolean {
  * are made resident first: moving a tensor from another backend allocates, and on wasm any
  * allocation can detach views already taken.
  */
-function withOutputs<T>(
+export function withOutputs<T>(
   storage: Storage,
   inputs: TensorInfo[],
   makers: Array<(() => Output) | undefined>,

@@ -3,7 +3,7 @@ import { expm1, maximum, mul, neg, notEqual, pow, sum, Tensor, where as select, 
 
 import { checkOptions } from './checks';
 import { fusedLoss } from './fused';
-import { lossOp } from './op_table';
+import { kindDefaults, lossOp } from './op_table';
 import type { Labels, Logits, LossOptions, LossValue } from './types';
 import { registryParam } from './registry';
 
@@ -19,6 +19,8 @@ export interface FocalLossOptions extends LossOptions {
   alpha?: number | number[] | Float32Array | Tensor;
 }
 
+const DEFAULTS = kindDefaults('focal', { gamma: 2, alpha: 1 });
+
 /**
  * Focal loss −α(1 − p_y)^γ log p_y (Eq. 2), softmax form. Class ids run the fused kernels; dense
  * (one-hot or soft) targets and label smoothing take keras' CategoricalFocalCrossentropy form
@@ -28,10 +30,10 @@ export const focalLoss = lossOp(
   'focal',
   function focalLoss<O extends FocalLossOptions = {}>(logits: Logits, labels: Labels, options: O = {} as O): LossValue<O> {
     checkOptions('focalLoss', options);
-    const gamma = registryParam('focalLoss', 'focal', 'gamma', 'gamma', options.gamma, 2);
+    const gamma = registryParam('focalLoss', 'focal', 'gamma', 'gamma', options.gamma, DEFAULTS.gamma);
     const a = options.alpha;
     const perClass = a !== undefined && typeof a !== 'number';
-    const alpha = perClass ? 1 : registryParam('focalLoss', 'focal', 'alpha', 'alpha', a, 1);
+    const alpha = perClass ? 1 : registryParam('focalLoss', 'focal', 'alpha', 'alpha', a, DEFAULTS.alpha);
     return fusedLoss('focalLoss', logits, labels, options, {
       params: { gamma, alpha },
       own: ['gamma', 'alpha'],

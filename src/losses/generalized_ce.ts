@@ -2,7 +2,7 @@
 
 import { checkOptions } from './checks';
 import { fusedLoss } from './fused';
-import { lossOp } from './op_table';
+import { kindDefaults, lossOp } from './op_table';
 import type { Labels, Logits, LossOptions, LossValue } from './types';
 import { registryParam } from './registry';
 
@@ -16,13 +16,22 @@ export interface GeneralizedCEOptions extends LossOptions {
   truncation?: number;
 }
 
+const DEFAULTS = kindDefaults('generalizedCE', { q: 0.7, truncation: 0 });
+
 /** Generalized cross entropy (1 − p_y^q)/q (Zhang & Sabuncu 2018). Class ids only. */
 export const generalizedCrossEntropy = lossOp('generalizedCE', function generalizedCrossEntropy<
   O extends GeneralizedCEOptions = {},
 >(logits: Logits, labels: Labels, options: O = {} as O): LossValue<O> {
   checkOptions('generalizedCrossEntropy', options);
-  const q = registryParam('generalizedCrossEntropy', 'generalizedCE', 'q', 'q', options.q, 0.7);
-  const truncation = registryParam('generalizedCrossEntropy', 'generalizedCE', 'truncation', 'truncation', options.truncation, 0);
+  const q = registryParam('generalizedCrossEntropy', 'generalizedCE', 'q', 'q', options.q, DEFAULTS.q);
+  const truncation = registryParam(
+    'generalizedCrossEntropy',
+    'generalizedCE',
+    'truncation',
+    'truncation',
+    options.truncation,
+    DEFAULTS.truncation,
+  );
   return fusedLoss('generalizedCrossEntropy', logits, labels, options, {
     params: { q, truncation },
     own: ['q', 'truncation'],

@@ -2,10 +2,12 @@
 
 import { checkOptions } from './checks';
 import { fusedLoss } from './fused';
-import { lossOp } from './op_table';
+import { kindDefaults, lossOp } from './op_table';
 import type { Labels, Logits, LossOptions, LossValue } from './types';
 import { registryParam } from './registry';
 import { shown } from '../validate';
+
+const DEFAULTS = kindDefaults('mixed', { alpha: 1, beta: 1 });
 
 export interface MixedLossOptions extends LossOptions {
   /** Weight of cross entropy (default 1). */
@@ -25,8 +27,8 @@ export const mixedLoss = lossOp('mixed', function mixedLoss<
   checkOptions('mixedLoss', options);
   // The registry's ranges (α >= 0) and constraint (β >= −α: the loss stays >= 0, as Poly-1 with
   // ε < 0); the paper's mixtures have β >= 0.
-  const alpha = registryParam('mixedLoss', 'mixed', 'alpha', 'alpha', options.alpha, 1);
-  const beta = registryParam('mixedLoss', 'mixed', 'beta', 'beta', options.beta, 1);
+  const alpha = registryParam('mixedLoss', 'mixed', 'alpha', 'alpha', options.alpha, DEFAULTS.alpha);
+  const beta = registryParam('mixedLoss', 'mixed', 'beta', 'beta', options.beta, DEFAULTS.beta);
   return fusedLoss('mixedLoss', logits, labels, options, { params: { alpha, beta }, own: ['alpha', 'beta'] }) as LossValue<O>;
 });
 

@@ -47,3 +47,26 @@ export function linearOpNames(): string {
     .map(([name]) => name)
     .join(', ');
 }
+
+const DEFAULTS = new Map<string, Readonly<Record<string, number>>>();
+
+/**
+ * Declares the defaults of a kind's parameters (its op file's, used by its op and by the ops that
+ * take a kind by name, as the fused head's linearLoss), and returns them.
+ */
+export function kindDefaults<D extends Record<string, number>>(kind: string, defaults: D): Readonly<D> {
+  if (DEFAULTS.has(kind)) throw new Error(`mixloss: the defaults of loss kind ${kind} are declared twice`);
+  DEFAULTS.set(kind, Object.freeze({ ...defaults }));
+  return defaults;
+}
+
+/** The declared defaults of a kind's parameters ({} for a kind without parameters). */
+export function defaultsOf(kind: string): Readonly<Record<string, number>> {
+  return DEFAULTS.get(kind) ?? {};
+}
+
+/** The first op declared for a kind (its op file's main op), or undefined. */
+export function opOfKind(kind: string): string | undefined {
+  for (const [name, k] of OPS) if (k === kind) return name;
+  return undefined;
+}

@@ -14,6 +14,7 @@ import {
   crossEntropy,
   focalLoss,
   generalizedCrossEntropy,
+  linearLoss,
   mixedLoss,
   mixedLossForLayers,
   mpceLoss,
@@ -97,6 +98,34 @@ export async function webgpuSuite(dawnBackend: 'vulkan' | 'opengl'): Promise<voi
     });
     afterAll(async () => {
       await tf.setBackend('cpu');
+    });
+
+    it("the fused head on webgpu (tf.matMul + the loss op there) gives the cpu head's value and gradients", async () => {
+      const [N, D, C] = [9, 5, 700];
+      const h = randomLogits(N, D, 3, 1),
+        w = randomLogits(D, C, 4, 1),
+        b = randomLogits(1, C, 5, 1);
+      const y = randomLabels(N, C, 6);
+      const cw = Array.from(randomLogits(1, C, 7, 1), (v) => Math.abs(v) + 0.1);
+      const step = () => {
+        const { value, grads } = tf.valueAndGrads((hh: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) =>
+          linearLoss(hh, ww, tf.tensor1d(y, 'int32'), {
+            kind: 'mixed',
+            alpha: 1,
+            beta: 0.5,
+            bias: bb,
+            classWeights: cw,
+            labelSmoothing: 0.1,
+            softcap: 3,
+          }),
+        )([tf.tensor2d(h, [N, D]), tf.tensor2d(w, [D, C]), tf.tensor1d(b)]);
+        return [value, ...grads];
+      };
+      const gpuOut = await webgpu(step);
+      const cpuOut = await on('cpu', step);
+      await tf.setBackend('webgpu');
+      expect(Math.abs(gpuOut[0][0] - cpuOut[0][0]) / Math.abs(cpuOut[0][0])).toBeLessThan(1e-5);
+      for (let i = 1; i < 4; i++) expect(rowRelativeError(gpuOut[i], cpuOut[i], 1, cpuOut[i].length)).toBeLessThan(1e-4);
     });
 
     it('setupWebGPU refuses unknown options and backends, and a second call returns the first setup', async () => {

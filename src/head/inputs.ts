@@ -1,0 +1,90 @@
+// The head's tensors, checked before any kernel runs: hidden [..., D], kernel [D, C] (a Dense
+// layer's layout), bias [C], class ids of hidden's rows. Tensor-likes become tensors (`made`).
+import { Tensor, tensor } from '@tensorflow/tfjs-core';
+import type { TensorLike } from '@tensorflow/tfjs-core';
+
+import { checkAttached, checkLabels, classWeightTensor, shapeOf } from '../losses/checks';
+import { labelsTensor } from '../losses/inputs';
+import { fail } from '../validate';
+
+/** A float32 tensor of the caller's, or one made from a tensor-like (nested arrays). */
+export function floatTensor(op: string, name: string, x: unknown, made: Tensor[]): Tensor {
+  if (x instanceof Tensor) {
+    if (x.isDisposed) fail(op, `${name} is a disposed tensor`);
+    if (x.dtype !== 'float32') fail(op, `${name} must be float32, got ${x.dtype} (tf.cast(${name}, 'float32'))`);
+    return x;
+  }
+  if (ArrayBuffer.isView(x) && !(x instanceof DataView)) {
+    checkAttached(op, name, x);
+    if (!(x instanceof Float32Array)) fail(op, `${name} must be float32, got a ${x.constructor.name}`);
+  } else if (!Array.isArray(x)) {
+    fail(op, `${name} must be a tf.Tensor or a nested array of numbers, got ${x === null ? 'null' : typeof x}`);
+  }
+  let t: Tensor;
+  try {
+    t = tensor(x as TensorLike, undefined, 'float32');
+  } catch (e) {
+    return fail(op, `${name}: ${(e as Error).message}`);
+  }
+  made.push(t);
+  return t;
+}
+
+export interface HeadShapes {
+  /** hidden's rows' shape (hidden's shape without D). */
+  lead: number[];
+  rows: number;
+  dims: number;
+  classes: number;
+}
+
+/** hidden [..., D] and kernel [D, C]: their shapes checked against each other. */
+export function headShapes(op: string, hidden: Tensor, kernel: Tensor, kernelName = 'kernel'): HeadShapes {
+  if (hidden.rank < 1) fail(op, `hidden must be [N, D] or [..., D], got a scalar`);
+  if (kernel.rank !== 2) fail(op, `${kernelName} must be [D, C] (a Dense layer's kernel), got shape ${shapeOf(kernel.shape)}`);
+  const dims = hidden.shape[hidden.rank - 1];
+  const lead = hidden.shape.slice(0, -1);
+  const [kd, classes] = kernel.shape;
+  if (kd !== dims) {
+    const transposed = classes === dims ? ` (a [C, D] kernel, PyTorch's nn.Linear weight layout? pass tf.transpose(${kernelName}))` : '';
+    fail(
+      op,
+      `${kernelName} ${shapeOf(kernel.shape)} must be [D, C] with D = ${dims}, hidden's last axis (hidden ${shapeOf(hidden.shape)})${transposed}`,
+    );
+  }
+  const rows = lead.reduce((a, b) => a * b, 1);
+  if (rows === 0) fail(op, `empty batch: hidden has 0 rows (shape ${shapeOf(hidden.shape)})`);
+  if (dims === 0) fail(op, 'hidden has D = 0 features');
+  if (classes === 0) fail(op, `${kernelName} has 0 classes`);
+  return { lead, rows, dims, classes };
+}
+
+/** The bias [C], or undefined. */
+export function biasTensor(op: string, x: unknown, classes: number, made: Tensor[]): Tensor | undefined {
+  if (x === undefined) return undefined;
+  const b = floatTensor(op, 'bias', x, made);
+  if (b.rank !== 1 || b.shape[0] !== classes) fail(op, `bias must have shape [${classes}] (one per class), got ${shapeOf(b.shape)}`);
+  return b;
+}
+
+/** Class ids of hidden's rows: shape lead (or lead and 1), int32 or integral float32. */
+export function headLabels(op: string, y: unknown, s: HeadShapes, ignoreIndex: number | undefined, made: Tensor[]): Tensor {
+  const labels = labelsTensor(op, y, s.lead, s.classes, ignoreIndex, made);
+  let dense: boolean;
+  try {
+    dense = checkLabels(op, labels.shape, labels.dtype, s.lead, s.classes).dense;
+  } catch (e) {
+    if (e instanceof Error) e.message = e.message.replace(/logits/g, 'hidden');
+    throw e;
+  }
+  if (dense) fail(op, `the fused head takes class ids ${shapeOf(s.lead)}, got targets ${shapeOf(labels.shape)}: pass the class ids`);
+  return labels;
+}
+
+/** Class weights [C] (float32, finite, >= 0), or undefined. */
+export function headClassWeights(op: string, x: unknown, classes: number, made: Tensor[]): Tensor | undefined {
+  if (x === undefined) return undefined;
+  const w = classWeightTensor(op, 'classWeights', x, classes);
+  if (w !== x) made.push(w);
+  return w;
+}

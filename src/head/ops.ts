@@ -1,0 +1,170 @@
+// The fused classifier head's ops: loss(hidden · kernel + bias, labels) and its gradients with
+// respect to hidden, kernel and bias, a tile of classes at a time (native/core/head): the
+// logits [N, C] never exist. Every check is made first; the kernel runs with named attributes.
+import {
+  broadcastTo,
+  cast,
+  engine,
+  getBackend,
+  losses,
+  mul,
+  notEqual,
+  Reduction as TfReduction,
+  reshape,
+  Tensor,
+  tidy,
+} from '@tensorflow/tfjs-core';
+import type { NamedTensorMap, TensorLike } from '@tensorflow/tfjs-core';
+
+import { hasDeviceKernels } from '../kernels/register';
+import { checkOptions, sampleWeightTensor } from '../losses/checks';
+import { checkableValues } from '../kernels/host_values';
+import type { Labels, LossValue } from '../losses/types';
+import { fail } from '../validate';
+import { stockHead } from './fallback';
+import { biasTensor, floatTensor, headClassWeights, headLabels, headShapes } from './inputs';
+import { linearLossKernel, LinearLossAttrs } from './kernel_names';
+import { LinearLossOptions, LinearLossSpec, resolveHead } from './options';
+import { ensureHeadKernels } from './register';
+
+export type { LinearLossOptions, LinearLossSpec } from './options';
+
+/** The head's activations [N, D] or [..., D] (a tensor or a nested array). */
+export type Hidden = Tensor | TensorLike;
+/** The head's kernel [D, C]: a Dense layer's `kernel.read()` as it is. */
+export type Kernel = Tensor | TensorLike;
+
+/** Runs the head for one op: every option applied, every check done first. */
+function fusedHead(
+  op: string,
+  hiddenIn: Hidden,
+  kernelIn: Kernel,
+  labelsIn: Labels,
+  options: Record<string, unknown>,
+  kind: string,
+  fixed: Record<string, number> | 'fromOptions',
+  extra: string[] = [],
+): Tensor {
+  const r = resolveHead(op, kind, options, fixed, extra);
+  const made: Tensor[] = [];
+  try {
+    const hidden = floatTensor(op, 'hidden', hiddenIn, made);
+    const kernel = floatTensor(op, 'kernel', kernelIn, made);
+    const s = headShapes(op, hidden, kernel);
+    const bias = biasTensor(op, options.bias, s.classes, made);
+    const labels = headLabels(op, labelsIn, s, r.ignoreIndex, made);
+    const classWeights = headClassWeights(op, options.classWeights, s.classes, made);
+    const sampleWeights = options.weights === undefined ? undefined : sampleWeightTensor(op, options.weights, s.lead);
+    if (sampleWeights !== undefined && sampleWeights !== options.weights) made.push(sampleWeights);
+    if (s.lead.length !== 1) {
+      // Labels are reshaped before the kernel checks them: check readable ones here, so that a
+      // bad label fails before anything is recorded.
+      const values = checkableValues(labels);
+      if (values !== undefined) {
+        for (let i = 0; i < values.length; i++) {
+          const v = values[i];
+          if (!(Number.isInteger(v) && ((v >= 0 && v < s.classes) || v === r.ignoreIndex))) {
+            fail(
+              op,
+              `label ${v} at row ${i} is not a class id in [0, ${s.classes})${r.ignoreIndex !== undefined ? ` nor ignoreIndex ${r.ignoreIndex}` : ''}`,
+            );
+          }
+        }
+      }
+    }
+    // Sample weights take tf.losses.computeWeightedLoss on the row losses (any broadcastable shape,
+    // and their own gradient); ignored rows count as weight 0 there.
+    const kernelReduction = sampleWeights !== undefined || r.reduction === 'none' ? 'none' : r.reduction === 'sum' ? 'sum' : 'mean';
+    const backend = getBackend();
+    if (hasDeviceKernels(backend)) {
+      // A backend whose loss kernels run on its device (webgpu): the head has no kernel there yet;
+      // tf.matMul and the fused loss op on its device compute the same loss (the logits exist).
+      return stockHead({ op, hidden, kernel, bias, labels, classWeights, sampleWeights, shapes: s, resolved: r });
+    }
+    ensureHeadKernels(backend);
+    const attrs: LinearLossAttrs = {
+      op,
+      loss: r.spec,
+      reduction: kernelReduction,
+      bias: bias !== undefined,
+      classWeights: classWeights !== undefined,
+    };
+    const inputs = (h: Tensor, y: Tensor): NamedTensorMap => ({
+      hidden: h,
+      kernel,
+      labels: y,
+      ...(bias ? { bias } : {}),
+      ...(classWeights ? { classWeights } : {}),
+    });
+    if (s.lead.length === 1 && sampleWeights === undefined) {
+      const [value, stats] = engine().runKernel(linearLossKernel(attrs), inputs(hidden, labels), attrs) as Tensor[];
+      stats.dispose(); // the gradient keeps its own reference when a tape records
+      return value;
+    }
+    return tidy(() => {
+      const h = s.lead.length === 1 ? hidden : reshape(hidden, [s.rows, s.dims]);
+      const y = s.lead.length === 1 && labels.rank === 1 ? labels : reshape(labels, [s.rows]);
+      const [value] = engine().runKernel(linearLossKernel(attrs), inputs(h, y), attrs) as Tensor[];
+      if (sampleWeights === undefined) return kernelReduction === 'none' ? reshape(value, s.lead) : value;
+      return weightedRows(reshape(value, s.lead), sampleWeights, labels, s.lead, r.ignoreIndex, r.reduction);
+    });
+  } finally {
+    for (const t of made) t.dispose();
+  }
+}
+
+/** tf.losses.computeWeightedLoss on row losses, ignored rows counting as weight 0 (the loss ops' rule). */
+export function weightedRows(
+  rowLoss: Tensor,
+  sampleWeights: Tensor,
+  labels: Tensor,
+  lead: number[],
+  ignoreIndex: number | undefined,
+  reduction: 'none' | 'sum' | 'mean' | 'nonzero',
+): Tensor {
+  let w = broadcastTo(sampleWeights, lead);
+  if (ignoreIndex !== undefined) w = mul(w, cast(notEqual(reshape(labels, lead), ignoreIndex), 'float32'));
+  const tf = { none: TfReduction.NONE, sum: TfReduction.SUM, mean: TfReduction.MEAN, nonzero: TfReduction.SUM_BY_NONZERO_WEIGHTS }[
+    reduction
+  ];
+  return losses.computeWeightedLoss(rowLoss, w, tf);
+}
+
+/**
+ * Any loss of the registry whose gradient is f′·(p − onehot) on the logits hidden · kernel + bias,
+ * fused: the logits are computed a tile of classes at a time and never stored. `kind` names it
+ * ('mixed', 'mae', 'focal', 'generalizedCE', 'tamedCE'), its parameters by the registry's names
+ * (defaults as the loss ops'). Gradients for hidden, kernel and bias under tf.grad and optimizers.
+ */
+export function linearLoss<O extends LinearLossSpec>(hidden: Hidden, kernel: Kernel, labels: Labels, options: O): LossValue<O> {
+  checkOptions('linearLoss', options);
+  if (options === undefined || options.kind === undefined)
+    fail('linearLoss', "options.kind is required (e.g. {kind: 'mixed', alpha: 1, beta: 1})");
+  if (typeof options.kind !== 'string') fail('linearLoss', `kind must be a string, got ${typeof options.kind}`);
+  return fusedHead('linearLoss', hidden, kernel, labels, options, options.kind, 'fromOptions', ['kind']) as LossValue<O>;
+}
+
+/** Softmax cross entropy of hidden · kernel + bias, fused (PyTorch's F.linear_cross_entropy). */
+export function linearCrossEntropy<O extends LinearLossOptions = {}>(
+  hidden: Hidden,
+  kernel: Kernel,
+  labels: Labels,
+  options: O = {} as O,
+): LossValue<O> {
+  checkOptions('linearCrossEntropy', options);
+  return fusedHead('linearCrossEntropy', hidden, kernel, labels, options as Record<string, unknown>, 'mixed', {
+    alpha: 1,
+    beta: 0,
+  }) as LossValue<O>;
+}
+
+/** α·CE + β·EL of hidden · kernel + bias, fused (defaults α = 1, β = 1, as mixedLoss). */
+export function linearMixedLoss<O extends LinearLossOptions & { alpha?: number; beta?: number } = {}>(
+  hidden: Hidden,
+  kernel: Kernel,
+  labels: Labels,
+  options: O = {} as O,
+): LossValue<O> {
+  checkOptions('linearMixedLoss', options);
+  return fusedHead('linearMixedLoss', hidden, kernel, labels, options as Record<string, unknown>, 'mixed', 'fromOptions') as LossValue<O>;
+}

@@ -1,0 +1,116 @@
+// The head's options, resolved and checked before any kernel runs: the loss (a kind of the
+// registry whose gradient is the seam's c·(p − onehot), its parameters with their ops' defaults
+// and the registry's ranges) and the options every loss op takes, as a LossSpec.
+import type { Reduction as TfReduction, Tensor, TensorLike } from '@tensorflow/tfjs-core';
+
+import type { LossSpec } from '../kernels/attrs';
+import { kindFacts, lossKinds } from '../kernels/registry';
+import { checkNumber, checkReduction, Reducing } from '../losses/checks';
+import { defaultsOf } from '../losses/op_table';
+import { checkLossSpec, registryParam } from '../losses/registry';
+import { native } from '../native';
+import { checkOptionNames, fail, shown } from '../validate';
+
+/** The options of the head's ops besides the loss's own parameters. */
+export interface LinearLossOptions {
+  /** The bias [C] (a Dense layer's `bias.read()`); none by default. */
+  bias?: Tensor | TensorLike;
+  /**
+   * 'mean' (default) over the rows not ignored (with class weights: divided by their class
+   * weights' sum, as PyTorch), 'sum', 'none' for the per-row losses, or a tf.Reduction.
+   */
+  reduction?: 'none' | 'sum' | 'mean' | TfReduction;
+  /** Per-row sample weights (tf.losses' semantics: a number or a tensor broadcastable to the rows). */
+  weights?: Tensor | TensorLike;
+  /** Per-class weights [C] (PyTorch's `weight`). */
+  classWeights?: Tensor | TensorLike;
+  /** Class id of rows that add nothing, get a zero gradient and are not counted by 'mean'. */
+  ignoreIndex?: number;
+  /** ε in [0, 1]: targets (1 − ε)·onehot + ε/C (kinds linear in the targets). */
+  labelSmoothing?: number;
+  /** Adds zLoss·lse² per row. */
+  zLoss?: number;
+  /** Logit soft-capping cap·tanh(z/cap), applied inside the head's tiles. */
+  softcap?: number;
+  /** 'auto' (default) or 'cpu': the head runs on the CPU kernels (cpu and wasm backends). */
+  device?: 'auto' | 'cpu';
+}
+
+/** linearLoss's options: the kind, its parameters (by the registry's names) and the options. */
+export interface LinearLossSpec extends LinearLossOptions {
+  /** A kind of the registry whose gradient is c·(p − onehot): mixed, mae, focal, generalizedCE, tamedCE. */
+  kind: string;
+  [param: string]: unknown;
+}
+
+export const HEAD_OPTIONS = ['bias', 'reduction', 'weights', 'classWeights', 'ignoreIndex', 'labelSmoothing', 'zLoss', 'softcap', 'device'];
+
+/** The kinds the head takes (the addon's list: those whose gradient is the seam's alone). */
+export function headKinds(): string[] {
+  return native().headLayout().kinds.split(', ');
+}
+
+export interface ResolvedHead {
+  spec: LossSpec;
+  reduction: Reducing;
+  smoothing: number;
+  ignoreIndex: number | undefined;
+  softcap: number | undefined;
+}
+
+/**
+ * The loss spec of a head op: `kind` with `params` (fixed by the op, e.g. crossEntropy's) or
+ * taken from the options by the registry's names (`fromOptions`), every option checked.
+ * `extra`: the op's other option names (the sharded API's classOffset, numClasses).
+ */
+export function resolveHead(
+  op: string,
+  kind: string,
+  options: Record<string, unknown>,
+  fixed: Record<string, number> | 'fromOptions',
+  extra: string[] = [],
+): ResolvedHead {
+  if (!lossKinds().has(kind)) fail(op, `kind must be one of ${[...lossKinds().keys()].join(', ')}, got ${shown(kind)}`);
+  if (!headKinds().includes(kind)) {
+    fail(
+      op,
+      `the fused head takes the kinds whose gradient is c·(p − onehot) (${headKinds().join(', ')}); '${kind}' is not one: ` +
+        `compute the logits with tf.matMul and use its loss op`,
+    );
+  }
+  const paramNames = kindFacts(kind).params.map((p) => p.name);
+  const own = fixed === 'fromOptions' ? paramNames : [];
+  checkOptionNames(op, options, [...own, ...HEAD_OPTIONS, ...extra]);
+  const params: Record<string, number> = {};
+  if (fixed === 'fromOptions') {
+    const defaults = defaultsOf(kind);
+    for (const p of paramNames) {
+      if (options[p] === undefined && defaults[p] === undefined) fail(op, `kind '${kind}' needs its parameter ${p}`);
+      params[p] = registryParam(op, kind, p, p, options[p], defaults[p]);
+    }
+  } else {
+    Object.assign(params, fixed);
+  }
+  const reduction = checkReduction(op, options.reduction ?? 'mean');
+  const smoothing =
+    options.labelSmoothing === undefined
+      ? 0
+      : checkNumber(op, 'labelSmoothing', options.labelSmoothing, (v) => v >= 0 && v <= 1, 'in [0, 1]');
+  const zLoss = options.zLoss === undefined ? 0 : checkNumber(op, 'zLoss', options.zLoss, (v) => v >= 0, '>= 0');
+  const softcap = options.softcap === undefined ? undefined : checkNumber(op, 'softcap', options.softcap, (v) => v > 0, '> 0');
+  const ignoreIndex =
+    options.ignoreIndex === undefined
+      ? undefined
+      : checkNumber(op, 'ignoreIndex', options.ignoreIndex, (v) => Number.isInteger(v) && Math.abs(v) < 2 ** 31, '(a 32-bit integer)');
+  const device = options.device ?? 'auto';
+  if (device === 'cuda') fail(op, "the fused head has no CUDA kernel: use device 'cpu' or 'auto' (the CPU kernels)");
+  if (device !== 'auto' && device !== 'cpu') fail(op, `device must be 'auto' or 'cpu', got ${shown(device)}`);
+  const spec: LossSpec = { kind, ...params };
+  if (zLoss > 0) spec.zLoss = zLoss;
+  if (smoothing > 0) spec.labelSmoothing = smoothing;
+  if (ignoreIndex !== undefined) spec.ignoreIndex = ignoreIndex;
+  const problem = checkLossSpec(spec, false, options.classWeights !== undefined);
+  if (problem !== null) fail(op, problem);
+  if (softcap !== undefined) spec.softcap = softcap;
+  return { spec, reduction, smoothing, ignoreIndex, softcap };
+}
