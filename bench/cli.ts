@@ -7,6 +7,7 @@ import { parseArgs } from 'util';
 
 import { cpuOp } from './cpu_op';
 import { family } from './family';
+import { headBench } from './head';
 import { informationBench } from './information';
 import { webgpuBench } from './webgpu';
 import { checkChartPackages, markdown, svgChart } from './report';
@@ -168,6 +169,38 @@ async function webgpuMain(argv: string[]): Promise<void> {
   process.exit(0); // Dawn keeps Node running while the GPU is referenced
 }
 
+const HEAD_USAGE = `usage: mixloss bench head [--shapes 256x256x32768,1024x256x131072,64x512x1048576] [--reps 3] [--stock-everywhere] [--svg FILE]
+
+  One training step of a classifier head (loss and the gradients for hidden, kernel and bias): the
+  fused head on the cpu and wasm backends beside the GEMM floor and PyTorch CPU eager (when
+  python3-torch is installed), and beside tf.matMul + crossEntropy and stock
+  tf.losses.softmaxCrossEntropy on cpu and wasm at the first shape (at every shape with
+  --stock-everywhere: tfjs's matMul takes minutes per step past it); peak memory per cell.`;
+
+/** "1024x256x131072" → [N, D, C]. */
+function parseHeadShape(s: string): [number, number, number] {
+  const m = /^(\d+)x(\d+)x(\d+)$/.exec(s.trim());
+  if (!m || [m[1], m[2], m[3]].some((v) => Number(v) < 1))
+    throw new Error(`bad shape ${JSON.stringify(s)}: use NxDxC, e.g. 1024x256x131072`);
+  return [Number(m[1]), Number(m[2]), Number(m[3])];
+}
+
+async function headMain(argv: string[]): Promise<void> {
+  const o = options(argv, HEAD_USAGE, ['shapes', 'reps', 'svg'], ['stock-everywhere']);
+  if (o === undefined) return;
+  const opts = {
+    shapes: text(o.shapes)?.split(',').map(parseHeadShape) ?? [
+      [256, 256, 32768] as [number, number, number],
+      [1024, 256, 131072] as [number, number, number],
+      [64, 512, 1048576] as [number, number, number],
+    ],
+    reps: count('reps', o.reps, 3),
+    stockEverywhere: o['stock-everywhere'] === true,
+    svg: text(o.svg),
+  };
+  console.log(await headBench(opts, (line) => console.error(line)));
+}
+
 const COMMANDS = `usage: mixloss <command>
 
   bench            the benchmark suite (mixloss bench --help)
@@ -176,6 +209,7 @@ const COMMANDS = `usage: mixloss <command>
   bench information
                    the mutual-information regularizer (mixloss bench information --help)
   bench webgpu     the fused loss on tfjs's webgpu backend beside stock (mixloss bench webgpu --help)
+  bench head       the fused classifier head beside stock, PyTorch and the GEMM floor (mixloss bench head --help)
   --version        the package version
   --help           this text`;
 
@@ -196,6 +230,7 @@ export async function main(argv: string[]): Promise<void> {
   if (rest[0] === 'cpu-op') return cpuOpMain(rest.slice(1));
   if (rest[0] === 'information') return informationMain(rest.slice(1));
   if (rest[0] === 'webgpu') return webgpuMain(rest.slice(1));
+  if (rest[0] === 'head') return headMain(rest.slice(1));
   const opts = parse(rest);
   // The chart's packages before the run, not after it: a missing one fails in a second.
   if (opts.out && opts.svg) checkChartPackages();
