@@ -15,6 +15,7 @@
 #include "../core/memory_baseline.h"
 #include "../core/row_blocks.h"
 #include "../core/thread_pool.h"
+#include "call_checks.h"
 #include "checks.h"
 #include "cuda_bindings.h"
 #include "head.h"
@@ -49,33 +50,6 @@ mixloss::Labels parse_labels(const Napi::Value& v, bool dense, const Shape& shap
             typed_data<int32_t, napi_int32_array>(v, length, "labels", "Int32Array")};
   if (type == napi_float32_array) return {dense ? LabelFormat::kDenseFloat32 : LabelFormat::kSparseFloat32, floats(v, length, "labels")};
   fail("labels must be an Int32Array or a Float32Array");
-}
-
-// An optional Float32Array of n finite, non-negative weights (null when absent): classWeights
-// [classes], sample weights [rows].
-const float* parse_weights(Fields& f, const char* name, int64_t n) {
-  if (!f.has(name)) return nullptr;
-  const float* w = floats(f.get(name), n, name);
-  for (int64_t i = 0; i < n; ++i)
-    if (!(w[i] >= 0.0f && std::isfinite(w[i])))
-      fail(std::string(name) + "[" + std::to_string(i) + "] must be a finite number >= 0, got " + std::to_string(w[i]));
-  return w;
-}
-
-// Fails naming the first class id that is neither in [0, classes) nor ignored.
-void check_labels(const LossCall& c) {
-  const int64_t bad = mixloss::cpu::find_bad_label(c);
-  if (bad < 0) return;
-  const double value = c.labels.format == LabelFormat::kSparseInt32 ? static_cast<const int32_t*>(c.labels.data)[bad]
-                                                                    : static_cast<const float*>(c.labels.data)[bad];
-  // Integral values as integers ("label 5", not "label 5.000000"); others as JS shows them.
-  std::ostringstream shown;
-  if (std::floor(value) == value && std::abs(value) < 1e15)
-    shown << std::fixed << std::setprecision(0) << value;  // 2147483648, not 2.14748365e+09
-  else
-    shown << std::setprecision(9) << value;
-  fail("label " + shown.str() + " at row " + std::to_string(bad) + " is not a class id in [0, " + std::to_string(c.classes) + ")" +
-       (c.params.has_ignore_index ? " nor ignoreIndex " + std::to_string(c.params.ignore_index) : ""));
 }
 
 // The named fields every kernel call shares: {logits, rows, classes, labels, dense, loss,

@@ -9,6 +9,7 @@
 #include "../core/head/gemm_floor.h"
 #include "../core/head/head.h"
 #include "../core/losses/registry.h"
+#include "call_checks.h"
 #include "checks.h"
 #include "loss_spec_parse.h"
 
@@ -49,15 +50,6 @@ Labels parse_ids(const Napi::Value& v, int64_t rows) {
   fail("labels must be an Int32Array or a Float32Array of class ids");
 }
 
-const float* optional_weights(Fields& f, const char* name, int64_t n) {
-  if (!f.has(name)) return nullptr;
-  const float* w = floats(f.get(name), n, name);
-  for (int64_t i = 0; i < n; ++i)
-    if (!(w[i] >= 0.0f && std::isfinite(w[i])))
-      fail(std::string(name) + "[" + std::to_string(i) + "] must be a finite number >= 0, got " + std::to_string(w[i]));
-  return w;
-}
-
 // The label check of the row kernels against the head's classes.
 void check_labels(const head::HeadCall& c) {
   LossCall call{};
@@ -65,13 +57,7 @@ void check_labels(const head::HeadCall& c) {
   call.classes = c.total_classes;
   call.labels = c.labels;
   call.params = c.params;
-  const int64_t bad = cpu::find_bad_label(call);
-  if (bad < 0) return;
-  const double y = c.labels.format == LabelFormat::kSparseInt32 ? static_cast<const int32_t*>(c.labels.data)[bad]
-                                                                : static_cast<const float*>(c.labels.data)[bad];
-  fail("label " + (std::floor(y) == y && std::abs(y) < 1e15 ? std::to_string(static_cast<long long>(y)) : std::to_string(y)) + " at row " +
-       std::to_string(bad) + " is not a class id in [0, " + std::to_string(c.total_classes) + ")" +
-       (c.params.has_ignore_index ? " nor ignoreIndex " + std::to_string(c.params.ignore_index) : ""));
+  napi_checks::check_labels(call);
 }
 
 // The fields every head call shares: {hidden, kernel, bias?, rows, dims, classes, classOffset?,
@@ -98,8 +84,8 @@ head::HeadCall parse_head(Fields& f, bool sharded) {
   c.kernel = floats(f.get("kernel"), c.dims * c.classes, "kernel");
   c.bias = f.has("bias") ? floats(f.get("bias"), c.classes, "bias") : nullptr;
   c.labels = parse_ids(f.get("labels"), c.rows);
-  c.class_weights = optional_weights(f, "classWeights", c.total_classes);
-  c.row_weights = optional_weights(f, "weights", c.rows);
+  c.class_weights = parse_weights(f, "classWeights", c.total_classes);
+  c.row_weights = parse_weights(f, "weights", c.rows);
   c.params = parse_head_loss(f, c.class_weights != nullptr);
   check_labels(c);
   return c;
@@ -188,8 +174,8 @@ Napi::Value HeadFinish(const Napi::CallbackInfo& info) {
     c.total_classes = c.classes = positive_int(f.get("totalClasses"), "totalClasses");
     const float* merged = floats(f.get("merged"), c.rows * head::kShardStats, "merged");
     c.labels = parse_ids(f.get("labels"), c.rows);
-    c.class_weights = optional_weights(f, "classWeights", c.total_classes);
-    c.row_weights = optional_weights(f, "weights", c.rows);
+    c.class_weights = parse_weights(f, "classWeights", c.total_classes);
+    c.row_weights = parse_weights(f, "weights", c.rows);
     c.params = parse_head_loss(f, c.class_weights != nullptr);
     check_labels(c);
     float* stats = floats(f.get("stats"), c.rows * kStatsPerRow, "stats");

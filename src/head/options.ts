@@ -1,35 +1,27 @@
 // The head's options, resolved and checked before any kernel runs: the loss (a kind of the
 // registry whose gradient is the seam's c·(p − onehot), its parameters with their ops' defaults
 // and the registry's ranges) and the options every loss op takes, as a LossSpec.
-import type { Reduction as TfReduction, Tensor, TensorLike } from '@tensorflow/tfjs-core';
+import type { Tensor, TensorLike } from '@tensorflow/tfjs-core';
 
 import type { LossSpec } from '../kernels/attrs';
 import { kindFacts, lossKinds } from '../kernels/registry';
-import { checkNumber, checkReduction, Reducing } from '../losses/checks';
+import { optionValues, Reducing } from '../losses/checks';
 import { defaultsOf } from '../losses/op_table';
 import { checkLossSpec, registryParam } from '../losses/registry';
+import type { LossOptions } from '../losses/types';
 import { native } from '../native';
 import { checkOptionNames, fail, shown } from '../validate';
 
-/** The options of the head's ops besides the loss's own parameters. */
-export interface LinearLossOptions {
+/**
+ * The options of the head's ops besides the loss's own parameters: the loss ops' own (they mean
+ * the same here), a bias, and a device of the head's.
+ */
+export interface LinearLossOptions extends Pick<
+  LossOptions,
+  'reduction' | 'weights' | 'classWeights' | 'ignoreIndex' | 'labelSmoothing' | 'zLoss'
+> {
   /** The bias [C] (a Dense layer's `bias.read()`); none by default. */
   bias?: Tensor | TensorLike;
-  /**
-   * 'mean' (default) over the rows not ignored (with class weights: divided by their class
-   * weights' sum, as PyTorch), 'sum', 'none' for the per-row losses, or a tf.Reduction.
-   */
-  reduction?: 'none' | 'sum' | 'mean' | TfReduction;
-  /** Per-row sample weights (tf.losses' semantics: a number or a tensor broadcastable to the rows). */
-  weights?: Tensor | TensorLike;
-  /** Per-class weights [C] (PyTorch's `weight`). */
-  classWeights?: Tensor | TensorLike;
-  /** Class id of rows that add nothing, get a zero gradient and are not counted by 'mean'. */
-  ignoreIndex?: number;
-  /** ε in [0, 1]: targets (1 − ε)·onehot + ε/C (kinds linear in the targets). */
-  labelSmoothing?: number;
-  /** Adds zLoss·lse² per row. */
-  zLoss?: number;
   /** Logit soft-capping cap·tanh(z/cap), applied inside the head's tiles. */
   softcap?: number;
   /** 'auto' (default) or 'cpu': the head runs on the CPU kernels (cpu and wasm backends). */
@@ -91,17 +83,7 @@ export function resolveHead(
   } else {
     Object.assign(params, fixed);
   }
-  const reduction = checkReduction(op, options.reduction ?? 'mean');
-  const smoothing =
-    options.labelSmoothing === undefined
-      ? 0
-      : checkNumber(op, 'labelSmoothing', options.labelSmoothing, (v) => v >= 0 && v <= 1, 'in [0, 1]');
-  const zLoss = options.zLoss === undefined ? 0 : checkNumber(op, 'zLoss', options.zLoss, (v) => v >= 0, '>= 0');
-  const softcap = options.softcap === undefined ? undefined : checkNumber(op, 'softcap', options.softcap, (v) => v > 0, '> 0');
-  const ignoreIndex =
-    options.ignoreIndex === undefined
-      ? undefined
-      : checkNumber(op, 'ignoreIndex', options.ignoreIndex, (v) => Number.isInteger(v) && Math.abs(v) < 2 ** 31, '(a 32-bit integer)');
+  const { reduction, smoothing, zLoss, softcap, ignoreIndex } = optionValues(op, options);
   const device = options.device ?? 'auto';
   if (device === 'cuda') fail(op, "the fused head has no CUDA kernel: use device 'cpu' or 'auto' (the CPU kernels)");
   if (device !== 'auto' && device !== 'cpu') fail(op, `device must be 'auto' or 'cpu', got ${shown(device)}`);

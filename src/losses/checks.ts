@@ -153,3 +153,28 @@ export function checkOptions<O>(op: string, options: O): O {
     fail(op, `options must be an object, got ${shown(options)}`);
   return options;
 }
+
+/** The values of the options every loss op takes, checked: what is not given is its default. */
+export interface OptionValues {
+  reduction: Reducing;
+  smoothing: number;
+  zLoss: number;
+  softcap: number | undefined;
+  ignoreIndex: number | undefined;
+}
+
+export function optionValues(op: string, options: Record<string, unknown>): OptionValues {
+  return {
+    reduction: checkReduction(op, options.reduction ?? 'mean'),
+    smoothing:
+      options.labelSmoothing === undefined
+        ? 0
+        : checkNumber(op, 'labelSmoothing', options.labelSmoothing, (v) => v >= 0 && v <= 1, 'in [0, 1]'),
+    zLoss: options.zLoss === undefined ? 0 : checkNumber(op, 'zLoss', options.zLoss, (v) => v >= 0, '>= 0'),
+    softcap: options.softcap === undefined ? undefined : checkNumber(op, 'softcap', options.softcap, (v) => v > 0, '> 0'),
+    ignoreIndex:
+      options.ignoreIndex === undefined
+        ? undefined
+        : checkNumber(op, 'ignoreIndex', options.ignoreIndex, (v) => Number.isInteger(v) && Math.abs(v) < 2 ** 31, '(a 32-bit integer)'),
+  };
+}

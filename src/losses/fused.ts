@@ -25,7 +25,7 @@ import { ensureKernels } from '../kernels/register';
 import { checkableValues } from '../kernels/host_values';
 import { checkTargetValues, ORDER_HINT } from '../kernels/input_checks';
 import { checkOptionNames, fail, shown } from '../validate';
-import { checkLabels, checkNumber, checkReduction, classWeightTensor, sampleWeightTensor, shapeOf } from './checks';
+import { checkLabels, classWeightTensor, optionValues, sampleWeightTensor, shapeOf } from './checks';
 import {
   applyWhere,
   classAxis,
@@ -79,17 +79,7 @@ export function fusedLoss(op: string, logitsIn: Logits, labelsIn: Labels, option
   const kind = lossOps().get(op);
   if (kind === undefined) throw new Error(`mixloss: ${op} is not a loss op (lossOp in src/losses/op_table.ts)`);
   checkOptionNames(op, options, [...loss.own, ...COMMON_OPTIONS]);
-  const reduction = checkReduction(op, options.reduction ?? 'mean');
-  const smoothing =
-    options.labelSmoothing === undefined
-      ? 0
-      : checkNumber(op, 'labelSmoothing', options.labelSmoothing, (v) => v >= 0 && v <= 1, 'in [0, 1]');
-  const zLoss = options.zLoss === undefined ? 0 : checkNumber(op, 'zLoss', options.zLoss, (v) => v >= 0, '>= 0');
-  const softcap = options.softcap === undefined ? undefined : checkNumber(op, 'softcap', options.softcap, (v) => v > 0, '> 0');
-  const ignoreIndex =
-    options.ignoreIndex === undefined
-      ? undefined
-      : checkNumber(op, 'ignoreIndex', options.ignoreIndex, (v) => Number.isInteger(v) && Math.abs(v) < 2 ** 31, '(a 32-bit integer)');
+  const { reduction, smoothing, zLoss, softcap, ignoreIndex } = optionValues(op, options as Record<string, unknown>);
   if (options.checkTargets !== undefined && typeof options.checkTargets !== 'boolean') {
     fail(op, `checkTargets must be true or false, got ${shown(options.checkTargets)}`);
   }
