@@ -552,6 +552,27 @@ describe('the class-sharded statistics against the op', () => {
     });
   });
 
+  it("sample weights in the sharded calls: as linearLoss's per-row weights, and nothing left behind", () => {
+    const h = tf.tensor(x.h, [x.N, x.D]);
+    const w = tf.tensor(x.w, [x.D, x.C]);
+    const yy = tf.tensor(y, [x.N], 'int32');
+    const weights = tf.tensor(Array.from({ length: x.N }, (_, i) => (i % 3) * 0.5));
+    const want = tf.tidy(() => {
+      const { value, grads } = tf.valueAndGrads((hh: tf.Tensor, ww: tf.Tensor) => linearCrossEntropy(hh, ww, yy, { weights }))([h, w]);
+      return { value: value.dataSync()[0], gh: grads[0].dataSync(), gw: grads[1].dataSync() };
+    });
+    const before = backendCounts();
+    const merged = headStatistics(h, w, yy, { numClasses: x.C });
+    const loss = headLoss(merged, yy, { weights });
+    const g = headGradients(h, w, yy, merged, { numClasses: x.C, weights });
+    expect(Math.abs(loss.dataSync()[0] - want.value) / want.value).toBeLessThan(1e-6);
+    expect(relError(g.hidden.dataSync(), want.gh)).toBeLessThan(1e-5);
+    expect(relError(g.kernel.dataSync(), want.gw)).toBeLessThan(1e-5);
+    tf.dispose([merged, loss, g.hidden, g.kernel]);
+    expect(backendCounts()).toEqual(before);
+    tf.dispose([h, w, yy, weights]);
+  });
+
   it('statistics computed without labelSmoothing cannot finish a smoothed loss', () => {
     tf.tidy(() => {
       const yy = tf.tensor(labels, [x.N], 'int32');

@@ -3,6 +3,7 @@
 import { Tensor, tensor } from '@tensorflow/tfjs-core';
 import type { TensorLike } from '@tensorflow/tfjs-core';
 
+import { unreadableHere } from '../kernels/host_values';
 import { checkAttached, checkLabels, classWeightTensor, shapeOf } from '../losses/checks';
 import { labelsTensor } from '../losses/inputs';
 import { fail } from '../validate';
@@ -87,4 +88,25 @@ export function headClassWeights(op: string, x: unknown, classes: number, made: 
   const w = classWeightTensor(op, 'classWeights', x, classes);
   if (w !== x) made.push(w);
   return w;
+}
+
+/**
+ * A tensor's values on the host, for the calls that run on host arrays (the sharded head, top-k):
+ * on webgpu in Node a tensor that lives on the GPU cannot be read synchronously, which is an Error
+ * that says what to do.
+ */
+export function hostFloats(op: string, name: string, t: Tensor): Float32Array {
+  const v = hostValues(op, name, t);
+  return v instanceof Float32Array ? v : Float32Array.from(v as ArrayLike<number>);
+}
+
+/** hostFloats' values in the tensor's own TypedArray. */
+export function hostValues(op: string, name: string, t: Tensor): ArrayLike<number> {
+  if (unreadableHere(t)) {
+    fail(
+      op,
+      `${name} lives on the GPU (webgpu backend), which cannot be read synchronously here: ${op} runs on host arrays; pass tensors made on the cpu backend (e.g. from await ${name}.data())`,
+    );
+  }
+  return t.dataSync() as ArrayLike<number>;
 }

@@ -13,7 +13,7 @@ import type { NativeHeadCall, NativeHeadLoss } from '../native';
 import { checkOptions } from '../losses/checks';
 import { fail, named } from '../validate';
 import { meanPlan } from './divisor';
-import { biasTensor, floatTensor, headClassWeights, headLabels, headShapes } from './inputs';
+import { biasTensor, floatTensor, headClassWeights, headLabels, headShapes, hostFloats, hostValues } from './inputs';
 import type { HeadShapes } from './inputs';
 import type { Hidden, Kernel } from './ops';
 import { LinearLossOptions, resolveHead, ResolvedHead } from './options';
@@ -58,7 +58,12 @@ function rowWeights(op: string, w: unknown, lead: number[]): Float32Array | unde
   if (w === undefined) return undefined;
   const t = sampleWeightTensor(op, w, lead);
   try {
-    return tidy(() => broadcastTo(t, lead.length === 0 ? [1] : lead)).dataSync() as Float32Array;
+    const rows = tidy(() => broadcastTo(t, lead.length === 0 ? [1] : lead));
+    try {
+      return Float32Array.from(hostFloats(op, 'weights', rows));
+    } finally {
+      rows.dispose();
+    }
   } finally {
     if (t !== w) t.dispose();
   }
@@ -98,15 +103,15 @@ function shardCall(
     const classWeights = headClassWeights(op, options.classWeights, numClasses, made);
     const weights = rowWeights(op, options.weights, s.lead);
     const call = {
-      hidden: hidden.dataSync() as Float32Array,
-      kernel: kernel.dataSync() as Float32Array,
-      ...(bias ? { bias: bias.dataSync() as Float32Array } : {}),
+      hidden: hostFloats(op, 'hidden', hidden),
+      kernel: hostFloats(op, 'kernelShard', kernel),
+      ...(bias ? { bias: hostFloats(op, 'bias', bias) } : {}),
       rows: s.rows,
       dims: s.dims,
       classes: s.classes,
-      labels: labelsArray(labels),
+      labels: labelsArray(op, labels),
       loss: resolved.spec,
-      ...(classWeights ? { classWeights: classWeights.dataSync() as Float32Array } : {}),
+      ...(classWeights ? { classWeights: hostFloats(op, 'classWeights', classWeights) } : {}),
       ...(weights ? { weights } : {}),
       classOffset,
       totalClasses: numClasses,
@@ -117,8 +122,9 @@ function shardCall(
   }
 }
 
-function labelsArray(labels: Tensor): Int32Array | Float32Array {
-  const v = labels.dataSync();
+function labelsArray(op: string, labels: Tensor): Int32Array | Float32Array {
+  if (labels.dtype !== 'int32') return hostFloats(op, 'labels', labels);
+  const v = hostValues(op, 'labels', labels);
   return v instanceof Int32Array || v instanceof Float32Array ? v : Float32Array.from(v as ArrayLike<number>);
 }
 
@@ -148,7 +154,7 @@ function statsArray(op: string, name: string, t: unknown, rows?: number): { valu
     fail(op, `${name} must be float32 [N, ${width}] (headStatistics' output), got ${t.dtype} ${shapeOf(t.shape)}`);
   }
   if (rows !== undefined && t.shape[0] !== rows) fail(op, `${name} has ${t.shape[0]} rows, expected ${rows}`);
-  return { values: t.dataSync() as Float32Array, rows: t.shape[0] };
+  return { values: hostFloats(op, name, t), rows: t.shape[0] };
 }
 
 /** Merges shards' statistics (exact and associative: any order, any grouping, uneven shards). */
@@ -232,9 +238,9 @@ export function headLoss(merged: HeadStatistics, labels: Labels, options: Partia
     const weights = rowWeights(op, options.weights, lead);
     const base: NativeHeadLoss = {
       rows: m.rows,
-      labels: labelsArray(y),
+      labels: labelsArray(op, y),
       loss: r.spec,
-      ...(classWeights ? { classWeights: classWeights.dataSync() as Float32Array } : {}),
+      ...(classWeights ? { classWeights: hostFloats(op, 'classWeights', classWeights) } : {}),
       ...(weights ? { weights } : {}),
     };
     const plan = reductionPlan(base, numClasses, r);

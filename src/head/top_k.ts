@@ -5,7 +5,7 @@ import { Tensor, tensor } from '@tensorflow/tfjs-core';
 import { checkNumber } from '../losses/checks';
 import { checkOptionNames, fail, named } from '../validate';
 import { native } from '../native';
-import { biasTensor, floatTensor, headShapes } from './inputs';
+import { biasTensor, floatTensor, headShapes, hostFloats } from './inputs';
 import type { Hidden, Kernel } from './ops';
 
 export interface HeadTopKOptions {
@@ -39,9 +39,9 @@ export function headTopK(hidden: Hidden, kernel: Kernel, k: number, options: Hea
     const indices = new Int32Array(s.rows * k);
     try {
       native().headTopK({
-        hidden: h.dataSync() as Float32Array,
-        kernel: w.dataSync() as Float32Array,
-        ...(bias ? { bias: bias.dataSync() as Float32Array } : {}),
+        hidden: hostFloats(op, 'hidden', h),
+        kernel: hostFloats(op, 'kernel', w),
+        ...(bias ? { bias: hostFloats(op, 'bias', bias) } : {}),
         rows: s.rows,
         dims: s.dims,
         classes: s.classes,
