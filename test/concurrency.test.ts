@@ -34,7 +34,12 @@ const WORKER = `
   });
   tf.setBackend('cpu').then(() => {
     if (workerData.loop) { for (;;) run(workerData.jobs[0]); }
-    parentPort.postMessage(workerData.jobs.map(run));
+    // With a stop flag: the jobs again and again until the flag is set, then the last results.
+    const stop = workerData.stop ? new Int32Array(workerData.stop) : undefined;
+    let results;
+    do results = workerData.jobs.map(run);
+    while (stop && Atomics.load(stop, 0) === 0);
+    parentPort.postMessage(results);
   });`;
 
 const JOBS = [
@@ -45,8 +50,12 @@ const JOBS = [
   { op: 'renyiMutualInformation', rows: 300, classes: 10, seed: 5 }, // Eigen, and the gradient across the pool
 ];
 
-function inWorker(jobs: typeof JOBS, loop = false): { worker: Worker; done: Promise<Array<{ value: number; grad: number[] }>> } {
-  const worker = new Worker(WORKER, { eval: true, workerData: { jobs, loop } });
+function inWorker(
+  jobs: typeof JOBS,
+  loop = false,
+  stop?: SharedArrayBuffer,
+): { worker: Worker; done: Promise<Array<{ value: number; grad: number[] }>> } {
+  const worker = new Worker(WORKER, { eval: true, workerData: { jobs, loop, stop } });
   const done = new Promise<Array<{ value: number; grad: number[] }>>((resolve, reject) => {
     worker.once('message', (v) => {
       resolve(v);
@@ -91,22 +100,20 @@ describe('worker_threads', () => {
 
   it('setNumThreads changed while workers are inside kernels: results unchanged', async () => {
     const serial = await inWorker(JOBS).done;
-    const running = [0, 1].map(() => inWorker(JOBS));
-    let finished = 0;
-    for (const r of running)
-      void r.done.then(
-        () => finished++,
-        () => finished++,
-      );
+    // The workers repeat their jobs until told to stop, so the resizes below meet kernels in
+    // flight however the machine schedules them (a single pass could end before the first).
+    const stop = new SharedArrayBuffer(4);
+    const running = [0, 1].map(() => inWorker(JOBS, false, stop));
     // Resizes while the workers' kernels run: the addon counts the kernel calls in flight (over
     // every worker), so the overlap is checked, not assumed from a sleep.
     let overlapped = 0;
-    for (let k = 0; overlapped < 20 && finished < running.length; k++) {
+    for (let k = 0, deadline = Date.now() + 120_000; overlapped < 20 && Date.now() < deadline; k++) {
       const busy = native().kernelActivity().inFlight > 0;
       setNumThreads((k % 4) + 1);
       if (busy && native().kernelActivity().inFlight > 0) overlapped++;
       await new Promise((resolve) => setTimeout(resolve, 1));
     }
+    Atomics.store(new Int32Array(stop), 0, 1);
     expect(overlapped).toBeGreaterThan(0);
     // The thread count decides how long rows are cut into slices, so the float sums may round
     // differently from the serial run's: equal to float precision, not bit for bit.
