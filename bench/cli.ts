@@ -201,6 +201,33 @@ async function headMain(argv: string[]): Promise<void> {
   console.log(await headBench(opts, (line) => console.error(line)));
 }
 
+const CURVES_USAGE = `usage: mixloss focus-curves [--F 0,0.1,0.2,0.3,0.4,0.5] [--points 100] [--normalize-peak] [--svg FILE]
+
+The paper's Fig. 1: the mixed loss α·CE + β·EL and |∂L/∂q_y| against p_y for each focus F
+(a table on stdout; --svg FILE also draws the chart, which needs vega and vega-lite).`;
+
+async function curvesMain(argv: string[]): Promise<void> {
+  const o = options(argv, CURVES_USAGE, ['F', 'points', 'svg'], ['normalize-peak']);
+  if (!o) return;
+  const Fs = (text(o.F) ?? '0,0.1,0.2,0.3,0.4,0.5').split(',').map((v) => {
+    const F = Number(v);
+    if (v.trim() === '' || !(F >= 0 && F <= 0.5))
+      throw new Error(`--F: each focus must be a number in [0, 0.5], got '${v}'\n${CURVES_USAGE}`);
+    return F;
+  });
+  const svg = text(o.svg);
+  const { curvesChart, curvesTable } = await import('./focus_curves');
+  // The chart's packages first: a missing one fails before anything is printed.
+  if (svg) checkChartPackages();
+  const { focusCurves } = await import('../src/analysis');
+  const curves = focusCurves(Fs, { points: count('points', o.points, 100), normalizePeak: o['normalize-peak'] === true });
+  console.log(curvesTable(curves));
+  if (svg) {
+    fs.writeFileSync(svg, await curvesChart(curves));
+    console.error(`wrote ${svg}`);
+  }
+}
+
 const COMMANDS = `usage: mixloss <command>
 
   bench            the benchmark suite (mixloss bench --help)
@@ -210,6 +237,7 @@ const COMMANDS = `usage: mixloss <command>
                    the mutual-information regularizer (mixloss bench information --help)
   bench webgpu     the fused loss on tfjs's webgpu backend beside stock (mixloss bench webgpu --help)
   bench head       the fused classifier head beside stock, PyTorch and the GEMM floor (mixloss bench head --help)
+  focus-curves     the paper's Fig. 1: the loss and its true-class gradient against p_y per F
   --version        the package version
   --help           this text`;
 
@@ -225,6 +253,7 @@ export async function main(argv: string[]): Promise<void> {
   }
   // No command is a mistake (as for git): the commands on stderr, exit status 1.
   if (command === undefined) throw new Error(`a command is needed\n${COMMANDS}`);
+  if (command === 'focus-curves') return curvesMain(rest);
   if (command !== 'bench') throw new Error(`unknown command '${command}'\n${COMMANDS}`);
   if (rest[0] === 'family') return familyMain(rest.slice(1));
   if (rest[0] === 'cpu-op') return cpuOpMain(rest.slice(1));

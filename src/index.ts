@@ -22,3 +22,4 @@ export type { LossSpec, Reduction } from './kernels/attrs';
 export * from './information';
 export type { RenyiEntropies } from './native';
 export * from './head';
+export * from './analysis';
