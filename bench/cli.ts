@@ -201,6 +201,30 @@ async function headMain(argv: string[]): Promise<void> {
   console.log(await headBench(opts, (line) => console.error(line)));
 }
 
+const SOFTCAP_USAGE = `usage: mixloss bench softcap [--shapes 256x1000,128x32768,32x262144] [--rounds 15] [--reps 5] [--cap 30]
+
+crossEntropy's training step on the cpu backend without softcap, with softcap fused into the
+kernels, and with the cap as stock tfjs ops before the op, interleaved in one process.`;
+
+async function softcapMain(argv: string[]): Promise<void> {
+  const o = options(argv, SOFTCAP_USAGE, ['shapes', 'rounds', 'reps', 'cap']);
+  if (!o) return;
+  const cap = text(o.cap) === undefined ? 30 : Number(o.cap);
+  if (!(cap > 0 && Number.isFinite(cap))) throw new Error(`--cap must be a number > 0, got ${String(o.cap)}\n${SOFTCAP_USAGE}`);
+  const { softcapBench } = await import('./softcap');
+  const opts = {
+    shapes: shapes(o.shapes, [
+      [256, 1000],
+      [128, 32768],
+      [32, 262144],
+    ]),
+    rounds: count('rounds', o.rounds, 15),
+    reps: count('reps', o.reps, 5),
+    cap,
+  };
+  console.log(await softcapBench(opts, (line) => console.error(line)));
+}
+
 const CURVES_USAGE = `usage: mixloss focus-curves [--F 0,0.1,0.2,0.3,0.4,0.5] [--points 100] [--normalize-peak] [--svg FILE]
 
 The paper's Fig. 1: the mixed loss α·CE + β·EL and |∂L/∂q_y| against p_y for each focus F
@@ -237,6 +261,7 @@ const COMMANDS = `usage: mixloss <command>
                    the mutual-information regularizer (mixloss bench information --help)
   bench webgpu     the fused loss on tfjs's webgpu backend beside stock (mixloss bench webgpu --help)
   bench head       the fused classifier head beside stock, PyTorch and the GEMM floor (mixloss bench head --help)
+  bench softcap    crossEntropy with softcap fused beside plain CE and the stock-op cap (mixloss bench softcap --help)
   focus-curves     the paper's Fig. 1: the loss and its true-class gradient against p_y per F
   --version        the package version
   --help           this text`;
@@ -260,6 +285,7 @@ export async function main(argv: string[]): Promise<void> {
   if (rest[0] === 'information') return informationMain(rest.slice(1));
   if (rest[0] === 'webgpu') return webgpuMain(rest.slice(1));
   if (rest[0] === 'head') return headMain(rest.slice(1));
+  if (rest[0] === 'softcap') return softcapMain(rest.slice(1));
   const opts = parse(rest);
   // The chart's packages before the run, not after it: a missing one fails in a second.
   if (opts.out && opts.svg) checkChartPackages();

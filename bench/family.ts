@@ -36,6 +36,7 @@ const CASES: Case[] = [
   { name: 'CE + zLoss', loss: { kind: 'mixed', alpha: 1, beta: 0, zLoss: 1e-4 } },
   { name: 'CE + labelSmoothing 0.1', loss: { kind: 'mixed', alpha: 1, beta: 0, labelSmoothing: 0.1 } },
   { name: 'CE + smoothing + classWeights', loss: { kind: 'mixed', alpha: 1, beta: 0, labelSmoothing: 0.1 }, classWeights: true },
+  { name: 'CE + softcap 30', loss: { kind: 'mixed', alpha: 1, beta: 0, softcap: 30 } },
 ];
 
 const median = (xs: number[]) => {

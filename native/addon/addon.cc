@@ -64,7 +64,7 @@ LossCall parse_call(Fields& f) {
   c.labels = parse_labels(f.get("labels"), dense, shape);
   c.class_weights = parse_weights(f, "classWeights", c.classes);
   c.row_weights = parse_weights(f, "weights", c.rows);
-  c.params = parse_loss(f.get("loss"), dense, c.class_weights != nullptr);
+  c.params = parse_loss(f.get("loss"), dense, c.class_weights != nullptr, true);
   check_labels(c);
   c.stats = floats(f.get("stats"), c.rows * mixloss::kStatsPerRow, "stats");
   return c;
@@ -102,7 +102,7 @@ Napi::Value MeanDivisors(const Napi::CallbackInfo& info) {
     c.labels = parse_labels(f.get("labels"), dense, shape);
     c.class_weights = parse_weights(f, "classWeights", c.classes);
     c.row_weights = parse_weights(f, "weights", c.rows);
-    c.params = parse_loss(f.get("loss"), dense, c.class_weights != nullptr);
+    c.params = parse_loss(f.get("loss"), dense, c.class_weights != nullptr, true);
     f.done();
     check_labels(c);
     return divisors(info.Env(), c);
@@ -113,7 +113,7 @@ Napi::Value MeanDivisors(const Napi::CallbackInfo& info) {
 // + β(1 − p_j)), or null: the gradient with respect to dense targets is written from them.
 Napi::Value LinearCoefficients(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
-    const mixloss::LossParams P = parse_loss(info[0], false, false);
+    const mixloss::LossParams P = parse_loss(info[0], false, false, true);
     return mixloss::visit_kind(P.kind, [&](auto k) -> Napi::Value {
       using K = decltype(k);
       if constexpr (K::kLinear) {
@@ -201,7 +201,7 @@ Napi::Value CheckLoss(const Napi::CallbackInfo& info) {
     Fields f(info[0], "checkLoss's argument");
     const bool dense = f.get("dense").ToBoolean();
     const bool weights = f.get("classWeights").ToBoolean();
-    parse_loss(f.get("loss"), dense, weights);
+    parse_loss(f.get("loss"), dense, weights, true);
     f.done();
     return info.Env().Null();
   } catch (const Problem& p) {

@@ -1,6 +1,7 @@
 #include "fused_loss.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <vector>
 
@@ -12,6 +13,11 @@ namespace mixloss {
 namespace cpu {
 
 namespace {
+
+uint64_t next_call() {
+  static std::atomic<uint64_t> calls{0};
+  return ++calls;
+}
 
 // Calls f with the dense targets of a row slice, typed as they are stored.
 template <typename F>
@@ -29,14 +35,21 @@ struct Context {
   bool dense;
   unsigned needs;
   bool smoothing;
+  float cap;      // softcap (> 0: the loss sees cap·tanh(q/cap)), else 0
+  uint64_t call;  // this call's number: a thread's capped scratch is valid only within one call
 
-  explicit Context(const LossCall& call) : c(call), dense(is_dense(call.labels.format)) {
+  explicit Context(const LossCall& call) : c(call), dense(is_dense(call.labels.format)), cap(call.params.softcap), call(next_call()) {
     smoothing = !dense && call.params.label_smoothing > 0.0f;
     needs = kind_needs(call.params.kind) | (smoothing ? kNeedTargets : 0u);
   }
   Context(const Context&) = delete;
 
   bool ignored(int64_t r) const { return is_ignored(c.labels, r, c.params); }
+  // Logit (r, j) as the loss sees it.
+  float logit(int64_t r, int64_t j) const {
+    const float q = c.logits[r * c.classes + j];
+    return cap > 0.0f ? softcap_one(q, cap) : q;
+  }
   double row_weight(int64_t r) const { return c.row_weights != nullptr ? c.row_weights[r] : 1.0; }
   double omega(int64_t y) const { return c.class_weights != nullptr ? c.class_weights[y] : 1.0; }
   double u_at(int64_t y) const { return !smoothing ? 0.0 : c.class_weights != nullptr ? c.class_weights[y] : 1.0; }
@@ -49,6 +62,62 @@ struct Context {
       f(Ones{});
   }
 };
+
+// Slices of at most this many columns when softcap is on: each thread caps a slice into its
+// scratch (256 KiB) before the loops read it.
+constexpr int64_t kCappedSlice = int64_t{1} << 16;
+
+// The plan of a pass: at most max_slice columns per slice (0: no limit), kCappedSlice with softcap.
+Plan plan_for(const Context& x, int64_t max_slice = 0) {
+  return make_plan(x.c.rows, x.c.classes, x.cap > 0.0f && (max_slice == 0 || max_slice > kCappedSlice) ? kCappedSlice : max_slice);
+}
+
+// This thread's capped slice: which call and logits it holds (their address and count) and the
+// values. (Another call may reuse an address for other logits: the call number tells them apart.)
+struct CappedScratch {
+  uint64_t call = 0;
+  const float* from = nullptr;
+  int64_t n = 0;
+  std::vector<float> values;
+};
+
+CappedScratch& capped_scratch() {
+  thread_local CappedScratch scratch;
+  return scratch;
+}
+
+// The logits of slice s as the loss sees them, from column s.begin: the row itself, or with
+// softcap cap·tanh(q/cap) written into this thread's scratch (one tanh per element per pass;
+// the gradient's chain factor reads them back).
+const float* slice_logits(const Context& x, const Slice& s) {
+  const float* q = x.c.logits + s.row * x.c.classes + s.begin;
+  if (x.cap <= 0.0f) return q;
+  CappedScratch& scratch = capped_scratch();
+  const int64_t n = s.end - s.begin;
+  if (scratch.call == x.call && scratch.from == q && scratch.n == n) return scratch.values.data();
+  scratch.values.resize(static_cast<size_t>(n));
+  softcap_store(q, n, x.cap, scratch.values.data());
+  scratch.call = x.call;
+  scratch.from = q;
+  scratch.n = n;
+  return scratch.values.data();
+}
+
+// With softcap, the chain factor 1 − tanh²(q/cap) on the gradient of slice s (from the raw logits:
+// see softcap_chain_logits).
+void chain_slice(const Context& x, const Slice& s, float* grad) {
+  if (x.cap <= 0.0f) return;
+  const int64_t at = s.row * x.c.classes + s.begin;
+  softcap_chain_logits(grad + at, x.c.logits + at, s.end - s.begin, x.cap);
+}
+
+// The same on one entry of the gradient.
+double chain_one(const Context& x, int64_t r, int64_t j) {
+  if (x.cap <= 0.0f) return 1.0;
+  const double y = std::fabs(static_cast<double>(x.c.logits[r * x.c.classes + j]) / x.cap);
+  const double s = std::exp(-2.0 * y);
+  return 4.0 * s / ((1.0 + s) * (1.0 + s));
+}
 
 // Columns [c0, c1) of row r split around the sparse target y: [c0, mid0) and [mid1, c1).
 struct AroundTarget {
@@ -66,26 +135,25 @@ template <unsigned kNeeds>
 Partial slice_partial(const Context& x, const Slice& s) {
   constexpr bool kArgmax = (kNeeds & kNeedArgmax) != 0;
   const LossCall& c = x.c;
-  const float* row = c.logits + s.row * c.classes;
   Partial acc = empty_partial();
+  if (!x.dense && x.ignored(s.row)) return acc;
+  const float* q = slice_logits(x, s);  // q[j − s.begin]: column j
   if (x.dense) {
-    with_targets(c.labels, s.row * c.classes + s.begin,
-                 [&](auto t) { accumulate_dense<kArgmax>(row + s.begin, t, s.end - s.begin, s.begin, acc); });
+    with_targets(c.labels, s.row * c.classes + s.begin, [&](auto t) { accumulate_dense<kArgmax>(q, t, s.end - s.begin, s.begin, acc); });
     return acc;
   }
-  if (x.ignored(s.row)) return acc;
   const AroundTarget a = around_target(c.labels, s);
   if (kNeeds & kNeedTargets) {
     x.with_u(0, [&](auto u) {
-      accumulate_dense<kArgmax>(row + s.begin, u + s.begin, a.mid0 - s.begin, s.begin, acc);
-      accumulate_dense<kArgmax>(row + a.mid1, u + a.mid1, s.end - a.mid1, a.mid1, acc);
+      accumulate_dense<kArgmax>(q, u + s.begin, a.mid0 - s.begin, s.begin, acc);
+      accumulate_dense<kArgmax>(q + (a.mid1 - s.begin), u + a.mid1, s.end - a.mid1, a.mid1, acc);
     });
   } else if (kNeeds & kNeedExpLogit) {
-    accumulate_sparse_logit<kArgmax>(row + s.begin, a.mid0 - s.begin, s.begin, acc);
-    accumulate_sparse_logit<kArgmax>(row + a.mid1, s.end - a.mid1, a.mid1, acc);
+    accumulate_sparse_logit<kArgmax>(q, a.mid0 - s.begin, s.begin, acc);
+    accumulate_sparse_logit<kArgmax>(q + (a.mid1 - s.begin), s.end - a.mid1, a.mid1, acc);
   } else {
-    accumulate_sparse<kArgmax>(row + s.begin, a.mid0 - s.begin, s.begin, acc);
-    accumulate_sparse<kArgmax>(row + a.mid1, s.end - a.mid1, a.mid1, acc);
+    accumulate_sparse<kArgmax>(q, a.mid0 - s.begin, s.begin, acc);
+    accumulate_sparse<kArgmax>(q + (a.mid1 - s.begin), s.end - a.mid1, a.mid1, acc);
   }
   return acc;
 }
@@ -104,7 +172,7 @@ RowStats finish_row(const Context& x, int64_t r, const Partial& acc, float* row_
     s = finish_dense(acc);
   } else if (!x.ignored(r)) {
     const int64_t y = sparse_label(c.labels, r);
-    s = finish_sparse(acc, c.logits[r * c.classes + y], y, x.u_at(y));
+    s = finish_sparse(acc, x.logit(r, y), y, x.u_at(y));
   }
   if (x.dense || !x.ignored(r)) s.value = row_grad(x, r, s).value;
   store_stats(s, c.stats + r * kStatsPerRow);
@@ -130,13 +198,14 @@ void finish_split_rows(const Context& x, const Plan& plan, const std::vector<Par
 template <bool kFromLogits>
 void slice_gradient(const Context& x, const RowStats& s, float e_shift, double w, const Slice& sl, float* grad) {
   const LossCall& c = x.c;
-  const float* src = (kFromLogits ? c.logits : grad) + sl.row * c.classes + sl.begin;
   float* g = grad + sl.row * c.classes + sl.begin;
   const int64_t n = sl.end - sl.begin;
   if (!x.dense && x.ignored(sl.row)) {
     std::fill(g, g + n, 0.0f);
     return;
   }
+  // e_j from the logits as the loss sees them, or from the exponentials the fused pass stored in g.
+  const float* src = kFromLogits ? slice_logits(x, sl) : g;
   // e_j · to_p = p_j. An all-masked stored slice (e_shift −∞) holds zeros.
   const double to_p = e_shift == -INFINITY ? 0.0 : std::exp(static_cast<double>(e_shift) - s.max - s.log_sum);
   const RowGrad r = row_grad(x, sl.row, s);
@@ -149,7 +218,7 @@ void slice_gradient(const Context& x, const RowStats& s, float e_shift, double w
     // Complement entropy: r_j = e_j·exp(e_shift − cot_lse). When 1 − p_y < e^−60 the stored e_j
     // of the classes that matter are subnormal and that factor overflows float: then r_j comes
     // from the logits, shifted by cot_lse (rounded to float; the rounding goes into the factor).
-    const float* x_row = c.logits + sl.row * c.classes + sl.begin;
+    const float* x_row = kFromLogits ? src : slice_logits(x, sl);
     const bool from_logits = kFromLogits || static_cast<double>(e_shift) - r.cot_lse > 60.0;
     const float shift = from_logits ? static_cast<float>(r.cot_lse) : e_shift;
     const float kc = static_cast<float>(w * r.cot * std::exp(static_cast<double>(shift) - r.cot_lse));
@@ -162,6 +231,7 @@ void slice_gradient(const Context& x, const RowStats& s, float e_shift, double w
   } else {
     sparse_gradient<kFromLogits>(src, n, e_shift, k, g);
   }
+  chain_slice(x, sl, grad);
 }
 
 // Each sparse row's target entry from the exact 1 − p_y, and MPCE's term at the argmax.
@@ -176,9 +246,9 @@ void fix_sparse_rows(const Context& x, Weight weight, float* grad) {
     const RowGrad g = row_grad(x, r, s);
     const bool k_is_y = s.argmax == y;
     float* row = grad + r * c.classes;
-    row[y] = static_cast<float>(weight(r) * sparse_target_gradient(g, s, x.u_at(y), k_is_y));
+    row[y] = static_cast<float>(weight(r) * sparse_target_gradient(g, s, x.u_at(y), k_is_y) * chain_one(x, r, y));
     if (g.ck != 0.0 && !k_is_y && s.argmax >= 0 && s.argmax < c.classes)
-      row[s.argmax] = static_cast<float>(weight(r) * sparse_argmax_gradient(g, s, x.u_at(s.argmax)));
+      row[s.argmax] = static_cast<float>(weight(r) * sparse_argmax_gradient(g, s, x.u_at(s.argmax)) * chain_one(x, r, s.argmax));
   }
 }
 
@@ -187,13 +257,13 @@ void fix_sparse_rows(const Context& x, Weight weight, float* grad) {
 template <unsigned kNeeds>
 Partial fused_slice_exp(const Context& x, const Slice& s, float* grad) {
   const LossCall& c = x.c;
-  const float* row = c.logits + s.row * c.classes;
   float* g = grad + s.row * c.classes;
   if (!x.dense && x.ignored(s.row)) return empty_partial();  // its gradient is zero-filled later
+  const float* q = slice_logits(x, s);                       // q[j − s.begin]: column j
   const AroundTarget a = x.dense ? AroundTarget{s.end, s.end} : around_target(c.labels, s);
   int nan_a = 0, nan_b = 0;
-  const float ma = slice_max(row + s.begin, a.mid0 - s.begin, &nan_a);
-  const float mb = slice_max(row + a.mid1, s.end - a.mid1, &nan_b);
+  const float ma = slice_max(q, a.mid0 - s.begin, &nan_a);
+  const float mb = slice_max(q + (a.mid1 - s.begin), s.end - a.mid1, &nan_b);
   const float M = ma > mb ? ma : mb;
   if (M == -INFINITY && !nan_a && !nan_b) {
     // Everything masked: exp(−∞) = 0, but exp(−∞ − (−∞)) would be NaN.
@@ -202,23 +272,22 @@ Partial fused_slice_exp(const Context& x, const Slice& s, float* grad) {
   }
   Partial acc = empty_partial();
   if (x.dense) {
-    with_targets(c.labels, s.row * c.classes + s.begin,
-                 [&](auto t) { exp_store_dense(row + s.begin, t, s.end - s.begin, M, g + s.begin, acc); });
+    with_targets(c.labels, s.row * c.classes + s.begin, [&](auto t) { exp_store_dense(q, t, s.end - s.begin, M, g + s.begin, acc); });
   } else if (kNeeds & kNeedTargets) {
     x.with_u(0, [&](auto u) {
-      exp_store_dense(row + s.begin, u + s.begin, a.mid0 - s.begin, M, g + s.begin, acc);
-      exp_store_dense(row + a.mid1, u + a.mid1, s.end - a.mid1, M, g + a.mid1, acc);
+      exp_store_dense(q, u + s.begin, a.mid0 - s.begin, M, g + s.begin, acc);
+      exp_store_dense(q + (a.mid1 - s.begin), u + a.mid1, s.end - a.mid1, M, g + a.mid1, acc);
     });
   } else if (kNeeds & kNeedExpLogit) {
-    exp_store_sum_logit(row + s.begin, a.mid0 - s.begin, M, g + s.begin, acc);
-    exp_store_sum_logit(row + a.mid1, s.end - a.mid1, M, g + a.mid1, acc);
+    exp_store_sum_logit(q, a.mid0 - s.begin, M, g + s.begin, acc);
+    exp_store_sum_logit(q + (a.mid1 - s.begin), s.end - a.mid1, M, g + a.mid1, acc);
   } else {
     acc.max = M;
-    acc.sum = exp_store_sum(row + s.begin, a.mid0 - s.begin, M, g + s.begin) + exp_store_sum(row + a.mid1, s.end - a.mid1, M, g + a.mid1);
+    acc.sum = exp_store_sum(q, a.mid0 - s.begin, M, g + s.begin) + exp_store_sum(q + (a.mid1 - s.begin), s.end - a.mid1, M, g + a.mid1);
   }
   if (kNeeds & kNeedArgmax) {
-    const int64_t ia = ma == M ? first_index_of_max(row + s.begin, a.mid0 - s.begin, M) : -1;
-    acc.argmax = ia >= 0 ? s.begin + ia : a.mid1 + first_index_of_max(row + a.mid1, s.end - a.mid1, M);
+    const int64_t ia = ma == M ? first_index_of_max(q, a.mid0 - s.begin, M) : -1;
+    acc.argmax = ia >= 0 ? s.begin + ia : a.mid1 + first_index_of_max(q + (a.mid1 - s.begin), s.end - a.mid1, M);
   }
   if (nan_a || nan_b) acc.sum = NAN;
   return acc;
@@ -226,7 +295,7 @@ Partial fused_slice_exp(const Context& x, const Slice& s, float* grad) {
 
 template <unsigned kNeeds>
 void forward_impl(const Context& x, float* row_loss) {
-  const Plan plan = make_plan(x.c.rows, x.c.classes);
+  const Plan plan = plan_for(x);
   if (plan.parts == 1) {
     for_each_slice(plan, [&](const Slice& s) { finish_row(x, s.row, slice_partial<kNeeds>(x, s), row_loss); });
   } else {
@@ -239,7 +308,7 @@ void forward_impl(const Context& x, float* row_loss) {
 template <unsigned kNeeds>
 void forward_backward_impl(const Context& x, float* row_loss, double grad_scale, float* grad) {
   // Slices of at most 2^16 elements (256 KiB): the stored exponentials are rescaled from L2.
-  const Plan plan = make_plan(x.c.rows, x.c.classes, int64_t{1} << 16);
+  const Plan plan = plan_for(x, int64_t{1} << 16);
   if (plan.parts == 1) {
     // Whole rows per task: both passes while the row is in cache.
     for_each_slice(plan, [&](const Slice& s) {
@@ -277,7 +346,7 @@ void forward(const LossCall& call, float* row_loss) {
 void backward(const LossCall& call, const float* dy, int64_t dy_len, double dy_scale, float* grad) {
   const Context x(call);
   const auto weight = [&](int64_t r) { return static_cast<double>(dy[dy_len == 1 ? 0 : r]) * dy_scale * x.row_weight(r); };
-  for_each_slice(make_plan(call.rows, call.classes), [&](const Slice& s) {
+  for_each_slice(plan_for(x), [&](const Slice& s) {
     const RowStats st = load_stats(call.stats + s.row * kStatsPerRow);
     slice_gradient<true>(x, st, st.max, weight(s.row), s, grad);
   });

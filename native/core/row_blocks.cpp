@@ -247,16 +247,19 @@ template void accumulate_sparse_logit<false>(const float*, int64_t, int64_t, Par
 template void accumulate_sparse_logit<true>(const float*, int64_t, int64_t, Partial&);
 template void complement_gradient<true>(const float*, const float*, int64_t, float, float, float, float, float*);
 template void complement_gradient<false>(const float*, const float*, int64_t, float, float, float, float, float*);
-// tanh(y) for float y, vectorizable: an odd series near 0 (to y^9: below 2e−8 relative for
-// |y| < 0.3), (1 − t)/(1 + t) with t = exp(−2|y|) beyond (1 − t is exact for t ≥ 1/2, and
-// the error stays within a few ulp); the sign copied back.
+// tanh(y) for float y, vectorizable and without exp: y·P(y²)/Q(y²) on |y| ≤ 9 (a rational fit
+// of degree 11/6, weighted for relative error: below 4e−7 relative, within 7 ulp, on all of it),
+// ±(1 − 2^−24) beyond, where tanh rounds to 1 within an ulp. One division and nine FMAs; NaN
+// stays NaN. (Fitted by iterated weighted least squares for relative error, in float64.)
 inline float tanh_f(float y) {
-  const float a = y < 0.0f ? -y : y;
-  const float a2 = a * a;
-  const float series = a * (1.0f + a2 * (-1.0f / 3.0f + a2 * (2.0f / 15.0f + a2 * (-17.0f / 315.0f + a2 * (62.0f / 2835.0f)))));
-  const float t = expf(-2.0f * a);
-  const float r = a < 0.3f ? series : (1.0f - t) / (1.0f + t);
-  return y < 0.0f ? -r : r;
+  const float x = y > 9.0f ? 9.0f : y < -9.0f ? -9.0f : y;
+  const float x2 = x * x;
+  const float p =
+      0.99999997468f +
+      x2 * (0.12933944525f + x2 * (0.0029364018663f + x2 * (9.4064677209e-06f + x2 * (-1.3182358044e-08f + x2 * 1.9242383397e-11f))));
+  const float q = 1.0f + x2 * (0.46267251725f + x2 * (0.023827685710f + x2 * 0.00023023751748f));
+  const float r = x * p / q;
+  return y != y ? y : r > 1.0f ? 1.0f : r < -1.0f ? -1.0f : r;
 }
 
 MIXLOSS_CLONES void softcap_inplace(float* z, int64_t n, float cap) {
@@ -271,6 +274,31 @@ MIXLOSS_CLONES void softcap_chain(float* g, const float* zc, int64_t n, float ca
   for (int64_t j = 0; j < n; ++j) {
     const float t = zc[j] * inv;
     g[j] *= 1.0f - t * t;
+  }
+}
+
+// The loss ops' soft-capping: a −∞ logit is a masked class and stays −∞ (cap·tanh would bring
+// it back as −cap); NaN stays NaN.
+inline float capped(float q, float cap, float inv) { return q == -INFINITY || q != q ? q : cap * tanh_f(q * inv); }
+
+MIXLOSS_CLONES void softcap_store(const float* q, int64_t n, float cap, float* out) {
+  const float inv = 1.0f / cap;
+#pragma omp simd
+  for (int64_t j = 0; j < n; ++j) out[j] = capped(q[j], cap, inv);
+}
+
+float softcap_one(float q, float cap) { return capped(q, cap, 1.0f / cap); }
+
+// 1 − tanh²(y) = 4s/(1 + s)² with s = exp(−2|y|): no cancellation where tanh saturates (1 − t·t
+// from a float t would keep no correct digit there, nor its sign).
+MIXLOSS_CLONES void softcap_chain_logits(float* g, const float* q, int64_t n, float cap) {
+  const float inv = 1.0f / cap;
+#pragma omp simd
+  for (int64_t j = 0; j < n; ++j) {
+    const float y = q[j] * inv;
+    const float s = expf(-2.0f * (y < 0.0f ? -y : y));
+    const float d = 1.0f + s;
+    g[j] *= 4.0f * s / (d * d);
   }
 }
 

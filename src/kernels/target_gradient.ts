@@ -5,6 +5,7 @@
 // ordinary training; it is written with stock ops (one [B, C] pass, like the op it serves).
 import { add, div, exp, logSoftmax, mul, reshape, slice, sub, Tensor, tidy, zeros } from '@tensorflow/tfjs-core';
 
+import { softcapLogits } from '../losses/softcap';
 import { native } from '../native';
 import type { FusedLossAttrs } from './attrs';
 import { statsLayout } from './registry';
@@ -15,7 +16,9 @@ export function denseTargetGradient(logits: Tensor, dy: Tensor, a: FusedLossAttr
     const [rows] = logits.shape;
     // ℓ_j = α(lse − q_j) + β(1 − p_j) of the kind (the registry gives α, β); z-loss has no t.
     const [alpha, beta] = native().linearCoefficients(a.loss) ?? [0, 0];
-    const logp = logSoftmax(logits);
+    // The loss saw the capped logits: ℓ_j is theirs.
+    const cap = a.loss.softcap;
+    const logp = logSoftmax(typeof cap === 'number' ? softcapLogits(logits, cap) : logits);
     const terms: Tensor[] = [];
     if (alpha !== 0) terms.push(mul(-alpha, logp)); // α(lse − q_j); +∞ on a masked class
     if (beta !== 0) terms.push(mul(beta, sub(1, exp(logp)))); // β(1 − p_j)

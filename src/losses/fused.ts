@@ -7,7 +7,6 @@ import {
   add,
   broadcastTo,
   cast,
-  div,
   engine,
   getBackend,
   losses,
@@ -15,7 +14,6 @@ import {
   notEqual,
   Reduction as TfReduction,
   reshape,
-  tanh,
   Tensor,
   tidy,
 } from '@tensorflow/tfjs-core';
@@ -38,6 +36,7 @@ import {
   whereMask,
 } from './inputs';
 import { resolveDevice } from './device';
+import { softcapLogits } from './softcap';
 import { DenseRows, stockDenseLoss } from './stock_dense';
 import { linearOpNames, lossOps } from './op_table';
 import { checkLossSpec, isLinear } from './registry';
@@ -160,6 +159,9 @@ export function fusedLoss(op: string, logitsIn: Logits, labelsIn: Labels, option
     }
     const spec: LossSpec = { kind, ...loss.params };
     if (zLoss > 0) spec.zLoss = zLoss;
+    // Soft-capping inside the kernels' loops (cpu, wasm and webgpu), as stock ops before the CUDA kernels.
+    const fusedCap = softcap !== undefined && device !== 'cuda';
+    if (fusedCap) spec.softcap = softcap;
     if (smoothing > 0 && !dense) spec.labelSmoothing = smoothing;
     // Rows `where` leaves out are ignored class ids, or (targets) rows of weight 0.
     const ignored = ignoreIndex ?? (mask !== undefined && !dense ? WHERE_IGNORED : undefined);
@@ -200,7 +202,7 @@ export function fusedLoss(op: string, logitsIn: Logits, labelsIn: Labels, option
       axis.perm === undefined &&
       mask === undefined &&
       !stockWeights &&
-      softcap === undefined &&
+      (softcap === undefined || fusedCap) &&
       !(dense && (smoothing > 0 || classWeights !== undefined));
     if (simple) {
       // Class ids [B, 1] go to the kernel as they are (it reads B values): no reshape is recorded
@@ -229,7 +231,7 @@ export function fusedLoss(op: string, logitsIn: Logits, labelsIn: Labels, option
           targets = ignoreExcluded(targets, lead, applied.included, ignored as number);
         }
       }
-      const capped = softcap === undefined ? q : mul(softcap, tanh(div(q, softcap)));
+      const capped = softcap === undefined || fusedCap ? q : softcapLogits(q, softcap);
       const flatLogits = lead.length === 1 ? capped : reshape(capped, [rows, classes]);
       const flatLabels = lead.length === 1 && targets.rank <= 2 ? targets : reshape(targets, dense ? [rows, classes] : [rows]);
       const [value] = engine().runKernel(fusedLossKernel(attrs), kernelInputs(flatLogits, flatLabels, weights), attrs) as Tensor[];

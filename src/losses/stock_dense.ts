@@ -20,7 +20,6 @@ import {
   reshape,
   square,
   sum,
-  tanh,
   Tensor,
   tidy,
   where as select,
@@ -29,6 +28,7 @@ import {
 
 import type { Reducing } from './checks';
 import { applyWhere, ClassAxis, moveClassAxis, WhereMask } from './inputs';
+import { softcapLogits } from './softcap';
 
 /** A kind's row value Σ_c t_c ℓ(p_c) from log p [rows, C] and targets t [rows, C]: [rows]. */
 export type DenseRows = (logp: Tensor, targets: Tensor) => Tensor;
@@ -85,7 +85,7 @@ export function stockDenseLoss(c: StockDenseCall): Tensor {
       t = applied.targets as Tensor;
       counted = mul(counted, cast(applied.included, 'float32'));
     }
-    if (c.softcap !== undefined) q = mul(c.softcap, tanh(div(q, c.softcap)));
+    if (c.softcap !== undefined) q = softcapLogits(q, c.softcap);
     const flatQ = reshape(q, [c.rows, c.classes]);
     let value = c.denseRows(logSoftmax(flatQ), reshape(t, [c.rows, c.classes]));
     if (c.zLoss > 0) value = add(value, mul(c.zLoss, square(logSumExp(flatQ, -1))));

@@ -38,7 +38,9 @@ export interface LossOptions {
   zLoss?: number;
   /**
    * Logit soft-capping (Gemma's final_logit_softcapping): the loss sees cap·tanh(q/cap). Applied
-   * with stock tfjs ops before the kernel (one more [B, C] tensor; tfjs differentiates it).
+   * inside the kernels' loops on the cpu, wasm and webgpu backends (no [B, C] tensor: one tanh
+   * per logit in each pass, the chain factor 1 − tanh² in the gradient's); as stock tfjs ops
+   * before the CUDA kernels. A −∞ logit (a class masked out) stays −∞.
    */
   softcap?: number;
   /**

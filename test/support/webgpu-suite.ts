@@ -291,6 +291,10 @@ export async function webgpuSuite(dawnBackend: 'vulkan' | 'opengl'): Promise<voi
         name: 'crossEntropy, rank-3 logits and softcap',
         loss: (x, d) => crossEntropy(x.reshape([d.B / 2, 2, d.C]), labels(d).reshape([d.B / 2, 2]), { softcap: 5 }),
       },
+      {
+        name: 'mixedLoss α=1 β=0.5, softcap 0.5 (tanh saturated: the chain factor without cancellation)',
+        loss: (x, d) => mixedLoss(x, labels(d), { alpha: 1, beta: 0.5, softcap: 0.5, reduction: 'sum' }),
+      },
     ];
     for (const c of matrix) {
       it(`agrees with the cpu kernels: ${c.name}, at ${inputs.map((d) => `${d.B}×${d.C}`).join(' and ')} (${PATHS.join(', ')})`, async () => {

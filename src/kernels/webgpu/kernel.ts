@@ -140,6 +140,7 @@ function variantOf(gpu: WebGPUBackendLike, a: FusedLossAttrs, labels: TensorInfo
       !a.dense &&
       typeof a.loss.zLoss === 'number' &&
       a.loss.zLoss > 0,
+    softcap: typeof a.loss.softcap === 'number' && a.loss.softcap > 0,
   };
 }
 
@@ -168,6 +169,7 @@ function scalarsOf(kind: NativeLossKind, a: FusedLossAttrs, rows: number, classe
     ignoreIndex: typeof a.loss.ignoreIndex === 'number' ? a.loss.ignoreIndex : 0,
     zLoss: typeof a.loss.zLoss === 'number' ? a.loss.zLoss : 0,
     smoothing: smoothingOf(a),
+    softcap: typeof a.loss.softcap === 'number' ? a.loss.softcap : 0,
     params,
     linear: [linear[0], linear[1]],
   };

@@ -75,6 +75,8 @@ export interface Variant {
    * counted, the rest by their class weights
    */
   zPerRow: boolean;
+  /** softcap > 0: the loss sees cap·tanh(q/cap), capped where the logits are read (a −∞ logit stays −∞) */
+  softcap: boolean;
 }
 
 /** The shader key's part for a variant (needs follow from the kind, dense and smoothing). */
@@ -90,6 +92,7 @@ export function variantKey(v: Variant): string {
     v.vec4,
     v.subgroups,
     v.zPerRow,
+    v.softcap,
   ]
     .map((f) => (f ? 1 : 0))
     .join('');
@@ -108,6 +111,8 @@ export interface Scalars {
   ignoreIndex: number;
   zLoss: number;
   smoothing: number;
+  /** the softcap (0: none) */
+  softcap: number;
   /** the kind's parameters, by name */
   params: Record<string, number>;
   /** α and β of a kind linear in the targets (ℓ_j = α(lse − q_j) + β(1 − p_j)), from the addon; else 0 */
@@ -121,7 +126,7 @@ function kindUniforms(kind: NativeLossKind): string[] {
 
 function uniformDecl(kind: NativeLossKind): string {
   return (
-    'rows : i32, classes : i32, chunks : i32, chunkLen : i32, gradChunks : i32, ignoreIndex : i32, zLoss : f32, smoothing : f32, ' +
+    'rows : i32, classes : i32, chunks : i32, chunkLen : i32, gradChunks : i32, ignoreIndex : i32, zLoss : f32, smoothing : f32, softcap : f32, ' +
     kindUniforms(kind)
       .map((u) => `${u} : f32, `)
       .join('')
@@ -131,7 +136,7 @@ function uniformDecl(kind: NativeLossKind): string {
 export function uniformData(kind: NativeLossKind, s: Scalars): Array<{ type: string; data: number[] }> {
   const ints = [s.rows, s.classes, s.chunks, s.chunkLen, s.gradChunks, s.ignoreIndex].map((v) => ({ type: 'int32', data: [v] }));
   const own = [...(kind.linear ? s.linear : []), ...kind.params.map((p) => s.params[p.name])];
-  const floats = [s.zLoss, s.smoothing, ...own].map((v) => ({ type: 'float32', data: [v] }));
+  const floats = [s.zLoss, s.smoothing, s.softcap, ...own].map((v) => ({ type: 'float32', data: [v] }));
   return [...ints, ...floats];
 }
 
@@ -181,7 +186,38 @@ const wide = (v: Variant, name: string) => v.vec4 && (name === 'logits' || (name
 /** One logit by its flat index, in either binding. */
 // tfjs declares a binding with its buffer's own type: logits from an int32 cast share the int32
 // buffer, so every read converts (a no-op on f32).
-const elementAccess = (v: Variant) => `fn ml_logit(i: i32) -> f32 { return f32(${v.vec4 ? 'logits[i >> 2u][i & 3]' : 'logits[i]'}); }\n`;
+const elementAccess = (v: Variant) =>
+  softcapCode(v) + `fn ml_logit(i: i32) -> f32 { return ml_cap(f32(${v.vec4 ? 'logits[i >> 2u][i & 3]' : 'logits[i]'})); }\n`;
+
+/**
+ * Soft-capping where the logits are read: ml_cap(q) = cap·tanh(q/cap) (f32 or vec4), a −∞ logit
+ * (a masked class) left at −∞; ml_chain(q) = 1 − tanh²(q/cap) as 4s/(1 + s)², s = exp(−2|q/cap|)
+ * (no cancellation where tanh saturates), 1 on a −∞ logit. tanh as an odd series below 0.3 and
+ * (1 − t)/(1 + t) with t = exp(−2|y|) above: no overflow for large |y|. Without softcap ml_cap is
+ * the identity.
+ */
+function softcapCode(v: Variant): string {
+  if (!v.softcap) return 'fn ml_cap(q: f32) -> f32 { return q; }\nfn ml_cap4(q: vec4<f32>) -> vec4<f32> { return q; }\n';
+  const tanh = (name: string, T: string) => /* wgsl */ `
+fn ${name}(y: ${T}) -> ${T} {
+  let a = abs(y);
+  let a2 = a * a;
+  let series = a * (1.0 + a2 * (-1.0 / 3.0 + a2 * (2.0 / 15.0 + a2 * (-17.0 / 315.0 + a2 * (62.0 / 2835.0)))));
+  let t = exp(-2.0 * a);
+  let r = select((1.0 - t) / (1.0 + t), series, a < ${T}(0.3));
+  return select(r, -r, y < ${T}(0.0));
+}`;
+  return /* wgsl */ `${tanh('ml_tanh', 'f32')}${tanh('ml_tanh4', 'vec4<f32>')}
+fn ml_cap(q: f32) -> f32 { return select(uniforms.softcap * ml_tanh(q / uniforms.softcap), q, q < -0x1.fffffep+127f); }
+fn ml_cap4(q: vec4<f32>) -> vec4<f32> { return select(uniforms.softcap * ml_tanh4(q / uniforms.softcap), q, q < vec4<f32>(-0x1.fffffep+127f)); }
+fn ml_chain(q: f32) -> f32 { let s = exp(-2.0 * abs(q / uniforms.softcap)); let d = 1.0 + s; return select(4.0 * s / (d * d), 1.0, q < -0x1.fffffep+127f); }
+fn ml_chain4(q: vec4<f32>) -> vec4<f32> {
+  let s = exp(-2.0 * abs(q / uniforms.softcap));
+  let d = 1.0 + s;
+  return select(4.0 * s / (d * d), vec4<f32>(1.0), q < vec4<f32>(-0x1.fffffep+127f));
+}
+`;
+}
 
 /**
  * The steps of the row loops: a column at a time, or four consecutive columns (Variant.vec4).
@@ -224,7 +260,7 @@ fn ml_slice_partial(r: i32, c0: i32, c1: i32, lid: i32, stride: i32) -> Partial 
   ${v.dense ? '' : 'if (ml_ignored(r) || ml_bad_label(r)) { return p; }\n  let y = ml_label(r);'}
   let base = r * uniforms.classes;
   ${st.loop('stride')}
-    let q = ${st.T}(logits[jv]);
+    let q = ${v.vec4 ? 'ml_cap4' : 'ml_cap'}(${st.T}(logits[jv]));
     let t = ${st.u};
     for (var i = 0; i < ${st.n}; i = i + 1) {
       ${v.dense ? '' : 'if (j + i == y) { continue; }'}
@@ -674,7 +710,8 @@ fn main(index: i32) {
   ${st.loop(`${WORKGROUP}`)}
     var g = ${st.T}(0.0);
     if (!ignored) {
-      let q = ${st.T}(logits[jv]);
+      let raw = ${st.T}(logits[jv]);
+      let q = ${v.vec4 ? 'ml_cap4' : 'ml_cap'}(raw);
       let p = exp(q - shift);
       let u = ${st.u};
       g = w * (a * p + u * (b + d * p));
@@ -688,6 +725,7 @@ fn main(index: i32) {
       }
       ${v.dense ? '' : st.set('y', 'row_f[6]')}
       ${v.needs.argmax ? st.set('k', 'row_f[7]') : ''}
+      ${v.softcap ? `g = g * ${v.vec4 ? 'ml_chain4' : 'ml_chain'}(raw);` : ''}
     }
     result[jv] = g;
   }

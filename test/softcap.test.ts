@@ -1,0 +1,199 @@
+// softcap inside the kernels' loops: every loss kind's value and gradient against float64 on the
+// capped logits (cap·tanh(q/cap), the chain 1 − tanh²(q/cap) on the gradient), in the fused pass
+// and the separate backward pass, rows split into slices, dense targets, the target gradient,
+// and a `where` mask (a masked class stays out of the softmax).
+import { beforeAll, describe, expect, it } from 'vitest';
+
+import { complementEntropy, crossEntropy, mixedLoss, mpceLoss } from '../src';
+import { LOSSES } from './support/losses';
+import { centralDifference, gradientError, referenceMixedDense, referenceRow, softmax64 } from './support/reference';
+import { backendCounts, randomLabels, randomLogits, tf, useTestBackend, withSeparateBackward } from './support/tf';
+
+const relErr = (a: number, b: number) => Math.abs(a - b) / Math.max(Math.abs(b), 1e-30);
+const paths = [
+  ['fused pass', <T>(f: () => T) => f()],
+  ['separate backward', withSeparateBackward],
+] as const;
+
+/** cap·tanh(q/cap) in float64, and its derivative. */
+const cap64 = (q: ArrayLike<number>, cap: number) => Array.from(q, (v) => cap * Math.tanh(v / cap));
+const chain64 = (q: ArrayLike<number>, cap: number) => Array.from(q, (v) => 1 - Math.tanh(v / cap) ** 2);
+
+beforeAll(useTestBackend);
+
+describe('softcap in the kernels', () => {
+  const [B, C, cap] = [7, 37, 2.5];
+  const q = randomLogits(B, C, 11, 6); // |q| up to ~6: well into tanh's bend
+  const y = randomLabels(B, C, 12);
+  for (const loss of LOSSES) {
+    for (const [name, path] of paths) {
+      it(`${loss.name}: value and gradient of the capped logits (${name})`, () => {
+        let sum = 0;
+        const grad = new Float64Array(B * C);
+        for (let r = 0; r < B; r++) {
+          const row = q.subarray(r * C, (r + 1) * C);
+          const ref = referenceRow(loss.reference, cap64(row, cap), y[r]);
+          const chain = chain64(row, cap);
+          sum += ref.value;
+          ref.grad.forEach((g, j) => (grad[r * C + j] = g * chain[j]));
+        }
+        const x = tf.tensor2d(q, [B, C]);
+        const { value, grad: got } = path(() =>
+          tf.valueAndGrad((v: tf.Tensor) => loss.op(v, Array.from(y), { softcap: cap, reduction: 'sum' }) as tf.Scalar)(x),
+        );
+        expect(relErr(value.dataSync()[0], sum)).toBeLessThan(2e-6);
+        expect(gradientError(got.dataSync(), grad, B, C)).toBeLessThan(1e-5);
+        tf.dispose([x, value, got]);
+      });
+    }
+  }
+
+  it('MPCE and complement entropy (argmax and complement terms) against central differences of the capped float64 loss', () => {
+    const [b, c] = [3, 9];
+    const x64 = Array.from(randomLogits(b, c, 21, 5));
+    const labels = Array.from(randomLabels(b, c, 22));
+    const mpce = (flat: number[]) =>
+      labels.reduce((s, yy, r) => {
+        const { logp, p } = softmax64(cap64(flat.slice(r * c, (r + 1) * c), cap));
+        const k = p.indexOf(Math.max(...p));
+        return s - (p[k] - p[yy]) * logp[yy];
+      }, 0);
+    const cot = (flat: number[]) =>
+      labels.reduce((s, yy, r) => {
+        const { p } = softmax64(cap64(flat.slice(r * c, (r + 1) * c), cap));
+        let h = 0;
+        for (let j = 0; j < c; j++) if (j !== yy) h += (p[j] / (1 - p[yy])) * Math.log(p[j] / (1 - p[yy]));
+        return s + h / c;
+      }, 0);
+    for (const [op, ref] of [
+      [mpceLoss, mpce],
+      [complementEntropy, cot],
+    ] as const) {
+      for (const [, path] of paths) {
+        const x = tf.tensor2d(x64, [b, c]);
+        const { value, grad } = path(() =>
+          tf.valueAndGrad((v: tf.Tensor) => op(v, labels, { softcap: cap, reduction: 'sum' }) as tf.Scalar)(x),
+        );
+        expect(relErr(value.dataSync()[0], ref(x64))).toBeLessThan(2e-6);
+        expect(gradientError(grad.dataSync(), centralDifference(ref, x64, 1e-5), b, c)).toBeLessThan(1e-3);
+        tf.dispose([x, value, grad]);
+      }
+    }
+  });
+
+  it('saturated logits (|q| up to 10 caps): every gradient entry within 1e-5 of float64, its sign included', () => {
+    const c = 20;
+    const qs = Array.from({ length: c }, (_, j) => -30 + j * 3);
+    const yy = 5;
+    const { p } = softmax64(cap64(qs, 3));
+    const chain = chain64(qs, 3);
+    const ref = qs.map((_, j) => (-1 - 0.5 * p[yy]) * ((j === yy ? 1 : 0) - p[j]) * chain[j]);
+    for (const [, path] of paths) {
+      const x = tf.tensor2d([qs]);
+      const g = path(() => tf.grad((v: tf.Tensor) => mixedLoss(v, [yy], { alpha: 1, beta: 0.5, softcap: 3, reduction: 'sum' }))(x));
+      Array.from(g.dataSync()).forEach((v, j) => expect(relErr(v, ref[j]), `entry ${j}`).toBeLessThan(1e-5));
+      tf.dispose([x, g]);
+    }
+  });
+
+  it('rows longer than a capped slice (2^16 columns) and few rows: the slices merge as without softcap', () => {
+    const [b, c] = [2, 150_001];
+    const x = randomLogits(b, c, 31, 8);
+    const labels = randomLabels(b, c, 32);
+    let sum = 0;
+    const grad = new Float64Array(b * c);
+    for (let r = 0; r < b; r++) {
+      const row = x.subarray(r * c, (r + 1) * c);
+      const ref = referenceRow((lp) => ({ value: -lp + (1 - Math.exp(lp)) * 0.5, dlp: -1 - 0.5 * Math.exp(lp) }), cap64(row, 3), labels[r]);
+      const chain = chain64(row, 3);
+      sum += ref.value;
+      ref.grad.forEach((g, j) => (grad[r * c + j] = g * chain[j]));
+    }
+    for (const [, path] of paths) {
+      const t = tf.tensor2d(x, [b, c]);
+      const { value, grad: got } = path(() =>
+        tf.valueAndGrad(
+          (v: tf.Tensor) => mixedLoss(v, Array.from(labels), { alpha: 1, beta: 0.5, softcap: 3, reduction: 'sum' }) as tf.Scalar,
+        )(t),
+      );
+      expect(relErr(value.dataSync()[0], sum)).toBeLessThan(2e-6);
+      expect(gradientError(got.dataSync(), grad, b, c)).toBeLessThan(1e-5);
+      tf.dispose([t, value, got]);
+    }
+  });
+
+  it('dense targets with softcap, and the gradient with respect to the targets', () => {
+    const [b, c] = [4, 6];
+    const x = randomLogits(b, c, 41, 5);
+    const t = Array.from(randomLogits(b, c, 42, 1), Math.abs);
+    for (let r = 0; r < b; r++) {
+      const s = t.slice(r * c, (r + 1) * c).reduce((a, v) => a + v, 0);
+      for (let j = 0; j < c; j++) t[r * c + j] /= s;
+    }
+    let sum = 0;
+    const grad = new Float64Array(b * c);
+    const tgrad = new Float64Array(b * c);
+    for (let r = 0; r < b; r++) {
+      const row = x.subarray(r * c, (r + 1) * c);
+      const capped = cap64(row, cap);
+      const ref = referenceMixedDense(capped, t.slice(r * c, (r + 1) * c), 1, 0.7);
+      const chain = chain64(row, cap);
+      const { logp, p } = softmax64(capped);
+      sum += ref.value;
+      ref.grad.forEach((g, j) => (grad[r * c + j] = g * chain[j]));
+      for (let j = 0; j < c; j++) tgrad[r * c + j] = -logp[j] + 0.7 * (1 - p[j]);
+    }
+    const out = tf.valueAndGrads(
+      (v: tf.Tensor, tt: tf.Tensor) => mixedLoss(v, tt, { alpha: 1, beta: 0.7, softcap: cap, reduction: 'sum' }) as tf.Scalar,
+    )([tf.tensor2d(x, [b, c]), tf.tensor2d(t, [b, c])]);
+    expect(relErr(out.value.dataSync()[0], sum)).toBeLessThan(2e-6);
+    expect(gradientError(out.grads[0].dataSync(), grad, b, c)).toBeLessThan(1e-5);
+    expect(gradientError(out.grads[1].dataSync(), tgrad, b, c)).toBeLessThan(2e-6);
+  });
+
+  it('a where mask: masked classes stay out of the softmax (as if absent), with and without softcap', () => {
+    const x = [
+      [4, -1, 7, 0.5],
+      [-3, 2, 1, 9],
+    ];
+    const mask = [
+      [true, true, false, true],
+      [true, false, true, true],
+    ];
+    const kept = [
+      [4, -1, 0.5],
+      [-3, 1, 9],
+    ];
+    const want = crossEntropy(tf.tensor2d(kept), [0, 2], { softcap: 3, reduction: 'none' }).dataSync();
+    const got = crossEntropy(tf.tensor2d(x), [0, 3], {
+      softcap: 3,
+      where: tf.tensor2d(mask, undefined, 'bool'),
+      reduction: 'none',
+    }).dataSync();
+    for (let i = 0; i < 2; i++) expect(relErr(got[i], want[i])).toBeLessThan(1e-6);
+  });
+
+  it('runs inside the fused kernel: no tanh, no [B, C] tensor of capped logits, in the forward or the gradient', async () => {
+    const x = tf.tensor2d(q, [B, C]);
+    const forward = await tf.profile(() => crossEntropy(x, Array.from(y), { softcap: cap }));
+    const backward = await tf.profile(() => tf.grad((v: tf.Tensor) => crossEntropy(v, Array.from(y), { softcap: cap }))(x));
+    for (const info of [forward, backward]) {
+      expect(info.kernelNames.some((k) => k.startsWith('MixlossFusedLoss'))).toBe(true);
+      expect(info.kernelNames).not.toContain('Tanh');
+    }
+    // No more memory than without softcap (the stock path held a capped copy of the logits).
+    const plain = await tf.profile(() => tf.grad((v: tf.Tensor) => crossEntropy(v, Array.from(y)))(x));
+    expect(backward.peakBytes).toBe(plain.peakBytes);
+    expect(backward.newBytes).toBe(plain.newBytes);
+    x.dispose();
+  });
+
+  it('leaves nothing behind, and an op with softcap keeps its tape small', () => {
+    const x = tf.tensor2d(q, [B, C]);
+    const before = backendCounts();
+    const g = tf.grad((v: tf.Tensor) => crossEntropy(v, Array.from(y), { softcap: cap }))(x);
+    g.dispose();
+    expect(backendCounts()).toEqual(before);
+    x.dispose();
+  });
+});
