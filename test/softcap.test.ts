@@ -4,7 +4,7 @@
 // and a `where` mask (a masked class stays out of the softmax).
 import { beforeAll, describe, expect, it } from 'vitest';
 
-import { complementEntropy, crossEntropy, mixedLoss, mpceLoss } from '../src';
+import { complementEntropy, crossEntropy, focalLoss, mixedLoss, mpceLoss } from '../src';
 import { LOSSES } from './support/losses';
 import { centralDifference, gradientError, referenceMixedDense, referenceRow, softmax64 } from './support/reference';
 import { backendCounts, randomLabels, randomLogits, tf, useTestBackend, withSeparateBackward } from './support/tf';
@@ -149,6 +149,31 @@ describe('softcap in the kernels', () => {
     expect(relErr(out.value.dataSync()[0], sum)).toBeLessThan(2e-6);
     expect(gradientError(out.grads[0].dataSync(), grad, b, c)).toBeLessThan(1e-5);
     expect(gradientError(out.grads[1].dataSync(), tgrad, b, c)).toBeLessThan(2e-6);
+  });
+
+  it("focal on soft targets (keras' dense form, stock ops): the stock cap and its gradient, against central differences", () => {
+    const [b, c, gamma] = [3, 5, 2];
+    const x64 = Array.from(randomLogits(b, c, 51, 6));
+    const t = Array.from(randomLogits(b, c, 52, 1), Math.abs);
+    for (let r = 0; r < b; r++) {
+      const s = t.slice(r * c, (r + 1) * c).reduce((a, v) => a + v, 0);
+      for (let j = 0; j < c; j++) t[r * c + j] /= s;
+    }
+    const ref = (flat: number[]) => {
+      let sum = 0;
+      for (let r = 0; r < b; r++) {
+        const { logp, p } = softmax64(cap64(flat.slice(r * c, (r + 1) * c), cap));
+        for (let j = 0; j < c; j++) sum += -((1 - p[j]) ** gamma) * t[r * c + j] * logp[j];
+      }
+      return sum;
+    };
+    const x = tf.tensor2d(x64, [b, c]);
+    const { value, grad } = tf.valueAndGrad(
+      (v: tf.Tensor) => focalLoss(v, tf.tensor2d(t, [b, c]), { gamma, softcap: cap, reduction: 'sum' }) as tf.Scalar,
+    )(x);
+    expect(relErr(value.dataSync()[0], ref(x64))).toBeLessThan(1e-5);
+    expect(gradientError(grad.dataSync(), centralDifference(ref, x64, 1e-5), b, c)).toBeLessThan(1e-3);
+    tf.dispose([x, value, grad]);
   });
 
   it('a where mask: masked classes stay out of the softmax (as if absent), with and without softcap', () => {
