@@ -115,15 +115,18 @@ const CPU_OP_USAGE = `usage: mixloss bench cpu-op [--shapes 256x1000,128x32768,3
   The cpu-backend op's training step against the native kernel with a reused output, in a fresh
   and in a fragmented process, with the gradient memory reused and with a fresh array per step.`;
 
+/** The op benchmarks' default shapes (B × C): a small head, a large one, a few huge rows. */
+const OP_SHAPES: Array<[number, number]> = [
+  [256, 1000],
+  [128, 32768],
+  [32, 262144],
+];
+
 function cpuOpMain(argv: string[]): void {
   const o = options(argv, CPU_OP_USAGE, ['shapes', 'rounds', 'reps']);
   if (o === undefined) return;
   const opts = {
-    shapes: shapes(o.shapes, [
-      [256, 1000],
-      [128, 32768],
-      [32, 262144],
-    ]),
+    shapes: shapes(o.shapes, OP_SHAPES),
     rounds: count('rounds', o.rounds, 15),
     reps: count('reps', o.reps, 5),
   };
@@ -157,11 +160,7 @@ async function webgpuMain(argv: string[]): Promise<void> {
   const dawn = text(o.dawn) ?? 'vulkan';
   if (dawn !== 'vulkan' && dawn !== 'opengl') throw new Error(`--dawn must be vulkan or opengl, got ${dawn}\n${WEBGPU_USAGE}`);
   const opts = {
-    shapes: shapes(o.shapes, [
-      [256, 1000],
-      [128, 32768],
-      [32, 262144],
-    ]),
+    shapes: shapes(o.shapes, OP_SHAPES),
     reps: count('reps', o.reps, 7),
     dawn: dawn as 'vulkan' | 'opengl',
   };
@@ -213,11 +212,7 @@ async function softcapMain(argv: string[]): Promise<void> {
   if (!(cap > 0 && Number.isFinite(cap))) throw new Error(`--cap must be a number > 0, got ${String(o.cap)}\n${SOFTCAP_USAGE}`);
   const { softcapBench } = await import('./softcap');
   const opts = {
-    shapes: shapes(o.shapes, [
-      [256, 1000],
-      [128, 32768],
-      [32, 262144],
-    ]),
+    shapes: shapes(o.shapes, OP_SHAPES),
     rounds: count('rounds', o.rounds, 15),
     reps: count('reps', o.reps, 5),
     cap,

@@ -9,25 +9,12 @@ import * as tf from '@tensorflow/tfjs';
 
 import { bucketTransitions, BucketTransitions, mixedLossForLayers, scheduledMixedLoss, targetProbabilities } from '../src';
 import { loadDigits, PIXELS } from './digits';
+import { digitsClassifier } from './classifier';
 import { option } from './options';
 
 const EPOCHS = option('epochs', 12);
 const AT = option('at', Math.round((EPOCHS * 70) / 90));
 const BATCH = 64;
-
-function classifier(): tf.LayersModel {
-  const model = tf.sequential();
-  model.add(
-    tf.layers.dense({
-      inputShape: [PIXELS],
-      units: 128,
-      activation: 'relu',
-      kernelInitializer: tf.initializers.glorotUniform({ seed: 7 }),
-    }),
-  );
-  model.add(tf.layers.dense({ units: 10, kernelInitializer: tf.initializers.glorotUniform({ seed: 8 }) })); // logits
-  return model;
-}
 
 const percent = (a: number, b: number) => (b === 0 ? '–' : `${((100 * a) / b).toFixed(2)}%`);
 
@@ -60,7 +47,7 @@ async function main(): Promise<void> {
   const yTest = tf.tensor1d(digits.yTest, 'int32');
 
   const run = async (name: string, loss: ReturnType<typeof mixedLossForLayers>, extra: tf.CustomCallback[]) => {
-    const model = classifier();
+    const model = digitsClassifier();
     model.compile({ optimizer: tf.train.adam(0.001), loss });
     let snapshot: ReturnType<typeof targetProbabilities> | null = null;
     const observe = new tf.CustomCallback({

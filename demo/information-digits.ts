@@ -12,6 +12,7 @@ import * as tf from '@tensorflow/tfjs';
 
 import { crossEntropy, informationLoss, InformationDiagnostics, InformationRecord, mixedLossForLayers } from '../src';
 import { loadDigits, PIXELS } from './digits';
+import { digitsClassifier } from './classifier';
 import { option } from './options';
 
 const EPOCHS = option('epochs', 15);
@@ -19,20 +20,6 @@ const SEEDS = option('seeds', 3);
 const BATCH = 256;
 const jsonAt = process.argv.indexOf('--json');
 const JSON_OUT = jsonAt >= 0 ? process.argv[jsonAt + 1] : undefined;
-
-function classifier(seed: number): tf.LayersModel {
-  const model = tf.sequential();
-  model.add(
-    tf.layers.dense({
-      inputShape: [PIXELS],
-      units: 128,
-      activation: 'relu',
-      kernelInitializer: tf.initializers.glorotUniform({ seed: 7 * seed }),
-    }),
-  );
-  model.add(tf.layers.dense({ units: 10, kernelInitializer: tf.initializers.glorotUniform({ seed: 7 * seed + 1 }) }));
-  return model;
-}
 
 interface EpochRow {
   epoch: number;
@@ -62,7 +49,7 @@ async function run(kind: 'CE' | 'CE − I', seed: number): Promise<EpochRow[]> {
   // The held-out batch of the diagnostics: the first 500 test digits.
   const xHeld = xTest.slice(0, 500);
   const yHeld = d.yTest.slice(0, 500);
-  const model = classifier(seed);
+  const model = digitsClassifier([7 * seed, 7 * seed + 1]);
   const info = informationLoss();
   model.compile({ optimizer: tf.train.adam(1e-3), loss: kind === 'CE' ? mixedLossForLayers({ alpha: 1, beta: 0 }) : info.loss });
   const diagnostics = new InformationDiagnostics(model, xHeld, yHeld);

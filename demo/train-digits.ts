@@ -8,25 +8,12 @@ import * as tf from '@tensorflow/tfjs';
 
 import { crossEntropy, mixedLossForLayers, nativeInfo, scheduledMixedLoss } from '../src';
 import { loadDigits, PIXELS } from './digits';
+import { digitsClassifier } from './classifier';
 import { option } from './options';
 
 const EPOCHS = option('epochs', 12);
 const PER_CLASS = option('per-class', 600);
 const BATCH = 64;
-
-function classifier(): tf.LayersModel {
-  const model = tf.sequential();
-  model.add(
-    tf.layers.dense({
-      inputShape: [PIXELS],
-      units: 128,
-      activation: 'relu',
-      kernelInitializer: tf.initializers.glorotUniform({ seed: 7 }),
-    }),
-  );
-  model.add(tf.layers.dense({ units: 10, kernelInitializer: tf.initializers.glorotUniform({ seed: 8 }) })); // logits
-  return model;
-}
 
 /** One status line, redrawn in place on a terminal, printed per epoch otherwise. */
 function progress(label: string, steps: number, describe: () => string) {
@@ -108,7 +95,7 @@ async function main(): Promise<void> {
 
   const results: Array<{ name: string; acc: number; seconds: number }> = [];
   const train = async (name: string, loss: ReturnType<typeof mixedLossForLayers>, extra: tf.CustomCallback[], describe: () => string) => {
-    const model = classifier();
+    const model = digitsClassifier();
     model.compile({ optimizer: tf.train.adam(0.001), loss });
     const t0 = Date.now();
     await model.fit(xTrain, yTrain, {
