@@ -8,12 +8,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # Every suite that calls the addon, except package.test.ts: it packs and installs the
-# prebuild (a different, unsanitized binary) and runs npm and cmake, which are not ours to check.
+# prebuild (a different, unsanitized binary) and runs npm and cmake, which are not ours to check;
+# and the suites of the experiment runner and the analysis tools, which start node processes and
+# run the ops the suites above already cover.
 SUITES=(test/native.test.ts test/worked-values.test.ts test/reference.test.ts test/numerics.test.ts test/bad-input.test.ts
   test/options.test.ts test/complement-entropy.test.ts test/torch-parity.test.ts test/drop-in.test.ts test/backends.test.ts
   test/backend-move.test.ts test/gradient-pool.test.ts test/metrics.test.ts test/training.test.ts test/wasm.test.ts
   test/cuda.test.ts test/loader.test.ts test/schedule.test.ts test/concurrency.test.ts test/information.test.ts
-  test/bad-input-matrix.test.ts test/head.test.ts)
+  test/bad-input-matrix.test.ts test/head.test.ts test/softcap.test.ts)
 [ $# -gt 0 ] && SUITES=("$@")
 
 echo "== sanitized addon: building build-sanitize/ (ASan + UBSan, CPU only)"
