@@ -163,16 +163,13 @@ Napi::Value Backward(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     Fields f(info[0], "backward's argument");
     const LossCall c = parse_call(f);
-    const Napi::Value dy_value = f.get("dy");
-    const int64_t dy_len = static_cast<int64_t>(typed_view(dy_value, "dy", "a Float32Array").length);
-    check_dy_length(dy_len, c.rows);
-    const float* dy = floats(dy_value, dy_len, "dy");
+    const Upstream dy = parse_dy(f, c.rows);
     const double dy_scale = finite_number(f.get("dyScale"), "dyScale");
     float* grad = floats(f.get("grad"), c.rows * c.classes, "grad");
     f.done();
     advise_huge_pages(grad, c.rows * c.classes);
     const InFlight busy;
-    mixloss::cpu::backward(c, dy, dy_len, dy_scale, grad);
+    mixloss::cpu::backward(c, dy.values, dy.length, dy_scale, grad);
     return info.Env().Undefined();
   });
 }
@@ -183,13 +180,10 @@ Napi::Value ScaleRows(const Napi::CallbackInfo& info) {
     Fields f(info[0], "scaleRows's argument");
     const Shape shape = checked_shape(f.get("rows"), f.get("classes"));
     float* grad = floats(f.get("grad"), shape.size(), "grad");
-    const Napi::Value dy_value = f.get("dy");
-    const int64_t dy_len = static_cast<int64_t>(typed_view(dy_value, "dy", "a Float32Array").length);
-    check_dy_length(dy_len, shape.rows);
-    const float* dy = floats(dy_value, dy_len, "dy");
+    const Upstream dy = parse_dy(f, shape.rows);
     const double scale = finite_number(f.get("scale"), "scale");
     f.done();
-    mixloss::cpu::scale_rows(grad, shape.rows, shape.classes, dy, dy_len, scale);
+    mixloss::cpu::scale_rows(grad, shape.rows, shape.classes, dy.values, dy.length, scale);
     return info.Env().Undefined();
   });
 }

@@ -132,9 +132,17 @@ class Fields {
   std::set<std::string> used_;
 };
 
-// An upstream gradient: 1 value (every row) or one per row.
-inline void check_dy_length(int64_t n, int64_t rows) {
+// An upstream gradient, the field `dy`: a Float32Array of 1 value (every row) or one per row.
+struct Upstream {
+  const float* values;
+  int64_t length;
+};
+
+inline Upstream parse_dy(Fields& f, int64_t rows) {
+  const Napi::Value v = f.get("dy");
+  const int64_t n = static_cast<int64_t>(typed_view(v, "dy", "a Float32Array").length);
   if (n != 1 && n != rows) fail("dy must have 1 or rows elements");
+  return {floats(v, n, "dy"), n};
 }
 
 template <typename F>

@@ -60,10 +60,9 @@ void check_labels(const head::HeadCall& c) {
   napi_checks::check_labels(call);
 }
 
-// The fields every head call shares: {hidden, kernel, bias?, rows, dims, classes, classOffset?,
-// totalClasses?, labels, loss, classWeights?, weights?}.
-head::HeadCall parse_head(Fields& f, bool sharded) {
-  head::HeadCall c{};
+// The product's fields {hidden, kernel, bias?, rows, dims, classes}: hidden [rows, dims] · kernel
+// [dims, classes] + bias [classes], within 64-bit indexing.
+void parse_product(Fields& f, head::HeadCall& c, bool bias) {
   c.rows = positive_int(f.get("rows"), "rows");
   c.dims = positive_int(f.get("dims"), "dims");
   c.classes = positive_int(f.get("classes"), "classes");
@@ -71,6 +70,26 @@ head::HeadCall parse_head(Fields& f, bool sharded) {
     fail("the head's sizes overflow 64-bit indexing");
   c.class_offset = 0;
   c.total_classes = c.classes;
+  c.hidden = floats(f.get("hidden"), c.rows * c.dims, "hidden");
+  c.kernel = floats(f.get("kernel"), c.dims * c.classes, "kernel");
+  c.bias = bias && f.has("bias") ? floats(f.get("bias"), c.classes, "bias") : nullptr;
+}
+
+// The rows' fields {labels, loss, classWeights?, weights?} (c.rows and c.total_classes set), checked
+// as the loss ops check theirs.
+void parse_rows(Fields& f, head::HeadCall& c) {
+  c.labels = parse_ids(f.get("labels"), c.rows);
+  c.class_weights = parse_weights(f, "classWeights", c.total_classes);
+  c.row_weights = parse_weights(f, "weights", c.rows);
+  c.params = parse_head_loss(f, c.class_weights != nullptr);
+  check_labels(c);
+}
+
+// The fields every head call shares: the product's, {classOffset, totalClasses} of a shard, and
+// the rows'.
+head::HeadCall parse_head(Fields& f, bool sharded) {
+  head::HeadCall c{};
+  parse_product(f, c, true);
   if (sharded) {
     c.total_classes = positive_int(f.get("totalClasses"), "totalClasses");
     const double offset = finite_number(f.get("classOffset"), "classOffset");
@@ -80,14 +99,7 @@ head::HeadCall parse_head(Fields& f, bool sharded) {
       fail("the shard's classes [" + std::to_string(c.class_offset) + ", " + std::to_string(c.class_offset + c.classes) +
            ") pass the head's " + std::to_string(c.total_classes));
   }
-  c.hidden = floats(f.get("hidden"), c.rows * c.dims, "hidden");
-  c.kernel = floats(f.get("kernel"), c.dims * c.classes, "kernel");
-  c.bias = f.has("bias") ? floats(f.get("bias"), c.classes, "bias") : nullptr;
-  c.labels = parse_ids(f.get("labels"), c.rows);
-  c.class_weights = parse_weights(f, "classWeights", c.total_classes);
-  c.row_weights = parse_weights(f, "weights", c.rows);
-  c.params = parse_head_loss(f, c.class_weights != nullptr);
-  check_labels(c);
+  parse_rows(f, c);
   return c;
 }
 
@@ -117,16 +129,13 @@ Napi::Value backward(const Napi::CallbackInfo& info, bool sharded) {
   Fields f(info[0], sharded ? "headShardBackward's argument" : "headBackward's argument");
   const head::HeadCall c = parse_head(f, sharded);
   const float* stats = floats(f.get("stats"), c.rows * kStatsPerRow, "stats");
-  const Napi::Value dy_value = f.get("dy");
-  const int64_t dy_len = static_cast<int64_t>(typed_view(dy_value, "dy", "a Float32Array").length);
-  check_dy_length(dy_len, c.rows);
-  const float* dy = floats(dy_value, dy_len, "dy");
+  const Upstream dy = parse_dy(f, c.rows);
   const double dy_scale = finite_number(f.get("dyScale"), "dyScale");
   float* grad_hidden = floats(f.get("gradHidden"), c.rows * c.dims, "gradHidden");
   float* grad_kernel = floats(f.get("gradKernel"), c.dims * c.classes, "gradKernel");
   float* grad_bias = f.has("gradBias") ? floats(f.get("gradBias"), c.classes, "gradBias") : nullptr;
   f.done();
-  head::shard_backward(c, stats, dy, dy_len, dy_scale, grad_hidden, grad_kernel, grad_bias);
+  head::shard_backward(c, stats, dy.values, dy.length, dy_scale, grad_hidden, grad_kernel, grad_bias);
   return info.Env().Undefined();
 }
 
@@ -173,11 +182,7 @@ Napi::Value HeadFinish(const Napi::CallbackInfo& info) {
     c.rows = positive_int(f.get("rows"), "rows");
     c.total_classes = c.classes = positive_int(f.get("totalClasses"), "totalClasses");
     const float* merged = floats(f.get("merged"), c.rows * head::kShardStats, "merged");
-    c.labels = parse_ids(f.get("labels"), c.rows);
-    c.class_weights = parse_weights(f, "classWeights", c.total_classes);
-    c.row_weights = parse_weights(f, "weights", c.rows);
-    c.params = parse_head_loss(f, c.class_weights != nullptr);
-    check_labels(c);
+    parse_rows(f, c);
     float* stats = floats(f.get("stats"), c.rows * kStatsPerRow, "stats");
     float* row_loss = floats(f.get("rowLoss"), c.rows, "rowLoss");
     f.done();
@@ -199,21 +204,11 @@ Napi::Value HeadTopK(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     Fields f(info[0], "headTopK's argument");
     head::HeadCall c{};
-    c.rows = positive_int(f.get("rows"), "rows");
-    c.dims = positive_int(f.get("dims"), "dims");
-    c.total_classes = c.classes = positive_int(f.get("classes"), "classes");
-    if (c.dims > INT64_MAX / 4 / c.rows || c.classes > INT64_MAX / 4 / c.dims) fail("the head's sizes overflow 64-bit indexing");
+    parse_product(f, c, true);
     const int64_t k = positive_int(f.get("k"), "k");
     if (k > c.classes) fail("k must be at most the classes (" + std::to_string(c.classes) + "), got " + std::to_string(k));
     if (c.classes > INT32_MAX) fail("class ids past 2^31 do not fit the indices (int32)");
-    c.hidden = floats(f.get("hidden"), c.rows * c.dims, "hidden");
-    c.kernel = floats(f.get("kernel"), c.dims * c.classes, "kernel");
-    c.bias = f.has("bias") ? floats(f.get("bias"), c.classes, "bias") : nullptr;
-    if (f.has("softcap")) {
-      const double cap = finite_number(f.get("softcap"), "softcap");
-      if (!(cap > 0)) fail("softcap must be > 0, got " + std::to_string(cap));
-      c.params.softcap = static_cast<float>(cap);
-    }
+    if (f.has("softcap")) c.params.softcap = parse_softcap(f.get("softcap"));
     float* values = floats(f.get("values"), c.rows * k, "values");
     int32_t* indices = typed_data<int32_t, napi_int32_array>(f.get("indices"), c.rows * k, "indices", "Int32Array");
     f.done();
@@ -226,15 +221,12 @@ Napi::Value HeadTopK(const Napi::CallbackInfo& info) {
 Napi::Value HeadGemmFloor(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     Fields f(info[0], "headGemmFloor's argument");
-    const int64_t rows = positive_int(f.get("rows"), "rows"), dims = positive_int(f.get("dims"), "dims"),
-                  classes = positive_int(f.get("classes"), "classes");
-    if (dims > INT64_MAX / 4 / rows || classes > INT64_MAX / 4 / dims) fail("the head's sizes overflow 64-bit indexing");
-    const float* hidden = floats(f.get("hidden"), rows * dims, "hidden");
-    const float* kernel = floats(f.get("kernel"), dims * classes, "kernel");
-    float* grad_hidden = floats(f.get("gradHidden"), rows * dims, "gradHidden");
-    float* grad_kernel = floats(f.get("gradKernel"), dims * classes, "gradKernel");
+    head::HeadCall c{};
+    parse_product(f, c, false);
+    float* grad_hidden = floats(f.get("gradHidden"), c.rows * c.dims, "gradHidden");
+    float* grad_kernel = floats(f.get("gradKernel"), c.dims * c.classes, "gradKernel");
     f.done();
-    head::gemm_floor(hidden, kernel, rows, dims, classes, grad_hidden, grad_kernel);
+    head::gemm_floor(c.hidden, c.kernel, c.rows, c.dims, c.classes, grad_hidden, grad_kernel);
     return info.Env().Undefined();
   });
 }

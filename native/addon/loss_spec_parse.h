@@ -67,6 +67,13 @@ inline std::string kind_names(bool linear_only = false) {
 
 constexpr const char* kOptionNames = "zLoss, labelSmoothing, ignoreIndex";
 
+// A softcap: a finite number > 0.
+inline float parse_softcap(const Napi::Value& v) {
+  const double cap = finite_number(v, "softcap");
+  if (!(cap > 0)) fail("softcap must be > 0, got " + std::to_string(cap));
+  return static_cast<float>(cap);
+}
+
 // Parses and checks a loss spec; `dense` and `class_weights` say what it will run on, and
 // `softcap` whether its kernel applies softcap itself (the fused head's do; the row kernels get
 // capped logits from stock ops, and a spec that names it is an error there).
@@ -117,11 +124,7 @@ inline LossParams parse_loss(const Napi::Value& v, bool dense, bool class_weight
     if (e > 0 && dense) fail("labelSmoothing is for class ids: smooth dense targets before the kernel");
     P.label_smoothing = static_cast<float>(e);
   }
-  if (keys.count("softcap") && softcap) {
-    const double cap = finite_number(o.Get("softcap"), "softcap");
-    if (!(cap > 0)) fail("softcap must be > 0, got " + std::to_string(cap));
-    P.softcap = static_cast<float>(cap);
-  }
+  if (keys.count("softcap") && softcap) P.softcap = parse_softcap(o.Get("softcap"));
   if (keys.count("ignoreIndex") && !o.Get("ignoreIndex").IsUndefined()) {
     const double i = finite_number(o.Get("ignoreIndex"), "ignoreIndex");
     if (std::floor(i) != i || i < INT32_MIN || i > INT32_MAX) fail("ignoreIndex must be a 32-bit integer, got " + std::to_string(i));

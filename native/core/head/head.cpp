@@ -62,6 +62,25 @@ void store_partial(const Partial& p, float* rec) {
   rec[kShardUExp] = static_cast<float>(p.t_exp);
   rec[kShardUMass] = static_cast<float>(p.mass);
 }
+
+// Calls fn(task, c0, n, r0, m, z) on every tile of logits z = H[r0, r0 + m) · W[:, c0, c0 + n) + b
+// (soft-capped, row stride n), in for_each_block's order.
+template <typename F>
+void for_each_tile(const HeadCall& c, const Split& s, F&& fn) {
+  for_each_block(c.rows, c.classes, s, [&](int64_t task, int64_t c0, int64_t n, int64_t r0, int64_t m) {
+    float* z = tile_buffer(0);
+    logits_tile(c, r0, m, c0, n, z);
+    fn(task, c0, n, r0, m, z);
+  });
+}
+
+// Row r's partial statistics over every task ([task][row] partials), merged in task order: the
+// same result on any thread count.
+Partial merged_partial(const std::vector<Partial>& partials, const Split& s, int64_t rows, int64_t r) {
+  Partial p = partials[r];
+  for (int64_t t = 1; t < s.tasks; ++t) merge(p, partials[t * rows + r]);
+  return p;
+}
 }  // namespace
 
 void shard_statistics(const HeadCall& c, float* out) {
@@ -71,45 +90,32 @@ void shard_statistics(const HeadCall& c, float* out) {
     out[r * kShardStats + kShardTarget] = 0.0f;
     out[r * kShardStats + kShardHasTarget] = 0.0f;
   }
-  ThreadPool::instance().parallel_for(s.chunks, s.grain, [&](int64_t k0, int64_t k1) {
-    Partial* acc = partials.data() + (k0 / s.grain) * c.rows;
-    float* tile = tile_buffer(0);
-    for (int64_t k = k0; k < k1; ++k) {
-      const int64_t c0 = k * kChunk, n = std::min(kChunk, c.classes - c0);
-      for (int64_t r0 = 0; r0 < c.rows; r0 += kRowBlock) {
-        const int64_t m = std::min(kRowBlock, c.rows - r0);
-        logits_tile(c, r0, m, c0, n, tile);
-        for (int64_t i = 0; i < m; ++i) {
-          const int64_t r = r0 + i;
-          if (is_ignored(c.labels, r, c.params)) continue;
-          const float* z = tile + i * n;
-          // The target (a class of this chunk, or none): left out of the sums, its logit kept.
-          const int64_t y = sparse_label(c.labels, r) - c.class_offset - c0;
-          const int64_t mid0 = std::clamp<int64_t>(y, 0, n), mid1 = std::clamp<int64_t>(y + 1, 0, n);
-          if (y >= 0 && y < n) {
-            out[r * kShardStats + kShardTarget] = z[y];  // one chunk holds y: no other task writes it
-            out[r * kShardStats + kShardHasTarget] = 1.0f;
-          }
-          Partial& a = acc[r];
-          if (smoothing(c)) {
-            with_u(c, c0, [&](auto u) {
-              accumulate_dense<false>(z, u, mid0, c0, a);
-              accumulate_dense<false>(z + mid1, u + mid1, n - mid1, c0 + mid1, a);
-            });
-          } else {
-            accumulate_sparse<false>(z, mid0, c0, a);
-            accumulate_sparse<false>(z + mid1, n - mid1, c0 + mid1, a);
-          }
-        }
+  for_each_tile(c, s, [&](int64_t task, int64_t c0, int64_t n, int64_t r0, int64_t m, const float* tile) {
+    Partial* acc = partials.data() + task * c.rows;
+    for (int64_t i = 0; i < m; ++i) {
+      const int64_t r = r0 + i;
+      if (is_ignored(c.labels, r, c.params)) continue;
+      const float* z = tile + i * n;
+      // The target (a class of this chunk, or none): left out of the sums, its logit kept.
+      const int64_t y = sparse_label(c.labels, r) - c.class_offset - c0;
+      const int64_t mid0 = std::clamp<int64_t>(y, 0, n), mid1 = std::clamp<int64_t>(y + 1, 0, n);
+      if (y >= 0 && y < n) {
+        out[r * kShardStats + kShardTarget] = z[y];  // one chunk holds y: no other task writes it
+        out[r * kShardStats + kShardHasTarget] = 1.0f;
+      }
+      Partial& a = acc[r];
+      if (smoothing(c)) {
+        with_u(c, c0, [&](auto u) {
+          accumulate_dense<false>(z, u, mid0, c0, a);
+          accumulate_dense<false>(z + mid1, u + mid1, n - mid1, c0 + mid1, a);
+        });
+      } else {
+        accumulate_sparse<false>(z, mid0, c0, a);
+        accumulate_sparse<false>(z + mid1, n - mid1, c0 + mid1, a);
       }
     }
   });
-  // The tasks' partials merged in task order: the same result on any thread count.
-  for (int64_t r = 0; r < c.rows; ++r) {
-    Partial p = partials[r];
-    for (int64_t t = 1; t < s.tasks; ++t) merge(p, partials[t * c.rows + r]);
-    store_partial(p, out + r * kShardStats);
-  }
+  for (int64_t r = 0; r < c.rows; ++r) store_partial(merged_partial(partials, s, c.rows, r), out + r * kShardStats);
 }
 
 void merge_shard_statistics(const float* a, const float* b, int64_t rows, float* out) {
@@ -156,61 +162,46 @@ void shard_backward(const HeadCall& c, const float* stats, const float* dy, int6
   const Split s = split(c.classes);
   // Each task's part of the hidden's gradient, summed in task order at the end.
   std::vector<float> dh(static_cast<size_t>(s.tasks * c.rows * c.dims), 0.0f);
-  ThreadPool::instance().parallel_for(s.chunks, s.grain, [&](int64_t k0, int64_t k1) {
-    float* dh_task = dh.data() + (k0 / s.grain) * c.rows * c.dims;
-    float* z_tile = tile_buffer(0);
+  for_each_tile(c, s, [&](int64_t task, int64_t c0, int64_t n, int64_t r0, int64_t m, const float* z_tile) {
+    float* dh_task = dh.data() + task * c.rows * c.dims;
     float* g_tile = tile_buffer(1);
-    for (int64_t k = k0; k < k1; ++k) {
-      const int64_t c0 = k * kChunk, n = std::min(kChunk, c.classes - c0);
-      // This task's columns of the kernel's and the bias's gradient, written by it alone.
+    if (r0 == 0) {
+      // The chunk's columns of the kernel's and the bias's gradient, written by this task alone.
       for (int64_t d = 0; d < c.dims; ++d) std::fill(grad_kernel + d * c.classes + c0, grad_kernel + d * c.classes + c0 + n, 0.0f);
       if (grad_bias != nullptr) std::fill(grad_bias + c0, grad_bias + c0 + n, 0.0f);
-      for (int64_t r0 = 0; r0 < c.rows; r0 += kRowBlock) {
-        const int64_t m = std::min(kRowBlock, c.rows - r0);
-        logits_tile(c, r0, m, c0, n, z_tile);
-        for (int64_t i = 0; i < m; ++i) {
-          const int64_t r = r0 + i;
-          float* g = g_tile + i * n;
-          const float* z = z_tile + i * n;
-          if (is_ignored(c.labels, r, c.params)) {
-            std::fill(g, g + n, 0.0f);
-            continue;
-          }
-          const RowStats st = load_stats(stats + r * kStatsPerRow);
-          const int64_t y_global = sparse_label(c.labels, r);
-          const RowGrad rg = sparse_row(c.params, st, c.total_classes, omega(c, y_global), false);
-          const double w = static_cast<double>(dy[dy_len == 1 ? 0 : r]) * dy_scale * (c.row_weights != nullptr ? c.row_weights[r] : 1.0);
-          // p_j = exp(z_j − max)·exp(−log_sum); g_j = w·(a·p_j + u_j(b + d·p_j)).
-          const double to_p = std::exp(-static_cast<double>(st.log_sum));
-          const float kk = static_cast<float>(w * rg.a * to_p), b = static_cast<float>(w * rg.b), kd = static_cast<float>(w * rg.d * to_p);
-          if (smoothing(c)) {
-            with_u(c, c0, [&](auto u) { dense_gradient<true>(z, u, n, st.max, kk, b, kd, g); });
-          } else {
-            sparse_gradient<true>(z, n, st.max, kk, g);
-          }
-          const int64_t y = y_global - c.class_offset - c0;
-          if (y >= 0 && y < n) g[y] = static_cast<float>(w * sparse_target_gradient(rg, st, u_at(c, y_global), false));
-          if (c.params.softcap > 0.0f) softcap_chain(g, z, n, c.params.softcap);
-        }
-        if (grad_bias != nullptr) {
-          for (int64_t i = 0; i < m; ++i)
-            for (int64_t j = 0; j < n; ++j) grad_bias[c0 + j] += g_tile[i * n + j];
-        }
-        gemm_atb_add(c.hidden + r0 * c.dims, c.dims, g_tile, n, grad_kernel + c0, c.classes, m, n, c.dims);
-        gemm_abt_add(g_tile, n, c.kernel + c0, c.classes, dh_task + r0 * c.dims, c.dims, m, n, c.dims);
-      }
     }
-  });
-  ThreadPool::instance().parallel_for(c.rows, std::max<int64_t>(1, 4096 / std::max<int64_t>(c.dims, 1)), [&](int64_t r0, int64_t r1) {
-    for (int64_t r = r0; r < r1; ++r) {
-      float* out = grad_hidden + r * c.dims;
-      std::copy(dh.data() + r * c.dims, dh.data() + (r + 1) * c.dims, out);
-      for (int64_t t = 1; t < s.tasks; ++t) {
-        const float* part = dh.data() + (t * c.rows + r) * c.dims;
-        for (int64_t d = 0; d < c.dims; ++d) out[d] += part[d];
+    for (int64_t i = 0; i < m; ++i) {
+      const int64_t r = r0 + i;
+      float* g = g_tile + i * n;
+      const float* z = z_tile + i * n;
+      if (is_ignored(c.labels, r, c.params)) {
+        std::fill(g, g + n, 0.0f);
+        continue;
       }
+      const RowStats st = load_stats(stats + r * kStatsPerRow);
+      const int64_t y_global = sparse_label(c.labels, r);
+      const RowGrad rg = sparse_row(c.params, st, c.total_classes, omega(c, y_global), false);
+      const double w = static_cast<double>(dy[dy_len == 1 ? 0 : r]) * dy_scale * (c.row_weights != nullptr ? c.row_weights[r] : 1.0);
+      // p_j = exp(z_j − max)·exp(−log_sum); g_j = w·(a·p_j + u_j(b + d·p_j)).
+      const double to_p = std::exp(-static_cast<double>(st.log_sum));
+      const float kk = static_cast<float>(w * rg.a * to_p), b = static_cast<float>(w * rg.b), kd = static_cast<float>(w * rg.d * to_p);
+      if (smoothing(c)) {
+        with_u(c, c0, [&](auto u) { dense_gradient<true>(z, u, n, st.max, kk, b, kd, g); });
+      } else {
+        sparse_gradient<true>(z, n, st.max, kk, g);
+      }
+      const int64_t y = y_global - c.class_offset - c0;
+      if (y >= 0 && y < n) g[y] = static_cast<float>(w * sparse_target_gradient(rg, st, u_at(c, y_global), false));
+      if (c.params.softcap > 0.0f) softcap_chain(g, z, n, c.params.softcap);
     }
+    if (grad_bias != nullptr) {
+      for (int64_t i = 0; i < m; ++i)
+        for (int64_t j = 0; j < n; ++j) grad_bias[c0 + j] += g_tile[i * n + j];
+    }
+    gemm_atb_add(c.hidden + r0 * c.dims, c.dims, g_tile, n, grad_kernel + c0, c.classes, m, n, c.dims);
+    gemm_abt_add(g_tile, n, c.kernel + c0, c.classes, dh_task + r0 * c.dims, c.dims, m, n, c.dims);
   });
+  sum_task_parts(dh, s.tasks, c.rows, c.dims, grad_hidden);
 }
 
 void top_k(const HeadCall& c, int64_t k, float* values, int32_t* indices) {
@@ -232,28 +223,18 @@ void top_k(const HeadCall& c, int64_t k, float* values, int32_t* indices) {
     }
     list[i] = x;
   };
-  ThreadPool::instance().parallel_for(s.chunks, s.grain, [&](int64_t k0, int64_t k1) {
-    const int64_t task = k0 / s.grain;
-    float* tile = tile_buffer(0);
-    for (int64_t ch = k0; ch < k1; ++ch) {
-      const int64_t c0 = ch * kChunk, n = std::min(kChunk, c.classes - c0);
-      for (int64_t r0 = 0; r0 < c.rows; r0 += kRowBlock) {
-        const int64_t m = std::min(kRowBlock, c.rows - r0);
-        logits_tile(c, r0, m, c0, n, tile);
-        for (int64_t i = 0; i < m; ++i) {
-          const int64_t r = r0 + i;
-          const float* z = tile + i * n;
-          accumulate_sparse<false>(z, n, c0, partials[task * c.rows + r]);
-          Best* list = best.data() + (task * c.rows + r) * k;
-          for (int64_t j = 0; j < n; ++j)
-            if (z[j] == z[j]) insert(list, Best{z[j], c.class_offset + c0 + j});
-        }
-      }
+  for_each_tile(c, s, [&](int64_t task, int64_t c0, int64_t n, int64_t r0, int64_t m, const float* tile) {
+    for (int64_t i = 0; i < m; ++i) {
+      const int64_t r = r0 + i;
+      const float* z = tile + i * n;
+      accumulate_sparse<false>(z, n, c0, partials[task * c.rows + r]);
+      Best* list = best.data() + (task * c.rows + r) * k;
+      for (int64_t j = 0; j < n; ++j)
+        if (z[j] == z[j]) insert(list, Best{z[j], c.class_offset + c0 + j});
     }
   });
   for (int64_t r = 0; r < c.rows; ++r) {
-    Partial p = partials[r];
-    for (int64_t t = 1; t < s.tasks; ++t) merge(p, partials[t * c.rows + r]);
+    const Partial p = merged_partial(partials, s, c.rows, r);
     const double lse = static_cast<double>(p.max) + std::log(p.sum);
     std::vector<Best> merged(best.begin() + r * k, best.begin() + (r + 1) * k);
     for (int64_t t = 1; t < s.tasks; ++t)

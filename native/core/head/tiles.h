@@ -27,6 +27,35 @@ inline Split split(int64_t classes) {
   return {chunks, grain, (chunks + grain - 1) / grain};
 }
 
+// Calls fn(task, c0, n, r0, m) on every block of rows [r0, r0 + m) × classes [c0, c0 + n): each
+// pool task takes its run of chunks in order, and each chunk's row blocks in order, so a chunk's
+// columns are only ever touched by the task that owns it.
+template <typename F>
+void for_each_block(int64_t rows, int64_t classes, const Split& s, F&& fn) {
+  ThreadPool::instance().parallel_for(s.chunks, s.grain, [&](int64_t k0, int64_t k1) {
+    const int64_t task = k0 / s.grain;
+    for (int64_t k = k0; k < k1; ++k) {
+      const int64_t c0 = k * kChunk, n = std::min(kChunk, classes - c0);
+      for (int64_t r0 = 0; r0 < rows; r0 += kRowBlock) fn(task, c0, n, r0, std::min(kRowBlock, rows - r0));
+    }
+  });
+}
+
+// The tasks' parts of a [rows, dims] gradient (parts: [task][rows][dims]) summed in task order
+// into out: the same result on any thread count.
+inline void sum_task_parts(const std::vector<float>& parts, int64_t tasks, int64_t rows, int64_t dims, float* out) {
+  ThreadPool::instance().parallel_for(rows, std::max<int64_t>(1, 4096 / std::max<int64_t>(dims, 1)), [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      float* o = out + r * dims;
+      std::copy(parts.data() + r * dims, parts.data() + (r + 1) * dims, o);
+      for (int64_t t = 1; t < tasks; ++t) {
+        const float* part = parts.data() + (t * rows + r) * dims;
+        for (int64_t d = 0; d < dims; ++d) o[d] += part[d];
+      }
+    }
+  });
+}
+
 // A tile's buffer (two per pool thread: logits and gradient), reused across calls.
 inline float* tile_buffer(int which) {
   thread_local std::vector<float> tiles[2];
