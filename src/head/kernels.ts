@@ -18,14 +18,17 @@ function optionalInputs(inputs: NamedTensorInfoMap, a: LinearLossAttrs): TensorI
   return names.map((n) => input(inputs, n));
 }
 
-/** The named fields of a native head call (views taken now: after every allocation). */
-function callOf(storage: Storage, inputs: NamedTensorInfoMap, a: LinearLossAttrs): NativeHeadCall {
+/**
+ * The named fields of a native head call (views taken now: after every allocation), and what a
+ * 'mean' divides by (1 otherwise).
+ */
+function callOf(storage: Storage, inputs: NamedTensorInfoMap, a: LinearLossAttrs): { call: NativeHeadCall; divisor: number } {
   const [rows, dims] = input(inputs, 'hidden').shape;
   const classes = input(inputs, 'kernel').shape[1];
   const labels = storage.labels(input(inputs, 'labels'));
   const classWeights = a.classWeights ? storage.floats(input(inputs, 'classWeights')) : undefined;
-  const loss = a.reduction === 'mean' ? meanPlan(a.loss, labels, rows, classes, classWeights).loss : a.loss;
-  return {
+  const plan = a.reduction === 'mean' ? meanPlan(a.loss, labels, rows, classes, classWeights) : { loss: a.loss, divisor: 1 };
+  const call = {
     hidden: storage.floats(input(inputs, 'hidden')),
     kernel: storage.floats(input(inputs, 'kernel')),
     ...(a.bias ? { bias: storage.floats(input(inputs, 'bias')) } : {}),
@@ -33,9 +36,10 @@ function callOf(storage: Storage, inputs: NamedTensorInfoMap, a: LinearLossAttrs
     dims,
     classes,
     labels,
-    loss,
+    loss: plan.loss,
     ...(classWeights ? { classWeights } : {}),
   };
+  return { call, divisor: plan.divisor };
 }
 
 export function linearLossForward(storage: Storage, { inputs, attrs }: KernelArgs): TensorInfo[] {
@@ -49,10 +53,9 @@ export function linearLossForward(storage: Storage, { inputs, attrs }: KernelArg
       const [loss, stats] = outputs as Output[];
       const lossData = loss.data();
       const statsData = stats.data();
-      const call = callOf(storage, inputs, a);
+      const { call, divisor } = callOf(storage, inputs, a);
       const rowLoss = a.reduction === 'none' ? lossData : new Float32Array(rows);
       const total = native().headForward({ ...call, stats: statsData.subarray(0, rows * perRow), rowLoss });
-      const divisor = a.reduction === 'mean' ? meanPlan(a.loss, call.labels, rows, call.classes, call.classWeights).divisor : 1;
       if (a.reduction !== 'none') lossData[0] = total / divisor; // 0/0 = NaN when every row is ignored, as PyTorch
       statsData[rows * perRow] = divisor;
       return [loss.finish(), stats.finish()];
@@ -80,7 +83,7 @@ export function linearLossGrad(storage: Storage, { inputs, attrs }: KernelArgs):
       const stats = storage.floats(input(inputs, 'stats'));
       const divisor = stats[rows * perRow];
       native().headBackward({
-        ...callOf(storage, inputs, a),
+        ...callOf(storage, inputs, a).call,
         stats: stats.subarray(0, rows * perRow),
         dy: storage.floats(input(inputs, 'dy')),
         // Every row ignored: no row has a gradient (PyTorch's NaN loss, zero gradients).

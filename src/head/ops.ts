@@ -1,23 +1,12 @@
 // The fused classifier head's ops: loss(hidden · kernel + bias, labels) and its gradients with
 // respect to hidden, kernel and bias, a tile of classes at a time (native/core/head): the
 // logits [N, C] never exist. Every check is made first; the kernel runs with named attributes.
-import {
-  broadcastTo,
-  cast,
-  engine,
-  getBackend,
-  losses,
-  mul,
-  notEqual,
-  Reduction as TfReduction,
-  reshape,
-  Tensor,
-  tidy,
-} from '@tensorflow/tfjs-core';
+import { engine, getBackend, reshape, Tensor, tidy } from '@tensorflow/tfjs-core';
 import type { NamedTensorMap, TensorLike } from '@tensorflow/tfjs-core';
 
 import { hasDeviceKernels } from '../kernels/register';
 import { checkOptions, sampleWeightTensor } from '../losses/checks';
+import { weightedRows } from '../losses/weighted_rows';
 import { checkableValues } from '../kernels/host_values';
 import type { Labels, LossValue } from '../losses/types';
 import { fail } from '../validate';
@@ -111,23 +100,6 @@ function fusedHead(
   } finally {
     for (const t of made) t.dispose();
   }
-}
-
-/** tf.losses.computeWeightedLoss on row losses, ignored rows counting as weight 0 (the loss ops' rule). */
-export function weightedRows(
-  rowLoss: Tensor,
-  sampleWeights: Tensor,
-  labels: Tensor,
-  lead: number[],
-  ignoreIndex: number | undefined,
-  reduction: 'none' | 'sum' | 'mean' | 'nonzero',
-): Tensor {
-  let w = broadcastTo(sampleWeights, lead);
-  if (ignoreIndex !== undefined) w = mul(w, cast(notEqual(reshape(labels, lead), ignoreIndex), 'float32'));
-  const tf = { none: TfReduction.NONE, sum: TfReduction.SUM, mean: TfReduction.MEAN, nonzero: TfReduction.SUM_BY_NONZERO_WEIGHTS }[
-    reduction
-  ];
-  return losses.computeWeightedLoss(rowLoss, w, tf);
 }
 
 /**

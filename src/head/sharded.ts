@@ -199,8 +199,7 @@ function reductionPlan(loss: NativeHeadLoss, classes: number, r: ResolvedHead) {
     const plan = meanPlan(loss.loss, loss.labels, loss.rows, classes, loss.classWeights);
     return { divisor: plan.divisor, loss: { ...loss, loss: plan.loss } };
   }
-  const { softcap: _cap, ...spec } = loss.loss;
-  const d = native().meanDivisors({ ...loss, loss: spec, classes, dense: false });
+  const d = native().meanDivisors({ ...loss, classes, dense: false });
   return { divisor: r.reduction === 'nonzero' ? d.nonzero : d.sampleWeights, loss };
 }
 

@@ -5,6 +5,7 @@ import type { NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/t
 
 import { cudaLossOnHost } from '../cuda';
 import { native } from '../native';
+import { zLossUnderWeightedMean } from './z_loss';
 import type { NativeCall } from '../native';
 import { named } from '../validate';
 import { FusedLossAttrs, kernelInput as input, LossSpec, STATS_TRAILER } from './attrs';
@@ -102,17 +103,12 @@ function callOf(storage: Storage, inputs: NamedTensorInfoMap, a: FusedLossAttrs,
   return { ...call, loss: zLossForMean(call, a) };
 }
 
-/**
- * z-loss under a class-weighted 'mean', as Liger computes it: the z term is not scaled by the row's
- * class weight (in no reduction) and is divided by the rows counted, while the rest is divided by
- * their class weights. The kernel divides each row by Σω, so its z is z·Σω/n here.
- */
+/** Liger's z-loss rule (./z_loss.ts) when this call is a class-weighted 'mean' with a z term. */
 function zLossForMean(call: Omit<NativeCall, 'loss'> & { loss: LossSpec }, a: FusedLossAttrs): LossSpec {
   const z = a.loss.zLoss;
   if (a.reduction !== 'mean' || a.meanOver !== 'classWeights' || !a.classWeights || typeof z !== 'number' || z === 0) return a.loss;
   const { logits: _l, stats: _s, ...rest } = call;
-  const d = native().meanDivisors(rest);
-  return d.rows === 0 ? a.loss : { ...a.loss, zLoss: (z * d.classWeights) / d.rows };
+  return zLossUnderWeightedMean(a.loss, native().meanDivisors(rest));
 }
 
 function kernelInputs(inputs: NamedTensorInfoMap, a: FusedLossAttrs): TensorInfo[] {

@@ -3,20 +3,7 @@
 // device.ts), the kernel run with its named attributes. Each loss kind's op is a few lines in
 // its own file beside this one.
 import type { NamedTensorMap } from '@tensorflow/tfjs-core';
-import {
-  add,
-  broadcastTo,
-  cast,
-  engine,
-  getBackend,
-  losses,
-  mul,
-  notEqual,
-  Reduction as TfReduction,
-  reshape,
-  Tensor,
-  tidy,
-} from '@tensorflow/tfjs-core';
+import { add, broadcastTo, cast, engine, getBackend, mul, reshape, Tensor, tidy } from '@tensorflow/tfjs-core';
 
 import { FusedLossAttrs, fusedLossKernel, LossSpec, Reduction } from '../kernels/attrs';
 import { ensureKernels } from '../kernels/register';
@@ -37,6 +24,7 @@ import {
 } from './inputs';
 import { resolveDevice } from './device';
 import { softcapLogits } from './softcap';
+import { weightedRows } from './weighted_rows';
 import { DenseRows, stockDenseLoss } from './stock_dense';
 import { linearOpNames, lossOps } from './op_table';
 import { checkLossSpec, isLinear } from './registry';
@@ -236,18 +224,7 @@ export function fusedLoss(op: string, logitsIn: Logits, labelsIn: Labels, option
       const flatLabels = lead.length === 1 && targets.rank <= 2 ? targets : reshape(targets, dense ? [rows, classes] : [rows]);
       const [value] = engine().runKernel(fusedLossKernel(attrs), kernelInputs(flatLogits, flatLabels, weights), attrs) as Tensor[];
       if (!stockWeights) return kernelReduction === 'none' && lead.length !== 1 ? reshape(value, lead) : value;
-      // tf.losses.computeWeightedLoss on the row losses (ignored rows count as zero weight, so
-      // SUM_BY_NONZERO_WEIGHTS and MEAN leave them out).
-      const rowLoss = reshape(value, lead);
-      let w = sampleWeights as Tensor;
-      if (ignored !== undefined) w = mul(w, cast(notEqual(reshape(targets, lead), ignored), 'float32'));
-      const tfReduction = {
-        none: TfReduction.NONE,
-        sum: TfReduction.SUM,
-        mean: TfReduction.MEAN,
-        nonzero: TfReduction.SUM_BY_NONZERO_WEIGHTS,
-      }[reduction];
-      return losses.computeWeightedLoss(rowLoss, w, tfReduction);
+      return weightedRows(reshape(value, lead), sampleWeights as Tensor, targets, lead, ignored, reduction);
     });
   } finally {
     for (const t of made) t.dispose();

@@ -16,7 +16,6 @@ import {
   notEqual,
   oneHot,
   ones,
-  Reduction as TfReduction,
   reshape,
   square,
   sum,
@@ -29,6 +28,7 @@ import {
 import type { Reducing } from './checks';
 import { applyWhere, ClassAxis, moveClassAxis, WhereMask } from './inputs';
 import { softcapLogits } from './softcap';
+import { tfReduction } from './weighted_rows';
 
 /** A kind's row value Σ_c t_c ℓ(p_c) from log p [rows, C] and targets t [rows, C]: [rows]. */
 export type DenseRows = (logp: Tensor, targets: Tensor) => Tensor;
@@ -92,13 +92,7 @@ export function stockDenseLoss(c: StockDenseCall): Tensor {
     const flatCounted = reshape(counted, [c.rows]);
     value = reshape(select(cast(flatCounted, 'bool'), value, zerosLike(value)), c.lead);
     if (c.sampleWeights !== undefined) {
-      const tfReduction = {
-        none: TfReduction.NONE,
-        sum: TfReduction.SUM,
-        mean: TfReduction.MEAN,
-        nonzero: TfReduction.SUM_BY_NONZERO_WEIGHTS,
-      }[c.reduction];
-      return losses.computeWeightedLoss(value, mul(c.sampleWeights, counted), tfReduction);
+      return losses.computeWeightedLoss(value, mul(c.sampleWeights, counted), tfReduction(c.reduction));
     }
     if (c.reduction === 'none') return value;
     const total = sum(value);
