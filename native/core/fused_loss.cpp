@@ -1,7 +1,6 @@
 #include "fused_loss.h"
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
 #include <vector>
 
@@ -13,11 +12,6 @@ namespace mixloss {
 namespace cpu {
 
 namespace {
-
-uint64_t next_call() {
-  static std::atomic<uint64_t> calls{0};
-  return ++calls;
-}
 
 // Calls f with the dense targets of a row slice, typed as they are stored.
 template <typename F>
@@ -35,10 +29,9 @@ struct Context {
   bool dense;
   unsigned needs;
   bool smoothing;
-  float cap;      // softcap (> 0: the loss sees cap·tanh(q/cap)), else 0
-  uint64_t call;  // this call's number: a thread's capped scratch is valid only within one call
+  float cap;  // softcap (> 0: the loss sees cap·tanh(q/cap)), else 0
 
-  explicit Context(const LossCall& call) : c(call), dense(is_dense(call.labels.format)), cap(call.params.softcap), call(next_call()) {
+  explicit Context(const LossCall& call) : c(call), dense(is_dense(call.labels.format)), cap(call.params.softcap) {
     smoothing = !dense && call.params.label_smoothing > 0.0f;
     needs = kind_needs(call.params.kind) | (smoothing ? kNeedTargets : 0u);
   }
@@ -72,35 +65,16 @@ Plan plan_for(const Context& x, int64_t max_slice = 0) {
   return make_plan(x.c.rows, x.c.classes, x.cap > 0.0f && (max_slice == 0 || max_slice > kCappedSlice) ? kCappedSlice : max_slice);
 }
 
-// This thread's capped slice: which call and logits it holds (their address and count) and the
-// values. (Another call may reuse an address for other logits: the call number tells them apart.)
-struct CappedScratch {
-  uint64_t call = 0;
-  const float* from = nullptr;
-  int64_t n = 0;
-  std::vector<float> values;
-};
-
-CappedScratch& capped_scratch() {
-  thread_local CappedScratch scratch;
-  return scratch;
-}
-
 // The logits of slice s as the loss sees them, from column s.begin: the row itself, or with
-// softcap cap·tanh(q/cap) written into this thread's scratch (one tanh per element per pass;
-// the gradient's chain factor reads them back).
+// softcap cap·tanh(q/cap) written into this thread's scratch (one tanh per element per pass; the
+// pointer is good until this thread's next call).
 const float* slice_logits(const Context& x, const Slice& s) {
   const float* q = x.c.logits + s.row * x.c.classes + s.begin;
   if (x.cap <= 0.0f) return q;
-  CappedScratch& scratch = capped_scratch();
-  const int64_t n = s.end - s.begin;
-  if (scratch.call == x.call && scratch.from == q && scratch.n == n) return scratch.values.data();
-  scratch.values.resize(static_cast<size_t>(n));
-  softcap_store(q, n, x.cap, scratch.values.data());
-  scratch.call = x.call;
-  scratch.from = q;
-  scratch.n = n;
-  return scratch.values.data();
+  thread_local std::vector<float> scratch;
+  scratch.resize(static_cast<size_t>(s.end - s.begin));
+  softcap_store(q, s.end - s.begin, x.cap, scratch.data());
+  return scratch.data();
 }
 
 // With softcap, the chain factor 1 − tanh²(q/cap) on the gradient of slice s (from the raw logits:

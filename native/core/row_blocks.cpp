@@ -262,12 +262,6 @@ inline float tanh_f(float y) {
   return y != y ? y : r > 1.0f ? 1.0f : r < -1.0f ? -1.0f : r;
 }
 
-MIXLOSS_CLONES void softcap_inplace(float* z, int64_t n, float cap) {
-  const float inv = 1.0f / cap;
-#pragma omp simd
-  for (int64_t j = 0; j < n; ++j) z[j] = z[j] != z[j] ? z[j] : cap * tanh_f(z[j] * inv);
-}
-
 MIXLOSS_CLONES void softcap_chain(float* g, const float* zc, int64_t n, float cap) {
   const float inv = 1.0f / cap;
 #pragma omp simd
@@ -277,8 +271,8 @@ MIXLOSS_CLONES void softcap_chain(float* g, const float* zc, int64_t n, float ca
   }
 }
 
-// The loss ops' soft-capping: a −∞ logit is a masked class and stays −∞ (cap·tanh would bring
-// it back as −cap); NaN stays NaN.
+// Soft-capping: a −∞ logit is a masked class and stays −∞ (cap·tanh would bring it back as
+// −cap); NaN stays NaN.
 inline float capped(float q, float cap, float inv) { return q == -INFINITY || q != q ? q : cap * tanh_f(q * inv); }
 
 MIXLOSS_CLONES void softcap_store(const float* q, int64_t n, float cap, float* out) {

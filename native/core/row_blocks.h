@@ -66,20 +66,18 @@ void sparse_gradient(const float* src, int64_t n, float shift, float k, float* g
 template <bool kFromLogits, typename T>
 void dense_gradient(const float* src, T t, int64_t n, float shift, float k, float b, float kd, float* g);
 
-// Logit soft-capping in place: z[j] = cap·tanh(z[j]/cap) (Gemma's final_logit_softcapping).
-void softcap_inplace(float* z, int64_t n, float cap);
-
-// Its chain factor on a gradient: g[j] *= 1 − (zc[j]/cap)², zc the capped logits.
-void softcap_chain(float* g, const float* zc, int64_t n, float cap);
-
-// The loss ops' soft-capping of the raw logits q: out[j] = cap·tanh(q[j]/cap), except that a
-// −∞ logit (a masked class) stays −∞ and NaN stays NaN; softcap_one for one logit.
+// Logit soft-capping (Gemma's final_logit_softcapping): out[j] = cap·tanh(q[j]/cap), except that
+// a −∞ logit (a masked class) stays −∞ and NaN stays NaN; out may be q. softcap_one for one logit.
 void softcap_store(const float* q, int64_t n, float cap, float* out);
 float softcap_one(float q, float cap);
 
 // Its chain factor from the raw logits: g[j] *= 1 − tanh²(q[j]/cap), as 4s/(1 + s)² with
 // s = exp(−2|q[j]/cap|) (accurate where tanh saturates); 0 on a −∞ logit.
 void softcap_chain_logits(float* g, const float* q, int64_t n, float cap);
+
+// The same from the capped logits zc (the fused head's tile): g[j] *= 1 − (zc[j]/cap)², which
+// keeps few digits where tanh saturates.
+void softcap_chain(float* g, const float* zc, int64_t n, float cap);
 
 // The instruction set the dispatcher picks for these loops on this CPU ("avx512", "avx2", "baseline").
 const char* simd_level();

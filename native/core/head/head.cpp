@@ -26,7 +26,7 @@ namespace {
 // Z = H[r0, r0 + m) · W[:, c0, c0 + n) + b, soft-capped: the tile the loops read, row stride n.
 void logits_tile(const HeadCall& c, int64_t r0, int64_t m, int64_t c0, int64_t n, float* z) {
   gemm_ab(c.hidden + r0 * c.dims, c.dims, c.kernel + c0, c.classes, z, n, m, n, c.dims, c.bias != nullptr ? c.bias + c0 : nullptr);
-  if (c.params.softcap > 0.0f) softcap_inplace(z, m * n, c.params.softcap);
+  if (c.params.softcap > 0.0f) softcap_store(z, m * n, c.params.softcap, z);
 }
 
 bool smoothing(const HeadCall& c) { return c.params.label_smoothing > 0.0f; }
