@@ -6,6 +6,7 @@
 // that has done other work has.
 import { execFileSync } from 'child_process';
 import * as os from 'os';
+import { median } from './median';
 
 export interface CpuOpOptions {
   shapes: Array<[number, number]>;
@@ -17,11 +18,6 @@ interface ChildResult {
   kernelMs: number;
   opMs: number;
 }
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
 function fragmentHeap(tf: typeof import('@tensorflow/tfjs-core')): unknown[] {
   let seed = 99;

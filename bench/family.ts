@@ -8,6 +8,7 @@ import * as os from 'os';
 
 import { native } from '../src/native';
 import type { LossSpec } from '../src/kernels/attrs';
+import { median } from './median';
 
 interface Case {
   name: string;
@@ -38,11 +39,6 @@ const CASES: Case[] = [
   { name: 'CE + smoothing + classWeights', loss: { kind: 'mixed', alpha: 1, beta: 0, labelSmoothing: 0.1 }, classWeights: true },
   { name: 'CE + softcap 30', loss: { kind: 'mixed', alpha: 1, beta: 0, softcap: 30 } },
 ];
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
 /** The addon of an earlier commit: named arguments (lossKinds is there), or positional (before the named spec). */
 interface OldAddon {

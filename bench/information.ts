@@ -8,13 +8,12 @@ import { spawnSync } from 'child_process';
 import * as path from 'path';
 
 import { machine } from './report';
+import { median } from './median';
 
 export interface InformationBenchOptions {
   sizes: number[];
   reps: number;
 }
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 function time(reps: number, fn: () => void): number {
   fn(); // warm-up

@@ -2,6 +2,7 @@
 // gradient disposed) without softcap, with softcap fused into the kernels, and with the cap as
 // stock tfjs ops before the op (how softcap ran before it was fused), interleaved in one process.
 import * as os from 'os';
+import { median } from './median';
 
 export interface SoftcapOptions {
   shapes: Array<[number, number]>;
@@ -9,11 +10,6 @@ export interface SoftcapOptions {
   reps: number;
   cap: number;
 }
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
 export async function softcapBench(opts: SoftcapOptions, onRow?: (line: string) => void): Promise<string> {
   require('@tensorflow/tfjs-backend-cpu');

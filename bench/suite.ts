@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { cudaStatus, mixedLoss } from '../src';
 import { statsLayout } from '../src/kernels/registry';
 import { native } from '../src/native';
+import { median } from './median';
 
 export const DEFAULT_SHAPES: Array<[number, number]> = [
   [256, 1000],
@@ -41,12 +42,6 @@ export interface SuiteOptions {
   quick?: boolean;
   /** Called after each measurement, with its index and the total. */
   onRow?: (row: Row, done: number, total: number) => void;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
 function logits(B: number, C: number): Float32Array {

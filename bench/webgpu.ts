@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 
 import { crossEntropy } from '../src';
 import { setupWebGPU } from '../src/webgpu';
+import { median } from './median';
 
 export interface WebGPUBenchOptions {
   shapes: Array<[number, number]>;
@@ -13,8 +14,6 @@ export interface WebGPUBenchOptions {
   /** Dawn's backend (setupWebGPU's `backend`) */
   dawn: 'vulkan' | 'opengl';
 }
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function timed(fn: () => tf.Tensor): Promise<number> {
   const t0 = performance.now();

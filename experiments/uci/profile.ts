@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
 import { crossEntropy, expectationLoss, focalLoss } from '../../src';
 import { FOCAL } from './methods';
+import { median } from '../../bench/median';
 import { Arch, forward, RowWeights, step } from './train';
 
 const SHAPES: Array<[string, Arch, number, number]> = [
@@ -16,7 +17,8 @@ const SHAPES: Array<[string, Arch, number, number]> = [
   ['dna, mlp (180 → 180 → 3)', 'mlp', 180, 3],
 ];
 
-function median(f: () => void, runs = 300): number {
+/** Median milliseconds of f over `runs` calls, after 20 warm-up calls. */
+function medianMs(f: () => void, runs = 300): number {
   for (let i = 0; i < 20; i++) f();
   const t: number[] = [];
   for (let i = 0; i < runs; i++) {
@@ -24,7 +26,7 @@ function median(f: () => void, runs = 300): number {
     f();
     t.push(Number(process.hrtime.bigint() - a) / 1e6);
   }
-  return t.sort((a, b) => a - b)[runs >> 1];
+  return median(t);
 }
 
 async function main(): Promise<void> {
@@ -61,8 +63,8 @@ async function main(): Promise<void> {
     const w: RowWeights = { ce: tf.fill([M * b], 0.01 / b), el: tf.fill([M * b], 0.01 / b), focal: tf.fill([M * b], 0.0025 / b) };
     const q = tf.tidy(() => tf.reshape(forward(arch, variables, x), [M * b, C]));
     const oneHot = tf.oneHot(y, C);
-    const full = median(() => tf.tidy(() => step(arch, variables, velocity, 0.9, x, y, w)));
-    const losses = median(() =>
+    const full = medianMs(() => tf.tidy(() => step(arch, variables, velocity, 0.9, x, y, w)));
+    const losses = medianMs(() =>
       tf.tidy(() => {
         tf.grad((z: tf.Tensor) =>
           tf.addN([
@@ -73,8 +75,8 @@ async function main(): Promise<void> {
         )(q);
       }),
     );
-    const ce = median(() => tf.tidy(() => void tf.grad((z: tf.Tensor) => crossEntropy(z, y, { weights: w.ce!, reduction: 'sum' }))(q)));
-    const stock = median(() =>
+    const ce = medianMs(() => tf.tidy(() => void tf.grad((z: tf.Tensor) => crossEntropy(z, y, { weights: w.ce!, reduction: 'sum' }))(q)));
+    const stock = medianMs(() =>
       tf.tidy(() => void tf.grad((z: tf.Tensor) => tf.losses.softmaxCrossEntropy(oneHot, z, w.ce!, 0, tf.Reduction.SUM))(q)),
     );
     console.log(
