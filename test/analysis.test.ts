@@ -54,7 +54,11 @@ describe('p_y buckets', () => {
       [-2, 0, 4],
     ];
     const y = [0, 0, 2];
-    const { p, correct } = targetProbabilities(tf.tensor2d(rows), tf.tensor1d(y, 'int32'));
+    const [logits, labels] = [tf.tensor2d(rows), tf.tensor1d(y, 'int32')];
+    const before = tf.memory().numTensors;
+    const { p, correct } = targetProbabilities(logits, labels);
+    expect(tf.memory().numTensors).toBe(before); // nothing left behind
+    tf.dispose([logits, labels]);
     rows.forEach((r, i) => {
       const z = r.reduce((s, v) => s + Math.exp(v), 0);
       expect(p[i]).toBeCloseTo(Math.exp(r[y[i]]) / z, 6);

@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { DATASETS, loadDataset, standardize } from '../experiments/uci/datasets';
 import { lossWeights } from '../experiments/uci/methods';
 import { parseCli, splitMethods } from '../experiments/uci/cli';
+import { selectRun } from '../experiments/uci/run';
 import { stratifiedSplit } from '../experiments/uci/split';
 import { ModelSpec, trainAll } from '../experiments/uci/train';
 import { tf } from './support/tf';
@@ -40,6 +41,10 @@ describe('UCI data', () => {
     const col = Array.from(split.train, (r) => x[r * F + j]);
     const mean = col.reduce((a, b) => a + b, 0) / col.length;
     expect(Math.abs(mean)).toBeLessThan(1e-6);
+    // The missing cells sit at the mean (0), so the observed ones have the sample std 1.
+    const seen = Array.from(split.train).filter((r) => !Number.isNaN(d.x[r * F + j]));
+    const sd = Math.sqrt(seen.reduce((a, r) => a + x[r * F + j] ** 2, 0) / (seen.length - 1));
+    expect(sd).toBeCloseTo(1, 5);
     for (let r = 0; r < d.rows; r++) if (Number.isNaN(d.x[r * F + j])) expect(x[r * F + j]).toBe(0);
   });
 });
@@ -78,6 +83,24 @@ describe('methods', () => {
     expect(lossWeights('F=0-0.5', 0, 60)).toEqual({ ce: 1, el: 1, focal: 0 });
     expect(lossWeights('F=0-0.5', 10, 60).el).toBeCloseTo(1 / 0.8, 12);
     expect(lossWeights('F=0-0.5', 59, 60)).toEqual({ ce: 0, el: 1, focal: 0 });
+    for (const epoch of [0, 49]) {
+      expect(lossWeights('el', epoch, 50)).toEqual({ ce: 0, el: 1, focal: 0 });
+      expect(lossWeights('focal', epoch, 50)).toEqual({ ce: 0, el: 0, focal: 1 });
+    }
+  });
+
+  it('the run chosen on validation: the best accuracy, then the earlier epoch, then the learning rate listed first', () => {
+    const runs = [
+      { learningRate: 0.01, validation: [0.5, 0.8, 0.8], test: [0.1, 0.2, 0.3] },
+      { learningRate: 0.005, validation: [0.8, 0.7, 0.6], test: [0.4, 0.5, 0.6] },
+      { learningRate: 0.001, validation: [0.6, 0.7, 0.9], test: [0.7, 0.8, 0.9] },
+    ];
+    expect(selectRun(runs)).toEqual({ learningRate: 0.001, epoch: 3, validationAccuracy: 0.9, testAccuracy: 0.9 });
+    // 0.8 at epoch 2 (0.01) and epoch 1 (0.005): the earlier epoch wins.
+    expect(selectRun(runs.slice(0, 2))).toEqual({ learningRate: 0.005, epoch: 1, validationAccuracy: 0.8, testAccuracy: 0.4 });
+    // The same epoch and accuracy: the learning rate listed first.
+    expect(selectRun([runs[0], { ...runs[0], learningRate: 0.1, test: [9, 9, 9] }]).learningRate).toBe(0.01);
+    expect(() => selectRun([])).toThrow(/at least one run/);
   });
 });
 

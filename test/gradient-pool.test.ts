@@ -13,6 +13,7 @@ import {
   focalLoss,
   gradientPoolStats,
   layersLosses,
+  linearCrossEntropy,
   mixedLoss,
   mpceLoss,
 } from '../src';
@@ -108,6 +109,37 @@ describe('gradient memory reuse on the cpu backend', () => {
     const reused = run();
     expect(gradientPoolStats().reused - before).toBeGreaterThan(100);
     expect(reused.length).toBe(fresh.length);
+    for (let i = 0; i < fresh.length; i++) {
+      expect(reused[i].some(Number.isNaN)).toBe(false);
+      expect(reused[i]).toEqual(fresh[i]);
+    }
+  });
+
+  // The fused head's gradients come from the same pool: its kernel and bias gradients are written
+  // a chunk of classes at a time and must be cleared first, or a reused array's values leak in.
+  it("the fused head's gradients are the same bits with reused, NaN-poisoned arrays", () => {
+    const [N, D, C] = [9, 6, 1100]; // three chunks of classes
+    const run = () => {
+      const out: number[][] = [];
+      for (let step = 0; step < 3; step++) {
+        const [h, w, b] = [
+          tf.tensor2d(randomLogits(N, D, step), [N, D]),
+          tf.tensor2d(randomLogits(D, C, step + 1), [D, C]),
+          tf.tensor1d(randomLogits(1, C, step + 2)),
+        ];
+        const y = tf.tensor1d(randomLabels(N, C, step), 'int32');
+        const grads = tf.grads((hh: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) => linearCrossEntropy(hh, ww, y, { bias: bb }))([h, w, b]);
+        for (const g of grads) out.push(Array.from(peek(g)));
+        tf.dispose([h, w, b, y, ...grads]);
+      }
+      return out;
+    };
+    configureGradientPool({ maxBytes: 0 });
+    const fresh = run();
+    configureGradientPool({ maxBytes: DEFAULTS.maxBytes, poison: true });
+    const before = gradientPoolStats().reused;
+    const reused = run();
+    expect(gradientPoolStats().reused - before).toBeGreaterThan(3);
     for (let i = 0; i < fresh.length; i++) {
       expect(reused[i].some(Number.isNaN)).toBe(false);
       expect(reused[i]).toEqual(fresh[i]);

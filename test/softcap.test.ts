@@ -198,6 +198,37 @@ describe('softcap in the kernels', () => {
     for (let i = 0; i < 2; i++) expect(relErr(got[i], want[i])).toBeLessThan(1e-6);
   });
 
+  it('a where mask with the stock-op cap too (focal on soft targets): masked classes stay out', () => {
+    const x = tf.tensor2d([
+      [4, -1, 7, 0.5],
+      [-3, 2, 1, 9],
+    ]);
+    const t = tf.tensor2d([
+      [0.7, 0.3, 0, 0],
+      [0.5, 0, 0, 0.5],
+    ]);
+    const mask = tf.tensor2d(
+      [
+        [true, true, false, true],
+        [true, false, true, true],
+      ],
+      undefined,
+      'bool',
+    );
+    const kept = tf.tensor2d([
+      [4, -1, 0.5],
+      [-3, 1, 9],
+    ]);
+    const keptT = tf.tensor2d([
+      [0.7, 0.3, 0],
+      [0.5, 0, 0.5],
+    ]);
+    const want = focalLoss(kept, keptT, { softcap: 3, reduction: 'none' }).dataSync();
+    const got = focalLoss(x, t, { softcap: 3, where: mask, reduction: 'none' }).dataSync();
+    for (let i = 0; i < 2; i++) expect(relErr(got[i], want[i])).toBeLessThan(1e-6);
+    tf.dispose([x, t, mask, kept, keptT]);
+  });
+
   it('runs inside the fused kernel: no tanh, no [B, C] tensor of capped logits, in the forward or the gradient', async () => {
     const x = tf.tensor2d(q, [B, C]);
     const forward = await tf.profile(() => crossEntropy(x, Array.from(y), { softcap: cap }));

@@ -1,7 +1,6 @@
 // The experiment: every data set × architecture trained for every seed, method and learning
 // rate; per (data set, architecture, method, seed) the learning rate and epoch chosen on
 // validation accuracy; then the paper's summary statistics per architecture.
-import * as tf from '@tensorflow/tfjs-core';
 import { DATASETS, loadDataset, standardize } from './datasets';
 import { Method } from './methods';
 import { stratifiedSplit } from './split';
@@ -106,36 +105,16 @@ export function runExperiment(options: ExperimentOptions): Results {
       done += unit;
       for (const seed of seeds) {
         for (const method of options.methods) {
-          // The best validation accuracy over learning rates and epochs; ties: the earlier epoch, then the learning rate listed first.
-          let best: RunRecord | null = null;
-          models.forEach((m, i) => {
-            if (m.seed !== seed || m.method !== method) return;
-            result.validation[i].forEach((v, e) => {
-              if (
-                best === null ||
-                v > best.validationAccuracy + 1e-12 ||
-                (Math.abs(v - best.validationAccuracy) <= 1e-12 && e + 1 < best.epoch)
-              ) {
-                best = {
-                  dataset: data.info.name,
-                  arch,
-                  method,
-                  seed,
-                  testAccuracy: result.test[i][e],
-                  validationAccuracy: v,
-                  epoch: e + 1,
-                  learningRate: m.learningRate,
-                };
-              }
-            });
-          });
-          runs.push(best!);
+          const candidates = models.flatMap((m, i) =>
+            m.seed === seed && m.method === method
+              ? [{ learningRate: m.learningRate, validation: result.validation[i], test: result.test[i] }]
+              : [],
+          );
+          runs.push({ dataset: data.info.name, arch, method, seed, ...selectRun(candidates) });
         }
       }
     }
   }
-  if (tf.memory().numTensors > 0 && process.env.MIXLOSS_EXPERIMENT_DEBUG) console.error(`tensors left: ${tf.memory().numTensors}`);
-
   return {
     datasets: loaded.map((d) => ({
       name: d.info.name,
@@ -158,6 +137,24 @@ export function runExperiment(options: ExperimentOptions): Results {
     runs,
     summary: summaries(runs, options.datasets, options.archs, options.methods),
   };
+}
+
+/**
+ * Of one (data set, architecture, method, seed)'s runs, one per learning rate with its accuracy at
+ * each epoch: the learning rate and 1-based epoch with the best validation accuracy, and its test
+ * accuracy. Ties (within 1e-12): the earlier epoch, then the learning rate listed first.
+ */
+export function selectRun(candidates: ReadonlyArray<{ learningRate: number; validation: readonly number[]; test: readonly number[] }>) {
+  let best: { testAccuracy: number; validationAccuracy: number; epoch: number; learningRate: number } | null = null;
+  for (const c of candidates) {
+    c.validation.forEach((v, e) => {
+      if (best === null || v > best.validationAccuracy + 1e-12 || (Math.abs(v - best.validationAccuracy) <= 1e-12 && e + 1 < best.epoch)) {
+        best = { testAccuracy: c.test[e], validationAccuracy: v, epoch: e + 1, learningRate: c.learningRate };
+      }
+    });
+  }
+  if (best === null) throw new Error('selectRun needs at least one run with one epoch');
+  return best as { testAccuracy: number; validationAccuracy: number; epoch: number; learningRate: number };
 }
 
 /** Per data set, each method's accuracy: the mean over seeds. Rows follow `datasets`, columns `methods`. */
