@@ -204,6 +204,32 @@ describe('linearLoss against float64 references (value, hidden, kernel and bias 
     );
   });
 
+  it('softcap with saturated logits beside bent ones: every entry of the bias gradient within 1e-5, its sign included', () => {
+    // One row (the bias gradient is dZ itself) of 1100 classes: logits within ±cap in most
+    // 256-class blocks, saturated ones (up to 10 caps) in others, where 1 − (z/cap)² from a float
+    // z would keep no digit.
+    const C = 1100;
+    const cap = 3;
+    const z = Float32Array.from({ length: C }, (_, j) => (j % 256 < 200 ? 0.97 * cap * Math.sin(j * 0.41) : cap * (((j * 7) % 21) - 10)));
+    const x: Head = {
+      h: Float32Array.from([1, 0]),
+      w: new Float32Array(2 * C),
+      b: new Float32Array(C),
+      y: Int32Array.from([3]),
+      N: 1,
+      D: 2,
+      C,
+    };
+    x.w.set(z);
+    const ref = reference(x, rowLosses.mixed(1, 0.5), true, cap);
+    const got = run(x, (h, w, b) => linearMixedLoss(h, w, yTensor(x), { alpha: 1, beta: 0.5, bias: b, softcap: cap }));
+    let worst = 0;
+    for (let j = 0; j < C; j++) worst = Math.max(worst, Math.abs(got.gb[j] - ref.gb[j]) / Math.abs(ref.gb[j]));
+    expect(worst).toBeLessThan(1e-5);
+    expect(Math.min(...Array.from(ref.gb, Math.abs))).toBeLessThan(1e-9); // saturated entries are in the row
+    expectClose(got, ref);
+  });
+
   it('without a bias: the same loss, and no bias gradient asked', () => {
     const ref = reference(x, rowLosses.mixed(1, 0), false);
     const got = tf.tidy(() => {

@@ -96,6 +96,52 @@ describe('softcap in the kernels', () => {
     }
   });
 
+  it('blocks of logits within the cap beside saturated ones, short and split rows: every entry within 1e-5 of float64', () => {
+    // Most 256-column blocks hold |q| ≤ cap only (the polynomial tanh, the chain 1 − t² from the
+    // capped logits); a few hold one saturated or infinite-free outlier (the rational tanh, the exp
+    // form), one holds |q| = cap exactly. Rows of 1000 (one slice) and 2^17 + 300 columns (three).
+    const capped = 3;
+    for (const c of [1000, 131_372]) {
+      const row = Float32Array.from({ length: c }, (_, j) => 0.97 * capped * Math.sin(j * 0.37 + c));
+      row[300] = 6 * capped;
+      row[700] = -5 * capped;
+      row[900] = capped;
+      row[c - 5] = 10 * capped;
+      const labels = [[0, 300, c - 5][c % 3], 7];
+      const x64 = [...row, ...row.map((v) => -v)];
+      const chain = chain64(x64, capped);
+      for (const [op, rowRef] of [
+        [
+          (v: tf.Tensor) => mixedLoss(v, labels, { alpha: 1, beta: 0.5, softcap: capped, reduction: 'sum' }),
+          (lp: number) => ({ value: -lp + (1 - Math.exp(lp)) * 0.5, dlp: -1 - 0.5 * Math.exp(lp) }),
+        ],
+        [(v: tf.Tensor) => crossEntropy(v, labels, { softcap: capped, reduction: 'sum' }), (lp: number) => ({ value: -lp, dlp: -1 })],
+      ] as const) {
+        const want = new Float64Array(2 * c);
+        let sum = 0;
+        for (let r = 0; r < 2; r++) {
+          const ref = referenceRow(rowRef, cap64(x64.slice(r * c, (r + 1) * c), capped), labels[r]);
+          sum += ref.value;
+          ref.grad.forEach((g, j) => (want[r * c + j] = g * chain[r * c + j]));
+        }
+        for (const [name, path] of paths) {
+          const t = tf.tensor2d(x64, [2, c]);
+          const { value, grad } = path(() => tf.valueAndGrad((v: tf.Tensor) => op(v) as tf.Scalar)(t));
+          expect(relErr(value.dataSync()[0], sum), `${c} columns, ${name}`).toBeLessThan(2e-6);
+          const got = grad.dataSync();
+          let worst = 0;
+          let at = -1;
+          for (let i = 0; i < want.length; i++) {
+            const e = relErr(got[i], want[i]);
+            if (!(e <= worst)) [worst, at] = [e, i];
+          }
+          expect(worst, `${c} columns, ${name}, worst at entry ${at}`).toBeLessThan(1e-5);
+          tf.dispose([t, value, grad]);
+        }
+      }
+    }
+  });
+
   it('rows longer than a capped slice (2^16 columns) and few rows: the slices merge as without softcap', () => {
     const [b, c] = [2, 150_001];
     const x = randomLogits(b, c, 31, 8);

@@ -132,7 +132,7 @@ LossCall parse_device_call(const Napi::Env& env, Fields& f) {
       f.has("weights")
           ? static_cast<const float*>(buffer(env, f.get("weights"), static_cast<size_t>(c.rows) * 4, "weights")->data("weights"))
           : nullptr;
-  c.params = parse_loss(f.get("loss"), dense, c.class_weights != nullptr);
+  c.params = parse_loss(f.get("loss"), dense, c.class_weights != nullptr, true);
   c.stats = static_cast<float*>(buffer(env, f.get("stats"), static_cast<size_t>(c.rows) * kStatsPerRow * 4, "stats")->data("stats"));
   const int64_t bad = cuda::find_bad_label(c);
   if (bad >= 0) fail("label at row " + std::to_string(bad) + " is not a class id in [0, " + std::to_string(c.classes) + ")");

@@ -68,21 +68,27 @@ Plan plan_for(const Context& x, int64_t max_slice = 0) {
 // The logits of slice s as the loss sees them, from column s.begin: the row itself, or with
 // softcap cap·tanh(q/cap) written into this thread's scratch (one tanh per element per pass; the
 // pointer is good until this thread's next call).
+std::vector<float>& scratch() {
+  thread_local std::vector<float> capped;
+  return capped;
+}
+
 const float* slice_logits(const Context& x, const Slice& s) {
   const float* q = x.c.logits + s.row * x.c.classes + s.begin;
   if (x.cap <= 0.0f) return q;
-  thread_local std::vector<float> scratch;
-  scratch.resize(static_cast<size_t>(s.end - s.begin));
-  softcap_store(q, s.end - s.begin, x.cap, scratch.data());
-  return scratch.data();
+  scratch().resize(static_cast<size_t>(s.end - s.begin));
+  softcap_store(q, s.end - s.begin, x.cap, scratch().data());
+  return scratch().data();
 }
 
-// With softcap, the chain factor 1 − tanh²(q/cap) on the gradient of slice s (from the raw logits:
-// see softcap_chain_logits).
-void chain_slice(const Context& x, const Slice& s, float* grad) {
+// With softcap, the chain factor 1 − tanh²(q/cap) on the gradient of slice s, from its capped
+// logits (see softcap_chain): this thread's scratch when `held` (it holds this slice's), else
+// capped again.
+void chain_slice(const Context& x, const Slice& s, bool held, float* grad) {
   if (x.cap <= 0.0f) return;
   const int64_t at = s.row * x.c.classes + s.begin;
-  softcap_chain_logits(grad + at, x.c.logits + at, s.end - s.begin, x.cap);
+  const float* zc = held ? scratch().data() : slice_logits(x, s);
+  softcap_chain(grad + at, zc, x.c.logits + at, s.end - s.begin, x.cap);
 }
 
 // The same on one entry of the gradient.
@@ -169,8 +175,10 @@ void finish_split_rows(const Context& x, const Plan& plan, const std::vector<Par
 // Gradient of one slice, w·(a p + u (b + d p)), from e_j: the logits (kFromLogits) or the
 // exponentials exp(q − e_shift) already stored in grad. The sparse target element (and
 // MPCE's argmax term) is written afterwards (fix_sparse_rows). Ignored rows get zeros.
+// With softcap and stored exponentials, `capped` says whether this thread's scratch still holds
+// the slice's capped logits (its previous slice_logits was this slice's).
 template <bool kFromLogits>
-void slice_gradient(const Context& x, const RowStats& s, float e_shift, double w, const Slice& sl, float* grad) {
+void slice_gradient(const Context& x, const RowStats& s, float e_shift, double w, const Slice& sl, float* grad, bool capped = false) {
   const LossCall& c = x.c;
   float* g = grad + sl.row * c.classes + sl.begin;
   const int64_t n = sl.end - sl.begin;
@@ -180,6 +188,7 @@ void slice_gradient(const Context& x, const RowStats& s, float e_shift, double w
   }
   // e_j from the logits as the loss sees them, or from the exponentials the fused pass stored in g.
   const float* src = kFromLogits ? slice_logits(x, sl) : g;
+  bool held = kFromLogits || capped;  // whether scratch() holds this slice's capped logits
   // e_j · to_p = p_j. An all-masked stored slice (e_shift −∞) holds zeros.
   const double to_p = e_shift == -INFINITY ? 0.0 : std::exp(static_cast<double>(e_shift) - s.max - s.log_sum);
   const RowGrad r = row_grad(x, sl.row, s);
@@ -193,6 +202,7 @@ void slice_gradient(const Context& x, const RowStats& s, float e_shift, double w
     // of the classes that matter are subnormal and that factor overflows float: then r_j comes
     // from the logits, shifted by cot_lse (rounded to float; the rounding goes into the factor).
     const float* x_row = kFromLogits ? src : slice_logits(x, sl);
+    held = true;
     const bool from_logits = kFromLogits || static_cast<double>(e_shift) - r.cot_lse > 60.0;
     const float shift = from_logits ? static_cast<float>(r.cot_lse) : e_shift;
     const float kc = static_cast<float>(w * r.cot * std::exp(static_cast<double>(shift) - r.cot_lse));
@@ -205,7 +215,7 @@ void slice_gradient(const Context& x, const RowStats& s, float e_shift, double w
   } else {
     sparse_gradient<kFromLogits>(src, n, e_shift, k, g);
   }
-  chain_slice(x, sl, grad);
+  chain_slice(x, sl, held, grad);
 }
 
 // Each sparse row's target entry from the exact 1 − p_y, and MPCE's term at the argmax.
@@ -288,7 +298,8 @@ void forward_backward_impl(const Context& x, float* row_loss, double grad_scale,
     for_each_slice(plan, [&](const Slice& s) {
       const Partial acc = fused_slice_exp<kNeeds>(x, s, grad);
       const RowStats st = finish_row(x, s.row, acc, row_loss);
-      slice_gradient<false>(x, st, acc.max, grad_scale * x.row_weight(s.row), s, grad);
+      // This thread's scratch still holds the slice's capped logits (softcap).
+      slice_gradient<false>(x, st, acc.max, grad_scale * x.row_weight(s.row), s, grad, true);
     });
   } else {
     std::vector<Partial> partials(static_cast<size_t>(plan.tasks()));

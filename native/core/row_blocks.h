@@ -75,9 +75,9 @@ float softcap_one(float q, float cap);
 // s = exp(−2|q[j]/cap|) (accurate where tanh saturates); 0 on a −∞ logit.
 void softcap_chain_logits(float* g, const float* q, int64_t n, float cap);
 
-// The same from the capped logits zc (the fused head's tile): g[j] *= 1 − (zc[j]/cap)², which
-// keeps few digits where tanh saturates.
-void softcap_chain(float* g, const float* zc, int64_t n, float cap);
+// The same with the capped logits zc = cap·tanh(q/cap) at hand: 1 − (zc[j]/cap)² in blocks where
+// every |zc| ≤ cap·tanh(1) (no exp; within 2e−6 relative there), the exp form on q elsewhere.
+void softcap_chain(float* g, const float* zc, const float* q, int64_t n, float cap);
 
 // The instruction set the dispatcher picks for these loops on this CPU ("avx512", "avx2", "baseline").
 const char* simd_level();

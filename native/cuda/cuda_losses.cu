@@ -50,6 +50,23 @@ __device__ __forceinline__ Partial warp_reduce(Partial a) {
   return a;
 }
 
+// Soft-capping (LossParams::softcap > 0): the loss sees cap·tanh(q/cap); a −∞ logit (a masked
+// class) stays −∞ and NaN stays NaN, as on the CPU.
+__device__ __forceinline__ float capped(float q, float cap) { return cap > 0.0f && q != -INFINITY && q == q ? cap * tanhf(q / cap) : q; }
+
+// Its chain factor 1 − tanh²(q/cap) as 4s/(1 + s)², s = exp(−2|q/cap|): no cancellation where
+// tanh saturates (1 − t² from a float t keeps no digit there). 1 without softcap.
+__device__ __forceinline__ double chain(float q, float cap) {
+  if (!(cap > 0.0f)) return 1.0;
+  const double s = exp(-2.0 * fabs(static_cast<double>(q) / cap));
+  return 4.0 * s / ((1.0 + s) * (1.0 + s));
+}
+__device__ __forceinline__ float chain_f(float q, float cap) {
+  const float s = expf(-2.0f * fabsf(q / cap));
+  const float d = 1.0f + s;
+  return 4.0f * s / (d * d);
+}
+
 __device__ __forceinline__ float target_at(Labels labels, int64_t index) {
   return labels.format == LabelFormat::kDenseFloat32 ? static_cast<const float*>(labels.data)[index]
                                                      : static_cast<float>(static_cast<const int32_t*>(labels.data)[index]);
@@ -72,7 +89,8 @@ struct TargetSource {
 // Accumulates row elements [c0, c1) handled by `lane` of `lanes` (the sparse target skipped),
 // 16-byte loads when aligned.
 template <unsigned kNeeds>
-__device__ void accumulate(const float* row, const TargetSource& t, int64_t y, int64_t c0, int64_t c1, int lane, int lanes, Partial& a) {
+__device__ void accumulate(const float* row, const TargetSource& t, int64_t y, int64_t c0, int64_t c1, int lane, int lanes, float cap,
+                           Partial& a) {
   const bool aligned = (reinterpret_cast<uintptr_t>(row + c0) & 15) == 0;
   int64_t j = c0;
   if (aligned) {
@@ -85,14 +103,14 @@ __device__ void accumulate(const float* row, const TargetSource& t, int64_t y, i
 #pragma unroll
       for (int k = 0; k < 4; ++k) {
         if (base + k == y) continue;
-        add<kNeeds>(a, xs[k], (kNeeds & kNeedTargets) ? t.at(base + k) : 0.f, base + k);
+        add<kNeeds>(a, capped(xs[k], cap), (kNeeds & kNeedTargets) ? t.at(base + k) : 0.f, base + k);
       }
     }
     j = c0 + 4 * n4;
   }
   for (int64_t i = j + lane; i < c1; i += lanes) {
     if (i == y) continue;
-    add<kNeeds>(a, row[i], (kNeeds & kNeedTargets) ? t.at(i) : 0.f, i);
+    add<kNeeds>(a, capped(row[i], cap), (kNeeds & kNeedTargets) ? t.at(i) : 0.f, i);
   }
 }
 
@@ -114,7 +132,7 @@ __global__ void stats_warp_kernel(LossCall c, const float* u, int64_t parts, int
   Partial a = empty_partial();
   if (dense || !is_ignored(c.labels, r, c.params)) {
     const int64_t y = dense ? -1 : sparse_label(c.labels, r);
-    accumulate<kNeeds>(c.logits + r * c.classes, target_source(c, r, u), y, c0, c1, lane, 32, a);
+    accumulate<kNeeds>(c.logits + r * c.classes, target_source(c, r, u), y, c0, c1, lane, 32, c.params.softcap, a);
   }
   a = warp_reduce(a);
   if (lane == 0) partials[task] = a;
@@ -129,7 +147,7 @@ __global__ void stats_block_kernel(LossCall c, const float* u, int64_t parts, in
   Partial a = empty_partial();
   if (dense || !is_ignored(c.labels, r, c.params)) {
     const int64_t y = dense ? -1 : sparse_label(c.labels, r);
-    accumulate<kNeeds>(c.logits + r * c.classes, target_source(c, r, u), y, c0, c1, threadIdx.x, kThreads, a);
+    accumulate<kNeeds>(c.logits + r * c.classes, target_source(c, r, u), y, c0, c1, threadIdx.x, kThreads, c.params.softcap, a);
   }
   a = warp_reduce(a);
   __shared__ Partial warps[kThreads / 32];
@@ -170,7 +188,7 @@ __global__ void finish_kernel(LossCall c, const float* u, int64_t parts, const P
   } else {
     const int64_t y = sparse_label(c.labels, r);
     const double u_y = c.params.label_smoothing > 0.0f ? (u != nullptr ? u[y] : 1.0) : 0.0;
-    s = finish_sparse(acc, c.logits[r * c.classes + y], y, u_y);
+    s = finish_sparse(acc, capped(c.logits[r * c.classes + y], c.params.softcap), y, u_y);
   }
   s.value = row_grad(c, r, s).value;
   store_stats(s, c.stats + r * kStatsPerRow);
@@ -212,12 +230,13 @@ __global__ void gradient_kernel(LossCall c, const float* u, const float* dy, int
         const int64_t y = sparse_label(c.labels, r);
         const bool k_is_y = s.argmax == y;
         const double u_y = c.params.label_smoothing > 0.0f ? (u != nullptr ? u[y] : 1.0) : 0.0;
+        const float* q = c.logits + r * c.classes;
         at[0] = y;
-        fix[0] = w * sparse_target_gradient(g, s, u_y, k_is_y);
+        fix[0] = w * sparse_target_gradient(g, s, u_y, k_is_y) * chain(q[y], c.params.softcap);
         if (g.ck != 0.0 && !k_is_y && s.argmax >= 0 && s.argmax < c.classes) {
           at[1] = s.argmax;
           const double u_k = c.params.label_smoothing > 0.0f ? (u != nullptr ? u[s.argmax] : 1.0) : 0.0;
-          fix[1] = w * sparse_argmax_gradient(g, s, u_k);
+          fix[1] = w * sparse_argmax_gradient(g, s, u_k) * chain(q[s.argmax], c.params.softcap);
         }
       }
     }
@@ -232,12 +251,14 @@ __global__ void gradient_kernel(LossCall c, const float* u, const float* dy, int
   const TargetSource t = target_source(c, r, u);
   const bool with_t = t.dense || t.smoothing;
   const float* row = c.logits + r * c.classes;
+  const float cap = c.params.softcap;
   for (int64_t j = c0 + threadIdx.x; j < c1; j += kGradThreads) {
-    const float e = expf(row[j] - shift);
+    const float x = capped(row[j], cap);
+    const float e = expf(x - shift);
     float v = k * e;
     if (with_t) v += t.at(j) * (b + kd * e);
-    if (kc != 0.0f && e > 0.0f) v += kc * e * (row[j] - cot_c0);
-    g[j] = v;
+    if (kc != 0.0f && e > 0.0f) v += kc * e * (x - cot_c0);
+    g[j] = cap > 0.0f ? v * chain_f(row[j], cap) : v;
   }
   __syncthreads();  // the fixes overwrite entries other threads of this block wrote
   if (threadIdx.x == 0) {

@@ -23,7 +23,6 @@ import {
   whereMask,
 } from './inputs';
 import { resolveDevice } from './device';
-import { softcapLogits } from './softcap';
 import { weightedRows } from './weighted_rows';
 import { DenseRows, stockDenseLoss } from './stock_dense';
 import { linearOpNames, lossOps } from './op_table';
@@ -147,9 +146,8 @@ export function fusedLoss(op: string, logitsIn: Logits, labelsIn: Labels, option
     }
     const spec: LossSpec = { kind, ...loss.params };
     if (zLoss > 0) spec.zLoss = zLoss;
-    // Soft-capping inside the kernels' loops (cpu, wasm and webgpu), as stock ops before the CUDA kernels.
-    const fusedCap = softcap !== undefined && device !== 'cuda';
-    if (fusedCap) spec.softcap = softcap;
+    // Soft-capping inside the kernels' loops (cpu, wasm, webgpu and CUDA).
+    if (softcap !== undefined) spec.softcap = softcap;
     if (smoothing > 0 && !dense) spec.labelSmoothing = smoothing;
     // Rows `where` leaves out are ignored class ids, or (targets) rows of weight 0.
     const ignored = ignoreIndex ?? (mask !== undefined && !dense ? WHERE_IGNORED : undefined);
@@ -190,7 +188,6 @@ export function fusedLoss(op: string, logitsIn: Logits, labelsIn: Labels, option
       axis.perm === undefined &&
       mask === undefined &&
       !stockWeights &&
-      (softcap === undefined || fusedCap) &&
       !(dense && (smoothing > 0 || classWeights !== undefined));
     if (simple) {
       // Class ids [B, 1] go to the kernel as they are (it reads B values): no reshape is recorded
@@ -219,8 +216,7 @@ export function fusedLoss(op: string, logitsIn: Logits, labelsIn: Labels, option
           targets = ignoreExcluded(targets, lead, applied.included, ignored as number);
         }
       }
-      const capped = softcap === undefined || fusedCap ? q : softcapLogits(q, softcap);
-      const flatLogits = lead.length === 1 ? capped : reshape(capped, [rows, classes]);
+      const flatLogits = lead.length === 1 ? q : reshape(q, [rows, classes]);
       const flatLabels = lead.length === 1 && targets.rank <= 2 ? targets : reshape(targets, dense ? [rows, classes] : [rows]);
       const [value] = engine().runKernel(fusedLossKernel(attrs), kernelInputs(flatLogits, flatLabels, weights), attrs) as Tensor[];
       if (!stockWeights) return kernelReduction === 'none' && lead.length !== 1 ? reshape(value, lead) : value;

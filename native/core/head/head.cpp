@@ -24,9 +24,12 @@ namespace head {
 
 namespace {
 // Z = H[r0, r0 + m) · W[:, c0, c0 + n) + b, soft-capped: the tile the loops read, row stride n.
-void logits_tile(const HeadCall& c, int64_t r0, int64_t m, int64_t c0, int64_t n, float* z) {
-  gemm_ab(c.hidden + r0 * c.dims, c.dims, c.kernel + c0, c.classes, z, n, m, n, c.dims, c.bias != nullptr ? c.bias + c0 : nullptr);
-  if (c.params.softcap > 0.0f) softcap_store(z, m * n, c.params.softcap, z);
+// With softcap and raw given, the uncapped tile is kept there (the chain factor's exp form needs it).
+void logits_tile(const HeadCall& c, int64_t r0, int64_t m, int64_t c0, int64_t n, float* z, float* raw) {
+  const bool keep = c.params.softcap > 0.0f && raw != nullptr;
+  float* out = keep ? raw : z;
+  gemm_ab(c.hidden + r0 * c.dims, c.dims, c.kernel + c0, c.classes, out, n, m, n, c.dims, c.bias != nullptr ? c.bias + c0 : nullptr);
+  if (c.params.softcap > 0.0f) softcap_store(out, m * n, c.params.softcap, z);
 }
 
 bool smoothing(const HeadCall& c) { return c.params.label_smoothing > 0.0f; }
@@ -63,14 +66,16 @@ void store_partial(const Partial& p, float* rec) {
   rec[kShardUMass] = static_cast<float>(p.mass);
 }
 
-// Calls fn(task, c0, n, r0, m, z) on every tile of logits z = H[r0, r0 + m) · W[:, c0, c0 + n) + b
-// (soft-capped, row stride n), in for_each_block's order.
-template <typename F>
+// Calls fn(task, c0, n, r0, m, z, raw) on every tile of logits z = H[r0, r0 + m) · W[:, c0, c0 + n) + b
+// (soft-capped, row stride n), in for_each_block's order; raw is the uncapped tile with softcap
+// when kRaw, else nullptr.
+template <bool kRaw = false, typename F>
 void for_each_tile(const HeadCall& c, const Split& s, F&& fn) {
   for_each_block(c.rows, c.classes, s, [&](int64_t task, int64_t c0, int64_t n, int64_t r0, int64_t m) {
     float* z = tile_buffer(0);
-    logits_tile(c, r0, m, c0, n, z);
-    fn(task, c0, n, r0, m, z);
+    float* raw = kRaw && c.params.softcap > 0.0f ? tile_buffer(2) : nullptr;
+    logits_tile(c, r0, m, c0, n, z, raw);
+    fn(task, c0, n, r0, m, z, raw);
   });
 }
 
@@ -90,7 +95,7 @@ void shard_statistics(const HeadCall& c, float* out) {
     out[r * kShardStats + kShardTarget] = 0.0f;
     out[r * kShardStats + kShardHasTarget] = 0.0f;
   }
-  for_each_tile(c, s, [&](int64_t task, int64_t c0, int64_t n, int64_t r0, int64_t m, const float* tile) {
+  for_each_tile(c, s, [&](int64_t task, int64_t c0, int64_t n, int64_t r0, int64_t m, const float* tile, const float*) {
     Partial* acc = partials.data() + task * c.rows;
     for (int64_t i = 0; i < m; ++i) {
       const int64_t r = r0 + i;
@@ -162,7 +167,7 @@ void shard_backward(const HeadCall& c, const float* stats, const float* dy, int6
   const Split s = split(c.classes);
   // Each task's part of the hidden's gradient, summed in task order at the end.
   std::vector<float> dh(static_cast<size_t>(s.tasks * c.rows * c.dims), 0.0f);
-  for_each_tile(c, s, [&](int64_t task, int64_t c0, int64_t n, int64_t r0, int64_t m, const float* z_tile) {
+  for_each_tile<true>(c, s, [&](int64_t task, int64_t c0, int64_t n, int64_t r0, int64_t m, const float* z_tile, const float* raw_tile) {
     float* dh_task = dh.data() + task * c.rows * c.dims;
     float* g_tile = tile_buffer(1);
     if (r0 == 0) {
@@ -192,7 +197,7 @@ void shard_backward(const HeadCall& c, const float* stats, const float* dy, int6
       }
       const int64_t y = y_global - c.class_offset - c0;
       if (y >= 0 && y < n) g[y] = static_cast<float>(w * sparse_target_gradient(rg, st, u_at(c, y_global), false));
-      if (c.params.softcap > 0.0f) softcap_chain(g, z, n, c.params.softcap);
+      if (c.params.softcap > 0.0f) softcap_chain(g, z, raw_tile + i * n, n, c.params.softcap);
     }
     if (grad_bias != nullptr) {
       for (int64_t i = 0; i < m; ++i)
@@ -223,7 +228,7 @@ void top_k(const HeadCall& c, int64_t k, float* values, int32_t* indices) {
     }
     list[i] = x;
   };
-  for_each_tile(c, s, [&](int64_t task, int64_t c0, int64_t n, int64_t r0, int64_t m, const float* tile) {
+  for_each_tile(c, s, [&](int64_t task, int64_t c0, int64_t n, int64_t r0, int64_t m, const float* tile, const float*) {
     for (int64_t i = 0; i < m; ++i) {
       const int64_t r = r0 + i;
       const float* z = tile + i * n;

@@ -56,9 +56,10 @@ inline void sum_task_parts(const std::vector<float>& parts, int64_t tasks, int64
   });
 }
 
-// A tile's buffer (two per pool thread: logits and gradient), reused across calls.
+// A tile's buffer (three per pool thread: logits, gradient, and the uncapped logits with softcap),
+// reused across calls.
 inline float* tile_buffer(int which) {
-  thread_local std::vector<float> tiles[2];
+  thread_local std::vector<float> tiles[3];
   auto& t = tiles[which];
   if (t.size() < static_cast<size_t>(kRowBlock * kChunk)) t.resize(static_cast<size_t>(kRowBlock * kChunk));
   return t.data();

@@ -36,7 +36,7 @@ void report(bool ok, const std::string& what) {
 // and scale, the size of the terms each entry is a sum of (what float32 rounding scales with).
 // A kind with no reference written here gives nullopt: its cases are compared with the CPU
 // kernels only (whose float64 checks are the package's test suites).
-std::optional<double> reference_row(const LossParams& P, const float* q, int64_t C, int64_t y, const float* t, std::vector<double>& grad,
+std::optional<double> reference_row(const LossParams& P, const double* q, int64_t C, int64_t y, const float* t, std::vector<double>& grad,
                                     std::vector<double>& scale) {
   double m = -INFINITY;
   for (int64_t j = 0; j < C; ++j) m = std::fmax(m, q[j]);
@@ -201,14 +201,27 @@ void run(const Case& c) {
   }
   // Every row against the float64 reference: the value, and each gradient entry relative to
   // itself (floor: the row's largest entry / 100·C), as the tfjs suites compare.
+  // With softcap, the reference takes the capped logits cap·tanh(q/cap) in float64 (−∞ and NaN
+  // kept) and multiplies its gradient by 1/cosh²(q/cap).
+  const double cap = c.params.softcap;
+  std::vector<double> qd(q.begin(), q.end());
+  if (cap > 0)
+    for (double& v : qd) v = v == -INFINITY || std::isnan(v) ? v : cap * std::tanh(v / cap);
   bool ref_values = true, ref_grads = true;
   std::vector<double> ref_grad, ref_scale;
   for (int64_t r = 0; r < B; ++r) {
     const std::optional<double> row_ref =
-        reference_row(c.params, q.data() + r * C, C, ids[r], c.dense ? targets.data() + r * C : nullptr, ref_grad, ref_scale);
+        reference_row(c.params, qd.data() + r * C, C, ids[r], c.dense ? targets.data() + r * C : nullptr, ref_grad, ref_scale);
     if (!row_ref) {
       std::printf("NOTE %s: no float64 reference for this kind here; compared with the CPU kernels only\n", c.name);
       return;
+    }
+    if (cap > 0) {
+      for (int64_t j = 0; j < C; ++j) {
+        const double ch = 1.0 / std::pow(std::cosh(static_cast<double>(q[r * C + j]) / cap), 2);
+        ref_grad[j] *= ch;
+        ref_scale[j] *= ch;
+      }
     }
     const double ref = *row_ref;
     if (std::isnan(ref)) continue;  // the NaN row: checked above
@@ -294,6 +307,20 @@ int main(int argc, char** argv) {
       const std::string label = shape + " dense " + name;
       run({B, C, true, p, label.c_str()});
     }
+  }
+  // softcap inside the kernels (cap 1.5: the logits in [−4, 4] reach well into tanh's saturation).
+  std::vector<std::pair<LossParams, std::string>> capped;
+  for (const auto& [p, name] :
+       std::vector<std::pair<LossParams, std::string>>{{ce, "CE"}, {mixed, "mixed"}, {cot, "COT"}, {mpce, "MPCE"}}) {
+    LossParams with_cap = p;
+    with_cap.softcap = 1.5f;
+    capped.push_back({with_cap, name + " softcap"});
+  }
+  for (auto [B, C] : shapes) {
+    if (C < 7) continue;
+    const std::string shape = std::to_string(B) + "x" + std::to_string(C);
+    for (const auto& [p, name] : capped) run({B, C, false, p, (shape + " " + name).c_str()});
+    run({B, C, true, capped.front().first, (shape + " dense CE softcap").c_str()});
   }
   // Out-of-range labels are found before any kernel runs.
   if (!host_only) {
