@@ -200,6 +200,27 @@ async function headMain(argv: string[]): Promise<void> {
   console.log(await headBench(opts, (line) => console.error(line)));
 }
 
+const HEAD_WEBGPU_USAGE = `usage: mixloss bench head-webgpu [--shapes 64x128x8192,256x256x32768] [--reps 5]
+
+  One training step of a classifier head on tfjs's webgpu backend: the fused head's WGSL kernels
+  beside tf.matMul + mixloss crossEntropy and stock tf.losses.softmaxCrossEntropy (needs the
+  webgpu and @tensorflow/tfjs-backend-webgpu packages and a Vulkan driver; see docs/webgpu.md).`;
+
+async function headWebGPUMain(argv: string[]): Promise<void> {
+  const o = options(argv, HEAD_WEBGPU_USAGE, ['shapes', 'reps']);
+  if (o === undefined) return;
+  const { headWebGPUBench } = await import('./head_webgpu');
+  const opts = {
+    shapes: text(o.shapes)?.split(',').map(parseHeadShape) ?? [
+      [64, 128, 8192] as [number, number, number],
+      [256, 256, 32768] as [number, number, number],
+    ],
+    reps: count('reps', o.reps, 5),
+  };
+  console.log(await headWebGPUBench(opts, (line) => console.error(line)));
+  process.exit(0); // Dawn keeps Node running while the GPU is referenced
+}
+
 const SOFTCAP_USAGE = `usage: mixloss bench softcap [--shapes 256x1000,128x32768,32x262144] [--rounds 15] [--reps 5] [--cap 30]
 
 crossEntropy's training step on the cpu backend without softcap, with softcap fused into the
@@ -256,6 +277,8 @@ const COMMANDS = `usage: mixloss <command>
                    the mutual-information regularizer (mixloss bench information --help)
   bench webgpu     the fused loss on tfjs's webgpu backend beside stock (mixloss bench webgpu --help)
   bench head       the fused classifier head beside stock, PyTorch and the GEMM floor (mixloss bench head --help)
+  bench head-webgpu
+                   the fused head's WGSL kernels beside tf.matMul + the loss op (mixloss bench head-webgpu --help)
   bench softcap    crossEntropy with softcap fused beside plain CE and the stock-op cap (mixloss bench softcap --help)
   focus-curves     the paper's Fig. 1: the loss and its true-class gradient against p_y per F
   --version        the package version
@@ -281,6 +304,7 @@ export async function main(argv: string[]): Promise<void> {
   if (rest[0] === 'webgpu') return webgpuMain(rest.slice(1));
   if (rest[0] === 'head') return headMain(rest.slice(1));
   if (rest[0] === 'softcap') return softcapMain(rest.slice(1));
+  if (rest[0] === 'head-webgpu') return headWebGPUMain(rest.slice(1));
   const opts = parse(rest);
   // The chart's packages before the run, not after it: a missing one fails in a second.
   if (opts.out && opts.svg) checkChartPackages();

@@ -4,13 +4,11 @@
 import { engine, getBackend, reshape, Tensor, tidy } from '@tensorflow/tfjs-core';
 import type { NamedTensorMap, TensorLike } from '@tensorflow/tfjs-core';
 
-import { hasDeviceKernels } from '../kernels/register';
 import { checkOptions, sampleWeightTensor } from '../losses/checks';
 import { weightedRows } from '../losses/weighted_rows';
 import { checkableValues } from '../kernels/host_values';
 import type { Labels, LossValue } from '../losses/types';
 import { fail } from '../validate';
-import { stockHead } from './fallback';
 import { biasTensor, floatTensor, headClassWeights, headLabels, headShapes } from './inputs';
 import { linearLossKernel, LinearLossAttrs } from './kernel_names';
 import { LinearLossOptions, LinearLossSpec, resolveHead } from './options';
@@ -64,13 +62,7 @@ function fusedHead(
     // Sample weights take tf.losses.computeWeightedLoss on the row losses (any broadcastable shape,
     // and their own gradient); ignored rows count as weight 0 there.
     const kernelReduction = sampleWeights !== undefined || r.reduction === 'none' ? 'none' : r.reduction === 'sum' ? 'sum' : 'mean';
-    const backend = getBackend();
-    if (hasDeviceKernels(backend)) {
-      // A backend whose loss kernels run on its device (webgpu): the head has no kernel there yet;
-      // tf.matMul and the fused loss op on its device compute the same loss (the logits exist).
-      return stockHead({ op, hidden, kernel, bias, labels, classWeights, sampleWeights, shapes: s, resolved: r });
-    }
-    ensureHeadKernels(backend);
+    ensureHeadKernels(getBackend());
     const attrs: LinearLossAttrs = {
       op,
       loss: r.spec,

@@ -5,6 +5,7 @@ import { engine, getKernel, KernelBackend, registerGradient, registerKernel, Ten
 
 import { storageFor } from '../kernels/register';
 import { linearLossForward, linearLossGrad } from './kernels';
+import { webgpuHeadForward, webgpuHeadGrad } from './webgpu/kernels';
 import { LINEAR_LOSS, LINEAR_LOSS_GRAD, LINEAR_LOSS_KERNELS, LinearLossAttrs } from './kernel_names';
 
 function gradient(kernelName: string, optional: string[]): void {
@@ -40,6 +41,14 @@ function gradient(kernelName: string, optional: string[]): void {
 
 let gradientRegistered = false;
 
+/**
+ * Backends whose head kernels run programs on the tensors' own device buffers (as the loss ops'
+ * DEVICE_KERNELS); others run the native head through their Storage.
+ */
+const DEVICE_HEADS: Record<string, { forward: (args: never) => unknown; grad: (args: never) => unknown }> = {
+  webgpu: { forward: webgpuHeadForward, grad: webgpuHeadGrad },
+};
+
 /** Makes sure the head's kernels exist for this backend. Cheap after the first call. */
 export function ensureHeadKernels(backendName: string): void {
   if (!gradientRegistered) {
@@ -47,11 +56,16 @@ export function ensureHeadKernels(backendName: string): void {
     for (const k of LINEAR_LOSS_KERNELS) gradient(k.name, k.inputs);
   }
   if (getKernel(LINEAR_LOSS, backendName) != null) return;
-  const storage = storageFor(backendName);
-  const forward = (args: Parameters<typeof linearLossForward>[1] & { backend: unknown }) =>
-    linearLossForward(storage(args.backend as KernelBackend), args);
-  const grad = (args: Parameters<typeof linearLossGrad>[1] & { backend: unknown }) =>
-    linearLossGrad(storage(args.backend as KernelBackend), args);
+  const device = DEVICE_HEADS[backendName];
+  const storage = device === undefined ? storageFor(backendName) : undefined;
+  const forward =
+    device?.forward ??
+    ((args: Parameters<typeof linearLossForward>[1] & { backend: unknown }) =>
+      linearLossForward((storage as ReturnType<typeof storageFor>)(args.backend as KernelBackend), args));
+  const grad =
+    device?.grad ??
+    ((args: Parameters<typeof linearLossGrad>[1] & { backend: unknown }) =>
+      linearLossGrad((storage as ReturnType<typeof storageFor>)(args.backend as KernelBackend), args));
   for (const k of LINEAR_LOSS_KERNELS) registerKernel({ kernelName: k.name, backendName, kernelFunc: forward as never });
   registerKernel({ kernelName: LINEAR_LOSS_GRAD, backendName, kernelFunc: grad as never });
 }

@@ -100,32 +100,105 @@ export async function webgpuSuite(dawnBackend: 'vulkan' | 'opengl'): Promise<voi
       await tf.setBackend('cpu');
     });
 
-    it("the fused head on webgpu (tf.matMul + the loss op there) gives the cpu head's value and gradients", async () => {
-      const [N, D, C] = [9, 5, 700];
-      const h = randomLogits(N, D, 3, 1),
-        w = randomLogits(D, C, 4, 1),
-        b = randomLogits(1, C, 5, 1);
-      const y = randomLabels(N, C, 6);
-      const cw = Array.from(randomLogits(1, C, 7, 1), (v) => Math.abs(v) + 0.1);
-      const step = () => {
-        const { value, grads } = tf.valueAndGrads((hh: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) =>
-          linearLoss(hh, ww, tf.tensor1d(y, 'int32'), {
-            kind: 'mixed',
-            alpha: 1,
-            beta: 0.5,
-            bias: bb,
-            classWeights: cw,
-            labelSmoothing: 0.1,
-            softcap: 3,
-          }),
-        )([tf.tensor2d(h, [N, D]), tf.tensor2d(w, [D, C]), tf.tensor1d(b)]);
-        return [value, ...grads];
-      };
-      const gpuOut = await webgpu(step);
-      const cpuOut = await on('cpu', step);
-      await tf.setBackend('webgpu');
-      expect(Math.abs(gpuOut[0][0] - cpuOut[0][0]) / Math.abs(cpuOut[0][0])).toBeLessThan(1e-5);
-      for (let i = 1; i < 4; i++) expect(rowRelativeError(gpuOut[i], cpuOut[i], 1, cpuOut[i].length)).toBeLessThan(1e-4);
+    // The fused head's WGSL kernels (the logits only as tiles) against the cpu head, itself checked
+    // against float64 in head.test.ts. Shapes cross the row blocks (16), the class tiles (64), the
+    // depth steps (16) and, at 9000 classes, the statistics' class ranges.
+    const headCases: Array<{
+      name: string;
+      N: number;
+      D: number;
+      C: number;
+      lead?: number[];
+      floatLabels?: boolean;
+      perRowDy?: boolean;
+      options: Record<string, unknown>;
+    }> = [
+      {
+        name: 'mixed with bias, class weights, smoothing, z-loss and softcap (mean)',
+        N: 9,
+        D: 5,
+        C: 700,
+        options: { kind: 'mixed', alpha: 1, beta: 0.5, labelSmoothing: 0.1, zLoss: 1e-3, softcap: 3, classWeights: true, bias: true },
+      },
+      {
+        name: "focal, no bias, ignoreIndex, float labels, rank-3 hidden ('sum')",
+        N: 37,
+        D: 21,
+        C: 9000,
+        lead: [37],
+        floatLabels: true,
+        options: { kind: 'focal', gamma: 2, alpha: 0.25, ignoreIndex: -1, reduction: 'sum' },
+      },
+      {
+        name: "CE with bias, 'none' and a per-row upstream gradient",
+        N: 20,
+        D: 33,
+        C: 130,
+        perRowDy: true,
+        options: { kind: 'mixed', alpha: 1, beta: 0, bias: true, reduction: 'none' },
+      },
+      { name: 'MAE', N: 5, D: 16, C: 64, options: { kind: 'mae', bias: true } },
+      { name: 'GCE with truncation', N: 17, D: 4, C: 65, options: { kind: 'generalizedCE', q: 0.7, truncation: 0.005 } },
+      { name: 'tamed CE with sample weights', N: 6, D: 3, C: 129, options: { kind: 'tamedCE', a: 0.5, weights: true } },
+    ];
+    for (const c of headCases) {
+      it(`the fused head's kernels give the cpu head's value and gradients: ${c.name}`, async () => {
+        const h = randomLogits(c.N, c.D, 3, 1),
+          w = randomLogits(c.D, c.C, 4, 1),
+          b = randomLogits(1, c.C, 5, 1);
+        const y = Array.from(randomLabels(c.N, c.C, 6));
+        if (c.options.ignoreIndex !== undefined) for (let r = 0; r < c.N; r += 3) y[r] = c.options.ignoreIndex as number;
+        const cw = Array.from(randomLogits(1, c.C, 7, 1), (v) => Math.abs(v) + 0.1);
+        const dy = Array.from({ length: c.N }, (_, r) => 0.5 + ((r * 7) % 5));
+        const sw = Array.from({ length: c.N }, (_, r) => (r % 4) / 2);
+        const step = () => {
+          const { bias, classWeights, weights, ...rest } = c.options;
+          const labels = c.floatLabels ? tf.tensor(y, c.lead === undefined ? [c.N] : [1, ...c.lead]) : tf.tensor1d(y, 'int32');
+          const hShape = c.lead === undefined ? [c.N, c.D] : [1, ...c.lead, c.D];
+          const { value, grads } = tf.valueAndGrads((hh: tf.Tensor, ww: tf.Tensor, bb?: tf.Tensor) => {
+            const loss = linearLoss(hh, ww, labels, {
+              ...(rest as { kind: string }),
+              ...(bias ? { bias: bb } : {}),
+              ...(classWeights ? { classWeights: cw } : {}),
+              ...(weights ? { weights: sw } : {}),
+            });
+            return c.perRowDy ? tf.sum(tf.mul(loss, dy)) : (loss as tf.Scalar);
+          })([tf.tensor(h, hShape), tf.tensor2d(w, [c.D, c.C]), ...(bias ? [tf.tensor1d(b)] : [])]);
+          return [value, ...grads];
+        };
+        const gpuOut = await webgpu(step);
+        const cpuOut = await on('cpu', step);
+        await tf.setBackend('webgpu');
+        expect(Math.abs(gpuOut[0][0] - cpuOut[0][0]) / Math.abs(cpuOut[0][0])).toBeLessThan(1e-5);
+        expect(gpuOut).toHaveLength(cpuOut.length);
+        for (let i = 1; i < cpuOut.length; i++)
+          expect(rowRelativeError(gpuOut[i], cpuOut[i], 1, cpuOut[i].length), `gradient ${i}`).toBeLessThan(1e-4);
+      });
+    }
+
+    it('the fused head on webgpu runs its own kernels (no matMul, no [N, C] logits), leaves nothing behind, and every row ignored gives NaN and zero gradients', async () => {
+      const [N, D, C] = [8, 4, 300];
+      const h = tf.tensor2d(randomLogits(N, D, 8, 1), [N, D]);
+      const w = tf.tensor2d(randomLogits(D, C, 9, 1), [D, C]);
+      const y = tf.tensor1d(Array.from(randomLabels(N, C, 10)), 'int32');
+      const step = (labels: tf.Tensor, options = {}) =>
+        tf.valueAndGrads(
+          (hh: tf.Tensor, ww: tf.Tensor) => linearLoss(hh, ww, labels, { kind: 'mixed', alpha: 1, beta: 1, ...options }) as tf.Scalar,
+        )([h, w]);
+      const before = tf.memory().numTensors;
+      const profile = await tf.profile(async () => {
+        const { value, grads } = step(y);
+        await value.data();
+        tf.dispose([value, ...grads]);
+      });
+      expect(profile.kernelNames.filter((k) => /MatMul|Softmax|OneHot/.test(k))).toEqual([]);
+      expect(profile.kernels.every((k) => k.outputShapes.every((s) => s.reduce((a, b) => a * b, 1) < N * C))).toBe(true);
+      expect(tf.memory().numTensors).toBe(before);
+      const ignored = tf.tensor1d(Array(N).fill(-100), 'int32');
+      const { value, grads } = step(ignored, { ignoreIndex: -100 });
+      expect(Number.isNaN((await value.data())[0])).toBe(true);
+      for (const g of grads) expect(Array.from(await g.data()).every((v) => v === 0)).toBe(true);
+      tf.dispose([h, w, y, ignored, value, ...grads]);
     });
 
     it('setupWebGPU refuses unknown options and backends, and a second call returns the first setup', async () => {

@@ -36,7 +36,7 @@ import {
 } from './programs';
 
 /** What the kernels use of tfjs-backend-webgpu's WebGPUBackend. */
-interface WebGPUBackendLike extends HostHolding {
+export interface WebGPUBackendLike extends HostHolding {
   device: { limits: { maxStorageBufferBindingSize: number }; features: { has(name: string): boolean } };
   runWebGPUProgram(program: unknown, inputs: TensorInfo[], dtype: 'float32', uniforms?: unknown[], output?: TensorInfo): TensorInfo;
   disposeData(dataId: unknown, force?: boolean): boolean;
@@ -102,7 +102,7 @@ function checkLimits(backend: WebGPUBackendLike, inputs: Array<[string, TensorIn
 }
 
 /** The class-id checks of the cpu kernels (native is_bad_label), on labels the host still holds. */
-function checkHostLabels(values: ArrayLike<number>, classes: number, ignoreIndex: number | undefined): void {
+export function checkHostLabels(values: ArrayLike<number>, classes: number, ignoreIndex: number | undefined): void {
   for (let r = 0; r < values.length; r++) {
     const y = values[r];
     if (y === ignoreIndex) continue;

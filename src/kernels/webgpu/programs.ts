@@ -34,9 +34,9 @@ export const GRAD_SLICE = WORKGROUP * 16;
  * gradient token, 0 here, and the mean's divisor), then Σ of the weighted row losses (the
  * reduce program's sum, which the pick program turns into the loss).
  */
-const TOTAL = STATS_TRAILER;
+export const TOTAL = STATS_TRAILER;
 /** After the total: the rows counted (not ignored), which a Variant.zPerRow gradient divides its z term by. */
-const COUNT = STATS_TRAILER + 1;
+export const COUNT = STATS_TRAILER + 1;
 export const STATS_LENGTH = (rows: number) => rows * statsLayout().perRow + STATS_TRAILER + 2;
 /** A row's statistics (perRow) and its loss value (value), at code-generation time. */
 const perRow = () => statsLayout().perRow;
@@ -124,7 +124,7 @@ function kindUniforms(kind: NativeLossKind): string[] {
   return [...(kind.linear ? ['lin_alpha', 'lin_beta'] : []), ...kind.params.map((p) => `p_${p.name}`)];
 }
 
-function uniformDecl(kind: NativeLossKind): string {
+export function uniformDecl(kind: NativeLossKind): string {
   return (
     'rows : i32, classes : i32, chunks : i32, chunkLen : i32, gradChunks : i32, ignoreIndex : i32, zLoss : f32, smoothing : f32, softcap : f32, ' +
     kindUniforms(kind)
@@ -141,7 +141,7 @@ export function uniformData(kind: NativeLossKind, s: Scalars): Array<{ type: str
 }
 
 /** The linear index of this workgroup (tfjs may fold a long dispatch into y and z). */
-const WORKGROUP_INDEX =
+export const WORKGROUP_INDEX =
   'let wg = i32(workgroupId.z * numWorkgroups.x * numWorkgroups.y + workgroupId.y * numWorkgroups.x + workgroupId.x);';
 
 /**
@@ -158,7 +158,7 @@ function rowSlice(slices: string): string {
 }
 
 /** Reading labels, weights and the smoothing vector. */
-function inputHelpers(v: Variant): string {
+export function inputHelpers(v: Variant): string {
   return /* wgsl */ `
 fn ml_label(r: i32) -> i32 { ${v.dense ? 'return -1;' : 'return i32(labels[r]);'} }
 fn ml_ignored(r: i32) -> bool {
@@ -196,7 +196,7 @@ const elementAccess = (v: Variant) =>
  * (1 − t)/(1 + t) with t = exp(−2|y|) above: no overflow for large |y|. Without softcap ml_cap is
  * the identity.
  */
-function softcapCode(v: Variant): string {
+export function softcapCode(v: Variant): string {
   if (!v.softcap) return 'fn ml_cap(q: f32) -> f32 { return q; }\nfn ml_cap4(q: vec4<f32>) -> vec4<f32> { return q; }\n';
   const tanh = (name: string, T: string) => /* wgsl */ `
 fn ${name}(y: ${T}) -> ${T} {
@@ -272,8 +272,11 @@ fn ml_slice_partial(r: i32, c0: i32, c1: i32, lid: i32, stride: i32) -> Partial 
 `;
 }
 
-/** Finishes row r from its merged Partial: statistics, value, checks; writes them and the trailer. */
-function finishRow(v: Variant): string {
+/**
+ * Finishes row r from its merged Partial: statistics, value, checks; writes them and the trailer.
+ * `targetLogit`: the WGSL of row r's target logit y as the loss sees it (capped).
+ */
+export function finishRow(v: Variant, targetLogit = 'ml_logit(r * uniforms.classes + y)'): string {
   return /* wgsl */ `
 fn ml_finish_row(r: i32, acc: Partial) {
   var s = ml_zero_stats();
@@ -291,7 +294,7 @@ fn ml_finish_row(r: i32, acc: Partial) {
     let y = ml_label(r);
     var u_y = 0.0;
     ${v.smoothing ? 'u_y = ml_u(y); bad = bad || !(acc.t_min >= 0.0) || !(u_y >= 0.0);' : ''}
-    s = ml_finish_sparse(acc, ml_logit(r * uniforms.classes + y), y, u_y);
+    s = ml_finish_sparse(acc, ${targetLogit}, y, u_y);
     let omega = ml_omega(y);
     bad = bad || !(ml_finite(omega) && omega >= 0.0);
     s.value = ml_sparse_row(s, omega, s.argmax == y).value;
@@ -315,12 +318,12 @@ fn ml_finish_row(r: i32, acc: Partial) {
  * Mentions every input in a branch that never runs: WebGPU's 'auto' layout drops a binding the
  * shader does not use, and tfjs binds every input, which then fails validation.
  */
-function touchInputs(variableNames: string[], components: number[], out: number): string {
+export function touchInputs(variableNames: string[], components: number[], out: number): string {
   const sum = variableNames.map((n, i) => `f32(${n}[0]${components[i] === 4 ? '.x' : ''})`).join(' + ');
   return `fn ml_touch() { if (uniforms.rows < 0) { result[0] = ${out === 4 ? `vec4<f32>(${sum})` : sum}; } }\n`;
 }
 
-interface ProgramBase {
+export interface ProgramBase {
   variableNames: string[];
   outputShape: number[];
   shaderKey: string;
@@ -334,7 +337,7 @@ interface ProgramBase {
 }
 
 /** What a program is: its name (in the shader key), inputs, output, dispatch and WGSL. */
-interface ProgramSpec {
+export interface ProgramSpec {
   name: string;
   v: Variant;
   inputs: string[];
@@ -346,13 +349,15 @@ interface ProgramSpec {
   wideInputs?: boolean;
   /** writes the output four floats at a time where Variant.vec4 says (the gradient) */
   wideOutput?: boolean;
+  /** uniforms declared after every program's (their values follow uniformData's) */
+  extraUniforms?: string;
 }
 
 /**
  * A program for runWebGPUProgram. Its WGSL is generated only when tfjs compiles it (once per
  * shader key: tfjs caches the pipeline), not on every call.
  */
-function program(p: ProgramSpec): ProgramBase {
+export function program(p: ProgramSpec): ProgramBase {
   const components = p.inputs.map((n) => (p.wideInputs && wide(p.v, n) ? 4 : 1));
   const out = p.wideOutput && p.v.vec4 ? 4 : 1;
   return {
@@ -364,7 +369,7 @@ function program(p: ProgramSpec): ProgramBase {
     dispatchLayout: { x: p.outputShape.map((_, i) => i) },
     dispatch: [p.workgroups, 1, 1],
     workgroupSize: [p.workgroupSize, 1, 1],
-    uniforms: uniformDecl(p.v.kind),
+    uniforms: uniformDecl(p.v.kind) + (p.extraUniforms ?? ''),
     getUserCode: () =>
       touchInputs(p.inputs, components, out) + p.code().replace('fn main(index: i32) {', 'fn main(index: i32) {\n  ml_touch();'),
   };
@@ -375,9 +380,14 @@ export function optionalInputs(v: Variant): string[] {
   return [...(v.classWeights ? ['classWeights'] : []), ...(v.sampleWeights ? ['weights'] : [])];
 }
 
+/** The row math without reading logits: the programs that compute them (the fused head's). */
+export function rowMath(v: Variant): string {
+  return MATH + partialCode(v.needs) + statsCode(statsLayout()) + rowMathCode(v.kind) + inputHelpers(v);
+}
+
 /** The row math; for the programs that bind the logits (wide where Variant.vec4 says). */
 function rowCode(v: Variant): string {
-  return MATH + partialCode(v.needs) + statsCode(statsLayout()) + rowMathCode(v.kind) + inputHelpers(v) + elementAccess(v);
+  return rowMath(v) + elementAccess(v);
 }
 
 /**
@@ -395,7 +405,7 @@ export function statsTeam(columns: number): number {
  * Merges each team's Partials in workgroup memory (shared_p, thread tid of the team at lid) into
  * its first thread's: levels of up to 8 to 1, so a barrier per level (3 for a team of 256, not 8).
  */
-function fanIn(team: number): string {
+export function fanIn(team: number): string {
   const levels: string[] = [];
   for (let width = team; width > 1;) {
     const next = Math.max(1, width >> 3);

@@ -1,0 +1,216 @@
+// The fused head's kernels on the webgpu backend: the programs of ./programs.ts on the tensors'
+// own GPU buffers (no read-back, no copy, the logits never stored), then the loss kernels' reduce,
+// pick and row-loss programs on the statistics. 'mean' divides by Σ class weights of the rows not
+// ignored (their number without class weights), with Liger's z-loss under a class-weighted mean,
+// as the head on cpu. Labels the host still holds are checked first (as the loss kernels do);
+// labels that live on the GPU and are not class ids give NaN rows.
+import type { NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs-core';
+
+import { kernelInput as input } from '../../kernels/attrs';
+import { heldOnHost } from '../../kernels/host_values';
+import { kindFacts } from '../../kernels/registry';
+import { checkHostLabels, WebGPUBackendLike } from '../../kernels/webgpu/kernel';
+import { pickProgram, reduceProgram, rowLossProgram, Scalars, STATS_LENGTH, uniformData, Variant } from '../../kernels/webgpu/programs';
+import { throwShaderErrors } from '../../kernels/webgpu/shader_errors';
+import { native } from '../../native';
+import { named } from '../../validate';
+import type { LinearLossAttrs } from '../kernel_names';
+import {
+  headHiddenGradProgram,
+  headKernelGradProgram,
+  headMergeProgram,
+  headStatsProgram,
+  sliceProgram,
+  sumProgram,
+  TILE_CLASSES,
+} from './programs';
+
+export interface WebGPUHeadArgs {
+  inputs: NamedTensorInfoMap;
+  attrs?: unknown;
+  backend: unknown;
+}
+
+const sizeOf = (shape: number[]) => shape.reduce((x, y) => x * y, 1);
+
+function variantOf(gpu: WebGPUBackendLike, a: LinearLossAttrs, labels: TensorInfo): Variant {
+  const kind = kindFacts(a.loss.kind);
+  const smoothing = typeof a.loss.labelSmoothing === 'number' && a.loss.labelSmoothing > 0;
+  return {
+    kind,
+    needs: { ...kind.needs, targets: kind.needs.targets || smoothing },
+    dense: false,
+    labelsFloat: (gpu.tensorMap.get(labels.dataId)?.dtype ?? labels.dtype) === 'float32',
+    classWeights: a.classWeights,
+    sampleWeights: false,
+    smoothing,
+    ignoreIndex: a.loss.ignoreIndex !== undefined,
+    checkTargets: false,
+    vec4: false,
+    subgroups: false,
+    zPerRow: a.reduction === 'mean' && a.classWeights && typeof a.loss.zLoss === 'number' && a.loss.zLoss > 0,
+    softcap: typeof a.loss.softcap === 'number' && a.loss.softcap > 0,
+  };
+}
+
+/** Class ranges per row block of the statistics pass: enough workgroups to fill a GPU. */
+function statsChunks(rows: number, classes: number): number {
+  const blocks = Math.ceil(rows / 16);
+  const tiles = Math.ceil(classes / TILE_CLASSES);
+  return Math.max(1, Math.min(tiles, Math.ceil(256 / blocks), Math.ceil(classes / 4096)));
+}
+
+function scalarsOf(v: Variant, a: LinearLossAttrs, rows: number, classes: number): Scalars {
+  const params: Record<string, number> = {};
+  for (const { name } of v.kind.params) {
+    const p = a.loss[name];
+    if (typeof p !== 'number') throw new Error(`mixloss: loss kind '${v.kind.name}' needs its parameter '${name}'`);
+    params[name] = p;
+  }
+  const linear = v.kind.linear ? (native().linearCoefficients(a.loss) ?? [0, 0]) : [0, 0];
+  const chunks = statsChunks(rows, classes);
+  return {
+    rows,
+    classes,
+    chunks,
+    chunkLen: Math.ceil(Math.ceil(classes / chunks) / TILE_CLASSES) * TILE_CLASSES,
+    gradChunks: 1,
+    ignoreIndex: typeof a.loss.ignoreIndex === 'number' ? a.loss.ignoreIndex : 0,
+    zLoss: typeof a.loss.zLoss === 'number' ? a.loss.zLoss : 0,
+    smoothing: typeof a.loss.labelSmoothing === 'number' ? a.loss.labelSmoothing : 0,
+    softcap: typeof a.loss.softcap === 'number' ? a.loss.softcap : 0,
+    params,
+    linear: [linear[0], linear[1]],
+  };
+}
+
+/** The head's uniforms: the loss kernels' and the depth. */
+const uniformsOf = (v: Variant, s: Scalars, dims: number) => [...uniformData(v.kind, s), { type: 'int32', data: [dims] }];
+
+/**
+ * WebGPU's limits, checked before any program runs: every buffer a program binds must fit the
+ * device's maxStorageBufferBindingSize, and indices are 32-bit.
+ */
+function checkLimits(gpu: WebGPUBackendLike, rows: number, dims: number, classes: number): void {
+  const limit = gpu.device.limits.maxStorageBufferBindingSize;
+  const buffers: Array<[string, number]> = [
+    ['the hidden [N, D]', rows * dims],
+    ['the kernel [D, C] (and its gradient with the bias’s)', (dims + 1) * classes],
+    ['the row statistics', STATS_LENGTH(rows) + rows * 8 * statsChunks(rows, classes)],
+  ];
+  for (const [name, count] of buffers) {
+    if (count * 4 > limit || count >= 2 ** 31) {
+      throw new Error(
+        `mixloss: ${name} takes ${count * 4} bytes, more than this WebGPU device binds in one buffer ` +
+          `(maxStorageBufferBindingSize = ${limit} bytes) or 32-bit indices reach; split the classes into shards ` +
+          '(headStatistics / mergeHeadStatistics / headGradients) or use the cpu or wasm backend',
+      );
+    }
+  }
+}
+
+function headInputsOf(inputs: NamedTensorInfoMap, a: LinearLossAttrs): TensorInfo[] {
+  return ['hidden', 'kernel', 'labels', ...(a.bias ? ['bias'] : []), ...(a.classWeights ? ['classWeights'] : [])].map((n) =>
+    input(inputs, n),
+  );
+}
+
+/** Forward: [loss, stats], the statistics laid out as the loss kernels' on this backend. */
+export function webgpuHeadForward({ inputs, attrs, backend }: WebGPUHeadArgs): TensorInfo[] {
+  const a = attrs as LinearLossAttrs;
+  const gpu = backend as WebGPUBackendLike;
+  try {
+    throwShaderErrors(gpu.device);
+    const [rows, dims] = input(inputs, 'hidden').shape;
+    const classes = input(inputs, 'kernel').shape[1];
+    const labels = input(inputs, 'labels');
+    const v = variantOf(gpu, a, labels);
+    checkLimits(gpu, rows, dims, classes);
+    const s = scalarsOf(v, a, rows, classes);
+    const hostLabels = heldOnHost(gpu, labels.dataId);
+    if (hostLabels !== undefined)
+      checkHostLabels(hostLabels, classes, typeof a.loss.ignoreIndex === 'number' ? a.loss.ignoreIndex : undefined);
+    const uniforms = uniformsOf(v, s, dims);
+    const run = (program: unknown, ins: TensorInfo[], output?: TensorInfo) =>
+      gpu.runWebGPUProgram(program, ins, 'float32', uniforms, output);
+    const weights = a.classWeights ? [input(inputs, 'classWeights')] : [];
+    const slices = run(headStatsProgram(v, rows, s.chunks, a.bias), headInputsOf(inputs, a));
+    let stats: TensorInfo;
+    try {
+      stats = run(headMergeProgram(v, rows), [labels, ...weights, slices]);
+    } finally {
+      gpu.disposeData(slices.dataId);
+    }
+    try {
+      if (a.reduction === 'none') return [run(rowLossProgram(v, rows), [stats]), stats];
+      const mean = a.reduction === 'mean';
+      run(reduceProgram(v, rows, mean, 'classWeights'), [labels, ...weights], stats);
+      const loss = run(pickProgram(v, mean), [stats]);
+      return [{ ...loss, shape: [] }, stats];
+    } catch (e) {
+      gpu.disposeData(stats.dataId);
+      throw e;
+    }
+  } catch (e) {
+    throw named(e, a.op);
+  }
+}
+
+/**
+ * The hidden's gradient: its class ranges' parts, summed when there are several (enough
+ * workgroups for a GPU when rows are few; the parts take at most 64 MiB beside the result).
+ */
+function hiddenGradient(
+  gpu: WebGPUBackendLike,
+  v: Variant,
+  s: Scalars,
+  dims: number,
+  bias: boolean,
+  perRow: boolean,
+  ins: TensorInfo[],
+): TensorInfo {
+  const tiles = Math.ceil(s.classes / TILE_CLASSES);
+  const ranges = Math.max(1, Math.min(tiles, Math.ceil(256 / Math.ceil(s.rows / 16)), Math.floor(2 ** 24 / (s.rows * dims))));
+  const rangeLen = Math.ceil(tiles / ranges) * TILE_CLASSES;
+  const used = Math.ceil(s.classes / rangeLen);
+  const uniforms = uniformsOf(v, { ...s, chunks: used, chunkLen: rangeLen }, dims);
+  const parts = gpu.runWebGPUProgram(headHiddenGradProgram(v, s.rows, dims, used, bias, perRow), ins, 'float32', uniforms);
+  if (used === 1) return parts;
+  try {
+    return gpu.runWebGPUProgram(sumProgram(v, [s.rows, dims], used), [parts], 'float32', uniforms);
+  } finally {
+    gpu.disposeData(parts.dataId);
+  }
+}
+
+/** Backward: [grad hidden, grad kernel, grad bias?] for dy ([] or [rows]) from the saved statistics. */
+export function webgpuHeadGrad({ inputs, attrs, backend }: WebGPUHeadArgs): TensorInfo[] {
+  const a = attrs as LinearLossAttrs;
+  const gpu = backend as WebGPUBackendLike;
+  try {
+    throwShaderErrors(gpu.device);
+    const [rows, dims] = input(inputs, 'hidden').shape;
+    const classes = input(inputs, 'kernel').shape[1];
+    const stats = input(inputs, 'stats');
+    const dy = input(inputs, 'dy');
+    if (sizeOf(stats.shape) !== STATS_LENGTH(rows)) throw new Error('mixloss: the saved statistics do not come from the webgpu head');
+    const v = variantOf(gpu, a, input(inputs, 'labels'));
+    const s = scalarsOf(v, a, rows, classes);
+    const perRow = sizeOf(dy.shape) !== 1;
+    const ins = [...headInputsOf(inputs, a), stats, dy];
+    const uniforms = uniformsOf(v, s, dims);
+    const both = gpu.runWebGPUProgram(headKernelGradProgram(v, dims, classes, a.bias, perRow), ins, 'float32', uniforms);
+    try {
+      const gh = hiddenGradient(gpu, v, s, dims, a.bias, perRow, ins);
+      // dW and db come out of one program, one after the other: each its own tensor.
+      const part = (shape: number[], offset: number) =>
+        gpu.runWebGPUProgram(sliceProgram(v, shape), [both], 'float32', uniformsOf(v, { ...s, chunks: offset }, dims));
+      const gk = part([dims, classes], 0);
+      return a.bias ? [gh, gk, part([classes], dims * classes)] : [gh, gk];
+    } finally {
+      gpu.disposeData(both.dataId);
+    }
+  } catch (e) {
+    throw named(e, a.op);
+  }
+}
