@@ -9,8 +9,8 @@ import type { NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs-core';
 import { kernelInput as input } from '../../kernels/attrs';
 import { heldOnHost } from '../../kernels/host_values';
 import { kindFacts } from '../../kernels/registry';
-import { checkHostLabels, WebGPUBackendLike } from '../../kernels/webgpu/kernel';
-import { pickProgram, reduceProgram, rowLossProgram, Scalars, STATS_LENGTH, uniformData, Variant } from '../../kernels/webgpu/programs';
+import { checkHostLabels, lossOfStats, WebGPUBackendLike } from '../../kernels/webgpu/kernel';
+import { Scalars, STATS_LENGTH, uniformData, Variant } from '../../kernels/webgpu/programs';
 import { throwShaderErrors } from '../../kernels/webgpu/shader_errors';
 import { native } from '../../native';
 import { named } from '../../validate';
@@ -115,44 +115,41 @@ function headInputsOf(inputs: NamedTensorInfoMap, a: LinearLossAttrs): TensorInf
   );
 }
 
-/** Forward: [loss, stats], the statistics laid out as the loss kernels' on this backend. */
-export function webgpuHeadForward({ inputs, attrs, backend }: WebGPUHeadArgs): TensorInfo[] {
+/** What both kernels take from their arguments: shapes, the variant, the scalars and uniforms. */
+function headCall({ inputs, attrs, backend }: WebGPUHeadArgs) {
   const a = attrs as LinearLossAttrs;
   const gpu = backend as WebGPUBackendLike;
+  throwShaderErrors(gpu.device);
+  const [rows, dims] = input(inputs, 'hidden').shape;
+  const classes = input(inputs, 'kernel').shape[1];
+  const labels = input(inputs, 'labels');
+  const v = variantOf(gpu, a, labels);
+  const s = scalarsOf(v, a, rows, classes);
+  return { a, gpu, rows, dims, classes, labels, v, s, uniforms: uniformsOf(v, s, dims) };
+}
+
+/** Forward: [loss, stats], the statistics laid out as the loss kernels' on this backend. */
+export function webgpuHeadForward(args: WebGPUHeadArgs): TensorInfo[] {
   try {
-    throwShaderErrors(gpu.device);
-    const [rows, dims] = input(inputs, 'hidden').shape;
-    const classes = input(inputs, 'kernel').shape[1];
-    const labels = input(inputs, 'labels');
-    const v = variantOf(gpu, a, labels);
+    const { a, gpu, rows, dims, classes, labels, v, s, uniforms } = headCall(args);
     checkLimits(gpu, rows, dims, classes);
-    const s = scalarsOf(v, a, rows, classes);
     const hostLabels = heldOnHost(gpu, labels.dataId);
     if (hostLabels !== undefined)
       checkHostLabels(hostLabels, classes, typeof a.loss.ignoreIndex === 'number' ? a.loss.ignoreIndex : undefined);
-    const uniforms = uniformsOf(v, s, dims);
     const run = (program: unknown, ins: TensorInfo[], output?: TensorInfo) =>
       gpu.runWebGPUProgram(program, ins, 'float32', uniforms, output);
-    const weights = a.classWeights ? [input(inputs, 'classWeights')] : [];
-    const slices = run(headStatsProgram(v, rows, s.chunks, a.bias), headInputsOf(inputs, a));
+    const weights = a.classWeights ? [input(args.inputs, 'classWeights')] : [];
+    const slices = run(headStatsProgram(v, rows, s.chunks, a.bias), headInputsOf(args.inputs, a));
     let stats: TensorInfo;
     try {
       stats = run(headMergeProgram(v, rows), [labels, ...weights, slices]);
     } finally {
       gpu.disposeData(slices.dataId);
     }
-    try {
-      if (a.reduction === 'none') return [run(rowLossProgram(v, rows), [stats]), stats];
-      const mean = a.reduction === 'mean';
-      run(reduceProgram(v, rows, mean, 'classWeights'), [labels, ...weights], stats);
-      const loss = run(pickProgram(v, mean), [stats]);
-      return [{ ...loss, shape: [] }, stats];
-    } catch (e) {
-      gpu.disposeData(stats.dataId);
-      throw e;
-    }
+    const reduceInputs = [labels, ...weights];
+    return lossOfStats(gpu, run, { v, rows, reduction: a.reduction, meanOver: 'classWeights', stats, reduceInputs, weights: [] });
   } catch (e) {
-    throw named(e, a.op);
+    throw named(e, (args.attrs as LinearLossAttrs).op);
   }
 }
 
@@ -184,33 +181,31 @@ function hiddenGradient(
 }
 
 /** Backward: [grad hidden, grad kernel, grad bias?] for dy ([] or [rows]) from the saved statistics. */
-export function webgpuHeadGrad({ inputs, attrs, backend }: WebGPUHeadArgs): TensorInfo[] {
-  const a = attrs as LinearLossAttrs;
-  const gpu = backend as WebGPUBackendLike;
+export function webgpuHeadGrad(args: WebGPUHeadArgs): TensorInfo[] {
   try {
-    throwShaderErrors(gpu.device);
-    const [rows, dims] = input(inputs, 'hidden').shape;
-    const classes = input(inputs, 'kernel').shape[1];
-    const stats = input(inputs, 'stats');
-    const dy = input(inputs, 'dy');
+    const { a, gpu, rows, dims, classes, v, s, uniforms } = headCall(args);
+    const stats = input(args.inputs, 'stats');
+    const dy = input(args.inputs, 'dy');
     if (sizeOf(stats.shape) !== STATS_LENGTH(rows)) throw new Error('mixloss: the saved statistics do not come from the webgpu head');
-    const v = variantOf(gpu, a, input(inputs, 'labels'));
-    const s = scalarsOf(v, a, rows, classes);
     const perRow = sizeOf(dy.shape) !== 1;
-    const ins = [...headInputsOf(inputs, a), stats, dy];
-    const uniforms = uniformsOf(v, s, dims);
+    const ins = [...headInputsOf(args.inputs, a), stats, dy];
     const both = gpu.runWebGPUProgram(headKernelGradProgram(v, dims, classes, a.bias, perRow), ins, 'float32', uniforms);
+    const made: TensorInfo[] = [];
     try {
-      const gh = hiddenGradient(gpu, v, s, dims, a.bias, perRow, ins);
+      made.push(hiddenGradient(gpu, v, s, dims, a.bias, perRow, ins));
       // dW and db come out of one program, one after the other: each its own tensor.
       const part = (shape: number[], offset: number) =>
-        gpu.runWebGPUProgram(sliceProgram(v, shape), [both], 'float32', uniformsOf(v, { ...s, chunks: offset }, dims));
-      const gk = part([dims, classes], 0);
-      return a.bias ? [gh, gk, part([classes], dims * classes)] : [gh, gk];
+        made.push(gpu.runWebGPUProgram(sliceProgram(v, shape), [both], 'float32', uniformsOf(v, { ...s, chunks: offset }, dims)));
+      part([dims, classes], 0);
+      if (a.bias) part([classes], dims * classes);
+      return made;
+    } catch (e) {
+      for (const t of made) gpu.disposeData(t.dataId);
+      throw e;
     } finally {
       gpu.disposeData(both.dataId);
     }
   } catch (e) {
-    throw named(e, a.op);
+    throw named(e, (args.attrs as LinearLossAttrs).op);
   }
 }

@@ -16,11 +16,15 @@ import { statsLayout } from '../../kernels/registry';
 import {
   COUNT,
   finishRow,
+  loadPartial,
+  mergeRowsMain,
+  PARTIAL_WORDS,
   program,
   ProgramBase,
   rowMath,
   softcapCode,
   STATS_LENGTH,
+  storePartial,
   Variant,
   WORKGROUP,
   WORKGROUP_INDEX,
@@ -32,7 +36,6 @@ export const TILE_CLASSES = 64;
 const TILE_DEPTH = 32;
 /** Rows each thread of a tile holds (TILE_ROWS·TILE_CLASSES / WORKGROUP). */
 const PER_THREAD = (TILE_ROWS * TILE_CLASSES) / WORKGROUP;
-const PARTIAL_WORDS = 8;
 
 /** The head's uniform beyond the loss kernels' (its value is appended to theirs). */
 export const HEAD_UNIFORMS = 'dims : i32, ';
@@ -112,14 +115,8 @@ export function headStatsProgram(v: Variant, rows: number, chunks: number, bias:
     /* wgsl */ `
 var<workgroup> tile_z: array<f32, ${TILE_ROWS * TILE_CLASSES}>;
 var<workgroup> shared_wg: i32;
-fn ml_put(at: i32, q: Partial) {
-  tile_z[at] = q.max; tile_z[at + 1] = q.sum; tile_z[at + 2] = q.t_logit; tile_z[at + 3] = q.mass;
-  tile_z[at + 4] = q.t_exp; tile_z[at + 5] = bitcast<f32>(q.argmax); tile_z[at + 6] = q.e_logit; tile_z[at + 7] = q.t_min;
-}
-fn ml_get(at: i32) -> Partial {
-  return Partial(tile_z[at], tile_z[at + 1], tile_z[at + 2], tile_z[at + 3], tile_z[at + 4], bitcast<i32>(tile_z[at + 5]),
-                 tile_z[at + 6], tile_z[at + 7]);
-}
+fn ml_put(at: i32, q: Partial) { ${storePartial('tile_z', 'at', 'q')} }
+fn ml_get(at: i32) -> Partial { return ${loadPartial('tile_z', 'at')}; }
 fn main(index: i32) {
   ${WORKGROUP_INDEX}
   let lid = i32(localIndex);
@@ -163,10 +160,8 @@ fn main(index: i32) {
     workgroupBarrier();
   }
   if (tid == 0 && r < uniforms.rows) {
-    let q = p;
     let at = (r * uniforms.chunks + chunk) * ${PARTIAL_WORDS};
-    result[at] = q.max; result[at + 1] = q.sum; result[at + 2] = q.t_logit; result[at + 3] = q.mass;
-    result[at + 4] = q.t_exp; result[at + 5] = bitcast<f32>(q.argmax); result[at + 6] = q.e_logit; result[at + 7] = q.t_min;
+    ${storePartial('result', 'at', 'p')}
   }
 }
 `;
@@ -189,21 +184,7 @@ export function headMergeProgram(v: Variant, rows: number): ProgramBase {
     softcapCode(v) +
     storeStatsCode(statsLayout()) +
     finishRow(v, `ml_cap(slices[uniforms.rows * uniforms.chunks * ${PARTIAL_WORDS} + r])`) +
-    /* wgsl */ `
-fn main(index: i32) {
-  ${WORKGROUP_INDEX}
-  let r = wg * 64 + i32(localIndex);
-  if (r >= uniforms.rows) { return; }
-  var acc = ml_empty();
-  for (var k = 0; k < uniforms.chunks; k = k + 1) {
-    let at = (r * uniforms.chunks + k) * ${PARTIAL_WORDS};
-    let q = Partial(slices[at], slices[at + 1], slices[at + 2], slices[at + 3], slices[at + 4], bitcast<i32>(slices[at + 5]),
-                    slices[at + 6], slices[at + 7]);
-    ml_merge(&acc, q);
-  }
-  ml_finish_row(r, acc);
-}
-`;
+    mergeRowsMain();
   return program({
     name: 'head_merge',
     v,
@@ -392,21 +373,18 @@ fn main(index: i32) {
   });
 }
 
-/** The sum of `parts` consecutive buffers of `shape` (the hidden's gradient over class ranges). */
-export function sumProgram(v: Variant, shape: number[], parts: number): ProgramBase {
+/** A thread per element i of `shape`: result[i] = `value` (WGSL reading the input `src`, `helpers` beside). */
+function elementwiseProgram(v: Variant, name: string, shape: number[], value: (i: string) => string, helpers = ''): ProgramBase {
   const size = shape.reduce((a, b) => a * b, 1);
-  const code = () => /* wgsl */ `
+  const code = () => /* wgsl */ `${helpers}
 fn main(index: i32) {
   ${WORKGROUP_INDEX}
   let i = wg * ${WORKGROUP} + i32(localIndex);
-  if (i >= ${size}) { return; }
-  var s = 0.0;
-  for (var k = 0; k < ${parts}; k = k + 1) { s = s + src[k * ${size} + i]; }
-  result[i] = s;
+  if (i < ${size}) { result[i] = ${value('i')}; }
 }
 `;
   return program({
-    name: `head_sum_${size}_${parts}`,
+    name: `${name}_${size}`,
     v,
     inputs: ['src'],
     outputShape: shape,
@@ -417,24 +395,19 @@ fn main(index: i32) {
   });
 }
 
+/** The sum of `parts` consecutive buffers of `shape` (the hidden's gradient over class ranges). */
+export function sumProgram(v: Variant, shape: number[], parts: number): ProgramBase {
+  const size = shape.reduce((a, b) => a * b, 1);
+  const helpers = /* wgsl */ `
+fn ml_parts(i: i32) -> f32 {
+  var s = 0.0;
+  for (var k = 0; k < ${parts}; k = k + 1) { s = s + src[k * ${size} + i]; }
+  return s;
+}`;
+  return elementwiseProgram(v, `head_sum${parts}`, shape, (i) => `ml_parts(${i})`, helpers);
+}
+
 /** result = src[offset, offset + size) in `shape` (the offset is the `chunks` uniform). */
 export function sliceProgram(v: Variant, shape: number[]): ProgramBase {
-  const size = shape.reduce((a, b) => a * b, 1);
-  const code = () => /* wgsl */ `
-fn main(index: i32) {
-  ${WORKGROUP_INDEX}
-  let i = wg * ${WORKGROUP} + i32(localIndex);
-  if (i < ${size}) { result[i] = src[uniforms.chunks + i]; }
-}
-`;
-  return program({
-    name: `head_slice_${size}`,
-    v,
-    inputs: ['src'],
-    outputShape: shape,
-    workgroups: Math.ceil(size / WORKGROUP),
-    workgroupSize: WORKGROUP,
-    code,
-    extraUniforms: HEAD_UNIFORMS,
-  });
+  return elementwiseProgram(v, 'head_slice', shape, (i) => `src[uniforms.chunks + ${i}]`);
 }

@@ -179,6 +179,41 @@ function scalarsOf(kind: NativeLossKind, a: FusedLossAttrs, rows: number, classe
 const optional = (inputs: NamedTensorInfoMap, v: Variant): Array<[string, TensorInfo]> =>
   optionalInputs(v).map((n) => [n, input(inputs, n)]);
 
+/** What follows the statistics pass: the loss from them. */
+export interface LossOfStats {
+  v: Variant;
+  rows: number;
+  reduction: FusedLossAttrs['reduction'];
+  meanOver: FusedLossAttrs['meanOver'];
+  /** the statistics (STATS_LENGTH), written in place by the reduce program */
+  stats: TensorInfo;
+  /** the labels and the class and sample weights the reduce program binds */
+  reduceInputs: TensorInfo[];
+  /** the sample weights of reduction 'none' ([] or [weights]) */
+  weights: TensorInfo[];
+}
+
+/**
+ * [loss, stats]: the row losses ('none', times the sample weights), or Σ and the mean's divisor
+ * after the statistics and the scalar loss; the statistics are freed if a program throws.
+ */
+export function lossOfStats(
+  gpu: WebGPUBackendLike,
+  run: (program: unknown, inputs: TensorInfo[], output?: TensorInfo) => TensorInfo,
+  l: LossOfStats,
+): TensorInfo[] {
+  try {
+    if (l.reduction === 'none') return [run(rowLossProgram(l.v, l.rows), [l.stats, ...l.weights]), l.stats];
+    const mean = l.reduction === 'mean';
+    run(reduceProgram(l.v, l.rows, mean, l.meanOver), l.reduceInputs, l.stats);
+    const loss = run(pickProgram(l.v, mean), [l.stats]);
+    return [{ ...loss, shape: [] }, l.stats];
+  } catch (e) {
+    gpu.disposeData(l.stats.dataId);
+    throw e;
+  }
+}
+
 /** Forward: [loss, stats], the statistics laid out as on cpu, with Σ of the row losses after the trailer. */
 export function webgpuForward({ inputs, attrs, backend }: WebGPUKernelArgs): TensorInfo[] {
   const a = attrs as FusedLossAttrs;
@@ -212,17 +247,16 @@ export function webgpuForward({ inputs, attrs, backend }: WebGPUKernelArgs): Ten
         gpu.disposeData(slices.dataId);
       }
     }
-    try {
-      if (a.reduction === 'none')
-        return [run(rowLossProgram(v, rows), [stats, ...(a.sampleWeights ? [input(inputs, 'weights')] : [])]), stats];
-      const mean = a.reduction === 'mean';
-      run(reduceProgram(v, rows, mean, a.meanOver), [labels, ...extra], stats);
-      const loss = run(pickProgram(v, mean), [stats]);
-      return [{ ...loss, shape: [] }, stats];
-    } catch (e) {
-      gpu.disposeData(stats.dataId);
-      throw e;
-    }
+    const weights = a.sampleWeights ? [input(inputs, 'weights')] : [];
+    return lossOfStats(gpu, run, {
+      v,
+      rows,
+      reduction: a.reduction,
+      meanOver: a.meanOver,
+      stats,
+      reduceInputs: [labels, ...extra],
+      weights,
+    });
   } catch (e) {
     throw named(e, a.op);
   }

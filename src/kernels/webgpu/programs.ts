@@ -79,6 +79,21 @@ export interface Variant {
   softcap: boolean;
 }
 
+/** Words of a Partial in an f32 buffer (the slices' records): its eight fields, argmax bitcast. */
+export const PARTIAL_WORDS = 8;
+
+/** WGSL statements storing the Partial `q` at word `at` of `buffer`. */
+export function storePartial(buffer: string, at: string, q: string): string {
+  const words = ['max', 'sum', 't_logit', 'mass', 't_exp', 'argmax', 'e_logit', 't_min'];
+  return words.map((w, i) => `${buffer}[${at} + ${i}] = ${w === 'argmax' ? `bitcast<f32>(${q}.argmax)` : `${q}.${w}`};`).join(' ');
+}
+
+/** A WGSL expression: the Partial at word `at` of `buffer`. */
+export function loadPartial(buffer: string, at: string): string {
+  const w = (i: number) => `${buffer}[${at} + ${i}]`;
+  return `Partial(${w(0)}, ${w(1)}, ${w(2)}, ${w(3)}, ${w(4)}, bitcast<i32>(${w(5)}), ${w(6)}, ${w(7)})`;
+}
+
 /** The shader key's part for a variant (needs follow from the kind, dense and smoothing). */
 export function variantKey(v: Variant): string {
   const flags = [
@@ -143,6 +158,26 @@ export function uniformData(kind: NativeLossKind, s: Scalars): Array<{ type: str
 /** The linear index of this workgroup (tfjs may fold a long dispatch into y and z). */
 export const WORKGROUP_INDEX =
   'let wg = i32(workgroupId.z * numWorkgroups.x * numWorkgroups.y + workgroupId.y * numWorkgroups.x + workgroupId.x);';
+
+/**
+ * The merge pass's main: a thread per row (64 to a workgroup) merges the row's `chunks` records in
+ * the input \`slices\` and finishes the row (ml_finish_row).
+ */
+export function mergeRowsMain(): string {
+  return /* wgsl */ `
+fn main(index: i32) {
+  ${WORKGROUP_INDEX}
+  let r = wg * 64 + i32(localIndex);
+  if (r >= uniforms.rows) { return; }
+  var acc = ml_empty();
+  for (var k = 0; k < uniforms.chunks; k = k + 1) {
+    let at = (r * uniforms.chunks + k) * ${PARTIAL_WORDS};
+    ml_merge(&acc, ${loadPartial('slices', 'at')});
+  }
+  ml_finish_row(r, acc);
+}
+`;
+}
 
 /**
  * Which (row r, slice `chunk`) this workgroup takes when each row has `slices` of them (a uniform's
@@ -488,14 +523,13 @@ fn main(index: i32) {
         ? 'ml_finish_row(r, shared_p[lid]);'
         : `
     let q = shared_p[lid];
-    let at = unit * 8;
-    result[at] = q.max; result[at + 1] = q.sum; result[at + 2] = q.t_logit; result[at + 3] = q.mass;
-    result[at + 4] = q.t_exp; result[at + 5] = bitcast<f32>(q.argmax); result[at + 6] = q.e_logit; result[at + 7] = q.t_min;`
+    let at = unit * ${PARTIAL_WORDS};
+    ${storePartial('result', 'at', 'q')}`
     }
   }
 }
 `;
-  const outputShape = whole ? [STATS_LENGTH(rows)] : [rows * chunks * 8];
+  const outputShape = whole ? [STATS_LENGTH(rows)] : [rows * chunks * PARTIAL_WORDS];
   return program({
     name: `${whole ? 'stats' : 'slices'}_team${team}${sub ? '_subgroups' : ''}`,
     v,
@@ -510,25 +544,7 @@ fn main(index: i32) {
 
 /** Merges each row's slices (a thread per row) and finishes the rows: the statistics (STATS_LENGTH). */
 export function mergeProgram(v: Variant, rows: number): ProgramBase {
-  const code = () =>
-    rowCode(v) +
-    storeStatsCode(statsLayout()) +
-    finishRow(v) +
-    /* wgsl */ `
-fn main(index: i32) {
-  ${WORKGROUP_INDEX}
-  let r = wg * 64 + i32(localIndex);
-  if (r >= uniforms.rows) { return; }
-  var acc = ml_empty();
-  for (var k = 0; k < uniforms.chunks; k = k + 1) {
-    let at = (r * uniforms.chunks + k) * 8;
-    let q = Partial(slices[at], slices[at + 1], slices[at + 2], slices[at + 3], slices[at + 4], bitcast<i32>(slices[at + 5]),
-                    slices[at + 6], slices[at + 7]);
-    ml_merge(&acc, q);
-  }
-  ml_finish_row(r, acc);
-}
-`;
+  const code = () => rowCode(v) + storeStatsCode(statsLayout()) + finishRow(v) + mergeRowsMain();
   return program({
     name: 'merge',
     v,
