@@ -147,6 +147,8 @@ export interface NativeHeadCall extends NativeHeadLoss {
   bias?: Float32Array;
   dims: number;
   classes: number;
+  /** headForward and headBackward: 'cuda' runs the CUDA head on copies of the arrays. */
+  device?: 'cpu' | 'cuda';
 }
 
 /** A shard of the head: its first class and the head's class count. */

@@ -2,7 +2,7 @@
 // where a device is present (it skips, saying why, elsewhere — CI has no GPU).
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 
-import { crossEntropy, cudaLoss, cudaStatus, DeviceTensor } from '../src';
+import { crossEntropy, cudaLoss, cudaStatus, DeviceTensor, linearLoss } from '../src';
 import { statsLayout } from '../src/kernels/registry';
 import { native } from '../src/native';
 import { LOSSES } from './support/losses';
@@ -12,6 +12,21 @@ import { randomLabels, randomLogits, tf, useTestBackend } from './support/tf';
 beforeAll(useTestBackend);
 
 const status = cudaStatus();
+
+/** A small head call for the addon's headForward: hidden [2, 3] · kernel [3, 5], class ids 4 and 0. */
+function headCall() {
+  return {
+    hidden: Float32Array.from([0.5, -1, 2, 1, 0.25, -0.5]),
+    kernel: Float32Array.from({ length: 15 }, (_, i) => Math.sin(i)),
+    rows: 2,
+    dims: 3,
+    classes: 5,
+    labels: Int32Array.from([4, 0]),
+    loss: { kind: 'mixed', alpha: 1, beta: 0.5 },
+    stats: new Float32Array(2 * statsLayout().perRow),
+    rowLoss: new Float32Array(2),
+  };
+}
 const gpu = status.available;
 if (!gpu) console.log(`[cuda.test] GPU suite skipped: ${status.compiled ? status.error : 'addon built without CUDA'}`);
 
@@ -34,6 +49,24 @@ describe('CUDA build', () => {
     expect(crossEntropy(q, [0], { device: 'cpu' }).dataSync()[0]).toBeCloseTo(0.417030016278, 6);
     if (status.compiled) expect(() => DeviceTensor.upload(new Float32Array(4))).toThrow(/CUDA is not available/);
     q.dispose();
+  });
+
+  it.skipIf(gpu)("without a device, the fused head's device 'cuda' throws the same Error, before any kernel runs", () => {
+    const before = tf.memory().numTensors;
+    expect(() =>
+      linearLoss(
+        [[1, 2]],
+        [
+          [1, 0, 1],
+          [0, 1, 1],
+        ],
+        [2],
+        { kind: 'mixed', device: 'cuda' },
+      ),
+    ).toThrow(/linearLoss: device 'cuda' was requested but CUDA is not available/);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(() => native().headForward({ ...headCall(), device: 'gpu' as never })).toThrow(/device must be 'cpu' or 'cuda'/);
+    if (!status.compiled) expect(() => native().headForward({ ...headCall(), device: 'cuda' })).toThrow(/no CUDA kernels/);
   });
 
   // 'auto' picks CUDA only when MIXLOSS_CUDA_MIN_ELEMENTS is set, B·C reaches it, and a device
@@ -91,6 +124,52 @@ describe.skipIf(!gpu)(`GPU suite on ${status.name ?? 'no device'}`, () => {
     [2, 1 << 20],
     [8, 1 << 24],
   ];
+
+  // The fused head with device 'cuda' against the CPU head (itself held to float64 in
+  // head.test.ts): every option at once, shapes across the tiles and class ranges.
+  for (const [N, D, C] of [
+    [5, 3, 70],
+    [70, 65, 4099],
+    [256, 256, 32768],
+  ]) {
+    it(`the fused head ${N}×${D}×${C} with device 'cuda' gives the CPU head's value and gradients`, () => {
+      const h = tf.tensor2d(randomLogits(N, D, 1, 0.5), [N, D]);
+      const w = tf.tensor2d(randomLogits(D, C, 2, 0.1), [D, C]);
+      const b = tf.tensor1d(randomLogits(1, C, 3, 0.1));
+      const y = Array.from(randomLabels(N, C, 4), (v, r) => (r % 5 === 0 ? -1 : v));
+      const cw = Array.from({ length: C }, (_, j) => 0.5 + (j % 3) / 2);
+      const step = (device: 'cpu' | 'cuda') =>
+        tf.valueAndGrads((hh: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) =>
+          linearLoss(hh, ww, y, {
+            kind: 'mixed',
+            alpha: 1,
+            beta: 0.5,
+            bias: bb,
+            classWeights: cw,
+            labelSmoothing: 0.1,
+            zLoss: 1e-3,
+            softcap: 4,
+            ignoreIndex: -1,
+            device,
+          }),
+        )([h, w, b]);
+      const cpu = step('cpu');
+      const gpuOut = step('cuda');
+      expect(Math.abs(gpuOut.value.dataSync()[0] - cpu.value.dataSync()[0])).toBeLessThan(1e-5 * Math.abs(cpu.value.dataSync()[0]));
+      // Largest difference over the largest entry: the gradients' entries are sums of either sign.
+      for (let i = 0; i < 3; i++) {
+        const [a, e] = [gpuOut.grads[i].dataSync(), cpu.grads[i].dataSync()];
+        let worst = 0;
+        let top = 0;
+        for (let k = 0; k < e.length; k++) {
+          worst = Math.max(worst, Math.abs(a[k] - e[k]));
+          top = Math.max(top, Math.abs(e[k]));
+        }
+        expect(worst / top, `gradient ${i}`).toBeLessThan(1e-4);
+      }
+      tf.dispose([h, w, b, cpu.value, gpuOut.value, ...cpu.grads, ...gpuOut.grads]);
+    });
+  }
 
   // Every loss through the tfjs op with device 'cuda', each row against its own float64
   // reference (not against the CPU kernels, which share row_math.h with CUDA: a bug there

@@ -695,7 +695,7 @@ describe('bad input: an Error naming the problem, before any kernel, nothing lef
       ['no kind', (i) => linearLoss(i.h, i.w, i.y, {} as never), /kind is required/],
       ['labelSmoothing on focal', (i) => linearLoss(i.h, i.w, i.y, { kind: 'focal', labelSmoothing: 0.1 }), /labelSmoothing/],
       ['a negative softcap', (i) => linearCrossEntropy(i.h, i.w, i.y, { softcap: -1 }), /softcap must be a finite number > 0/],
-      ['device cuda', (i) => linearCrossEntropy(i.h, i.w, i.y, { device: 'cuda' as never }), /no CUDA kernel/],
+      ['an unknown device', (i) => linearCrossEntropy(i.h, i.w, i.y, { device: 'gpu' as never }), /device must be 'auto', 'cpu' or 'cuda'/],
       ['k > C', (i) => headTopK(i.h, i.w, 11), /k must be a finite number \(an integer in \[1, 10\]/],
       [
         'a shard past numClasses',

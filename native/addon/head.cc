@@ -12,6 +12,9 @@
 #include "call_checks.h"
 #include "checks.h"
 #include "loss_spec_parse.h"
+#ifdef MIXLOSS_WITH_CUDA
+#include "cuda_head_staging.h"
+#endif
 
 namespace mixloss {
 namespace {
@@ -103,20 +106,42 @@ head::HeadCall parse_head(Fields& f, bool sharded) {
   return c;
 }
 
+// The field `device`: 'cpu' (the default) or 'cuda' (the CUDA head on copies of the arrays).
+bool parse_cuda(Fields& f) {
+  if (!f.has("device")) return false;
+  const Napi::Value v = f.get("device");
+  const std::string device = v.IsString() ? v.As<Napi::String>().Utf8Value() : "";
+  if (device == "cpu") return false;
+  if (device != "cuda") fail("device must be 'cpu' or 'cuda'");
+#ifndef MIXLOSS_WITH_CUDA
+  fail("this build of the addon has no CUDA kernels: MIXLOSS_BUILD_FROM_SOURCE=1 MIXLOSS_CUDA=ON npm rebuild mixloss builds them");
+#endif
+  return true;
+}
+
 Napi::Value total(Napi::Env env, const float* row_loss, int64_t rows) {
   double sum = 0.0;
   for (int64_t r = 0; r < rows; ++r) sum += row_loss[r];
   return Napi::Number::New(env, sum);
 }
 
-// headForward({...head, stats, rowLoss}) → Σ row loss: the whole head as one shard, finished.
+// headForward({...head, stats, rowLoss, device?}) → Σ row loss: the whole head as one shard, finished.
 Napi::Value HeadForward(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     Fields f(info[0], "headForward's argument");
     const head::HeadCall c = parse_head(f, false);
     float* stats = floats(f.get("stats"), c.rows * kStatsPerRow, "stats");
     float* row_loss = floats(f.get("rowLoss"), c.rows, "rowLoss");
+    const bool on_cuda = parse_cuda(f);
     f.done();
+#ifdef MIXLOSS_WITH_CUDA
+    if (on_cuda) {
+      cuda_head_forward_on_host(c, stats, row_loss);
+      return total(info.Env(), row_loss, c.rows);
+    }
+#else
+    (void)on_cuda;
+#endif
     std::vector<float> merged(static_cast<size_t>(c.rows * head::kShardStats));
     head::shard_statistics(c, merged.data());
     head::finish_rows(c, merged.data(), stats, row_loss);
@@ -134,7 +159,16 @@ Napi::Value backward(const Napi::CallbackInfo& info, bool sharded) {
   float* grad_hidden = floats(f.get("gradHidden"), c.rows * c.dims, "gradHidden");
   float* grad_kernel = floats(f.get("gradKernel"), c.dims * c.classes, "gradKernel");
   float* grad_bias = f.has("gradBias") ? floats(f.get("gradBias"), c.classes, "gradBias") : nullptr;
+  const bool on_cuda = !sharded && parse_cuda(f);
   f.done();
+#ifdef MIXLOSS_WITH_CUDA
+  if (on_cuda) {
+    cuda_head_backward_on_host(c, stats, dy.values, dy.length, dy_scale, grad_hidden, grad_kernel, grad_bias);
+    return info.Env().Undefined();
+  }
+#else
+  (void)on_cuda;
+#endif
   head::shard_backward(c, stats, dy.values, dy.length, dy_scale, grad_hidden, grad_kernel, grad_bias);
   return info.Env().Undefined();
 }

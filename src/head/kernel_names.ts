@@ -32,6 +32,8 @@ export interface LinearLossAttrs extends NamedAttrMap {
   reduction: Reduction;
   bias: boolean;
   classWeights: boolean;
+  /** Where the cpu and wasm backends run the head: the CPU kernels, or the CUDA kernels on copies. */
+  device: 'cpu' | 'cuda';
 }
 
 /** After the rows' statistics: the mean's divisor. */

@@ -38,6 +38,7 @@ function callOf(storage: Storage, inputs: NamedTensorInfoMap, a: LinearLossAttrs
     labels,
     loss: plan.loss,
     ...(classWeights ? { classWeights } : {}),
+    ...(a.device === 'cuda' ? { device: 'cuda' as const } : {}),
   };
   return { call, divisor: plan.divisor };
 }

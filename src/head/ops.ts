@@ -69,6 +69,7 @@ function fusedHead(
       reduction: kernelReduction,
       bias: bias !== undefined,
       classWeights: classWeights !== undefined,
+      device: r.device,
     };
     const inputs = (h: Tensor, y: Tensor): NamedTensorMap => ({
       hidden: h,

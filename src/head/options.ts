@@ -6,6 +6,7 @@ import type { Tensor, TensorLike } from '@tensorflow/tfjs-core';
 import type { LossSpec } from '../kernels/attrs';
 import { kindFacts, lossKinds } from '../kernels/registry';
 import { optionValues, Reducing } from '../losses/checks';
+import { resolveDevice } from '../losses/device';
 import { defaultsOf } from '../losses/op_table';
 import { checkLossSpec, registryParam } from '../losses/registry';
 import type { LossOptions } from '../losses/types';
@@ -24,8 +25,11 @@ export interface LinearLossOptions extends Pick<
   bias?: Tensor | TensorLike;
   /** Logit soft-capping cap·tanh(z/cap), applied inside the head's tiles. */
   softcap?: number;
-  /** 'auto' (default) or 'cpu': the head runs on the CPU kernels (cpu and wasm backends). */
-  device?: 'auto' | 'cpu';
+  /**
+   * Where the head runs on the cpu and wasm backends: 'auto' (default) and 'cpu' take the CPU
+   * kernels; 'cuda' the CUDA kernels on copies of the tensors (a build with CUDA and a GPU).
+   */
+  device?: 'auto' | 'cpu' | 'cuda';
 }
 
 /** linearLoss's options: the kind, its parameters (by the registry's names) and the options. */
@@ -48,6 +52,7 @@ export interface ResolvedHead {
   smoothing: number;
   ignoreIndex: number | undefined;
   softcap: number | undefined;
+  device: 'cpu' | 'cuda';
 }
 
 /**
@@ -84,9 +89,8 @@ export function resolveHead(
     Object.assign(params, fixed);
   }
   const { reduction, smoothing, zLoss, softcap, ignoreIndex } = optionValues(op, options);
-  const device = options.device ?? 'auto';
-  if (device === 'cuda') fail(op, "the fused head has no CUDA kernel: use device 'cpu' or 'auto' (the CPU kernels)");
-  if (device !== 'auto' && device !== 'cpu') fail(op, `device must be 'auto' or 'cpu', got ${shown(device)}`);
+  // 'auto' keeps the CPU kernels: the head's CUDA kernels have not been measured against them yet.
+  const device = resolveDevice(op, options.device ?? 'auto', 0, 0);
   const spec: LossSpec = { kind, ...params };
   if (zLoss > 0) spec.zLoss = zLoss;
   if (smoothing > 0) spec.labelSmoothing = smoothing;
@@ -94,5 +98,5 @@ export function resolveHead(
   const problem = checkLossSpec(spec, false, options.classWeights !== undefined);
   if (problem !== null) fail(op, problem);
   if (softcap !== undefined) spec.softcap = softcap;
-  return { spec, reduction, smoothing, ignoreIndex, softcap };
+  return { spec, reduction, smoothing, ignoreIndex, softcap, device };
 }

@@ -11,10 +11,13 @@
 #include <limits>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "common.h"
+#include "cuda_head.h"
 #include "fused_loss.h"
+#include "head/head.h"
 #include "row_math.h"
 
 using namespace mixloss;
@@ -243,6 +246,141 @@ void run(const Case& c) {
   report(ref_grads, std::string(c.name) + ": every gradient entry against float64 (relative)");
 }
 
+struct HeadCase {
+  int64_t rows, dims, classes;
+  LossParams params;
+  bool bias, class_weights;
+  std::string name;
+};
+
+// |a − b| ≤ tol·(scale + floor) for every entry; reports the first miss.
+bool close_to(const std::vector<float>& got, const std::vector<double>& want, const std::vector<double>& scale, double tol,
+              const std::string& what) {
+  double floor = 0;
+  for (double v : scale) floor = std::fmax(floor, v);
+  floor *= 1e-3;
+  for (size_t i = 0; i < want.size(); ++i) {
+    if (!(std::fabs(got[i] - want[i]) <= tol * (scale[i] + floor))) {
+      std::printf("  first mismatch in %s: entry %zu: %.9g, float64 %.9g\n", what.c_str(), i, got[i], want[i]);
+      return false;
+    }
+  }
+  return true;
+}
+
+// The fused head: the GPU's statistics, row losses and three gradients against the CPU head's
+// (--host: the CPU head stands in) and, kinds without options, against a float64 reference of
+// the logits z = h·W + b computed here: reference_row on each row of z (capped with softcap), then
+// dH = dZ·Wᵀ, dW = Hᵀ·dZ, db = Σ dZ.
+void run_head(const HeadCase& hc) {
+  const int64_t N = hc.rows, D = hc.dims, C = hc.classes;
+  std::vector<float> h = tools::logits(N * D, static_cast<uint32_t>(N * 31 + D)), w = tools::logits(D * C, static_cast<uint32_t>(C + 7));
+  std::vector<float> b = tools::logits(C, 11), cw(static_cast<size_t>(C));
+  for (auto& v : h) v *= 0.25f;
+  for (auto& v : w) v *= 0.25f;
+  for (int64_t j = 0; j < C; ++j) cw[j] = 0.5f + static_cast<float>(j % 7) / 7.0f;
+  std::vector<int32_t> ids = tools::labels(N, C, static_cast<uint32_t>(C * 5 + 1));
+  const bool ignoring = hc.params.has_ignore_index;
+  if (ignoring)
+    for (int64_t r = 0; r < N; r += 3) ids[r] = hc.params.ignore_index;
+  head::HeadCall call{h.data(),
+                      w.data(),
+                      hc.bias ? b.data() : nullptr,
+                      N,
+                      D,
+                      C,
+                      0,
+                      C,
+                      {LabelFormat::kSparseInt32, ids.data()},
+                      hc.params,
+                      hc.class_weights ? cw.data() : nullptr,
+                      nullptr};
+  // CPU
+  std::vector<float> rec(static_cast<size_t>(N * head::kShardStats)), st(N * kStatsPerRow), rl(N);
+  std::vector<float> gh(static_cast<size_t>(N * D)), gk(static_cast<size_t>(D * C)), gb(static_cast<size_t>(C));
+  const float one = 1.0f;
+  head::shard_statistics(call, rec.data());
+  head::finish_rows(call, rec.data(), st.data(), rl.data());
+  head::shard_backward(call, st.data(), &one, 1, 1.0 / N, gh.data(), gk.data(), hc.bias ? gb.data() : nullptr);
+  std::vector<float> grl = rl, ggh = gh, ggk = gk, ggb = gb;
+  if (!host_only) {
+    tools::Device dh(h), dw(w), db(b), dcw(cw), dids(ids), dst(std::vector<float>(N * kStatsPerRow, NAN)), drl(std::vector<float>(N, NAN));
+    tools::Device dgh(std::vector<float>(gh.size(), NAN)), dgk(std::vector<float>(gk.size(), NAN)), dgb(std::vector<float>(gb.size(), NAN));
+    tools::Device ddy(std::vector<float>{1.0f});
+    head::HeadCall dev = call;
+    dev.hidden = dh.as<float>();
+    dev.kernel = dw.as<float>();
+    dev.bias = hc.bias ? db.as<float>() : nullptr;
+    dev.class_weights = hc.class_weights ? dcw.as<float>() : nullptr;
+    dev.labels = {LabelFormat::kSparseInt32, dids.ptr};
+    cuda::head_forward(dev, dst.as<float>(), drl.as<float>());
+    cuda::head_backward(dev, dst.as<float>(), ddy.as<float>(), 1, 1.0 / N, dgh.as<float>(), dgk.as<float>(),
+                        hc.bias ? dgb.as<float>() : nullptr);
+    grl = drl.download<float>();
+    ggh = dgh.download<float>();
+    ggk = dgk.download<float>();
+    ggb = dgb.download<float>();
+    auto near = [](const std::vector<float>& a, const std::vector<float>& e, double tol) {
+      float top = 0;
+      for (float v : e) top = std::fmax(top, std::fabs(v));
+      for (size_t i = 0; i < e.size(); ++i)
+        if (!(std::fabs(a[i] - e[i]) <= tol * top + 1e-12)) return false;
+      return true;
+    };
+    report(near(grl, rl, 2e-5), hc.name + ": row losses match the CPU head");
+    report(near(ggh, gh, 1e-4) && near(ggk, gk, 1e-4) && (!hc.bias || near(ggb, gb, 1e-4)),
+           hc.name + ": hidden, kernel and bias gradients match the CPU head (every entry written)");
+  }
+  if (ignoring || hc.class_weights || hc.params.label_smoothing > 0 || hc.params.z_loss > 0) {
+    std::printf("NOTE %s: options beyond the float64 reference here; compared with the CPU head only\n", hc.name.c_str());
+    return;
+  }
+  // float64 reference
+  const double cap = hc.params.softcap;
+  std::vector<double> dz(static_cast<size_t>(N * C)), dz_scale(static_cast<size_t>(N * C)), z(static_cast<size_t>(C));
+  std::vector<double> grad, scale;
+  bool values = true;
+  for (int64_t r = 0; r < N; ++r) {
+    std::vector<double> raw(static_cast<size_t>(C));
+    for (int64_t j = 0; j < C; ++j) {
+      double s = hc.bias ? b[j] : 0.0;
+      for (int64_t d = 0; d < D; ++d) s += static_cast<double>(h[r * D + d]) * w[d * C + j];
+      raw[j] = s;
+      z[j] = cap > 0 ? cap * std::tanh(s / cap) : s;
+    }
+    const std::optional<double> v = reference_row(hc.params, z.data(), C, ids[r], nullptr, grad, scale);
+    if (!v) {
+      std::printf("NOTE %s: no float64 reference for this kind here; compared with the CPU head only\n", hc.name.c_str());
+      return;
+    }
+    if (!(std::fabs(grl[r] - *v) <= 1e-4 * std::fmax(1.0, std::fabs(*v)))) values = false;
+    for (int64_t j = 0; j < C; ++j) {
+      const double ch = cap > 0 ? 1.0 / std::pow(std::cosh(raw[j] / cap), 2) : 1.0;
+      dz[r * C + j] = grad[j] * ch / N;
+      dz_scale[r * C + j] = scale[j] * ch / N;
+    }
+  }
+  std::vector<double> rh(static_cast<size_t>(N * D), 0.0), sh(rh.size(), 0.0), rk(static_cast<size_t>(D * C), 0.0), sk(rk.size(), 0.0);
+  std::vector<double> rb(static_cast<size_t>(C), 0.0), sb(rb.size(), 0.0);
+  for (int64_t r = 0; r < N; ++r) {
+    for (int64_t j = 0; j < C; ++j) {
+      const double g = dz[r * C + j], gs = dz_scale[r * C + j];
+      rb[j] += g;
+      sb[j] += gs;
+      for (int64_t d = 0; d < D; ++d) {
+        rh[r * D + d] += g * w[d * C + j];
+        sh[r * D + d] += gs * std::fabs(w[d * C + j]);
+        rk[d * C + j] += g * h[r * D + d];
+        sk[d * C + j] += gs * std::fabs(h[r * D + d]);
+      }
+    }
+  }
+  report(values, hc.name + ": every row's loss against float64");
+  const bool grads =
+      close_to(ggh, rh, sh, 1e-4, "hidden") && close_to(ggk, rk, sk, 1e-4, "kernel") && (!hc.bias || close_to(ggb, rb, sb, 1e-4, "bias"));
+  report(grads, hc.name + ": hidden, kernel and bias gradients against float64");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -321,6 +459,31 @@ int main(int argc, char** argv) {
     const std::string shape = std::to_string(B) + "x" + std::to_string(C);
     for (const auto& [p, name] : capped) run({B, C, false, p, (shape + " " + name).c_str()});
     run({B, C, true, capped.front().first, (shape + " dense CE softcap").c_str()});
+  }
+  // The fused head: shapes that cross the row blocks (32), class tiles (64), depth steps (32) and
+  // the class ranges; every head kind, softcap, and the options (against the CPU head).
+  std::vector<std::tuple<int64_t, int64_t, int64_t>> head_shapes = {{1, 1, 1}, {5, 3, 70}, {33, 37, 1000}, {70, 65, 4099}};
+  if (!small) head_shapes.insert(head_shapes.end(), {{256, 256, 32768}, {8, 128, 1 << 18}});
+  LossParams capped_ce = ce;
+  capped_ce.softcap = 1.5f;
+  LossParams options = mixed;
+  options.label_smoothing = 0.1f;
+  options.z_loss = 1e-3f;
+  options.has_ignore_index = true;
+  options.ignore_index = -100;
+  for (auto [N, D, C] : head_shapes) {
+    const std::string shape = "head " + std::to_string(N) + "x" + std::to_string(D) + "x" + std::to_string(C);
+    for (const auto& [p, name] : std::vector<std::pair<LossParams, std::string>>{{ce, "CE"},
+                                                                                 {el, "EL"},
+                                                                                 {mixed, "mixed"},
+                                                                                 {mae, "MAE"},
+                                                                                 {focal, "focal"},
+                                                                                 {gce, "GCE"},
+                                                                                 {tamed, "tamed"},
+                                                                                 {capped_ce, "CE softcap"}})
+      run_head({N, D, C, p, true, false, shape + " " + name});
+    run_head({N, D, C, ce, false, false, shape + " CE without bias"});
+    run_head({N, D, C, options, true, true, shape + " mixed, smoothing, z-loss, class weights, ignoreIndex"});
   }
   // Out-of-range labels are found before any kernel runs.
   if (!host_only) {
