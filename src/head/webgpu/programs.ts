@@ -9,8 +9,10 @@
 //   kgrad   a workgroup per class tile, over every row block: the tile's G = c·(p − onehot)
 //           recomputed, then dW[:, tile] += H[rows]ᵀ·G and db[tile] += Σ G, each column written by
 //           its own workgroup alone (no atomics);
-//   hgrad   a workgroup per row block, over every class tile: G again, then dH[rows] += G·W[:, tile]ᵀ;
+//   hgrad   a workgroup per (row block, class range): G again, then dH[rows] += G·W[:, tile]ᵀ, the
+//           ranges' parts added by sum;
 //   slice   a copy of part of a buffer (kgrad writes dW and db into one).
+// Between products the W tile's workgroup memory holds the tile's logits or G: 13 KiB at most.
 // One exp per logit per pass; 32-bit indices (kernels.ts refuses larger inputs first).
 import { statsLayout } from '../../kernels/registry';
 import {
@@ -31,7 +33,7 @@ import {
 } from '../../kernels/webgpu/programs';
 import { loadStatsCode, storeStatsCode } from '../../kernels/webgpu/wgsl/row_math';
 
-export const TILE_ROWS = 16;
+export const TILE_ROWS = 32;
 export const TILE_CLASSES = 64;
 const TILE_DEPTH = 32;
 /** Rows each thread of a tile holds (TILE_ROWS·TILE_CLASSES / WORKGROUP). */
@@ -54,14 +56,15 @@ export function headInputs(v: Variant, bias: boolean): string[] {
  */
 function tileCode(bias: boolean): string {
   const loadsW = (TILE_DEPTH * TILE_CLASSES) / WORKGROUP;
-  const rowsOf = Array.from({ length: PER_THREAD }, (_, i) => `tile_h[(rg * ${PER_THREAD} + ${i}) * ${TILE_DEPTH} + k]`);
+  const each = (f: (i: number) => string, sep = '\n    ') => Array.from({ length: PER_THREAD }, (_, i) => f(i)).join(sep);
   return /* wgsl */ `
 var<workgroup> tile_h: array<f32, ${TILE_ROWS * TILE_DEPTH}>;
+// The W tile; between products it holds the tile's logits or gradient [TILE_ROWS][TILE_CLASSES].
 var<workgroup> tile_w: array<f32, ${TILE_DEPTH * TILE_CLASSES}>;
-fn ml_tile(r0: i32, c0: i32, lid: i32) -> vec4<f32> {
+fn ml_tile(r0: i32, c0: i32, lid: i32) -> array<f32, ${PER_THREAD}> {
   let col = lid % ${TILE_CLASSES};
   let rg = lid / ${TILE_CLASSES};
-  var acc = vec4<f32>(0.0);
+  ${each((i) => `var a${i} = 0.0;`, '\n  ')}
   for (var k0 = 0; k0 < uniforms.dims; k0 = k0 + ${TILE_DEPTH}) {
     for (var e = lid; e < ${TILE_ROWS * TILE_DEPTH}; e = e + ${WORKGROUP}) {
       let hr = r0 + e / ${TILE_DEPTH};
@@ -79,13 +82,16 @@ fn ml_tile(r0: i32, c0: i32, lid: i32) -> vec4<f32> {
       tile_w[e] = wv;
     }
     workgroupBarrier();
+    let h0 = rg * ${PER_THREAD * TILE_DEPTH};
     for (var k = 0; k < ${TILE_DEPTH}; k = k + 1) {
-      acc = acc + vec4<f32>(${rowsOf.join(', ')}) * tile_w[k * ${TILE_CLASSES} + col];
+      let w = tile_w[k * ${TILE_CLASSES} + col];
+      ${each((i) => `a${i} = a${i} + tile_h[h0 + ${i * TILE_DEPTH} + k] * w;`, '\n      ')}
     }
     workgroupBarrier();
   }
-  ${bias ? `if (c0 + col < uniforms.classes) { acc = acc + vec4<f32>(f32(bias[c0 + col])); }` : ''}
-  return acc;
+  var b = 0.0;
+  ${bias ? `if (c0 + col < uniforms.classes) { b = f32(bias[c0 + col]); }` : ''}
+  return array<f32, ${PER_THREAD}>(${each((i) => `a${i} + b`, ', ')});
 }
 `;
 }
@@ -113,10 +119,9 @@ export function headStatsProgram(v: Variant, rows: number, chunks: number, bias:
     tileCode(bias) +
     LIVE_LABEL +
     /* wgsl */ `
-var<workgroup> tile_z: array<f32, ${TILE_ROWS * TILE_CLASSES}>;
 var<workgroup> shared_wg: i32;
-fn ml_put(at: i32, q: Partial) { ${storePartial('tile_z', 'at', 'q')} }
-fn ml_get(at: i32) -> Partial { return ${loadPartial('tile_z', 'at')}; }
+fn ml_put(at: i32, q: Partial) { ${storePartial('tile_w', 'at', 'q')} }
+fn ml_get(at: i32) -> Partial { return ${loadPartial('tile_w', 'at')}; }
 fn main(index: i32) {
   ${WORKGROUP_INDEX}
   let lid = i32(localIndex);
@@ -135,14 +140,14 @@ fn main(index: i32) {
   let y = ml_live_label(r);
   var p = ml_empty();
   for (var c0 = cs; c0 < ce; c0 = c0 + ${TILE_CLASSES}) {
-    let z = ml_tile(r0, c0, lid);
-    for (var i = 0; i < ${PER_THREAD}; i = i + 1) { tile_z[(rg * ${PER_THREAD} + i) * ${TILE_CLASSES} + col] = z[i]; }
+    var z = ml_tile(r0, c0, lid);
+    for (var i = 0; i < ${PER_THREAD}; i = i + 1) { tile_w[(rg * ${PER_THREAD} + i) * ${TILE_CLASSES} + col] = z[i]; }
     workgroupBarrier();
     if (y >= 0) {
       for (var k = tid; k < ${TILE_CLASSES}; k = k + ${team}) {
         let c = c0 + k;
         if (c < ce) {
-          let x = tile_z[slot * ${TILE_CLASSES} + k];
+          let x = tile_w[slot * ${TILE_CLASSES} + k];
           // The target: left out of the sums, its logit kept (uncapped) for the merge.
           if (c == y) { result[uniforms.rows * uniforms.chunks * ${PARTIAL_WORDS} + r] = x; }
           else { ml_add(&p, ml_cap(x), ${v.smoothing ? 'ml_u(c)' : '0.0'}, c); }
@@ -151,7 +156,7 @@ fn main(index: i32) {
     }
     workgroupBarrier();
   }
-  // The team's Partials merged into its first thread's by halves, through tile_z (eight words a
+  // The team's Partials merged into its first thread's by halves, through tile_w (eight words a
   // Partial: the upper half of each team at a time fits), so the workgroup's memory stays small.
   for (var half = ${team / 2}; half > 0; half = half / 2) {
     if (tid >= half && tid < 2 * half) { ml_put((slot * ${team / 2} + tid - half) * ${PARTIAL_WORDS}, p); }
@@ -207,7 +212,6 @@ function gradientCode(v: Variant, dyPerRow: boolean): string {
 var<workgroup> row_f: array<f32, ${TILE_ROWS * 6}>;
 // Per row slot: live (1) or not, y.
 var<workgroup> row_i: array<i32, ${TILE_ROWS * 2}>;
-var<workgroup> tile_g: array<f32, ${TILE_ROWS * TILE_CLASSES}>;
 fn ml_setup_rows(r0: i32, lid: i32) {
   if (lid >= ${TILE_ROWS}) { return; }
   let r = r0 + lid;
@@ -242,16 +246,16 @@ fn ml_g(slot: i32, c: i32, raw: f32) -> f32 {
   ${v.softcap ? 'g = g * ml_chain(raw);' : ''}
   return g;
 }
-// G of the tile at (r0, c0) into tile_g [TILE_ROWS][TILE_CLASSES]; every thread calls it.
+// G of the tile at (r0, c0) into tile_w [TILE_ROWS][TILE_CLASSES]; every thread calls it.
 fn ml_gradient_tile(r0: i32, c0: i32, lid: i32) {
-  let z = ml_tile(r0, c0, lid);
+  var z = ml_tile(r0, c0, lid);
   let col = lid % ${TILE_CLASSES};
   let rg = lid / ${TILE_CLASSES};
   for (var i = 0; i < ${PER_THREAD}; i = i + 1) {
     let slot = rg * ${PER_THREAD} + i;
     var g = 0.0;
     if (c0 + col < uniforms.classes && r0 + slot < uniforms.rows) { g = ml_g(slot, c0 + col, z[i]); }
-    tile_g[slot * ${TILE_CLASSES} + col] = g;
+    tile_w[slot * ${TILE_CLASSES} + col] = g;
   }
   workgroupBarrier();
 }
@@ -287,13 +291,13 @@ fn main(index: i32) {
       let n = min(${TILE_ROWS}, uniforms.rows - r0);
       for (var d = rg; d < uniforms.dims; d = d + ${WORKGROUP / TILE_CLASSES}) {
         var s = 0.0;
-        for (var i = 0; i < n; i = i + 1) { s = s + f32(hid[(r0 + i) * uniforms.dims + d]) * tile_g[i * ${TILE_CLASSES} + col]; }
+        for (var i = 0; i < n; i = i + 1) { s = s + f32(hid[(r0 + i) * uniforms.dims + d]) * tile_w[i * ${TILE_CLASSES} + col]; }
         let at = d * uniforms.classes + c;
         if (r0 == 0) { result[at] = s; } else { result[at] = result[at] + s; }
       }
       if (rg == 0) {
         var sb = 0.0;
-        for (var i = 0; i < n; i = i + 1) { sb = sb + tile_g[i * ${TILE_CLASSES} + col]; }
+        for (var i = 0; i < n; i = i + 1) { sb = sb + tile_w[i * ${TILE_CLASSES} + col]; }
         let at = uniforms.dims * uniforms.classes + c;
         if (r0 == 0) { result[at] = sb; } else { result[at] = result[at] + sb; }
       }
@@ -353,7 +357,7 @@ fn main(index: i32) {
       let i = e / uniforms.dims;
       let d = e % uniforms.dims;
       var s = 0.0;
-      for (var k = 0; k < n; k = k + 1) { s = s + tile_g[i * ${TILE_CLASSES} + k] * f32(wt[d * uniforms.classes + c0 + k]); }
+      for (var k = 0; k < n; k = k + 1) { s = s + tile_w[i * ${TILE_CLASSES} + k] * f32(wt[d * uniforms.classes + c0 + k]); }
       let at = out + (r0 + i) * uniforms.dims + d;
       result[at] = result[at] + s;
     }
