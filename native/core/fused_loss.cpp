@@ -84,11 +84,12 @@ const float* slice_logits(const Context& x, const Slice& s) {
 // With softcap, the chain factor 1 − tanh²(q/cap) on the gradient of slice s, from its capped
 // logits (see softcap_chain): this thread's scratch when `held` (it holds this slice's), else
 // capped again.
-void chain_slice(const Context& x, const Slice& s, bool held, float* grad) {
+// `scale` multiplies the gradient in the same sweep.
+void chain_slice(const Context& x, const Slice& s, bool held, float* grad, float scale = 1.0f) {
   if (x.cap <= 0.0f) return;
   const int64_t at = s.row * x.c.classes + s.begin;
   const float* zc = held ? scratch().data() : slice_logits(x, s);
-  softcap_chain(grad + at, zc, x.c.logits + at, s.end - s.begin, x.cap);
+  softcap_chain(grad + at, zc, x.c.logits + at, s.end - s.begin, x.cap, scale);
 }
 
 // The same on one entry of the gradient.
@@ -212,6 +213,10 @@ void slice_gradient(const Context& x, const RowStats& s, float e_shift, double w
       complement_gradient<true>(x_row, x_row, n, shift, kk, kc, c0, g);
     else
       complement_gradient<false>(src, x_row, n, shift, kk, kc, c0, g);
+  } else if (!kFromLogits && x.cap > 0.0f) {
+    // g = k·e_j·chain_j over the stored exponentials: the scale and the chain factor in one sweep.
+    chain_slice(x, sl, held, grad, k);
+    return;
   } else {
     sparse_gradient<kFromLogits>(src, n, e_shift, k, g);
   }

@@ -317,14 +317,14 @@ float softcap_one(float q, float cap) { return capped(q, cap, 1.0f / cap); }
 
 // 1 − tanh²(y) = 4s/(1 + s)² with s = exp(−2|y|): no cancellation where tanh saturates (1 − t·t
 // from a float t would keep no correct digit there, nor its sign).
-MIXLOSS_CLONES void softcap_chain_logits(float* g, const float* q, int64_t n, float cap) {
-  const float inv = 1.0f / cap;
+MIXLOSS_CLONES void softcap_chain_logits(float* g, const float* q, int64_t n, float cap, float scale) {
+  const float inv = 1.0f / cap, four = 4.0f * scale;
 #pragma omp simd
   for (int64_t j = 0; j < n; ++j) {
     const float y = q[j] * inv;
     const float s = expf(-2.0f * (y < 0.0f ? -y : y));
     const float d = 1.0f + s;
-    g[j] *= 4.0f * s / (d * d);
+    g[j] *= four * s / (d * d);
   }
 }
 
@@ -333,24 +333,24 @@ namespace {
 // 1 − t² ≥ 0.42 keeps the digits of t (within 2e−6 relative), else the exp form on the raw logits.
 constexpr float kChainFromT = 0.76159415595576f;  // tanh(1)
 
-MIXLOSS_CLONES void chain_from_capped(float* g, const float* zc, int64_t n, float inv) {
+MIXLOSS_CLONES void chain_from_capped(float* g, const float* zc, int64_t n, float inv, float scale) {
 #pragma omp simd
   for (int64_t j = 0; j < n; ++j) {
     const float t = zc[j] * inv;
-    g[j] *= 1.0f - t * t;
+    g[j] *= scale * (1.0f - t * t);
   }
 }
 }  // namespace
 
-void softcap_chain(float* g, const float* zc, const float* q, int64_t n, float cap) {
+void softcap_chain(float* g, const float* zc, const float* q, int64_t n, float cap, float scale) {
   const float inv = 1.0f / cap, bound = cap * kChainFromT;
   for (int64_t j0 = 0; j0 < n; j0 += kCapBlock) {
     const int64_t len = n - j0 < kCapBlock ? n - j0 : kCapBlock;
     // NaN compares false: such a block (its gradient NaN anyway) takes the exp form.
     if (abs_max(zc + j0, len) <= bound)
-      chain_from_capped(g + j0, zc + j0, len, inv);
+      chain_from_capped(g + j0, zc + j0, len, inv, scale);
     else
-      softcap_chain_logits(g + j0, q + j0, len, cap);
+      softcap_chain_logits(g + j0, q + j0, len, cap, scale);
   }
 }
 

@@ -71,13 +71,13 @@ void dense_gradient(const float* src, T t, int64_t n, float shift, float k, floa
 void softcap_store(const float* q, int64_t n, float cap, float* out);
 float softcap_one(float q, float cap);
 
-// Its chain factor from the raw logits: g[j] *= 1 − tanh²(q[j]/cap), as 4s/(1 + s)² with
-// s = exp(−2|q[j]/cap|) (accurate where tanh saturates); 0 on a −∞ logit.
-void softcap_chain_logits(float* g, const float* q, int64_t n, float cap);
+// Its chain factor from the raw logits, times `scale`: g[j] *= scale·(1 − tanh²(q[j]/cap)), as
+// 4s/(1 + s)² with s = exp(−2|q[j]/cap|) (accurate where tanh saturates); 0 on a −∞ logit.
+void softcap_chain_logits(float* g, const float* q, int64_t n, float cap, float scale = 1.0f);
 
 // The same with the capped logits zc = cap·tanh(q/cap) at hand: 1 − (zc[j]/cap)² in blocks where
 // every |zc| ≤ cap·tanh(1) (no exp; within 2e−6 relative there), the exp form on q elsewhere.
-void softcap_chain(float* g, const float* zc, const float* q, int64_t n, float cap);
+void softcap_chain(float* g, const float* zc, const float* q, int64_t n, float cap, float scale = 1.0f);
 
 // The instruction set the dispatcher picks for these loops on this CPU ("avx512", "avx2", "baseline").
 const char* simd_level();
