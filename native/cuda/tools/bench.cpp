@@ -1,5 +1,7 @@
 // GPU benchmark of the fused loss: forward, backward and both, against a device-to-device
-// copy of the logits measured in the same run. One JSON object per line on stdout.
+// copy of the logits measured in the same run; then the fused head's training step (forward and
+// backward for hidden, kernel and bias), with its effective TFLOP/s (6·N·D·C over the step's
+// time; the head computes 10·N·D·C). One JSON object per line on stdout.
 //
 // Bytes moved: forward reads the logits once; backward reads them once and writes the
 // gradient; so forward + backward moves 3·B·C·4 bytes, and a copy moves 2·B·C·4.
@@ -7,9 +9,11 @@
 #include <chrono>
 #include <cstdio>
 #include <functional>
+#include <tuple>
 #include <vector>
 
 #include "common.h"
+#include "cuda_head.h"
 #include "losses/registry.h"
 
 using namespace mixloss;
@@ -65,6 +69,35 @@ int main() {
         "\"copy_ms\":%.4f,\"copy_GBs\":%.1f,\"fwd_bwd_GBs\":%.1f,\"fraction_of_copy\":%.3f}\n",
         status.name.c_str(), static_cast<long long>(B), static_cast<long long>(C), fwd, bwd, both, cp, copy_gbs, ours_gbs,
         ours_gbs / copy_gbs);
+    std::fflush(stdout);
+  }
+  // The fused head: CE of hidden · kernel + bias.
+  const std::vector<std::tuple<int64_t, int64_t, int64_t>> heads = {
+      {256, 256, 32768}, {1024, 256, 131072}, {4096, 4096, 128256}, {64, 512, 1 << 20}};
+  LossParams ce;
+  ce.kind = LossKind::kMixed;
+  ce.alpha = 1;
+  ce.beta = 0;
+  for (auto [N, D, C] : heads) {
+    std::vector<float> hv = tools::logits(N * D, 3), wv = tools::logits(D * C, 5), bv = tools::logits(C, 6);
+    for (auto& v : wv) v *= 0.01f;
+    tools::Device h(hv), w(wv), b(bv), y(tools::labels(N, C, 9)), dy(std::vector<float>{1.0f});
+    tools::Device stats(static_cast<size_t>(N) * kStatsPerRow * 4), rl(static_cast<size_t>(N) * 4);
+    tools::Device gh(static_cast<size_t>(N * D) * 4), gk(static_cast<size_t>(D * C) * 4), gb(static_cast<size_t>(C) * 4);
+    const head::HeadCall call{h.as<float>(), w.as<float>(), b.as<float>(), N, D, C, 0, C, {LabelFormat::kSparseInt32, y.ptr}, ce,
+                              nullptr,       nullptr};
+    const int reps = 10;
+    const double fwd = median_ms([&] { cuda::head_forward(call, stats.as<float>(), rl.as<float>()); }, reps);
+    const double step = median_ms(
+        [&] {
+          cuda::head_forward(call, stats.as<float>(), rl.as<float>());
+          cuda::head_backward(call, stats.as<float>(), dy.as<float>(), 1, 1.0 / N, gh.as<float>(), gk.as<float>(), gb.as<float>());
+        },
+        reps);
+    std::printf(
+        "{\"gpu\":\"%s\",\"head\":true,\"N\":%lld,\"D\":%lld,\"C\":%lld,\"forward_ms\":%.4f,\"step_ms\":%.4f,\"effective_TFLOPs\":%.2f}\n",
+        status.name.c_str(), static_cast<long long>(N), static_cast<long long>(D), static_cast<long long>(C), fwd, step,
+        6.0 * N * D * C / step / 1e9);
     std::fflush(stdout);
   }
   return 0;
