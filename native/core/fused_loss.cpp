@@ -81,15 +81,17 @@ const float* slice_logits(const Context& x, const Slice& s) {
   return scratch().data();
 }
 
-// With softcap, the chain factor 1 − tanh²(q/cap) on the gradient of slice s, from its capped
-// logits (see softcap_chain): this thread's scratch when `held` (it holds this slice's), else
-// capped again.
-// `scale` multiplies the gradient in the same sweep.
+// With softcap, the chain factor 1 − tanh²(q/cap) on the gradient of slice s, times `scale` in the
+// same sweep: from the slice's capped logits where this thread's scratch holds them (`held`; see
+// softcap_chain), else in its exp form from the raw logits (capping the slice again for it would
+// cost a tanh and a store per logit: measured slower).
 void chain_slice(const Context& x, const Slice& s, bool held, float* grad, float scale = 1.0f) {
   if (x.cap <= 0.0f) return;
   const int64_t at = s.row * x.c.classes + s.begin;
-  const float* zc = held ? scratch().data() : slice_logits(x, s);
-  softcap_chain(grad + at, zc, x.c.logits + at, s.end - s.begin, x.cap, scale);
+  if (held)
+    softcap_chain(grad + at, scratch().data(), x.c.logits + at, s.end - s.begin, x.cap, scale);
+  else
+    softcap_chain_logits(grad + at, x.c.logits + at, s.end - s.begin, x.cap, scale);
 }
 
 // The same on one entry of the gradient.
