@@ -648,6 +648,20 @@ export async function webgpuSuite(dawnBackend: 'vulkan' | 'opengl'): Promise<voi
       tf.dispose(x);
     });
 
+    it("the fused head refuses a kernel past the device's binding limit with what to do, and leaves nothing behind", async () => {
+      await tf.setBackend('webgpu');
+      const limit = setup?.maxStorageBufferBindingSize ?? 0;
+      const C = Math.floor(limit / 4) + 1;
+      const h = tf.tensor2d([[1], [2]]);
+      const w = tf.tensor2d(new Float32Array(C), [1, C]); // held by the host until a program binds it
+      const before = tf.memory().numTensors;
+      expect(() => linearLoss(h, w, [0, 1], { kind: 'mixed' })).toThrow(
+        /linearLoss: the kernel \[D, C\] .*maxStorageBufferBindingSize = \d+ bytes\).*run the head on the cpu or wasm backend/,
+      );
+      expect(tf.memory().numTensors).toBe(before);
+      tf.dispose([h, w]);
+    });
+
     it('zero-copy: forward and backward read nothing back from the GPU and leave no tensors behind', async () => {
       await tf.setBackend('webgpu');
       const backend = tf.backend() as unknown as { read: unknown; readSync: unknown };

@@ -102,8 +102,8 @@ function checkLimits(gpu: WebGPUBackendLike, rows: number, dims: number, classes
     if (count * 4 > limit || count >= 2 ** 31) {
       throw new Error(
         `mixloss: ${name} takes ${count * 4} bytes, more than this WebGPU device binds in one buffer ` +
-          `(maxStorageBufferBindingSize = ${limit} bytes) or 32-bit indices reach; split the classes into shards ` +
-          '(headStatistics / mergeHeadStatistics / headGradients) or use the cpu or wasm backend',
+          `(maxStorageBufferBindingSize = ${limit} bytes) or 32-bit indices reach; run the head on the cpu or wasm backend ` +
+          '(whole, or split into class shards with headStatistics, mergeHeadStatistics and headGradients)',
       );
     }
   }
