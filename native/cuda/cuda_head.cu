@@ -13,7 +13,6 @@
 #include <cuda_runtime.h>
 
 #include <algorithm>
-#include <mutex>
 
 #include "../core/accumulator.h"
 #include "../core/needs_dispatch.h"
@@ -271,20 +270,8 @@ __global__ void sum_parts_kernel(const float* parts, int64_t parts_count, int64_
   out[i] = s;
 }
 
-// Device scratch for the head's records and parts, grown as needed (one stream: one buffer).
-void* scratch(size_t bytes) {
-  static std::mutex m;
-  static void* buffer = nullptr;
-  static size_t capacity = 0;
-  std::lock_guard<std::mutex> lock(m);
-  if (bytes > capacity) {
-    if (buffer) cudaFree(buffer);
-    buffer = nullptr;
-    check(cudaMalloc(&buffer, bytes), "cudaMalloc (head scratch)");
-    capacity = bytes;
-  }
-  return buffer;
-}
+// Device scratch for the head's records and parts.
+void* head_scratch(size_t bytes) { return scratch(Scratch::kHead, bytes, "cudaMalloc (head scratch)"); }
 
 int multiprocessors() {
   int sms = 132, device = 0;
@@ -312,7 +299,7 @@ Ranges ranges_for(int64_t rows, int64_t classes, int64_t cap) {
 void head_forward(const HeadCall& c, float* stats, float* row_loss) {
   const Ranges rg = ranges_for(c.rows, c.classes, 1 << 20);
   const size_t partial_bytes = static_cast<size_t>(c.rows * rg.count) * sizeof(Partial);
-  char* base = static_cast<char*>(scratch(partial_bytes + static_cast<size_t>(c.rows) * sizeof(float)));
+  char* base = static_cast<char*>(head_scratch(partial_bytes + static_cast<size_t>(c.rows) * sizeof(float)));
   Partial* partials = reinterpret_cast<Partial*>(base);
   float* targets = reinterpret_cast<float*>(base + partial_bytes);
   const int64_t blocks = (c.rows + kRows - 1) / kRows * rg.count;
@@ -333,7 +320,7 @@ void head_backward(const HeadCall& c, const float* stats, const float* dy, int64
   // The parts of dH beside it take at most 256 MiB.
   const int64_t size = c.rows * c.dims;
   const Ranges rg = ranges_for(c.rows, c.classes, (int64_t{1} << 26) / std::max<int64_t>(size, 1));
-  float* parts = rg.count == 1 ? grad_hidden : static_cast<float*>(scratch(static_cast<size_t>(rg.count * size) * sizeof(float)));
+  float* parts = rg.count == 1 ? grad_hidden : static_cast<float*>(head_scratch(static_cast<size_t>(rg.count * size) * sizeof(float)));
   head_hidden_grad_kernel<<<(c.rows + kRows - 1) / kRows * rg.count, kThreads, 0, stream()>>>(c, stats, dy, dy_len, dy_scale, rg.count,
                                                                                               rg.length, parts);
   check(cudaGetLastError(), "head hidden-gradient kernel launch");

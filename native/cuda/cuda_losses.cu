@@ -11,7 +11,6 @@
 
 #include <algorithm>
 #include <cstring>
-#include <mutex>
 #include <string>
 #include <type_traits>
 
@@ -252,19 +251,9 @@ Plan plan(int64_t rows, int64_t classes) {
   return p;
 }
 
-// Scratch for partials, grown as needed (one stream, so one buffer suffices).
+// Scratch for partials.
 Partial* partial_scratch(int64_t count) {
-  static std::mutex m;
-  static Partial* buffer = nullptr;
-  static int64_t capacity = 0;
-  std::lock_guard<std::mutex> lock(m);
-  if (count > capacity) {
-    if (buffer) cudaFree(buffer);
-    buffer = nullptr;
-    check(cudaMalloc(&buffer, static_cast<size_t>(count) * sizeof(Partial)), "cudaMalloc (partials)");
-    capacity = count;
-  }
-  return buffer;
+  return static_cast<Partial*>(scratch(Scratch::kLossPartials, static_cast<size_t>(count) * sizeof(Partial), "cudaMalloc (partials)"));
 }
 
 }  // namespace

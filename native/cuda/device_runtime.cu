@@ -119,5 +119,23 @@ void copy_device_to_device(void* dst, const void* src, size_t bytes) {
 
 void synchronize() { check(cudaStreamSynchronize(stream()), "cudaStreamSynchronize"); }
 
+void* scratch(Scratch user, size_t bytes, const char* what) {
+  struct Buffer {
+    void* ptr = nullptr;
+    size_t capacity = 0;
+  };
+  static std::mutex m;
+  static Buffer buffers[static_cast<int>(Scratch::kCount)];
+  std::lock_guard<std::mutex> lock(m);
+  Buffer& b = buffers[static_cast<int>(user)];
+  if (bytes > b.capacity) {
+    if (b.ptr) cudaFree(b.ptr);
+    b = Buffer{};
+    check(cudaMalloc(&b.ptr, bytes), what);
+    b.capacity = bytes;
+  }
+  return b.ptr;
+}
+
 }  // namespace cuda
 }  // namespace mixloss

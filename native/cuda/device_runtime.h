@@ -11,5 +11,10 @@ namespace cuda {
 void check(cudaError_t status, const char* what);
 cudaStream_t stream();
 
+// Device scratch that grows as needed and is kept, one buffer per user (one stream: kernels that
+// use a buffer run in order). `what` names it in an allocation error.
+enum class Scratch : int { kLossPartials, kHead, kCount };
+void* scratch(Scratch user, size_t bytes, const char* what);
+
 }  // namespace cuda
 }  // namespace mixloss
