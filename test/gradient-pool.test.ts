@@ -38,6 +38,24 @@ function peek(t: tf.Tensor): Float32Array {
   return Float32Array.from(values);
 }
 
+/**
+ * Runs `run` with a fresh array for every gradient, then with reused arrays poisoned with NaN: at
+ * least `minReused` arrays are reused, and every gradient is the same bits both times.
+ */
+function expectSameWithReuse(run: () => number[][], minReused: number): void {
+  configureGradientPool({ maxBytes: 0 });
+  const fresh = run();
+  configureGradientPool({ maxBytes: DEFAULTS.maxBytes, poison: true });
+  const before = gradientPoolStats().reused;
+  const reused = run();
+  expect(gradientPoolStats().reused - before).toBeGreaterThan(minReused);
+  expect(reused.length).toBe(fresh.length);
+  for (let i = 0; i < fresh.length; i++) {
+    expect(reused[i].some(Number.isNaN)).toBe(false);
+    expect(reused[i]).toEqual(fresh[i]);
+  }
+}
+
 function logitsAt(step: number, rows: number, classes: number) {
   return tf.tensor2d(randomLogits(rows, classes, 100 + step), [rows, classes]);
 }
@@ -102,17 +120,7 @@ describe('gradient memory reuse on the cpu backend', () => {
       }
       return out;
     };
-    configureGradientPool({ maxBytes: 0 });
-    const fresh = run();
-    configureGradientPool({ maxBytes: DEFAULTS.maxBytes, poison: true });
-    const before = gradientPoolStats().reused;
-    const reused = run();
-    expect(gradientPoolStats().reused - before).toBeGreaterThan(100);
-    expect(reused.length).toBe(fresh.length);
-    for (let i = 0; i < fresh.length; i++) {
-      expect(reused[i].some(Number.isNaN)).toBe(false);
-      expect(reused[i]).toEqual(fresh[i]);
-    }
+    expectSameWithReuse(run, 100);
   });
 
   // The fused head's gradients come from the same pool: its kernel and bias gradients are written
@@ -134,16 +142,7 @@ describe('gradient memory reuse on the cpu backend', () => {
       }
       return out;
     };
-    configureGradientPool({ maxBytes: 0 });
-    const fresh = run();
-    configureGradientPool({ maxBytes: DEFAULTS.maxBytes, poison: true });
-    const before = gradientPoolStats().reused;
-    const reused = run();
-    expect(gradientPoolStats().reused - before).toBeGreaterThan(3);
-    for (let i = 0; i < fresh.length; i++) {
-      expect(reused[i].some(Number.isNaN)).toBe(false);
-      expect(reused[i]).toEqual(fresh[i]);
-    }
+    expectSameWithReuse(run, 3);
   });
 
   describe('never reused while reachable (write after dispose)', () => {

@@ -204,7 +204,8 @@ void slice_gradient(const Context& x, const RowStats& s, float e_shift, double w
     // Complement entropy: r_j = e_j·exp(e_shift − cot_lse). When 1 − p_y < e^−60 the stored e_j
     // of the classes that matter are subnormal and that factor overflows float: then r_j comes
     // from the logits, shifted by cot_lse (rounded to float; the rounding goes into the factor).
-    const float* x_row = kFromLogits ? src : slice_logits(x, sl);
+    // The logits as the loss sees them: capped again only when this thread's scratch lacks them.
+    const float* x_row = !held ? slice_logits(x, sl) : x.cap > 0.0f ? scratch().data() : c.logits + sl.row * c.classes + sl.begin;
     held = true;
     const bool from_logits = kFromLogits || static_cast<double>(e_shift) - r.cot_lse > 60.0;
     const float shift = from_logits ? static_cast<float>(r.cot_lse) : e_shift;
