@@ -20,9 +20,9 @@ import {
   headKernelGradProgram,
   headMergeProgram,
   headStatsProgram,
-  sliceProgram,
   sumProgram,
   TILE_CLASSES,
+  TILE_ROWS,
 } from './programs';
 
 export interface WebGPUHeadArgs {
@@ -154,10 +154,11 @@ export function webgpuHeadForward(args: WebGPUHeadArgs): TensorInfo[] {
 }
 
 /**
- * The hidden's gradient: its class ranges' parts, summed when there are several (enough
- * workgroups for a GPU when rows are few; the parts take at most 64 MiB beside the result).
+ * The hidden's gradient and (with a bias) the bias's: one program writes the hidden's parts per
+ * class range and the bias's per row block, and a sum adds each (enough workgroups for a GPU when
+ * rows are few; the hidden's parts take at most 64 MiB beside the result).
  */
-function hiddenGradient(
+function hiddenAndBiasGradients(
   gpu: WebGPUBackendLike,
   v: Variant,
   s: Scalars,
@@ -165,16 +166,23 @@ function hiddenGradient(
   bias: boolean,
   perRow: boolean,
   ins: TensorInfo[],
-): TensorInfo {
+): TensorInfo[] {
   const tiles = Math.ceil(s.classes / TILE_CLASSES);
-  const ranges = Math.max(1, Math.min(tiles, Math.ceil(256 / Math.ceil(s.rows / 16)), Math.floor(2 ** 24 / (s.rows * dims))));
+  const blocks = Math.ceil(s.rows / TILE_ROWS);
+  const ranges = Math.max(1, Math.min(tiles, Math.ceil(256 / blocks), Math.floor(2 ** 24 / (s.rows * dims))));
   const rangeLen = Math.ceil(tiles / ranges) * TILE_CLASSES;
   const used = Math.ceil(s.classes / rangeLen);
-  const uniforms = uniformsOf(v, { ...s, chunks: used, chunkLen: rangeLen }, dims);
-  const parts = gpu.runWebGPUProgram(headHiddenGradProgram(v, s.rows, dims, used, bias, perRow), ins, 'float32', uniforms);
-  if (used === 1) return parts;
+  const uniforms = (offset: number) => uniformsOf(v, { ...s, chunks: offset, chunkLen: rangeLen }, dims);
+  const parts = gpu.runWebGPUProgram(headHiddenGradProgram(v, s.rows, dims, s.classes, used, bias, perRow), ins, 'float32', uniforms(used));
+  if (used === 1 && !bias) return [parts];
+  const made: TensorInfo[] = [];
   try {
-    return gpu.runWebGPUProgram(sumProgram(v, [s.rows, dims], used), [parts], 'float32', uniforms);
+    made.push(gpu.runWebGPUProgram(sumProgram(v, [s.rows, dims], used), [parts], 'float32', uniforms(0)));
+    if (bias) made.push(gpu.runWebGPUProgram(sumProgram(v, [s.classes], blocks), [parts], 'float32', uniforms(used * s.rows * dims)));
+    return made;
+  } catch (e) {
+    for (const t of made) gpu.disposeData(t.dataId);
+    throw e;
   } finally {
     gpu.disposeData(parts.dataId);
   }
@@ -189,21 +197,13 @@ export function webgpuHeadGrad(args: WebGPUHeadArgs): TensorInfo[] {
     if (sizeOf(stats.shape) !== STATS_LENGTH(rows)) throw new Error('mixloss: the saved statistics do not come from the webgpu head');
     const perRow = sizeOf(dy.shape) !== 1;
     const ins = [...headInputsOf(args.inputs, a), stats, dy];
-    const both = gpu.runWebGPUProgram(headKernelGradProgram(v, dims, classes, a.bias, perRow), ins, 'float32', uniforms);
-    const made: TensorInfo[] = [];
+    const gk = gpu.runWebGPUProgram(headKernelGradProgram(v, dims, classes, a.bias, perRow), ins, 'float32', uniforms);
     try {
-      made.push(hiddenGradient(gpu, v, s, dims, a.bias, perRow, ins));
-      // dW and db come out of one program, one after the other: each its own tensor.
-      const part = (shape: number[], offset: number) =>
-        made.push(gpu.runWebGPUProgram(sliceProgram(v, shape), [both], 'float32', uniformsOf(v, { ...s, chunks: offset }, dims)));
-      part([dims, classes], 0);
-      if (a.bias) part([classes], dims * classes);
-      return made;
+      const [gh, gb] = hiddenAndBiasGradients(gpu, v, s, dims, a.bias, perRow, ins);
+      return gb === undefined ? [gh, gk] : [gh, gk, gb];
     } catch (e) {
-      for (const t of made) gpu.disposeData(t.dataId);
+      gpu.disposeData(gk.dataId);
       throw e;
-    } finally {
-      gpu.disposeData(both.dataId);
     }
   } catch (e) {
     throw named(e, (args.attrs as LinearLossAttrs).op);

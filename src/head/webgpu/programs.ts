@@ -7,11 +7,11 @@
 //   merge   a thread per row: merges the ranges and finishes the row (the loss kernels' statistics
 //           layout, so their reduce, pick and row-loss programs follow);
 //   kgrad   a workgroup per class tile, over every row block: the tile's G = c·(p − onehot)
-//           recomputed, then dW[:, tile] += H[rows]ᵀ·G and db[tile] += Σ G, each column written by
-//           its own workgroup alone (no atomics);
-//   hgrad   a workgroup per (row block, class range): G again, then dH[rows] += G·W[:, tile]ᵀ, the
-//           ranges' parts added by sum;
-//   slice   a copy of part of a buffer (kgrad writes dW and db into one).
+//           recomputed, then dW[:, tile] += H[rows]ᵀ·G, each column written by its own workgroup
+//           alone (no atomics);
+//   hgrad   a workgroup per (row block, class range): G again, then dH[rows] += G·W[:, tile]ᵀ and
+//           the row block's Σ G per class for db;
+//   sum     adds hgrad's parts: dH over the class ranges, db over the row blocks.
 // Between products the W tile's workgroup memory holds the tile's logits or G: 13 KiB at most.
 // One exp per logit per pass; 32-bit indices (kernels.ts refuses larger inputs first).
 import { statsLayout } from '../../kernels/registry';
@@ -268,10 +268,7 @@ function gradPrelude(v: Variant, bias: boolean, dyPerRow: boolean): string {
   return rowMath(v) + softcapCode(v) + loadStatsCode(statsLayout()) + tileCode(bias) + gradientCode(v, dyPerRow);
 }
 
-/**
- * The kernel's and the bias's gradient: a workgroup per class tile, over every row block.
- * Output [(dims + 1)·classes]: dW [dims, classes], then db [classes].
- */
+/** The kernel's gradient [dims, classes]: a workgroup per class tile, over every row block. */
 export function headKernelGradProgram(v: Variant, dims: number, classes: number, bias: boolean, dyPerRow: boolean): ProgramBase {
   const code = () =>
     gradPrelude(v, bias, dyPerRow) +
@@ -295,12 +292,6 @@ fn main(index: i32) {
         let at = d * uniforms.classes + c;
         if (r0 == 0) { result[at] = s; } else { result[at] = result[at] + s; }
       }
-      if (rg == 0) {
-        var sb = 0.0;
-        for (var i = 0; i < n; i = i + 1) { sb = sb + tile_w[i * ${TILE_CLASSES} + col]; }
-        let at = uniforms.dims * uniforms.classes + c;
-        if (r0 == 0) { result[at] = sb; } else { result[at] = result[at] + sb; }
-      }
     }
     workgroupBarrier();
   }
@@ -310,7 +301,7 @@ fn main(index: i32) {
     name: `head_kgrad${bias ? '_bias' : ''}${dyPerRow ? '_rows' : ''}`,
     v,
     inputs: gradInputs(v, bias),
-    outputShape: [(dims + 1) * classes],
+    outputShape: [dims, classes],
     workgroups: Math.ceil(classes / TILE_CLASSES),
     workgroupSize: WORKGROUP,
     code,
@@ -321,12 +312,15 @@ fn main(index: i32) {
 /**
  * The hidden's gradient: a workgroup per (row block, range of chunkLen classes, `chunks` ranges),
  * over the range's class tiles. Output [chunks, rows, dims]: each range's part (sumProgram adds
- * them when there are several), so that few rows still give the GPU enough workgroups.
+ * them when there are several), so that few rows still give the GPU enough workgroups. With a
+ * bias, the bias's gradient per row block follows ([row blocks, classes], each entry written by
+ * the workgroup whose range holds its class), for sumProgram too.
  */
 export function headHiddenGradProgram(
   v: Variant,
   rows: number,
   dims: number,
+  classes: number,
   ranges: number,
   bias: boolean,
   dyPerRow: boolean,
@@ -353,6 +347,15 @@ fn main(index: i32) {
   for (var c0 = cs; c0 < ce; c0 = c0 + ${TILE_CLASSES}) {
     ml_gradient_tile(r0, c0, lid);
     let n = min(${TILE_CLASSES}, uniforms.classes - c0);
+    ${
+      bias
+        ? `if (lid < n) {
+      var sb = 0.0;
+      for (var i = 0; i < min(${TILE_ROWS}, uniforms.rows - r0); i = i + 1) { sb = sb + tile_w[i * ${TILE_CLASSES} + lid]; }
+      result[uniforms.chunks * uniforms.rows * uniforms.dims + (r0 / ${TILE_ROWS}) * uniforms.classes + c0 + lid] = sb;
+    }`
+        : ''
+    }
     for (var e = lid; e < entries; e = e + ${WORKGROUP}) {
       let i = e / uniforms.dims;
       let d = e % uniforms.dims;
@@ -369,7 +372,7 @@ fn main(index: i32) {
     name: `head_hgrad${bias ? '_bias' : ''}${dyPerRow ? '_rows' : ''}`,
     v,
     inputs: gradInputs(v, bias),
-    outputShape: ranges === 1 ? [rows, dims] : [ranges * rows * dims],
+    outputShape: ranges === 1 && !bias ? [rows, dims] : [ranges * rows * dims + (bias ? Math.ceil(rows / TILE_ROWS) * classes : 0)],
     workgroups: Math.ceil(rows / TILE_ROWS) * ranges,
     workgroupSize: WORKGROUP,
     code,
@@ -399,19 +402,17 @@ fn main(index: i32) {
   });
 }
 
-/** The sum of `parts` consecutive buffers of `shape` (the hidden's gradient over class ranges). */
+/**
+ * The sum of `parts` consecutive buffers of `shape` that start at word `chunks` (a uniform) of the
+ * input: the hidden's gradient over class ranges, the bias's over row blocks.
+ */
 export function sumProgram(v: Variant, shape: number[], parts: number): ProgramBase {
   const size = shape.reduce((a, b) => a * b, 1);
   const helpers = /* wgsl */ `
 fn ml_parts(i: i32) -> f32 {
   var s = 0.0;
-  for (var k = 0; k < ${parts}; k = k + 1) { s = s + src[k * ${size} + i]; }
+  for (var k = 0; k < ${parts}; k = k + 1) { s = s + src[uniforms.chunks + k * ${size} + i]; }
   return s;
 }`;
   return elementwiseProgram(v, `head_sum${parts}`, shape, (i) => `ml_parts(${i})`, helpers);
-}
-
-/** result = src[offset, offset + size) in `shape` (the offset is the `chunks` uniform). */
-export function sliceProgram(v: Variant, shape: number[]): ProgramBase {
-  return elementwiseProgram(v, 'head_slice', shape, (i) => `src[uniforms.chunks + ${i}]`);
 }
