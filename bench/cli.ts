@@ -223,8 +223,8 @@ async function headWebGPUMain(argv: string[]): Promise<void> {
 
 const SOFTCAP_USAGE = `usage: mixloss bench softcap [--shapes 256x1000,128x32768,32x262144] [--rounds 15] [--reps 5] [--cap 30]
 
-crossEntropy's training step on the cpu backend without softcap, with softcap fused into the
-kernels, and with the cap as stock tfjs ops before the op, interleaved in one process.`;
+crossEntropy's training step on the cpu backend without softcap and with softcap fused into the
+kernels, alternating in one process, then with the cap as stock tfjs ops before the op.`;
 
 async function softcapMain(argv: string[]): Promise<void> {
   const o = options(argv, SOFTCAP_USAGE, ['shapes', 'rounds', 'reps', 'cap']);

@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 
 import { complementEntropy, crossEntropy, focalLoss, mixedLoss, mpceLoss } from '../src';
 import { LOSSES } from './support/losses';
-import { centralDifference, gradientError, referenceMixedDense, referenceRow, softmax64 } from './support/reference';
+import { centralDifference, gradientError, referenceMixedDense, referenceRow, rowLosses, softmax64 } from './support/reference';
 import { backendCounts, randomLabels, randomLogits, tf, useTestBackend, withSeparateBackward } from './support/tf';
 
 const relErr = (a: number, b: number) => Math.abs(a - b) / Math.max(Math.abs(b), 1e-30);
@@ -139,6 +139,75 @@ describe('softcap in the kernels', () => {
           tf.dispose([t, value, grad]);
         }
       }
+    }
+  });
+
+  it('rows whose logits all lie within the cap (no capped copy; the chain factor rides on the stored exponentials): every kind, every entry within 1e-5 of float64', () => {
+    // Row 0: |q| ≤ cap everywhere, ±cap exactly included. Row 1: the target holds the row's
+    // largest logit (the slice's max leaves it out). Row 2: within the cap except one outlier in
+    // the last 300 columns: a short row takes the general path whole, a row of three slices
+    // takes the in-cap path in its first two slices and the general one in the last.
+    const capped = 3;
+    for (const c of [1000, 131_372]) {
+      const rows = [0, 1, 2].map((r) => Float32Array.from({ length: c }, (_, j) => 0.95 * capped * Math.sin(j * (0.37 + 0.1 * r) + c)));
+      rows[0][10] = capped;
+      rows[0][c - 1] = -capped;
+      rows[1][c >> 1] = capped;
+      rows[2][c - 150] = 4 * capped;
+      const labels = [17, c >> 1, c - 7];
+      const x64 = rows.flatMap((row) => Array.from(row));
+      const chain = chain64(x64, capped);
+      for (const loss of LOSSES) {
+        const want = new Float64Array(3 * c);
+        let sum = 0;
+        for (let r = 0; r < 3; r++) {
+          const ref = referenceRow(loss.reference, cap64(x64.slice(r * c, (r + 1) * c), capped), labels[r]);
+          sum += ref.value;
+          ref.grad.forEach((g, j) => (want[r * c + j] = g * chain[r * c + j]));
+        }
+        for (const [name, path] of paths) {
+          const t = tf.tensor2d(x64, [3, c]);
+          const { value, grad } = path(() =>
+            tf.valueAndGrad((v: tf.Tensor) => loss.op(v, labels, { softcap: capped, reduction: 'sum' }) as tf.Scalar)(t),
+          );
+          expect(relErr(value.dataSync()[0], sum), `${loss.name}, ${c} columns, ${name}`).toBeLessThan(2e-6);
+          const got = grad.dataSync();
+          let worst = 0;
+          let at = -1;
+          for (let i = 0; i < want.length; i++) {
+            const e = relErr(got[i], want[i]);
+            if (!(e <= worst)) [worst, at] = [e, i];
+          }
+          expect(worst, `${loss.name}, ${c} columns, ${name}, worst at entry ${at}`).toBeLessThan(1e-5);
+          tf.dispose([t, value, grad]);
+        }
+      }
+    }
+  });
+
+  it('a wide cap within the cap: the shift is the max of both sides of the target (exp(91) overflows float)', () => {
+    // Capped logits −60·tanh(1) left of the target and +60·tanh(1) right of it: a shift taken from
+    // one side alone would overflow the other side's exponentials.
+    const [c, wide, yy] = [600, 60, 200];
+    const row = Array.from({ length: c }, (_, j) => (j < yy ? -wide : j > yy ? wide * (0.9 + 0.1 * Math.cos(j)) : 0));
+    const ref = referenceRow(rowLosses.mixed(1, 0.5), cap64(row, wide), yy);
+    const chain = chain64(row, wide);
+    for (const [name, path] of paths) {
+      const t = tf.tensor2d([row]);
+      const { value, grad } = path(() =>
+        tf.valueAndGrad((v: tf.Tensor) => mixedLoss(v, [yy], { alpha: 1, beta: 0.5, softcap: wide, reduction: 'sum' }) as tf.Scalar)(t),
+      );
+      expect(relErr(value.dataSync()[0], ref.value), name).toBeLessThan(2e-6);
+      expect(
+        gradientError(
+          grad.dataSync(),
+          ref.grad.map((g, j) => g * chain[j]),
+          1,
+          c,
+        ),
+        name,
+      ).toBeLessThan(1e-5);
+      tf.dispose([t, value, grad]);
     }
   });
 

@@ -81,14 +81,19 @@ const float* slice_logits(const Context& x, const Slice& s) {
   return scratch().data();
 }
 
+// What the gradient pass knows of a slice's capped logits (softcap): nothing (kRaw), that this
+// thread's scratch holds them (kHeld: its last slice_logits was this slice's), or that the fused
+// pass took the polynomial path (kNear: the stored exponentials carry the chain factor already).
+enum class Capped { kRaw, kHeld, kNear };
+
 // With softcap, the chain factor 1 − tanh²(q/cap) on the gradient of slice s, times `scale` in the
-// same sweep: from the slice's capped logits where this thread's scratch holds them (`held`; see
-// softcap_chain), else in its exp form from the raw logits (capping the slice again for it would
-// cost a tanh and a store per logit: measured slower).
-void chain_slice(const Context& x, const Slice& s, bool held, float* grad, float scale = 1.0f) {
+// same sweep: from the slice's capped logits where this thread's scratch holds them (see
+// softcap_chain), else from the raw logits (capping the slice again for it would cost a tanh and
+// a store per logit: measured slower).
+void chain_slice(const Context& x, const Slice& s, Capped capped, float* grad, float scale = 1.0f) {
   if (x.cap <= 0.0f) return;
   const int64_t at = s.row * x.c.classes + s.begin;
-  if (held)
+  if (capped == Capped::kHeld)
     softcap_chain(grad + at, scratch().data(), x.c.logits + at, s.end - s.begin, x.cap, scale);
   else
     softcap_chain_logits(grad + at, x.c.logits + at, s.end - s.begin, x.cap, scale);
@@ -178,10 +183,10 @@ void finish_split_rows(const Context& x, const Plan& plan, const std::vector<Par
 // Gradient of one slice, w·(a p + u (b + d p)), from e_j: the logits (kFromLogits) or the
 // exponentials exp(q − e_shift) already stored in grad. The sparse target element (and
 // MPCE's argmax term) is written afterwards (fix_sparse_rows). Ignored rows get zeros.
-// With softcap and stored exponentials, `capped` says whether this thread's scratch still holds
-// the slice's capped logits (its previous slice_logits was this slice's).
+// With softcap and stored exponentials, `capped` says what is known of the slice's capped logits.
 template <bool kFromLogits>
-void slice_gradient(const Context& x, const RowStats& s, float e_shift, double w, const Slice& sl, float* grad, bool capped = false) {
+void slice_gradient(const Context& x, const RowStats& s, float e_shift, double w, const Slice& sl, float* grad,
+                    Capped capped = Capped::kRaw) {
   const LossCall& c = x.c;
   float* g = grad + sl.row * c.classes + sl.begin;
   const int64_t n = sl.end - sl.begin;
@@ -191,7 +196,7 @@ void slice_gradient(const Context& x, const RowStats& s, float e_shift, double w
   }
   // e_j from the logits as the loss sees them, or from the exponentials the fused pass stored in g.
   const float* src = kFromLogits ? slice_logits(x, sl) : g;
-  bool held = kFromLogits || capped;  // whether scratch() holds this slice's capped logits
+  if (kFromLogits) capped = Capped::kHeld;  // slice_logits just capped the slice into scratch()
   // e_j · to_p = p_j. An all-masked stored slice (e_shift −∞) holds zeros.
   const double to_p = e_shift == -INFINITY ? 0.0 : std::exp(static_cast<double>(e_shift) - s.max - s.log_sum);
   const RowGrad r = row_grad(x, sl.row, s);
@@ -205,8 +210,10 @@ void slice_gradient(const Context& x, const RowStats& s, float e_shift, double w
     // of the classes that matter are subnormal and that factor overflows float: then r_j comes
     // from the logits, shifted by cot_lse (rounded to float; the rounding goes into the factor).
     // The logits as the loss sees them: capped again only when this thread's scratch lacks them.
-    const float* x_row = !held ? slice_logits(x, sl) : x.cap > 0.0f ? scratch().data() : c.logits + sl.row * c.classes + sl.begin;
-    held = true;
+    const float* x_row = capped != Capped::kHeld ? slice_logits(x, sl)
+                         : x.cap > 0.0f          ? scratch().data()
+                                                 : c.logits + sl.row * c.classes + sl.begin;
+    capped = Capped::kHeld;
     const bool from_logits = kFromLogits || static_cast<double>(e_shift) - r.cot_lse > 60.0;
     const float shift = from_logits ? static_cast<float>(r.cot_lse) : e_shift;
     const float kc = static_cast<float>(w * r.cot * std::exp(static_cast<double>(shift) - r.cot_lse));
@@ -216,14 +223,15 @@ void slice_gradient(const Context& x, const RowStats& s, float e_shift, double w
       complement_gradient<true>(x_row, x_row, n, shift, kk, kc, c0, g);
     else
       complement_gradient<false>(src, x_row, n, shift, kk, kc, c0, g);
-  } else if (!kFromLogits && x.cap > 0.0f) {
+  } else if (!kFromLogits && x.cap > 0.0f && capped != Capped::kNear) {
     // g = k·e_j·chain_j over the stored exponentials: the scale and the chain factor in one sweep.
-    chain_slice(x, sl, held, grad, k);
+    chain_slice(x, sl, capped, grad, k);
     return;
   } else {
     sparse_gradient<kFromLogits>(src, n, e_shift, k, g);
+    if (capped == Capped::kNear) return;  // the chain factor is on the stored exponentials
   }
-  chain_slice(x, sl, held, grad);
+  chain_slice(x, sl, capped, grad);
 }
 
 // Each sparse row's target entry from the exact 1 − p_y, and MPCE's term at the argmax.
@@ -244,14 +252,41 @@ void fix_sparse_rows(const Context& x, Weight weight, float* grad) {
   }
 }
 
+// The fused pass's softcap path for a sparse slice of the plain kinds (no extra statistics)
+// whose |q| are all ≤ cap, the common case: one sweep for the max and the range, then the
+// exponentials of the capped logits by the polynomial tanh straight from q, with no capped copy,
+// stored with the chain factor on them (the gradient pass then only scales: Capped::kNear).
+// False, having written nothing, for any other slice.
+bool fused_slice_exp_near(const Context& x, const Slice& s, const AroundTarget& a, float* g, Partial& acc) {
+  const float* q = x.c.logits + s.row * x.c.classes;  // q[j]: column j
+  const Extent lo = slice_extent(q + s.begin, a.mid0 - s.begin), hi = slice_extent(q + a.mid1, s.end - a.mid1);
+  const float top = lo.max > hi.max ? lo.max : hi.max;
+  // NaN fails the test; a slice of the target alone (max −∞) takes the general path.
+  if (lo.has_nan || hi.has_nan || !(lo.abs_max <= x.cap && hi.abs_max <= x.cap) || top == -INFINITY) return false;
+  const float M = softcap_near_one(top, x.cap);
+  acc = empty_partial();
+  acc.max = M;
+  acc.sum = exp_chain_store_near(q + s.begin, a.mid0 - s.begin, x.cap, M, g + s.begin) +
+            exp_chain_store_near(q + a.mid1, s.end - a.mid1, x.cap, M, g + a.mid1);
+  return true;
+}
+
 // Pass 1 of the fused pass on one slice: grad = exp(q − M) with the slice's own max M, and
-// the slice's partial statistics relative to M.
+// the slice's partial statistics relative to M. *near says whether the softcap polynomial path
+// ran (fused_slice_exp_near).
 template <unsigned kNeeds>
-Partial fused_slice_exp(const Context& x, const Slice& s, float* grad) {
+Partial fused_slice_exp(const Context& x, const Slice& s, float* grad, bool* near) {
   const LossCall& c = x.c;
   float* g = grad + s.row * c.classes;
+  *near = false;
   if (!x.dense && x.ignored(s.row)) return empty_partial();  // its gradient is zero-filled later
-  const float* q = slice_logits(x, s);                       // q[j − s.begin]: column j
+  if constexpr (kNeeds == 0) {
+    if (x.cap > 0.0f && !x.dense) {
+      Partial acc;
+      if ((*near = fused_slice_exp_near(x, s, around_target(c.labels, s), g, acc))) return acc;
+    }
+  }
+  const float* q = slice_logits(x, s);  // q[j − s.begin]: column j
   const AroundTarget a = x.dense ? AroundTarget{s.end, s.end} : around_target(c.labels, s);
   int nan_a = 0, nan_b = 0;
   const float ma = slice_max(q, a.mid0 - s.begin, &nan_a);
@@ -304,18 +339,24 @@ void forward_backward_impl(const Context& x, float* row_loss, double grad_scale,
   if (plan.parts == 1) {
     // Whole rows per task: both passes while the row is in cache.
     for_each_slice(plan, [&](const Slice& s) {
-      const Partial acc = fused_slice_exp<kNeeds>(x, s, grad);
+      bool near;
+      const Partial acc = fused_slice_exp<kNeeds>(x, s, grad, &near);
       const RowStats st = finish_row(x, s.row, acc, row_loss);
-      // This thread's scratch still holds the slice's capped logits (softcap).
-      slice_gradient<false>(x, st, acc.max, grad_scale * x.row_weight(s.row), s, grad, true);
+      // Otherwise this thread's scratch still holds the slice's capped logits (softcap).
+      slice_gradient<false>(x, st, acc.max, grad_scale * x.row_weight(s.row), s, grad, near ? Capped::kNear : Capped::kHeld);
     });
   } else {
     std::vector<Partial> partials(static_cast<size_t>(plan.tasks()));
-    for_each_slice(plan, [&](const Slice& s) { partials[slice_index(plan, s)] = fused_slice_exp<kNeeds>(x, s, grad); });
+    std::vector<char> near(static_cast<size_t>(plan.tasks()));
+    for_each_slice(plan, [&](const Slice& s) {
+      bool n;
+      partials[slice_index(plan, s)] = fused_slice_exp<kNeeds>(x, s, grad, &n);
+      near[slice_index(plan, s)] = n;
+    });
     finish_split_rows(x, plan, partials, row_loss);
     for_each_slice(plan, [&](const Slice& s) {
       slice_gradient<false>(x, load_stats(x.c.stats + s.row * kStatsPerRow), partials[slice_index(plan, s)].max,
-                            grad_scale * x.row_weight(s.row), s, grad);
+                            grad_scale * x.row_weight(s.row), s, grad, near[slice_index(plan, s)] ? Capped::kNear : Capped::kRaw);
     });
   }
   fix_sparse_rows(

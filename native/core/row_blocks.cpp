@@ -315,10 +315,11 @@ void softcap_store(const float* q, int64_t n, float cap, float* out) {
 
 float softcap_one(float q, float cap) { return capped(q, cap, 1.0f / cap); }
 
+namespace {
 // 1 − tanh²(y) = 4s/(1 + s)² with s = exp(−2|y|): no cancellation where tanh saturates (1 − t·t
 // from a float t would keep no correct digit there, nor its sign).
-MIXLOSS_CLONES void softcap_chain_logits(float* g, const float* q, int64_t n, float cap, float scale) {
-  const float inv = 1.0f / cap, four = 4.0f * scale;
+MIXLOSS_CLONES void chain_exp_form(float* g, const float* q, int64_t n, float inv, float scale) {
+  const float four = 4.0f * scale;
 #pragma omp simd
   for (int64_t j = 0; j < n; ++j) {
     const float y = q[j] * inv;
@@ -327,6 +328,82 @@ MIXLOSS_CLONES void softcap_chain_logits(float* g, const float* q, int64_t n, fl
     g[j] *= four * s / (d * d);
   }
 }
+
+// Where |q| ≤ cap: t = tanh(q/cap) by the polynomial, and 1 − t² ≥ 0.42 keeps t's digits.
+MIXLOSS_CLONES void chain_near_loop(float* g, const float* q, int64_t n, float inv, float scale) {
+#pragma omp simd
+  for (int64_t j = 0; j < n; ++j) {
+    const float t = tanh_near(q[j] * inv);
+    g[j] *= scale * (1.0f - t * t);
+  }
+}
+
+// Σ e_j, e_j = exp(cap·t_j − M) with t_j = tanh(q_j/cap), over a block of logits all within ±cap;
+// e_j·(1 − t_j²) stored: the exponential with the chain factor already on it.
+MIXLOSS_CLONES float block_sum_exp_near(const float* q, int64_t n, float cap, float inv, float M, float* out) {
+  float s = 0.0f;
+#pragma omp simd reduction(+ : s)
+  for (int64_t j = 0; j < n; ++j) {
+    const float t = tanh_near(q[j] * inv);
+    const float e = expf(cap * t - M);
+    out[j] = e * (1.0f - t * t);
+    s += e;
+  }
+  return s;
+}
+
+MIXLOSS_CLONES void block_extent(const float* x, int64_t n, float* max, float* abs_max, int* has_nan) {
+  float m = -INFINITY, a = 0.0f;
+  int nan = 0;
+#pragma omp simd reduction(max : m, a) reduction(| : nan)
+  for (int64_t j = 0; j < n; ++j) {
+    const float v = x[j];
+    const float av = v < 0.0f ? -v : v;
+    m = v > m ? v : m;
+    a = av > a ? av : a;
+    nan |= (v != v);
+  }
+  *max = m;
+  *abs_max = a;
+  *has_nan = nan;
+}
+}  // namespace
+
+// Blocks of 256 whose |q| are all ≤ cap take 1 − t² with t by the polynomial (no exp, no
+// division); others the exp form.
+void softcap_chain_logits(float* g, const float* q, int64_t n, float cap, float scale) {
+  const float inv = 1.0f / cap;
+  for (int64_t j0 = 0; j0 < n; j0 += kCapBlock) {
+    const int64_t len = n - j0 < kCapBlock ? n - j0 : kCapBlock;
+    // NaN compares false: such a block (its gradient NaN anyway) takes the exp form.
+    if (abs_max(q + j0, len) <= cap)
+      chain_near_loop(g + j0, q + j0, len, inv, scale);
+    else
+      chain_exp_form(g + j0, q + j0, len, inv, scale);
+  }
+}
+
+Extent slice_extent(const float* x, int64_t n) {
+  Extent e{-INFINITY, 0.0f, false};
+  for (int64_t j0 = 0; j0 < n; j0 += kBlock) {
+    float m, a;
+    int nan;
+    block_extent(x + j0, block_length(n, j0), &m, &a, &nan);
+    e.max = m > e.max ? m : e.max;
+    e.abs_max = a > e.abs_max ? a : e.abs_max;
+    e.has_nan = e.has_nan || nan != 0;
+  }
+  return e;
+}
+
+double exp_chain_store_near(const float* q, int64_t n, float cap, float M, float* out) {
+  const float inv = 1.0f / cap;
+  double s = 0.0;
+  for (int64_t j0 = 0; j0 < n; j0 += kBlock) s += block_sum_exp_near(q + j0, block_length(n, j0), cap, inv, M, out + j0);
+  return s;
+}
+
+float softcap_near_one(float q, float cap) { return cap * tanh_near(q * (1.0f / cap)); }
 
 namespace {
 // Blocks of the chain: each takes 1 − t² from the capped logits when all its |t| ≤ tanh(1), where
@@ -350,7 +427,7 @@ void softcap_chain(float* g, const float* zc, const float* q, int64_t n, float c
     if (abs_max(zc + j0, len) <= bound)
       chain_from_capped(g + j0, zc + j0, len, inv, scale);
     else
-      softcap_chain_logits(g + j0, q + j0, len, cap, scale);
+      chain_exp_form(g + j0, q + j0, len, inv, scale);
   }
 }
 

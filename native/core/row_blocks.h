@@ -71,9 +71,24 @@ void dense_gradient(const float* src, T t, int64_t n, float shift, float k, floa
 void softcap_store(const float* q, int64_t n, float cap, float* out);
 float softcap_one(float q, float cap);
 
-// Its chain factor from the raw logits, times `scale`: g[j] *= scale·(1 − tanh²(q[j]/cap)), as
-// 4s/(1 + s)² with s = exp(−2|q[j]/cap|) (accurate where tanh saturates); 0 on a −∞ logit.
+// Its chain factor from the raw logits, times `scale`: g[j] *= scale·(1 − tanh²(q[j]/cap)); in
+// blocks where every |q| ≤ cap as 1 − t² with t by a polynomial, elsewhere as 4s/(1 + s)² with
+// s = exp(−2|q[j]/cap|) (accurate where tanh saturates); 0 on a −∞ logit.
 void softcap_chain_logits(float* g, const float* q, int64_t n, float cap, float scale = 1.0f);
+
+// Max, max |x| and whether a NaN is there, of x[0, n) in one sweep.
+struct Extent {
+  float max, abs_max;
+  bool has_nan;
+};
+Extent slice_extent(const float* x, int64_t n);
+
+// For a slice whose |q| are all ≤ cap (slice_extent), with t_j = tanh(q_j/cap) by the polynomial
+// (no capped copy of the slice): returns Σ e_j, e_j = exp(cap·t_j − M), and stores out[j] =
+// e_j·(1 − t_j²), the exponential with softcap's chain factor on it (1 − t² ≥ 0.42 keeps t's
+// digits there). softcap_near_one: one capped logit by the same polynomial.
+double exp_chain_store_near(const float* q, int64_t n, float cap, float M, float* out);
+float softcap_near_one(float q, float cap);
 
 // The same with the capped logits zc = cap·tanh(q/cap) at hand: 1 − (zc[j]/cap)² in blocks where
 // every |zc| ≤ cap·tanh(1) (no exp; within 2e−6 relative there), the exp form on q elsewhere.
