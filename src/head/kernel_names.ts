@@ -38,3 +38,18 @@ export interface LinearLossAttrs extends NamedAttrMap {
 
 /** After the rows' statistics: the mean's divisor. */
 export const HEAD_STATS_TRAILER = 1;
+
+/**
+ * Inference: inputs {hidden [N, D], kernel [D, C], bias? [C]} → [values [N, k] (log p), indices
+ * [N, k] (int32)]. Registered where a backend runs it on its own buffers (webgpu); elsewhere
+ * headTopK calls the native kernel on the host arrays.
+ */
+export const HEAD_TOP_K = 'MixlossHeadTopK';
+
+export interface HeadTopKAttrs extends NamedAttrMap {
+  op: string;
+  k: number;
+  bias: boolean;
+  /** 0: none */
+  softcap: number;
+}

@@ -6,7 +6,8 @@ import { engine, getKernel, KernelBackend, registerGradient, registerKernel, Ten
 import { storageFor } from '../kernels/register';
 import { linearLossForward, linearLossGrad } from './kernels';
 import { webgpuHeadForward, webgpuHeadGrad } from './webgpu/kernels';
-import { LINEAR_LOSS, LINEAR_LOSS_GRAD, LINEAR_LOSS_KERNELS, LinearLossAttrs } from './kernel_names';
+import { webgpuHeadTopK } from './webgpu/top_k';
+import { HEAD_TOP_K, LINEAR_LOSS, LINEAR_LOSS_GRAD, LINEAR_LOSS_KERNELS, LinearLossAttrs } from './kernel_names';
 
 function gradient(kernelName: string, optional: string[]): void {
   registerGradient({
@@ -45,9 +46,17 @@ let gradientRegistered = false;
  * Backends whose head kernels run programs on the tensors' own device buffers (as the loss ops'
  * DEVICE_KERNELS); others run the native head through their Storage.
  */
-const DEVICE_HEADS: Record<string, { forward: (args: never) => unknown; grad: (args: never) => unknown }> = {
-  webgpu: { forward: webgpuHeadForward, grad: webgpuHeadGrad },
-};
+const DEVICE_HEADS: Record<string, { forward: (args: never) => unknown; grad: (args: never) => unknown; topK: (args: never) => unknown }> =
+  {
+    webgpu: { forward: webgpuHeadForward, grad: webgpuHeadGrad, topK: webgpuHeadTopK },
+  };
+
+/** Whether headTopK runs as a kernel on this backend's own buffers (else on host arrays). */
+export function deviceTopK(backendName: string): boolean {
+  if (DEVICE_HEADS[backendName] === undefined) return false;
+  ensureHeadKernels(backendName);
+  return true;
+}
 
 /** Makes sure the head's kernels exist for this backend. Cheap after the first call. */
 export function ensureHeadKernels(backendName: string): void {
@@ -68,4 +77,5 @@ export function ensureHeadKernels(backendName: string): void {
       linearLossGrad((storage as ReturnType<typeof storageFor>)(args.backend as KernelBackend), args));
   for (const k of LINEAR_LOSS_KERNELS) registerKernel({ kernelName: k.name, backendName, kernelFunc: forward as never });
   registerKernel({ kernelName: LINEAR_LOSS_GRAD, backendName, kernelFunc: grad as never });
+  if (device !== undefined) registerKernel({ kernelName: HEAD_TOP_K, backendName, kernelFunc: device.topK as never });
 }

@@ -1,12 +1,15 @@
 // Inference with the head: each row's k best classes as log-probabilities and class ids, a tile of
 // classes at a time (the logits [N, C] never exist).
-import { Tensor, tensor } from '@tensorflow/tfjs-core';
+import { dispose, engine, getBackend, NamedTensorMap, Tensor, tensor } from '@tensorflow/tfjs-core';
 
 import { checkNumber } from '../losses/checks';
 import { checkOptionNames, fail, named } from '../validate';
 import { native } from '../native';
 import { biasTensor, floatTensor, headShapes, hostFloats } from './inputs';
+import { HEAD_TOP_K } from './kernel_names';
 import type { Hidden, Kernel } from './ops';
+import { deviceTopK } from './register';
+import { WEBGPU_TOP_K_CLASSES, WEBGPU_TOP_K_MAX } from './webgpu/top_k';
 
 export interface HeadTopKOptions {
   /** The bias [C]. */
@@ -35,6 +38,31 @@ export function headTopK(hidden: Hidden, kernel: Kernel, k: number, options: Hea
     if (s.classes > 2 ** 31 - 1) fail(op, 'class ids past 2^31 do not fit int32 indices');
     const bias = biasTensor(op, options.bias, s.classes, made);
     const softcap = options.softcap === undefined ? undefined : checkNumber(op, 'softcap', options.softcap, (v) => v > 0, '> 0');
+    if (deviceTopK(getBackend())) {
+      // On the backend's own buffers (webgpu): nothing read back.
+      if (k > WEBGPU_TOP_K_MAX)
+        fail(
+          op,
+          `k = ${k} is more than the webgpu kernel keeps (k ≤ ${WEBGPU_TOP_K_MAX}); run headTopK on the cpu or wasm backend for more`,
+        );
+      if (s.classes >= WEBGPU_TOP_K_CLASSES)
+        fail(op, `${s.classes} classes are more than the webgpu kernel indexes (< 2^24); run headTopK on the cpu or wasm backend`);
+      const flat = h.rank === 2 ? h : h.reshape([s.rows, s.dims]);
+      if (flat !== h) made.push(flat);
+      const inputs: NamedTensorMap = { hidden: flat, kernel: w, ...(bias ? { bias } : {}) };
+      const [values, indices] = engine().runKernel(HEAD_TOP_K, inputs, {
+        op,
+        k,
+        bias: bias !== undefined,
+        softcap: softcap ?? 0,
+      }) as Tensor[];
+      if (s.lead.length === 1) return { values, indices };
+      try {
+        return { values: values.reshape([...s.lead, k]), indices: indices.reshape([...s.lead, k]) };
+      } finally {
+        dispose([values, indices]);
+      }
+    }
     const values = new Float32Array(s.rows * k);
     const indices = new Int32Array(s.rows * k);
     try {

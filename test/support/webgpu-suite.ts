@@ -14,6 +14,7 @@ import {
   crossEntropy,
   focalLoss,
   generalizedCrossEntropy,
+  headTopK,
   linearLoss,
   mixedLoss,
   mixedLossForLayers,
@@ -199,6 +200,106 @@ export async function webgpuSuite(dawnBackend: 'vulkan' | 'opengl'): Promise<voi
       expect(Number.isNaN((await value.data())[0])).toBe(true);
       for (const g of grads) expect(Array.from(await g.data()).every((v) => v === 0)).toBe(true);
       tf.dispose([h, w, y, ignored, value, ...grads]);
+    });
+
+    // headTopK's WGSL kernel against the cpu's (itself checked against float64 in head.test.ts):
+    // shapes that cross the row blocks (32), the class tiles (64) and, at 9000 classes, the class
+    // ranges; ties within a tile and across ranges (the lower id first); k = 1, 5 and 64.
+    const topKCases: Array<{ name: string; N: number; D: number; C: number; k: number; lead?: number[]; bias: boolean; softcap?: number }> =
+      [
+        { name: 'k = 5 with bias over three class ranges, rank-3 hidden', N: 37, D: 21, C: 9000, k: 5, lead: [37], bias: true },
+        { name: 'k = 1, softcap, no bias', N: 9, D: 5, C: 700, k: 1, bias: false, softcap: 3 },
+        { name: 'k = 64 of 130 classes', N: 64, D: 33, C: 130, k: 64, bias: true },
+      ];
+    for (const c of topKCases) {
+      it(`headTopK's kernel gives the cpu's classes and log-probabilities: ${c.name}`, async () => {
+        const h = randomLogits(c.N, c.D, 13, 1),
+          w = randomLogits(c.D, c.C, 14, 1),
+          b = randomLogits(1, c.C, 15, 1);
+        // Class 5 ties class 3 (one tile), and class C − 1 ties class 2 (other ranges at 9000); with a
+        // bias, those two lead every row.
+        if (c.bias) b[2] += 10;
+        for (const [to, from] of [
+          [5, 3],
+          [c.C - 1, 2],
+        ]) {
+          for (let d = 0; d < c.D; d++) w[d * c.C + to] = w[d * c.C + from];
+          b[to] = b[from];
+        }
+        const top = () => {
+          const { values, indices } = headTopK(
+            tf.tensor(h, c.lead === undefined ? [c.N, c.D] : [1, ...c.lead, c.D]),
+            tf.tensor2d(w, [c.D, c.C]),
+            c.k,
+            { ...(c.bias ? { bias: tf.tensor1d(b) } : {}), ...(c.softcap ? { softcap: c.softcap } : {}) },
+          );
+          expect(values.shape).toEqual([...(c.lead === undefined ? [c.N] : [1, ...c.lead]), c.k]);
+          expect(indices.dtype).toBe('int32');
+          return [values, indices];
+        };
+        const [gpuValues, gpuIds] = await webgpu(top);
+        const [cpuValues, cpuIds] = await on('cpu', top);
+        await tf.setBackend('webgpu');
+        // A tied pair's logits are equal on the GPU (each column's product runs the same way) but may
+        // differ by a rounding on the cpu (its tiles sum in another order): there the pair may swap.
+        const partner = new Map([
+          [3, 5],
+          [5, 3],
+          [2, c.C - 1],
+          [c.C - 1, 2],
+        ]);
+        for (let i = 0; i < gpuIds.length; i++)
+          if (gpuIds[i] !== cpuIds[i]) expect(partner.get(cpuIds[i]), `entry ${i}: ${gpuIds[i]} for ${cpuIds[i]}`).toBe(gpuIds[i]);
+        for (let r = 0; r < gpuIds.length / c.k; r++) {
+          const row = Array.from(gpuIds.subarray(r * c.k, (r + 1) * c.k));
+          for (const [lo, hi] of [
+            [3, 5],
+            [2, c.C - 1],
+          ])
+            if (row.includes(lo) && row.includes(hi)) expect(row.indexOf(lo), `row ${r}: ${lo} before ${hi}`).toBeLessThan(row.indexOf(hi));
+        }
+        expect(maxRelError(gpuValues, cpuValues, 1)).toBeLessThan(1e-4);
+      });
+    }
+
+    it('headTopK on webgpu runs its own kernel: no read-back, no matMul, no [N, C] buffer, nothing left behind; k past its limit is an Error', async () => {
+      await tf.setBackend('webgpu');
+      const [N, D, C] = [40, 8, 3000];
+      const h = tf.mul(tf.randomNormal([N, D], 0, 1, 'float32', 16), 1);
+      const w = tf.mul(tf.randomNormal([D, C], 0, 1, 'float32', 17), 1);
+      const backend = tf.backend() as unknown as { read: unknown; readSync: unknown };
+      const { read, readSync } = backend;
+      let reads = 0;
+      backend.read = (...a: unknown[]) => {
+        reads++;
+        return (read as (...b: unknown[]) => unknown).apply(backend, a);
+      };
+      backend.readSync = (...a: unknown[]) => {
+        reads++;
+        return (readSync as (...b: unknown[]) => unknown).apply(backend, a);
+      };
+      const before = tf.memory().numTensors;
+      let profile: tf.ProfileInfo;
+      try {
+        profile = await gpuOnly(() =>
+          tf.profile(() => {
+            const { values, indices } = headTopK(h, w, 3);
+            tf.dispose([values, indices]);
+          }),
+        );
+      } finally {
+        backend.read = read;
+        backend.readSync = readSync;
+      }
+      expect(reads).toBe(0);
+      expect(profile.kernelNames).toEqual(['MixlossHeadTopK']);
+      expect(profile.kernels.every((k) => k.outputShapes.every((s) => s.reduce((a, b) => a * b, 1) < N * C))).toBe(true);
+      expect(tf.memory().numTensors).toBe(before);
+      expect(() => headTopK(h, w, 65)).toThrow(
+        /headTopK: k = 65 is more than the webgpu kernel keeps \(k ≤ 64\); run headTopK on the cpu or wasm backend/,
+      );
+      expect(tf.memory().numTensors).toBe(before);
+      tf.dispose([h, w]);
     });
 
     it('setupWebGPU refuses unknown options and backends, and a second call returns the first setup', async () => {

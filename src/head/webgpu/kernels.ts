@@ -54,7 +54,7 @@ function variantOf(gpu: WebGPUBackendLike, a: LinearLossAttrs, labels: TensorInf
 }
 
 /** Class ranges per row block of the statistics pass: enough workgroups to fill a GPU. */
-function statsChunks(rows: number, classes: number): number {
+export function statsChunks(rows: number, classes: number): number {
   const blocks = Math.ceil(rows / 16);
   const tiles = Math.ceil(classes / TILE_CLASSES);
   return Math.max(1, Math.min(tiles, Math.ceil(256 / blocks), Math.ceil(classes / 4096)));

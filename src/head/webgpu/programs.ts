@@ -54,7 +54,7 @@ export function headInputs(v: Variant, bias: boolean): string[] {
  * column c0 + lid % TILE_CLASSES, rows r0 + (lid / TILE_CLASSES)·PER_THREAD + i (0 outside the
  * head). Every thread of the workgroup must call it (it has barriers).
  */
-function tileCode(bias: boolean): string {
+export function tileCode(bias: boolean): string {
   const loadsW = (TILE_DEPTH * TILE_CLASSES) / WORKGROUP;
   const each = (f: (i: number) => string, sep = '\n    ') => Array.from({ length: PER_THREAD }, (_, i) => f(i)).join(sep);
   return /* wgsl */ `

@@ -353,9 +353,10 @@ fn ml_finish_row(r: i32, acc: Partial) {
  * Mentions every input in a branch that never runs: WebGPU's 'auto' layout drops a binding the
  * shader does not use, and tfjs binds every input, which then fails validation.
  */
-export function touchInputs(variableNames: string[], components: number[], out: number): string {
+export function touchInputs(variableNames: string[], components: number[], out: number, intOutput = false): string {
   const sum = variableNames.map((n, i) => `f32(${n}[0]${components[i] === 4 ? '.x' : ''})`).join(' + ');
-  return `fn ml_touch() { if (uniforms.rows < 0) { result[0] = ${out === 4 ? `vec4<f32>(${sum})` : sum}; } }\n`;
+  const value = out === 4 ? `vec4<f32>(${sum})` : intOutput ? `i32(${sum})` : sum;
+  return `fn ml_touch() { if (uniforms.rows < 0) { result[0] = ${value}; } }\n`;
 }
 
 export interface ProgramBase {
@@ -386,6 +387,8 @@ export interface ProgramSpec {
   wideOutput?: boolean;
   /** uniforms declared after every program's (their values follow uniformData's) */
   extraUniforms?: string;
+  /** the output is int32 (the kernel runs the program with that dtype) */
+  intOutput?: boolean;
 }
 
 /**
@@ -406,7 +409,8 @@ export function program(p: ProgramSpec): ProgramBase {
     workgroupSize: [p.workgroupSize, 1, 1],
     uniforms: uniformDecl(p.v.kind) + (p.extraUniforms ?? ''),
     getUserCode: () =>
-      touchInputs(p.inputs, components, out) + p.code().replace('fn main(index: i32) {', 'fn main(index: i32) {\n  ml_touch();'),
+      touchInputs(p.inputs, components, out, p.intOutput) +
+      p.code().replace('fn main(index: i32) {', 'fn main(index: i32) {\n  ml_touch();'),
   };
 }
 

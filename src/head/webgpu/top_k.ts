@@ -1,0 +1,229 @@
+// headTopK on the webgpu backend: each row's k best classes of hidden · kernel + bias, as
+// log-probabilities and class ids, with the logits only as the head's tiles (no [N, C] buffer):
+//   scan   a workgroup per (block of TILE_ROWS rows, class range): each tile's logits (the head's
+//          GEMM tile, softcap applied) into workgroup memory, then a thread per row keeps the
+//          online max and Σ exp of the range and its k best (value, class) in sorted order;
+//          writes one record per (row, range): [max, Σ exp, k values, k class ids];
+//   merge  a thread per row: lse from the ranges' (max, Σ exp), and the k best of the ranges' lists,
+//          visited in class order (a tie keeps the class seen first: the lower id). Run twice: once
+//          for the log-probabilities (float32), once for the class ids (int32).
+// k is a constant of the programs (each k compiles its own); class ids travel as floats, exact
+// below 2^24 classes (the kernel refuses more first).
+import type { NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs-core';
+
+import { kernelInput as input } from '../../kernels/attrs';
+import { kindFacts } from '../../kernels/registry';
+import type { WebGPUBackendLike } from '../../kernels/webgpu/kernel';
+import { program, ProgramBase, softcapCode, uniformData, Variant, WORKGROUP, WORKGROUP_INDEX } from '../../kernels/webgpu/programs';
+import { throwShaderErrors } from '../../kernels/webgpu/shader_errors';
+import { named } from '../../validate';
+import { HeadTopKAttrs } from '../kernel_names';
+import { statsChunks } from './kernels';
+import { HEAD_UNIFORMS, TILE_CLASSES, TILE_ROWS, tileCode } from './programs';
+
+/** The largest k the webgpu kernel keeps per row (a thread's private lists). */
+export const WEBGPU_TOP_K_MAX = 64;
+/** Class ids travel as float32: exact below this many classes. */
+export const WEBGPU_TOP_K_CLASSES = 2 ** 24;
+
+const PER_THREAD = (TILE_ROWS * TILE_CLASSES) / WORKGROUP;
+
+/** A record per (row, range): max, Σ exp, then k values and k class ids. */
+const recordWords = (k: number) => 2 + 2 * k;
+
+/** Inserts (x, c) into the sorted list (tv, ti) of k when it beats the last; ties stay behind. */
+const insertCode = (k: number) => /* wgsl */ `
+fn ml_insert(tv: ptr<function, array<f32, ${k}>>, ti: ptr<function, array<f32, ${k}>>, x: f32, c: f32) {
+  if (!(x > (*tv)[${k - 1}])) { return; }
+  var p = ${k - 1};
+  while (p > 0 && x > (*tv)[p - 1]) {
+    (*tv)[p] = (*tv)[p - 1];
+    (*ti)[p] = (*ti)[p - 1];
+    p = p - 1;
+  }
+  (*tv)[p] = x;
+  (*ti)[p] = c;
+}
+`;
+
+const emptyLists = (k: number) => /* wgsl */ `
+  var tv: array<f32, ${k}>;
+  var ti: array<f32, ${k}>;
+  for (var i = 0; i < ${k}; i = i + 1) { tv[i] = -0x1.fffffep+127f; ti[i] = -1.0; }`;
+
+function scanProgram(v: Variant, rows: number, chunks: number, k: number, bias: boolean): ProgramBase {
+  const words = recordWords(k);
+  const code = () =>
+    softcapCode(v) +
+    tileCode(bias) +
+    insertCode(k) +
+    /* wgsl */ `
+var<workgroup> shared_wg: i32;
+fn main(index: i32) {
+  ${WORKGROUP_INDEX}
+  let lid = i32(localIndex);
+  // The workgroup's index as a uniform value: the class loop below holds barriers.
+  if (lid == 0) { shared_wg = wg; }
+  let unit = workgroupUniformLoad(&shared_wg);
+  let col = lid % ${TILE_CLASSES};
+  let rg = lid / ${TILE_CLASSES};
+  let r0 = (unit / uniforms.chunks) * ${TILE_ROWS};
+  let chunk = unit % uniforms.chunks;
+  let cs = chunk * uniforms.chunkLen;
+  let ce = min(cs + uniforms.chunkLen, uniforms.classes);
+  let r = r0 + lid;
+  var m = -0x1.fffffep+127f;
+  var s = 0.0;
+  ${emptyLists(k)}
+  for (var c0 = cs; c0 < ce; c0 = c0 + ${TILE_CLASSES}) {
+    var z = ml_tile(r0, c0, lid);
+    for (var i = 0; i < ${PER_THREAD}; i = i + 1) { tile_w[(rg * ${PER_THREAD} + i) * ${TILE_CLASSES} + col] = z[i]; }
+    workgroupBarrier();
+    if (lid < ${TILE_ROWS} && r < uniforms.rows) {
+      for (var j = 0; j < min(${TILE_CLASSES}, ce - c0); j = j + 1) {
+        let x = ml_cap(tile_w[lid * ${TILE_CLASSES} + j]);
+        if (x > m) { s = s * exp(m - x) + 1.0; m = x; } else { s = s + exp(x - m); }
+        ml_insert(&tv, &ti, x, f32(c0 + j));
+      }
+    }
+    workgroupBarrier();
+  }
+  if (lid < ${TILE_ROWS} && r < uniforms.rows) {
+    let at = (r * uniforms.chunks + chunk) * ${words};
+    result[at] = m;
+    result[at + 1] = s;
+    for (var i = 0; i < ${k}; i = i + 1) { result[at + 2 + i] = tv[i]; result[at + 2 + ${k} + i] = ti[i]; }
+  }
+}
+`;
+  return program({
+    name: `head_topk_scan_${k}${bias ? '_bias' : ''}`,
+    v,
+    inputs: ['hid', 'wt', ...(bias ? ['bias'] : [])],
+    outputShape: [rows * chunks * words],
+    workgroups: Math.ceil(rows / TILE_ROWS) * chunks,
+    workgroupSize: WORKGROUP,
+    code,
+    extraUniforms: HEAD_UNIFORMS,
+  });
+}
+
+function mergeProgram(v: Variant, rows: number, k: number, ids: boolean): ProgramBase {
+  const words = recordWords(k);
+  const code = () =>
+    insertCode(k) +
+    /* wgsl */ `
+fn main(index: i32) {
+  ${WORKGROUP_INDEX}
+  let r = wg * 64 + i32(localIndex);
+  if (r >= uniforms.rows) { return; }
+  var m = -0x1.fffffep+127f;
+  for (var q = 0; q < uniforms.chunks; q = q + 1) { m = max(m, records[(r * uniforms.chunks + q) * ${words}]); }
+  var s = 0.0;
+  ${emptyLists(k)}
+  for (var q = 0; q < uniforms.chunks; q = q + 1) {
+    let at = (r * uniforms.chunks + q) * ${words};
+    s = s + records[at + 1] * exp(records[at] - m);
+    for (var i = 0; i < ${k}; i = i + 1) {
+      let c = records[at + 2 + ${k} + i];
+      if (c >= 0.0) { ml_insert(&tv, &ti, records[at + 2 + i], c); }
+    }
+  }
+  let lse = m + log(s);
+  for (var i = 0; i < ${k}; i = i + 1) { ${ids ? 'result[r * ' + k + ' + i] = i32(ti[i]);' : 'result[r * ' + k + ' + i] = tv[i] - lse;'} }
+}
+`;
+  return program({
+    name: `head_topk_merge_${k}${ids ? '_ids' : ''}`,
+    v,
+    inputs: ['records'],
+    outputShape: [rows, k],
+    workgroups: Math.ceil(rows / 64),
+    workgroupSize: 64,
+    code,
+    extraUniforms: HEAD_UNIFORMS,
+    intOutput: ids,
+  });
+}
+
+/** The variant the programs compile for: no loss, only softcap. */
+function variantOf(softcap: boolean): Variant {
+  const kind = kindFacts('mixed');
+  return {
+    kind,
+    needs: { ...kind.needs },
+    dense: false,
+    labelsFloat: false,
+    classWeights: false,
+    sampleWeights: false,
+    smoothing: false,
+    ignoreIndex: false,
+    checkTargets: false,
+    vec4: false,
+    subgroups: false,
+    zPerRow: false,
+    softcap,
+  };
+}
+
+export interface WebGPUTopKArgs {
+  inputs: NamedTensorInfoMap;
+  attrs?: unknown;
+  backend: unknown;
+}
+
+/** [values [N, k] float32, indices [N, k] int32]. */
+export function webgpuHeadTopK({ inputs, attrs, backend }: WebGPUTopKArgs): TensorInfo[] {
+  const a = attrs as HeadTopKAttrs;
+  try {
+    const gpu = backend as WebGPUBackendLike;
+    throwShaderErrors(gpu.device);
+    const [rows, dims] = input(inputs, 'hidden').shape;
+    const classes = input(inputs, 'kernel').shape[1];
+    const k = a.k; // ≤ WEBGPU_TOP_K_MAX, and classes < WEBGPU_TOP_K_CLASSES: headTopK checks both first
+    const chunks = statsChunks(rows, classes);
+    const limit = gpu.device.limits.maxStorageBufferBindingSize;
+    for (const [name, count] of [
+      ['the hidden [N, D]', rows * dims],
+      ['the kernel [D, C]', dims * classes],
+      ['the per-range lists [N, ranges, 2 + 2k]', rows * chunks * recordWords(k)],
+    ] as Array<[string, number]>) {
+      if (count * 4 > limit || count >= 2 ** 31)
+        throw new Error(
+          `${name} takes ${count * 4} bytes, more than this WebGPU device binds in one buffer ` +
+            `(maxStorageBufferBindingSize = ${limit} bytes) or 32-bit indices reach; run headTopK on the cpu or wasm backend`,
+        );
+    }
+    const v = variantOf(a.softcap > 0);
+    const scalars = {
+      rows,
+      classes,
+      chunks,
+      chunkLen: Math.ceil(Math.ceil(classes / chunks) / TILE_CLASSES) * TILE_CLASSES,
+      gradChunks: 1,
+      ignoreIndex: 0,
+      zLoss: 0,
+      smoothing: 0,
+      softcap: a.softcap,
+      params: { alpha: 1, beta: 0 },
+      linear: [0, 0] as [number, number],
+    };
+    const uniforms = [...uniformData(v.kind, scalars), { type: 'int32', data: [dims] }];
+    const ins = ['hidden', 'kernel', ...(a.bias ? ['bias'] : [])].map((n) => input(inputs, n));
+    const records = gpu.runWebGPUProgram(scanProgram(v, rows, chunks, k, a.bias), ins, 'float32', uniforms);
+    try {
+      const values = gpu.runWebGPUProgram(mergeProgram(v, rows, k, false), [records], 'float32', uniforms);
+      try {
+        const run = gpu.runWebGPUProgram as (p: unknown, i: TensorInfo[], d: string, u: unknown[]) => TensorInfo;
+        return [values, run.call(gpu, mergeProgram(v, rows, k, true), [records], 'int32', uniforms)];
+      } catch (e) {
+        gpu.disposeData(values.dataId);
+        throw e;
+      }
+    } finally {
+      gpu.disposeData(records.dataId);
+    }
+  } catch (e) {
+    throw named(e, a.op);
+  }
+}
