@@ -10,6 +10,16 @@ import { centralDifference, gradientError, referenceMixedDense, referenceRow, ro
 import { backendCounts, randomLabels, randomLogits, tf, useTestBackend, withSeparateBackward } from './support/tf';
 
 const relErr = (a: number, b: number) => Math.abs(a - b) / Math.max(Math.abs(b), 1e-30);
+/** The worst entry's relative error and its index (NaN counts as the worst). */
+function worstEntry(got: ArrayLike<number>, want: ArrayLike<number>): [number, number] {
+  let worst = 0;
+  let at = -1;
+  for (let i = 0; i < want.length; i++) {
+    const e = relErr(got[i], want[i]);
+    if (!(e <= worst)) [worst, at] = [e, i];
+  }
+  return [worst, at];
+}
 const paths = [
   ['fused pass', <T>(f: () => T) => f()],
   ['separate backward', withSeparateBackward],
@@ -128,13 +138,7 @@ describe('softcap in the kernels', () => {
           const t = tf.tensor2d(x64, [2, c]);
           const { value, grad } = path(() => tf.valueAndGrad((v: tf.Tensor) => op(v) as tf.Scalar)(t));
           expect(relErr(value.dataSync()[0], sum), `${c} columns, ${name}`).toBeLessThan(2e-6);
-          const got = grad.dataSync();
-          let worst = 0;
-          let at = -1;
-          for (let i = 0; i < want.length; i++) {
-            const e = relErr(got[i], want[i]);
-            if (!(e <= worst)) [worst, at] = [e, i];
-          }
+          const [worst, at] = worstEntry(grad.dataSync(), want);
           expect(worst, `${c} columns, ${name}, worst at entry ${at}`).toBeLessThan(1e-5);
           tf.dispose([t, value, grad]);
         }
@@ -171,13 +175,7 @@ describe('softcap in the kernels', () => {
             tf.valueAndGrad((v: tf.Tensor) => loss.op(v, labels, { softcap: capped, reduction: 'sum' }) as tf.Scalar)(t),
           );
           expect(relErr(value.dataSync()[0], sum), `${loss.name}, ${c} columns, ${name}`).toBeLessThan(2e-6);
-          const got = grad.dataSync();
-          let worst = 0;
-          let at = -1;
-          for (let i = 0; i < want.length; i++) {
-            const e = relErr(got[i], want[i]);
-            if (!(e <= worst)) [worst, at] = [e, i];
-          }
+          const [worst, at] = worstEntry(grad.dataSync(), want);
           expect(worst, `${loss.name}, ${c} columns, ${name}, worst at entry ${at}`).toBeLessThan(1e-5);
           tf.dispose([t, value, grad]);
         }

@@ -289,6 +289,19 @@ MIXLOSS_CLONES float abs_max(const float* x, int64_t n) {
   return m;
 }
 
+// Calls near(j0, len) on each block of x whose |x| are all ≤ bound, far(j0, len) on the others
+// (NaN compares false: a block that holds one goes to far).
+template <typename Near, typename Far>
+void cap_blocks(const float* x, int64_t n, float bound, Near&& near, Far&& far) {
+  for (int64_t j0 = 0; j0 < n; j0 += kCapBlock) {
+    const int64_t len = n - j0 < kCapBlock ? n - j0 : kCapBlock;
+    if (abs_max(x + j0, len) <= bound)
+      near(j0, len);
+    else
+      far(j0, len);
+  }
+}
+
 MIXLOSS_CLONES void cap_near(const float* q, int64_t n, float cap, float inv, float* out) {
 #pragma omp simd
   for (int64_t j = 0; j < n; ++j) out[j] = cap * tanh_near(q[j] * inv);
@@ -304,13 +317,9 @@ MIXLOSS_CLONES void cap_any(const float* q, int64_t n, float cap, float inv, flo
 // the rational tanh.
 void softcap_store(const float* q, int64_t n, float cap, float* out) {
   const float inv = 1.0f / cap;
-  for (int64_t j0 = 0; j0 < n; j0 += kCapBlock) {
-    const int64_t len = n - j0 < kCapBlock ? n - j0 : kCapBlock;
-    if (abs_max(q + j0, len) <= cap)
-      cap_near(q + j0, len, cap, inv, out + j0);
-    else
-      cap_any(q + j0, len, cap, inv, out + j0);
-  }
+  cap_blocks(
+      q, n, cap, [&](int64_t j0, int64_t len) { cap_near(q + j0, len, cap, inv, out + j0); },
+      [&](int64_t j0, int64_t len) { cap_any(q + j0, len, cap, inv, out + j0); });
 }
 
 float softcap_one(float q, float cap) { return capped(q, cap, 1.0f / cap); }
@@ -373,14 +382,10 @@ MIXLOSS_CLONES void block_extent(const float* x, int64_t n, float* max, float* a
 // division); others the exp form.
 void softcap_chain_logits(float* g, const float* q, int64_t n, float cap, float scale) {
   const float inv = 1.0f / cap;
-  for (int64_t j0 = 0; j0 < n; j0 += kCapBlock) {
-    const int64_t len = n - j0 < kCapBlock ? n - j0 : kCapBlock;
-    // NaN compares false: such a block (its gradient NaN anyway) takes the exp form.
-    if (abs_max(q + j0, len) <= cap)
-      chain_near_loop(g + j0, q + j0, len, inv, scale);
-    else
-      chain_exp_form(g + j0, q + j0, len, inv, scale);
-  }
+  // A block with a NaN (its gradient NaN anyway) takes the exp form.
+  cap_blocks(
+      q, n, cap, [&](int64_t j0, int64_t len) { chain_near_loop(g + j0, q + j0, len, inv, scale); },
+      [&](int64_t j0, int64_t len) { chain_exp_form(g + j0, q + j0, len, inv, scale); });
 }
 
 Extent slice_extent(const float* x, int64_t n) {
@@ -420,15 +425,11 @@ MIXLOSS_CLONES void chain_from_capped(float* g, const float* zc, int64_t n, floa
 }  // namespace
 
 void softcap_chain(float* g, const float* zc, const float* q, int64_t n, float cap, float scale) {
-  const float inv = 1.0f / cap, bound = cap * kChainFromT;
-  for (int64_t j0 = 0; j0 < n; j0 += kCapBlock) {
-    const int64_t len = n - j0 < kCapBlock ? n - j0 : kCapBlock;
-    // NaN compares false: such a block (its gradient NaN anyway) takes the exp form.
-    if (abs_max(zc + j0, len) <= bound)
-      chain_from_capped(g + j0, zc + j0, len, inv, scale);
-    else
-      chain_exp_form(g + j0, q + j0, len, inv, scale);
-  }
+  const float inv = 1.0f / cap;
+  // A block with a NaN (its gradient NaN anyway) takes the exp form.
+  cap_blocks(
+      zc, n, cap * kChainFromT, [&](int64_t j0, int64_t len) { chain_from_capped(g + j0, zc + j0, len, inv, scale); },
+      [&](int64_t j0, int64_t len) { chain_exp_form(g + j0, q + j0, len, inv, scale); });
 }
 
 #define MIXLOSS_TARGET_LOOPS(T)                                                                        \

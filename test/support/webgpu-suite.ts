@@ -267,31 +267,17 @@ export async function webgpuSuite(dawnBackend: 'vulkan' | 'opengl'): Promise<voi
       const [N, D, C] = [40, 8, 3000];
       const h = tf.mul(tf.randomNormal([N, D], 0, 1, 'float32', 16), 1);
       const w = tf.mul(tf.randomNormal([D, C], 0, 1, 'float32', 17), 1);
-      const backend = tf.backend() as unknown as { read: unknown; readSync: unknown };
-      const { read, readSync } = backend;
-      let reads = 0;
-      backend.read = (...a: unknown[]) => {
-        reads++;
-        return (read as (...b: unknown[]) => unknown).apply(backend, a);
-      };
-      backend.readSync = (...a: unknown[]) => {
-        reads++;
-        return (readSync as (...b: unknown[]) => unknown).apply(backend, a);
-      };
       const before = tf.memory().numTensors;
-      let profile: tf.ProfileInfo;
-      try {
-        profile = await gpuOnly(() =>
+      const reads = { count: 0 };
+      const profile = await countingReads(reads, () =>
+        gpuOnly(() =>
           tf.profile(() => {
             const { values, indices } = headTopK(h, w, 3);
             tf.dispose([values, indices]);
           }),
-        );
-      } finally {
-        backend.read = read;
-        backend.readSync = readSync;
-      }
-      expect(reads).toBe(0);
+        ),
+      );
+      expect(reads.count).toBe(0);
       expect(profile.kernelNames).toEqual(['MixlossHeadTopK']);
       expect(profile.kernels.every((k) => k.outputShapes.every((s) => s.reduce((a, b) => a * b, 1) < N * C))).toBe(true);
       expect(tf.memory().numTensors).toBe(before);
@@ -701,6 +687,26 @@ export async function webgpuSuite(dawnBackend: 'vulkan' | 'opengl'): Promise<voi
       tf.dispose(x);
     });
 
+    /** Runs fn with the backend's reads (async and sync) counted in reads.count. */
+    async function countingReads<T>(reads: { count: number }, fn: () => Promise<T>): Promise<T> {
+      const backend = tf.backend() as unknown as { read: unknown; readSync: unknown };
+      const { read, readSync } = backend;
+      const counted =
+        (f: unknown) =>
+        (...a: unknown[]) => {
+          reads.count++;
+          return (f as (...b: unknown[]) => unknown).apply(backend, a);
+        };
+      backend.read = counted(read);
+      backend.readSync = counted(readSync);
+      try {
+        return await fn();
+      } finally {
+        backend.read = read;
+        backend.readSync = readSync;
+      }
+    }
+
     /** Runs fn with tfjs computing small ops on the GPU too (not forwarded to the CPU), so results live there only. */
     async function gpuOnly<T>(fn: () => Promise<T>): Promise<T> {
       const forward = tf.env().getBool('WEBGPU_CPU_FORWARD');
@@ -765,19 +771,9 @@ export async function webgpuSuite(dawnBackend: 'vulkan' | 'opengl'): Promise<voi
 
     it('zero-copy: forward and backward read nothing back from the GPU and leave no tensors behind', async () => {
       await tf.setBackend('webgpu');
-      const backend = tf.backend() as unknown as { read: unknown; readSync: unknown };
-      const { read, readSync } = backend;
-      let reads = 0;
-      backend.read = (...a: unknown[]) => {
-        reads++;
-        return (read as (...b: unknown[]) => unknown).apply(backend, a);
-      };
-      backend.readSync = (...a: unknown[]) => {
-        reads++;
-        return (readSync as (...b: unknown[]) => unknown).apply(backend, a);
-      };
-      try {
-        await gpuOnly(async () => {
+      const reads = { count: 0 };
+      await countingReads(reads, () =>
+        gpuOnly(async () => {
           const x = tf.mul(tf.randomNormal([64, 5000], 0, 1, 'float32', 3), 1);
           const y = tf.add(
             tf.tensor1d(
@@ -787,19 +783,16 @@ export async function webgpuSuite(dawnBackend: 'vulkan' | 'opengl'): Promise<voi
             0,
           );
           const w = tf.mul(tf.ones([64]), 0.5);
-          reads = 0; // x, y and w were computed on the GPU and live there only
+          reads.count = 0; // x, y and w were computed on the GPU and live there only
           const before = { tensors: tf.memory().numTensors, dataIds: tf.engine().backend.numDataIds() };
           // 64 × 5000 takes the split statistics pass: its slices buffer must be freed too.
           const g = tf.grad((z: tf.Tensor) => focalLoss(z, y, { weights: w }))(x);
-          expect(reads).toBe(0);
+          expect(reads.count).toBe(0);
           expect(tf.memory().numTensors).toBe(before.tensors + 1);
           expect(tf.engine().backend.numDataIds()).toBe(before.dataIds + 1);
           tf.dispose([g, x, y, w]);
-        });
-      } finally {
-        backend.read = read;
-        backend.readSync = readSync;
-      }
+        }),
+      );
     });
 
     it('model.fit on real digits (mnist package): trains as the same model does on the cpu backend', async () => {

@@ -96,6 +96,22 @@ fn ml_tile(r0: i32, c0: i32, lid: i32) -> array<f32, ${PER_THREAD}> {
 `;
 }
 
+/**
+ * The start of the main of a program whose workgroup takes a block of TILE_ROWS rows from r0 and
+ * the class range `chunk`, classes [cs, ce); lid is the thread. RANGE_UNIT_DECL goes at module
+ * scope.
+ */
+export const RANGE_UNIT_DECL = 'var<workgroup> shared_wg: i32;';
+export const RANGE_UNIT = `${WORKGROUP_INDEX}
+  let lid = i32(localIndex);
+  // The workgroup's index as a uniform value: the class loop below holds barriers.
+  if (lid == 0) { shared_wg = wg; }
+  let unit = workgroupUniformLoad(&shared_wg);
+  let r0 = (unit / uniforms.chunks) * ${TILE_ROWS};
+  let chunk = unit % uniforms.chunks;
+  let cs = chunk * uniforms.chunkLen;
+  let ce = min(cs + uniforms.chunkLen, uniforms.classes);`;
+
 /** Row r's label when it counts (not ignored, a class id), else −1. */
 const LIVE_LABEL = /* wgsl */ `
 fn ml_live_label(r: i32) -> i32 {
@@ -119,21 +135,13 @@ export function headStatsProgram(v: Variant, rows: number, chunks: number, bias:
     tileCode(bias) +
     LIVE_LABEL +
     /* wgsl */ `
-var<workgroup> shared_wg: i32;
+${RANGE_UNIT_DECL}
 fn ml_put(at: i32, q: Partial) { ${storePartial('tile_w', 'at', 'q')} }
 fn ml_get(at: i32) -> Partial { return ${loadPartial('tile_w', 'at')}; }
 fn main(index: i32) {
-  ${WORKGROUP_INDEX}
-  let lid = i32(localIndex);
-  // The workgroup's index as a uniform value: the class loop below holds barriers.
-  if (lid == 0) { shared_wg = wg; }
-  let unit = workgroupUniformLoad(&shared_wg);
+  ${RANGE_UNIT}
   let col = lid % ${TILE_CLASSES};
   let rg = lid / ${TILE_CLASSES};
-  let r0 = (unit / uniforms.chunks) * ${TILE_ROWS};
-  let chunk = unit % uniforms.chunks;
-  let cs = chunk * uniforms.chunkLen;
-  let ce = min(cs + uniforms.chunkLen, uniforms.classes);
   let slot = lid / ${team};
   let tid = lid % ${team};
   let r = r0 + slot;
@@ -328,18 +336,10 @@ export function headHiddenGradProgram(
   const code = () =>
     gradPrelude(v, bias, dyPerRow) +
     /* wgsl */ `
-var<workgroup> shared_wg: i32;
+${RANGE_UNIT_DECL}
 fn main(index: i32) {
-  ${WORKGROUP_INDEX}
-  let lid = i32(localIndex);
-  // The workgroup's index as a uniform value: the class loop below holds barriers.
-  if (lid == 0) { shared_wg = wg; }
-  let unit = workgroupUniformLoad(&shared_wg);
-  let r0 = (unit / uniforms.chunks) * ${TILE_ROWS};
-  let range = unit % uniforms.chunks;
-  let cs = range * uniforms.chunkLen;
-  let ce = min(cs + uniforms.chunkLen, uniforms.classes);
-  let out = range * uniforms.rows * uniforms.dims;
+  ${RANGE_UNIT}
+  let out = chunk * uniforms.rows * uniforms.dims;
   ml_setup_rows(r0, lid);
   workgroupBarrier();
   let entries = min(${TILE_ROWS}, uniforms.rows - r0) * uniforms.dims;

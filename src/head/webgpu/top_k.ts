@@ -19,7 +19,7 @@ import { throwShaderErrors } from '../../kernels/webgpu/shader_errors';
 import { named } from '../../validate';
 import { HeadTopKAttrs } from '../kernel_names';
 import { statsChunks } from './kernels';
-import { HEAD_UNIFORMS, TILE_CLASSES, TILE_ROWS, tileCode } from './programs';
+import { HEAD_UNIFORMS, RANGE_UNIT, RANGE_UNIT_DECL, TILE_CLASSES, TILE_ROWS, tileCode } from './programs';
 
 /** The largest k the webgpu kernel keeps per row (a thread's private lists). */
 export const WEBGPU_TOP_K_MAX = 64;
@@ -58,19 +58,11 @@ function scanProgram(v: Variant, rows: number, chunks: number, k: number, bias: 
     tileCode(bias) +
     insertCode(k) +
     /* wgsl */ `
-var<workgroup> shared_wg: i32;
+${RANGE_UNIT_DECL}
 fn main(index: i32) {
-  ${WORKGROUP_INDEX}
-  let lid = i32(localIndex);
-  // The workgroup's index as a uniform value: the class loop below holds barriers.
-  if (lid == 0) { shared_wg = wg; }
-  let unit = workgroupUniformLoad(&shared_wg);
+  ${RANGE_UNIT}
   let col = lid % ${TILE_CLASSES};
   let rg = lid / ${TILE_CLASSES};
-  let r0 = (unit / uniforms.chunks) * ${TILE_ROWS};
-  let chunk = unit % uniforms.chunks;
-  let cs = chunk * uniforms.chunkLen;
-  let ce = min(cs + uniforms.chunkLen, uniforms.classes);
   let r = r0 + lid;
   var m = -0x1.fffffep+127f;
   var s = 0.0;
