@@ -281,6 +281,23 @@ export async function webgpuSuite(dawnBackend: 'vulkan' | 'opengl'): Promise<voi
       expect(profile.kernelNames).toEqual(['MixlossHeadTopK']);
       expect(profile.kernels.every((k) => k.outputShapes.every((s) => s.reduce((a, b) => a * b, 1) < N * C))).toBe(true);
       expect(tf.memory().numTensors).toBe(before);
+      // A row of NaN features: no class enters its list (class −1, log p −∞), as on the cpu.
+      const nanRow = tf.tidy(() => tf.concat([tf.fill([1, D], NaN), tf.slice(h, [1, 0], [N - 1, D])]));
+      const [gpuIds, gpuValues] = await webgpu(() => {
+        const { values, indices } = headTopK(nanRow, w, 2);
+        return [indices, values];
+      });
+      const [hostH, hostW] = [await nanRow.data(), await w.data()];
+      const [cpuIds, cpuValues] = await on('cpu', () => {
+        const { values, indices } = headTopK(tf.tensor2d(hostH, [N, D]), tf.tensor2d(hostW, [D, C]), 2);
+        return [indices, values];
+      });
+      await tf.setBackend('webgpu');
+      expect(Array.from(gpuIds.subarray(0, 2))).toEqual([-1, -1]);
+      expect(Array.from(gpuValues.subarray(0, 2))).toEqual([-Infinity, -Infinity]);
+      expect(Array.from(gpuIds)).toEqual(Array.from(cpuIds));
+      expect(Array.from(gpuValues.subarray(0, 2))).toEqual(Array.from(cpuValues.subarray(0, 2)));
+      nanRow.dispose();
       expect(() => headTopK(h, w, 65)).toThrow(
         /headTopK: k = 65 is more than the webgpu kernel keeps \(k ≤ 64\); run headTopK on the cpu or wasm backend/,
       );

@@ -6,7 +6,8 @@
 //          writes one record per (row, range): [max, Σ exp, k values, k class ids];
 //   merge  a thread per row: lse from the ranges' (max, Σ exp), and the k best of the ranges' lists,
 //          visited in class order (a tie keeps the class seen first: the lower id). Run twice: once
-//          for the log-probabilities (float32), once for the class ids (int32).
+//          for the log-probabilities (float32), once for the class ids (int32). NaN logits enter no
+//          list (as on the cpu): a row with fewer than k others gets class −1 and −∞ there.
 // k is a constant of the programs (each k compiles its own); class ids travel as floats, exact
 // below 2^24 classes (the kernel refuses more first).
 import type { NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs-core';
@@ -122,7 +123,7 @@ fn main(index: i32) {
     }
   }
   let lse = m + log(s);
-  for (var i = 0; i < ${k}; i = i + 1) { ${ids ? 'result[r * ' + k + ' + i] = i32(ti[i]);' : 'result[r * ' + k + ' + i] = tv[i] - lse;'} }
+  for (var i = 0; i < ${k}; i = i + 1) { ${ids ? 'result[r * ' + k + ' + i] = i32(ti[i]);' : 'result[r * ' + k + ' + i] = select(tv[i] - lse, -uniforms.INFINITY, ti[i] < 0.0);'} }
 }
 `;
   return program({
