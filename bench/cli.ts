@@ -203,8 +203,9 @@ async function headMain(argv: string[]): Promise<void> {
 const HEAD_WEBGPU_USAGE = `usage: mixloss bench head-webgpu [--shapes 64x128x8192,256x256x32768] [--reps 5]
 
   One training step of a classifier head on tfjs's webgpu backend: the fused head's WGSL kernels
-  beside tf.matMul + mixloss crossEntropy and stock tf.losses.softmaxCrossEntropy (needs the
-  webgpu and @tensorflow/tfjs-backend-webgpu packages and a Vulkan driver; see docs/webgpu.md).`;
+  beside tf.matMul + mixloss crossEntropy and stock tf.losses.softmaxCrossEntropy; then headTopK
+  beside tf.topk of the logits' log-softmax (needs the webgpu and @tensorflow/tfjs-backend-webgpu
+  packages and a Vulkan driver; see docs/webgpu.md).`;
 
 async function headWebGPUMain(argv: string[]): Promise<void> {
   const o = options(argv, HEAD_WEBGPU_USAGE, ['shapes', 'reps']);

@@ -2,12 +2,17 @@
 // (set up by mixloss/webgpu on this machine's adapter): the fused head (its WGSL kernels, the
 // logits never stored) beside tf.matMul + mixloss's crossEntropy and beside stock
 // tf.losses.softmaxCrossEntropy, each step including the read-back of its three gradients (the
-// only way to know the GPU finished). Medians of interleaved runs, after one warm-up each.
+// only way to know the GPU finished); then inference, the five best classes of each row: headTopK
+// (its WGSL kernels) beside tf.topk of tf.logSoftmax of the logits, each read back. Medians of
+// interleaved runs, after one warm-up each.
 import * as tf from '@tensorflow/tfjs';
 
-import { crossEntropy, linearCrossEntropy } from '../src';
+import { crossEntropy, headTopK, linearCrossEntropy } from '../src';
 import { setupWebGPU } from '../src/webgpu';
 import { median } from './median';
+
+/** The classes the inference rows keep. */
+const TOP_K = 5;
 
 export interface HeadWebGPUBenchOptions {
   shapes: Array<[number, number, number]>;
@@ -25,6 +30,13 @@ export async function headWebGPUBench(opts: HeadWebGPUBenchOptions, log: (line: 
     '',
     '| N × D × C | fused head ms | tf.matMul + crossEntropy ms | stock softmaxCrossEntropy ms | matMul + crossEntropy / fused | stock / fused | fused effective GFLOP/s |',
     '|---|---:|---:|---:|---:|---:|---:|',
+  ];
+  const inference = [
+    '',
+    `Inference: the ${TOP_K} best classes of each row (log-probabilities and class ids, read back); medians of ${opts.reps} interleaved runs after one warm-up.`,
+    '',
+    `| N × D × C | headTopK ms | tf.topk(tf.logSoftmax(tf.matMul + bias)) ms | unfused / headTopK |`,
+    '|---|---:|---:|---:|',
   ];
   for (const [N, D, C] of opts.shapes) {
     const h = tf.randomUniform([N, D], -1, 1, 'float32', 1);
@@ -54,7 +66,25 @@ export async function headWebGPUBench(opts: HeadWebGPUBenchOptions, log: (line: 
     lines.push(
       `| ${N} × ${D} × ${C} | ${fused.toFixed(1)} | ${matmul.toFixed(1)} | ${stock.toFixed(1)} | ${(matmul / fused).toFixed(2)}× | ${(stock / fused).toFixed(2)}× | ${gflops.toFixed(2)} |`,
     );
+    const tops: Array<() => tf.Tensor[]> = [
+      () => Object.values(headTopK(h, w, TOP_K, { bias: b })),
+      () => Object.values(tf.tidy(() => tf.topk(tf.logSoftmax(tf.add(tf.matMul(h, w), b)), TOP_K))),
+    ];
+    const top = async (f: (typeof tops)[number]) => {
+      const t0 = performance.now();
+      const out = f();
+      await Promise.all(out.map((t) => t.data()));
+      const ms = performance.now() - t0;
+      tf.dispose(out);
+      return ms;
+    };
+    for (const f of tops) await top(f);
+    const topTimes: number[][] = tops.map(() => []);
+    for (let i = 0; i < opts.reps; i++) for (const [k, f] of tops.entries()) topTimes[k].push(await top(f));
+    const [fusedTop, unfusedTop] = topTimes.map(median);
+    log(`${N} × ${D} × ${C}: headTopK ${fusedTop.toFixed(1)} ms, tf.topk of the logits ${unfusedTop.toFixed(1)} ms`);
+    inference.push(`| ${N} × ${D} × ${C} | ${fusedTop.toFixed(1)} | ${unfusedTop.toFixed(1)} | ${(unfusedTop / fusedTop).toFixed(2)}× |`);
     tf.dispose([h, w, b, y, oneHot]);
   }
-  return lines.join('\n');
+  return [...lines, ...inference].join('\n');
 }
