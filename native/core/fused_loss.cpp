@@ -117,6 +117,28 @@ AroundTarget around_target(Labels labels, const Slice& s) {
   return {std::clamp(y, s.begin, s.end), std::clamp(y + 1, s.begin, s.end)};
 }
 
+// softcap's path for a sparse slice of the plain kinds (no extra statistics) whose |q| are all
+// ≤ cap, the common case: one sweep for the max and the range, then the exponentials of the
+// capped logits by the polynomial tanh straight from q, with no capped copy; in the fused pass
+// (g not null) stored with the chain factor on them (the gradient pass then only scales:
+// Capped::kNear). False, having written nothing, for any other slice.
+bool slice_near(const Context& x, const Slice& s, const AroundTarget& a, float* g, Partial& acc) {
+  const float* q = x.c.logits + s.row * x.c.classes;  // q[j]: column j
+  const Extent lo = slice_extent(q + s.begin, a.mid0 - s.begin), hi = slice_extent(q + a.mid1, s.end - a.mid1);
+  const float top = lo.max > hi.max ? lo.max : hi.max;
+  // NaN fails the test; a slice of the target alone (max −∞) takes the general path.
+  if (lo.has_nan || hi.has_nan || !(lo.abs_max <= x.cap && hi.abs_max <= x.cap) || top == -INFINITY) return false;
+  const float M = softcap_near_one(top, x.cap);
+  acc = empty_partial();
+  acc.max = M;
+  if (g == nullptr)
+    acc.sum = exp_sum_near(q + s.begin, a.mid0 - s.begin, x.cap, M) + exp_sum_near(q + a.mid1, s.end - a.mid1, x.cap, M);
+  else
+    acc.sum = exp_chain_store_near(q + s.begin, a.mid0 - s.begin, x.cap, M, g + s.begin) +
+              exp_chain_store_near(q + a.mid1, s.end - a.mid1, x.cap, M, g + a.mid1);
+  return true;
+}
+
 // Statistics of one slice. The sparse target is left out here and added in finish_sparse,
 // which keeps 1 − p_y exact.
 template <unsigned kNeeds>
@@ -125,6 +147,9 @@ Partial slice_partial(const Context& x, const Slice& s) {
   const LossCall& c = x.c;
   Partial acc = empty_partial();
   if (!x.dense && x.ignored(s.row)) return acc;
+  if constexpr (kNeeds == 0) {
+    if (x.cap > 0.0f && !x.dense && slice_near(x, s, around_target(c.labels, s), nullptr, acc)) return acc;
+  }
   const float* q = slice_logits(x, s);  // q[j − s.begin]: column j
   if (x.dense) {
     with_targets(c.labels, s.row * c.classes + s.begin, [&](auto t) { accumulate_dense<kArgmax>(q, t, s.end - s.begin, s.begin, acc); });
@@ -252,28 +277,9 @@ void fix_sparse_rows(const Context& x, Weight weight, float* grad) {
   }
 }
 
-// The fused pass's softcap path for a sparse slice of the plain kinds (no extra statistics)
-// whose |q| are all ≤ cap, the common case: one sweep for the max and the range, then the
-// exponentials of the capped logits by the polynomial tanh straight from q, with no capped copy,
-// stored with the chain factor on them (the gradient pass then only scales: Capped::kNear).
-// False, having written nothing, for any other slice.
-bool fused_slice_exp_near(const Context& x, const Slice& s, const AroundTarget& a, float* g, Partial& acc) {
-  const float* q = x.c.logits + s.row * x.c.classes;  // q[j]: column j
-  const Extent lo = slice_extent(q + s.begin, a.mid0 - s.begin), hi = slice_extent(q + a.mid1, s.end - a.mid1);
-  const float top = lo.max > hi.max ? lo.max : hi.max;
-  // NaN fails the test; a slice of the target alone (max −∞) takes the general path.
-  if (lo.has_nan || hi.has_nan || !(lo.abs_max <= x.cap && hi.abs_max <= x.cap) || top == -INFINITY) return false;
-  const float M = softcap_near_one(top, x.cap);
-  acc = empty_partial();
-  acc.max = M;
-  acc.sum = exp_chain_store_near(q + s.begin, a.mid0 - s.begin, x.cap, M, g + s.begin) +
-            exp_chain_store_near(q + a.mid1, s.end - a.mid1, x.cap, M, g + a.mid1);
-  return true;
-}
-
 // Pass 1 of the fused pass on one slice: grad = exp(q − M) with the slice's own max M, and
 // the slice's partial statistics relative to M. *near says whether the softcap polynomial path
-// ran (fused_slice_exp_near).
+// ran (slice_near).
 template <unsigned kNeeds>
 Partial fused_slice_exp(const Context& x, const Slice& s, float* grad, bool* near) {
   const LossCall& c = x.c;
@@ -283,7 +289,7 @@ Partial fused_slice_exp(const Context& x, const Slice& s, float* grad, bool* nea
   if constexpr (kNeeds == 0) {
     if (x.cap > 0.0f && !x.dense) {
       Partial acc;
-      if ((*near = fused_slice_exp_near(x, s, around_target(c.labels, s), g, acc))) return acc;
+      if ((*near = slice_near(x, s, around_target(c.labels, s), g, acc))) return acc;
     }
   }
   const float* q = slice_logits(x, s);  // q[j − s.begin]: column j

@@ -88,6 +88,8 @@ Extent slice_extent(const float* x, int64_t n);
 // e_j·(1 − t_j²), the exponential with softcap's chain factor on it (1 − t² ≥ 0.42 keeps t's
 // digits there). softcap_near_one: one capped logit by the same polynomial.
 double exp_chain_store_near(const float* q, int64_t n, float cap, float M, float* out);
+// The same sum, nothing stored (the forward pass alone).
+double exp_sum_near(const float* q, int64_t n, float cap, float M);
 float softcap_near_one(float q, float cap);
 
 // The same with the capped logits zc = cap·tanh(q/cap) at hand: 1 − (zc[j]/cap)² in blocks where
