@@ -121,11 +121,13 @@ AroundTarget around_target(Labels labels, const Slice& s) {
 // ≤ cap, the common case: one sweep for the max and the range, then the exponentials of the
 // capped logits by the polynomial tanh straight from q, with no capped copy; in the fused pass
 // (g not null) stored with the chain factor on them (the gradient pass then only scales:
-// Capped::kNear). False, having written nothing, for any other slice.
-bool slice_near(const Context& x, const Slice& s, const AroundTarget& a, float* g, Partial& acc) {
+// Capped::kNear). False, having written nothing, for any other slice; then *raw_max is the slice's
+// raw max without the target (NaN when the slice holds one), which the general path may reuse.
+bool slice_near(const Context& x, const Slice& s, const AroundTarget& a, float* g, Partial& acc, float* raw_max = nullptr) {
   const float* q = x.c.logits + s.row * x.c.classes;  // q[j]: column j
   const Extent lo = slice_extent(q + s.begin, a.mid0 - s.begin), hi = slice_extent(q + a.mid1, s.end - a.mid1);
   const float top = lo.max > hi.max ? lo.max : hi.max;
+  if (raw_max != nullptr) *raw_max = lo.has_nan || hi.has_nan ? NAN : top;
   // NaN fails the test; a slice of the target alone (max −∞) takes the general path.
   if (lo.has_nan || hi.has_nan || !(lo.abs_max <= x.cap && hi.abs_max <= x.cap) || top == -INFINITY) return false;
   const float M = softcap_near_one(top, x.cap);
@@ -286,17 +288,23 @@ Partial fused_slice_exp(const Context& x, const Slice& s, float* grad, bool* nea
   float* g = grad + s.row * c.classes;
   *near = false;
   if (!x.dense && x.ignored(s.row)) return empty_partial();  // its gradient is zero-filled later
+  // Where the range sweep ran and the slice holds a logit beyond the cap (and no NaN), its capped
+  // max is the cap of its raw max (tanh is monotonic): no second sweep for it.
+  float capped_max = NAN;
   if constexpr (kNeeds == 0) {
     if (x.cap > 0.0f && !x.dense) {
       Partial acc;
-      if ((*near = slice_near(x, s, around_target(c.labels, s), g, acc))) return acc;
+      float raw_max;
+      if ((*near = slice_near(x, s, around_target(c.labels, s), g, acc, &raw_max))) return acc;
+      if (raw_max == raw_max) capped_max = softcap_one(raw_max, x.cap);
     }
   }
   const float* q = slice_logits(x, s);  // q[j − s.begin]: column j
   const AroundTarget a = x.dense ? AroundTarget{s.end, s.end} : around_target(c.labels, s);
   int nan_a = 0, nan_b = 0;
-  const float ma = slice_max(q, a.mid0 - s.begin, &nan_a);
-  const float mb = slice_max(q + (a.mid1 - s.begin), s.end - a.mid1, &nan_b);
+  const bool known = capped_max == capped_max;
+  const float ma = known ? capped_max : slice_max(q, a.mid0 - s.begin, &nan_a);
+  const float mb = known ? capped_max : slice_max(q + (a.mid1 - s.begin), s.end - a.mid1, &nan_b);
   const float M = ma > mb ? ma : mb;
   if (M == -INFINITY && !nan_a && !nan_b) {
     // Everything masked: exp(−∞) = 0, but exp(−∞ − (−∞)) would be NaN.

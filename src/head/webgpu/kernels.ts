@@ -33,14 +33,15 @@ export interface WebGPUHeadArgs {
 
 const sizeOf = (shape: number[]) => shape.reduce((x, y) => x * y, 1);
 
-function variantOf(gpu: WebGPUBackendLike, a: LinearLossAttrs, labels: TensorInfo): Variant {
+/** The variant the head's programs compile for; labelsFloat: the labels' buffer holds float32. */
+export function headVariant(a: LinearLossAttrs, labelsFloat: boolean): Variant {
   const kind = kindFacts(a.loss.kind);
   const smoothing = typeof a.loss.labelSmoothing === 'number' && a.loss.labelSmoothing > 0;
   return {
     kind,
     needs: { ...kind.needs, targets: kind.needs.targets || smoothing },
     dense: false,
-    labelsFloat: (gpu.tensorMap.get(labels.dataId)?.dtype ?? labels.dtype) === 'float32',
+    labelsFloat,
     classWeights: a.classWeights,
     sampleWeights: false,
     smoothing,
@@ -54,13 +55,13 @@ function variantOf(gpu: WebGPUBackendLike, a: LinearLossAttrs, labels: TensorInf
 }
 
 /** Class ranges per row block of the statistics pass: enough workgroups to fill a GPU. */
-export function statsChunks(rows: number, classes: number): number {
+function statsChunks(rows: number, classes: number): number {
   const blocks = Math.ceil(rows / 16);
   const tiles = Math.ceil(classes / TILE_CLASSES);
   return Math.max(1, Math.min(tiles, Math.ceil(256 / blocks), Math.ceil(classes / 4096)));
 }
 
-function scalarsOf(v: Variant, a: LinearLossAttrs, rows: number, classes: number): Scalars {
+export function headScalars(v: Variant, a: LinearLossAttrs, rows: number, classes: number): Scalars {
   const params: Record<string, number> = {};
   for (const { name } of v.kind.params) {
     const p = a.loss[name];
@@ -85,25 +86,32 @@ function scalarsOf(v: Variant, a: LinearLossAttrs, rows: number, classes: number
 }
 
 /** The head's uniforms: the loss kernels' and the depth. */
-const uniformsOf = (v: Variant, s: Scalars, dims: number) => [...uniformData(v.kind, s), { type: 'int32', data: [dims] }];
+export const headUniforms = (v: Variant, s: Scalars, dims: number) => [...uniformData(v.kind, s), { type: 'int32', data: [dims] }];
 
 /**
  * WebGPU's limits, checked before any program runs: every buffer a program binds must fit the
  * device's maxStorageBufferBindingSize, and indices are 32-bit.
  */
 function checkLimits(gpu: WebGPUBackendLike, rows: number, dims: number, classes: number): void {
+  checkBindings(
+    gpu,
+    [
+      ['the hidden [N, D]', rows * dims],
+      ['the kernel [D, C] (and its gradient with the bias’s)', (dims + 1) * classes],
+      ['the row statistics', STATS_LENGTH(rows) + rows * 8 * statsChunks(rows, classes)],
+    ],
+    'run the head on the cpu or wasm backend (whole, or split into class shards with headStatistics, mergeHeadStatistics and headGradients)',
+  );
+}
+
+/** Each [name, floats] buffer must fit one binding and 32-bit indices; else an Error ending in `instead`. */
+export function checkBindings(gpu: WebGPUBackendLike, buffers: Array<[string, number]>, instead: string): void {
   const limit = gpu.device.limits.maxStorageBufferBindingSize;
-  const buffers: Array<[string, number]> = [
-    ['the hidden [N, D]', rows * dims],
-    ['the kernel [D, C] (and its gradient with the bias’s)', (dims + 1) * classes],
-    ['the row statistics', STATS_LENGTH(rows) + rows * 8 * statsChunks(rows, classes)],
-  ];
   for (const [name, count] of buffers) {
     if (count * 4 > limit || count >= 2 ** 31) {
       throw new Error(
         `mixloss: ${name} takes ${count * 4} bytes, more than this WebGPU device binds in one buffer ` +
-          `(maxStorageBufferBindingSize = ${limit} bytes) or 32-bit indices reach; run the head on the cpu or wasm backend ` +
-          '(whole, or split into class shards with headStatistics, mergeHeadStatistics and headGradients)',
+          `(maxStorageBufferBindingSize = ${limit} bytes) or 32-bit indices reach; ${instead}`,
       );
     }
   }
@@ -123,9 +131,9 @@ function headCall({ inputs, attrs, backend }: WebGPUHeadArgs) {
   const [rows, dims] = input(inputs, 'hidden').shape;
   const classes = input(inputs, 'kernel').shape[1];
   const labels = input(inputs, 'labels');
-  const v = variantOf(gpu, a, labels);
-  const s = scalarsOf(v, a, rows, classes);
-  return { a, gpu, rows, dims, classes, labels, v, s, uniforms: uniformsOf(v, s, dims) };
+  const v = headVariant(a, (gpu.tensorMap.get(labels.dataId)?.dtype ?? labels.dtype) === 'float32');
+  const s = headScalars(v, a, rows, classes);
+  return { a, gpu, rows, dims, classes, labels, v, s, uniforms: headUniforms(v, s, dims) };
 }
 
 /** Forward: [loss, stats], the statistics laid out as the loss kernels' on this backend. */
@@ -172,7 +180,7 @@ function hiddenAndBiasGradients(
   const ranges = Math.max(1, Math.min(tiles, Math.ceil(256 / blocks), Math.floor(2 ** 24 / (s.rows * dims))));
   const rangeLen = Math.ceil(tiles / ranges) * TILE_CLASSES;
   const used = Math.ceil(s.classes / rangeLen);
-  const uniforms = (offset: number) => uniformsOf(v, { ...s, chunks: offset, chunkLen: rangeLen }, dims);
+  const uniforms = (offset: number) => headUniforms(v, { ...s, chunks: offset, chunkLen: rangeLen }, dims);
   const parts = gpu.runWebGPUProgram(headHiddenGradProgram(v, s.rows, dims, s.classes, used, bias, perRow), ins, 'float32', uniforms(used));
   if (used === 1 && !bias) return [parts];
   const made: TensorInfo[] = [];

@@ -13,13 +13,12 @@
 import type { NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs-core';
 
 import { kernelInput as input } from '../../kernels/attrs';
-import { kindFacts } from '../../kernels/registry';
 import type { WebGPUBackendLike } from '../../kernels/webgpu/kernel';
-import { program, ProgramBase, softcapCode, uniformData, Variant, WORKGROUP, WORKGROUP_INDEX } from '../../kernels/webgpu/programs';
+import { program, ProgramBase, softcapCode, Variant, WORKGROUP, WORKGROUP_INDEX } from '../../kernels/webgpu/programs';
 import { throwShaderErrors } from '../../kernels/webgpu/shader_errors';
 import { named } from '../../validate';
-import { HeadTopKAttrs } from '../kernel_names';
-import { statsChunks } from './kernels';
+import { HeadTopKAttrs, LinearLossAttrs } from '../kernel_names';
+import { checkBindings, headScalars, headUniforms, headVariant } from './kernels';
 import { HEAD_UNIFORMS, RANGE_UNIT, RANGE_UNIT_DECL, TILE_CLASSES, TILE_ROWS, tileCode } from './programs';
 
 /** The largest k the webgpu kernel keeps per row (a thread's private lists). */
@@ -139,26 +138,6 @@ fn main(index: i32) {
   });
 }
 
-/** The variant the programs compile for: no loss, only softcap. */
-function variantOf(softcap: boolean): Variant {
-  const kind = kindFacts('mixed');
-  return {
-    kind,
-    needs: { ...kind.needs },
-    dense: false,
-    labelsFloat: false,
-    classWeights: false,
-    sampleWeights: false,
-    smoothing: false,
-    ignoreIndex: false,
-    checkTargets: false,
-    vec4: false,
-    subgroups: false,
-    zPerRow: false,
-    softcap,
-  };
-}
-
 export interface WebGPUTopKArgs {
   inputs: NamedTensorInfoMap;
   attrs?: unknown;
@@ -174,36 +153,29 @@ export function webgpuHeadTopK({ inputs, attrs, backend }: WebGPUTopKArgs): Tens
     const [rows, dims] = input(inputs, 'hidden').shape;
     const classes = input(inputs, 'kernel').shape[1];
     const k = a.k; // ≤ WEBGPU_TOP_K_MAX, and classes < WEBGPU_TOP_K_CLASSES: headTopK checks both first
-    const chunks = statsChunks(rows, classes);
-    const limit = gpu.device.limits.maxStorageBufferBindingSize;
-    for (const [name, count] of [
-      ['the hidden [N, D]', rows * dims],
-      ['the kernel [D, C]', dims * classes],
-      ['the per-range lists [N, ranges, 2 + 2k]', rows * chunks * recordWords(k)],
-    ] as Array<[string, number]>) {
-      if (count * 4 > limit || count >= 2 ** 31)
-        throw new Error(
-          `${name} takes ${count * 4} bytes, more than this WebGPU device binds in one buffer ` +
-            `(maxStorageBufferBindingSize = ${limit} bytes) or 32-bit indices reach; run headTopK on the cpu or wasm backend`,
-        );
-    }
-    const v = variantOf(a.softcap > 0);
-    const scalars = {
-      rows,
-      classes,
-      chunks,
-      chunkLen: Math.ceil(Math.ceil(classes / chunks) / TILE_CLASSES) * TILE_CLASSES,
-      gradChunks: 1,
-      ignoreIndex: 0,
-      zLoss: 0,
-      smoothing: 0,
-      softcap: a.softcap,
-      params: { alpha: 1, beta: 0 },
-      linear: [0, 0] as [number, number],
+    // The programs take the head's variant and uniforms (a plain CE head, for the softcap and shapes).
+    const head: LinearLossAttrs = {
+      op: a.op,
+      loss: { kind: 'mixed', alpha: 1, beta: 0, ...(a.softcap > 0 ? { softcap: a.softcap } : {}) },
+      reduction: 'sum',
+      bias: a.bias,
+      classWeights: false,
+      device: 'cpu',
     };
-    const uniforms = [...uniformData(v.kind, scalars), { type: 'int32', data: [dims] }];
+    const v = headVariant(head, false);
+    const scalars = headScalars(v, head, rows, classes);
+    checkBindings(
+      gpu,
+      [
+        ['the hidden [N, D]', rows * dims],
+        ['the kernel [D, C]', dims * classes],
+        ['the per-range lists [N, ranges, 2 + 2k]', rows * scalars.chunks * recordWords(k)],
+      ],
+      'run headTopK on the cpu or wasm backend',
+    );
+    const uniforms = headUniforms(v, scalars, dims);
     const ins = ['hidden', 'kernel', ...(a.bias ? ['bias'] : [])].map((n) => input(inputs, n));
-    const records = gpu.runWebGPUProgram(scanProgram(v, rows, chunks, k, a.bias), ins, 'float32', uniforms);
+    const records = gpu.runWebGPUProgram(scanProgram(v, rows, scalars.chunks, k, a.bias), ins, 'float32', uniforms);
     try {
       const values = gpu.runWebGPUProgram(mergeProgram(v, rows, k, false), [records], 'float32', uniforms);
       try {
