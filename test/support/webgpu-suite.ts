@@ -281,6 +281,15 @@ export async function webgpuSuite(dawnBackend: 'vulkan' | 'opengl'): Promise<voi
       expect(profile.kernelNames).toEqual(['MixlossHeadTopK']);
       expect(profile.kernels.every((k) => k.outputShapes.every((s) => s.reduce((a, b) => a * b, 1) < N * C))).toBe(true);
       expect(tf.memory().numTensors).toBe(before);
+      // Rank-3 hidden (flattened for the kernel, the results reshaped back): nothing left either.
+      const h3 = tf.reshape(h, [2, N / 2, D]);
+      const before3 = tf.memory().numTensors;
+      const top3 = headTopK(h3, w, 3);
+      expect(top3.values.shape).toEqual([2, N / 2, 3]);
+      expect(top3.indices.shape).toEqual([2, N / 2, 3]);
+      tf.dispose([top3.values, top3.indices]);
+      expect(tf.memory().numTensors).toBe(before3);
+      h3.dispose();
       // A row of NaN features: no class enters its list (class −1, log p −∞), as on the cpu.
       const nanRow = tf.tidy(() => tf.concat([tf.fill([1, D], NaN), tf.slice(h, [1, 0], [N - 1, D])]));
       const [gpuIds, gpuValues] = await webgpu(() => {
