@@ -36,8 +36,18 @@ import { loadStatsCode, storeStatsCode } from '../../kernels/webgpu/wgsl/row_mat
 export const TILE_ROWS = 32;
 export const TILE_CLASSES = 64;
 const TILE_DEPTH = 32;
-/** Rows each thread of a tile holds (TILE_ROWS·TILE_CLASSES / WORKGROUP). */
-const PER_THREAD = (TILE_ROWS * TILE_CLASSES) / WORKGROUP;
+/** The tile's classes in fours (vec4 columns) and the row pairs: a thread per (pair, four). */
+const QUADS = TILE_CLASSES / 4;
+const PAIRS = TILE_ROWS / 2;
+/** Logits each thread of a tile holds: two rows × four classes. */
+const PER_THREAD = 8;
+/** The hidden's gradient: a thread per (row pair, four of depth); W's chunks of classes. */
+const HGRAD_DEPTH = (4 * WORKGROUP) / PAIRS;
+const HGRAD_SLAB = (TILE_ROWS * TILE_DEPTH) / HGRAD_DEPTH;
+/** The kernel's gradient: a thread per (four of depth, four of classes); H's chunks of rows. */
+const KGRAD_DEPTH = (4 * WORKGROUP) / QUADS;
+const KGRAD_ROWS = (TILE_ROWS * TILE_DEPTH) / KGRAD_DEPTH;
+if (PAIRS * QUADS !== WORKGROUP || TILE_DEPTH !== 2 * PAIRS) throw new Error('mixloss: the head tile does not match the workgroup');
 
 /** The head's uniform beyond the loss kernels' (its value is appended to theirs). */
 export const HEAD_UNIFORMS = 'dims : i32, ';
@@ -50,48 +60,84 @@ export function headInputs(v: Variant, bias: boolean): string[] {
 }
 
 /**
- * ml_tile(r0, c0, lid): this thread's PER_THREAD logits of the tile at rows r0.., classes c0..:
- * column c0 + lid % TILE_CLASSES, rows r0 + (lid / TILE_CLASSES)·PER_THREAD + i (0 outside the
- * head). Every thread of the workgroup must call it (it has barriers).
+ * The tile's GEMM and its workgroup memory. A thread (pair p = lid / QUADS, four f = lid % QUADS)
+ * holds the 2 × 4 logits at rows 2p, 2p + 1 and classes 4f .. 4f + 3 of the tile: per four steps
+ * of depth it reads two vec4 of H and four of W for 32 multiply-adds, each W vec4 read by
+ * consecutive threads, each H vec4 by a row pair's threads alike.
+ *   ml_tile(r0, c0, lid)     this thread's logits of the tile at rows r0.., classes c0.. (0
+ *                            outside the head), element i at row ml_tile_row(lid, i) and
+ *                            class ml_tile_col(lid, i); every thread must call it (barriers);
+ *   ml_tile_put(lid, z)      the logits (or G) into tile_w as [TILE_ROWS][TILE_CLASSES];
+ *   ml_tw(i), ml_tw_set      tile_w's scalar i of that layout;
+ *   ml_load_h(r0, k0, lid)   H[r0 .., k0 .. k0 + TILE_DEPTH] into tile_h ([row][depth / 4]).
  */
 export function tileCode(bias: boolean): string {
-  const loadsW = (TILE_DEPTH * TILE_CLASSES) / WORKGROUP;
-  const each = (f: (i: number) => string, sep = '\n    ') => Array.from({ length: PER_THREAD }, (_, i) => f(i)).join(sep);
   return /* wgsl */ `
-var<workgroup> tile_h: array<f32, ${TILE_ROWS * TILE_DEPTH}>;
-// The W tile; between products it holds the tile's logits or gradient [TILE_ROWS][TILE_CLASSES].
-var<workgroup> tile_w: array<f32, ${TILE_DEPTH * TILE_CLASSES}>;
+// H's tile [TILE_ROWS][TILE_DEPTH / 4]; between products a chunk of W.
+var<workgroup> tile_h: array<vec4<f32>, ${(TILE_ROWS * TILE_DEPTH) / 4}>;
+// W's tile [TILE_DEPTH][QUADS]; between products the tile's logits or G [TILE_ROWS][QUADS].
+var<workgroup> tile_w: array<vec4<f32>, ${(TILE_DEPTH * TILE_CLASSES) / 4}>;
+fn ml_tw(i: i32) -> f32 { return tile_w[i >> 2u][i & 3]; }
+fn ml_tw_set(i: i32, x: f32) { tile_w[i >> 2u][i & 3] = x; }
+fn ml_tile_row(lid: i32, i: i32) -> i32 { return (lid / ${QUADS}) * 2 + i / 4; }
+fn ml_tile_col(lid: i32, i: i32) -> i32 { return (lid % ${QUADS}) * 4 + i % 4; }
+// H[r, k .. k + 3], 0 outside.
+fn ml_hid4(r: i32, k: i32) -> vec4<f32> {
+  var v = vec4<f32>(0.0);
+  if (r < uniforms.rows) {
+    let at = r * uniforms.dims + k;
+    for (var j = 0; j < 4; j = j + 1) { if (k + j < uniforms.dims) { v[j] = f32(hid[at + j]); } }
+  }
+  return v;
+}
+// W[k, c .. c + 3], 0 outside.
+fn ml_wt4(k: i32, c: i32) -> vec4<f32> {
+  var v = vec4<f32>(0.0);
+  if (k < uniforms.dims) {
+    let at = k * uniforms.classes + c;
+    for (var j = 0; j < 4; j = j + 1) { if (c + j < uniforms.classes) { v[j] = f32(wt[at + j]); } }
+  }
+  return v;
+}
+fn ml_load_h(r0: i32, k0: i32, lid: i32) {
+  for (var e = lid; e < ${(TILE_ROWS * TILE_DEPTH) / 4}; e = e + ${WORKGROUP}) {
+    tile_h[e] = ml_hid4(r0 + e / ${TILE_DEPTH / 4}, k0 + (e % ${TILE_DEPTH / 4}) * 4);
+  }
+}
 fn ml_tile(r0: i32, c0: i32, lid: i32) -> array<f32, ${PER_THREAD}> {
-  let col = lid % ${TILE_CLASSES};
-  let rg = lid / ${TILE_CLASSES};
-  ${each((i) => `var a${i} = 0.0;`, '\n  ')}
+  let f = lid % ${QUADS};
+  let h0 = (lid / ${QUADS}) * ${TILE_DEPTH / 2};
+  var a0 = vec4<f32>(0.0);
+  var a1 = vec4<f32>(0.0);
   for (var k0 = 0; k0 < uniforms.dims; k0 = k0 + ${TILE_DEPTH}) {
-    for (var e = lid; e < ${TILE_ROWS * TILE_DEPTH}; e = e + ${WORKGROUP}) {
-      let hr = r0 + e / ${TILE_DEPTH};
-      let hk = k0 + e % ${TILE_DEPTH};
-      var hv = 0.0;
-      if (hr < uniforms.rows && hk < uniforms.dims) { hv = f32(hid[hr * uniforms.dims + hk]); }
-      tile_h[e] = hv;
-    }
-    for (var m = 0; m < ${loadsW}; m = m + 1) {
-      let e = lid + ${WORKGROUP} * m;
-      let wk = k0 + e / ${TILE_CLASSES};
-      let wc = c0 + e % ${TILE_CLASSES};
-      var wv = 0.0;
-      if (wk < uniforms.dims && wc < uniforms.classes) { wv = f32(wt[wk * uniforms.classes + wc]); }
-      tile_w[e] = wv;
+    ml_load_h(r0, k0, lid);
+    for (var e = lid; e < ${(TILE_DEPTH * TILE_CLASSES) / 4}; e = e + ${WORKGROUP}) {
+      tile_w[e] = ml_wt4(k0 + e / ${QUADS}, c0 + (e % ${QUADS}) * 4);
     }
     workgroupBarrier();
-    let h0 = rg * ${PER_THREAD * TILE_DEPTH};
-    for (var k = 0; k < ${TILE_DEPTH}; k = k + 1) {
-      let w = tile_w[k * ${TILE_CLASSES} + col];
-      ${each((i) => `a${i} = a${i} + tile_h[h0 + ${i * TILE_DEPTH} + k] * w;`, '\n      ')}
+    for (var q = 0; q < ${TILE_DEPTH / 4}; q = q + 1) {
+      let x0 = tile_h[h0 + q];
+      let x1 = tile_h[h0 + ${TILE_DEPTH / 4} + q];
+      let w = q * ${4 * QUADS} + f;
+      let w0 = tile_w[w];
+      let w1 = tile_w[w + ${QUADS}];
+      let w2 = tile_w[w + ${2 * QUADS}];
+      let w3 = tile_w[w + ${3 * QUADS}];
+      a0 = a0 + x0.x * w0 + x0.y * w1 + x0.z * w2 + x0.w * w3;
+      a1 = a1 + x1.x * w0 + x1.y * w1 + x1.z * w2 + x1.w * w3;
     }
     workgroupBarrier();
   }
-  var b = 0.0;
-  ${bias ? `if (c0 + col < uniforms.classes) { b = f32(bias[c0 + col]); }` : ''}
-  return array<f32, ${PER_THREAD}>(${each((i) => `a${i} + b`, ', ')});
+  var b = vec4<f32>(0.0);
+  ${bias ? `for (var j = 0; j < 4; j = j + 1) { let c = c0 + f * 4 + j; if (c < uniforms.classes) { b[j] = f32(bias[c]); } }` : ''}
+  a0 = a0 + b;
+  a1 = a1 + b;
+  return array<f32, ${PER_THREAD}>(a0.x, a0.y, a0.z, a0.w, a1.x, a1.y, a1.z, a1.w);
+}
+fn ml_tile_put(lid: i32, z: array<f32, ${PER_THREAD}>) {
+  let at = (lid / ${QUADS}) * ${2 * QUADS} + lid % ${QUADS};
+  tile_w[at] = vec4<f32>(z[0], z[1], z[2], z[3]);
+  tile_w[at + ${QUADS}] = vec4<f32>(z[4], z[5], z[6], z[7]);
 }
 `;
 }
@@ -136,26 +182,31 @@ export function headStatsProgram(v: Variant, rows: number, chunks: number, bias:
     LIVE_LABEL +
     /* wgsl */ `
 ${RANGE_UNIT_DECL}
-fn ml_put(at: i32, q: Partial) { ${storePartial('tile_w', 'at', 'q')} }
-fn ml_get(at: i32) -> Partial { return ${loadPartial('tile_w', 'at')}; }
+fn ml_put(at: i32, q: Partial) {
+  var w: array<f32, ${PARTIAL_WORDS}>;
+  ${storePartial('w', '0', 'q')}
+  for (var i = 0; i < ${PARTIAL_WORDS}; i = i + 1) { ml_tw_set(at + i, w[i]); }
+}
+fn ml_get(at: i32) -> Partial {
+  var w: array<f32, ${PARTIAL_WORDS}>;
+  for (var i = 0; i < ${PARTIAL_WORDS}; i = i + 1) { w[i] = ml_tw(at + i); }
+  return ${loadPartial('w', '0')};
+}
 fn main(index: i32) {
   ${RANGE_UNIT}
-  let col = lid % ${TILE_CLASSES};
-  let rg = lid / ${TILE_CLASSES};
   let slot = lid / ${team};
   let tid = lid % ${team};
   let r = r0 + slot;
   let y = ml_live_label(r);
   var p = ml_empty();
   for (var c0 = cs; c0 < ce; c0 = c0 + ${TILE_CLASSES}) {
-    var z = ml_tile(r0, c0, lid);
-    for (var i = 0; i < ${PER_THREAD}; i = i + 1) { tile_w[(rg * ${PER_THREAD} + i) * ${TILE_CLASSES} + col] = z[i]; }
+    ml_tile_put(lid, ml_tile(r0, c0, lid));
     workgroupBarrier();
     if (y >= 0) {
       for (var k = tid; k < ${TILE_CLASSES}; k = k + ${team}) {
         let c = c0 + k;
         if (c < ce) {
-          let x = tile_w[slot * ${TILE_CLASSES} + k];
+          let x = ml_tw(slot * ${TILE_CLASSES} + k);
           // The target: left out of the sums, its logit kept (uncapped) for the merge.
           if (c == y) { result[uniforms.rows * uniforms.chunks * ${PARTIAL_WORDS} + r] = x; }
           else { ml_add(&p, ml_cap(x), ${v.smoothing ? 'ml_u(c)' : '0.0'}, c); }
@@ -257,14 +308,14 @@ fn ml_g(slot: i32, c: i32, raw: f32) -> f32 {
 // G of the tile at (r0, c0) into tile_w [TILE_ROWS][TILE_CLASSES]; every thread calls it.
 fn ml_gradient_tile(r0: i32, c0: i32, lid: i32) {
   var z = ml_tile(r0, c0, lid);
-  let col = lid % ${TILE_CLASSES};
-  let rg = lid / ${TILE_CLASSES};
   for (var i = 0; i < ${PER_THREAD}; i = i + 1) {
-    let slot = rg * ${PER_THREAD} + i;
+    let slot = ml_tile_row(lid, i);
+    let c = c0 + ml_tile_col(lid, i);
     var g = 0.0;
-    if (c0 + col < uniforms.classes && r0 + slot < uniforms.rows) { g = ml_g(slot, c0 + col, z[i]); }
-    tile_w[slot * ${TILE_CLASSES} + col] = g;
+    if (c < uniforms.classes && r0 + slot < uniforms.rows) { g = ml_g(slot, c, z[i]); }
+    z[i] = g;
   }
+  ml_tile_put(lid, z);
   workgroupBarrier();
 }
 `;
@@ -284,24 +335,45 @@ export function headKernelGradProgram(v: Variant, dims: number, classes: number,
 fn main(index: i32) {
   ${WORKGROUP_INDEX}
   let lid = i32(localIndex);
-  let col = lid % ${TILE_CLASSES};
-  let rg = lid / ${TILE_CLASSES};
+  // A thread's 4 × 4 of each [KGRAD_DEPTH, TILE_CLASSES] block of dW: depths 4e .. 4e + 3,
+  // classes 4f .. 4f + 3; H's [KGRAD_ROWS, KGRAD_DEPTH] chunks in tile_h as [row][four of depth]:
+  // per row one vec4 of G and one of H for 16 multiply-adds.
+  let f = lid % ${QUADS};
+  let e = lid / ${QUADS};
   let c0 = wg * ${TILE_CLASSES};
-  let c = c0 + col;
+  let c = c0 + f * 4;
   for (var r0 = 0; r0 < uniforms.rows; r0 = r0 + ${TILE_ROWS}) {
     ml_setup_rows(r0, lid);
     workgroupBarrier();
     ml_gradient_tile(r0, c0, lid);
-    if (c < uniforms.classes) {
-      let n = min(${TILE_ROWS}, uniforms.rows - r0);
-      for (var d = rg; d < uniforms.dims; d = d + ${WORKGROUP / TILE_CLASSES}) {
-        var s = 0.0;
-        for (var i = 0; i < n; i = i + 1) { s = s + f32(hid[(r0 + i) * uniforms.dims + d]) * tile_w[i * ${TILE_CLASSES} + col]; }
-        let at = d * uniforms.classes + c;
-        if (r0 == 0) { result[at] = s; } else { result[at] = result[at] + s; }
+    let n = min(${TILE_ROWS}, uniforms.rows - r0);
+    for (var d0 = 0; d0 < uniforms.dims; d0 = d0 + ${KGRAD_DEPTH}) {
+      var a = array<vec4<f32>, 4>(vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0));
+      for (var i0 = 0; i0 < n; i0 = i0 + ${KGRAD_ROWS}) {
+        tile_h[lid] = ml_hid4(r0 + i0 + lid / ${KGRAD_DEPTH / 4}, d0 + (lid % ${KGRAD_DEPTH / 4}) * 4);
+        workgroupBarrier();
+        for (var i = 0; i < min(${KGRAD_ROWS}, n - i0); i = i + 1) {
+          let g = tile_w[(i0 + i) * ${QUADS} + f];
+          let x = tile_h[i * ${KGRAD_DEPTH / 4} + e];
+          a[0] = a[0] + x.x * g;
+          a[1] = a[1] + x.y * g;
+          a[2] = a[2] + x.z * g;
+          a[3] = a[3] + x.w * g;
+        }
+        workgroupBarrier();
+      }
+      for (var j = 0; j < 4; j = j + 1) {
+        let d = d0 + e * 4 + j;
+        if (d < uniforms.dims) {
+          for (var q = 0; q < 4; q = q + 1) {
+            if (c + q < uniforms.classes) {
+              let at = d * uniforms.classes + c + q;
+              if (r0 == 0) { result[at] = a[j][q]; } else { result[at] = result[at] + a[j][q]; }
+            }
+          }
+        }
       }
     }
-    workgroupBarrier();
   }
 }
 `;
@@ -340,6 +412,9 @@ ${RANGE_UNIT_DECL}
 fn main(index: i32) {
   ${RANGE_UNIT}
   let out = chunk * uniforms.rows * uniforms.dims;
+  let f = lid % ${QUADS};
+  let p = lid / ${QUADS};
+  let g0 = p * ${2 * QUADS};
   ml_setup_rows(r0, lid);
   workgroupBarrier();
   let entries = min(${TILE_ROWS}, uniforms.rows - r0) * uniforms.dims;
@@ -351,20 +426,44 @@ fn main(index: i32) {
       bias
         ? `if (lid < n) {
       var sb = 0.0;
-      for (var i = 0; i < min(${TILE_ROWS}, uniforms.rows - r0); i = i + 1) { sb = sb + tile_w[i * ${TILE_CLASSES} + lid]; }
+      for (var i = 0; i < min(${TILE_ROWS}, uniforms.rows - r0); i = i + 1) { sb = sb + ml_tw(i * ${TILE_CLASSES} + lid); }
       result[uniforms.chunks * uniforms.rows * uniforms.dims + (r0 / ${TILE_ROWS}) * uniforms.classes + c0 + lid] = sb;
     }`
         : ''
     }
-    for (var e = lid; e < entries; e = e + ${WORKGROUP}) {
-      let i = e / uniforms.dims;
-      let d = e % uniforms.dims;
-      var s = 0.0;
-      for (var k = 0; k < n; k = k + 1) { s = s + tile_w[i * ${TILE_CLASSES} + k] * f32(wt[d * uniforms.classes + c0 + k]); }
-      let at = out + (r0 + i) * uniforms.dims + d;
-      result[at] = result[at] + s;
+    // dH[rows 2p, 2p + 1][4f .. 4f + 3 past d0] += G · Wᵀ over slabs of HGRAD_SLAB classes; W's
+    // [HGRAD_DEPTH, HGRAD_SLAB] chunk in tile_h as [four of classes][depth % 4][depth / 4]: per
+    // four classes two vec4 of G and four of W for 32 multiply-adds.
+    for (var d0 = 0; d0 < uniforms.dims; d0 = d0 + ${HGRAD_DEPTH}) {
+      var s0 = vec4<f32>(0.0);
+      var s1 = vec4<f32>(0.0);
+      for (var k0 = 0; k0 < n; k0 = k0 + ${HGRAD_SLAB}) {
+        let d = lid / ${HGRAD_SLAB / 4};
+        let kq = lid % ${HGRAD_SLAB / 4};
+        tile_h[kq * ${HGRAD_DEPTH} + (d % 4) * ${HGRAD_DEPTH / 4} + d / 4] = ml_wt4(d0 + d, c0 + k0 + kq * 4);
+        workgroupBarrier();
+        for (var q = 0; q < min(${HGRAD_SLAB / 4}, (n - k0 + 3) / 4); q = q + 1) {
+          let x0 = tile_w[g0 + k0 / 4 + q];
+          let x1 = tile_w[g0 + ${QUADS} + k0 / 4 + q];
+          let w = q * ${HGRAD_DEPTH} + f;
+          let w0 = tile_h[w];
+          let w1 = tile_h[w + ${HGRAD_DEPTH / 4}];
+          let w2 = tile_h[w + ${HGRAD_DEPTH / 2}];
+          let w3 = tile_h[w + ${(3 * HGRAD_DEPTH) / 4}];
+          s0 = s0 + vec4<f32>(dot(x0, w0), dot(x0, w1), dot(x0, w2), dot(x0, w3));
+          s1 = s1 + vec4<f32>(dot(x1, w0), dot(x1, w1), dot(x1, w2), dot(x1, w3));
+        }
+        workgroupBarrier();
+      }
+      for (var j = 0; j < 4; j = j + 1) {
+        let d = d0 + f * 4 + j;
+        if (d < uniforms.dims) {
+          let at = out + (r0 + p * 2) * uniforms.dims + d;
+          if (r0 + p * 2 < uniforms.rows) { result[at] = result[at] + s0[j]; }
+          if (r0 + p * 2 + 1 < uniforms.rows) { result[at + uniforms.dims] = result[at + uniforms.dims] + s1[j]; }
+        }
+      }
     }
-    workgroupBarrier();
   }
 }
 `;

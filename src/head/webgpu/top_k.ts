@@ -26,8 +26,6 @@ export const WEBGPU_TOP_K_MAX = 64;
 /** Class ids travel as float32: exact below this many classes. */
 export const WEBGPU_TOP_K_CLASSES = 2 ** 24;
 
-const PER_THREAD = (TILE_ROWS * TILE_CLASSES) / WORKGROUP;
-
 /** A record per (row, range): max, Σ exp, then k values and k class ids. */
 const recordWords = (k: number) => 2 + 2 * k;
 
@@ -61,19 +59,16 @@ function scanProgram(v: Variant, rows: number, chunks: number, k: number, bias: 
 ${RANGE_UNIT_DECL}
 fn main(index: i32) {
   ${RANGE_UNIT}
-  let col = lid % ${TILE_CLASSES};
-  let rg = lid / ${TILE_CLASSES};
   let r = r0 + lid;
   var m = -0x1.fffffep+127f;
   var s = 0.0;
   ${emptyLists(k)}
   for (var c0 = cs; c0 < ce; c0 = c0 + ${TILE_CLASSES}) {
-    var z = ml_tile(r0, c0, lid);
-    for (var i = 0; i < ${PER_THREAD}; i = i + 1) { tile_w[(rg * ${PER_THREAD} + i) * ${TILE_CLASSES} + col] = z[i]; }
+    ml_tile_put(lid, ml_tile(r0, c0, lid));
     workgroupBarrier();
     if (lid < ${TILE_ROWS} && r < uniforms.rows) {
       for (var j = 0; j < min(${TILE_CLASSES}, ce - c0); j = j + 1) {
-        let x = ml_cap(tile_w[lid * ${TILE_CLASSES} + j]);
+        let x = ml_cap(ml_tw(lid * ${TILE_CLASSES} + j));
         if (x > m) { s = s * exp(m - x) + 1.0; m = x; } else { s = s + exp(x - m); }
         ml_insert(&tv, &ti, x, f32(c0 + j));
       }
