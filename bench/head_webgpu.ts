@@ -4,12 +4,14 @@
 // tf.losses.softmaxCrossEntropy, each step including the read-back of its three gradients (the
 // only way to know the GPU finished); then inference, the five best classes of each row: headTopK
 // (its WGSL kernels) beside tf.topk of tf.logSoftmax of the logits, each read back. Medians of
-// interleaved runs, after one warm-up each.
+// interleaved runs, after one warm-up each. Where the device has timestamp queries, each training
+// step's GPU time per program follows (fused and matMul + crossEntropy).
 import * as tf from '@tensorflow/tfjs';
 
 import { crossEntropy, headTopK, linearCrossEntropy } from '../src';
 import { setupWebGPU } from '../src/webgpu';
 import { median } from './median';
+import { programTimes } from './program_times';
 
 /** The classes the inference rows keep. */
 const TOP_K = 5;
@@ -38,6 +40,7 @@ export async function headWebGPUBench(opts: HeadWebGPUBenchOptions, log: (line: 
     `| N × D × C | headTopK ms | tf.topk(tf.logSoftmax(tf.matMul + bias)) ms | unfused / headTopK |`,
     '|---|---:|---:|---:|',
   ];
+  const programs = ['', `GPU time per program in one training step (the backend's timestamp queries; medians of ${opts.reps} runs):`, ''];
   for (const [N, D, C] of opts.shapes) {
     const h = tf.randomUniform([N, D], -1, 1, 'float32', 1);
     const w = tf.randomUniform([D, C], -0.05, 0.05, 'float32', 2);
@@ -61,6 +64,13 @@ export async function headWebGPUBench(opts: HeadWebGPUBenchOptions, log: (line: 
     const times: number[][] = methods.map(() => []);
     for (let i = 0; i < opts.reps; i++) for (const [k, f] of methods.entries()) times[k].push(await step(f));
     const [fused, matmul, stock] = times.map(median);
+    for (const [name, f] of [
+      ['fused', methods[0]],
+      ['matMul + crossEntropy', methods[1]],
+    ] as const) {
+      const per = await programTimes(() => tf.grads(f as never)([h, w, b]), opts.reps);
+      if (per !== undefined) programs.push(`- ${N} × ${D} × ${C}, ${name}: ${per.map(([p, ms]) => `${p} ${ms.toFixed(1)}`).join(', ')} ms`);
+    }
     const gflops = (6 * N * D * C) / fused / 1e6;
     log(`${N} × ${D} × ${C}: fused ${fused.toFixed(1)} ms, matMul + crossEntropy ${matmul.toFixed(1)} ms, stock ${stock.toFixed(1)} ms`);
     lines.push(
@@ -86,5 +96,5 @@ export async function headWebGPUBench(opts: HeadWebGPUBenchOptions, log: (line: 
     inference.push(`| ${N} × ${D} × ${C} | ${fusedTop.toFixed(1)} | ${unfusedTop.toFixed(1)} | ${(unfusedTop / fusedTop).toFixed(2)}× |`);
     tf.dispose([h, w, b, y, oneHot]);
   }
-  return [...lines, ...inference].join('\n');
+  return [...lines, ...inference, ...(programs.length > 3 ? programs : [])].join('\n');
 }

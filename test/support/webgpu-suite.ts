@@ -102,8 +102,9 @@ export async function webgpuSuite(dawnBackend: 'vulkan' | 'opengl'): Promise<voi
     });
 
     // The fused head's WGSL kernels (the logits only as tiles) against the cpu head, itself checked
-    // against float64 in head.test.ts. Shapes cross the row blocks (16), the class tiles (64), the
-    // depth steps (16) and, at 9000 classes, the statistics' class ranges.
+    // against float64 in head.test.ts. Shapes cross the row blocks (32) and a thread's rows (4), the
+    // class tiles (64) and a thread's classes (4), the depth steps of the tile (32) and of the
+    // gradients' products (32 and 64), and, at 9000 classes, the statistics' class ranges.
     const headCases: Array<{
       name: string;
       N: number;
@@ -137,6 +138,13 @@ export async function webgpuSuite(dawnBackend: 'vulkan' | 'opengl'): Promise<voi
         C: 130,
         perRowDy: true,
         options: { kind: 'mixed', alpha: 1, beta: 0, bias: true, reduction: 'none' },
+      },
+      {
+        name: 'mixed with bias across depth steps, partial row groups and a partial four of classes',
+        N: 70,
+        D: 131,
+        C: 301,
+        options: { kind: 'mixed', alpha: 1, beta: 0.3, bias: true, reduction: 'sum' },
       },
       { name: 'MAE', N: 5, D: 16, C: 64, options: { kind: 'mae', bias: true } },
       { name: 'GCE with truncation', N: 17, D: 4, C: 65, options: { kind: 'generalizedCE', q: 0.7, truncation: 0.005 } },
@@ -210,6 +218,7 @@ export async function webgpuSuite(dawnBackend: 'vulkan' | 'opengl'): Promise<voi
         { name: 'k = 5 with bias over three class ranges, rank-3 hidden', N: 37, D: 21, C: 9000, k: 5, lead: [37], bias: true },
         { name: 'k = 1, softcap, no bias', N: 9, D: 5, C: 700, k: 1, bias: false, softcap: 3 },
         { name: 'k = 64 of 130 classes', N: 64, D: 33, C: 130, k: 64, bias: true },
+        { name: 'k = 3 across depth steps and a partial four of classes', N: 41, D: 70, C: 301, k: 3, bias: true },
       ];
     for (const c of topKCases) {
       it(`headTopK's kernel gives the cpu's classes and log-probabilities: ${c.name}`, async () => {

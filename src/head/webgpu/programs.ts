@@ -12,7 +12,10 @@
 //   hgrad   a workgroup per (row block, class range): G again, then dH[rows] += G·W[:, tile]ᵀ and
 //           the row block's Σ G per class for db;
 //   sum     adds hgrad's parts: dH over the class ranges, db over the row blocks.
-// Between products the W tile's workgroup memory holds the tile's logits or G: 13 KiB at most.
+// Every product is register-blocked: a thread of 128 holds a 4 × 4 block of its output and reads
+// vec4 from workgroup memory (the tile: 4 rows × 4 classes; dW: 4 depths × 4 classes; dH: 4 rows ×
+// 4 depths), 16 multiply-adds per two vec4 read. Between products the W tile's workgroup memory
+// holds the tile's logits or G and the H tile's a chunk of H or W: 13 KiB at most.
 // One exp per logit per pass; 32-bit indices (kernels.ts refuses larger inputs first).
 import { statsLayout } from '../../kernels/registry';
 import {
@@ -36,18 +39,24 @@ import { loadStatsCode, storeStatsCode } from '../../kernels/webgpu/wgsl/row_mat
 export const TILE_ROWS = 32;
 export const TILE_CLASSES = 64;
 const TILE_DEPTH = 32;
-/** The tile's classes in fours (vec4 columns) and the row pairs: a thread per (pair, four). */
+/**
+ * A tile's thread holds ROWS_PER_THREAD rows × four classes: the classes in fours (vec4 columns,
+ * QUADS of them) and the rows in groups of ROWS_PER_THREAD, a thread per (group, four).
+ */
 const QUADS = TILE_CLASSES / 4;
-const PAIRS = TILE_ROWS / 2;
-/** Logits each thread of a tile holds: two rows × four classes. */
-const PER_THREAD = 8;
-/** The hidden's gradient: a thread per (row pair, four of depth); W's chunks of classes. */
-const HGRAD_DEPTH = (4 * WORKGROUP) / PAIRS;
-const HGRAD_SLAB = (TILE_ROWS * TILE_DEPTH) / HGRAD_DEPTH;
-/** The kernel's gradient: a thread per (four of depth, four of classes); H's chunks of rows. */
-const KGRAD_DEPTH = (4 * WORKGROUP) / QUADS;
-const KGRAD_ROWS = (TILE_ROWS * TILE_DEPTH) / KGRAD_DEPTH;
-if (PAIRS * QUADS !== WORKGROUP || TILE_DEPTH !== 2 * PAIRS) throw new Error('mixloss: the head tile does not match the workgroup');
+const ROWS_PER_THREAD = 4;
+const GROUPS = TILE_ROWS / ROWS_PER_THREAD;
+/** The head programs' threads per workgroup. */
+export const HEAD_WORKGROUP = GROUPS * QUADS;
+const PER_THREAD = 4 * ROWS_PER_THREAD;
+/** The tiles' vec4 in workgroup memory: H's and W's chunks between products. */
+const H_QUADS = (TILE_ROWS * TILE_DEPTH) / 4;
+/** The hidden's gradient: a thread per (row group, four of depth); W's chunks of classes. */
+const HGRAD_DEPTH = 4 * QUADS;
+const HGRAD_SLAB = (4 * H_QUADS) / HGRAD_DEPTH;
+// The kernel's gradient: a thread per (four of depth, four of classes) of a tile's depth step.
+if ((4 * HEAD_WORKGROUP) / QUADS !== TILE_DEPTH) throw new Error('mixloss: the head tile does not match its workgroup');
+const each = (n: number, f: (i: number) => string, sep = '\n') => Array.from({ length: n }, (_, i) => f(i)).join(sep);
 
 /** The head's uniform beyond the loss kernels' (its value is appended to theirs). */
 export const HEAD_UNIFORMS = 'dims : i32, ';
@@ -60,10 +69,11 @@ export function headInputs(v: Variant, bias: boolean): string[] {
 }
 
 /**
- * The tile's GEMM and its workgroup memory. A thread (pair p = lid / QUADS, four f = lid % QUADS)
- * holds the 2 × 4 logits at rows 2p, 2p + 1 and classes 4f .. 4f + 3 of the tile: per four steps
- * of depth it reads two vec4 of H and four of W for 32 multiply-adds, each W vec4 read by
- * consecutive threads, each H vec4 by a row pair's threads alike.
+ * The tile's GEMM and its workgroup memory. A thread (group g = lid / QUADS, four f = lid % QUADS)
+ * holds the ROWS_PER_THREAD × 4 logits at rows g·ROWS_PER_THREAD.. and classes 4f .. 4f + 3 of
+ * the tile: per four steps of depth it reads ROWS_PER_THREAD vec4 of H and four of W for
+ * 16·ROWS_PER_THREAD multiply-adds, each W vec4 read by consecutive threads, each H vec4 by a
+ * group's threads alike.
  *   ml_tile(r0, c0, lid)     this thread's logits of the tile at rows r0.., classes c0.. (0
  *                            outside the head), element i at row ml_tile_row(lid, i) and
  *                            class ml_tile_col(lid, i); every thread must call it (barriers);
@@ -72,14 +82,15 @@ export function headInputs(v: Variant, bias: boolean): string[] {
  *   ml_load_h(r0, k0, lid)   H[r0 .., k0 .. k0 + TILE_DEPTH] into tile_h ([row][depth / 4]).
  */
 export function tileCode(bias: boolean): string {
+  const R = ROWS_PER_THREAD;
   return /* wgsl */ `
-// H's tile [TILE_ROWS][TILE_DEPTH / 4]; between products a chunk of W.
-var<workgroup> tile_h: array<vec4<f32>, ${(TILE_ROWS * TILE_DEPTH) / 4}>;
+// H's tile [TILE_ROWS][TILE_DEPTH / 4]; between products a chunk of H or W.
+var<workgroup> tile_h: array<vec4<f32>, ${H_QUADS}>;
 // W's tile [TILE_DEPTH][QUADS]; between products the tile's logits or G [TILE_ROWS][QUADS].
 var<workgroup> tile_w: array<vec4<f32>, ${(TILE_DEPTH * TILE_CLASSES) / 4}>;
 fn ml_tw(i: i32) -> f32 { return tile_w[i >> 2u][i & 3]; }
 fn ml_tw_set(i: i32, x: f32) { tile_w[i >> 2u][i & 3] = x; }
-fn ml_tile_row(lid: i32, i: i32) -> i32 { return (lid / ${QUADS}) * 2 + i / 4; }
+fn ml_tile_row(lid: i32, i: i32) -> i32 { return (lid / ${QUADS}) * ${R} + i / 4; }
 fn ml_tile_col(lid: i32, i: i32) -> i32 { return (lid % ${QUADS}) * 4 + i % 4; }
 // H[r, k .. k + 3], 0 outside.
 fn ml_hid4(r: i32, k: i32) -> vec4<f32> {
@@ -100,44 +111,35 @@ fn ml_wt4(k: i32, c: i32) -> vec4<f32> {
   return v;
 }
 fn ml_load_h(r0: i32, k0: i32, lid: i32) {
-  for (var e = lid; e < ${(TILE_ROWS * TILE_DEPTH) / 4}; e = e + ${WORKGROUP}) {
+  for (var e = lid; e < ${H_QUADS}; e = e + ${HEAD_WORKGROUP}) {
     tile_h[e] = ml_hid4(r0 + e / ${TILE_DEPTH / 4}, k0 + (e % ${TILE_DEPTH / 4}) * 4);
   }
 }
 fn ml_tile(r0: i32, c0: i32, lid: i32) -> array<f32, ${PER_THREAD}> {
   let f = lid % ${QUADS};
-  let h0 = (lid / ${QUADS}) * ${TILE_DEPTH / 2};
-  var a0 = vec4<f32>(0.0);
-  var a1 = vec4<f32>(0.0);
+  let h0 = (lid / ${QUADS}) * ${(R * TILE_DEPTH) / 4};
+  ${each(R, (r) => `var a${r} = vec4<f32>(0.0);`, '\n  ')}
   for (var k0 = 0; k0 < uniforms.dims; k0 = k0 + ${TILE_DEPTH}) {
     ml_load_h(r0, k0, lid);
-    for (var e = lid; e < ${(TILE_DEPTH * TILE_CLASSES) / 4}; e = e + ${WORKGROUP}) {
+    for (var e = lid; e < ${(TILE_DEPTH * TILE_CLASSES) / 4}; e = e + ${HEAD_WORKGROUP}) {
       tile_w[e] = ml_wt4(k0 + e / ${QUADS}, c0 + (e % ${QUADS}) * 4);
     }
     workgroupBarrier();
     for (var q = 0; q < ${TILE_DEPTH / 4}; q = q + 1) {
-      let x0 = tile_h[h0 + q];
-      let x1 = tile_h[h0 + ${TILE_DEPTH / 4} + q];
       let w = q * ${4 * QUADS} + f;
-      let w0 = tile_w[w];
-      let w1 = tile_w[w + ${QUADS}];
-      let w2 = tile_w[w + ${2 * QUADS}];
-      let w3 = tile_w[w + ${3 * QUADS}];
-      a0 = a0 + x0.x * w0 + x0.y * w1 + x0.z * w2 + x0.w * w3;
-      a1 = a1 + x1.x * w0 + x1.y * w1 + x1.z * w2 + x1.w * w3;
+      ${each(4, (j) => `let w${j} = tile_w[w + ${j * QUADS}];`, '\n      ')}
+      ${each(R, (r) => `let x${r} = tile_h[h0 + ${(r * TILE_DEPTH) / 4} + q];\n      a${r} = a${r} + x${r}.x * w0 + x${r}.y * w1 + x${r}.z * w2 + x${r}.w * w3;`, '\n      ')}
     }
     workgroupBarrier();
   }
   var b = vec4<f32>(0.0);
   ${bias ? `for (var j = 0; j < 4; j = j + 1) { let c = c0 + f * 4 + j; if (c < uniforms.classes) { b[j] = f32(bias[c]); } }` : ''}
-  a0 = a0 + b;
-  a1 = a1 + b;
-  return array<f32, ${PER_THREAD}>(a0.x, a0.y, a0.z, a0.w, a1.x, a1.y, a1.z, a1.w);
+  ${each(R, (r) => `a${r} = a${r} + b;`, '\n  ')}
+  return array<f32, ${PER_THREAD}>(${each(R, (r) => `a${r}.x, a${r}.y, a${r}.z, a${r}.w`, ', ')});
 }
 fn ml_tile_put(lid: i32, z: array<f32, ${PER_THREAD}>) {
-  let at = (lid / ${QUADS}) * ${2 * QUADS} + lid % ${QUADS};
-  tile_w[at] = vec4<f32>(z[0], z[1], z[2], z[3]);
-  tile_w[at + ${QUADS}] = vec4<f32>(z[4], z[5], z[6], z[7]);
+  let at = (lid / ${QUADS}) * ${R * QUADS} + lid % ${QUADS};
+  ${each(R, (r) => `tile_w[at + ${r * QUADS}] = vec4<f32>(z[${4 * r}], z[${4 * r + 1}], z[${4 * r + 2}], z[${4 * r + 3}]);`, '\n  ')}
 }
 `;
 }
@@ -174,7 +176,7 @@ fn ml_live_label(r: i32) -> i32 {
 export function headStatsProgram(v: Variant, rows: number, chunks: number, bias: boolean): ProgramBase {
   // After each tile's product, its logits go through workgroup memory: a team of TEAM threads
   // per row then adds that row's columns, one Partial per thread (one ml_add in the code).
-  const team = WORKGROUP / TILE_ROWS;
+  const team = HEAD_WORKGROUP / TILE_ROWS;
   const code = () =>
     rowMath(v) +
     softcapCode(v) +
@@ -235,7 +237,7 @@ fn main(index: i32) {
     inputs: headInputs(v, bias),
     outputShape: [rows * chunks * PARTIAL_WORDS + rows],
     workgroups: Math.ceil(rows / TILE_ROWS) * chunks,
-    workgroupSize: WORKGROUP,
+    workgroupSize: HEAD_WORKGROUP,
     code,
     extraUniforms: HEAD_UNIFORMS,
   });
@@ -335,9 +337,9 @@ export function headKernelGradProgram(v: Variant, dims: number, classes: number,
 fn main(index: i32) {
   ${WORKGROUP_INDEX}
   let lid = i32(localIndex);
-  // A thread's 4 × 4 of each [KGRAD_DEPTH, TILE_CLASSES] block of dW: depths 4e .. 4e + 3,
-  // classes 4f .. 4f + 3; H's [KGRAD_ROWS, KGRAD_DEPTH] chunks in tile_h as [row][four of depth]:
-  // per row one vec4 of G and one of H for 16 multiply-adds.
+  // A thread's 4 × 4 of each [TILE_DEPTH, TILE_CLASSES] block of dW: depths 4e .. 4e + 3,
+  // classes 4f .. 4f + 3; H's rows × that depth in tile_h: per row one vec4 of G and one of H for
+  // 16 multiply-adds.
   let f = lid % ${QUADS};
   let e = lid / ${QUADS};
   let c0 = wg * ${TILE_CLASSES};
@@ -347,21 +349,19 @@ fn main(index: i32) {
     workgroupBarrier();
     ml_gradient_tile(r0, c0, lid);
     let n = min(${TILE_ROWS}, uniforms.rows - r0);
-    for (var d0 = 0; d0 < uniforms.dims; d0 = d0 + ${KGRAD_DEPTH}) {
+    for (var d0 = 0; d0 < uniforms.dims; d0 = d0 + ${TILE_DEPTH}) {
+      ml_load_h(r0, d0, lid);
+      workgroupBarrier();
       var a = array<vec4<f32>, 4>(vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0));
-      for (var i0 = 0; i0 < n; i0 = i0 + ${KGRAD_ROWS}) {
-        tile_h[lid] = ml_hid4(r0 + i0 + lid / ${KGRAD_DEPTH / 4}, d0 + (lid % ${KGRAD_DEPTH / 4}) * 4);
-        workgroupBarrier();
-        for (var i = 0; i < min(${KGRAD_ROWS}, n - i0); i = i + 1) {
-          let g = tile_w[(i0 + i) * ${QUADS} + f];
-          let x = tile_h[i * ${KGRAD_DEPTH / 4} + e];
-          a[0] = a[0] + x.x * g;
-          a[1] = a[1] + x.y * g;
-          a[2] = a[2] + x.z * g;
-          a[3] = a[3] + x.w * g;
-        }
-        workgroupBarrier();
+      for (var i = 0; i < n; i = i + 1) {
+        let g = tile_w[i * ${QUADS} + f];
+        let x = tile_h[i * ${TILE_DEPTH / 4} + e];
+        a[0] = a[0] + x.x * g;
+        a[1] = a[1] + x.y * g;
+        a[2] = a[2] + x.z * g;
+        a[3] = a[3] + x.w * g;
       }
+      workgroupBarrier();
       for (var j = 0; j < 4; j = j + 1) {
         let d = d0 + e * 4 + j;
         if (d < uniforms.dims) {
@@ -383,7 +383,7 @@ fn main(index: i32) {
     inputs: gradInputs(v, bias),
     outputShape: [dims, classes],
     workgroups: Math.ceil(classes / TILE_CLASSES),
-    workgroupSize: WORKGROUP,
+    workgroupSize: HEAD_WORKGROUP,
     code,
     extraUniforms: HEAD_UNIFORMS,
   });
@@ -413,12 +413,12 @@ fn main(index: i32) {
   ${RANGE_UNIT}
   let out = chunk * uniforms.rows * uniforms.dims;
   let f = lid % ${QUADS};
-  let p = lid / ${QUADS};
-  let g0 = p * ${2 * QUADS};
+  let g = lid / ${QUADS};
+  let g0 = g * ${ROWS_PER_THREAD * QUADS};
   ml_setup_rows(r0, lid);
   workgroupBarrier();
   let entries = min(${TILE_ROWS}, uniforms.rows - r0) * uniforms.dims;
-  for (var e = lid; e < entries; e = e + ${WORKGROUP}) { result[out + r0 * uniforms.dims + e] = 0.0; }
+  for (var e = lid; e < entries; e = e + ${HEAD_WORKGROUP}) { result[out + r0 * uniforms.dims + e] = 0.0; }
   for (var c0 = cs; c0 < ce; c0 = c0 + ${TILE_CLASSES}) {
     ml_gradient_tile(r0, c0, lid);
     let n = min(${TILE_CLASSES}, uniforms.classes - c0);
@@ -431,36 +431,30 @@ fn main(index: i32) {
     }`
         : ''
     }
-    // dH[rows 2p, 2p + 1][4f .. 4f + 3 past d0] += G · Wᵀ over slabs of HGRAD_SLAB classes; W's
+    // dH[the group's rows][4f .. 4f + 3 past d0] += G · Wᵀ over slabs of HGRAD_SLAB classes; W's
     // [HGRAD_DEPTH, HGRAD_SLAB] chunk in tile_h as [four of classes][depth % 4][depth / 4]: per
-    // four classes two vec4 of G and four of W for 32 multiply-adds.
+    // four classes ROWS_PER_THREAD vec4 of G and four of W for 16·ROWS_PER_THREAD multiply-adds.
     for (var d0 = 0; d0 < uniforms.dims; d0 = d0 + ${HGRAD_DEPTH}) {
-      var s0 = vec4<f32>(0.0);
-      var s1 = vec4<f32>(0.0);
+      ${each(ROWS_PER_THREAD, (r) => `var s${r} = vec4<f32>(0.0);`, '\n      ')}
       for (var k0 = 0; k0 < n; k0 = k0 + ${HGRAD_SLAB}) {
-        let d = lid / ${HGRAD_SLAB / 4};
-        let kq = lid % ${HGRAD_SLAB / 4};
-        tile_h[kq * ${HGRAD_DEPTH} + (d % 4) * ${HGRAD_DEPTH / 4} + d / 4] = ml_wt4(d0 + d, c0 + k0 + kq * 4);
+        for (var t = lid; t < ${H_QUADS}; t = t + ${HEAD_WORKGROUP}) {
+          let d = t / ${HGRAD_SLAB / 4};
+          let kq = t % ${HGRAD_SLAB / 4};
+          tile_h[kq * ${HGRAD_DEPTH} + (d % 4) * ${HGRAD_DEPTH / 4} + d / 4] = ml_wt4(d0 + d, c0 + k0 + kq * 4);
+        }
         workgroupBarrier();
         for (var q = 0; q < min(${HGRAD_SLAB / 4}, (n - k0 + 3) / 4); q = q + 1) {
-          let x0 = tile_w[g0 + k0 / 4 + q];
-          let x1 = tile_w[g0 + ${QUADS} + k0 / 4 + q];
           let w = q * ${HGRAD_DEPTH} + f;
-          let w0 = tile_h[w];
-          let w1 = tile_h[w + ${HGRAD_DEPTH / 4}];
-          let w2 = tile_h[w + ${HGRAD_DEPTH / 2}];
-          let w3 = tile_h[w + ${(3 * HGRAD_DEPTH) / 4}];
-          s0 = s0 + vec4<f32>(dot(x0, w0), dot(x0, w1), dot(x0, w2), dot(x0, w3));
-          s1 = s1 + vec4<f32>(dot(x1, w0), dot(x1, w1), dot(x1, w2), dot(x1, w3));
+          ${each(4, (j) => `let w${j} = tile_h[w + ${(j * HGRAD_DEPTH) / 4}];`, '\n          ')}
+          ${each(ROWS_PER_THREAD, (r) => `let x${r} = tile_w[g0 + ${r * QUADS} + k0 / 4 + q];\n          s${r} = s${r} + vec4<f32>(dot(x${r}, w0), dot(x${r}, w1), dot(x${r}, w2), dot(x${r}, w3));`, '\n          ')}
         }
         workgroupBarrier();
       }
       for (var j = 0; j < 4; j = j + 1) {
         let d = d0 + f * 4 + j;
         if (d < uniforms.dims) {
-          let at = out + (r0 + p * 2) * uniforms.dims + d;
-          if (r0 + p * 2 < uniforms.rows) { result[at] = result[at] + s0[j]; }
-          if (r0 + p * 2 + 1 < uniforms.rows) { result[at + uniforms.dims] = result[at + uniforms.dims] + s1[j]; }
+          let at = out + (r0 + g * ${ROWS_PER_THREAD}) * uniforms.dims + d;
+          ${each(ROWS_PER_THREAD, (r) => `if (r0 + g * ${ROWS_PER_THREAD} + ${r} < uniforms.rows) { result[at + ${r} * uniforms.dims] = result[at + ${r} * uniforms.dims] + s${r}[j]; }`, '\n          ')}
         }
       }
     }
@@ -473,7 +467,7 @@ fn main(index: i32) {
     inputs: gradInputs(v, bias),
     outputShape: ranges === 1 && !bias ? [rows, dims] : [ranges * rows * dims + (bias ? Math.ceil(rows / TILE_ROWS) * classes : 0)],
     workgroups: Math.ceil(rows / TILE_ROWS) * ranges,
-    workgroupSize: WORKGROUP,
+    workgroupSize: HEAD_WORKGROUP,
     code,
     extraUniforms: HEAD_UNIFORMS,
   });

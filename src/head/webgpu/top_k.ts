@@ -14,12 +14,12 @@ import type { NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs-core';
 
 import { kernelInput as input } from '../../kernels/attrs';
 import type { WebGPUBackendLike } from '../../kernels/webgpu/kernel';
-import { program, ProgramBase, softcapCode, Variant, WORKGROUP, WORKGROUP_INDEX } from '../../kernels/webgpu/programs';
+import { program, ProgramBase, softcapCode, Variant, WORKGROUP_INDEX } from '../../kernels/webgpu/programs';
 import { throwShaderErrors } from '../../kernels/webgpu/shader_errors';
 import { named } from '../../validate';
 import { HeadTopKAttrs, LinearLossAttrs } from '../kernel_names';
 import { checkBindings, headScalars, headUniforms, headVariant } from './kernels';
-import { HEAD_UNIFORMS, RANGE_UNIT, RANGE_UNIT_DECL, TILE_CLASSES, TILE_ROWS, tileCode } from './programs';
+import { HEAD_UNIFORMS, HEAD_WORKGROUP, RANGE_UNIT, RANGE_UNIT_DECL, TILE_CLASSES, TILE_ROWS, tileCode } from './programs';
 
 /** The largest k the webgpu kernel keeps per row (a thread's private lists). */
 export const WEBGPU_TOP_K_MAX = 64;
@@ -89,7 +89,7 @@ fn main(index: i32) {
     inputs: ['hid', 'wt', ...(bias ? ['bias'] : [])],
     outputShape: [rows * chunks * words],
     workgroups: Math.ceil(rows / TILE_ROWS) * chunks,
-    workgroupSize: WORKGROUP,
+    workgroupSize: HEAD_WORKGROUP,
     code,
     extraUniforms: HEAD_UNIFORMS,
   });
