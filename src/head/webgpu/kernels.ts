@@ -54,11 +54,19 @@ export function headVariant(a: LinearLossAttrs, labelsFloat: boolean): Variant {
   };
 }
 
-/** Class ranges per row block of the statistics pass: enough workgroups to fill a GPU. */
+/**
+ * The workgroups a pass over the tiles aims at when rows are few: a GPU's compute units several
+ * times over (the class ranges' records cost a merge of a few words per range and row).
+ */
+const GPU_WORKGROUPS = 256;
+/** The statistics' class ranges hold at least this many tiles (the merge reads a record per range). */
+const RANGE_TILES = 8;
+
+/** Class ranges per row block of the statistics pass (whole tiles each): GPU_WORKGROUPS in all. */
 function statsChunks(rows: number, classes: number): number {
-  const blocks = Math.ceil(rows / 16);
+  const blocks = Math.ceil(rows / TILE_ROWS);
   const tiles = Math.ceil(classes / TILE_CLASSES);
-  return Math.max(1, Math.min(tiles, Math.ceil(256 / blocks), Math.ceil(classes / 4096)));
+  return Math.max(1, Math.min(Math.ceil(tiles / RANGE_TILES), Math.ceil(GPU_WORKGROUPS / blocks)));
 }
 
 export function headScalars(v: Variant, a: LinearLossAttrs, rows: number, classes: number): Scalars {
@@ -177,7 +185,7 @@ function hiddenAndBiasGradients(
 ): TensorInfo[] {
   const tiles = Math.ceil(s.classes / TILE_CLASSES);
   const blocks = Math.ceil(s.rows / TILE_ROWS);
-  const ranges = Math.max(1, Math.min(tiles, Math.ceil(256 / blocks), Math.floor(2 ** 24 / (s.rows * dims))));
+  const ranges = Math.max(1, Math.min(tiles, Math.ceil(GPU_WORKGROUPS / blocks), Math.floor(2 ** 24 / (s.rows * dims))));
   const rangeLen = Math.ceil(tiles / ranges) * TILE_CLASSES;
   const used = Math.ceil(s.classes / rangeLen);
   const uniforms = (offset: number) => headUniforms(v, { ...s, chunks: offset, chunkLen: rangeLen }, dims);
