@@ -61,6 +61,8 @@ export function headVariant(a: LinearLossAttrs, labelsFloat: boolean): Variant {
 const GPU_WORKGROUPS = 256;
 /** The statistics' class ranges hold at least this many tiles (the merge reads a record per range). */
 const RANGE_TILES = 8;
+/** The kernel's gradient splits its rows into groups below this many class tiles. */
+const KGRAD_SPLIT_TILES = GPU_WORKGROUPS / 2;
 
 /** Class ranges per row block of the statistics pass (whole tiles each): GPU_WORKGROUPS in all. */
 function statsChunks(rows: number, classes: number): number {
@@ -204,6 +206,44 @@ function hiddenAndBiasGradients(
   }
 }
 
+/**
+ * The kernel's gradient: one program over groups of row blocks, then a sum of the parts in order.
+ * Groups only where classes are few (under KGRAD_SPLIT_TILES tiles: a GPU would have fewer
+ * workgroups than compute units several times over), as the sum costs a pass over the parts (at
+ * most 64 MiB).
+ */
+function kernelGradient(
+  gpu: WebGPUBackendLike,
+  v: Variant,
+  s: Scalars,
+  dims: number,
+  bias: boolean,
+  perRow: boolean,
+  ins: TensorInfo[],
+): TensorInfo {
+  const tiles = Math.ceil(s.classes / TILE_CLASSES);
+  const blocks = Math.ceil(s.rows / TILE_ROWS);
+  const wanted =
+    tiles >= KGRAD_SPLIT_TILES
+      ? 1
+      : Math.max(1, Math.min(blocks, Math.ceil(GPU_WORKGROUPS / tiles), Math.floor(2 ** 24 / (dims * s.classes))));
+  const groupRows = Math.ceil(blocks / wanted) * TILE_ROWS;
+  const groups = Math.ceil(s.rows / groupRows);
+  const uniforms = (chunks: number, chunkLen: number) => headUniforms(v, { ...s, chunks, chunkLen }, dims);
+  const parts = gpu.runWebGPUProgram(
+    headKernelGradProgram(v, dims, s.classes, groups, bias, perRow),
+    ins,
+    'float32',
+    uniforms(groups, groupRows),
+  );
+  if (groups === 1) return parts;
+  try {
+    return gpu.runWebGPUProgram(sumProgram(v, [dims, s.classes], groups), [parts], 'float32', uniforms(0, 0));
+  } finally {
+    gpu.disposeData(parts.dataId);
+  }
+}
+
 /** Backward: [grad hidden, grad kernel, grad bias?] for dy ([] or [rows]) from the saved statistics. */
 export function webgpuHeadGrad(args: WebGPUHeadArgs): TensorInfo[] {
   try {
@@ -213,7 +253,7 @@ export function webgpuHeadGrad(args: WebGPUHeadArgs): TensorInfo[] {
     if (sizeOf(stats.shape) !== STATS_LENGTH(rows)) throw new Error('mixloss: the saved statistics do not come from the webgpu head');
     const perRow = sizeOf(dy.shape) !== 1;
     const ins = [...headInputsOf(args.inputs, a), stats, dy];
-    const gk = gpu.runWebGPUProgram(headKernelGradProgram(v, dims, classes, a.bias, perRow), ins, 'float32', uniforms);
+    const gk = kernelGradient(gpu, v, s, dims, a.bias, perRow, ins);
     try {
       const [gh, gb] = hiddenAndBiasGradients(gpu, v, s, dims, a.bias, perRow, ins);
       return gb === undefined ? [gh, gk] : [gh, gk, gb];

@@ -6,12 +6,12 @@
 //           workgroup; writes a Partial per (row, range) and each row's target logit;
 //   merge   a thread per row: merges the ranges and finishes the row (the loss kernels' statistics
 //           layout, so their reduce, pick and row-loss programs follow);
-//   kgrad   a workgroup per class tile, over every row block: the tile's G = c·(p − onehot)
-//           recomputed, then dW[:, tile] += H[rows]ᵀ·G, each column written by its own workgroup
-//           alone (no atomics);
+//   kgrad   a workgroup per (class tile, group of row blocks): the tile's G = c·(p − onehot)
+//           recomputed, then dW[:, tile] += H[rows]ᵀ·G, each column of a group's part written by
+//           its own workgroup alone (no atomics);
 //   hgrad   a workgroup per (row block, class range): G again, then dH[rows] += G·W[:, tile]ᵀ and
 //           the row block's Σ G per class for db;
-//   sum     adds hgrad's parts: dH over the class ranges, db over the row blocks.
+//   sum     adds the parts: dW over the row groups, dH over the class ranges, db over the row blocks.
 // Every product is register-blocked: a thread of 128 holds a 4 × 4 block of its output and reads
 // vec4 from workgroup memory (the tile: 4 rows × 4 classes; dW: 4 depths × 4 classes; dH: 4 rows ×
 // 4 depths), 16 multiply-adds per two vec4 read. Between products the W tile's workgroup memory
@@ -329,26 +329,46 @@ function gradPrelude(v: Variant, bias: boolean, dyPerRow: boolean): string {
   return rowMath(v) + softcapCode(v) + loadStatsCode(statsLayout()) + tileCode(bias) + gradientCode(v, dyPerRow);
 }
 
-/** The kernel's gradient [dims, classes]: a workgroup per class tile, over every row block. */
-export function headKernelGradProgram(v: Variant, dims: number, classes: number, bias: boolean, dyPerRow: boolean): ProgramBase {
+/**
+ * The kernel's gradient: a workgroup per (class tile, group of `chunkLen` rows, `chunks` groups),
+ * over the group's row blocks. Output [dims, classes] for one group, else each group's part
+ * [groups, dims, classes] (sumProgram adds them), so that few classes still give the GPU enough
+ * workgroups.
+ */
+export function headKernelGradProgram(
+  v: Variant,
+  dims: number,
+  classes: number,
+  groups: number,
+  bias: boolean,
+  dyPerRow: boolean,
+): ProgramBase {
   const code = () =>
     gradPrelude(v, bias, dyPerRow) +
     /* wgsl */ `
+${RANGE_UNIT_DECL}
 fn main(index: i32) {
   ${WORKGROUP_INDEX}
   let lid = i32(localIndex);
+  // The workgroup's index as a uniform value: the row loop below holds barriers.
+  if (lid == 0) { shared_wg = wg; }
+  let unit = workgroupUniformLoad(&shared_wg);
+  let tiles = (uniforms.classes + ${TILE_CLASSES - 1}) / ${TILE_CLASSES};
+  let rs = (unit / tiles) * uniforms.chunkLen;
+  let re = min(rs + uniforms.chunkLen, uniforms.rows);
+  let out = (unit / tiles) * uniforms.dims * uniforms.classes;
   // A thread's 4 × 4 of each [TILE_DEPTH, TILE_CLASSES] block of dW: depths 4e .. 4e + 3,
   // classes 4f .. 4f + 3; H's rows × that depth in tile_h: per row one vec4 of G and one of H for
   // 16 multiply-adds.
   let f = lid % ${QUADS};
   let e = lid / ${QUADS};
-  let c0 = wg * ${TILE_CLASSES};
+  let c0 = (unit % tiles) * ${TILE_CLASSES};
   let c = c0 + f * 4;
-  for (var r0 = 0; r0 < uniforms.rows; r0 = r0 + ${TILE_ROWS}) {
+  for (var r0 = rs; r0 < re; r0 = r0 + ${TILE_ROWS}) {
     ml_setup_rows(r0, lid);
     workgroupBarrier();
     ml_gradient_tile(r0, c0, lid);
-    let n = min(${TILE_ROWS}, uniforms.rows - r0);
+    let n = min(${TILE_ROWS}, re - r0);
     for (var d0 = 0; d0 < uniforms.dims; d0 = d0 + ${TILE_DEPTH}) {
       ml_load_h(r0, d0, lid);
       workgroupBarrier();
@@ -367,8 +387,8 @@ fn main(index: i32) {
         if (d < uniforms.dims) {
           for (var q = 0; q < 4; q = q + 1) {
             if (c + q < uniforms.classes) {
-              let at = d * uniforms.classes + c + q;
-              if (r0 == 0) { result[at] = a[j][q]; } else { result[at] = result[at] + a[j][q]; }
+              let at = out + d * uniforms.classes + c + q;
+              if (r0 == rs) { result[at] = a[j][q]; } else { result[at] = result[at] + a[j][q]; }
             }
           }
         }
@@ -381,8 +401,8 @@ fn main(index: i32) {
     name: `head_kgrad${bias ? '_bias' : ''}${dyPerRow ? '_rows' : ''}`,
     v,
     inputs: gradInputs(v, bias),
-    outputShape: [dims, classes],
-    workgroups: Math.ceil(classes / TILE_CLASSES),
+    outputShape: groups === 1 ? [dims, classes] : [groups * dims * classes],
+    workgroups: Math.ceil(classes / TILE_CLASSES) * groups,
     workgroupSize: HEAD_WORKGROUP,
     code,
     extraUniforms: HEAD_UNIFORMS,
