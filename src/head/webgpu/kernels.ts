@@ -247,7 +247,7 @@ function kernelGradient(
 /** Backward: [grad hidden, grad kernel, grad bias?] for dy ([] or [rows]) from the saved statistics. */
 export function webgpuHeadGrad(args: WebGPUHeadArgs): TensorInfo[] {
   try {
-    const { a, gpu, rows, dims, classes, v, s, uniforms } = headCall(args);
+    const { a, gpu, rows, dims, v, s } = headCall(args);
     const stats = input(args.inputs, 'stats');
     const dy = input(args.inputs, 'dy');
     if (sizeOf(stats.shape) !== STATS_LENGTH(rows)) throw new Error('mixloss: the saved statistics do not come from the webgpu head');
