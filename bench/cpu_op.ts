@@ -7,6 +7,7 @@
 import { execFileSync } from 'child_process';
 import * as os from 'os';
 import { median } from './median';
+import { lcg } from './random';
 
 export interface CpuOpOptions {
   shapes: Array<[number, number]>;
@@ -20,8 +21,7 @@ interface ChildResult {
 }
 
 function fragmentHeap(tf: typeof import('@tensorflow/tfjs-core')): unknown[] {
-  let seed = 99;
-  const random = () => (seed = (seed * 1664525 + 1013904223) >>> 0) / 2 ** 32;
+  const random = lcg(99);
   const kept: unknown[] = [];
   for (let i = 0; i < 20; i++) {
     tf.tidy(() => {

@@ -9,6 +9,7 @@ import * as os from 'os';
 import { native } from '../src/native';
 import type { LossSpec } from '../src/kernels/attrs';
 import { median } from './median';
+import { uniformValues } from './random';
 
 interface Case {
   name: string;
@@ -50,12 +51,7 @@ interface OldAddon {
 export async function family(opts: { B: number; C: number; rounds: number; reps: number; baseline?: string }): Promise<string> {
   const { B, C, rounds, reps } = opts;
   const addon = native();
-  const logits = new Float32Array(B * C);
-  let s = 12345;
-  for (let i = 0; i < logits.length; i++) {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    logits[i] = (s / 2 ** 32 - 0.5) * 8;
-  }
+  const logits = uniformValues(B * C, 12345, -4, 4);
   const ids = Int32Array.from({ length: B }, (_, r) => (r * 7919) % C);
   const idsIgnored = ids.map((y, r) => (r % 8 === 0 ? -100 : y));
   const classWeights = Float32Array.from({ length: C }, (_, c) => 0.5 + (c % 3) * 0.5);

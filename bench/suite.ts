@@ -8,6 +8,7 @@ import { cudaStatus, mixedLoss } from '../src';
 import { statsLayout } from '../src/kernels/registry';
 import { native } from '../src/native';
 import { median } from './median';
+import { uniformValues } from './random';
 
 export const DEFAULT_SHAPES: Array<[number, number]> = [
   [256, 1000],
@@ -44,15 +45,7 @@ export interface SuiteOptions {
   onRow?: (row: Row, done: number, total: number) => void;
 }
 
-function logits(B: number, C: number): Float32Array {
-  const q = new Float32Array(B * C);
-  let s = 12345;
-  for (let i = 0; i < q.length; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    q[i] = (s / 4294967296 - 0.5) * 8;
-  }
-  return q;
-}
+const logits = (B: number, C: number) => uniformValues(B * C, 12345, -4, 4);
 
 /** The tfjs backends this process can run: cpu, and wasm when its package is installed. */
 export function availableBackends(): string[] {

@@ -11,6 +11,7 @@ import '@tensorflow/tfjs-backend-cpu';
 
 import { crossEntropy, headTopK, linearLoss } from '../../src';
 import { setupWebGPU } from '../../src/webgpu';
+import { uniformValues } from '../random';
 
 const TOLERANCE = 1e-4;
 
@@ -21,16 +22,8 @@ interface Result {
   pass: boolean;
 }
 
-/** A deterministic pseudo-random Float32Array in [−scale, scale]. */
-function values(n: number, seed: number, scale: number): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = ((s / 2 ** 32) * 2 - 1) * scale;
-  }
-  return out;
-}
+/** Deterministic float32 values in [−scale, scale). */
+const values = (n: number, seed: number, scale: number) => uniformValues(n, seed, -scale, scale);
 
 /** ‖a − b‖ / ‖b‖ (NaN where they hold NaN in different places). */
 function relativeL2(a: Float32Array, b: Float32Array): number {

@@ -64,12 +64,19 @@ const RANGE_TILES = 8;
 /** The kernel's gradient splits its rows into groups below this many class tiles. */
 const KGRAD_SPLIT_TILES = GPU_WORKGROUPS / 2;
 
-/** Class ranges per row block of the statistics pass (whole tiles each): GPU_WORKGROUPS in all. */
-function statsChunks(rows: number, classes: number): number {
-  const blocks = Math.ceil(rows / TILE_ROWS);
-  const tiles = Math.ceil(classes / TILE_CLASSES);
-  return Math.max(1, Math.min(Math.ceil(tiles / RANGE_TILES), Math.ceil(GPU_WORKGROUPS / blocks)));
+/**
+ * `length` split into at most `wanted` parts of whole `unit`s: [parts, part length], every part
+ * non-empty (the programs write each part's output on their first pass over it).
+ */
+function split(length: number, unit: number, wanted: number): [number, number] {
+  const units = Math.ceil(length / unit);
+  const partLength = Math.ceil(units / Math.max(1, Math.min(units, wanted))) * unit;
+  return [Math.ceil(length / partLength), partLength];
 }
+
+/** The statistics pass's class ranges per row block (RANGE_TILES tiles at least): GPU_WORKGROUPS in all. */
+const statsRanges = (rows: number, classes: number) =>
+  split(classes, TILE_CLASSES * RANGE_TILES, Math.ceil(GPU_WORKGROUPS / Math.ceil(rows / TILE_ROWS)));
 
 export function headScalars(v: Variant, a: LinearLossAttrs, rows: number, classes: number): Scalars {
   const params: Record<string, number> = {};
@@ -79,12 +86,12 @@ export function headScalars(v: Variant, a: LinearLossAttrs, rows: number, classe
     params[name] = p;
   }
   const linear = v.kind.linear ? (native().linearCoefficients(a.loss) ?? [0, 0]) : [0, 0];
-  const chunks = statsChunks(rows, classes);
+  const [chunks, chunkLen] = statsRanges(rows, classes);
   return {
     rows,
     classes,
     chunks,
-    chunkLen: Math.ceil(Math.ceil(classes / chunks) / TILE_CLASSES) * TILE_CLASSES,
+    chunkLen,
     gradChunks: 1,
     ignoreIndex: typeof a.loss.ignoreIndex === 'number' ? a.loss.ignoreIndex : 0,
     zLoss: typeof a.loss.zLoss === 'number' ? a.loss.zLoss : 0,
@@ -108,7 +115,7 @@ function checkLimits(gpu: WebGPUBackendLike, rows: number, dims: number, classes
     [
       ['the hidden [N, D]', rows * dims],
       ['the kernel [D, C] (and its gradient with the bias’s)', (dims + 1) * classes],
-      ['the row statistics', STATS_LENGTH(rows) + rows * 8 * statsChunks(rows, classes)],
+      ['the row statistics', STATS_LENGTH(rows) + rows * 8 * statsRanges(rows, classes)[0]],
     ],
     'run the head on the cpu or wasm backend (whole, or split into class shards with headStatistics, mergeHeadStatistics and headGradients)',
   );
@@ -171,32 +178,43 @@ export function webgpuHeadForward(args: WebGPUHeadArgs): TensorInfo[] {
   }
 }
 
+/** What the backward programs take: the backend, the variant, the scalars and the inputs. */
+interface GradCall {
+  gpu: WebGPUBackendLike;
+  v: Variant;
+  s: Scalars;
+  dims: number;
+  bias: boolean;
+  perRow: boolean;
+  ins: TensorInfo[];
+}
+
+/** The head's uniforms with the programs' parts: `chunks` and `chunkLen` as the program reads them. */
+const partUniforms = (c: GradCall, chunks: number, chunkLen: number) => headUniforms(c.v, { ...c.s, chunks, chunkLen }, c.dims);
+
 /**
  * The hidden's gradient and (with a bias) the bias's: one program writes the hidden's parts per
  * class range and the bias's per row block, and a sum adds each (enough workgroups for a GPU when
  * rows are few; the hidden's parts take at most 64 MiB beside the result).
  */
-function hiddenAndBiasGradients(
-  gpu: WebGPUBackendLike,
-  v: Variant,
-  s: Scalars,
-  dims: number,
-  bias: boolean,
-  perRow: boolean,
-  ins: TensorInfo[],
-): TensorInfo[] {
-  const tiles = Math.ceil(s.classes / TILE_CLASSES);
+function hiddenAndBiasGradients(c: GradCall): TensorInfo[] {
+  const { gpu, v, s, dims, bias } = c;
   const blocks = Math.ceil(s.rows / TILE_ROWS);
-  const ranges = Math.max(1, Math.min(tiles, Math.ceil(GPU_WORKGROUPS / blocks), Math.floor(2 ** 24 / (s.rows * dims))));
-  const rangeLen = Math.ceil(tiles / ranges) * TILE_CLASSES;
-  const used = Math.ceil(s.classes / rangeLen);
-  const uniforms = (offset: number) => headUniforms(v, { ...s, chunks: offset, chunkLen: rangeLen }, dims);
-  const parts = gpu.runWebGPUProgram(headHiddenGradProgram(v, s.rows, dims, s.classes, used, bias, perRow), ins, 'float32', uniforms(used));
+  const [used, rangeLen] = split(
+    s.classes,
+    TILE_CLASSES,
+    Math.min(Math.ceil(GPU_WORKGROUPS / blocks), Math.floor(2 ** 24 / (s.rows * dims))),
+  );
+  const program = headHiddenGradProgram(v, s.rows, dims, s.classes, used, bias, c.perRow);
+  const parts = gpu.runWebGPUProgram(program, c.ins, 'float32', partUniforms(c, used, rangeLen));
   if (used === 1 && !bias) return [parts];
   const made: TensorInfo[] = [];
   try {
-    made.push(gpu.runWebGPUProgram(sumProgram(v, [s.rows, dims], used), [parts], 'float32', uniforms(0)));
-    if (bias) made.push(gpu.runWebGPUProgram(sumProgram(v, [s.classes], blocks), [parts], 'float32', uniforms(used * s.rows * dims)));
+    made.push(gpu.runWebGPUProgram(sumProgram(v, [s.rows, dims], used), [parts], 'float32', partUniforms(c, 0, rangeLen)));
+    if (bias)
+      made.push(
+        gpu.runWebGPUProgram(sumProgram(v, [s.classes], blocks), [parts], 'float32', partUniforms(c, used * s.rows * dims, rangeLen)),
+      );
     return made;
   } catch (e) {
     for (const t of made) gpu.disposeData(t.dataId);
@@ -212,33 +230,16 @@ function hiddenAndBiasGradients(
  * workgroups than compute units several times over), as the sum costs a pass over the parts (at
  * most 64 MiB).
  */
-function kernelGradient(
-  gpu: WebGPUBackendLike,
-  v: Variant,
-  s: Scalars,
-  dims: number,
-  bias: boolean,
-  perRow: boolean,
-  ins: TensorInfo[],
-): TensorInfo {
+function kernelGradient(c: GradCall): TensorInfo {
+  const { gpu, v, s, dims } = c;
   const tiles = Math.ceil(s.classes / TILE_CLASSES);
-  const blocks = Math.ceil(s.rows / TILE_ROWS);
-  const wanted =
-    tiles >= KGRAD_SPLIT_TILES
-      ? 1
-      : Math.max(1, Math.min(blocks, Math.ceil(GPU_WORKGROUPS / tiles), Math.floor(2 ** 24 / (dims * s.classes))));
-  const groupRows = Math.ceil(blocks / wanted) * TILE_ROWS;
-  const groups = Math.ceil(s.rows / groupRows);
-  const uniforms = (chunks: number, chunkLen: number) => headUniforms(v, { ...s, chunks, chunkLen }, dims);
-  const parts = gpu.runWebGPUProgram(
-    headKernelGradProgram(v, dims, s.classes, groups, bias, perRow),
-    ins,
-    'float32',
-    uniforms(groups, groupRows),
-  );
+  const wanted = tiles >= KGRAD_SPLIT_TILES ? 1 : Math.min(Math.ceil(GPU_WORKGROUPS / tiles), Math.floor(2 ** 24 / (dims * s.classes)));
+  const [groups, groupRows] = split(s.rows, TILE_ROWS, wanted);
+  const program = headKernelGradProgram(v, dims, s.classes, groups, c.bias, c.perRow);
+  const parts = gpu.runWebGPUProgram(program, c.ins, 'float32', partUniforms(c, groups, groupRows));
   if (groups === 1) return parts;
   try {
-    return gpu.runWebGPUProgram(sumProgram(v, [dims, s.classes], groups), [parts], 'float32', uniforms(0, 0));
+    return gpu.runWebGPUProgram(sumProgram(v, [dims, s.classes], groups), [parts], 'float32', partUniforms(c, 0, groupRows));
   } finally {
     gpu.disposeData(parts.dataId);
   }
@@ -253,9 +254,10 @@ export function webgpuHeadGrad(args: WebGPUHeadArgs): TensorInfo[] {
     if (sizeOf(stats.shape) !== STATS_LENGTH(rows)) throw new Error('mixloss: the saved statistics do not come from the webgpu head');
     const perRow = sizeOf(dy.shape) !== 1;
     const ins = [...headInputsOf(args.inputs, a), stats, dy];
-    const gk = kernelGradient(gpu, v, s, dims, a.bias, perRow, ins);
+    const call = { gpu, v, s, dims, bias: a.bias, perRow, ins };
+    const gk = kernelGradient(call);
     try {
-      const [gh, gb] = hiddenAndBiasGradients(gpu, v, s, dims, a.bias, perRow, ins);
+      const [gh, gb] = hiddenAndBiasGradients(call);
       return gb === undefined ? [gh, gk] : [gh, gk, gb];
     } catch (e) {
       gpu.disposeData(gk.dataId);

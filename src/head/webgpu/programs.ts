@@ -68,6 +68,19 @@ export function headInputs(v: Variant, bias: boolean): string[] {
   return ['hid', 'wt', 'labels', ...(bias ? ['bias'] : []), ...(v.classWeights ? ['classWeights'] : [])];
 }
 
+/** WGSL: fn name(i, j) -> vec4: the row-major matrix `input` [rows, cols] at row i, columns j .. j + 3 (0 outside). */
+function fourReader(name: string, input: string, rows: string, cols: string): string {
+  return /* wgsl */ `
+fn ${name}(i: i32, j: i32) -> vec4<f32> {
+  var v = vec4<f32>(0.0);
+  if (i < ${rows}) {
+    let at = i * ${cols} + j;
+    for (var k = 0; k < 4; k = k + 1) { if (j + k < ${cols}) { v[k] = f32(${input}[at + k]); } }
+  }
+  return v;
+}`;
+}
+
 /**
  * The tile's GEMM and its workgroup memory. A thread (group g = lid / QUADS, four f = lid % QUADS)
  * holds the ROWS_PER_THREAD × 4 logits at rows g·ROWS_PER_THREAD.. and classes 4f .. 4f + 3 of
@@ -92,24 +105,8 @@ fn ml_tw(i: i32) -> f32 { return tile_w[i >> 2u][i & 3]; }
 fn ml_tw_set(i: i32, x: f32) { tile_w[i >> 2u][i & 3] = x; }
 fn ml_tile_row(lid: i32, i: i32) -> i32 { return (lid / ${QUADS}) * ${R} + i / 4; }
 fn ml_tile_col(lid: i32, i: i32) -> i32 { return (lid % ${QUADS}) * 4 + i % 4; }
-// H[r, k .. k + 3], 0 outside.
-fn ml_hid4(r: i32, k: i32) -> vec4<f32> {
-  var v = vec4<f32>(0.0);
-  if (r < uniforms.rows) {
-    let at = r * uniforms.dims + k;
-    for (var j = 0; j < 4; j = j + 1) { if (k + j < uniforms.dims) { v[j] = f32(hid[at + j]); } }
-  }
-  return v;
-}
-// W[k, c .. c + 3], 0 outside.
-fn ml_wt4(k: i32, c: i32) -> vec4<f32> {
-  var v = vec4<f32>(0.0);
-  if (k < uniforms.dims) {
-    let at = k * uniforms.classes + c;
-    for (var j = 0; j < 4; j = j + 1) { if (c + j < uniforms.classes) { v[j] = f32(wt[at + j]); } }
-  }
-  return v;
-}
+${fourReader('ml_hid4', 'hid', 'uniforms.rows', 'uniforms.dims')}
+${fourReader('ml_wt4', 'wt', 'uniforms.dims', 'uniforms.classes')}
 fn ml_load_h(r0: i32, k0: i32, lid: i32) {
   for (var e = lid; e < ${H_QUADS}; e = e + ${HEAD_WORKGROUP}) {
     tile_h[e] = ml_hid4(r0 + e / ${TILE_DEPTH / 4}, k0 + (e % ${TILE_DEPTH / 4}) * 4);
@@ -307,6 +304,10 @@ fn ml_g(slot: i32, c: i32, raw: f32) -> f32 {
   ${v.softcap ? 'g = g * ml_chain(raw);' : ''}
   return g;
 }
+// The output's entry at: x on a workgroup's first pass over it, else added (no zeroing pass).
+fn ml_accumulate(at: i32, x: f32, first: bool) {
+  if (first) { result[at] = x; } else { result[at] = result[at] + x; }
+}
 // G of the tile at (r0, c0) into tile_w [TILE_ROWS][TILE_CLASSES]; every thread calls it.
 fn ml_gradient_tile(r0: i32, c0: i32, lid: i32) {
   var z = ml_tile(r0, c0, lid);
@@ -388,7 +389,7 @@ fn main(index: i32) {
           for (var q = 0; q < 4; q = q + 1) {
             if (c + q < uniforms.classes) {
               let at = out + d * uniforms.classes + c + q;
-              if (r0 == rs) { result[at] = a[j][q]; } else { result[at] = result[at] + a[j][q]; }
+              ml_accumulate(at, a[j][q], r0 == rs);
             }
           }
         }
@@ -437,8 +438,6 @@ fn main(index: i32) {
   let g0 = g * ${ROWS_PER_THREAD * QUADS};
   ml_setup_rows(r0, lid);
   workgroupBarrier();
-  let entries = min(${TILE_ROWS}, uniforms.rows - r0) * uniforms.dims;
-  for (var e = lid; e < entries; e = e + ${HEAD_WORKGROUP}) { result[out + r0 * uniforms.dims + e] = 0.0; }
   for (var c0 = cs; c0 < ce; c0 = c0 + ${TILE_CLASSES}) {
     ml_gradient_tile(r0, c0, lid);
     let n = min(${TILE_CLASSES}, uniforms.classes - c0);
@@ -474,7 +473,7 @@ fn main(index: i32) {
         let d = d0 + f * 4 + j;
         if (d < uniforms.dims) {
           let at = out + (r0 + g * ${ROWS_PER_THREAD}) * uniforms.dims + d;
-          ${each(ROWS_PER_THREAD, (r) => `if (r0 + g * ${ROWS_PER_THREAD} + ${r} < uniforms.rows) { result[at + ${r} * uniforms.dims] = result[at + ${r} * uniforms.dims] + s${r}[j]; }`, '\n          ')}
+          ${each(ROWS_PER_THREAD, (r) => `if (r0 + g * ${ROWS_PER_THREAD} + ${r} < uniforms.rows) { ml_accumulate(at + ${r} * uniforms.dims, s${r}[j], c0 == cs); }`, '\n          ')}
         }
       }
     }
