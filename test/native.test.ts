@@ -115,6 +115,29 @@ describe('native addon', () => {
     expect(() => fwd(q, 2, 3, y, false, { kind: 'focal', gama: 2 }, st, rl)).toThrow(
       /unknown parameter 'gama' for loss kind 'focal' \(it takes: gamma, alpha; options: zLoss, labelSmoothing, ignoreIndex\)/,
     );
+    // Names compare exactly: a name whose characters differ only above 8 bits (ţ is U+0163, whose
+    // low byte is 'c'), a longer or a shorter one, and a name inherited through the prototype are unknown.
+    const base = { ...call(q, 2, 3, y, false, mixed(1, 0), st), rowLoss: rl };
+    expect(() => addon.forward({ ...base, ţlassWeights: new Float32Array(3) } as never)).toThrow(/unknown argument 'ţlassWeights'/);
+    expect(() => addon.forward({ ...base, classWeightsX: new Float32Array(3) } as never)).toThrow(/unknown argument 'classWeightsX'/);
+    expect(() => addon.forward({ ...base, classWeight: new Float32Array(3) } as never)).toThrow(/unknown argument 'classWeight'/);
+    expect(() => addon.forward({ ...base, ['w'.repeat(100)]: 1 } as never)).toThrow(/unknown argument 'w{100}'/);
+    expect(() => addon.forward(Object.assign(Object.create({ extra: 1 }), base))).toThrow(/unknown argument 'extra'/);
+    expect(() => fwd(q, 2, 3, y, false, { kind: 'focal', ɡamma: 2 } as never, st, rl)).toThrow(/unknown parameter 'ɡamma'/);
+    // undefined is absent, for arguments and loss parameters alike (a getter is read once).
+    let reads = 0;
+    const counted = Object.defineProperty({ ...base }, 'weights', { enumerable: true, get: () => (reads++, undefined) });
+    expect(() => addon.forward(counted)).not.toThrow();
+    expect(reads).toBe(1);
+    const focalOf = (spec: object) => {
+      const out = new Float32Array(2);
+      addon.forward({
+        ...call(new Float32Array([2, 1, 0.1, 0, 3, 1]), 2, 3, new Int32Array([0, 2]), false, spec as never, st),
+        rowLoss: out,
+      });
+      return Array.from(out);
+    };
+    expect(focalOf({ kind: 'focal', gamma: undefined, zLoss: undefined, labelSmoothing: undefined })).toEqual(focalOf({ kind: 'focal' }));
     expect(() => fwd(q, 2, 3, y, false, { kind: 'generalizedCE', q: 0 }, st, rl)).toThrow(/q must be a number in \(0, 1\], got 0/);
     expect(() => fwd(q, 2, 3, y, false, mixed(1, -2), st, rl)).toThrow(/beta must be >= -alpha/);
     expect(() => fwd(q, 2, 3, new Float32Array(6), true, { kind: 'focal' }, st, rl)).toThrow(

@@ -6,8 +6,8 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <new>
-#include <set>
 #include <stdexcept>
 #include <string>
 
@@ -103,33 +103,73 @@ inline Shape checked_shape(const Napi::Value& rows, const Napi::Value& classes) 
 inline Shape parse_shape(const Napi::CallbackInfo& info) { return checked_shape(info[1], info[2]); }
 
 // A named argument object: each field is read by name, and a name nobody read is an error
-// (a misspelt option must not be silently ignored).
+// (a misspelt option must not be silently ignored). On every kernel call: the names read are
+// kept as the callers' string literals (no allocation), and done() compares the object's
+// enumerable names (its prototypes' too, as for-in) with them as UTF-16 in a stack buffer.
 class Fields {
  public:
   Fields(const Napi::Value& v, const char* what) {
     if (!v.IsObject()) fail(std::string(what) + " must be an object of named arguments");
     o_ = v.As<Napi::Object>();
   }
+  // `name` must outlive this object (every caller passes a string literal).
   Napi::Value get(const char* name) {
-    used_.insert(name);
+    mark(name);
     return o_.Get(name);
   }
-  bool has(const char* name) {
-    used_.insert(name);
-    return o_.Has(name) && !o_.Get(name).IsUndefined();
+  // Present and not undefined (one property read: a getter runs once).
+  bool has(const char* name) { return !get(name).IsUndefined(); }
+  // The first enumerable name that was not read, or "" when there is none.
+  std::string unknown() const {
+    napi_env env = o_.Env();
+    napi_value names;
+    uint32_t count = 0;
+    if (napi_get_all_property_names(env, o_, napi_key_include_prototypes,
+                                    static_cast<napi_key_filter>(napi_key_enumerable | napi_key_skip_symbols), napi_key_numbers_to_strings,
+                                    &names) != napi_ok ||
+        napi_get_array_length(env, names, &count) != napi_ok)
+      fail("could not list the argument's names");
+    for (uint32_t i = 0; i < count; ++i) {
+      napi_value key;
+      char16_t text[kNameBuffer];
+      size_t length = 0;
+      if (napi_get_element(env, names, i, &key) != napi_ok || napi_get_value_string_utf16(env, key, text, kNameBuffer, &length) != napi_ok)
+        fail("could not read the argument's names");
+      if (length + 1 < kNameBuffer && was_read(text, length)) continue;
+      return Napi::Value(env, key).ToString().Utf8Value();
+    }
+    return "";
   }
   // Fails on any name that was not read.
   void done() const {
-    const Napi::Array names = o_.GetPropertyNames();
-    for (uint32_t i = 0; i < names.Length(); ++i) {
-      const std::string k = names.Get(i).ToString().Utf8Value();
-      if (!used_.count(k)) fail("unknown argument '" + k + "'");
-    }
+    const std::string k = unknown();
+    if (!k.empty()) fail("unknown argument '" + k + "'");
   }
 
  private:
+  static constexpr int kMaxNames = 32;
+  static constexpr size_t kNameBuffer = 64;
+
+  void mark(const char* name) {
+    for (int i = 0; i < count_; ++i)
+      if (std::strcmp(used_[i], name) == 0) return;
+    if (count_ == kMaxNames) fail("too many named arguments read");  // a bug of the binding, not of the caller
+    used_[count_++] = name;
+  }
+  // Whether the UTF-16 name equals one of the (ASCII) names read.
+  bool was_read(const char16_t* text, size_t length) const {
+    for (int i = 0; i < count_; ++i) {
+      const char* u = used_[i];
+      size_t j = 0;
+      while (j < length && u[j] != '\0' && static_cast<char16_t>(static_cast<unsigned char>(u[j])) == text[j]) ++j;
+      if (j == length && u[j] == '\0') return true;
+    }
+    return false;
+  }
+
   Napi::Object o_;
-  std::set<std::string> used_;
+  const char* used_[kMaxNames] = {};
+  int count_ = 0;
 };
 
 // An upstream gradient, the field `dy`: a Float32Array of 1 value (every row) or one per row.

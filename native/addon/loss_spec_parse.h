@@ -8,7 +8,6 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
-#include <set>
 #include <string>
 
 #include "../core/losses/registry.h"
@@ -16,14 +15,6 @@
 
 namespace mixloss {
 namespace napi_checks {
-
-// The names of an object's own enumerable properties.
-inline std::set<std::string> keys_of(const Napi::Object& o) {
-  std::set<std::string> keys;
-  const Napi::Array names = o.GetPropertyNames();
-  for (uint32_t i = 0; i < names.Length(); ++i) keys.insert(names.Get(i).ToString().Utf8Value());
-  return keys;
-}
 
 inline std::string range_text(const losses::ParamSpec& p) {
   const auto end = [](double v) {
@@ -79,54 +70,56 @@ inline float parse_softcap(const Napi::Value& v) {
 // capped logits from stock ops, and a spec that names it is an error there).
 inline LossParams parse_loss(const Napi::Value& v, bool dense, bool class_weights, bool softcap = false) {
   if (!v.IsObject()) fail("loss must be an object {kind, ...parameters}");
-  const Napi::Object o = v.As<Napi::Object>();
-  const Napi::Value kind_value = o.Get("kind");
+  Fields o(v, "loss");
+  const Napi::Value kind_value = o.get("kind");
   if (!kind_value.IsString()) fail("loss.kind must be a string (one of: " + kind_names() + ")");
   const std::string kind = kind_value.As<Napi::String>().Utf8Value();
   LossParams P;
-  std::set<std::string> keys = keys_of(o);
-  keys.erase("kind");
   bool linear = false;
+  std::string takes;
   const bool known = with_kind_named(kind, [&](auto k, LossKind id) {
     using K = decltype(k);
     P.kind = id;
     linear = K::kLinear;
-    std::string takes;
     for (const losses::ParamSpec& p : K::kParams) {
       if (p.name == nullptr) continue;
       takes += std::string(takes.empty() ? "" : ", ") + p.name;
-      if (!keys.count(p.name)) continue;
-      keys.erase(p.name);
-      const Napi::Value pv = o.Get(p.name);
+      const Napi::Value pv = o.get(p.name);
+      if (pv.IsUndefined()) continue;
       const double d = pv.IsNumber() ? pv.As<Napi::Number>().DoubleValue() : NAN;
       if (!pv.IsNumber() || std::isnan(d) || !in_range(p, d))
         fail(std::string(p.name) + " must be a number in " + range_text(p) + ", got " +
              (pv.IsNumber() ? std::to_string(d) : pv.ToString().Utf8Value()));
       P.*(p.field) = static_cast<float>(d);
     }
-    for (const std::string& key : keys) {
-      if (key != "zLoss" && key != "labelSmoothing" && key != "ignoreIndex" && !(softcap && key == "softcap"))
-        fail("unknown parameter '" + key + "' for loss kind '" + kind + "' (it takes: " + (takes.empty() ? "none" : takes) +
-             "; options: " + kOptionNames + ")");
-    }
-    if (const char* problem = K::check(P)) fail(problem);
   });
   if (!known) fail("unknown loss kind '" + kind + "' (known: " + kind_names() + ")");
-  if (keys.count("zLoss")) {
-    const double z = finite_number(o.Get("zLoss"), "zLoss");
+  const Napi::Value z_value = o.get("zLoss");
+  const Napi::Value smoothing_value = o.get("labelSmoothing");
+  const Napi::Value ignore_value = o.get("ignoreIndex");
+  const Napi::Value softcap_value = softcap ? o.get("softcap") : Napi::Value();
+  const std::string unknown = o.unknown();
+  if (!unknown.empty())
+    fail("unknown parameter '" + unknown + "' for loss kind '" + kind + "' (it takes: " + (takes.empty() ? "none" : takes) +
+         "; options: " + kOptionNames + ")");
+  with_kind_named(kind, [&](auto k, LossKind) {
+    if (const char* problem = decltype(k)::check(P)) fail(problem);
+  });
+  if (!z_value.IsUndefined()) {
+    const double z = finite_number(z_value, "zLoss");
     if (z < 0) fail("zLoss must be >= 0, got " + std::to_string(z));
     P.z_loss = static_cast<float>(z);
   }
-  if (keys.count("labelSmoothing")) {
-    const double e = finite_number(o.Get("labelSmoothing"), "labelSmoothing");
+  if (!smoothing_value.IsUndefined()) {
+    const double e = finite_number(smoothing_value, "labelSmoothing");
     if (e < 0 || e > 1) fail("labelSmoothing must be in [0, 1], got " + std::to_string(e));
     if (e > 0 && !linear) fail("labelSmoothing needs a loss linear in the targets (" + kind_names(true) + "); '" + kind + "' is not");
     if (e > 0 && dense) fail("labelSmoothing is for class ids: smooth dense targets before the kernel");
     P.label_smoothing = static_cast<float>(e);
   }
-  if (keys.count("softcap") && softcap) P.softcap = parse_softcap(o.Get("softcap"));
-  if (keys.count("ignoreIndex") && !o.Get("ignoreIndex").IsUndefined()) {
-    const double i = finite_number(o.Get("ignoreIndex"), "ignoreIndex");
+  if (softcap && !softcap_value.IsUndefined()) P.softcap = parse_softcap(softcap_value);
+  if (!ignore_value.IsUndefined()) {
+    const double i = finite_number(ignore_value, "ignoreIndex");
     if (std::floor(i) != i || i < INT32_MIN || i > INT32_MAX) fail("ignoreIndex must be a 32-bit integer, got " + std::to_string(i));
     if (dense) fail("ignoreIndex is for class ids, not dense targets");
     P.has_ignore_index = true;
