@@ -76,7 +76,8 @@ describe('bad input', () => {
         (x) => crossEntropy(x, [0, 1], { label_smoothing: 0.1 } as never),
         q(),
       ));
-    it('wrong dtype', () => rejects(/logits must be float32, got int32/, (x) => mixedLoss(x, [0]), tf.tensor2d([[1, 2]], [1, 2], 'int32')));
+    it('wrong dtype', () =>
+      rejects(/logits must be float32 or int32, got bool/, (x) => mixedLoss(x, [0]), tf.tensor2d([[true, false]], [1, 2], 'bool')));
     it('empty batch', () => rejects(/empty batch/, (x, y) => mixedLoss(x, y), tf.zeros([0, 3]), tf.zeros([0], 'int32')));
     it('zero classes', () => rejects(/0 classes/, (x) => mixedLoss(x, [0, 0]), tf.zeros([2, 0])));
     it('not a tensor or a tensor-like', () =>
@@ -630,7 +631,7 @@ describe('bad input', () => {
     });
     it('every op names itself in its errors', () => {
       for (const loss of LOSSES)
-        rejects(/^mixloss\.\w+: logits must be float32/, (x) => loss.op(x, [0]), tf.tensor2d([[1, 2]], [1, 2], 'int32'));
+        rejects(/^mixloss\.\w+: logits must be float32 or int32/, (x) => loss.op(x, [0]), tf.tensor2d([[true, false]], [1, 2], 'bool'));
     });
   });
 

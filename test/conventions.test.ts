@@ -4,7 +4,19 @@
 // Each against a float64 reference, stock tfjs autodiff or central differences.
 import { beforeAll, describe, expect, it } from 'vitest';
 
-import { crossEntropy, expectationLoss, focalLoss, layersLosses, maeLoss, mixedLoss, mpceLoss, polyLoss } from '../src';
+import {
+  crossEntropy,
+  expectationLoss,
+  focalLoss,
+  layersLosses,
+  linearCrossEntropy,
+  losses,
+  maeLoss,
+  mixedLoss,
+  mpceLoss,
+  polyLoss,
+} from '../src';
+import { LOSSES } from './support/losses';
 import {
   centralDifference,
   gradientError,
@@ -130,6 +142,38 @@ describe('tensor-likes and unbatched rows, as tfjs ops take them', () => {
     }
   });
 
+  it('int32 logits are taken as tf.losses takes them (their values as float32), by every op, the drop-in and the head', () => {
+    const ints = [
+      [2, 1, 0],
+      [0, -1, 3],
+    ];
+    const qi = tf.tensor2d(ints, [2, 3], 'int32');
+    const qf = tf.tensor2d(ints, [2, 3], 'float32');
+    const ids = [0, 2];
+    for (const loss of LOSSES) {
+      const before = backendCounts();
+      const got = loss.op(qi, ids, { reduction: 'none' });
+      const want = loss.op(qf, ids, { reduction: 'none' });
+      expect(got.dtype, loss.name).toBe('float32');
+      expect(Array.from(got.dataSync()), loss.name).toEqual(Array.from(want.dataSync()));
+      tf.dispose([got, want]);
+      expect(backendCounts(), `${loss.name}: nothing left behind`).toEqual(before);
+    }
+    // tf.losses.softmaxCrossEntropy takes int32 logits; the drop-in gives its value.
+    const onehot = tf.oneHot(ids, 3);
+    const stock = tf.losses.softmaxCrossEntropy(onehot, qi);
+    const dropIn = losses.softmaxCrossEntropy(onehot, qi);
+    expect(maxRelError(dropIn.dataSync(), stock.dataSync())).toBeLessThan(2e-6);
+    // The head: an int32 hidden, kernel and bias, as tf.matMul takes them.
+    const h = tf.tensor2d([1, -2, 0, 3], [2, 2], 'int32');
+    const w = tf.tensor2d([1, 0, -1, 2, 1, 0], [2, 3], 'int32');
+    const b = tf.tensor1d([0, 1, -1], 'int32');
+    const head = linearCrossEntropy(h, w, ids, { bias: b, reduction: 'none' });
+    const unfused = crossEntropy(tf.add(tf.matMul(h, w), b), ids, { reduction: 'none' });
+    expect(maxRelError(head.dataSync(), unfused.dataSync())).toBeLessThan(2e-6);
+    tf.dispose([qi, qf, onehot, stock, dropIn, h, w, b, head, unfused]);
+  });
+
   it('1-D logits [C] with a scalar class id are one row: a scalar loss, a gradient of shape [C]', () => {
     for (const label of [0, tf.scalar(0, 'int32'), [0], tf.tensor1d([1, 0, 0])] as const) {
       const q = tf.tensor1d(q2[0]);
@@ -154,7 +198,8 @@ describe('tensor-likes and unbatched rows, as tfjs ops take them', () => {
     const hint =
       /\(mixloss's ops take \(logits, labels\); tf\.losses and mixloss\.losses take \(labels, logits\): check the argument order\)$/;
     const intIds = tf.tensor1d([0, 2], 'int32');
-    expect(thrownBy(() => crossEntropy(intIds, logits)).message).toMatch(/logits must be float32, got int32/);
+    // int32 logits are taken (tf.losses' rule): the [B, C] float labels then give the shape error.
+    expect(thrownBy(() => crossEntropy(intIds, logits)).message).toMatch(/labels must be class ids \[\] \(a scalar\) or \[1\]/);
     expect(thrownBy(() => crossEntropy(intIds, logits)).message).toMatch(hint);
     const floatIds = tf.tensor1d([0, 2]);
     expect(thrownBy(() => crossEntropy(floatIds, logits)).message).toMatch(hint);

@@ -673,10 +673,10 @@ describe('bad input: an Error naming the problem, before any kernel, nothing lef
         () => ({ t: [tf.zeros([9])] }),
       ],
       [
-        'an int32 kernel',
+        'a bool kernel',
         (i) => linearCrossEntropy(i.h, i.w, i.y),
-        /kernel must be float32, got int32/,
-        () => ({ w: tf.zeros([3, 10], 'int32') }),
+        /kernel must be float32 or int32, got bool/,
+        () => ({ w: tf.zeros([3, 10], 'bool') }),
       ],
       [
         'labels with other rows',

@@ -1,35 +1,11 @@
 // The head's tensors, checked before any kernel runs: hidden [..., D], kernel [D, C] (a Dense
 // layer's layout), bias [C], class ids of hidden's rows. Tensor-likes become tensors (`made`).
-import { Tensor, tensor } from '@tensorflow/tfjs-core';
-import type { TensorLike } from '@tensorflow/tfjs-core';
+import { Tensor } from '@tensorflow/tfjs-core';
 
 import { unreadableHere } from '../kernels/host_values';
-import { checkAttached, checkLabels, classWeightTensor, shapeOf } from '../losses/checks';
-import { labelsTensor } from '../losses/inputs';
+import { checkLabels, classWeightTensor, shapeOf } from '../losses/checks';
+import { floatInput, labelsTensor } from '../losses/inputs';
 import { fail } from '../validate';
-
-/** A float32 tensor of the caller's, or one made from a tensor-like (nested arrays). */
-export function floatTensor(op: string, name: string, x: unknown, made: Tensor[]): Tensor {
-  if (x instanceof Tensor) {
-    if (x.isDisposed) fail(op, `${name} is a disposed tensor`);
-    if (x.dtype !== 'float32') fail(op, `${name} must be float32, got ${x.dtype} (tf.cast(${name}, 'float32'))`);
-    return x;
-  }
-  if (ArrayBuffer.isView(x) && !(x instanceof DataView)) {
-    checkAttached(op, name, x);
-    if (!(x instanceof Float32Array)) fail(op, `${name} must be float32, got a ${x.constructor.name}`);
-  } else if (!Array.isArray(x)) {
-    fail(op, `${name} must be a tf.Tensor or a nested array of numbers, got ${x === null ? 'null' : typeof x}`);
-  }
-  let t: Tensor;
-  try {
-    t = tensor(x as TensorLike, undefined, 'float32');
-  } catch (e) {
-    return fail(op, `${name}: ${(e as Error).message}`);
-  }
-  made.push(t);
-  return t;
-}
 
 export interface HeadShapes {
   /** hidden's rows' shape (hidden's shape without D). */
@@ -63,7 +39,7 @@ export function headShapes(op: string, hidden: Tensor, kernel: Tensor, kernelNam
 /** The bias [C], or undefined. */
 export function biasTensor(op: string, x: unknown, classes: number, made: Tensor[]): Tensor | undefined {
   if (x === undefined) return undefined;
-  const b = floatTensor(op, 'bias', x, made);
+  const b = floatInput(op, 'bias', x, made);
   if (b.rank !== 1 || b.shape[0] !== classes) fail(op, `bias must have shape [${classes}] (one per class), got ${shapeOf(b.shape)}`);
   return b;
 }

@@ -9,7 +9,8 @@ import { weightedRows } from '../losses/weighted_rows';
 import { checkableValues } from '../kernels/host_values';
 import type { Labels, LossValue } from '../losses/types';
 import { fail } from '../validate';
-import { biasTensor, floatTensor, headClassWeights, headLabels, headShapes } from './inputs';
+import { biasTensor, headClassWeights, headLabels, headShapes } from './inputs';
+import { floatInput } from '../losses/inputs';
 import { linearLossKernel, LinearLossAttrs } from './kernel_names';
 import { LinearLossOptions, LinearLossSpec, resolveHead } from './options';
 import { ensureHeadKernels } from './register';
@@ -35,8 +36,8 @@ function fusedHead(
   const r = resolveHead(op, kind, options, fixed, extra);
   const made: Tensor[] = [];
   try {
-    const hidden = floatTensor(op, 'hidden', hiddenIn, made);
-    const kernel = floatTensor(op, 'kernel', kernelIn, made);
+    const hidden = floatInput(op, 'hidden', hiddenIn, made);
+    const kernel = floatInput(op, 'kernel', kernelIn, made);
     const s = headShapes(op, hidden, kernel);
     const bias = biasTensor(op, options.bias, s.classes, made);
     const labels = headLabels(op, labelsIn, s, r.ignoreIndex, made);

@@ -13,7 +13,8 @@ import type { NativeHeadCall, NativeHeadLoss } from '../native';
 import { checkOptions } from '../losses/checks';
 import { fail, named } from '../validate';
 import { meanPlan } from './divisor';
-import { biasTensor, floatTensor, headClassWeights, headLabels, headShapes, hostFloats, hostValues } from './inputs';
+import { biasTensor, headClassWeights, headLabels, headShapes, hostFloats, hostValues } from './inputs';
+import { floatInput } from '../losses/inputs';
 import type { HeadShapes } from './inputs';
 import type { Hidden, Kernel } from './ops';
 import { LinearLossOptions, resolveHead, ResolvedHead } from './options';
@@ -92,8 +93,8 @@ function shardCall(
       : checkNumber(op, 'classOffset', options.classOffset, (v) => Number.isInteger(v) && v >= 0, '(an integer >= 0)');
   const made: Tensor[] = [];
   try {
-    const hidden = floatTensor(op, 'hidden', hiddenIn, made);
-    const kernel = floatTensor(op, 'kernelShard', kernelIn, made);
+    const hidden = floatInput(op, 'hidden', hiddenIn, made);
+    const kernel = floatInput(op, 'kernelShard', kernelIn, made);
     const s = headShapes(op, hidden, kernel, 'kernelShard');
     if (classOffset + s.classes > numClasses) {
       fail(op, `the shard's classes [${classOffset}, ${classOffset + s.classes}) pass the head's numClasses ${numClasses}`);

@@ -5,7 +5,8 @@ import { dispose, engine, getBackend, NamedTensorMap, Tensor, tensor } from '@te
 import { checkNumber } from '../losses/checks';
 import { checkOptionNames, fail, named } from '../validate';
 import { native } from '../native';
-import { biasTensor, floatTensor, headShapes, hostFloats } from './inputs';
+import { biasTensor, headShapes, hostFloats } from './inputs';
+import { floatInput } from '../losses/inputs';
 import { HEAD_TOP_K } from './kernel_names';
 import type { Hidden, Kernel } from './ops';
 import { deviceTopK } from './register';
@@ -31,8 +32,8 @@ export function headTopK(hidden: Hidden, kernel: Kernel, k: number, options: Hea
   checkOptionNames(op, options, ['bias', 'softcap']);
   const made: Tensor[] = [];
   try {
-    const h = floatTensor(op, 'hidden', hidden, made);
-    const w = floatTensor(op, 'kernel', kernel, made);
+    const h = floatInput(op, 'hidden', hidden, made);
+    const w = floatInput(op, 'kernel', kernel, made);
     const s = headShapes(op, h, w);
     checkNumber(op, 'k', k, (v) => Number.isInteger(v) && v >= 1 && v <= s.classes, `(an integer in [1, ${s.classes}], the classes)`);
     if (s.classes > 2 ** 31 - 1) fail(op, 'class ids past 2^31 do not fit int32 indices');

@@ -54,14 +54,28 @@ function fromTensorLike(op: string, name: string, x: unknown, dtype: 'float32' |
   return tensor(flat, shape, dtype);
 }
 
-/** The logits as a float32 tensor: the caller's own, or one made from a tensor-like (`made`). */
+/**
+ * The logits as a float32 tensor: the caller's own; an int32 tensor's values as float32 (a
+ * cast, as tf.losses and tf.logSoftmax take int32 logits); or one made from a tensor-like. What
+ * is made here goes into `made`, for the caller to dispose.
+ */
 export function logitsTensor(op: string, x: unknown, made: Tensor[]): Tensor {
+  return floatInput(op, 'logits', x, made);
+}
+
+/** A float32 tensor from the caller's `name`: its own, an int32 tensor cast, or a tensor-like (`made`). */
+export function floatInput(op: string, name: string, x: unknown, made: Tensor[]): Tensor {
   if (x instanceof Tensor) {
-    if (x.isDisposed) fail(op, 'logits is a disposed tensor');
-    if (x.dtype !== 'float32') fail(op, `logits must be float32, got ${x.dtype} (tf.cast(logits, 'float32'))`);
+    if (x.isDisposed) fail(op, `${name} is a disposed tensor`);
+    if (x.dtype === 'int32') {
+      const t = cast(x, 'float32');
+      made.push(t);
+      return t;
+    }
+    if (x.dtype !== 'float32') fail(op, `${name} must be float32 or int32, got ${x.dtype}`);
     return x;
   }
-  const t = fromTensorLike(op, 'logits', x, 'float32');
+  const t = fromTensorLike(op, name, x, 'float32');
   made.push(t);
   return t;
 }
