@@ -139,7 +139,7 @@ describe('options across the family', () => {
     tf.dispose([x, w]);
   });
 
-  it('a scalar sample weight with ignoreIndex (the stock path): ignored rows leave the nonzero count and the mean', () => {
+  it('a scalar sample weight with ignoreIndex: ignored rows leave the nonzero count and the mean', () => {
     const x = tf.tensor2d(q64, [B, C]);
     const rows = Array.from(crossEntropy(x, ids, { ignoreIndex: -100, reduction: 'none' }).dataSync());
     const total = rows.reduce((a, v) => a + 2.5 * v, 0); // the ignored row's loss is 0
@@ -161,6 +161,40 @@ describe('options across the family', () => {
     expect(Array.from(grad.dataSync()).every((g) => g === 0)).toBe(true);
     expect(crossEntropy(x, y, { ignoreIndex: -100, reduction: 'sum' }).dataSync()[0]).toBe(0);
     tf.dispose([x, value, grad]);
+  });
+
+  it('every form of the same sample weights (number, [1], [B], nested, [B, 1] for rows [B, T]) gives one value and gradient', () => {
+    const x = tf.tensor2d(q64, [B, C]);
+    const run = (weights: unknown, reduction: tf.Reduction | 'mean' | 'sum') => {
+      const { value, grad } = tf.valueAndGrad(
+        (v: tf.Tensor) => crossEntropy(v, validIds, { weights: weights as never, reduction }) as tf.Scalar,
+      )(x);
+      const out = { value: value.dataSync()[0], grad: Array.from(grad.dataSync()) };
+      tf.dispose([value, grad]);
+      return out;
+    };
+    for (const w of [2.5, 0]) {
+      for (const reduction of ['mean', 'sum', tf.Reduction.MEAN, tf.Reduction.SUM_BY_NONZERO_WEIGHTS] as const) {
+        const rows = run(new Array(B).fill(w), reduction);
+        for (const form of [w, [w], tf.scalar(w), tf.tensor1d([w]), Float32Array.of(w)]) {
+          const got = run(form, reduction);
+          // All-zero weights under a mean: 0/0 is NaN, and the gradient is zero in every form.
+          expect(got.value, `${String(form)} ${reduction}`).toEqual(rows.value);
+          expect(got.grad, `${String(form)} ${reduction}`).toEqual(rows.grad);
+          if (form instanceof tf.Tensor) form.dispose();
+        }
+      }
+    }
+    // Rows [B, T]: weights [B, 1] are each batch's weight for its T rows.
+    const x3 = tf.tensor3d(q64, [2, 3, C]);
+    const y3 = tf.tensor2d(validIds, [2, 3], 'int32');
+    const column = tf.tensor2d([2, 0.5], [2, 1]);
+    const full = tf.tensor2d([2, 2, 2, 0.5, 0.5, 0.5], [2, 3]);
+    const g3 = (w: tf.Tensor) => tf.valueAndGrad((v: tf.Tensor) => crossEntropy(v, y3, { weights: w }) as tf.Scalar)(x3);
+    const [a, b] = [g3(column), g3(full)];
+    expect(a.value.dataSync()[0]).toBe(b.value.dataSync()[0]);
+    expect(Array.from(a.grad.dataSync())).toEqual(Array.from(b.grad.dataSync()));
+    tf.dispose([x, x3, y3, column, full, a.value, a.grad, b.value, b.grad]);
   });
 
   it('class ids as floats and [B, 1] honour ignoreIndex and class weights like int32 [B]', () => {

@@ -1,6 +1,8 @@
 // Drop-in replacements for tf.losses.softmaxCrossEntropy: the same argument order, defaults
 // and results, so replacing `tf.losses.` with `mixloss.losses.` is the whole migration. Like
-// tfjs they take tensor-likes (nested arrays, TypedArrays) as well as tensors.
+// tfjs they take tensor-likes (nested arrays, TypedArrays) as well as tensors. Label smoothing
+// spreads ε over the last axis's C classes; tf.losses takes shape[1], which differs for logits of
+// rank other than 2 (the README lists where the two differ).
 import { Reduction as TfReduction, Tensor, tensor } from '@tensorflow/tfjs-core';
 import type { TensorLike } from '@tensorflow/tfjs-core';
 

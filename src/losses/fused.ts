@@ -43,6 +43,16 @@ const COMMON_OPTIONS = [
   'checkTargets',
 ];
 
+function sameShape(a: number[], b: number[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+/** Whether `shape` broadcasts to `to` (numpy's rule) without growing it. */
+function broadcastsTo(shape: number[], to: number[]): boolean {
+  if (shape.length > to.length) return false;
+  return shape.every((d, i) => d === 1 || d === to[to.length - shape.length + i]);
+}
+
 /**
  * Runs check(); when it throws and the arguments look swapped (labels of a higher rank than the
  * logits, or int32 logits beside float labels: tf.losses' order), adds the argument-order hint.
@@ -111,8 +121,14 @@ export function fusedLoss(op: string, logitsIn: Logits, labelsIn: Labels, option
     }
     const classWeights = classWeightsGiven === undefined ? undefined : classWeightTensor(op, weightOption, classWeightsGiven, classes);
     if (classWeights !== undefined && classWeights !== classWeightsGiven) made.push(classWeights);
-    const sampleWeights = options.weights === undefined ? undefined : sampleWeightTensor(op, options.weights, lead);
+    let sampleWeights = options.weights === undefined ? undefined : sampleWeightTensor(op, options.weights, lead);
     if (sampleWeights !== undefined && sampleWeights !== options.weights) made.push(sampleWeights);
+    if (sampleWeights !== undefined && !sameShape(sampleWeights.shape, lead) && broadcastsTo(sampleWeights.shape, lead)) {
+      // Weights that broadcast to the rows' shape (a number, [1], [B, 1] for rows [B, T]) are
+      // per-row weights: one path, so every form of the same weights gives the same value and gradient.
+      sampleWeights = broadcastTo(sampleWeights, lead);
+      made.push(sampleWeights);
+    }
     // The caller's own dense targets are checked before smoothing and class weights change them
     // (the kernel checks the targets it is given, when they are the caller's own or smoothed).
     const stockDense = !linear && (dense || smoothing > 0);
@@ -160,9 +176,7 @@ export function fusedLoss(op: string, logitsIn: Logits, labelsIn: Labels, option
     // shapes take tf.losses.computeWeightedLoss on the row losses. Targets under a where mask
     // take the mask's rows as weights (times the caller's).
     const maskWeights = mask !== undefined && dense;
-    const perRow =
-      maskWeights ||
-      (sampleWeights !== undefined && sampleWeights.shape.length === lead.length && sampleWeights.shape.every((d, i) => d === lead[i]));
+    const perRow = maskWeights || (sampleWeights !== undefined && sameShape(sampleWeights.shape, lead));
     const stockWeights = sampleWeights !== undefined && !perRow;
     const kernelReduction: Reduction = stockWeights || reduction === 'none' ? 'none' : reduction === 'sum' ? 'sum' : 'mean';
     const meanOver = perRow ? (reduction === 'nonzero' ? 'nonzero' : 'sampleWeights') : (loss.meanOver ?? 'classWeights');
