@@ -452,6 +452,36 @@ describe('the bug classes peers hit', () => {
     expect(sum.value).toBe(0);
   });
 
+  it('sample weights that sum to 0 under a mean: NaN and zero gradients, as the loss ops give, in every form', () => {
+    const ids = tf.tensor(x.y, [x.N], 'int32');
+    for (const reduction of ['mean', tf.Reduction.MEAN, tf.Reduction.SUM_BY_NONZERO_WEIGHTS] as const) {
+      for (const weights of [0, [0], new Array(x.N).fill(0)]) {
+        const got = run(x, (h, w, b) => linearCrossEntropy(h, w, ids, { bias: b, weights, reduction }));
+        expect(got.value).toBeNaN();
+        for (const g of [got.gh, got.gw, got.gb]) expect(Array.from(g).every((v) => v === 0)).toBe(true);
+      }
+    }
+    // Weights that are not all 0: the head's weighted mean is the loss ops' (value and gradients).
+    const w = Array.from({ length: x.N }, (_, i) => (i % 3) * 0.5);
+    const head = run(x, (h, k, b) =>
+      linearCrossEntropy(h, k, ids, { bias: b, weights: w, reduction: tf.Reduction.SUM_BY_NONZERO_WEIGHTS }),
+    );
+    const ops = run(x, (h, k, b) =>
+      crossEntropy(tf.add(tf.matMul(h, k), b), ids, { weights: w, reduction: tf.Reduction.SUM_BY_NONZERO_WEIGHTS }),
+    );
+    expectClose(head, ops, 2e-5);
+    ids.dispose();
+  });
+
+  it('focal on dense targets (stock ops) with every row masked out: NaN and a zero gradient, as the kernels give', () => {
+    const q = tf.tensor2d([2, 1, 0.1, 0.5, -1, 3], [2, 3]);
+    const t = tf.tensor2d([1, 0, 0, 0, 0, 1], [2, 3]);
+    const { value, grad } = tf.valueAndGrad((v: tf.Tensor) => focalLoss(v, t, { gamma: 2, where: [false, false] }) as tf.Scalar)(q);
+    expect(value.dataSync()[0]).toBeNaN();
+    expect(Array.from(grad.dataSync())).toEqual([0, 0, 0, 0, 0, 0]);
+    tf.dispose([q, t, value, grad]);
+  });
+
   it('a common logit offset of 1e4 changes nothing (PyTorch #195829)', () => {
     const shifted = { ...x, b: x.b.map((v) => v + 1e4) };
     const a = run(x, (h, w, b) => linearCrossEntropy(h, w, yTensor(x), { bias: b }));

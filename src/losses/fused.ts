@@ -23,7 +23,7 @@ import {
   whereMask,
 } from './inputs';
 import { resolveDevice } from './device';
-import { weightedRows } from './weighted_rows';
+import { broadcastsTo, weightedRows } from './weighted_rows';
 import { DenseRows, stockDenseLoss } from './stock_dense';
 import { linearOpNames, lossOps } from './op_table';
 import { checkLossSpec, isLinear } from './registry';
@@ -45,12 +45,6 @@ const COMMON_OPTIONS = [
 
 function sameShape(a: number[], b: number[]): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);
-}
-
-/** Whether `shape` broadcasts to `to` (numpy's rule) without growing it. */
-function broadcastsTo(shape: number[], to: number[]): boolean {
-  if (shape.length > to.length) return false;
-  return shape.every((d, i) => d === 1 || d === to[to.length - shape.length + i]);
 }
 
 /**

@@ -8,10 +8,8 @@
 import {
   add,
   cast,
-  div,
   logSoftmax,
   logSumExp,
-  losses,
   mul,
   notEqual,
   oneHot,
@@ -28,7 +26,7 @@ import {
 import type { Reducing } from './checks';
 import { applyWhere, ClassAxis, moveClassAxis, WhereMask } from './inputs';
 import { softcapLogits } from './softcap';
-import { tfReduction } from './weighted_rows';
+import { meanOf, reduceWeighted } from './weighted_rows';
 
 /** A kind's row value Σ_c t_c ℓ(p_c) from log p [rows, C] and targets t [rows, C]: [rows]. */
 export type DenseRows = (logp: Tensor, targets: Tensor) => Tensor;
@@ -92,7 +90,7 @@ export function stockDenseLoss(c: StockDenseCall): Tensor {
     const flatCounted = reshape(counted, [c.rows]);
     value = reshape(select(cast(flatCounted, 'bool'), value, zerosLike(value)), c.lead);
     if (c.sampleWeights !== undefined) {
-      return losses.computeWeightedLoss(value, mul(c.sampleWeights, counted), tfReduction(c.reduction));
+      return reduceWeighted(value, mul(c.sampleWeights, counted), c.lead, c.reduction);
     }
     if (c.reduction === 'none') return value;
     const total = sum(value);
@@ -102,7 +100,7 @@ export function stockDenseLoss(c: StockDenseCall): Tensor {
       c.meanOverClassWeights && ids !== undefined && c.classWeights !== undefined
         ? sum(mul(counted, reshape(gatherWeights(c.classWeights, ids), counted.shape)))
         : sum(counted);
-    return div(total, divisor);
+    return meanOf(total, divisor);
   });
 }
 
