@@ -195,11 +195,11 @@ describe('the JavaScript boundary, every op × every bad input', () => {
     });
     const cases: Array<[string, () => [tf.Tensor, unknown, object?], RegExp, boolean]> = [
       ['a layer of rank 1', () => [tf.tensor1d([1, 2, 3]), Y], /at least one feature/, true],
-      ['bool layer', () => [tf.tensor2d([[true], [false]], [2, 1], 'bool'), [0, 1]], /must be float32, got bool/, true],
+      ['bool layer', () => [tf.tensor2d([[true], [false]], [2, 1], 'bool'), [0, 1]], /must be float32 or int32, got bool/, true],
       ...complexCases<[string, () => [tf.Tensor, unknown, object?], RegExp, boolean]>([
-        ['complex64 layer', () => [tf.complex(tf.tensor2d(P), tf.zeros([4, 3])), Y], /must be float32, got complex64/, true],
+        ['complex64 layer', () => [tf.complex(tf.tensor2d(P), tf.zeros([4, 3])), Y], /must be float32 or int32, got complex64/, true],
       ]),
-      ['string layer', () => [tf.tensor2d([['a'], ['b']], [2, 1], 'string'), [0, 1]], /must be float32, got string/, true],
+      ['string layer', () => [tf.tensor2d([['a'], ['b']], [2, 1], 'string'), [0, 1]], /must be float32 or int32, got string/, true],
       ['one row', () => [tf.tensor2d([[1, 2]]), [0]], /at least 2 rows/, true],
       ['an empty batch', () => [tf.zeros([0, 3]), []], /at least 2 rows/, true],
       ['a disposed layer', () => [disposed(tf.tensor2d(P)), Y], /layer is disposed/, true],

@@ -610,7 +610,9 @@ describe('bad input to the information measures', () => {
     ['fractional label', () => renyiMutualInformation([0, 1, 0.5, 0, 1, 0], z(), { width: 1 }), /label 0\.5 at row 2/],
     ['soft targets', () => renyiMutualInformation(tf.tensor2d(P), z(), { width: 1 }), /soft targets have no same-class Gram matrix/],
     ['unknown option', () => renyiMutualInformation(Y, z(), { sigma: 1 } as never), /unknown option 'sigma'/],
-    ['int32 layer', () => renyiEntropy(tf.tensor2d([[1], [2]], [2, 1], 'int32')), /must be float32/],
+    ['bool layer', () => renyiEntropy(tf.tensor2d([[true], [false]], [2, 1], 'bool')), /layer must be float32 or int32, got bool/],
+    ['a layer that is not a tensor-like', () => renyiEntropy({ rows: 2 } as never), /layer must be a tf.Tensor or a tensor-like/],
+    ['labels that are not class ids', () => renyiMutualInformation('0101' as never, z(), { width: 1 }), /labels must be a tf.Tensor/],
     ['rank-1 layer', () => renyiEntropy(tf.tensor1d([1, 2, 3])), /at least one feature/],
     [
       'NaN in the layer',
@@ -636,6 +638,38 @@ describe('bad input to the information measures', () => {
       /unknown option 'aplha'/,
     ],
   ];
+  it('takes what tfjs ops take: a layer as nested arrays or int32, labels as a class-id column, a TypedArray or one-hot rows', () => {
+    const ints = [
+      [1, 0],
+      [0, 2],
+      [3, 1],
+      [1, 1],
+    ];
+    const ids = [0, 1, 1, 0];
+    const want = renyiInformation(ids, tf.tensor2d(ints), { width: 1.5 });
+    const forms: Array<[string, unknown, unknown]> = [
+      ['nested layer', ids, ints],
+      ['int32 layer', ids, tf.tensor2d(ints, [4, 2], 'int32')],
+      ['Float32Array rows', ids, ints.map((r) => Float32Array.from(r))],
+      ['class-id column', ids.map((y) => [y]), ints],
+      ['Uint8Array ids', Uint8Array.from(ids), ints],
+      ['Float32Array ids', Float32Array.from(ids), ints],
+      ['one-hot rows', ids.map((y) => [y === 0 ? 1 : 0, y === 1 ? 1 : 0]), ints],
+    ];
+    for (const [name, labels, layer] of forms) {
+      const before = tf.memory().numTensors;
+      const got = renyiInformation(labels as never, layer as never, { width: 1.5 });
+      expect(got.mutualInformation, name).toBe(want.mutualInformation);
+      const mi = renyiMutualInformation(labels as never, layer as never, { width: 1.5 });
+      const h = renyiEntropy(layer as never, { width: 1.5 });
+      expect(mi.dataSync()[0], name).toBeCloseTo(want.mutualInformation, 6);
+      expect(h.dataSync()[0], name).toBeCloseTo(want.layer, 6);
+      tf.dispose([mi, h]);
+      if (layer instanceof tf.Tensor) layer.dispose();
+      expect(tf.memory().numTensors, `${name}: nothing left behind`).toBe(before - (layer instanceof tf.Tensor ? 1 : 0));
+    }
+  });
+
   for (const [name, fn, message] of cases) {
     it(`rejects ${name}`, () => {
       const e = thrownBy(fn);

@@ -1,16 +1,20 @@
 // The public information ops: renyiMutualInformation and renyiEntropy (differentiable tfjs
 // ops), renyiInformation (every term as numbers, for monitoring). Math: docs/information.md.
-import type { Scalar } from '@tensorflow/tfjs-core';
+import type { Scalar, TensorLike } from '@tensorflow/tfjs-core';
 import { argMax, engine, getBackend, reshape, Tensor, tensor, tidy } from '@tensorflow/tfjs-core';
 
 import { unreadableHere } from '../kernels/host_values';
+import { floatInput } from '../losses/inputs';
 import { native, RenyiEntropies } from '../native';
 import { checkOptionNames, fail, named, shown } from '../validate';
 import { ensureInformationKernels, RENYI_ENTROPY, RENYI_MUTUAL_INFORMATION, RenyiAttrs } from './kernels';
 import { layerData, silvermanWidth } from './width';
 
-/** Class ids [N] or [N, 1] (int32 or integral floats), or one-hot rows [N, C]. */
-export type ClassLabels = Tensor | number[] | Int32Array;
+/**
+ * Class ids [N] or [N, 1] (int32 or integral floats), or one-hot rows [N, C]: a tensor, or what
+ * tfjs ops take in its place (nested arrays such as [[3], [1]], TypedArrays).
+ */
+export type ClassLabels = Tensor | TensorLike;
 
 export interface RenyiOptions {
   /** The entropy's order α > 0, α ≠ 1 (default 1.01, the paper's). α = 2 needs no eigensolver. */
@@ -58,11 +62,13 @@ function readable(op: string, name: string, x: Tensor): void {
   }
 }
 
-/** The layer as [N, D] float32 (any rank ≥ 2 is flattened per row). */
-function layerOf(op: string, name: string, x: Tensor): Tensor {
-  if (!(x instanceof Tensor)) fail(op, `${name} must be a tf.Tensor [N, D], got ${shown(x)}`);
-  if (x.isDisposed) fail(op, `${name} is disposed`);
-  if (x.dtype !== 'float32') fail(op, `${name} must be float32, got ${x.dtype}`);
+/**
+ * The layer as [N, D] float32 (any rank ≥ 2 is flattened per row): a float32 tensor, an int32 one
+ * cast, or a tensor-like (the loss ops' rule for logits); what is made here goes into `made`.
+ */
+function layerOf(op: string, name: string, layer: Tensor | TensorLike, made: Tensor[]): Tensor {
+  if (layer instanceof Tensor && layer.isDisposed) fail(op, `${name} is disposed`);
+  const x = floatInput(op, name, layer, made);
   if (x.rank < 2) fail(op, `${name} must have a row per example and at least one feature ([N, D]), got shape [${x.shape.join(', ')}]`);
   if (x.shape[0] < 2) fail(op, `${name} needs at least 2 rows (examples): the measures compare rows, got ${x.shape[0]}`);
   if (x.size === 0) fail(op, `${name} is empty (shape [${x.shape.join(', ')}])`);
@@ -103,11 +109,19 @@ export function classIdsOf(op: string, labels: ClassLabels, rows: number): { ids
       fail(op, `labels must be class ids [N] or [N, 1], or one-hot rows [N, C]; got shape [${shape.join(', ')}]`);
     }
     values = labels.dataSync();
-  } else if (Array.isArray(labels) || labels instanceof Int32Array) {
-    values = labels;
-    shape = [labels.length];
+  } else if (Array.isArray(labels) && labels.some((v) => Array.isArray(v) || ArrayBuffer.isView(v))) {
+    // Nested: a class-id column [[3], [1]] or one-hot rows, read as the tensor they make.
+    const made: Tensor[] = [];
+    try {
+      return classIdsOf(op, floatInput(op, 'labels', labels, made), rows);
+    } finally {
+      for (const t of made) t.dispose();
+    }
+  } else if (Array.isArray(labels) || (ArrayBuffer.isView(labels) && !(labels instanceof DataView))) {
+    values = labels as ArrayLike<number>;
+    shape = [values.length];
   } else {
-    fail(op, `labels must be a tf.Tensor, a number[] or an Int32Array, got ${shown(labels)}`);
+    fail(op, `labels must be a tf.Tensor, an array of class ids or a TypedArray, got ${shown(labels)}`);
   }
   if (shape[0] !== rows) fail(op, `labels have ${shape[0]} rows but the layer has ${rows}`);
   const ids = new Int32Array(values.length);
@@ -130,11 +144,11 @@ function widthOf(width: number | 'silverman' | undefined, x: Tensor): number {
  * rows (softmax outputs, or any activations [N, ...]), differentiable with respect to the layer
  * (closed form through the matrix function: no NaN with repeated eigenvalues).
  */
-export function renyiMutualInformation(labels: ClassLabels, layer: Tensor, options: RenyiOptions = {}): Scalar {
+export function renyiMutualInformation(labels: ClassLabels, layer: Tensor | TensorLike, options: RenyiOptions = {}): Scalar {
   const op = 'renyiMutualInformation';
   const { alpha } = checkOptions(op, options);
   return tidy(() => {
-    const z = layerOf(op, 'layer', layer);
+    const z = layerOf(op, 'layer', layer, []); // made inside tidy: disposed by it
     const { ids, classes } = classIdsOf(op, labels, z.shape[0]);
     const attrs: RenyiAttrs = { alpha, width: widthOf(options.width, z), classes, op, withGradient: false };
     ensureInformationKernels(getBackend());
@@ -144,11 +158,11 @@ export function renyiMutualInformation(labels: ClassLabels, layer: Tensor, optio
 }
 
 /** H_α(Z) in bits, Rényi's matrix-based entropy of a layer's rows, differentiable. */
-export function renyiEntropy(layer: Tensor, options: RenyiOptions = {}): Scalar {
+export function renyiEntropy(layer: Tensor | TensorLike, options: RenyiOptions = {}): Scalar {
   const op = 'renyiEntropy';
   const { alpha } = checkOptions(op, options);
   return tidy(() => {
-    const z = layerOf(op, 'layer', layer);
+    const z = layerOf(op, 'layer', layer, []); // made inside tidy: disposed by it
     const attrs: RenyiAttrs = { alpha, width: widthOf(options.width, z), classes: 0, op, withGradient: false };
     ensureInformationKernels(getBackend());
     return (engine().runKernel(RENYI_ENTROPY, { layer: z }, attrs as never) as unknown as Tensor[])[0] as Scalar;
@@ -156,10 +170,14 @@ export function renyiEntropy(layer: Tensor, options: RenyiOptions = {}): Scalar 
 }
 
 /** Every term of I(Y; Z) (bits) and the width used, as numbers. Not differentiable. */
-export function renyiInformation(labels: ClassLabels, layer: Tensor, options: RenyiOptions = {}): RenyiEntropies & { width: number } {
+export function renyiInformation(
+  labels: ClassLabels,
+  layer: Tensor | TensorLike,
+  options: RenyiOptions = {},
+): RenyiEntropies & { width: number } {
   const op = 'renyiInformation';
   const { alpha } = checkOptions(op, options);
-  const z = layerOf(op, 'layer', layer);
+  const z = tidy(() => layerOf(op, 'layer', layer, [])); // what is made is disposed by tidy, z aside
   try {
     const { ids, classes } = classIdsOf(op, labels, z.shape[0]);
     const data = layerData(z);

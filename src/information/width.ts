@@ -17,7 +17,10 @@ export interface LayerData {
 /** A tensor's rows as LayerData (any rank ≥ 2, flattened per row): one read of its values. */
 export function layerData(x: Tensor): LayerData {
   const rows = x.shape[0];
-  return { layer: x.dataSync() as Float32Array, rows, dims: x.size / rows };
+  // A float32 tensor cast from int32 keeps the int32 values on the cpu backend (tfjs's Cast
+  // shares data where nothing is lost): read them as floats.
+  const values = x.dataSync();
+  return { layer: values instanceof Float32Array ? values : Float32Array.from(values as ArrayLike<number>), rows, dims: x.size / rows };
 }
 
 /**
