@@ -169,7 +169,8 @@ describe('tensor-likes and unbatched rows, as tfjs ops take them', () => {
     const w = tf.tensor2d([1, 0, -1, 2, 1, 0], [2, 3], 'int32');
     const b = tf.tensor1d([0, 1, -1], 'int32');
     const head = linearCrossEntropy(h, w, ids, { bias: b, reduction: 'none' });
-    const unfused = crossEntropy(tf.add(tf.matMul(h, w), b), ids, { reduction: 'none' });
+    const f32 = (t: tf.Tensor) => tf.cast(t, 'float32');
+    const unfused = tf.tidy(() => crossEntropy(tf.add(tf.matMul(f32(h), f32(w)), f32(b)), ids, { reduction: 'none' }));
     expect(maxRelError(head.dataSync(), unfused.dataSync())).toBeLessThan(2e-6);
     tf.dispose([qi, qf, onehot, stock, dropIn, h, w, b, head, unfused]);
   });

@@ -21,3 +21,4 @@ await import('./torch-parity.test');
 await import('./drop-in.test');
 await import('./information.test');
 await import('./head.test');
+await import('./conventions.test');

@@ -673,6 +673,9 @@ export async function webgpuSuite(dawnBackend: 'vulkan' | 'opengl'): Promise<voi
         }
         expect(maxRelError(value, [want])).toBeLessThan(2e-6);
         expect(gradientError(grad, wantGrad, 64, C)).toBeLessThan(1e-5);
+        // int32 logits as they are: the op casts them, as tf.losses takes them.
+        const [direct] = await webgpu(() => [crossEntropy(tf.tensor2d(ints, [64, C], 'int32'), ids)]);
+        expect(maxRelError(direct, [want])).toBeLessThan(2e-6);
       }
     });
 
