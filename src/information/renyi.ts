@@ -64,11 +64,12 @@ function readable(op: string, name: string, x: Tensor): void {
 
 /**
  * The layer as [N, D] float32 (any rank ≥ 2 is flattened per row): a float32 tensor, an int32 one
- * cast, or a tensor-like (the loss ops' rule for logits); what is made here goes into `made`.
+ * cast, or a tensor-like (the loss ops' rule for logits). Callers run it inside tidy, which
+ * disposes what it makes (the result aside).
  */
-function layerOf(op: string, name: string, layer: Tensor | TensorLike, made: Tensor[]): Tensor {
+function layerOf(op: string, name: string, layer: Tensor | TensorLike): Tensor {
   if (layer instanceof Tensor && layer.isDisposed) fail(op, `${name} is disposed`);
-  const x = floatInput(op, name, layer, made);
+  const x = floatInput(op, name, layer, []);
   if (x.rank < 2) fail(op, `${name} must have a row per example and at least one feature ([N, D]), got shape [${x.shape.join(', ')}]`);
   if (x.shape[0] < 2) fail(op, `${name} needs at least 2 rows (examples): the measures compare rows, got ${x.shape[0]}`);
   if (x.size === 0) fail(op, `${name} is empty (shape [${x.shape.join(', ')}])`);
@@ -148,7 +149,7 @@ export function renyiMutualInformation(labels: ClassLabels, layer: Tensor | Tens
   const op = 'renyiMutualInformation';
   const { alpha } = checkOptions(op, options);
   return tidy(() => {
-    const z = layerOf(op, 'layer', layer, []); // made inside tidy: disposed by it
+    const z = layerOf(op, 'layer', layer);
     const { ids, classes } = classIdsOf(op, labels, z.shape[0]);
     const attrs: RenyiAttrs = { alpha, width: widthOf(options.width, z), classes, op, withGradient: false };
     ensureInformationKernels(getBackend());
@@ -162,7 +163,7 @@ export function renyiEntropy(layer: Tensor | TensorLike, options: RenyiOptions =
   const op = 'renyiEntropy';
   const { alpha } = checkOptions(op, options);
   return tidy(() => {
-    const z = layerOf(op, 'layer', layer, []); // made inside tidy: disposed by it
+    const z = layerOf(op, 'layer', layer);
     const attrs: RenyiAttrs = { alpha, width: widthOf(options.width, z), classes: 0, op, withGradient: false };
     ensureInformationKernels(getBackend());
     return (engine().runKernel(RENYI_ENTROPY, { layer: z }, attrs as never) as unknown as Tensor[])[0] as Scalar;
@@ -177,7 +178,7 @@ export function renyiInformation(
 ): RenyiEntropies & { width: number } {
   const op = 'renyiInformation';
   const { alpha } = checkOptions(op, options);
-  const z = tidy(() => layerOf(op, 'layer', layer, [])); // what is made is disposed by tidy, z aside
+  const z = tidy(() => layerOf(op, 'layer', layer));
   try {
     const { ids, classes } = classIdsOf(op, labels, z.shape[0]);
     const data = layerData(z);

@@ -23,7 +23,7 @@ import {
   whereMask,
 } from './inputs';
 import { resolveDevice } from './device';
-import { broadcastsTo, weightedRows } from './weighted_rows';
+import { broadcastsTo, sameShape, weightedRows } from './weighted_rows';
 import { DenseRows, stockDenseLoss } from './stock_dense';
 import { linearOpNames, lossOps } from './op_table';
 import { checkLossSpec, isLinear } from './registry';
@@ -42,10 +42,6 @@ const COMMON_OPTIONS = [
   'where',
   'checkTargets',
 ];
-
-function sameShape(a: number[], b: number[]): boolean {
-  return a.length === b.length && a.every((d, i) => d === b[i]);
-}
 
 /**
  * Runs check(); when it throws and the arguments look swapped (labels of a higher rank than the

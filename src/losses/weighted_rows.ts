@@ -26,6 +26,10 @@ export function tfReduction(r: Reducing): TfReduction {
   return { none: TfReduction.NONE, sum: TfReduction.SUM, mean: TfReduction.MEAN, nonzero: TfReduction.SUM_BY_NONZERO_WEIGHTS }[r];
 }
 
+export function sameShape(a: number[], b: number[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
 /** Whether `shape` broadcasts to `to` (numpy's rule) without growing it. */
 export function broadcastsTo(shape: number[], to: number[]): boolean {
   if (shape.length > to.length) return false;
@@ -40,7 +44,7 @@ export function broadcastsTo(shape: number[], to: number[]): boolean {
  */
 export function reduceWeighted(rowLoss: Tensor, weights: Tensor, lead: number[], reduction: Reducing): Tensor {
   if (!broadcastsTo(weights.shape, lead)) return losses.computeWeightedLoss(rowLoss, weights, tfReduction(reduction));
-  const w = weights.shape.length === lead.length && weights.shape.every((d, i) => d === lead[i]) ? weights : broadcastTo(weights, lead);
+  const w = sameShape(weights.shape, lead) ? weights : broadcastTo(weights, lead);
   const weighted = mul(rowLoss, w);
   if (reduction === 'none') return weighted;
   if (reduction === 'sum') return sum(weighted);
