@@ -8,6 +8,7 @@
         "native/core/row_blocks.cpp",
         "native/core/row_plan.cpp",
         "native/core/thread_pool.cpp",
+        "native/core/vector_exp.cpp",
         "native/core/information/renyi.cpp",
         "native/core/information/renyi_base.cpp",
         "native/core/head/head.cpp",

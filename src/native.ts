@@ -80,6 +80,8 @@ export interface NativeAddon {
   threePassMemoryLoop(x: Float32Array, rows: number, classes: number, out: Float32Array): void;
   /** The CPU kernel calls running now and started so far, over the whole process (tests read it). */
   kernelActivity(): { inFlight: number; started: number };
+  /** out = exp(values) through the row loops' vector exp (the tests check its accuracy). */
+  expValues(call: { values: Float32Array; out: Float32Array }): void;
   getThreads(): number;
   /** Returns the pool's size after the change (fewer when the system refused threads). */
   setThreads(threads: number): number;

@@ -218,6 +218,20 @@ Napi::Value ThreePassMemoryLoop(const Napi::CallbackInfo& info) {
   });
 }
 
+// expValues({values, out}): out = exp(values) through the row loops' vector exp (accuracy tests).
+Napi::Value ExpValues(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    Fields f(info[0], "expValues's argument");
+    const Napi::Value values = f.get("values");
+    const int64_t n = static_cast<int64_t>(typed_view(values, "values", "a Float32Array").length);
+    const float* x = floats(values, n, "values");
+    float* out = floats(f.get("out"), n, "out");
+    f.done();
+    mixloss::exp_values(x, n, out);
+    return info.Env().Undefined();
+  });
+}
+
 // kernelActivity() → {inFlight, started}: the CPU kernel calls running now, and started so far.
 Napi::Value KernelActivity(const Napi::CallbackInfo& info) {
   Napi::Object o = Napi::Object::New(info.Env());
@@ -260,6 +274,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("statsLayout", Napi::Function::New(env, StatsLayout));
   exports.Set("threePassMemoryLoop", Napi::Function::New(env, ThreePassMemoryLoop));
   exports.Set("kernelActivity", Napi::Function::New(env, KernelActivity));
+  exports.Set("expValues", Napi::Function::New(env, ExpValues));
   exports.Set("getThreads", Napi::Function::New(env, GetThreads));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
   exports.Set("info", Napi::Function::New(env, Info));

@@ -3,19 +3,7 @@
 #include <cmath>
 #include <type_traits>
 
-// glibc declares a `simd` expf only under -ffast-math, which would also assume no
-// infinities and break −∞ logits. Declaring it here gets libmvec's vector expf (full
-// IEEE semantics, ≤ 4 ulp) with -O3 -fno-math-errno -fopenmp-simd and nothing else. Clones
-// for AVX-512 (libmvec's 16-lane expf; 6–30% faster than AVX2 on the EPYC measured, no shape
-// slower: docs/benchmarks.md), AVX2 and the baseline, picked at load time.
-// (GCC only: clang, which builds the fuzz target, has neither the attribute nor target_clones on
-// templates, and gets the plain loops.)
-#if defined(__x86_64__) && defined(__GLIBC__) && !defined(__clang__)
-extern "C" float expf(float) noexcept __attribute__((__simd__("notinbranch")));
-#define MIXLOSS_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define MIXLOSS_CLONES
-#endif
+#include "vector_exp.h"
 
 namespace mixloss {
 
@@ -45,7 +33,7 @@ MIXLOSS_CLONES float block_sum_exp(const float* x, int64_t n, float m, float* ou
   float s = 0.0f;
 #pragma omp simd reduction(+ : s)
   for (int64_t j = 0; j < n; ++j) {
-    const float e = expf(x[j] - m);
+    const float e = mixloss_expf(x[j] - m);
     if (kStore) out[j] = e;
     s += e;
   }
@@ -60,7 +48,7 @@ MIXLOSS_CLONES void block_sum_exp_logit(const float* x, int64_t n, float m, floa
 #pragma omp simd reduction(+ : s, sl)
   for (int64_t j = 0; j < n; ++j) {
     const float d = x[j] - m;
-    const float e = expf(d);
+    const float e = mixloss_expf(d);
     if (kStore) out[j] = e;
     s += e;
     sl += e > 0.0f ? e * d : 0.0f;
@@ -81,7 +69,7 @@ MIXLOSS_CLONES void block_dense_sums(const float* x, T t, int64_t n, float m, fl
     float s = 0.0f, sx = 0.0f;
 #pragma omp simd reduction(+ : s, sx)
     for (int64_t j = 0; j < n; ++j) {
-      const float e = expf(x[j] - m);
+      const float e = mixloss_expf(x[j] - m);
       if (kStore) out[j] = e;
       s += e;
       sx += x[j];
@@ -102,7 +90,7 @@ MIXLOSS_CLONES void block_dense_sums(const float* x, T t, int64_t n, float m, fl
   double tq = 0.0;
 #pragma omp simd reduction(+ : s, te, tq, mass) reduction(min : tmin)
   for (int64_t j = 0; j < n; ++j) {
-    const float e = expf(x[j] - m);
+    const float e = mixloss_expf(x[j] - m);
     const float tj = static_cast<float>(t[j]);
     if (kStore) out[j] = e;
     s += e;
@@ -178,7 +166,7 @@ template <bool kFromLogits>
 MIXLOSS_CLONES void complement_gradient(const float* src, const float* x, int64_t n, float shift, float k, float kc, float c0, float* g) {
 #pragma omp simd
   for (int64_t j = 0; j < n; ++j) {
-    const float e = kFromLogits ? expf(src[j] - shift) : src[j];
+    const float e = kFromLogits ? mixloss_expf(src[j] - shift) : src[j];
     g[j] = e > 0.0f ? e * (k + kc * (x[j] - c0)) : 0.0f;
   }
 }
@@ -229,14 +217,14 @@ void exp_store_dense(const float* x, T t, int64_t n, float M, float* out, Partia
 template <bool kFromLogits>
 MIXLOSS_CLONES void sparse_gradient(const float* src, int64_t n, float shift, float k, float* g) {
 #pragma omp simd
-  for (int64_t j = 0; j < n; ++j) g[j] = k * (kFromLogits ? expf(src[j] - shift) : src[j]);
+  for (int64_t j = 0; j < n; ++j) g[j] = k * (kFromLogits ? mixloss_expf(src[j] - shift) : src[j]);
 }
 
 template <bool kFromLogits, typename T>
 MIXLOSS_CLONES void dense_gradient(const float* src, T t, int64_t n, float shift, float k, float b, float kd, float* g) {
 #pragma omp simd
   for (int64_t j = 0; j < n; ++j) {
-    const float e = kFromLogits ? expf(src[j] - shift) : src[j];
+    const float e = kFromLogits ? mixloss_expf(src[j] - shift) : src[j];
     g[j] = k * e + static_cast<float>(t[j]) * (b + kd * e);
   }
 }
@@ -332,7 +320,7 @@ MIXLOSS_CLONES void chain_exp_form(float* g, const float* q, int64_t n, float in
 #pragma omp simd
   for (int64_t j = 0; j < n; ++j) {
     const float y = q[j] * inv;
-    const float s = expf(-2.0f * (y < 0.0f ? -y : y));
+    const float s = mixloss_expf(-2.0f * (y < 0.0f ? -y : y));
     const float d = 1.0f + s;
     g[j] *= four * s / (d * d);
   }
@@ -368,7 +356,7 @@ MIXLOSS_CLONES float block_sum_exp_near(const float* q, int64_t n, float cap, fl
     }
 #pragma omp simd reduction(+ : s)
     for (int64_t j = 0; j < len; ++j) {
-      const float e = expf(z[j]);
+      const float e = mixloss_expf(z[j]);
       if (kStore) out[j0 + j] = e * chain[j];
       s += e;
     }
@@ -465,6 +453,11 @@ MIXLOSS_TARGET_LOOPS(Ones)
 #undef MIXLOSS_TARGET_LOOPS
 template void sparse_gradient<true>(const float*, int64_t, float, float, float*);
 template void sparse_gradient<false>(const float*, int64_t, float, float, float*);
+
+MIXLOSS_CLONES void exp_values(const float* x, int64_t n, float* out) {
+#pragma omp simd
+  for (int64_t j = 0; j < n; ++j) out[j] = mixloss_expf(x[j]);
+}
 
 const char* simd_level() {
 #if defined(__x86_64__) && defined(__GLIBC__)

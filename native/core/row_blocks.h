@@ -1,6 +1,6 @@
 // Vectorized loops over a contiguous slice of one row: the only code that touches logits
-// element by element. Each is compiled once per ISA (target_clones) and GCC turns the expf
-// calls into glibc's libmvec vector calls through the `simd` declaration in row_blocks.cpp.
+// element by element. Each is compiled once per ISA (target_clones) and GCC turns the
+// mixloss_expf calls into vector calls through the `simd` declaration in vector_exp.h.
 // The targets t are read through T: a pointer to float or int32_t (tf.oneHot's storage), or
 // Ones, the smoothing vector of label smoothing without class weights (every entry 1, nothing
 // read: the loops specialize to it).
@@ -95,6 +95,10 @@ float softcap_near_one(float q, float cap);
 // The same with the capped logits zc = cap·tanh(q/cap) at hand: 1 − (zc[j]/cap)² in blocks where
 // every |zc| ≤ cap·tanh(1) (no exp; within 2e−6 relative there), the exp form on q elsewhere.
 void softcap_chain(float* g, const float* zc, const float* q, int64_t n, float cap, float scale = 1.0f);
+
+// out[j] = exp(x[j]) through the loops' vector exp (vector_exp.h), in a loop compiled as theirs:
+// what the tests check its accuracy on.
+void exp_values(const float* x, int64_t n, float* out);
 
 // The instruction set the dispatcher picks for these loops on this CPU ("avx512", "avx2", "baseline").
 const char* simd_level();
