@@ -22,3 +22,4 @@ await import('./drop-in.test');
 await import('./information.test');
 await import('./head.test');
 await import('./conventions.test');
+await import('./fuzz-api.test');

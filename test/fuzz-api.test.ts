@@ -1,0 +1,327 @@
+// The public API fuzzed with seeded random calls, as a user might write them: every op with
+// inputs in every form tfjs ops take (tensors, nested arrays, TypedArrays, int32, 1-D, rank 3)
+// and random options, valid or not. Each call must return a tensor or throw a mixloss Error, and
+// leave no tensor or backend buffer behind either way. Two parity fuzzers beside it: the drop-in
+// against tf.losses.softmaxCrossEntropy (value and gradient), and the fused head against the loss
+// op on tf.matMul + bias (value and the three gradients), with the same random options.
+import { beforeAll, describe, expect, it } from 'vitest';
+
+import * as mixloss from '../src';
+import { backendCounts, rng, tf, useTestBackend } from './support/tf';
+
+beforeAll(useTestBackend);
+
+type Random = () => number;
+const pick = <T>(r: Random, a: readonly T[]): T => a[Math.floor(r() * a.length)];
+const int = (r: Random, lo: number, hi: number) => lo + Math.floor(r() * (hi - lo + 1));
+const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
+
+function nested(shape: number[], next: () => unknown): unknown {
+  return shape.length === 0 ? next() : Array.from({ length: shape[0] }, () => nested(shape.slice(1), next));
+}
+
+/** Values of a shape in one of the forms tfjs ops take (or a wrong one). */
+function input(r: Random, shape: number[], kind: 'float' | 'int' | 'weird', forms: readonly string[]): unknown {
+  const values = Array.from({ length: size(shape) }, () =>
+    kind === 'int' ? int(r, 0, 4) : kind === 'weird' ? pick(r, [NaN, Infinity, -Infinity, 0, 1e30, -1e30, 3]) : (r() - 0.5) * 8,
+  );
+  let i = 0;
+  switch (pick(r, forms)) {
+    case 'tensor':
+      return tf.tensor(values, shape, kind === 'int' ? 'int32' : 'float32');
+    case 'int32':
+      return tf.tensor(values.map(Math.round), shape, 'int32');
+    case 'nested':
+      return shape.length === 0 ? values[0] : nested(shape, () => values[i++]);
+    case 'flat':
+      return values;
+    case 'f32':
+      return Float32Array.from(values);
+    case 'f64':
+      return Float64Array.from(values);
+    case 'i32':
+      return Int32Array.from(values.map(Math.round));
+    case 'bool':
+      return tf.tensor(
+        values.map((v) => v > 0),
+        shape,
+        'bool',
+      );
+    case 'string':
+      return 'abc';
+    default:
+      return null;
+  }
+}
+
+function labelsFor(r: Random, shape: number[]): unknown {
+  const C = shape[shape.length - 1];
+  const lead = shape.slice(0, -1);
+  const rows = size(lead);
+  const u = r();
+  if (u < 0.45) {
+    const ids = Array.from({ length: rows }, () => (r() < 0.05 ? pick(r, [-101, C]) : int(r, 0, C - 1)));
+    switch (pick(r, ['tensor', 'flat', 'nested', 'i32', 'f32', 'column', 'number'])) {
+      case 'tensor':
+        return tf.tensor(ids, lead, pick(r, ['int32', 'float32'] as const));
+      case 'i32':
+        return Int32Array.from(ids);
+      case 'f32':
+        return Float32Array.from(ids);
+      case 'column':
+        return ids.map((y) => [y]);
+      case 'number':
+        return ids[0];
+      case 'nested': {
+        let i = 0;
+        return lead.length ? nested(lead, () => ids[i++]) : ids[0];
+      }
+      default:
+        return ids;
+    }
+  }
+  if (u < 0.8) {
+    const t: number[] = [];
+    for (let k = 0; k < rows; k++) {
+      const row = Array.from({ length: C }, () => r());
+      const total = row.reduce((a, b) => a + b, 0);
+      const hot = r() < 0.5,
+        y = int(r, 0, C - 1);
+      for (let j = 0; j < C; j++) t.push(hot ? (j === y ? 1 : 0) : row[j] / total);
+    }
+    const form = pick(r, ['tensor', 'int32', 'nested', 'f32']);
+    if (form === 'tensor') return tf.tensor(t, shape);
+    if (form === 'int32') return tf.tensor(t.map(Math.round), shape, 'int32');
+    if (form === 'f32') return Float32Array.from(t);
+    let i = 0;
+    return nested(shape, () => t[i++]);
+  }
+  return input(r, pick(r, [shape, lead, [int(r, 0, 3)], []]), pick(r, ['int', 'float', 'weird'] as const), [
+    'tensor',
+    'int32',
+    'nested',
+    'flat',
+    'f32',
+    'i32',
+    'bool',
+    'null',
+    'string',
+  ]);
+}
+
+const OPS = [
+  'crossEntropy',
+  'expectationLoss',
+  'mixedLoss',
+  'polyLoss',
+  'maeLoss',
+  'focalLoss',
+  'generalizedCrossEntropy',
+  'tamedCrossEntropy',
+  'mpceLoss',
+  'complementEntropy',
+] as const;
+
+function options(r: Random, op: (typeof OPS)[number], shape: number[]): Record<string, unknown> {
+  const C = shape[shape.length - 1],
+    lead = shape.slice(0, -1);
+  const o: Record<string, unknown> = {};
+  if (r() < 0.3) o.reduction = pick(r, ['mean', 'sum', 'none', tf.Reduction.MEAN, tf.Reduction.SUM_BY_NONZERO_WEIGHTS, 'bogus']);
+  if (r() < 0.15)
+    o.weights = pick(r, [() => 2, () => 0, () => -1, () => input(r, lead, 'float', ['tensor', 'nested', 'f32']), () => tf.zeros(lead)])();
+  if (r() < 0.15) o.classWeights = input(r, pick(r, [[C], [C + 1]]), pick(r, ['int', 'float'] as const), ['tensor', 'flat', 'f32']);
+  if (r() < 0.15) o.ignoreIndex = pick(r, [-100, 0, 1.5, NaN]);
+  if (r() < 0.15) o.labelSmoothing = pick(r, [0.1, 0, 1, -0.1, NaN]);
+  if (r() < 0.1) o.zLoss = pick(r, [1e-4, 0, -1]);
+  if (r() < 0.15) o.softcap = pick(r, [30, 3, 0, -1, Infinity]);
+  if (r() < 0.1) o.axis = pick(r, [-1, 0, 1, shape.length, [0, 1], 1.5]);
+  if (r() < 0.1) o.where = input(r, pick(r, [shape, lead, [C]]), 'float', ['bool', 'tensor', 'nested']);
+  if (r() < 0.1) o.checkTargets = pick(r, [true, false, 'no']);
+  if (r() < 0.02) o.bogusOption = 1;
+  if (op === 'mixedLoss' && r() < 0.8) Object.assign(o, { alpha: pick(r, [1, 0.5, 0, NaN]), beta: pick(r, [0, 1, -0.5]) });
+  if (op === 'focalLoss' && r() < 0.8) Object.assign(o, { gamma: pick(r, [0, 2, -1]) });
+  if (op === 'generalizedCrossEntropy' && r() < 0.8) o.q = pick(r, [0.7, 0, 2]);
+  // Half the calls keep only a few options: more of them get past the checks.
+  if (r() < 0.5) for (const k of Object.keys(o)) if (r() < 0.7) delete o[k];
+  return o;
+}
+
+function disposeAll(x: unknown): void {
+  if (x instanceof tf.Tensor) x.dispose();
+  else if (x !== null && typeof x === 'object' && !ArrayBuffer.isView(x) && !Array.isArray(x))
+    for (const v of Object.values(x)) disposeAll(v);
+}
+
+const describeIt = (x: unknown): string =>
+  JSON.stringify(x, (_k, v) =>
+    v instanceof tf.Tensor
+      ? `Tensor<${v.dtype}>[${v.shape}]`
+      : ArrayBuffer.isView(v)
+        ? `${v.constructor.name}(${(v as Float32Array).length})`
+        : v,
+  );
+
+describe('the public API, fuzzed (seeded)', () => {
+  it('every loss op: a tensor or a mixloss Error, nothing left behind, gradients of the logits’ shape', async () => {
+    const r = rng(2026);
+    const problems: string[] = [];
+    let accepted = 0;
+    for (let i = 0; i < 4000; i++) {
+      const op = pick(r, OPS);
+      const rank = pick(r, [1, 2, 2, 2, 3]);
+      const shape = Array.from({ length: rank }, (_, k) => (k === rank - 1 ? int(r, 1, 7) : int(r, r() < 0.03 ? 0 : 1, 4)));
+      const logits = input(r, shape, r() < 0.1 ? 'weird' : 'float', ['tensor', 'tensor', 'nested', 'f32', 'f64', 'flat', 'int32', 'i32']);
+      const labels = labelsFor(r, shape);
+      const opts = options(r, op, shape);
+      const call = `${op}(${describeIt(logits)}, ${describeIt(labels)}, ${describeIt(opts)})`;
+      const before = backendCounts();
+      try {
+        const out = (mixloss[op] as (q: unknown, y: unknown, o: unknown) => tf.Tensor)(logits, labels, opts);
+        accepted++;
+        if (!(out instanceof tf.Tensor)) problems.push(`not a tensor: ${call}`);
+        await out.data();
+        out.dispose();
+        if (logits instanceof tf.Tensor && logits.dtype === 'float32') {
+          const g = tf.grad((x: tf.Tensor) => tf.sum((mixloss[op] as (q: unknown, y: unknown, o: unknown) => tf.Tensor)(x, labels, opts)))(
+            logits,
+          );
+          if (g.shape.join() !== logits.shape.join()) problems.push(`gradient of shape [${g.shape}]: ${call}`);
+          g.dispose();
+        }
+      } catch (e) {
+        if (!(e instanceof Error) || !/^mixloss\./.test(e.message)) problems.push(`${e instanceof Error ? e.message : String(e)}: ${call}`);
+      }
+      const after = backendCounts();
+      if (after.tensors !== before.tensors || after.dataIds !== before.dataIds) {
+        problems.push(`left ${after.tensors - before.tensors} tensors, ${after.dataIds - before.dataIds} buffers: ${call}`);
+      }
+      disposeAll(logits);
+      disposeAll(labels);
+      disposeAll(opts);
+    }
+    expect(problems.slice(0, 5)).toEqual([]);
+    expect(accepted).toBeGreaterThan(800); // the fuzzer reaches the kernels, not only the checks
+  });
+
+  it('the drop-in gives tf.losses.softmaxCrossEntropy’s value and gradient, with random weights, smoothing and reductions', () => {
+    const r = rng(7);
+    const problems: string[] = [];
+    for (let i = 0; i < 800; i++) {
+      const sparse = r() < 0.4;
+      // tf.losses spreads smoothing over shape[1] classes: rank 2 where smoothing is asked.
+      const rank = pick(r, [1, 2, 2, 3]);
+      const shape = Array.from({ length: rank }, (_, k) => (k === rank - 1 ? int(r, 2, 6) : int(r, 1, 4)));
+      const C = shape[rank - 1],
+        lead = shape.slice(0, -1);
+      const ids = Array.from({ length: size(lead) }, () => int(r, 0, C - 1));
+      const onehot = tf.reshape(tf.oneHot(ids, C), shape);
+      const q = tf.tensor(
+        Array.from({ length: size(shape) }, () => (r() - 0.5) * 6),
+        shape,
+      );
+      const w = pick(r, [() => undefined, () => 2, () => 0, () => tf.randomUniform(lead, 0, 2, 'float32', i), () => tf.zeros(lead)])();
+      const smoothing = rank === 2 && r() < 0.3 ? pick(r, [0.1, 0.5, 1]) : undefined;
+      const reduction =
+        r() < 0.5 ? pick(r, [tf.Reduction.NONE, tf.Reduction.MEAN, tf.Reduction.SUM, tf.Reduction.SUM_BY_NONZERO_WEIGHTS]) : undefined;
+      const idsOf = () => (lead.length === 1 ? ids : tf.tensor(ids, lead, 'int32').arraySync());
+      const labels = sparse ? pick(r, [idsOf, () => tf.tensor(ids, lead, 'int32')])() : pick(r, [() => onehot, () => onehot.arraySync()])();
+      const ours = (x: tf.Tensor) =>
+        sparse
+          ? mixloss.losses.sparseSoftmaxCrossEntropy(labels as never, x, w, smoothing, reduction)
+          : mixloss.losses.softmaxCrossEntropy(labels as never, x, w, smoothing, reduction);
+      const theirs = (x: tf.Tensor) => tf.losses.softmaxCrossEntropy(onehot, x, w, smoothing, reduction);
+      const call = `${sparse ? 'sparse' : 'dense'} [${shape}] weights ${describeIt(w)} smoothing ${smoothing} reduction ${reduction}`;
+      tf.tidy(() => {
+        const [a, b] = [ours(q).dataSync(), theirs(q).dataSync()];
+        for (let k = 0; k < a.length; k++) {
+          // tf.losses' tiny losses are differences of rounded terms: compare above 1e-3.
+          const close = Math.abs(a[k] - b[k]) <= 1e-5 * Math.max(1e-3 / 1e-5, Math.abs(b[k]) * 10);
+          if (!(close || (Number.isNaN(a[k]) && Number.isNaN(b[k])))) problems.push(`value ${a[k]} vs ${b[k]}: ${call}`);
+        }
+        const nan = Array.from(b).some(Number.isNaN);
+        const [ga, gb] = [
+          tf
+            .grad((x: tf.Tensor) => tf.sum(ours(x)))(q)
+            .dataSync(),
+          tf
+            .grad((x: tf.Tensor) => tf.sum(theirs(x)))(q)
+            .dataSync(),
+        ];
+        for (let k = 0; k < ga.length; k++) {
+          // A mean over weights that sum to 0: NaN, and a zero gradient here where tf.losses' is NaN.
+          const same = Math.abs(ga[k] - gb[k]) <= 1e-5 || (nan && ga[k] === 0 && Number.isNaN(gb[k]));
+          if (!same) problems.push(`gradient ${ga[k]} vs ${gb[k]}: ${call}`);
+        }
+      });
+      tf.dispose([onehot, q, ...(w instanceof tf.Tensor ? [w] : []), ...(labels instanceof tf.Tensor ? [labels] : [])]);
+    }
+    expect(problems.slice(0, 5)).toEqual([]);
+  });
+
+  it('the fused head gives the loss op’s value and gradients on tf.matMul + bias, with random options', () => {
+    const r = rng(11);
+    const problems: string[] = [];
+    const kinds: Array<[string, Record<string, unknown>, (q: tf.Tensor, y: tf.Tensor, o: object) => tf.Tensor]> = [
+      ['mixed', { alpha: 1, beta: 0 }, (q, y, o) => mixloss.crossEntropy(q, y, o)],
+      ['mixed', { alpha: 1, beta: 0.7 }, (q, y, o) => mixloss.mixedLoss(q, y, { alpha: 1, beta: 0.7, ...o })],
+      ['focal', { gamma: 2 }, (q, y, o) => mixloss.focalLoss(q, y, { gamma: 2, ...o })],
+      ['generalizedCE', { q: 0.7 }, (q, y, o) => mixloss.generalizedCrossEntropy(q, y, { q: 0.7, ...o })],
+      ['mae', {}, (q, y, o) => mixloss.maeLoss(q, y, o)],
+      ['tamedCE', { a: 0.5 }, (q, y, o) => mixloss.tamedCrossEntropy(q, y, { a: 0.5, ...o })],
+    ];
+    for (let i = 0; i < 600; i++) {
+      const before = backendCounts();
+      const [kind, params, lossOp] = pick(r, kinds);
+      const lead = pick(r, [[int(r, 1, 5)], [int(r, 1, 3), int(r, 1, 3)]]);
+      const rows = size(lead),
+        D = int(r, 1, 6),
+        C = int(r, 2, 9);
+      const h = tf.randomNormal([...lead, D], 0, 1, 'float32', i);
+      const k = tf.randomNormal([D, C], 0, 1, 'float32', i + 1);
+      const b = r() < 0.5 ? tf.randomNormal([C], 0, 1, 'float32', i + 2) : undefined;
+      const ids = Array.from({ length: rows }, () => (r() < 0.1 ? -100 : int(r, 0, C - 1)));
+      const y = tf.tensor(ids, lead, 'int32');
+      const o: Record<string, unknown> = {};
+      if (r() < 0.3) o.reduction = pick(r, ['mean', 'sum', 'none', tf.Reduction.SUM_BY_NONZERO_WEIGHTS, tf.Reduction.MEAN]);
+      if (r() < 0.25) o.weights = pick(r, [() => 1.5, () => tf.randomUniform(lead, 0, 2, 'float32', i + 3), () => tf.zeros(lead)])();
+      if (r() < 0.25) o.classWeights = tf.randomUniform([C], 0.1, 2, 'float32', i + 4);
+      if (ids.includes(-100) || r() < 0.2) o.ignoreIndex = -100;
+      if (r() < 0.25 && (kind === 'mixed' || kind === 'mae')) o.labelSmoothing = pick(r, [0.1, 0.5]);
+      if (r() < 0.2) o.zLoss = 1e-3;
+      if (r() < 0.2) o.softcap = pick(r, [3, 30]);
+      const call = `${kind} ${describeIt(params)} [${lead}]×${D}×${C} ${describeIt(o)} bias ${b !== undefined}`;
+      tf.tidy(() => {
+        const flatWeights = o.weights instanceof tf.Tensor ? tf.reshape(o.weights, [rows]) : o.weights;
+        const head = (hh: tf.Tensor, kk: tf.Tensor, bb?: tf.Tensor) =>
+          mixloss.linearLoss(hh, kk, y, { kind, ...params, ...o, ...(bb ? { bias: bb } : {}) } as never);
+        const unfused = (hh: tf.Tensor, kk: tf.Tensor, bb?: tf.Tensor) => {
+          const q = tf.matMul(tf.reshape(hh, [rows, D]), kk);
+          return lossOp(bb ? tf.add(q, bb) : q, tf.reshape(y, [rows]), { ...o, weights: flatWeights });
+        };
+        const args = b ? [h, k, b] : [h, k];
+        const [va, vb] = [head(h, k, b).dataSync(), unfused(h, k, b).dataSync()];
+        for (let j = 0; j < va.length; j++) {
+          if (!(Math.abs(va[j] - vb[j]) <= 2e-5 * Math.max(1, Math.abs(vb[j])) || (Number.isNaN(va[j]) && Number.isNaN(vb[j])))) {
+            problems.push(`value ${va[j]} vs ${vb[j]}: ${call}`);
+          }
+        }
+        const ga = tf.grads((...t: tf.Tensor[]) => tf.sum(head(t[0], t[1], t[2])))(args);
+        const gb = tf.grads((...t: tf.Tensor[]) => tf.sum(unfused(t[0], t[1], t[2])))(args);
+        ga.forEach((g, j) => {
+          const [x, z] = [g.dataSync(), gb[j].dataSync()];
+          const scale = Math.max(1e-3, ...Array.from(z).map(Math.abs));
+          for (let m = 0; m < x.length; m++) {
+            if (!(Math.abs(x[m] - z[m]) <= 1e-4 * scale)) {
+              problems.push(`${['hidden', 'kernel', 'bias'][j]} gradient ${x[m]} vs ${z[m]}: ${call}`);
+              break;
+            }
+          }
+        });
+      });
+      tf.dispose([h, k, y, ...(b ? [b] : []), ...Object.values(o).filter((v): v is tf.Tensor => v instanceof tf.Tensor)]);
+      const after = backendCounts();
+      if (after.tensors !== before.tensors || after.dataIds !== before.dataIds) problems.push(`left tensors behind: ${call}`);
+    }
+    expect(problems.slice(0, 5)).toEqual([]);
+  });
+});
