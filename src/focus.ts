@@ -1,5 +1,5 @@
 // The focus F of Battash, Hazan & Wolf and the schedules that move it through training.
-import { fail } from './validate';
+import { checkOptionNames, fail, optionsObject, shown } from './validate';
 
 export interface MixtureWeights {
   alpha: number;
@@ -19,7 +19,16 @@ export interface FocusOptions {
 }
 
 /** Peak over p_y of |∂L/∂q_y| = (α + β p_y)(1 − p_y), the gradient scale of a phase. */
-export function peakGradient({ alpha, beta }: MixtureWeights): number {
+export function peakGradient(weights: MixtureWeights): number {
+  if (weights === null || typeof weights !== 'object')
+    fail('peakGradient', `weights must be an object {alpha, beta}, got ${shown(weights)}`);
+  const { alpha, beta } = weights;
+  for (const [name, v] of [
+    ['alpha', alpha],
+    ['beta', beta],
+  ] as const) {
+    if (typeof v !== 'number' || !Number.isFinite(v)) fail('peakGradient', `${name} must be a finite number, got ${shown(v)}`);
+  }
   if (beta <= alpha) return alpha; // peak at p_y = 0 when β ≤ α
   return ((alpha + beta) * (alpha + beta)) / (4 * beta);
 }
@@ -28,10 +37,12 @@ export function peakGradient({ alpha, beta }: MixtureWeights): number {
  * Eq. 14: the weights that put the peak of the true-class gradient at p_y = F.
  * F < 0.5: α = 1, β = 1/(1 − 2F); F = 0.5: α = 0, β = 1 (pure expectation loss).
  */
-export function focusToWeights(F: number, options: FocusOptions = {}): MixtureWeights {
+export function focusToWeights(F: number, options?: FocusOptions): MixtureWeights {
+  const o = optionsObject('focusToWeights', options);
+  checkOptionNames('focusToWeights', o, ['normalizePeak']);
   if (typeof F !== 'number' || !(F >= 0 && F <= 0.5)) fail('focusToWeights', `F must be a number in [0, 0.5], got ${String(F)}`);
   const w = F === 0.5 ? { alpha: 0, beta: 1 } : { alpha: 1, beta: 1 / (1 - 2 * F) };
-  if (!options.normalizePeak) return w;
+  if (!o.normalizePeak) return w;
   const peak = peakGradient(w);
   return { alpha: w.alpha / peak, beta: w.beta / peak };
 }
@@ -66,8 +77,10 @@ export class FocusSchedule {
   readonly phases: readonly Phase[];
   private readonly authorsHf: number;
 
-  constructor(phases: Phase[], options: FocusOptions & { authorsHf?: number } = {}) {
+  constructor(phases: Phase[], options?: FocusOptions & { authorsHf?: number }) {
     const op = 'focusSchedule';
+    const o = optionsObject(op, options);
+    checkOptionNames(op, o, ['normalizePeak', 'authorsHf']);
     if (!Array.isArray(phases) || phases.length === 0) fail(op, 'needs at least one phase');
     let previous = 0;
     const shown = (v: unknown) => (typeof v === 'string' ? JSON.stringify(v) : String(v));
@@ -81,8 +94,8 @@ export class FocusSchedule {
     });
     if (previous !== 1) fail(op, `the last phase must end at 1, got ${previous}`);
     this.phases = phases.map((p) => ({ ...p }));
-    this.options = { normalizePeak: options.normalizePeak ?? false };
-    this.authorsHf = options.authorsHf ?? 1;
+    this.options = { normalizePeak: o.normalizePeak ?? false };
+    this.authorsHf = o.authorsHf ?? 1;
   }
 
   private readonly options: FocusOptions;
@@ -134,7 +147,9 @@ export class FocusSchedule {
  * last 5%) and 'F=0-0.5' (six equal phases 0, 0.1, …, 0.5), equal phases of the given F
  * values, or explicit phases `{phases: [{F, until}]}`.
  */
-export function focusSchedule(spec: ScheduleSpec, options: FocusOptions = {}): FocusSchedule {
+export function focusSchedule(spec: ScheduleSpec, options?: FocusOptions): FocusSchedule {
+  options = optionsObject('focusSchedule', options);
+  checkOptionNames('focusSchedule', options, ['normalizePeak']);
   if (typeof spec === 'string') {
     const preset = PRESETS[spec];
     if (!preset)

@@ -6,7 +6,7 @@ import { FocusPoint, FocusSchedule, focusSchedule, ScheduleSpec, FocusOptions } 
 import { mixedLoss } from './ops';
 import { callbackBase } from './callback_base';
 import { noteCallback, noteLossStep, watchSchedule } from './schedule_watch';
-import { checkNonNegative, fail } from './validate';
+import { checkNonNegative, checkOptionNames, fail, layersTensors, optionsObject } from './validate';
 
 /** Mixture weights that a compiled loss reads at every step; change them between batches. */
 export class MixtureState {
@@ -34,10 +34,13 @@ export class MixtureState {
  * [B] / [B, 1] (`fitDataset`). Returns per-example losses [B], so tfjs-layers applies sample
  * weights before its mean.
  */
-export function mixedLossForLayers(weights: MixtureState | { alpha?: number; beta?: number } = {}) {
-  const state = weights instanceof MixtureState ? weights : new MixtureState(weights.alpha ?? 1, weights.beta ?? 1);
-  const loss = (yTrue: Tensor, yPred: Tensor): Tensor =>
-    mixedLoss(yPred, yTrue, { alpha: state.alpha, beta: state.beta, reduction: 'none' });
+export function mixedLossForLayers(weights?: MixtureState | { alpha?: number; beta?: number }) {
+  const given = weights instanceof MixtureState ? weights : optionsObject('mixedLossForLayers', weights);
+  const state = given instanceof MixtureState ? given : new MixtureState(given.alpha ?? 1, given.beta ?? 1);
+  const loss = (yTrue: Tensor, yPred: Tensor): Tensor => {
+    layersTensors('mixedLossForLayers', yTrue, yPred);
+    return mixedLoss(yPred, yTrue, { alpha: state.alpha, beta: state.beta, reduction: 'none' });
+  };
   // A meaningful name: tfjs-layers keys metrics and history by the function's name.
   Object.defineProperty(loss, 'name', { value: 'mixedLoss' });
   return Object.assign(loss, { state });
@@ -71,9 +74,11 @@ export class FocusScheduleCallback extends callbackBase('FocusScheduleCallback')
   constructor(
     readonly state: MixtureState,
     readonly schedule: FocusSchedule,
-    options: ScheduleCallbackOptions = {},
+    given?: ScheduleCallbackOptions,
   ) {
     super();
+    const options = optionsObject('FocusScheduleCallback', given);
+    checkOptionNames('FocusScheduleCallback', options, ['per', 'boundaries']);
     if (!(state instanceof MixtureState)) fail('FocusScheduleCallback', 'state must be a MixtureState');
     if (!(schedule instanceof FocusSchedule)) fail('FocusScheduleCallback', 'schedule must be a FocusSchedule (see focusSchedule())');
     this.per = options.per ?? 'epoch';
@@ -185,8 +190,11 @@ export class FocusScheduleCallback extends callbackBase('FocusScheduleCallback')
  *   model.compile({optimizer: 'adam', loss: mix.loss});
  *   await model.fit(x, y, {epochs: 12, callbacks: [mix.callback]});
  */
-export function scheduledMixedLoss(spec: ScheduleSpec | FocusSchedule, options: ScheduleCallbackOptions & FocusOptions = {}) {
-  const schedule = spec instanceof FocusSchedule ? spec : focusSchedule(spec, options);
+export function scheduledMixedLoss(spec: ScheduleSpec | FocusSchedule, given?: ScheduleCallbackOptions & FocusOptions) {
+  const options = optionsObject('scheduledMixedLoss', given);
+  checkOptionNames('scheduledMixedLoss', options, ['per', 'boundaries', 'normalizePeak']);
+  const { normalizePeak, ...perStep } = options;
+  const schedule = spec instanceof FocusSchedule ? spec : focusSchedule(spec, normalizePeak === undefined ? {} : { normalizePeak });
   const state = new MixtureState();
   state.set(schedule.at(0));
   // A fit that trains this loss without its callback gets a warning at its first epoch's end.
@@ -200,7 +208,7 @@ export function scheduledMixedLoss(spec: ScheduleSpec | FocusSchedule, options: 
     { state },
   );
   Object.defineProperty(loss, 'name', { value: 'mixedLoss' });
-  const callback = new FocusScheduleCallback(state, schedule, options);
+  const callback = new FocusScheduleCallback(state, schedule, perStep);
   callback.onWatch = () => noteCallback(watch);
   return { loss, callback, state, schedule };
 }

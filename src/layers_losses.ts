@@ -10,7 +10,7 @@ import { checkableValues } from './kernels/host_values';
 import { isLossOp, linearOpNames, takesTargets } from './losses/op_table';
 import type { LossOpInfo } from './losses/op_table';
 import type { Labels, Logits, LossOptions } from './losses/types';
-import { labelsAreDense } from './validate';
+import { labelsAreDense, layersTensors, optionsObject } from './validate';
 
 export type LayersLoss = (yTrue: Tensor, yPred: Tensor) => Tensor;
 
@@ -30,10 +30,12 @@ type AnyOp = (logits: Tensor, labels: Tensor, options: LossOptions) => Tensor;
  * NaN loss instead, as the webgpu kernels mark rows they cannot take.
  */
 function forLayers(name: string, op: AnyOp & LossOpInfo) {
-  return (options: LossOptions = {}): LayersLoss => {
+  return (given?: LossOptions): LayersLoss => {
+    const options = optionsObject(`layersLosses.${name}`, given);
     if ('reduction' in options)
       throw new Error(`mixloss.layersLosses.${name}: tfjs-layers reduces the per-example losses itself; drop the reduction option`);
     const loss = (yTrue: Tensor, yPred: Tensor): Tensor => {
+      layersTensors(`layersLosses.${name}`, yTrue, yPred);
       const classes = yPred.shape[yPred.rank - 1];
       if (takesTargets(op) || !labelsAreDense(yTrue.shape, yTrue.dtype, classes, yPred.rank - 1)) {
         return op(yPred, yTrue, { ...options, reduction: 'none' });

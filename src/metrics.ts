@@ -6,9 +6,10 @@
 import { argMax, cast, equal, reshape, Tensor, tidy } from '@tensorflow/tfjs-core';
 
 import { crossEntropy as crossEntropyOp } from './losses';
-import { fail, labelsAreDense } from './validate';
+import { fail, labelsAreDense, layersTensors } from './validate';
 
 function classIds(name: string, yTrue: Tensor, yPred: Tensor): Tensor {
+  layersTensors(`metrics.${name}`, yTrue, yPred);
   for (const [what, t] of [
     ['labels', yTrue],
     ['logits', yPred],
@@ -35,7 +36,10 @@ function classIds(name: string, yTrue: Tensor, yPred: Tensor): Tensor {
  * argMax does. Named 'accuracy', so history keys are `accuracy` / `val_accuracy`.
  */
 function accuracy(yTrue: Tensor, yPred: Tensor): Tensor {
-  return tidy(() => cast(equal(argMax(yPred, -1), classIds('accuracy', yTrue, yPred)), 'float32'));
+  return tidy(() => {
+    const ids = classIds('accuracy', yTrue, yPred);
+    return cast(equal(argMax(yPred, -1), ids), 'float32');
+  });
 }
 
 /**
@@ -44,6 +48,7 @@ function accuracy(yTrue: Tensor, yPred: Tensor): Tensor {
  * schedule. Named 'crossEntropy' (history keys `crossEntropy` / `val_crossEntropy`).
  */
 function crossEntropy(yTrue: Tensor, yPred: Tensor): Tensor {
+  layersTensors('metrics.crossEntropy', yTrue, yPred);
   return crossEntropyOp(yPred, yTrue, { reduction: 'none' });
 }
 

@@ -1,4 +1,6 @@
 // Checks on the ops' arguments, before any kernel runs. Every message names the argument.
+import { Tensor } from '@tensorflow/tfjs-core';
+
 export function fail(op: string, message: string): never {
   throw new Error(`mixloss.${op}: ${message}`);
 }
@@ -13,6 +15,30 @@ export function checkOptionNames(op: string, options: unknown, known: readonly s
   for (const [name, value] of Object.entries(options)) {
     if (!known.includes(name)) fail(op, `unknown option '${name}' (it takes: ${known.join(', ')})`);
     if (value === null) fail(op, `${name} is null: pass a value, or leave ${name} out for its default`);
+  }
+}
+
+/** An options argument that may be left out: undefined is {}, anything but a plain object an Error. */
+export function optionsObject<T extends object>(op: string, options: T | undefined): T {
+  if (options === undefined) return {} as T;
+  if (options === null || typeof options !== 'object' || Array.isArray(options))
+    fail(op, `options must be an object, got ${shown(options)}`);
+  return options;
+}
+
+/** What tfjs-layers passes a loss or a metric: tensors (a call by hand with arrays gets what to do). */
+export function layersTensors(op: string, yTrue: unknown, yPred: unknown): void {
+  for (const [name, t] of [
+    ['yTrue', yTrue],
+    ['yPred', yPred],
+  ] as const) {
+    if (!(t instanceof Tensor) || t.isDisposed) {
+      fail(
+        op,
+        `${name} must be a tf.Tensor (as model.compile passes it), got ${t instanceof Tensor ? 'a disposed tensor' : shown(t)}; ` +
+          'on arrays call the op itself, with (logits, labels)',
+      );
+    }
   }
 }
 

@@ -12,13 +12,18 @@ import {
   FocusScheduleCallback,
   focusToWeights,
   generalizedCrossEntropy,
+  configureGradientPool,
+  layersLosses,
+  metrics,
   mixedLoss,
   mixedLossForLayers,
   MixtureState,
+  peakGradient,
   polyLoss,
   scheduledMixedLoss,
   setNumThreads,
   tamedCrossEntropy,
+  targetProbabilities,
   mpceLoss,
   losses as tfLosses,
 } from '../src';
@@ -636,6 +641,38 @@ describe('bad input', () => {
   });
 
   describe('schedules and the layers integration', () => {
+    it('options that are not an object, unknown options, and what tfjs-layers passes called with other things', () => {
+      const y = tf.tensor1d([0, 1], 'int32');
+      const logits = q();
+      const oneD = tf.tensor1d([1, 2]);
+      const cases: Array<[RegExp, () => unknown]> = [
+        [/mixloss\.focusToWeights: options must be an object, got null/, () => focusToWeights(0.2, null as never)],
+        [/mixloss\.focusToWeights: unknown option 'normalisePeak'/, () => focusToWeights(0.2, { normalisePeak: true } as never)],
+        [/mixloss\.focusSchedule: options must be an object, got 1/, () => focusSchedule('F=0', 1 as never)],
+        [/mixloss\.focusSchedule: unknown option 'per'/, () => focusSchedule('F=0', { per: 'batch' } as never)],
+        [/mixloss\.focusSchedule: unknown option 'bogus'/, () => new FocusSchedule([{ F: 0, until: 1 }], { bogus: 1 } as never)],
+        [/mixloss\.scheduledMixedLoss: options must be an object, got null/, () => scheduledMixedLoss('F=0', null as never)],
+        [/mixloss\.scheduledMixedLoss: unknown option 'epochs'/, () => scheduledMixedLoss('F=0', { epochs: 3 } as never)],
+        [
+          /mixloss\.FocusScheduleCallback: unknown option 'normalizePeak'/,
+          () => new FocusScheduleCallback(new MixtureState(), focusSchedule('F=0'), { normalizePeak: true } as never),
+        ],
+        [/mixloss\.peakGradient: weights must be an object \{alpha, beta\}, got null/, () => peakGradient(null as never)],
+        [/mixloss\.peakGradient: alpha must be a finite number, got "1"/, () => peakGradient({ alpha: '1', beta: 2 } as never)],
+        [/mixloss\.configureGradientPool: options must be an object/, () => configureGradientPool(null as never)],
+        [/mixloss\.layersLosses\.focalLoss: options must be an object, got 0\.3/, () => layersLosses.focalLoss(0.3 as never)],
+        [/mixloss\.layersLosses\.crossEntropy: yTrue must be a tf\.Tensor/, () => layersLosses.crossEntropy()(null as never, logits)],
+        [/mixloss\.layersLosses\.crossEntropy: yPred must be a tf\.Tensor/, () => layersLosses.crossEntropy()(y, [[1, 2, 3]] as never)],
+        [/mixloss\.mixedLossForLayers: options must be an object, got null/, () => mixedLossForLayers(null as never)],
+        [/mixloss\.mixedLossForLayers: yPred must be a tf\.Tensor/, () => mixedLossForLayers()(y, null as never)],
+        [/mixloss\.metrics\.accuracy: yPred must be a tf\.Tensor/, () => metrics.accuracy(y, null as never)],
+        [/mixloss\.metrics\.crossEntropy: yTrue must be a tf\.Tensor/, () => metrics.crossEntropy([0, 1] as never, logits)],
+        [/mixloss\.targetProbabilities: labels must be class ids, a tf\.Tensor \[2\]/, () => targetProbabilities(logits, [0, 1] as never)],
+        [/mixloss\.targetProbabilities: logits must be a tf\.Tensor \[N, C\]/, () => targetProbabilities(oneD, y)],
+      ];
+      for (const [pattern, call] of cases) rejects(pattern, call);
+      tf.dispose([y, logits, oneD]);
+    });
     it('focus outside [0, 0.5]', () =>
       rejects(/mixloss\.focusToWeights: F must be a number in \[0, 0.5\], got 0.6/, () => focusToWeights(0.6)));
     it('unknown schedule', () =>

@@ -258,6 +258,88 @@ describe('the public API, fuzzed (seeded)', () => {
     expect(problems.slice(0, 5)).toEqual([]);
   });
 
+  it('the schedules, metrics, layers wrappers, analysis and top-k: a result or a mixloss Error, nothing left behind', () => {
+    const r = rng(31);
+    const odd = [
+      undefined,
+      null,
+      0,
+      1,
+      -1,
+      0.3,
+      0.5,
+      NaN,
+      Infinity,
+      '0.2',
+      'F=0',
+      'F=0-0.5',
+      [0.1, 0.2],
+      [],
+      {},
+      true,
+      [{ F: 0.1, until: 1 }],
+    ];
+    const options = [
+      undefined,
+      null,
+      {},
+      { normalizePeak: true },
+      { per: 'batch' },
+      { gamma: 2 },
+      { alpha: 1, beta: 2 },
+      { bogus: 1 },
+      0.3,
+      'x',
+    ];
+    const problems: string[] = [];
+    const check = (name: string, f: () => unknown) => {
+      const before = backendCounts();
+      try {
+        const out = f();
+        if (out instanceof tf.Tensor) out.dispose();
+        else if (out !== null && typeof out === 'object' && 'values' in out)
+          tf.dispose([(out as { values: tf.Tensor }).values, (out as { indices: tf.Tensor }).indices]);
+      } catch (e) {
+        if (!(e instanceof Error) || !/^mixloss\./.test(e.message)) problems.push(`${name}: ${e instanceof Error ? e.message : String(e)}`);
+      }
+      const after = backendCounts();
+      if (after.tensors !== before.tensors || after.dataIds !== before.dataIds) problems.push(`${name}: left tensors behind`);
+    };
+    for (let i = 0; i < 1500; i++) {
+      const [a, b, o] = [pick(r, odd), pick(r, odd), pick(r, options)];
+      const [B, C] = [pick(r, [1, 3]), pick(r, [2, 4])];
+      const logits = pick(r, [() => tf.randomNormal([B, C], 0, 1, 'float32', i), () => [[1, 2]], () => tf.tensor1d([1, 2]), () => null])();
+      const labels = pick(r, [
+        () =>
+          tf.tensor1d(
+            Array.from({ length: B }, (_, j) => j % C),
+            'int32',
+          ),
+        () =>
+          tf.oneHot(
+            Array.from({ length: B }, () => 0),
+            C,
+          ),
+        () => [0],
+        () => 'x',
+      ])();
+      const kernel = tf.randomNormal([C, 5], 0, 1, 'float32', i);
+      const at = `(${describeIt(a)}, ${describeIt(b)}, ${describeIt(o)}) on ${describeIt(logits)}, ${describeIt(labels)}`;
+      check(`focusToWeights${at}`, () => mixloss.focusToWeights(a as never, o as never));
+      check(`peakGradient${at}`, () => mixloss.peakGradient(o as never));
+      check(`focusSchedule${at}`, () => mixloss.focusSchedule(a as never, o as never).atStep(typeof b === 'number' ? b : 1, 3));
+      check(`scheduledMixedLoss${at}`, () => mixloss.scheduledMixedLoss(a as never, o as never).state);
+      check(`mixedLossForLayers${at}`, () => mixloss.mixedLossForLayers(o as never)(labels as never, logits as never));
+      check(`layersLosses.focalLoss${at}`, () => mixloss.layersLosses.focalLoss(o as never)(labels as never, logits as never));
+      check(`metrics.accuracy${at}`, () => mixloss.metrics.accuracy(labels as never, logits as never));
+      check(`metrics.crossEntropy${at}`, () => mixloss.metrics.crossEntropy(labels as never, logits as never));
+      check(`targetProbabilities${at}`, () => mixloss.targetProbabilities(logits as never, labels as never));
+      check(`headTopK${at}`, () => mixloss.headTopK(logits as never, kernel, pick(r, [1, 2, 0, 6, 2.5]), o as never));
+      tf.dispose([logits, labels, kernel].filter((t): t is tf.Tensor => t instanceof tf.Tensor));
+    }
+    expect(problems.slice(0, 5)).toEqual([]);
+  });
+
   it('the fused head gives the loss op’s value and gradients on tf.matMul + bias, with random options', () => {
     const r = rng(11);
     const problems: string[] = [];

@@ -1,9 +1,9 @@
 // The paper's p_y-bucket analysis: of the rows misclassified with p_y < 0.2 at some epoch, how
 // many are classified correctly at the end (3.35% in their CIFAR-100 run), beside the rows
 // misclassified with p_y >= 0.2 and those already correct.
-import { argMax, equal, exp, neg, Tensor, tidy } from '@tensorflow/tfjs-core';
+import { argMax, cast, equal, exp, neg, reshape, Tensor, tidy } from '@tensorflow/tfjs-core';
 import { crossEntropy } from '../losses';
-import { fail } from '../validate';
+import { fail, shown } from '../validate';
 
 export interface Bucket {
   /** Rows in the bucket at the earlier epoch. */
@@ -24,9 +24,20 @@ export interface BucketTransitions {
 
 /** p_y per row (exp of the fused cross entropy's per-row value) and whether argmax = y. */
 export function targetProbabilities(logits: Tensor, labels: Tensor): { p: Float32Array; correct: Uint8Array } {
+  const op = 'targetProbabilities';
+  if (!(logits instanceof Tensor) || logits.rank !== 2) {
+    fail(op, `logits must be a tf.Tensor [N, C], got ${logits instanceof Tensor ? `shape [${logits.shape}]` : shown(logits)}`);
+  }
+  const rows = logits.shape[0];
+  if (!(labels instanceof Tensor) || labels.size !== rows || !(labels.rank === 1 || (labels.rank === 2 && labels.shape[1] === 1))) {
+    fail(
+      op,
+      `labels must be class ids, a tf.Tensor [${rows}] (or [${rows}, 1]), got ${labels instanceof Tensor ? `shape [${labels.shape}]` : shown(labels)}`,
+    );
+  }
   const [p, correct] = tidy(() => {
     const ce = crossEntropy(logits, labels, { reduction: 'none' });
-    return [exp(neg(ce)), equal(argMax(logits, -1), labels.toInt())];
+    return [exp(neg(ce)), equal(argMax(logits, -1), reshape(cast(labels, 'int32'), [rows]))];
   });
   const out = { p: p.dataSync() as Float32Array, correct: Uint8Array.from(correct.dataSync()) };
   p.dispose();

@@ -11,6 +11,8 @@
 // maxBytes; emptied after idleMs without use.
 import type { BackendValues, DataId, KernelBackend, TensorInfo } from '@tensorflow/tfjs-core';
 
+import { shown } from '../../validate';
+
 export interface GradientPoolOptions {
   /** Most bytes of free arrays kept (0 turns reuse off). Default 256 MiB. */
   maxBytes?: number;
@@ -43,6 +45,9 @@ let idleTimer: ReturnType<typeof setInterval> | undefined;
  * a kernel that relied on zeroed memory then shows NaN instead of passing by luck.
  */
 export function configureGradientPool(options: GradientPoolOptions & { poison?: boolean }): void {
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new Error(`mixloss.configureGradientPool: options must be an object {maxBytes, idleMs}, got ${shown(options)}`);
+  }
   for (const [name, value] of Object.entries(options)) {
     if (name === 'poison') {
       settings.poison = Boolean(value);
