@@ -1,7 +1,7 @@
 // The paper's Fig. 1: the mixed loss and the size of its true-class gradient against p_y, for
 // each focus F. The peak of |∂L/∂q_y| = (α + β·p_y)(1 − p_y) sits at p_y = F.
 import { focusToWeights, FocusOptions } from '../focus';
-import { fail } from '../validate';
+import { checkOptionNames, fail, optionsObject } from '../validate';
 
 export interface FocusCurve {
   F: number;
@@ -21,9 +21,11 @@ export interface FocusCurve {
  */
 export function focusCurves(
   Fs: readonly number[] = [0, 0.1, 0.2, 0.3, 0.4, 0.5],
-  options: FocusOptions & { points?: number } = {},
+  options?: FocusOptions & { points?: number },
 ): FocusCurve[] {
-  const { points = 100, ...focus } = options;
+  const given = optionsObject('focusCurves', options);
+  checkOptionNames('focusCurves', given, ['points', 'normalizePeak']);
+  const { points = 100, ...focus } = given;
   if (!Number.isInteger(points) || points < 2) fail('focusCurves', `points must be an integer >= 2, got ${String(points)}`);
   if (!Array.isArray(Fs) || Fs.length === 0) fail('focusCurves', 'needs at least one F in [0, 0.5]');
   const p = Array.from({ length: points }, (_, i) => (i + 1) / points);
