@@ -51,6 +51,14 @@ export function bucketTransitions(
   correctAtEnd: ArrayLike<number | boolean>,
   threshold = 0.2,
 ): BucketTransitions {
+  const op = 'bucketTransitions';
+  const isArrayLike = (v: unknown): v is ArrayLike<unknown> => Array.isArray(v) || (ArrayBuffer.isView(v) && !(v instanceof DataView));
+  if (at === null || typeof at !== 'object' || !isArrayLike(at.p) || !isArrayLike(at.correct)) {
+    fail(op, `the earlier epoch must be {p, correct} (targetProbabilities' output), got ${shown(at)}`);
+  }
+  if (!isArrayLike(correctAtEnd)) fail(op, `correctAtEnd must be an array (targetProbabilities(...).correct), got ${shown(correctAtEnd)}`);
+  if (typeof threshold !== 'number' || !(threshold >= 0 && threshold <= 1))
+    fail(op, `threshold must be a number in [0, 1], got ${shown(threshold)}`);
   const n = at.p.length;
   if (at.correct.length !== n || correctAtEnd.length !== n) {
     fail(

@@ -1,13 +1,12 @@
 // Per-epoch information-plane diagnostics on a held-out batch (Zaugg et al., Section 4):
 // I(Y; X) and I(Y; Ŷ), the data-processing check I(Y; X) ≥ I(Y; Ŷ), and ‖∂I(Y; Ŷ)/∂Ŷ‖_F, the
 // signal that saturates as training converges. As data (history) and as an SVG chart.
-import type { Tensor } from '@tensorflow/tfjs-core';
-import { grad, softmax, tidy } from '@tensorflow/tfjs-core';
+import { grad, softmax, Tensor, tidy } from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 
 import { callbackBase } from '../callback_base';
 import { requireOptional } from '../optional';
-import { checkOptionNames, fail, shown } from '../validate';
+import { checkOptionNames, fail, optionsObject, shown } from '../validate';
 import { checkAlpha, ClassLabels, classIdsOf, renyiInformation, renyiMutualInformation } from './renyi';
 import { layerData, WidthSelector } from './width';
 
@@ -49,11 +48,17 @@ export class InformationDiagnostics extends callbackBase('InformationDiagnostics
     readonly target: LayersModel,
     readonly x: Tensor,
     labels: ClassLabels,
-    options: DiagnosticsOptions = {},
+    given?: DiagnosticsOptions,
   ) {
     super();
     const op = 'InformationDiagnostics';
+    const options = optionsObject(op, given);
     checkOptionNames(op, options, ['alpha', 'width', 'outputs']);
+    if (target === null || typeof target !== 'object' || typeof (target as { predict?: unknown }).predict !== 'function') {
+      fail(op, `target must be a tf.LayersModel (something with predict), got ${shown(target)}`);
+    }
+    if (!(x instanceof Tensor) || x.isDisposed || x.rank < 1)
+      fail(op, `x must be a tf.Tensor of held-out inputs [N, ...], got ${shown(x)}`);
     ({ ids: this.ids, classes: this.classes } = classIdsOf(op, labels, x.shape[0]));
     this.alpha = checkAlpha(op, options.alpha);
     this.rule = options.width ?? 'alignment';

@@ -2,10 +2,10 @@
 // alignment with the labels' Gram matrix over a grid of candidates (Zaugg et al. after
 // Wickstrøm et al.), averaged over an epoch's batches and re-chosen per epoch on request.
 // Widths are in this package's convention s (= √2·σ of Giraldo et al.'s exp(−d² / 2σ²)).
-import type { Tensor } from '@tensorflow/tfjs-core';
+import { Tensor } from '@tensorflow/tfjs-core';
 
 import { native } from '../native';
-import { fail } from '../validate';
+import { checkOptionNames, fail, named, optionsObject, shown } from '../validate';
 
 /** A layer's rows as the native calls take them. */
 export interface LayerData {
@@ -23,12 +23,34 @@ export function layerData(x: Tensor): LayerData {
   return { layer: values instanceof Float32Array ? values : Float32Array.from(values as ArrayLike<number>), rows, dims: x.size / rows };
 }
 
+/** LayerData the caller passed, or the rows of a tensor [N, ...]: checked before any use. */
+function layerDataOf(op: string, x: unknown): LayerData {
+  if (x instanceof Tensor) {
+    if (x.isDisposed || x.rank < 2 || x.size === 0)
+      fail(op, `layer must be a tf.Tensor [N, D] (rank >= 2, not empty), got shape [${x.shape}]`);
+    return layerData(x);
+  }
+  const d = x as Partial<LayerData> | null;
+  const ok =
+    d !== null &&
+    typeof d === 'object' &&
+    d.layer instanceof Float32Array &&
+    Number.isInteger(d.rows) &&
+    Number.isInteger(d.dims) &&
+    (d.rows as number) >= 1 &&
+    (d.dims as number) >= 1 &&
+    d.layer.length === (d.rows as number) * (d.dims as number);
+  if (!ok) fail(op, `layer must be a tf.Tensor [N, D] or {layer: Float32Array, rows, dims} with rows·dims values, got ${shown(x)}`);
+  return d as LayerData;
+}
+
 /**
  * Silverman's rule of thumb for a d-dimensional Gaussian kernel density estimate,
  * σ = σ̂·(4 / ((d + 2)·N))^(1 / (d + 4)) with σ̂ the root mean of the columns' variances,
  * returned as s = √2·σ. Rows all equal (σ̂ = 0): 1 (the Gram matrix is all ones at any width).
  */
-export function silvermanWidth({ layer, rows, dims }: LayerData): number {
+export function silvermanWidth(data: LayerData | Tensor): number {
+  const { layer, rows, dims } = layerDataOf('silvermanWidth', data);
   let variance = 0;
   for (let j = 0; j < dims; j++) {
     let mean = 0;
@@ -48,8 +70,16 @@ export function silvermanWidth({ layer, rows, dims }: LayerData): number {
  * distance (Wickstrøm et al.'s grid); from a thousandth of the top when that distance is below
  * 0.045 (the grid would otherwise start above its end).
  */
-export function alignmentCandidates(data: LayerData, count = 100): Float64Array {
-  const d = native().meanPairwiseDistance(data);
+export function alignmentCandidates(data: LayerData | Tensor, count = 100): Float64Array {
+  const op = 'alignmentCandidates';
+  const checked = layerDataOf(op, data);
+  if (!Number.isInteger(count) || count < 1) fail(op, `count must be an integer >= 1, got ${shown(count)}`);
+  let d: number;
+  try {
+    d = native().meanPairwiseDistance(checked);
+  } catch (e) {
+    throw named(e, op);
+  }
   const hi = 10 * (d > 0 ? d : 1);
   const lo = hi > 0.3 * 1.5 ? 0.3 : hi / 1000;
   const out = new Float64Array(count);
@@ -58,9 +88,17 @@ export function alignmentCandidates(data: LayerData, count = 100): Float64Array 
 }
 
 /** ⟨K_Y, K_Z(s)⟩_F / (‖K_Y‖_F ‖K_Z(s)‖_F) for each candidate s. */
-export function kernelAlignment(labels: Int32Array, classes: number, data: LayerData, widths: Float64Array): Float64Array {
+export function kernelAlignment(labels: Int32Array, classes: number, data: LayerData | Tensor, widths: Float64Array): Float64Array {
+  const op = 'kernelAlignment';
+  const checked = layerDataOf(op, data);
+  if (!(labels instanceof Int32Array)) fail(op, `labels must be an Int32Array of class ids, got ${shown(labels)}`);
+  if (!(widths instanceof Float64Array)) fail(op, `widths must be a Float64Array (alignmentCandidates' output), got ${shown(widths)}`);
   const out = new Float64Array(widths.length);
-  native().kernelAlignment({ ...data, labels, classes, widths, out });
+  try {
+    native().kernelAlignment({ ...checked, labels, classes, widths, out });
+  } catch (e) {
+    throw named(e, op);
+  }
   return out;
 }
 
@@ -99,9 +137,11 @@ export class WidthSelector {
 
   constructor(
     readonly rule: WidthRule,
-    options: WidthSelectorOptions = {},
+    given?: WidthSelectorOptions,
     op = 'WidthSelector',
   ) {
+    const options = optionsObject(op, given);
+    checkOptionNames(op, options, ['candidates', 'reselect']);
     if (typeof rule === 'number') {
       if (!(Number.isFinite(rule) && rule > 0))
         fail(op, `width must be a finite number > 0, 'silverman' or 'alignment', got ${String(rule)}`);
