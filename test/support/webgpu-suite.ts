@@ -503,14 +503,13 @@ export async function webgpuSuite(dawnBackend: 'vulkan' | 'opengl'): Promise<voi
               const [v1, g1] = await valueAndGrad('cpu', (x) => c.loss(x, d), d.q, [d.B, d.C]);
               const [v2, g2] = await valueAndGrad('webgpu', (x) => c.loss(x, d), d.q, [d.B, d.C]);
               // f32 on the GPU against the cpu kernels' double accumulators: measured at worst 1.2e-7 on
-              // the value. Entry by entry, complement entropy's gradient at 12×37 is the worst: r_j times a
-              // difference of float terms, each side 4.8e-5 (webgpu) and 7.8e-5 (cpu) from float64 there,
-              // so the two may differ by their sum (1.01e-4 measured). At 6×5000 single entries are
-              // differences of terms ~1e4 times larger (both sides round them in float), so there each
-              // entry is held to 1e-5 of its row's largest; the float64-reference tests above hold every
-              // entry at 2×70000.
+              // the value and, entry by entry, 6.3e-5 on the gradient at 12×37 (complement entropy's r_j,
+              // from a float cot_lse: webgpu 4.8e-5 from float64 there, cpu 1.4e-5). At 6×5000 single
+              // entries are differences of terms ~1e4 times larger (both sides round them in float), so
+              // there each entry is held to 1e-5 of its row's largest; the float64-reference tests above
+              // hold every entry at 2×70000.
               expect(Math.abs(v2[0] - v1[0])).toBeLessThan(1e-6 * Math.max(1, Math.abs(v1[0])));
-              if (d.C < 100) expect(gradientError(g2, g1, d.B, d.C)).toBeLessThan(2e-4);
+              if (d.C < 100) expect(gradientError(g2, g1, d.B, d.C)).toBeLessThan(1e-4);
               else expect(rowRelativeError(g2, g1, d.B, d.C)).toBeLessThan(1e-5);
             });
       });
