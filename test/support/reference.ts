@@ -138,3 +138,24 @@ export function gradientError(
   }
   return worst;
 }
+
+/** (1/C)·Σ_{j≠y} r log r and its gradient (1/C)·r_j (log r_j − Σ r log r), float64. */
+export function referenceComplement(q: ArrayLike<number>, y: number) {
+  const C = q.length;
+  let m = -Infinity;
+  for (let j = 0; j < C; j++) if (j !== y) m = Math.max(m, q[j]);
+  let s = 0;
+  for (let j = 0; j < C; j++) if (j !== y) s += Math.exp(q[j] - m);
+  const lo = m + Math.log(s);
+  let ell = 0;
+  for (let j = 0; j < C; j++) if (j !== y && q[j] > -Infinity) ell += Math.exp(q[j] - lo) * (q[j] - lo);
+  const grad = Array.from({ length: C }, (_, j) => {
+    const r = j === y || !(q[j] > -Infinity) ? 0 : Math.exp(q[j] - lo);
+    return r === 0 ? 0 : (r * (q[j] - lo - ell)) / C;
+  });
+  const scale = Array.from({ length: C }, (_, j) => {
+    const r = j === y || !(q[j] > -Infinity) ? 0 : Math.exp(q[j] - lo);
+    return r === 0 ? 0 : (r * (Math.abs(q[j] - lo) + Math.abs(ell))) / C;
+  });
+  return { value: C === 1 ? 0 : ell / C, grad, scale };
+}

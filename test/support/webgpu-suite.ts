@@ -29,7 +29,7 @@ import { lossKinds } from '../../src/losses/registry';
 import { setupWebGPU, WebGPUSetup } from '../../src/webgpu';
 import { loadDigits, PIXELS } from '../../demo/digits';
 import { LOSSES } from './losses';
-import { gradientError, maxRelError, referenceRow, rowLosses, softmax64 } from './reference';
+import { gradientError, maxRelError, referenceComplement, referenceRow, rowLosses, softmax64 } from './reference';
 import { randomLabels, randomLogits, tf } from './tf';
 import { WORKED_CASES } from './worked-cases';
 
@@ -619,6 +619,32 @@ export async function webgpuSuite(dawnBackend: 'vulkan' | 'opengl'): Promise<voi
       expect(rows[1]).toBeCloseTo(referenceRow((lp) => ({ value: -lp, dlp: -1 }), [2, 1, 0.5], 1).value, 6);
       expect(Array.from(grad.subarray(0, 3)).every(Number.isNaN)).toBe(true);
       expect(Array.from(grad.subarray(3)).every(Number.isFinite)).toBe(true);
+    });
+
+    it('numerics: complement entropy with the target 90 to 1e5 above the rest (its others rebased to q_y underflow f32 and f64) keeps r_j: value and gradient as float64', async () => {
+      for (const gap of [90, 120, 400, 732, 1e5]) {
+        // Differences the f32 subtraction q_j − q_y rounds: the rounding must come back.
+        const rows = [
+          [0.3711, gap + 0.1237, 1.2345, 0.5],
+          [-0.3, 2.17, 0.7, gap + 3.3],
+        ];
+        const ids = [1, 3];
+        const [values, grad] = await webgpu(() => {
+          const x = tf.tensor2d(rows);
+          const y = tf.tensor1d(ids, 'int32');
+          return [
+            complementEntropy(x, y, { reduction: 'none' }),
+            tf.grad((v: tf.Tensor) => complementEntropy(v, y, { reduction: 'sum' }))(x),
+          ];
+        });
+        rows.forEach((row, r) => {
+          const ref = referenceComplement(row.map(Math.fround), ids[r]);
+          expect(Math.abs(values[r] - ref.value), `gap ${gap}, row ${r}`).toBeLessThan(1e-6);
+          ref.grad.forEach((want, j) =>
+            expect(Math.abs(grad[4 * r + j] - want), `gap ${gap}, row ${r}, class ${j}`).toBeLessThan(1e-6 * Math.max(1, Math.abs(want))),
+          );
+        });
+      }
     });
 
     it('numerics: confident rows keep CE, EL and the gradient exact (no cancellation in 1 − p_y)', async () => {

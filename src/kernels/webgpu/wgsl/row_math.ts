@@ -24,6 +24,10 @@ export const MATH = /* wgsl */ `
 fn ml_inf() -> f32 { return uniforms.INFINITY; }
 fn ml_nan() -> f32 { return uniforms.NAN; }
 fn ml_finite(x: f32) -> bool { return !isnan(x) && !isinf(x); }
+// x (finite or −∞), hidden from the compiler's algebra: a min with a uniform it cannot see
+// through. A rounding error recovered as a − (b + x), x = fl(a − b), is otherwise folded to 0
+// (lavapipe did: 2-sum without the correction).
+fn ml_opaque(x: f32) -> f32 { return min(x, ml_inf()); }
 // log with log(0) = −∞ (WGSL leaves log(0) to the implementation).
 fn ml_log(x: f32) -> f32 { if (x == 0.0) { return -ml_inf(); } return log(x); }
 // log(1 + x), x >= -1, to a few ulp. Not Goldberg's log(u)·x/(u − 1): that needs log exact near
@@ -178,13 +182,13 @@ const SPLIT_FIELDS: Record<
     store: (hi, lo) => `let k = max(s.argmax, 0); result[at + ${hi}] = f32(k >> 24u); result[at + ${lo}] = f32(k & 0xffffff);`,
     load: (hi, lo) => `(i32(stats[at + ${hi}]) << 24u) + i32(stats[at + ${lo}])`,
   },
-  // a double as hi + lo natively; f32 here, so lo is 0 (a load adds it, as a native one does)
+  // a double as hi + lo natively; two f32 here (x + y, see ml_finish_sparse), kept apart
   log_el: {
-    type: 'f32',
-    zero: '0.0',
-    nan: 'n',
-    store: (hi, lo) => `result[at + ${hi}] = s.log_el; result[at + ${lo}] = 0.0;`,
-    load: (hi, lo) => `stats[at + ${hi}] + stats[at + ${lo}]`,
+    type: 'vec2<f32>',
+    zero: 'vec2<f32>(0.0)',
+    nan: 'vec2<f32>(n)',
+    store: (hi, lo) => `result[at + ${hi}] = s.log_el.x; result[at + ${lo}] = s.log_el.y;`,
+    load: (hi, lo) => `vec2<f32>(stats[at + ${hi}], stats[at + ${lo}])`,
   },
 };
 
@@ -237,6 +241,22 @@ fn ml_finish_sparse(others_in: Partial, target_logit: f32, y: i32, u_y: f32) -> 
   } else {
     r.argmax = others.argmax;
   }
+  // What depends on the other classes alone is read in their own frame, before a rebase to q_y
+  // (rebased, their sum underflows f32 once q_y is ~88 above them: Σ r log r read 0): complement
+  // entropy's Σ_{j≠y} r log r, and log(1 − p_y) = x + y, where q_y + x is the others' max up to
+  // x's rounding and y carries that rounding, so that the gradient's (max + x) + (log_sum + y)
+  // is log Σ_{j≠y} exp(q_j) to f32's precision however far q_y is above the rest.
+  // NaN tested on the bits: a compiler may take NaN != 0 as false (WGSL lets it assume no NaN).
+  if (isnan(others.sum)) { r.cot = ml_nan(); } else if (others.sum > 0.0) { r.cot = others.e_logit / others.sum - log(others.sum); }
+  let log_others = ml_log(others.sum);
+  var el_x = 0.0;
+  var el_y = 0.0;
+  if (target_logit > others.max && others.sum > 0.0) {
+    el_x = ml_opaque(others.max - target_logit);
+    if (el_x > -ml_inf()) { el_y = (others.max - (target_logit + el_x)) + log_others; }
+  } else {
+    el_x = log_others;
+  }
   if (target_logit > others.max) { ml_rebase(&others, target_logit); }
   let d = target_logit - others.max;
   let e_y = exp(d);
@@ -245,11 +265,9 @@ fn ml_finish_sparse(others_in: Partial, target_logit: f32, y: i32, u_y: f32) -> 
   r.log_sum = ml_log(s);
   if (others.sum <= e_y) { r.ce = ml_log1p(others.sum / e_y); } else { r.ce = ml_log(s) - d; }
   r.el = others.sum / s;
-  r.log_el = ml_log(others.sum) - ml_log(s);
+  r.log_el = vec2<f32>(el_x, el_y - ml_log(s));
   r.mass = 1.0;
   r.pt = e_y / s;
-  // NaN tested on the bits: a compiler may take NaN != 0 as false (WGSL lets it assume no NaN).
-  if (isnan(others.sum)) { r.cot = ml_nan(); } else if (others.sum > 0.0) { r.cot = others.e_logit / others.sum - log(others.sum); }
   if (others.mass != 0.0 || u_y != 0.0) {
     let lse = others.max + ml_log(s);
     var u_logit = others.t_logit;
@@ -350,9 +368,9 @@ fn ml_sparse_row(s: RowStats, omega: f32, k_is_y: bool) -> RowGrad {
       ? `
   let scale = wm / f32(uniforms.classes);
   if (wm != 0.0) { g.value = scale * k.value; } else { g.value = 0.0; }
-  if (s.log_el > -ml_inf()) {
+  if (s.log_el.x > -ml_inf()) {
     g.cot = scale;
-    g.cot_lse = s.max + s.log_sum + s.log_el;
+    g.cot_lse = (s.max + s.log_el.x) + (s.log_sum + s.log_el.y);
     g.cot_value = s.cot;
   }`
       : ''
