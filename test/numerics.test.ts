@@ -4,8 +4,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 
 import { crossEntropy, expectationLoss, focalLoss, mixedLoss } from '../src';
 import { LOSSES } from './support/losses';
-import { referenceMixedRow, referenceRow } from './support/reference';
-import { tf, useTestBackend } from './support/tf';
+import { referenceMixedDense, referenceMixedRow, referenceRow } from './support/reference';
+import { randomLogits, tf, useTestBackend } from './support/tf';
 
 beforeAll(useTestBackend);
 
@@ -173,6 +173,41 @@ describe('large and confident logits', () => {
     expect(ce([3e38, 1, 0], [0.75, 0.25, 0], [2, 2, 1])).toBeCloseTo(0.5 * (3e38 - 1), -32);
     // Σ t (lse − q) = 0 + 6e38: beyond float32, so +∞ (it was −∞).
     expect(ce([3e38, -3e38], [0.5, 0.5], [2, 2])).toBe(Infinity);
+  });
+
+  it('dense soft targets with logits near 1e5: CE = Σ t·lse − Σ t·q to float64 (Σ t summed in double)', () => {
+    // CE is a small difference of two terms ~1e5: Σ t summed in float lanes was ~1e-7 off, and
+    // that times lse ~1e5 was the whole error (found by the fuzzer's float64 reference).
+    const [B, C] = [6, 3000];
+    const q = randomLogits(B, C, 21, 4).map((v) => v + 1e5);
+    const t = randomLogits(B, C, 22, 1).map((v) => v + 1);
+    for (let r = 0; r < B; r++) {
+      q[r * C + 7] += 30; // a confident row: t mostly on its max, so CE is small
+      const row = t.subarray(r * C, (r + 1) * C);
+      row.fill(0).fill(1e-4, 100, 1100);
+      row[7] = 0.9;
+    }
+    const got = tf.tidy(() => crossEntropy(tf.tensor2d(q, [B, C]), tf.tensor2d(t, [B, C]), { reduction: 'none' }).dataSync());
+    for (let r = 0; r < B; r++) {
+      const want = referenceMixedDense(q.subarray(r * C, (r + 1) * C), t.subarray(r * C, (r + 1) * C), 1, 0).value;
+      expect(Math.abs(got[r] - want) / want, `row ${r}`).toBeLessThan(1e-6);
+    }
+  });
+
+  it('label smoothing with logits near 1e5: its term (ε/C)·Σ_c (lse − q_c) to float64 (summed as Σ (max − q))', () => {
+    // Σ_c (lse − q_c) with Σ q summed as is lost digits to its size: 4e-4 of the row's value here.
+    const [B, C, eps] = [6, 3000, 0.1];
+    const q = randomLogits(B, C, 23, 4).map((v) => v + 1e5);
+    const y = Array.from({ length: B }, (_, r) => (r * 977) % C);
+    y.forEach((k, r) => (q[r * C + k] += 30));
+    const got = tf.tidy(() =>
+      crossEntropy(tf.tensor2d(q, [B, C]), tf.tensor1d(y, 'int32'), { labelSmoothing: eps, reduction: 'none' }).dataSync(),
+    );
+    for (let r = 0; r < B; r++) {
+      const t = Array.from({ length: C }, (_, j) => eps / C + (j === y[r] ? 1 - eps : 0));
+      const want = referenceMixedDense(q.subarray(r * C, (r + 1) * C), t, 1, 0).value;
+      expect(Math.abs(got[r] - want) / want, `row ${r}`).toBeLessThan(1e-6);
+    }
   });
 
   it('CE and 1 − p_y stay exact when p_y is within 1e-13 of 1 (no cancellation)', () => {

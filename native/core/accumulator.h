@@ -115,7 +115,7 @@ MIXLOSS_HD RowStats finish_sparse(Partial others, float target_logit, int64_t y,
   RowStats r;
   r.argmax = (others.argmax < 0 || target_logit > others.max || (target_logit == others.max && y < others.argmax)) ? y : others.argmax;
   // What depends on the other classes alone is read in their own frame, before a rebase to q_y:
-  // log Σ_{j≠y} exp(q_j − max) and complement entropy's Σ_{j≠y} r log r = Σ e (q − m)/E − log E
+  // log Σ_{j≠y} exp(q_j − max) (max: the row's) and complement entropy's Σ_{j≠y} r log r = Σ e (q − m)/E − log E
   // (the same for every m). Rebased, the others' sum is scaled by exp(m − q_y), which leaves
   // double's normal range when q_y is ~708 above them (found by the fuzzer: Σ r log r 25% off
   // at a gap of 732, and 0 beyond 745).
@@ -138,7 +138,7 @@ MIXLOSS_HD RowStats finish_sparse(Partial others, float target_logit, int64_t y,
   // +∞ when q_y = −∞.
   r.ce = static_cast<float>(others.sum <= e_y ? log1p(others.sum / e_y) : log(s) - d);
   r.el = static_cast<float>(others.sum / s);  // 1 − p_y
-  r.log_el = log_others - log(s);             // −∞ when there are no others
+  r.log_others = log_others;                  // −∞ when there are no others
   r.mass = 1.0f;
   r.pt = static_cast<float>(e_y / s);  // p_y
   if (others.mass != 0.0 || u_y != 0.0) {

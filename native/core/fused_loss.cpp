@@ -245,7 +245,7 @@ void slice_gradient(const Context& x, const RowStats& s, float e_shift, double w
     const float shift = from_logits ? static_cast<float>(r.cot_lse) : e_shift;
     const float kc = static_cast<float>(w * r.cot * std::exp(static_cast<double>(shift) - r.cot_lse));
     const float kk = from_logits ? static_cast<float>(w * r.a * std::exp(static_cast<double>(shift) - s.max - s.log_sum)) : k;
-    const float c0 = static_cast<float>(r.cot_lse + r.cot_value);
+    const float c0 = static_cast<float>(r.cot_lse + r.cot_value - shift);  // relative to shift (row_blocks.h)
     if (from_logits)
       complement_gradient<true>(x_row, x_row, n, shift, kk, kc, c0, g);
     else

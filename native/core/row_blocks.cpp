@@ -68,18 +68,22 @@ MIXLOSS_CLONES void block_sum_exp_logit(const float* x, int64_t n, float m, floa
 template <bool kStore, typename T>
 MIXLOSS_CLONES void block_dense_sums(const float* x, T t, int64_t n, float m, float* out, Partial& acc) {
   if constexpr (std::is_same_v<T, Ones>) {
-    // Every t_j = 1: Σ t·e is Σ e, Σ t is n, min t is 1; only Σ x is left, in float lanes (the
-    // block's 2048 finite floats overflow float only near 3e38/2048: then again in double).
-    float s = 0.0f, sx = 0.0f;
-#pragma omp simd reduction(+ : s, sx)
+    // Every t_j = 1: Σ t·e is Σ e, Σ t is n, min t is 1; only Σ x is left, as n·m + Σ (x − m)
+    // with the differences (all ≤ 0, so no cancellation) summed in float lanes. CE's smoothing
+    // term U·lse − Σ x is then U·(lse − m) + Σ (m − x), a sum of two non-negative terms; Σ x
+    // summed as is lost digits to its size (4e-4 of the term with logits near 1e5 ± 4). An
+    // overflowing difference (x − m beyond float) is summed again in double.
+    float s = 0.0f, sd = 0.0f;
+#pragma omp simd reduction(+ : s, sd)
     for (int64_t j = 0; j < n; ++j) {
-      const float e = mixloss_expf(x[j] - m);
+      const float d = x[j] - m;
+      const float e = mixloss_expf(d);
       if (kStore) out[j] = e;
       s += e;
-      sx += x[j];
+      sd += d;
     }
-    double tq = sx;
-    if (!std::isfinite(sx)) {
+    double tq = static_cast<double>(n) * m + sd;
+    if (!std::isfinite(sd)) {
       tq = 0.0;
       for (int64_t j = 0; j < n; ++j) tq += x[j];
     }
@@ -90,8 +94,11 @@ MIXLOSS_CLONES void block_dense_sums(const float* x, T t, int64_t n, float m, fl
     acc.mass += static_cast<double>(n);
     return;
   }
-  float s = 0.0f, te = 0.0f, mass = 0.0f, tmin = INFINITY;
-  double tq = 0.0;
+  // Σ t in double too: CE = T·lse − Σ t·x cancels to a small difference of two terms as large
+  // as the logits, and T summed in float lanes was ~1e-7 off (a CE of 1.2e5 off by 8 ulp; one
+  // near 1 with logits near 1e5 off by ~1%; found by the fuzzer's float64 reference).
+  float s = 0.0f, te = 0.0f, tmin = INFINITY;
+  double tq = 0.0, mass = 0.0;
 #pragma omp simd reduction(+ : s, te, tq, mass) reduction(min : tmin)
   for (int64_t j = 0; j < n; ++j) {
     const float e = mixloss_expf(x[j] - m);
@@ -171,7 +178,7 @@ MIXLOSS_CLONES void complement_gradient(const float* src, const float* x, int64_
 #pragma omp simd
   for (int64_t j = 0; j < n; ++j) {
     const float e = kFromLogits ? mixloss_expf(src[j] - shift) : src[j];
-    g[j] = e > 0.0f ? e * (k + kc * (x[j] - c0)) : 0.0f;
+    g[j] = e > 0.0f ? e * (k + kc * ((x[j] - shift) - c0)) : 0.0f;
   }
 }
 

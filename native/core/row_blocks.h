@@ -30,8 +30,10 @@ void accumulate_sparse_logit(const float* x, int64_t n, int64_t col0, Partial& a
 // out[j] = exp(x[j] − M); adds Σ out[j] and Σ out[j]·(x[j] − M) into acc (acc.max = M).
 void exp_store_sum_logit(const float* x, int64_t n, float M, float* out, Partial& acc);
 
-// Complement entropy's gradient with the seam's p_j term: g[j] = e_j·(k + kc·(x[j] − c0)), e_j
-// from src as in the loops below (0 where e_j is 0: masked classes).
+// Complement entropy's gradient with the seam's p_j term: g[j] = e_j·(k + kc·((x[j] − shift) − c0)),
+// e_j from src as in the loops below (0 where e_j is 0: masked classes). c0 is relative to
+// shift, so that the bracket is formed from x[j] − shift (exact near the row's top) and a small
+// c0, not from two logit-sized floats (a logit of 16384 would leave the bracket ~1e-3 off).
 template <bool kFromLogits>
 void complement_gradient(const float* src, const float* x, int64_t n, float shift, float k, float kc, float c0, float* g);
 

@@ -60,12 +60,12 @@ MIXLOSS_HD RowGrad sparse_row(const LossParams& P, const RowStats& s, int64_t cl
     g.d = 0.0;
     if constexpr (K::kComplement) {
       // The authors' normalization: the row sum divided by C. Its gradient over j ≠ y is
-      // (ω/C)·r_j (log r_j − Σ r log r), r_j = exp(q_j − lse_o), lse_o = lse + log(1 − p_y).
+      // (ω/C)·r_j (log r_j − Σ r log r), r_j = exp(q_j − lse_o), lse_o = max + log_others.
       const double scale = wm / static_cast<double>(classes);
       value = wm == 0.0 ? 0.0 : scale * k.value;
-      if (s.log_el > -INFINITY) {
+      if (s.log_others > -INFINITY) {
         g.cot = scale;
-        g.cot_lse = static_cast<double>(s.max) + s.log_sum + s.log_el;
+        g.cot_lse = static_cast<double>(s.max) + s.log_others;
         g.cot_value = s.cot;
       }
     }

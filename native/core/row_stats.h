@@ -22,10 +22,12 @@ namespace mixloss {
 //   value   = the row's loss before its sample weight (the weights' gradient needs it)
 //   t_min   = dense: min_j t_j (+∞ for no classes); sparse: 0. With mass, what tells targets
 //             (entries >= 0, rows summing to 1 or all 0) from logits passed in their place
-//   log_el  = sparse: log(1 − p_y) (−∞ with no other class); dense: 0. el itself underflows
-//             float when the target is ~100 above the rest; complement entropy's gradient
-//             needs it there (found by the fuzzer). Two floats (hi + lo): it is as large as
-//             the gap, and r_j = exp(q_j − cot_lse) needs it to ~1e-7 absolute
+//   log_others = sparse: log Σ_{j≠y} exp(q_j − max) (−∞ with no other class; log(1 − p_y) is
+//             log_others − log_sum); dense: 0. Complement entropy's gradient needs the others'
+//             lse = max + log_others where 1 − p_y underflows float (the target ~100 above the
+//             rest, found by the fuzzer), and exactly: apart from log_sum, whose float rounding
+//             would otherwise be in it. Two floats (hi + lo): it is as large as the gap, and
+//             r_j = exp(q_j − lse_o) needs it to ~1e-7 absolute
 // max and log_sum are kept apart (not folded into one lse) so that p_j keeps full float
 // precision for large logits. ce and el of a sparse row come from the other classes' mass,
 // so they stay exact when p_y is close to 1 (no cancellation in 1 − p_y or in lse − q_y).
@@ -39,14 +41,14 @@ struct RowStats {
   float cot = 0;
   float value = 0;
   float t_min = 0;
-  double log_el = 0;
+  double log_others = 0;
 };
 
 // The stored layout, one float per slot in this order: THE list, from which the slot numbers
 // below, kStatsPerRow and the map the addon hands TypeScript (statsLayout()) all come. The
 // WebGPU kernels and the JavaScript reads (row values, target checks) find slots by these names.
 // Each slot holds the field of its name, except argmax (hi·2^24 + lo, each exact in a float)
-// and log_el (a double as hi + lo).
+// and log_others (a double as hi + lo).
 #define MIXLOSS_STATS_SLOTS(X) \
   X(max)                       \
   X(log_sum)                   \
@@ -62,8 +64,8 @@ struct RowStats {
   X(cot)                       \
   X(value)                     \
   X(t_min)                     \
-  X(log_el_hi)                 \
-  X(log_el_lo)
+  X(log_others_hi)             \
+  X(log_others_lo)
 
 namespace slot {
 enum : int {
@@ -94,9 +96,9 @@ MIXLOSS_HD void store_stats(const RowStats& s, float* out) {
   out[slot::cot] = s.cot;
   out[slot::value] = s.value;
   out[slot::t_min] = s.t_min;
-  const float hi = static_cast<float>(s.log_el);
-  out[slot::log_el_hi] = hi;
-  out[slot::log_el_lo] = (s.log_el > -INFINITY && s.log_el < INFINITY) ? static_cast<float>(s.log_el - hi) : 0.0f;
+  const float hi = static_cast<float>(s.log_others);
+  out[slot::log_others_hi] = hi;
+  out[slot::log_others_lo] = (s.log_others > -INFINITY && s.log_others < INFINITY) ? static_cast<float>(s.log_others - hi) : 0.0f;
 }
 
 MIXLOSS_HD RowStats load_stats(const float* in) {
@@ -114,7 +116,7 @@ MIXLOSS_HD RowStats load_stats(const float* in) {
   s.cot = in[slot::cot];
   s.value = in[slot::value];
   s.t_min = in[slot::t_min];
-  s.log_el = static_cast<double>(in[slot::log_el_hi]) + in[slot::log_el_lo];
+  s.log_others = static_cast<double>(in[slot::log_others_hi]) + in[slot::log_others_lo];
   return s;
 }
 

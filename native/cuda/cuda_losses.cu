@@ -184,7 +184,8 @@ __global__ void gradient_kernel(LossCall c, const float* u, const float* dy, int
       coef[2] = static_cast<float>(w * g.b);
       coef[3] = static_cast<float>(w * g.d * to_p);
       coef[4] = g.cot != 0.0 ? static_cast<float>(w * g.cot * exp(static_cast<double>(shift) - g.cot_lse)) : 0.0f;
-      coef[5] = static_cast<float>(g.cot_lse + g.cot_value);
+      // Relative to shift: the bracket (x − shift) − c0, not x less a logit-sized float.
+      coef[5] = static_cast<float>(g.cot_lse + g.cot_value - shift);
       if (!dense) {
         const int64_t y = sparse_label(c.labels, r);
         const bool k_is_y = s.argmax == y;
@@ -216,7 +217,7 @@ __global__ void gradient_kernel(LossCall c, const float* u, const float* dy, int
     const float e = expf(x - shift);
     float v = k * e;
     if (with_t) v += t.at(j) * (b + kd * e);
-    if (kc != 0.0f && e > 0.0f) v += kc * e * (x - cot_c0);
+    if (kc != 0.0f && e > 0.0f) v += kc * e * ((x - shift) - cot_c0);
     g[j] = cap > 0.0f ? v * chain_f(row[j], cap) : v;
   }
   __syncthreads();  // the fixes overwrite entries other threads of this block wrote

@@ -8,7 +8,9 @@
 //   - forward and forward_backward give the same row losses and statistics;
 //   - backward from forward's statistics gives forward_backward's gradient;
 //   - with finite logits and weights: finite row losses and gradients; ignored rows 0;
-//   - without z-loss each gradient row sums to ~0 (softmax is shift invariant).
+//   - without z-loss each gradient row sums to ~0 (softmax is shift invariant);
+//   - with finite logits (sometimes all shifted by up to ±2^17), the row statistics (CE, 1 − p_y, p_y, log Σ_{j≠y} e_j, Σ r log r; the
+//     dense forms) agree with a float64 computation from their definitions.
 // Build and run: scripts/fuzz.sh (clang's libFuzzer, with ASan and UBSan).
 #include <cmath>
 #include <cstdint>
@@ -88,6 +90,103 @@ bool close(double a, double b, double rel, double abs) {
   return std::fabs(a - b) <= abs + rel * std::fmax(std::fabs(a), std::fabs(b));
 }
 
+// The row statistics in float64, straight from the definitions (row_stats.h), for a row of
+// finite logits: q_y against the log-sum-exp of the other classes, a = lse_o − q_y, so that
+// CE = softplus(a), 1 − p_y = σ(a), p_y = σ(−a), log Σ_{j≠y} exp(q_j − max) = lse_o − max, without the
+// kernels' rebasing; and Σ_{j≠y} r log r with r_j = exp(q_j − lse_o). Dense targets t: CE =
+// Σ t (lse − q), p_t = Σ t p, EL = Σ t − p_t.
+struct RefStats {
+  double ce, el, pt, log_others, cot, mass;
+  double u_ce = 0, u_pt = 0, u_mass = 0;  // label smoothing's vector u: Σ u (lse − q), Σ u p, Σ u
+};
+
+double softplus(double a) { return a > 0 ? a + std::log1p(std::exp(-a)) : std::log1p(std::exp(a)); }
+
+RefStats reference_sparse(const float* q, int64_t C, int64_t y, const float* u) {
+  double mo = -INFINITY;
+  for (int64_t j = 0; j < C; ++j)
+    if (j != y) mo = std::fmax(mo, q[j]);
+  RefStats r{0, 0, 1, -INFINITY, 0, 1};
+  if (u != nullptr) {  // one class: lse = q_y
+    double m = -INFINITY, sum = 0;
+    for (int64_t j = 0; j < C; ++j) m = std::fmax(m, q[j]);
+    for (int64_t j = 0; j < C; ++j) sum += std::exp(q[j] - m);
+    const double lse = m + std::log(sum);
+    for (int64_t j = 0; j < C; ++j) {
+      r.u_mass += u[j];
+      r.u_ce += u[j] * (lse - q[j]);
+      r.u_pt += u[j] * std::exp(q[j] - lse);
+    }
+  }
+  if (mo == -INFINITY) return r;  // one class
+  double so = 0;
+  for (int64_t j = 0; j < C; ++j)
+    if (j != y) so += std::exp(q[j] - mo);
+  const double lse_o = mo + std::log(so), a = lse_o - q[y];
+  r.ce = softplus(a);
+  r.el = 1.0 / (1.0 + std::exp(-a));
+  r.pt = 1.0 / (1.0 + std::exp(a));
+  r.log_others = lse_o - std::fmax(mo, q[y]);  // log Σ_{j≠y} exp(q_j − max)
+  for (int64_t j = 0; j < C; ++j) {
+    if (j == y) continue;
+    const double rj = std::exp(q[j] - lse_o);
+    if (rj > 0) r.cot += rj * (q[j] - lse_o);
+  }
+  return r;
+}
+
+RefStats reference_dense(const float* q, const float* t, int64_t C) {
+  double m = -INFINITY, s = 0, mass = 0, tq = 0, tp = 0;
+  for (int64_t j = 0; j < C; ++j) m = std::fmax(m, q[j]);
+  for (int64_t j = 0; j < C; ++j) s += std::exp(q[j] - m);
+  const double lse = m + std::log(s);
+  for (int64_t j = 0; j < C; ++j) {
+    mass += t[j];
+    tq += static_cast<double>(t[j]) * q[j];
+    tp += t[j] * std::exp(q[j] - lse);
+  }
+  return {mass * lse - tq, mass - tp, tp, 0, 0, mass};
+}
+
+// The stored statistics of row r against the reference, to what the kernels' float parts allow:
+// the exponentials (≤ 1.1 ulp) summed in float lanes, block by block (up to 2048 / 16 = 128
+// terms a lane: a relative error of the others' sum below ~8e-6), so an absolute error below
+// ~1e-5 in log Σ, which each statistic feels through its derivative (σ(a) for CE, ...); the
+// float the statistic is stored in; and, for Σ r log r, the sizes of the terms that cancel.
+void check_stats(const float* st, const RefStats& want, bool dense, bool cot, bool smoothing, int64_t C, int64_t r) {
+  const double s = 2e-5, u = 2e-7, tiny = 1e-44;
+  auto expect = [&](const char* what, double got, double ref, double tol) {
+    if (!(std::fabs(got - ref) <= tol)) fail(what, r, got, ref);
+  };
+  if (dense) {
+    expect("row statistic ce vs float64", st[slot::ce], want.ce, s * std::fabs(want.mass) + u * std::fabs(want.ce) + tiny);
+    expect("row statistic pt vs float64", st[slot::pt], want.pt, s * std::fabs(want.mass) + u * std::fabs(want.pt) + tiny);
+    expect("row statistic el vs float64", st[slot::el], want.el, s * std::fabs(want.mass) + u * std::fabs(want.el) + tiny);
+    expect("row statistic mass vs float64", st[slot::mass], want.mass, 1e-5 * std::fabs(want.mass) + tiny);
+    return;
+  }
+  expect("row statistic ce vs float64", st[slot::ce], want.ce, s * want.el + u * want.ce + tiny);
+  expect("row statistic el vs float64", st[slot::el], want.el, s * want.el * want.pt + u * want.el + tiny);
+  expect("row statistic pt vs float64", st[slot::pt], want.pt, s * want.el * want.pt + u * want.pt + tiny);
+  const double log_others = static_cast<double>(st[slot::log_others_hi]) + st[slot::log_others_lo];
+  if (std::isinf(want.log_others)) {
+    if (log_others != want.log_others) fail("row statistic log_others vs float64", r, log_others, want.log_others);
+  } else {
+    expect("row statistic log_others vs float64", log_others, want.log_others, s + 1e-12 * std::fabs(want.log_others));
+  }
+  if (smoothing) {
+    const double U = std::fabs(want.u_mass);
+    // Σ_c u_c (lse − q_c) = U·(lse − m) + Σ u (m − q): the second sum's non-negative terms in
+    // float lanes (with ones for u), within ~8e-6 of their sum.
+    expect("row statistic u_ce vs float64", st[slot::u_ce], want.u_ce, s * U + 1e-5 * std::fabs(want.u_ce) + tiny);
+    expect("row statistic u_pt vs float64", st[slot::u_pt], want.u_pt, s * U + u * std::fabs(want.u_pt) + tiny);
+    expect("row statistic u_mass vs float64", st[slot::u_mass], want.u_mass, 1e-6 * U + tiny);
+  }
+  if (cot)
+    expect("row statistic cot (Σ r log r) vs float64", st[slot::cot], want.cot,
+           1.5 * s * (1.0 + std::fabs(want.cot) + std::log(static_cast<double>(C))));
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -157,6 +256,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     for (int64_t j = 0; j < classes; ++j) cw.push_back((mix(seed) % 5) * 0.5f);
   if (row_weights)
     for (int64_t r = 0; r < rows; ++r) rw.push_back((mix(seed) % 5) * 0.5f);
+  // Sometimes every logit shifted by ±2^k, k < 18 (read last, so that the kept inputs keep
+  // their meaning): the spread stays, the sizes grow, and sums of q or t·q cancel in CE's terms.
+  if (const uint8_t shift = in.byte(); shift & 1) {
+    const float offset = std::ldexp(shift & 2 ? -1.0f : 1.0f, (shift >> 2) % 18);
+    for (auto& x : logits) x += offset;
+  }
 
   std::vector<float> stats(static_cast<size_t>(rows * kStatsPerRow)), stats2(stats.size());
   LossCall c{logits.data(),
@@ -189,6 +294,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   cpu::backward(c, &dy, 1, scale_grad, grad2.data());
 
   shown = {logits.data(), grad.data(), dense ? nullptr : ids.data(), classes, &P, rows, flags};
+  // Label smoothing's vector: the class weights, or ones.
+  const bool smoothing = !dense && P.label_smoothing > 0.0f;
+  std::vector<float> u;
+  if (smoothing) u = class_weights ? cw : std::vector<float>(static_cast<size_t>(classes), 1.0f);
   for (int64_t r = 0; r < rows; ++r) {
     const bool ignored = !dense && P.has_ignore_index && ids[r] == P.ignore_index;
     if (!close(loss1[r], loss2[r], 1e-4, 1e-5)) fail("forward vs forward_backward row loss", r, loss1[r], loss2[r]);
@@ -216,6 +325,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     // ~1e-7·CE (docs/reliability.md).
     if (finite && P.z_loss == 0.0f && std::fabs(sum) > 1e-4 * abs_sum + 1e-6 * terms)
       fail("gradient row does not sum to 0", r, sum, abs_sum);
+    if (finite && !ignored) {
+      const RefStats want = dense ? reference_dense(&logits[r * classes], &targets[r * classes], classes)
+                                  : reference_sparse(&logits[r * classes], classes, ids[r], smoothing ? u.data() : nullptr);
+      const bool cot = (kind_needs(P.kind) & kNeedExpLogit) != 0;
+      check_stats(&stats[r * kStatsPerRow], want, dense, cot, smoothing, classes, r);
+      check_stats(&stats2[r * kStatsPerRow], want, dense, cot, smoothing, classes, r);
+    }
   }
   return 0;
 }

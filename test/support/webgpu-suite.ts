@@ -29,7 +29,7 @@ import { lossKinds } from '../../src/losses/registry';
 import { setupWebGPU, WebGPUSetup } from '../../src/webgpu';
 import { loadDigits, PIXELS } from '../../demo/digits';
 import { LOSSES } from './losses';
-import { gradientError, maxRelError, referenceComplement, referenceRow, rowLosses, softmax64 } from './reference';
+import { gradientError, maxRelError, referenceComplement, referenceMixedDense, referenceRow, rowLosses, softmax64 } from './reference';
 import { randomLabels, randomLogits, tf } from './tf';
 import { WORKED_CASES } from './worked-cases';
 
@@ -113,6 +113,8 @@ export async function webgpuSuite(dawnBackend: 'vulkan' | 'opengl'): Promise<voi
       lead?: number[];
       floatLabels?: boolean;
       perRowDy?: boolean;
+      /** added to the bias: logits that large keep their digits only if p = exp((q − max) − log_sum) */
+      biasOffset?: number;
       options: Record<string, unknown>;
     }> = [
       {
@@ -146,6 +148,14 @@ export async function webgpuSuite(dawnBackend: 'vulkan' | 'opengl'): Promise<voi
         C: 301,
         options: { kind: 'mixed', alpha: 1, beta: 0.3, bias: true, reduction: 'sum' },
       },
+      {
+        name: 'CE with logits near 1e5 (from the bias)',
+        N: 8,
+        D: 16,
+        C: 1000,
+        biasOffset: 1e5,
+        options: { kind: 'mixed', alpha: 1, beta: 0, bias: true, reduction: 'sum' },
+      },
       { name: 'MAE', N: 5, D: 16, C: 64, options: { kind: 'mae', bias: true } },
       { name: 'GCE with truncation', N: 17, D: 4, C: 65, options: { kind: 'generalizedCE', q: 0.7, truncation: 0.005 } },
       { name: 'tamed CE with sample weights', N: 6, D: 3, C: 129, options: { kind: 'tamedCE', a: 0.5, weights: true } },
@@ -154,7 +164,7 @@ export async function webgpuSuite(dawnBackend: 'vulkan' | 'opengl'): Promise<voi
       it(`the fused head's kernels give the cpu head's value and gradients: ${c.name}`, async () => {
         const h = randomLogits(c.N, c.D, 3, 1),
           w = randomLogits(c.D, c.C, 4, 1),
-          b = randomLogits(1, c.C, 5, 1);
+          b = randomLogits(1, c.C, 5, 1).map((v) => v + (c.biasOffset ?? 0));
         const y = Array.from(randomLabels(c.N, c.C, 6));
         if (c.options.ignoreIndex !== undefined) for (let r = 0; r < c.N; r += 3) y[r] = c.options.ignoreIndex as number;
         const cw = Array.from(randomLogits(1, c.C, 7, 1), (v) => Math.abs(v) + 0.1);
@@ -644,6 +654,52 @@ export async function webgpuSuite(dawnBackend: 'vulkan' | 'opengl'): Promise<voi
             expect(Math.abs(grad[4 * r + j] - want), `gap ${gap}, row ${r}, class ${j}`).toBeLessThan(1e-6 * Math.max(1, Math.abs(want))),
           );
         });
+      }
+    });
+
+    it('numerics: logits near 1e4 and 1e5 keep their digits: CE on soft targets, label smoothing, and the gradients of CE and complement entropy, as float64', async () => {
+      // f32 sums of t·q and a shift max + log_sum rounded to one f32 were ~1e-3 off here: each
+      // is now a difference of a logit and a float near it first, then small terms.
+      const [B, C] = [4, 1000];
+      const y = [3, 50, 700, 999];
+      for (const offset of [16384, 1e5]) {
+        const q = randomLogits(B, C, 31, 3).map((v) => v + offset);
+        y.forEach((k, r) => (q[r * C + k] += 2));
+        const t = new Float32Array(B * C);
+        for (let r = 0; r < B; r++) {
+          t.fill(1e-4, r * C + 100, r * C + 600);
+          t[r * C + y[r]] = 0.95;
+        }
+        const [ce, smoothed, gce, gcot] = await webgpu(() => {
+          const x = tf.tensor2d(q, [B, C]);
+          const ids = tf.tensor1d(y, 'int32');
+          return [
+            crossEntropy(x, tf.tensor2d(t, [B, C]), { reduction: 'none' }),
+            crossEntropy(x, ids, { labelSmoothing: 0.1, reduction: 'none' }),
+            tf.grad((v: tf.Tensor) => crossEntropy(v, ids, { reduction: 'sum' }))(x),
+            tf.grad((v: tf.Tensor) => complementEntropy(v, ids, { reduction: 'sum' }))(x),
+          ];
+        });
+        for (let r = 0; r < B; r++) {
+          const row = q.subarray(r * C, (r + 1) * C);
+          const wantCe = referenceMixedDense(row, t.subarray(r * C, (r + 1) * C), 1, 0).value;
+          const smooth = Array.from({ length: C }, (_, j) => 0.1 / C + (j === y[r] ? 0.9 : 0));
+          const wantSmoothed = referenceMixedDense(row, smooth, 1, 0).value;
+          expect(Math.abs(ce[r] - wantCe) / wantCe, `offset ${offset}, row ${r}: CE on soft targets`).toBeLessThan(1e-5);
+          expect(Math.abs(smoothed[r] - wantSmoothed) / wantSmoothed, `offset ${offset}, row ${r}: smoothing`).toBeLessThan(1e-5);
+        }
+        const refCe = new Float64Array(B * C);
+        const refCot = new Float64Array(B * C);
+        const cotScale = new Float64Array(B * C); // the size of the terms each entry is a difference of
+        for (let r = 0; r < B; r++) {
+          const row = q.subarray(r * C, (r + 1) * C);
+          referenceRow(rowLosses.mixed(1, 0), row, y[r]).grad.forEach((g, j) => (refCe[r * C + j] = g));
+          const cot = referenceComplement(row, y[r]);
+          cot.grad.forEach((g, j) => (refCot[r * C + j] = g));
+          cot.scale.forEach((g, j) => (cotScale[r * C + j] = g));
+        }
+        expect(gradientError(gce, refCe, B, C), `offset ${offset}: CE's gradient`).toBeLessThan(1e-5);
+        expect(gradientError(gcot, refCot, B, C, cotScale), `offset ${offset}: complement entropy's gradient`).toBeLessThan(1e-5);
       }
     });
 

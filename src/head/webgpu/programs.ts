@@ -266,8 +266,8 @@ export function headMergeProgram(v: Variant, rows: number): ProgramBase {
  */
 function gradientCode(v: Variant, dyPerRow: boolean): string {
   return /* wgsl */ `
-// Per row slot: w, a, b, d, shift (max + log_sum), the target's entry.
-var<workgroup> row_f: array<f32, ${TILE_ROWS * 6}>;
+// Per row slot: w, a, b, d, max, the target's entry, log_sum.
+var<workgroup> row_f: array<f32, ${TILE_ROWS * 7}>;
 // Per row slot: live (1) or not, y.
 var<workgroup> row_i: array<i32, ${TILE_ROWS * 2}>;
 fn ml_setup_rows(r0: i32, lid: i32) {
@@ -287,19 +287,21 @@ fn ml_setup_rows(r0: i32, lid: i32) {
   ${v.smoothing ? 'u_y = ml_u(y);' : ''}
   row_i[lid * 2] = 1;
   row_i[lid * 2 + 1] = y;
-  row_f[lid * 6] = w; row_f[lid * 6 + 1] = g.a; row_f[lid * 6 + 2] = g.b; row_f[lid * 6 + 3] = g.d;
-  row_f[lid * 6 + 4] = s.max + s.log_sum;
-  row_f[lid * 6 + 5] = w * ml_target_gradient(g, s, u_y, false);
+  row_f[lid * 7] = w; row_f[lid * 7 + 1] = g.a; row_f[lid * 7 + 2] = g.b; row_f[lid * 7 + 3] = g.d;
+  row_f[lid * 7 + 4] = s.max;
+  row_f[lid * 7 + 6] = s.log_sum;
+  row_f[lid * 7 + 5] = w * ml_target_gradient(g, s, u_y, false);
 }
 fn ml_g(slot: i32, c: i32, raw: f32) -> f32 {
   if (row_i[slot * 2] == 0) { return 0.0; }
   var g = 0.0;
   if (c == row_i[slot * 2 + 1]) {
-    g = row_f[slot * 6 + 5];
+    g = row_f[slot * 7 + 5];
   } else {
-    let p = exp(ml_cap(raw) - row_f[slot * 6 + 4]);
+    // (q − max) − log_sum: max + log_sum rounded to one f32 was ~1e-3 off at logits near 16384.
+    let p = exp((ml_cap(raw) - row_f[slot * 7 + 4]) - row_f[slot * 7 + 6]);
     let u = ${v.smoothing ? 'ml_u(c)' : '0.0'};
-    g = row_f[slot * 6] * (row_f[slot * 6 + 1] * p + u * (row_f[slot * 6 + 2] + row_f[slot * 6 + 3] * p));
+    g = row_f[slot * 7] * (row_f[slot * 7 + 1] * p + u * (row_f[slot * 7 + 2] + row_f[slot * 7 + 3] * p));
   }
   ${v.softcap ? 'g = g * ml_chain(raw);' : ''}
   return g;

@@ -84,7 +84,7 @@ export const PARTIAL_WORDS = 8;
 
 /** WGSL statements storing the Partial `q` at word `at` of `buffer`. */
 export function storePartial(buffer: string, at: string, q: string): string {
-  const words = ['max', 'sum', 't_logit', 'mass', 't_exp', 'argmax', 'e_logit', 't_min'];
+  const words = ['max', 'sum', 't_rel', 'mass', 't_exp', 'argmax', 'e_logit', 't_min'];
   return words.map((w, i) => `${buffer}[${at} + ${i}] = ${w === 'argmax' ? `bitcast<f32>(${q}.argmax)` : `${q}.${w}`};`).join(' ');
 }
 
@@ -686,8 +686,11 @@ export function gradProgram(v: Variant, rows: number, classes: number, gradChunk
     rowCode(v) +
     loadStatsCode(statsLayout()) +
     /* wgsl */ `
-// Per workgroup: w, a, b, d, max, log_sum, target entry, argmax entry, cot, cot_lse, cot_value.
-var<workgroup> row_f: array<f32, 11>;
+// Per workgroup: w, a, b, d, max, log_sum, target entry, argmax entry, cot, cot_hi, cot_lo, cot_lo + cot_value.
+// p_j = exp((q_j − max) − log_sum) and complement entropy's r_j = exp((q_j − cot_hi) − cot_lo):
+// a difference of a logit and a float near it first (exact near the row's top), then the small
+// rest; max + log_sum rounded to one f32 was ~1e-3 off at logits near 16384.
+var<workgroup> row_f: array<f32, 12>;
 // ignored (1) or not, y, k (the argmax when its entry is written apart, else −1).
 var<workgroup> row_i: array<i32, 3>;
 fn main(index: i32) {
@@ -725,15 +728,15 @@ fn main(index: i32) {
     }`
     }
     row_f[0] = w; row_f[1] = g.a; row_f[2] = g.b; row_f[3] = g.d; row_f[4] = s.max; row_f[5] = s.log_sum;
-    row_f[8] = g.cot; row_f[9] = g.cot_lse; row_f[10] = g.cot_value;
+    row_f[8] = g.cot; row_f[9] = g.cot_hi; row_f[10] = g.cot_lo; row_f[11] = g.cot_lo + g.cot_value;
   }
   workgroupBarrier();
   if (!valid) { return; }
   let ignored = row_i[0] == 1;
   let y = row_i[1]; let k = row_i[2];
   let w = row_f[0]; let a = row_f[1]; let b = row_f[2]; let d = row_f[3];
-  let shift = row_f[4] + row_f[5];
-  let cot = row_f[8]; let cot_lse = row_f[9]; let cot_value = row_f[10];
+  let row_max = row_f[4]; let row_log_sum = row_f[5];
+  let cot = row_f[8]; let cot_hi = row_f[9]; let cot_lo = row_f[10]; let cot_c = row_f[11];
   let base = r * uniforms.classes;
   let c0 = chunk * ${GRAD_SLICE};
   let c1 = min(c0 + ${GRAD_SLICE}, uniforms.classes);
@@ -742,14 +745,15 @@ fn main(index: i32) {
     if (!ignored) {
       let raw = ${st.T}(logits[jv]);
       let q = ${v.vec4 ? 'ml_cap4' : 'ml_cap'}(raw);
-      let p = exp(q - shift);
+      let p = exp((q - row_max) - row_log_sum);
       let u = ${st.u};
       g = w * (a * p + u * (b + d * p));
       ${
         v.kind.complement
           ? `if (cot != 0.0) {
-        let rj = exp(q - cot_lse);
-        g = g + select(${st.T}(0.0), w * cot * rj * (q - cot_lse - cot_value), rj > ${st.T}(0.0));
+        let dq = q - cot_hi;
+        let rj = exp(dq - cot_lo);
+        g = g + select(${st.T}(0.0), w * cot * rj * (dq - cot_c), rj > ${st.T}(0.0));
       }`
           : ''
       }

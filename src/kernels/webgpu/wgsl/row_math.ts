@@ -64,15 +64,20 @@ fn ml_pow(x: f32, y: f32) -> f32 {
 /**
  * Partial statistics of a slice of a row (accumulator.h's Partial), their add, rebase and
  * merge. A NaN logit makes sum NaN, which survives every merge; masked (−∞) logits add nothing.
+ * One difference, for f32: the targets' logit sum is t_rel = Σ t·(q − max), moved with the max
+ * (as e_logit is), not Σ t·q. CE = T·lse − Σ t·q is then T·log_sum − t_rel: no cancellation of
+ * two logit-sized terms (Σ t·q in f32 left CE ~1e-3 off with logits near 1e4). A −∞ logit with
+ * t ≠ 0 makes t_rel ∓∞ in any frame.
  */
 export function partialCode(n: Needs): string {
   return /* wgsl */ `
 struct Partial {
-  max: f32, sum: f32, t_logit: f32, mass: f32, t_exp: f32, argmax: i32, e_logit: f32, t_min: f32,
+  max: f32, sum: f32, t_rel: f32, mass: f32, t_exp: f32, argmax: i32, e_logit: f32, t_min: f32,
 };
 fn ml_empty() -> Partial { return Partial(-ml_inf(), 0.0, 0.0, 0.0, 0.0, -1, 0.0, ml_inf()); }
 fn ml_is_empty(p: Partial) -> bool { return p.sum == 0.0 && p.t_exp == 0.0; }
 fn ml_rebase(p: ptr<function, Partial>, new_max: f32) {
+  ${n.targets ? 'if ((*p).max != -ml_inf() && (*p).mass != 0.0) { (*p).t_rel = (*p).t_rel + ((*p).max - new_max) * (*p).mass; }' : ''}
   if (ml_is_empty(*p)) { (*p).max = new_max; return; }
   let shift = (*p).max - new_max;
   let f = exp(shift);
@@ -84,16 +89,19 @@ fn ml_rebase(p: ptr<function, Partial>, new_max: f32) {
 fn ml_add(p: ptr<function, Partial>, x: f32, t: f32, j: i32) {
   ${
     n.targets
-      ? `(*p).mass = (*p).mass + t;
+      ? `let mass0 = (*p).mass;
+  (*p).mass = mass0 + t;
   if (t < (*p).t_min || isnan(t)) { (*p).t_min = t; }
-  if (t != 0.0) { (*p).t_logit = (*p).t_logit + t * x; }`
+  if (t != 0.0 && !(x > -ml_inf())) { (*p).t_rel = (*p).t_rel + t * x; }  // −∞ or NaN: in any frame`
       : ''
   }
   if (isnan(x)) { (*p).sum = ml_nan(); return; }
   if (x == -ml_inf()) { return; }
+  ${n.targets ? 'if (t != 0.0 && x <= (*p).max) { (*p).t_rel = (*p).t_rel + t * (x - (*p).max); }' : ''}
   if (x > (*p).max) {
     var f = 0.0;
     if ((*p).max != -ml_inf()) { f = exp((*p).max - x); }
+    ${n.targets ? 'if ((*p).max != -ml_inf() && mass0 != 0.0) { (*p).t_rel = (*p).t_rel + ((*p).max - x) * mass0; }' : ''}
     ${n.expLogit ? 'if (f == 0.0) { (*p).e_logit = 0.0; } else { (*p).e_logit = f * ((*p).e_logit + ((*p).max - x) * (*p).sum); }' : ''}
     (*p).sum = (*p).sum * f + 1.0;
     ${n.targets ? '(*p).t_exp = (*p).t_exp * f + t;' : ''}
@@ -108,21 +116,24 @@ fn ml_add(p: ptr<function, Partial>, x: f32, t: f32, j: i32) {
 }
 fn ml_merge(into: ptr<function, Partial>, other_in: Partial) {
   var other = other_in;
-  (*into).t_logit = (*into).t_logit + other.t_logit;
+  // The first index of the larger max, decided before both move to it (t_rel is relative to
+  // each one's max, so both move, empty or not).
+  let other_empty = ml_is_empty(other);
+  let into_empty = ml_is_empty(*into);
+  let take = !other_empty &&
+    (into_empty || other.max > (*into).max || (other.max == (*into).max && other.argmax >= 0 && other.argmax < (*into).argmax));
+  if (other.max > (*into).max) { ml_rebase(into, other.max); } else if ((*into).max > other.max) { ml_rebase(&other, (*into).max); }
+  (*into).t_rel = (*into).t_rel + other.t_rel;
   (*into).mass = (*into).mass + other.mass;
   if (other.t_min < (*into).t_min || isnan(other.t_min)) { (*into).t_min = other.t_min; }
-  if (ml_is_empty(other)) { return; }
-  if (ml_is_empty(*into)) {
-    other.t_logit = (*into).t_logit;
-    other.mass = (*into).mass;
-    other.t_min = (*into).t_min;
-    *into = other;
+  if (other_empty) { return; }
+  if (take) { (*into).argmax = other.argmax; }
+  if (into_empty) {
+    (*into).sum = other.sum;
+    (*into).t_exp = other.t_exp;
+    (*into).e_logit = other.e_logit;
     return;
   }
-  if (other.max > (*into).max || (other.max == (*into).max && other.argmax >= 0 && other.argmax < (*into).argmax)) {
-    (*into).argmax = other.argmax;
-  }
-  if (other.max > (*into).max) { ml_rebase(into, other.max); } else if ((*into).max > other.max) { ml_rebase(&other, (*into).max); }
   (*into).sum = (*into).sum + other.sum;
   (*into).t_exp = (*into).t_exp + other.t_exp;
   (*into).e_logit = (*into).e_logit + other.e_logit;
@@ -150,7 +161,7 @@ fn ml_subgroup_merge(p: Partial) -> Partial {
   ${n.expLogit ? 'r.e_logit = subgroupAdd(select(f * (p.e_logit + (p.max - r.max) * p.sum), 0.0, empty || (p.e_logit == 0.0 && p.sum == 0.0)));' : ''}
   ${
     n.targets
-      ? `r.t_logit = subgroupAdd(p.t_logit);
+      ? `r.t_rel = subgroupAdd(select(p.t_rel, p.t_rel + (p.max - r.max) * p.mass, p.max != -ml_inf() && p.mass != 0.0 && p.max != r.max));
   r.mass = subgroupAdd(p.mass);
   r.t_min = select(subgroupMin(p.t_min), ml_nan(), subgroupAny(isnan(p.t_min)));`
       : ''
@@ -183,11 +194,11 @@ const SPLIT_FIELDS: Record<
     load: (hi, lo) => `(i32(stats[at + ${hi}]) << 24u) + i32(stats[at + ${lo}])`,
   },
   // a double as hi + lo natively; two f32 here (x + y, see ml_finish_sparse), kept apart
-  log_el: {
+  log_others: {
     type: 'vec2<f32>',
     zero: 'vec2<f32>(0.0)',
     nan: 'vec2<f32>(n)',
-    store: (hi, lo) => `result[at + ${hi}] = s.log_el.x; result[at + ${lo}] = s.log_el.y;`,
+    store: (hi, lo) => `result[at + ${hi}] = s.log_others.x; result[at + ${lo}] = s.log_others.y;`,
     load: (hi, lo) => `vec2<f32>(stats[at + ${hi}], stats[at + ${lo}])`,
   },
 };
@@ -243,19 +254,23 @@ fn ml_finish_sparse(others_in: Partial, target_logit: f32, y: i32, u_y: f32) -> 
   }
   // What depends on the other classes alone is read in their own frame, before a rebase to q_y
   // (rebased, their sum underflows f32 once q_y is ~88 above them: Σ r log r read 0): complement
-  // entropy's Σ_{j≠y} r log r, and log(1 − p_y) = x + y, where q_y + x is the others' max up to
-  // x's rounding and y carries that rounding, so that the gradient's (max + x) + (log_sum + y)
-  // is log Σ_{j≠y} exp(q_j) to f32's precision however far q_y is above the rest.
+  // entropy's Σ_{j≠y} r log r, and log Σ_{j≠y} exp(q_j − max) = x + y, where max + x is the
+  // others' max up to x's rounding (x = 0 when q_y is not above them) and y carries that
+  // rounding and the others' log-sum, so that the gradient's hi = max + x and lo = y give
+  // log Σ_{j≠y} exp(q_j) as q − hi − lo to f32's precision however large the logits or far q_y
+  // is above the rest.
   // NaN tested on the bits: a compiler may take NaN != 0 as false (WGSL lets it assume no NaN).
   if (isnan(others.sum)) { r.cot = ml_nan(); } else if (others.sum > 0.0) { r.cot = others.e_logit / others.sum - log(others.sum); }
   let log_others = ml_log(others.sum);
-  var el_x = 0.0;
-  var el_y = 0.0;
+  var ot_x = 0.0;
+  var ot_y = 0.0;
   if (target_logit > others.max && others.sum > 0.0) {
-    el_x = ml_opaque(others.max - target_logit);
-    if (el_x > -ml_inf()) { el_y = (others.max - (target_logit + el_x)) + log_others; }
+    ot_x = ml_opaque(others.max - target_logit);
+    if (ot_x > -ml_inf()) { ot_y = (others.max - (target_logit + ot_x)) + log_others; }
+  } else if (others.sum > 0.0) {
+    ot_y = log_others;  // the others' frame is the row's: x = 0, so that max + x is max exactly
   } else {
-    el_x = log_others;
+    ot_x = log_others;  // −∞ (no other class), or NaN
   }
   if (target_logit > others.max) { ml_rebase(&others, target_logit); }
   let d = target_logit - others.max;
@@ -265,15 +280,15 @@ fn ml_finish_sparse(others_in: Partial, target_logit: f32, y: i32, u_y: f32) -> 
   r.log_sum = ml_log(s);
   if (others.sum <= e_y) { r.ce = ml_log1p(others.sum / e_y); } else { r.ce = ml_log(s) - d; }
   r.el = others.sum / s;
-  r.log_el = vec2<f32>(el_x, el_y - ml_log(s));
+  r.log_others = vec2<f32>(ot_x, ot_y);
   r.mass = 1.0;
   r.pt = e_y / s;
   if (others.mass != 0.0 || u_y != 0.0) {
-    let lse = others.max + ml_log(s);
-    var u_logit = others.t_logit;
-    if (u_y != 0.0) { u_logit = u_logit + u_y * target_logit; }
+    // Σ_c u_c (lse − q_c) = U·log s − Σ_c u_c (q_c − max), the target's term added here.
+    var u_rel = others.t_rel;
+    if (u_y != 0.0) { u_rel = u_rel + u_y * d; }
     r.u_mass = others.mass + u_y;
-    r.u_ce = (others.mass + u_y) * lse - u_logit;
+    r.u_ce = (others.mass + u_y) * ml_log(s) - u_rel;
     r.u_pt = (others.t_exp + u_y * e_y) / s;
   }
   return r;
@@ -281,10 +296,9 @@ fn ml_finish_sparse(others_in: Partial, target_logit: f32, y: i32, u_y: f32) -> 
 fn ml_finish_dense(p: Partial) -> RowStats {
   var r = ml_zero_stats();
   let log_sum = ml_log(p.sum);
-  let lse = p.max + log_sum;
   r.max = p.max;
   r.log_sum = log_sum;
-  r.ce = p.mass * lse - p.t_logit;
+  r.ce = p.mass * log_sum - p.t_rel;
   r.el = p.mass - p.t_exp / p.sum;
   r.mass = p.mass;
   r.pt = p.t_exp / p.sum;
@@ -342,7 +356,7 @@ fn kind_linear() -> Linear { return Linear(0.0, 0.0); }`;
 struct KindRow { value: f32, c: f32, ck: f32, };
 struct Linear { alpha: f32, beta: f32, };
 struct RowGrad {
-  value: f32, a: f32, b: f32, d: f32, main: f32, ck: f32, cot: f32, cot_lse: f32, cot_value: f32,
+  value: f32, a: f32, b: f32, d: f32, main: f32, ck: f32, cot: f32, cot_hi: f32, cot_lo: f32, cot_value: f32,
 };
 ${kindRow}
 // The z term's scale beside zLoss: 1, or (a gradient under Liger's class-weighted mean) Σω/n.
@@ -358,7 +372,7 @@ fn ml_sparse_row(s: RowStats, omega: f32, k_is_y: bool) -> RowGrad {
   let k = kind_row(s, k_is_y);
   let eps = uniforms.smoothing;
   let wm = (1.0 - eps) * omega;
-  var g = RowGrad(0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
+  var g = RowGrad(0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
   if (wm != 0.0) { g.value = wm * k.value; }
   g.main = wm * k.c;
   g.ck = wm * k.ck;
@@ -368,9 +382,12 @@ fn ml_sparse_row(s: RowStats, omega: f32, k_is_y: bool) -> RowGrad {
       ? `
   let scale = wm / f32(uniforms.classes);
   if (wm != 0.0) { g.value = scale * k.value; } else { g.value = 0.0; }
-  if (s.log_el.x > -ml_inf()) {
+  if (s.log_others.x > -ml_inf()) {
     g.cot = scale;
-    g.cot_lse = (s.max + s.log_el.x) + (s.log_sum + s.log_el.y);
+    // log Σ_{j≠y} exp(q_j) as hi + lo, kept apart: hi is a float near the logits (q − hi is
+    // exact near the top) and lo is small, so that q − hi − lo keeps its digits at any logit size.
+    g.cot_hi = s.max + s.log_others.x;
+    g.cot_lo = s.log_others.y;
     g.cot_value = s.cot;
   }`
       : ''
@@ -390,7 +407,7 @@ fn ml_sparse_row(s: RowStats, omega: f32, k_is_y: bool) -> RowGrad {
 }
 fn ml_dense_row(s: RowStats) -> RowGrad {
   let l = kind_linear();
-  var g = RowGrad(0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
+  var g = RowGrad(0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
   g.value = l.beta * s.el;
   if (l.alpha != 0.0) { g.value = g.value + l.alpha * s.ce; }
   g.a = l.alpha * s.mass + l.beta * s.pt;
