@@ -29,7 +29,7 @@ const SUITES = ['test/worked-values.test.ts', 'test/reference.test.ts', 'test/nu
 
 // A copy of what the build and the suites read, so that the working tree can change meanwhile.
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'mixloss-mutants-'));
-for (const entry of ['native', 'src', 'test', 'demo', 'CMakeLists.txt', 'package.json', 'tsconfig.json', 'vitest.config.mts']) {
+for (const entry of ['native', 'src', 'test', 'demo', 'CMakeLists.txt', 'scripts/check-isa-symbols.sh', 'package.json', 'tsconfig.json', 'vitest.config.mts']) {
   fs.cpSync(path.join(root, entry), path.join(work, entry), { recursive: true });
 }
 fs.symlinkSync(path.join(root, 'node_modules'), path.join(work, 'node_modules'));
