@@ -83,7 +83,6 @@ export class FocusSchedule {
     checkOptionNames(op, o, ['normalizePeak', 'authorsHf']);
     if (!Array.isArray(phases) || phases.length === 0) fail(op, 'needs at least one phase');
     let previous = 0;
-    const shown = (v: unknown) => (typeof v === 'string' ? JSON.stringify(v) : String(v));
     phases.forEach((p, k) => {
       if (p === null || typeof p !== 'object') fail(op, `phase ${k} must be an object {F, until}, got ${shown(p)}`);
       if (typeof p.F !== 'number' || !(p.F >= 0 && p.F <= 0.5)) fail(op, `phase ${k}: F must be a number in [0, 0.5], got ${shown(p.F)}`);
@@ -147,8 +146,8 @@ export class FocusSchedule {
  * last 5%) and 'F=0-0.5' (six equal phases 0, 0.1, …, 0.5), equal phases of the given F
  * values, or explicit phases `{phases: [{F, until}]}`.
  */
-export function focusSchedule(spec: ScheduleSpec, options?: FocusOptions): FocusSchedule {
-  options = optionsObject('focusSchedule', options);
+export function focusSchedule(spec: ScheduleSpec, given?: FocusOptions): FocusSchedule {
+  const options = optionsObject('focusSchedule', given);
   checkOptionNames('focusSchedule', options, ['normalizePeak']);
   if (typeof spec === 'string') {
     const preset = PRESETS[spec];

@@ -102,21 +102,29 @@ struct RefStats {
 
 double softplus(double a) { return a > 0 ? a + std::log1p(std::exp(-a)) : std::log1p(std::exp(a)); }
 
+RefStats reference_dense(const float* q, const float* t, int64_t C) {
+  double m = -INFINITY, s = 0, mass = 0, tq = 0, tp = 0;
+  for (int64_t j = 0; j < C; ++j) m = std::fmax(m, q[j]);
+  for (int64_t j = 0; j < C; ++j) s += std::exp(q[j] - m);
+  const double lse = m + std::log(s);
+  for (int64_t j = 0; j < C; ++j) {
+    mass += t[j];
+    tq += static_cast<double>(t[j]) * q[j];
+    tp += t[j] * std::exp(q[j] - lse);
+  }
+  return {mass * lse - tq, mass - tp, tp, 0, 0, mass};
+}
+
 RefStats reference_sparse(const float* q, int64_t C, int64_t y, const float* u) {
   double mo = -INFINITY;
   for (int64_t j = 0; j < C; ++j)
     if (j != y) mo = std::fmax(mo, q[j]);
   RefStats r{0, 0, 1, -INFINITY, 0, 1};
-  if (u != nullptr) {  // one class: lse = q_y
-    double m = -INFINITY, sum = 0;
-    for (int64_t j = 0; j < C; ++j) m = std::fmax(m, q[j]);
-    for (int64_t j = 0; j < C; ++j) sum += std::exp(q[j] - m);
-    const double lse = m + std::log(sum);
-    for (int64_t j = 0; j < C; ++j) {
-      r.u_mass += u[j];
-      r.u_ce += u[j] * (lse - q[j]);
-      r.u_pt += u[j] * std::exp(q[j] - lse);
-    }
+  if (u != nullptr) {  // smoothing's sums are the dense statistics against u
+    const RefStats d = reference_dense(q, u, C);
+    r.u_ce = d.ce;
+    r.u_pt = d.pt;
+    r.u_mass = d.mass;
   }
   if (mo == -INFINITY) return r;  // one class
   double so = 0;
@@ -133,19 +141,6 @@ RefStats reference_sparse(const float* q, int64_t C, int64_t y, const float* u) 
     if (rj > 0) r.cot += rj * (q[j] - lse_o);
   }
   return r;
-}
-
-RefStats reference_dense(const float* q, const float* t, int64_t C) {
-  double m = -INFINITY, s = 0, mass = 0, tq = 0, tp = 0;
-  for (int64_t j = 0; j < C; ++j) m = std::fmax(m, q[j]);
-  for (int64_t j = 0; j < C; ++j) s += std::exp(q[j] - m);
-  const double lse = m + std::log(s);
-  for (int64_t j = 0; j < C; ++j) {
-    mass += t[j];
-    tq += static_cast<double>(t[j]) * q[j];
-    tp += t[j] * std::exp(q[j] - lse);
-  }
-  return {mass * lse - tq, mass - tp, tp, 0, 0, mass};
 }
 
 // The stored statistics of row r against the reference, to what the kernels' float parts allow:
