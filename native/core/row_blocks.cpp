@@ -14,6 +14,35 @@ constexpr int64_t kBlock = 2048;
 
 inline int64_t block_length(int64_t n, int64_t j0) { return n - j0 < kBlock ? n - j0 : kBlock; }
 
+// Pieces shorter than one AVX-512 vector (a row of a few classes, or one side of the target)
+// take plain loops: the vector clones would run none of their vector body there, and their
+// call, prologue and 16-lane final reduction cost more than the few scalar exps (a row of 2 to
+// 16 classes took ~190 ns through them). Each loop is the AVX-512 clones' scalar tail (the same
+// exp, the same order of additions), so there the results are the same to the bit.
+constexpr int64_t kShort = 16;
+
+float short_max(const float* x, int64_t n, int* has_nan) {
+  float m = -INFINITY;
+  int nan = 0;
+  for (int64_t j = 0; j < n; ++j) {
+    m = x[j] > m ? x[j] : m;
+    nan |= (x[j] != x[j]);
+  }
+  *has_nan = nan;
+  return m;
+}
+
+template <bool kStore>
+float short_sum_exp(const float* x, int64_t n, float m, float* out) {
+  float s = 0.0f;
+  for (int64_t j = 0; j < n; ++j) {
+    const float e = mixloss_expf(x[j] - m);
+    if (kStore) out[j] = e;
+    s += e;
+  }
+  return s;
+}
+
 // Max of a block, and whether it holds a NaN (a max ignores NaN; the row must not).
 MIXLOSS_CLONES float block_max(const float* x, int64_t n, int* has_nan) {
   float m = -INFINITY;
@@ -117,12 +146,20 @@ MIXLOSS_CLONES void block_dense_sums(const float* x, T t, int64_t n, float m, fl
   acc.mass += mass;
 }
 
+// A block's max and Σ exp(x − m), by the plain loops on a short block.
+inline float max_of(const float* x, int64_t n, int* has_nan) { return n < kShort ? short_max(x, n, has_nan) : block_max(x, n, has_nan); }
+
+template <bool kStore>
+inline float sum_exp_of(const float* x, int64_t n, float m, float* out) {
+  return n < kShort ? short_sum_exp<kStore>(x, n, m, out) : block_sum_exp<kStore>(x, n, m, out);
+}
+
 // Moves the running partial onto the block's max; false when the block adds no exponentials.
 // With kArgmax a larger max also moves the argmax (ties keep the earlier index).
 template <bool kArgmax>
 inline bool enter_block(const float* x, int64_t n, int64_t col, Partial& acc) {
   int has_nan = 0;
-  const float bm = block_max(x, n, &has_nan);
+  const float bm = max_of(x, n, &has_nan);
   if (has_nan) {
     acc.sum = NAN;
     return false;
@@ -156,7 +193,7 @@ template <bool kArgmax>
 void accumulate_sparse(const float* x, int64_t n, int64_t col0, Partial& acc) {
   for (int64_t j0 = 0; j0 < n; j0 += kBlock) {
     const int64_t len = block_length(n, j0);
-    if (enter_block<kArgmax>(x + j0, len, col0 + j0, acc)) acc.sum += block_sum_exp<false>(x + j0, len, acc.max, nullptr);
+    if (enter_block<kArgmax>(x + j0, len, col0 + j0, acc)) acc.sum += sum_exp_of<false>(x + j0, len, acc.max, nullptr);
   }
 }
 
@@ -205,7 +242,7 @@ float slice_max(const float* x, int64_t n, int* has_nan) {
   int nan = 0;
   for (int64_t j0 = 0; j0 < n; j0 += kBlock) {
     int block_nan = 0;
-    const float bm = block_max(x + j0, block_length(n, j0), &block_nan);
+    const float bm = max_of(x + j0, block_length(n, j0), &block_nan);
     m = bm > m ? bm : m;
     nan |= block_nan;
   }
@@ -215,7 +252,7 @@ float slice_max(const float* x, int64_t n, int* has_nan) {
 
 double exp_store_sum(const float* x, int64_t n, float M, float* out) {
   double s = 0.0;
-  for (int64_t j0 = 0; j0 < n; j0 += kBlock) s += block_sum_exp<true>(x + j0, block_length(n, j0), M, out + j0);
+  for (int64_t j0 = 0; j0 < n; j0 += kBlock) s += sum_exp_of<true>(x + j0, block_length(n, j0), M, out + j0);
   return s;
 }
 
