@@ -106,6 +106,43 @@ describe('softcap in the kernels', () => {
     }
   });
 
+  it('NaN and infinite logits: a NaN anywhere in a row makes its value and every gradient entry NaN; −∞ stays masked, +∞ saturates at the cap', () => {
+    // Rows of 100 around the target at 40 are two pieces, 40 and 59 columns: a NaN in the first
+    // piece's 32-column vector body (5) and tail (37), the second's body (70) and tail (95), and
+    // at the target (40). Row 5 holds ±∞ (−∞ masked, +∞ capped to the cap with a chain factor of
+    // 0), row 6 nothing special; both within 1e-5 of float64, on both paths, every kind.
+    const [c, capped, target] = [100, 3, 40];
+    const base = (r: number) => Array.from({ length: c }, (_, j) => 0.9 * capped * Math.sin(j * 0.41 + r));
+    const nanAt = [5, 37, 70, 95, target];
+    const rows = nanAt.map((j, r) => Object.assign(base(r), { [j]: NaN }));
+    rows.push(Object.assign(base(9), { 3: -Infinity, 60: Infinity, 97: -Infinity }), base(10));
+    const labels = rows.map(() => target);
+    const capOf = (v: number) => (v === -Infinity ? v : capped * Math.tanh(v / capped));
+    for (const loss of LOSSES) {
+      const refs = rows.slice(nanAt.length).map((row) => {
+        const ref = referenceRow(loss.reference, row.map(capOf), target);
+        return { value: ref.value, grad: ref.grad.map((g, j) => (Number.isFinite(row[j]) ? g * chain64([row[j]], capped)[0] : 0)) };
+      });
+      for (const [name, path] of paths) {
+        const t = tf.tensor2d(rows);
+        const perRow = loss.op(t, labels, { softcap: capped, reduction: 'none' }) as tf.Tensor;
+        const grad = path(() => tf.grad((v: tf.Tensor) => loss.op(v, labels, { softcap: capped, reduction: 'sum' }) as tf.Scalar)(t));
+        const [values, g] = [perRow.dataSync(), grad.dataSync()];
+        nanAt.forEach((j, r) => {
+          expect(values[r], `${loss.name}, ${name}: NaN at ${j}`).toBeNaN();
+          expect(Array.from(g.subarray(r * c, (r + 1) * c)).every(Number.isNaN), `${loss.name}, ${name}: NaN at ${j}, gradient`).toBe(true);
+        });
+        refs.forEach((ref, k) => {
+          const r = nanAt.length + k;
+          expect(relErr(values[r], ref.value), `${loss.name}, ${name}, row ${r}`).toBeLessThan(2e-6);
+          const [worst, at] = worstEntry(g.subarray(r * c, (r + 1) * c), ref.grad);
+          expect(worst, `${loss.name}, ${name}, row ${r}, worst at entry ${at}`).toBeLessThan(1e-5);
+        });
+        tf.dispose([t, perRow, grad]);
+      }
+    }
+  });
+
   it('blocks of logits within the cap beside saturated ones, short and split rows: every entry within 1e-5 of float64', () => {
     // Most 256-column blocks hold |q| ≤ cap only (the polynomial tanh, the chain 1 − t² from the
     // capped logits); a few hold one saturated or infinite-free outlier (the rational tanh, the exp
