@@ -9,6 +9,11 @@ export interface NativeInfo {
   /** The addon file in use. */
   path: string;
   simd: string;
+  /**
+   * Which row loops run: 'avx512' (written for AVX-512, where the CPU has it) or 'clones' (the
+   * compiler's builds per instruction set; MIXLOSS_ROW_LOOPS=clones asks for them).
+   */
+  rowLoops: string;
   threads: number;
   statsPerRow: number;
   cudaCompiled: boolean;

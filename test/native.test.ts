@@ -70,6 +70,9 @@ describe('native addon', () => {
     })();
     if (/\bavx512f\b/.test(flags)) expect(info.simd).toBe('avx512');
     else if (/\bavx2\b/.test(flags)) expect(info.simd).toBe('avx2');
+    // The row loops written for AVX-512 where it is there (unless MIXLOSS_ROW_LOOPS=clones), the clones elsewhere.
+    const wantLoops = /\bavx512f\b/.test(flags) && process.env.MIXLOSS_ROW_LOOPS !== 'clones' ? 'avx512' : 'clones';
+    if (flags) expect(info.rowLoops).toBe(wantLoops);
   });
 
   it('rejects mismatched buffers with an error, never a crash', () => {
@@ -201,6 +204,46 @@ describe('native addon', () => {
       expect(got[i], `exp(${v})`).toBe(Number.isNaN(v) ? NaN : Math.fround(Math.exp(v)));
     }
   });
+
+  // The AVX-512 row loops (native/core/row_blocks_avx512.cpp) are what this CPU runs, and what
+  // every other suite checks against float64; CPUs without AVX-512 run the compiler's clones,
+  // which the same calls here check against them in a second process.
+  it.skipIf(nativeInfo().rowLoops !== 'avx512')(
+    'the row loops CPUs without AVX-512 run (MIXLOSS_ROW_LOOPS=clones): every loop kind agrees with the AVX-512 loops',
+    () => {
+      const cases = path.join(__dirname, 'support', 'row-loop-cases.cjs');
+      const addonPath = nativeInfo().path; // the sanitized build under scripts/sanitize.sh
+      const r = spawnSync(
+        process.execPath,
+        [
+          '-e',
+          `process.stdout.write(JSON.stringify({ loops: require(${JSON.stringify(addonPath)}).info().rowLoops, results: require(${JSON.stringify(cases)}).run(require(${JSON.stringify(addonPath)})) }))`,
+        ],
+        { encoding: 'utf8', env: { ...process.env, MIXLOSS_ROW_LOOPS: 'clones' }, maxBuffer: 1 << 28, timeout: 120_000 },
+      );
+      expect(r.status, r.stderr).toBe(0);
+      const clones = JSON.parse(r.stdout) as {
+        loops: string;
+        results: Array<{ name: string; rowLoss: number[]; forwardLoss: number[]; grad: number[] }>;
+      };
+      expect(clones.loops).toBe('clones');
+      const mine = require('./support/row-loop-cases.cjs').run(addon) as typeof clones.results;
+      expect(clones.results.map((c) => c.name)).toEqual(mine.map((c) => c.name));
+      const close = (a: number, b: number, tol: number, scale: number) => Math.abs(a - b) <= tol * Math.max(Math.abs(b), scale);
+      mine.forEach((want, i) => {
+        const got = clones.results[i];
+        want.rowLoss.forEach((v, r) => {
+          expect(close(got.rowLoss[r], v, 2e-6, 1e-6), `${want.name}: row ${r} loss ${got.rowLoss[r]} against ${v}`).toBe(true);
+          expect(close(got.forwardLoss[r], want.forwardLoss[r], 2e-6, 1e-6), `${want.name}: row ${r} forward-pass loss`).toBe(true);
+        });
+        // Entries to 1e-5 relative, or 1e-7 of the row's largest (complement entropy's small differences).
+        const C = want.grad.length / want.rowLoss.length;
+        const scales = want.rowLoss.map((_, r) => 1e-2 * want.grad.slice(r * C, (r + 1) * C).reduce((m, v) => Math.max(m, Math.abs(v)), 0));
+        const bad = want.grad.findIndex((v, j) => !close(got.grad[j], v, 1e-5, scales[Math.floor(j / C)]));
+        expect(bad, `${want.name}: gradient entry ${bad}: ${got.grad[bad]} against ${want.grad[bad]}`).toBe(-1);
+      });
+    },
+  );
 
   it('setNumThreads / getNumThreads through the package: the size in use, bounds checked', () => {
     const threads = getNumThreads();

@@ -255,6 +255,7 @@ Napi::Value SetThreads(const Napi::CallbackInfo& info) {
 Napi::Value Info(const Napi::CallbackInfo& info) {
   Napi::Object o = Napi::Object::New(info.Env());
   o.Set("simd", mixloss::simd_level());
+  o.Set("rowLoops", mixloss::row_loops());
   o.Set("threads", mixloss::ThreadPool::instance().size());
   o.Set("statsPerRow", mixloss::kStatsPerRow);
   o.Set("cudaCompiled", mixloss::cuda_compiled());

@@ -4,6 +4,8 @@
 #include <type_traits>
 
 #include "exp16.h"
+#include "row_blocks_avx512.h"
+#include "tanh_near.h"
 #include "vector_exp.h"
 
 namespace mixloss {
@@ -18,8 +20,8 @@ inline int64_t block_length(int64_t n, int64_t j0) { return n - j0 < kBlock ? n 
 // Pieces shorter than one AVX-512 vector (a row of a few classes, or one side of the target)
 // take plain loops: the vector clones would run none of their vector body there, and their
 // call, prologue and 16-lane final reduction cost more than the few scalar exps (a row of 2 to
-// 16 classes took ~190 ns through them). Each loop is the AVX-512 clones' scalar tail (the same
-// exp, the same order of additions), so there the results are the same to the bit.
+// 16 classes took ~190 ns through them). On AVX-512 the sums go to row_blocks_avx512.h
+// instead (a short piece is one masked step there); the max keeps the plain loop.
 constexpr int64_t kShort = 16;
 
 float short_max(const float* x, int64_t n, int* has_nan) {
@@ -91,39 +93,55 @@ MIXLOSS_CLONES void block_sum_exp_logit(const float* x, int64_t n, float m, floa
   acc.e_logit += sl;
 }
 
+// Label smoothing's sums (every t_j = 1): Σ t·e is Σ e, Σ t is n, min t is 1; only Σ x is
+// left, as n·m + Σ (x − m) with the differences (all ≤ 0, so no cancellation) summed in float
+// lanes. CE's smoothing term U·lse − Σ x is then U·(lse − m) + Σ (m − x), a sum of two
+// non-negative terms; Σ x summed as is lost digits to its size (4e-4 of the term with logits
+// near 1e5 ± 4). block_exp_diff_sums: Σ exp(x − m) and Σ (x − m) over a block.
+template <bool kStore>
+MIXLOSS_CLONES void block_exp_diff_sums(const float* x, int64_t n, float m, float* out, float* sum, float* diff) {
+  float s = 0.0f, sd = 0.0f;
+#pragma omp simd reduction(+ : s, sd)
+  for (int64_t j = 0; j < n; ++j) {
+    const float d = x[j] - m;
+    const float e = mixloss_expf(d);
+    if (kStore) out[j] = e;
+    s += e;
+    sd += d;
+  }
+  *sum = s;
+  *diff = sd;
+}
+
+// The sums of a block of Ones into acc (acc.max is m). An overflowing difference (x − m beyond
+// float) is summed again in double.
+template <bool kStore>
+void ones_sums(const float* x, int64_t n, float m, float* out, Partial& acc) {
+  float s, sd;
+#if defined(MIXLOSS_EXP16)
+  if (avx512::enabled())
+    avx512::sum_exp_diff(x, n, m, kStore ? out : nullptr, &s, &sd);
+  else
+#endif
+    block_exp_diff_sums<kStore>(x, n, m, out, &s, &sd);
+  double tq = static_cast<double>(n) * m + sd;
+  if (!std::isfinite(sd)) {
+    tq = 0.0;
+    for (int64_t j = 0; j < n; ++j) tq += x[j];
+  }
+  if (n > 0 && 1.0f < acc.t_min) acc.t_min = 1.0f;
+  acc.sum += s;
+  acc.t_exp += s;
+  acc.t_logit += tq;
+  acc.mass += static_cast<double>(n);
+}
+
 // Σ e, Σ t·e, Σ t·x (0·(−∞) counted as 0), Σ t and min t over a block, e = exp(x − m), added into
 // acc (acc.max is m); with kStore the exponentials are also written to out. Σ t·x is summed
 // in double: t·x can overflow float32 for finite inputs (2·3e38), and CE = T·lse − Σ t·x
 // would then be −∞.
 template <bool kStore, typename T>
 MIXLOSS_CLONES void block_dense_sums(const float* x, T t, int64_t n, float m, float* out, Partial& acc) {
-  if constexpr (std::is_same_v<T, Ones>) {
-    // Every t_j = 1: Σ t·e is Σ e, Σ t is n, min t is 1; only Σ x is left, as n·m + Σ (x − m)
-    // with the differences (all ≤ 0, so no cancellation) summed in float lanes. CE's smoothing
-    // term U·lse − Σ x is then U·(lse − m) + Σ (m − x), a sum of two non-negative terms; Σ x
-    // summed as is lost digits to its size (4e-4 of the term with logits near 1e5 ± 4). An
-    // overflowing difference (x − m beyond float) is summed again in double.
-    float s = 0.0f, sd = 0.0f;
-#pragma omp simd reduction(+ : s, sd)
-    for (int64_t j = 0; j < n; ++j) {
-      const float d = x[j] - m;
-      const float e = mixloss_expf(d);
-      if (kStore) out[j] = e;
-      s += e;
-      sd += d;
-    }
-    double tq = static_cast<double>(n) * m + sd;
-    if (!std::isfinite(sd)) {
-      tq = 0.0;
-      for (int64_t j = 0; j < n; ++j) tq += x[j];
-    }
-    if (n > 0 && 1.0f < acc.t_min) acc.t_min = 1.0f;
-    acc.sum += s;
-    acc.t_exp += s;
-    acc.t_logit += tq;
-    acc.mass += static_cast<double>(n);
-    return;
-  }
   // Σ t in double too: CE = T·lse − Σ t·x cancels to a small difference of two terms as large
   // as the logits, and T summed in float lanes was ~1e-7 off (a CE of 1.2e5 off by 8 ulp; one
   // near 1 with logits near 1e5 off by ~1%; found by the fuzzer's float64 reference).
@@ -147,11 +165,52 @@ MIXLOSS_CLONES void block_dense_sums(const float* x, T t, int64_t n, float m, fl
   acc.mass += mass;
 }
 
+// A block's dense sums: label smoothing's Ones by their own loops, other targets by the above
+// (row_blocks_avx512.h on AVX-512).
+template <bool kStore, typename T>
+inline void dense_sums_of(const float* x, T t, int64_t n, float m, float* out, Partial& acc) {
+  if constexpr (std::is_same_v<T, Ones>) {
+    ones_sums<kStore>(x, n, m, out, acc);
+  } else {
+#if defined(MIXLOSS_EXP16)
+    if (avx512::enabled()) {
+      const avx512::DenseSums r = avx512::dense_sums(x, t, n, m, kStore ? out : nullptr);
+      if (r.t_min < acc.t_min) acc.t_min = r.t_min;
+      acc.sum += r.sum;
+      acc.t_exp += r.t_exp;
+      acc.t_logit += r.t_logit;
+      acc.mass += r.mass;
+      return;
+    }
+#endif
+    block_dense_sums<kStore>(x, t, n, m, out, acc);
+  }
+}
+
+// Complement entropy's block sums (row_blocks_avx512.h on AVX-512).
+template <bool kStore>
+inline void sum_exp_logit_of(const float* x, int64_t n, float m, float* out, Partial& acc) {
+#if defined(MIXLOSS_EXP16)
+  if (avx512::enabled()) {
+    float s;
+    double sl;
+    avx512::sum_exp_logit(x, n, m, kStore ? out : nullptr, &s, &sl);
+    acc.sum += s;
+    acc.e_logit += sl;
+    return;
+  }
+#endif
+  block_sum_exp_logit<kStore>(x, n, m, out, acc);
+}
+
 // A block's max and Σ exp(x − m), by the plain loops on a short block.
 inline float max_of(const float* x, int64_t n, int* has_nan) { return n < kShort ? short_max(x, n, has_nan) : block_max(x, n, has_nan); }
 
 template <bool kStore>
 inline float sum_exp_of(const float* x, int64_t n, float m, float* out) {
+#if defined(MIXLOSS_EXP16)
+  if (avx512::enabled()) return avx512::sum_exp(x, n, m, kStore ? out : nullptr);
+#endif
   return n < kShort ? short_sum_exp<kStore>(x, n, m, out) : block_sum_exp<kStore>(x, n, m, out);
 }
 
@@ -202,13 +261,13 @@ template <bool kArgmax>
 void accumulate_sparse_logit(const float* x, int64_t n, int64_t col0, Partial& acc) {
   for (int64_t j0 = 0; j0 < n; j0 += kBlock) {
     const int64_t len = block_length(n, j0);
-    if (enter_block<kArgmax>(x + j0, len, col0 + j0, acc)) block_sum_exp_logit<false>(x + j0, len, acc.max, nullptr, acc);
+    if (enter_block<kArgmax>(x + j0, len, col0 + j0, acc)) sum_exp_logit_of<false>(x + j0, len, acc.max, nullptr, acc);
   }
 }
 
 void exp_store_sum_logit(const float* x, int64_t n, float M, float* out, Partial& acc) {
   acc.max = M;
-  for (int64_t j0 = 0; j0 < n; j0 += kBlock) block_sum_exp_logit<true>(x + j0, block_length(n, j0), M, out + j0, acc);
+  for (int64_t j0 = 0; j0 < n; j0 += kBlock) sum_exp_logit_of<true>(x + j0, block_length(n, j0), M, out + j0, acc);
 }
 
 template <bool kFromLogits>
@@ -225,7 +284,7 @@ void accumulate_dense(const float* x, T t, int64_t n, int64_t col0, Partial& acc
   for (int64_t j0 = 0; j0 < n; j0 += kBlock) {
     const int64_t len = block_length(n, j0);
     if (enter_block<kArgmax>(x + j0, len, col0 + j0, acc)) {
-      block_dense_sums<false>(x + j0, t + j0, len, acc.max, nullptr, acc);
+      dense_sums_of<false>(x + j0, t + j0, len, acc.max, nullptr, acc);
       continue;
     }
     // Masked logits still carry their targets' mass (and make CE infinite if t > 0).
@@ -260,7 +319,7 @@ double exp_store_sum(const float* x, int64_t n, float M, float* out) {
 template <typename T>
 void exp_store_dense(const float* x, T t, int64_t n, float M, float* out, Partial& acc) {
   acc.max = M;
-  for (int64_t j0 = 0; j0 < n; j0 += kBlock) block_dense_sums<true>(x + j0, t + j0, block_length(n, j0), M, out + j0, acc);
+  for (int64_t j0 = 0; j0 < n; j0 += kBlock) dense_sums_of<true>(x + j0, t + j0, block_length(n, j0), M, out + j0, acc);
 }
 
 template <bool kFromLogits>
@@ -302,19 +361,6 @@ inline float tanh_f(float y) {
 // Soft-capping: a −∞ logit is a masked class and stays −∞ (cap·tanh would bring it back as
 // −cap); NaN stays NaN.
 inline float capped(float q, float cap, float inv) { return q == -INFINITY || q != q ? q : cap * tanh_f(q * inv); }
-
-// tanh(y) on |y| ≤ 1 as y·P(y²), P of degree 6 (within 2 ulp there; no division). kTanhNear
-// holds P's coefficients from y^12 down to 1; the AVX-512 loop below reads the same ones.
-constexpr float kTanhNear[7] = {0.0010410982954f, -0.006203591847f, 0.020290203235f, -0.053457136199f,
-                                0.13325206355f,   -0.33332839328f,  0.99999995026f};
-
-inline float tanh_near_p(float y2) {
-  float p = kTanhNear[0];
-  for (int i = 1; i < 7; ++i) p = p * y2 + kTanhNear[i];
-  return p;
-}
-
-inline float tanh_near(float y) { return y * tanh_near_p(y * y); }
 
 namespace {
 constexpr int64_t kCapBlock = 256;
@@ -392,7 +438,7 @@ MIXLOSS_CLONES void chain_near_loop(float* g, const float* q, int64_t n, float i
 // cap·t_j is q_j·P(y_j²) (cap·y_j = q_j), one rounding fewer than cap times a rounded t_j.
 // In pieces of 256: the polynomial's loop first (into the stack), then the exp's, so that each
 // loop keeps its own pipeline full (one loop with both waits on the polynomial's chain before
-// each vector exp call: measured slower). The AVX-512 build runs the loop below instead.
+// each vector exp call: measured slower). On AVX-512, avx512::sum_exp_near runs instead.
 template <bool kStore>
 MIXLOSS_CLONES float block_sum_exp_near(const float* q, int64_t n, float inv, float M, float* out) {
   constexpr int64_t kPiece = 256;
@@ -421,67 +467,13 @@ MIXLOSS_CLONES float block_sum_exp_near(const float* q, int64_t n, float inv, fl
   return s;
 }
 
-#if defined(MIXLOSS_EXP16)
-// The same in AVX-512 intrinsics, one loop: the polynomial, the exp (exp16.h, inline, the same
-// function the vector calls run) and the store stay in registers, where the clone above spills
-// every register at each call of the vector exp; the tail is one masked step. ~11% faster than
-// the clone on the EPYC measured.
-// (GCC 12's masked intrinsics start from _mm512_undefined_ps(), which -Wmaybe-uninitialized
-// reports where exp16 is inlined; nothing reads an undefined lane.)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-__attribute__((target("avx512f"), always_inline)) inline __m512 tanh_near_p16(__m512 y2) {
-  __m512 p = _mm512_set1_ps(kTanhNear[0]);
-  for (int i = 1; i < 7; ++i) p = _mm512_fmadd_ps(p, y2, _mm512_set1_ps(kTanhNear[i]));
-  return p;
-}
-
-// One step of 16 logits: returns e = exp(q·P(y²) − M); with kStore, *store = e·(1 − t²).
-template <bool kStore>
-__attribute__((target("avx512f"), always_inline)) inline __m512 near_step16(__m512 q, __m512 inv, __m512 M, __m512* store) {
-  const __m512 y = _mm512_mul_ps(q, inv);
-  const __m512 p = tanh_near_p16(_mm512_mul_ps(y, y));
-  const __m512 e = exp16(_mm512_fmsub_ps(q, p, M));
-  if (kStore) {
-    const __m512 t = _mm512_mul_ps(y, p);
-    *store = _mm512_mul_ps(e, _mm512_fnmadd_ps(t, t, _mm512_set1_ps(1.0f)));
-  }
-  return e;
-}
-
-template <bool kStore>
-__attribute__((target("avx512f"))) float block_sum_exp_near_avx512(const float* q, int64_t n, float inv, float M, float* out) {
-  const __m512 vinv = _mm512_set1_ps(inv), vM = _mm512_set1_ps(M);
-  __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps(), w0, w1;
-  int64_t j = 0;
-  for (; j + 32 <= n; j += 32) {
-    s0 = _mm512_add_ps(s0, near_step16<kStore>(_mm512_loadu_ps(q + j), vinv, vM, &w0));
-    s1 = _mm512_add_ps(s1, near_step16<kStore>(_mm512_loadu_ps(q + j + 16), vinv, vM, &w1));
-    if (kStore) {
-      _mm512_storeu_ps(out + j, w0);
-      _mm512_storeu_ps(out + j + 16, w1);
-    }
-  }
-  for (; j < n; j += 16) {
-    const __mmask16 k = n - j >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (n - j)) - 1u);
-    // Lanes past the end read 0 and are left out of the sum and the store.
-    s0 = _mm512_mask_add_ps(s0, k, s0, near_step16<kStore>(_mm512_maskz_loadu_ps(k, q + j), vinv, vM, &w0));
-    if (kStore) _mm512_mask_storeu_ps(out + j, k, w0);
-  }
-  return _mm512_reduce_add_ps(_mm512_add_ps(s0, s1));
-}
-#pragma GCC diagnostic pop
-#endif
-
 template <bool kStore>
 double sum_exp_near(const float* q, int64_t n, float cap, float M, float* out) {
   const float inv = 1.0f / cap;
   double s = 0.0;
 #if defined(MIXLOSS_EXP16)
-  if (has_avx512()) {
-    for (int64_t j0 = 0; j0 < n; j0 += kBlock)
-      s += block_sum_exp_near_avx512<kStore>(q + j0, block_length(n, j0), inv, M, kStore ? out + j0 : nullptr);
+  if (avx512::enabled()) {
+    for (int64_t j0 = 0; j0 < n; j0 += kBlock) s += avx512::sum_exp_near(q + j0, block_length(n, j0), inv, M, kStore ? out + j0 : nullptr);
     return s;
   }
 #endif
@@ -517,45 +509,9 @@ void softcap_chain_logits(float* g, const float* q, int64_t n, float cap, float 
       [&](int64_t j0, int64_t len) { chain_exp_form(g + j0, q + j0, len, inv, scale); });
 }
 
-#if defined(MIXLOSS_EXP16)
-namespace {
-// slice_extent on AVX-512: max and min (max |x| is the larger of max and −min) in two
-// accumulators each, NaN as an unordered compare into a mask; vmaxps/vminps return their second
-// operand for a NaN, so the running max and min skip it. Masked tail. About 5 instructions per
-// 16 logits where the clone of block_extent takes 9 (its |x| and NaN each cost a blend).
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-__attribute__((target("avx512f"))) Extent extent_avx512(const float* x, int64_t n) {
-  __m512 hi0 = _mm512_set1_ps(-INFINITY), hi1 = hi0, lo0 = _mm512_set1_ps(INFINITY), lo1 = lo0;
-  __mmask16 nan = 0;
-  int64_t j = 0;
-  for (; j + 32 <= n; j += 32) {
-    const __m512 a = _mm512_loadu_ps(x + j), b = _mm512_loadu_ps(x + j + 16);
-    hi0 = _mm512_max_ps(a, hi0);
-    lo0 = _mm512_min_ps(a, lo0);
-    hi1 = _mm512_max_ps(b, hi1);
-    lo1 = _mm512_min_ps(b, lo1);
-    nan |= _mm512_cmp_ps_mask(a, b, _CMP_UNORD_Q);  // a lane of a or of b is NaN
-  }
-  for (; j < n; j += 16) {
-    const __mmask16 k = n - j >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (n - j)) - 1u);
-    const __m512 a = _mm512_maskz_loadu_ps(k, x + j);
-    hi0 = _mm512_mask_max_ps(hi0, k, a, hi0);
-    lo0 = _mm512_mask_min_ps(lo0, k, a, lo0);
-    nan |= _mm512_mask_cmp_ps_mask(k, a, a, _CMP_UNORD_Q);
-  }
-  const float hi = _mm512_reduce_max_ps(_mm512_max_ps(hi0, hi1)), lo = _mm512_reduce_min_ps(_mm512_min_ps(lo0, lo1));
-  const float a = hi > -lo ? hi : -lo;
-  return {hi, a > 0.0f ? a : 0.0f, nan != 0};
-}
-#pragma GCC diagnostic pop
-}  // namespace
-#endif
-
 Extent slice_extent(const float* x, int64_t n) {
 #if defined(MIXLOSS_EXP16)
-  if (has_avx512()) return extent_avx512(x, n);
+  if (avx512::enabled()) return avx512::extent(x, n);
 #endif
   Extent e{-INFINITY, 0.0f, false};
   for (int64_t j0 = 0; j0 < n; j0 += kBlock) {
@@ -631,6 +587,13 @@ const char* simd_level() {
 #else
   return "baseline";
 #endif
+}
+
+const char* row_loops() {
+#if defined(MIXLOSS_EXP16)
+  if (avx512::enabled()) return "avx512";
+#endif
+  return "clones";
 }
 
 }  // namespace mixloss

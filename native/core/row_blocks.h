@@ -105,4 +105,8 @@ void exp_values(const float* x, int64_t n, float* out);
 // The instruction set the dispatcher picks for these loops on this CPU ("avx512", "avx2", "baseline").
 const char* simd_level();
 
+// Which row loops run: "avx512" (row_blocks_avx512.h's, where AVX-512 is there) or "clones" (the
+// target_clones above, picked per simd_level(); MIXLOSS_ROW_LOOPS=clones asks for them).
+const char* row_loops();
+
 }  // namespace mixloss
