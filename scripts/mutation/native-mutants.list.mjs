@@ -1,5 +1,9 @@
 // The deliberate bugs of native-mutants.mjs: each replaces one exact piece of a source file
 // (found exactly once) with a wrong one. Grouped by the kind of mistake they stand for.
+// The clones' loops, which a CPU without AVX-512 runs (on one with it, these suites run the
+// AVX-512 loops unless told otherwise): a mutant of code only they run takes this env.
+const CLONES = { MIXLOSS_ROW_LOOPS: 'clones' };
+
 export const MUTANTS = [
   // Sign flips.
   { id: 'mixed-c-sign', file: 'native/core/row_math.h', what: 'c = α − β·p_y instead of α + β·p_y',
@@ -98,9 +102,9 @@ export const MUTANTS = [
   { id: 'pt-from-el', file: 'native/core/accumulator.h', what: 'p_y read as 1 − el from the float el (loses tiny p_y)',
     find: 'r.pt = static_cast<float>(e_y / s);  // p_y', replace: 'r.pt = 1.0f - static_cast<float>(others.sum / s);' },
   { id: 'dense-tq-float', file: 'native/core/row_blocks.cpp', what: 'Σ t·q summed in float (overflows)',
-    find: 'tq += tj != 0.0f ? static_cast<double>(tj) * x[j] : 0.0;', replace: 'tq += tj != 0.0f ? static_cast<float>(tj * x[j]) : 0.0f;' },
+    find: 'tq += tj != 0.0f ? static_cast<double>(tj) * x[j] : 0.0;', replace: 'tq += tj != 0.0f ? static_cast<float>(tj * x[j]) : 0.0f;', env: CLONES },
   { id: 'dense-mass-float', file: 'native/core/row_blocks.cpp', what: 'Σ t summed in float lanes (CE = T·lse − Σ t·q off at large logits)',
-    find: 'double tq = 0.0, mass = 0.0;', replace: 'double tq = 0.0;\n  float mass = 0.0f;' },
+    find: 'double tq = 0.0, mass = 0.0;', replace: 'double tq = 0.0;\n  float mass = 0.0f;', env: CLONES },
   { id: 'smoothing-sum-rounded', file: 'native/core/row_blocks.cpp', what: 'smoothing: Σ q rounded to float (its term off at large logits)',
     find: 'double tq = static_cast<double>(n) * m + sd;', replace: 'double tq = static_cast<float>(static_cast<double>(n) * m + sd);' },
   { id: 'cot-bracket-absolute', file: 'native/core/row_blocks.cpp', what: 'COT bracket q − (shift + c0): against a rounded logit-sized float',
@@ -111,7 +115,11 @@ export const MUTANTS = [
   { id: 'focal-0-times-inf', file: 'native/core/losses/focal.h', what: 'focal p·CE without the p = 0 guard (0·∞)',
     find: 'const double p_ce = p == 0.0 ? 0.0 : p * ce;', replace: 'const double p_ce = p * ce;' },
   { id: 'nan-flag-dropped', file: 'native/core/row_blocks.cpp', what: 'a block max ignores NaN (the row is not poisoned)',
-    find: 'nan |= (x[j] != x[j]);', replace: 'nan |= 0;' },
+    find: '#pragma omp simd reduction(max : m) reduction(| : nan)\n  for (int64_t j = 0; j < n; ++j) {\n    m = x[j] > m ? x[j] : m;\n    nan |= (x[j] != x[j]);',
+    replace: '#pragma omp simd reduction(max : m) reduction(| : nan)\n  for (int64_t j = 0; j < n; ++j) {\n    m = x[j] > m ? x[j] : m;\n    nan |= 0;' },
+  { id: 'nan-flag-dropped-short', file: 'native/core/row_blocks.cpp', what: 'a short piece\'s max ignores NaN',
+    find: '  int nan = 0;\n  for (int64_t j = 0; j < n; ++j) {\n    m = x[j] > m ? x[j] : m;\n    nan |= (x[j] != x[j]);',
+    replace: '  int nan = 0;\n  for (int64_t j = 0; j < n; ++j) {\n    m = x[j] > m ? x[j] : m;\n    nan |= 0;' },
   { id: 'masked-block-entered', file: 'native/core/row_blocks.cpp', what: 'an all −∞ block rebases (exp(−∞ + ∞) = NaN)',
     find: 'if (bm == -INFINITY) return false;  // all masked', replace: 'if (false) return false;  // all masked' },
   { id: 'argmax-last-on-ties', file: 'native/core/accumulator.h', what: 'MPCE: a tie across slices takes the later index',
@@ -147,4 +155,23 @@ export const MUTANTS = [
       throw;` },
   { id: 'env-threads-unchecked', file: 'native/core/thread_pool.cpp', what: 'MIXLOSS_NUM_THREADS=2x read as 2',
     find: "if (end == env || *end != '\\0' || errno == ERANGE || n < 1) {", replace: 'if (end == env || errno == ERANGE || n < 1) {' },
+
+  // The AVX-512 row loops (row_blocks_avx512.cpp) and the short pieces' plain loops.
+  { id: 'avx512-tail-unmasked', file: 'native/core/row_blocks_avx512.cpp', what: 'AVX-512 Σ exp: the tail step adds the lanes past the end',
+    find: 'x + j), vm));\n    if (kStore) _mm512_mask_storeu_ps(out + j, k, e);\n    s0 = _mm512_mask_add_ps(s0, k, s0, e);',
+    replace: 'x + j), vm));\n    if (kStore) _mm512_mask_storeu_ps(out + j, k, e);\n    s0 = _mm512_add_ps(s0, e);' },
+  { id: 'avx512-zero-target-term', file: 'native/core/row_blocks_avx512.cpp', what: 'AVX-512 dense Σ t·q: a zero target adds 0·q (NaN at q = −∞)',
+    find: 'add_products(tq_lo, tq_hi, _mm512_mask_cmp_ps_mask(k, tv, zero, _CMP_NEQ_UQ), tv, xv);',
+    replace: 'add_products(tq_lo, tq_hi, k, tv, xv);' },
+  { id: 'avx512-products-high-half', file: 'native/core/row_blocks_avx512.cpp', what: 'AVX-512 double sums: the high 8 lanes dropped',
+    find: 'hi = _mm512_mask_add_pd(hi, __mmask8(k >> 8), hi, _mm512_mul_pd(high_pd(a), high_pd(b)));', replace: '(void)hi;' },
+  { id: 'avx512-extent-no-min', file: 'native/core/row_blocks_avx512.cpp', what: 'AVX-512 softcap range: max |q| from the max alone',
+    find: 'const float a = hi > -lo ? hi : -lo;', replace: 'const float a = hi;' },
+  { id: 'avx512-near-chain-from-y', file: 'native/core/row_blocks_avx512.cpp', what: 'AVX-512 softcap chain factor 1 − y² instead of 1 − t²',
+    find: '_mm512_fnmadd_ps(t, t, _mm512_set1_ps(1.0f))', replace: '_mm512_fnmadd_ps(y, y, _mm512_set1_ps(1.0f))' },
+  { id: 'short-sum-last-skipped', file: 'native/core/row_blocks.cpp', what: "a short piece's Σ exp skips its last element (clones)",
+    find: '  float s = 0.0f;\n  for (int64_t j = 0; j < n; ++j) {\n    const float e = mixloss_expf(x[j] - m);',
+    replace: '  float s = 0.0f;\n  for (int64_t j = 0; j + 1 < n; ++j) {\n    const float e = mixloss_expf(x[j] - m);', env: CLONES },
+  { id: 'clone-near-chain-from-y', file: 'native/core/row_blocks.cpp', what: "softcap's clone loop: chain factor 1 − y² (clones)",
+    find: '        const float t = y * p;\n        chain[j] = 1.0f - t * t;', replace: '        chain[j] = 1.0f - y * y;', env: CLONES },
 ];

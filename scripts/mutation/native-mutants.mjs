@@ -25,7 +25,7 @@ const mutants = MUTANTS.filter((m) => !only || only.has(m.id));
 /** The suites that exercise the native code on the cpu backend (the slow end-to-end ones left out). */
 const SUITES = ['test/worked-values.test.ts', 'test/reference.test.ts', 'test/numerics.test.ts', 'test/bad-input.test.ts',
   'test/options.test.ts', 'test/complement-entropy.test.ts',
-  'test/native.test.ts', 'test/backends.test.ts'];
+  'test/native.test.ts', 'test/backends.test.ts', 'test/softcap.test.ts'];
 
 // A copy of what the build and the suites read, so that the working tree can change meanwhile.
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'mixloss-mutants-'));
@@ -42,10 +42,11 @@ function build() {
   return r.status === 0 ? '' : (r.stdout + r.stderr).split('\n').filter((l) => /error/i.test(l)).slice(0, 3).join(' | ');
 }
 
-function suite() {
+/** The suites against the built addon; `env` adds a mutant's own (MIXLOSS_ROW_LOOPS=clones for code only the clones run). */
+function suite(env = {}) {
   const t0 = Date.now();
   const r = spawnSync('npx', ['vitest', 'run', '--bail', '1', ...SUITES], {
-    cwd: work, encoding: 'utf8', env: { ...process.env, MIXLOSS_ADDON: addon }, maxBuffer: 1 << 28,
+    cwd: work, encoding: 'utf8', env: { ...process.env, ...env, MIXLOSS_ADDON: addon }, maxBuffer: 1 << 28,
   });
   // eslint-disable-next-line no-control-regex -- strips the terminal's colour codes
   const failed = /FAIL\s+(\S+)\s+>\s+(.*)/.exec((r.stdout + r.stderr).replace(/\x1b\[[0-9;]*m/g, ''));
@@ -75,7 +76,7 @@ for (const [i, m] of mutants.entries()) {
   try {
     const error = build();
     result = error ? { status: 'build error', detail: error } : (() => {
-      const s = suite();
+      const s = suite(m.env);
       return { status: s.passed ? 'SURVIVED' : 'killed', detail: s.firstFailure, seconds: s.seconds };
     })();
   } finally {
