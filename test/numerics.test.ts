@@ -92,12 +92,18 @@ describe('every loss: NaN, −∞ and extreme gaps', () => {
 });
 
 describe('NaN logits', () => {
-  it('a NaN in a block of otherwise masked (−∞) logits still poisons its row', () => {
+  it('a NaN in a block of otherwise masked (−∞) logits still poisons its row, in long rows and in short ones', () => {
     const C = 5000;
     const q = Array.from({ length: C }, () => -Infinity);
     q[10] = NaN;
     q[4000] = 1;
     expect(rowsOf([q], [4000])[0]).toBeNaN();
+    // A short piece beside the target (fewer than 16 columns: the short pieces' own loop).
+    for (const row of [
+      [-Infinity, NaN, -Infinity, 1],
+      [1, -Infinity, NaN],
+    ])
+      expect(rowsOf([row], [row.indexOf(1)])[0], `[${row}]`).toBeNaN();
   });
 
   it('a NaN in the target logit poisons the row', () => {
