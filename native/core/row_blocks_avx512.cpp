@@ -26,7 +26,9 @@ bool enabled() {
 // reports where they are inlined; nothing here reads an undefined lane.
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wuninitialized"
+#if !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 
 #define MIXLOSS_AVX512 __attribute__((target("avx512f")))
 #define MIXLOSS_AVX512_INLINE __attribute__((target("avx512f"), always_inline)) inline

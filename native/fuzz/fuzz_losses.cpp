@@ -10,7 +10,9 @@
 //   - with finite logits and weights: finite row losses and gradients; ignored rows 0;
 //   - without z-loss each gradient row sums to ~0 (softmax is shift invariant);
 //   - with finite logits (sometimes all shifted by up to ±2^17), the row statistics (CE, 1 − p_y, p_y, log Σ_{j≠y} e_j, Σ r log r; the
-//     dense forms) agree with a float64 computation from their definitions.
+//     dense forms) agree with a float64 computation from their definitions;
+//   - with softcap (sometimes: a cap of 1, 3, 30 or 1000), the same on cap·tanh(q/cap), to the
+//     rounding of the capped logits (the sum-to-0 check does not hold: the chain factor differs per entry).
 // Build and run: scripts/fuzz.sh (clang's libFuzzer, with ASan and UBSan).
 #include <cmath>
 #include <cstdint>
@@ -69,9 +71,9 @@ void fail(const char* what, int64_t r, double a, double b) {
   if (shown.params != nullptr) {
     const LossParams& p = *shown.params;
     std::fprintf(stderr,
-                 "kind %d alpha %.9g beta %.9g gamma %.9g q %.9g truncation %.9g a %.9g z_loss %.9g smoothing %.9g ignore %d:%lld; %lld "
-                 "rows × %lld classes, flags 0x%x\n",
-                 static_cast<int>(p.kind), p.alpha, p.beta, p.gamma, p.q, p.truncation, p.a, p.z_loss, p.label_smoothing,
+                 "kind %d alpha %.9g beta %.9g gamma %.9g q %.9g truncation %.9g a %.9g z_loss %.9g smoothing %.9g softcap %.9g "
+                 "ignore %d:%lld; %lld rows × %lld classes, flags 0x%x\n",
+                 static_cast<int>(p.kind), p.alpha, p.beta, p.gamma, p.q, p.truncation, p.a, p.z_loss, p.label_smoothing, p.softcap,
                  p.has_ignore_index ? 1 : 0, static_cast<long long>(p.ignore_index), static_cast<long long>(shown.rows),
                  static_cast<long long>(shown.classes), shown.flags);
   }
@@ -148,38 +150,44 @@ RefStats reference_sparse(const float* q, int64_t C, int64_t y, const float* u) 
 // terms a lane: a relative error of the others' sum below ~8e-6), so an absolute error below
 // ~1e-5 in log Σ, which each statistic feels through its derivative (σ(a) for CE, ...); the
 // float the statistic is stored in; and, for Σ r log r, the sizes of the terms that cancel.
-void check_stats(const float* st, const RefStats& want, bool dense, bool cot, bool smoothing, int64_t C, int64_t r) {
+// With softcap the kernels' capped logits are floats within ~6e-7·cap of cap·tanh(q/cap) (the
+// polynomial or rational tanh, and the float they round to): `z` is that bound, which moves log Σ
+// and each logit by as much, so CE by 2z, p_y by 2z·p_y(1 − p_y), and the others as their
+// derivatives allow.
+void check_stats(const float* st, const RefStats& want, bool dense, bool cot, bool smoothing, int64_t C, int64_t r, double z = 0.0) {
   const double s = 2e-5, u = 2e-7, tiny = 1e-44;
   auto expect = [&](const char* what, double got, double ref, double tol) {
     if (!(std::fabs(got - ref) <= tol)) fail(what, r, got, ref);
   };
   if (dense) {
-    expect("row statistic ce vs float64", st[slot::ce], want.ce, s * std::fabs(want.mass) + u * std::fabs(want.ce) + tiny);
-    expect("row statistic pt vs float64", st[slot::pt], want.pt, s * std::fabs(want.mass) + u * std::fabs(want.pt) + tiny);
-    expect("row statistic el vs float64", st[slot::el], want.el, s * std::fabs(want.mass) + u * std::fabs(want.el) + tiny);
-    expect("row statistic mass vs float64", st[slot::mass], want.mass, 1e-5 * std::fabs(want.mass) + tiny);
+    const double T = std::fabs(want.mass);
+    expect("row statistic ce vs float64", st[slot::ce], want.ce, (s + 2 * z) * T + u * std::fabs(want.ce) + tiny);
+    expect("row statistic pt vs float64", st[slot::pt], want.pt, (s + 2 * z) * T + u * std::fabs(want.pt) + tiny);
+    expect("row statistic el vs float64", st[slot::el], want.el, (s + 2 * z) * T + u * std::fabs(want.el) + tiny);
+    expect("row statistic mass vs float64", st[slot::mass], want.mass, 1e-5 * T + tiny);
     return;
   }
-  expect("row statistic ce vs float64", st[slot::ce], want.ce, s * want.el + u * want.ce + tiny);
-  expect("row statistic el vs float64", st[slot::el], want.el, s * want.el * want.pt + u * want.el + tiny);
-  expect("row statistic pt vs float64", st[slot::pt], want.pt, s * want.el * want.pt + u * want.pt + tiny);
+  const double p = (s + 2 * z) * want.el * want.pt;  // p_y's share of an error in log Σ
+  expect("row statistic ce vs float64", st[slot::ce], want.ce, s * want.el + 2 * z + u * want.ce + tiny);
+  expect("row statistic el vs float64", st[slot::el], want.el, p + u * want.el + tiny);
+  expect("row statistic pt vs float64", st[slot::pt], want.pt, p + u * want.pt + tiny);
   const double log_others = static_cast<double>(st[slot::log_others_hi]) + st[slot::log_others_lo];
   if (std::isinf(want.log_others)) {
     if (log_others != want.log_others) fail("row statistic log_others vs float64", r, log_others, want.log_others);
   } else {
-    expect("row statistic log_others vs float64", log_others, want.log_others, s + 1e-12 * std::fabs(want.log_others));
+    expect("row statistic log_others vs float64", log_others, want.log_others, s + z + 1e-12 * std::fabs(want.log_others));
   }
   if (smoothing) {
     const double U = std::fabs(want.u_mass);
     // Σ_c u_c (lse − q_c) = U·(lse − m) + Σ u (m − q): the second sum's non-negative terms in
     // float lanes (with ones for u), within ~8e-6 of their sum.
-    expect("row statistic u_ce vs float64", st[slot::u_ce], want.u_ce, s * U + 1e-5 * std::fabs(want.u_ce) + tiny);
-    expect("row statistic u_pt vs float64", st[slot::u_pt], want.u_pt, s * U + u * std::fabs(want.u_pt) + tiny);
+    expect("row statistic u_ce vs float64", st[slot::u_ce], want.u_ce, (s + 2 * z) * U + 1e-5 * std::fabs(want.u_ce) + tiny);
+    expect("row statistic u_pt vs float64", st[slot::u_pt], want.u_pt, (s + 2 * z) * U + u * std::fabs(want.u_pt) + tiny);
     expect("row statistic u_mass vs float64", st[slot::u_mass], want.u_mass, 1e-6 * U + tiny);
   }
   if (cot)
     expect("row statistic cot (Σ r log r) vs float64", st[slot::cot], want.cot,
-           1.5 * s * (1.0 + std::fabs(want.cot) + std::log(static_cast<double>(C))));
+           1.5 * (s + 2 * z) * (1.0 + std::fabs(want.cot) + std::log(static_cast<double>(C))));
 }
 
 }  // namespace
@@ -257,6 +265,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const float offset = std::ldexp(shift & 2 ? -1.0f : 1.0f, (shift >> 2) % 18);
     for (auto& x : logits) x += offset;
   }
+  // Sometimes softcap (read after the shift, for the same reason).
+  if (const uint8_t cap = in.byte(); cap & 1) {
+    static const float kCaps[] = {1.0f, 3.0f, 30.0f, 1000.0f};
+    P.softcap = kCaps[(cap >> 1) % 4];
+  }
 
   std::vector<float> stats(static_cast<size_t>(rows * kStatsPerRow)), stats2(stats.size());
   LossCall c{logits.data(),
@@ -318,14 +331,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     // Relative to the entries, and to the size of the terms that cancel (above). MPCE's argmax
     // entry ~CE·(1 − p_k) reads 1 − p_k from a row sum kept in float lanes: an absolute error of
     // ~1e-7·CE (docs/reliability.md).
-    if (finite && P.z_loss == 0.0f && std::fabs(sum) > 1e-4 * abs_sum + 1e-6 * terms)
+    if (finite && P.z_loss == 0.0f && P.softcap == 0.0f && std::fabs(sum) > 1e-4 * abs_sum + 1e-6 * terms)
       fail("gradient row does not sum to 0", r, sum, abs_sum);
     if (finite && !ignored) {
-      const RefStats want = dense ? reference_dense(&logits[r * classes], &targets[r * classes], classes)
-                                  : reference_sparse(&logits[r * classes], classes, ids[r], smoothing ? u.data() : nullptr);
+      // The logits as the loss sees them: cap·tanh(q/cap) in float64, then rounded to float.
+      std::vector<float> q(logits.begin() + r * classes, logits.begin() + (r + 1) * classes);
+      if (P.softcap > 0.0f)
+        for (auto& x : q) x = static_cast<float>(P.softcap * std::tanh(static_cast<double>(x) / P.softcap));
+      const RefStats want = dense ? reference_dense(q.data(), &targets[r * classes], classes)
+                                  : reference_sparse(q.data(), classes, ids[r], smoothing ? u.data() : nullptr);
       const bool cot = (kind_needs(P.kind) & kNeedExpLogit) != 0;
-      check_stats(&stats[r * kStatsPerRow], want, dense, cot, smoothing, classes, r);
-      check_stats(&stats2[r * kStatsPerRow], want, dense, cot, smoothing, classes, r);
+      const double z = 6e-7 * P.softcap;
+      check_stats(&stats[r * kStatsPerRow], want, dense, cot, smoothing, classes, r, z);
+      check_stats(&stats2[r * kStatsPerRow], want, dense, cot, smoothing, classes, r, z);
     }
   }
   return 0;
