@@ -117,6 +117,58 @@ describe('complementEntropy', () => {
     }
   });
 
+  it('a row entirely −∞, or holding +∞, is NaN in its value and every gradient entry, in both passes, with and without softcap', () => {
+    // (It has no softmax; the statistic over the other classes alone gave 0 or a number there,
+    // and the two passes gave different gradient rows. The fuzzer's inputs are
+    // native/fuzz/regressions/all-masked-row-backward and plus-infinity-target.)
+    const q = [
+      [-Infinity, -Infinity, -Infinity],
+      [-Infinity, Infinity, 1],
+      [Infinity, 1, 2],
+      [0.5, -1, 2],
+    ];
+    const ids = [0, 1, 0, 2];
+    for (const softcap of [undefined, 3]) {
+      const options = softcap ? { softcap } : {};
+      const run = () =>
+        tf.tidy(() => {
+          const x = tf.tensor2d(q);
+          const rows = complementEntropy(x, ids, { ...options, reduction: 'none' }).dataSync();
+          const g = tf.grad((v: tf.Tensor) => complementEntropy(v, ids, { ...options, reduction: 'sum' }))(x);
+          return { rows: Array.from(rows), grad: Array.from(g.dataSync()) };
+        });
+      const fused = run();
+      const separate = withSeparateBackward(run);
+      // softcap brings +∞ to the cap (a finite row); −∞ stays masked.
+      const nanRows = softcap ? 1 : 3;
+      for (const got of [fused, separate]) {
+        expect(got.rows.slice(0, nanRows), `softcap ${softcap}`).toEqual(Array(nanRows).fill(NaN));
+        expect(got.rows.slice(nanRows).every(Number.isFinite), `softcap ${softcap}`).toBe(true);
+        expect(got.grad.slice(0, 3 * nanRows).every(Number.isNaN), `softcap ${softcap}`).toBe(true);
+      }
+      expect(separate.rows).toEqual(fused.rows);
+      separate.grad.slice(3 * nanRows).forEach((g, j) => expect(g).toBeCloseTo(fused.grad[3 * nanRows + j], 6));
+    }
+    // With the target's class weight 0 the value is 0, but the softmax is still undefined (all
+    // −∞; a NaN logit): a NaN gradient row from both passes, where one gave NaN and the other 0
+    // (native/fuzz/regressions/all-masked-row-zero-weight, nan-logit-zero-weight).
+    const zeroWeight = () =>
+      tf.tidy(() => {
+        const x = tf.tensor2d([q[0], [-Infinity, -511.919, NaN], q[3]]);
+        const options = { classWeights: [0, 1, 1], reduction: 'none' as const };
+        const rows = complementEntropy(x, [0, 0, 2], options).dataSync();
+        const g = tf
+          .grad((v: tf.Tensor) => complementEntropy(v, [0, 0, 2], { ...options, reduction: 'sum' }))(x)
+          .dataSync();
+        return { rows: Array.from(rows), grad: Array.from(g) };
+      });
+    for (const got of [zeroWeight(), withSeparateBackward(zeroWeight)]) {
+      expect(got.rows.slice(0, 2)).toEqual([0, 0]);
+      expect(got.grad.slice(0, 6).every(Number.isNaN)).toBe(true);
+      expect(got.grad.slice(6).every(Number.isFinite)).toBe(true);
+    }
+  });
+
   it('matches tfjs autodiff of the stock-op composition (softmax over the other classes)', () => {
     const B = 8,
       C = 50;

@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { crossEntropy, expectationLoss, focalLoss, mixedLoss } from '../src';
 import { LOSSES } from './support/losses';
 import { referenceMixedDense, referenceMixedRow, referenceRow } from './support/reference';
-import { randomLogits, tf, useTestBackend } from './support/tf';
+import { randomLogits, tf, useTestBackend, withSeparateBackward } from './support/tf';
 
 beforeAll(useTestBackend);
 
@@ -45,6 +45,24 @@ describe('every loss: NaN, −∞ and extreme gaps', () => {
       for (let j = 0; j < 3; j++) {
         expect(grad[j]).toBeNaN();
         expect(grad[3 + j]).toBeCloseTo(referenceRow(loss.reference, q[1], 1).grad[j], 6);
+      }
+    });
+
+    it(`${loss.name}: a row entirely −∞, or holding +∞, is NaN in its value and every gradient entry, in both passes`, () => {
+      // (It has no softmax. The separate backward pass took exp(−∞ − (−∞)) = NaN for entries the
+      // fused pass stored as 0, so the two passes gave different rows.)
+      const q = [
+        [-Infinity, -Infinity, -Infinity],
+        [1, Infinity, 0],
+        [0.5, -1, 2],
+      ];
+      const ref = referenceRow(loss.reference, q[2], 2);
+      for (const path of [<T>(f: () => T) => f(), withSeparateBackward]) {
+        const { rows, grad } = path(() => valuesAndGrad(loss.op, q, [0, 0, 2]));
+        expect([rows[0], rows[1]]).toEqual([NaN, NaN]);
+        expect(Array.from(grad.subarray(0, 6)).every(Number.isNaN)).toBe(true);
+        expect(rows[2]).toBeCloseTo(ref.value, 6);
+        Array.from(grad.subarray(6)).forEach((g, j) => expect(g).toBeCloseTo(ref.grad[j], 6));
       }
     });
 

@@ -128,6 +128,9 @@ MIXLOSS_HD RowStats finish_sparse(Partial others, float target_logit, int64_t y,
     r.cot = NAN;
   if (target_logit > others.max) rebase(others, target_logit);
   const double d = static_cast<double>(target_logit) - others.max;  // q_y − max ≤ 0; NaN if all −∞
+  // A row entirely −∞, or holding +∞ (d is NaN then), has no softmax: NaN, complement entropy's
+  // statistic included (its others' sum alone can be 0 or finite there).
+  if (d != d) r.cot = NAN;
   const double e_y = exp(d);
   const double s = others.sum + e_y;
   r.max = others.max;

@@ -207,6 +207,12 @@ void finish_split_rows(const Context& x, const Plan& plan, const std::vector<Par
   }
 }
 
+// A row whose gradient is NaN whole, in every path and kind: its value is NaN, or its softmax is
+// undefined (a NaN logit, a row entirely −∞ or holding +∞: log Σ is NaN) even where the value is
+// not (its target's class weight 0). Some entries' arithmetic would otherwise give 0 or a number,
+// and differently in the fused and the separate pass.
+bool nan_row(const RowStats& s) { return s.value != s.value || s.log_sum != s.log_sum; }
+
 // Gradient of one slice, w·(a p + u (b + d p)), from e_j: the logits (kFromLogits) or the
 // exponentials exp(q − e_shift) already stored in grad. The sparse target element (and
 // MPCE's argmax term) is written afterwards (fix_sparse_rows). Ignored rows get zeros.
@@ -219,6 +225,10 @@ void slice_gradient(const Context& x, const RowStats& s, float e_shift, double w
   const int64_t n = sl.end - sl.begin;
   if (!x.dense && x.ignored(sl.row)) {
     std::fill(g, g + n, 0.0f);
+    return;
+  }
+  if (nan_row(s)) {
+    std::fill(g, g + n, NAN);
     return;
   }
   // e_j from the logits as the loss sees them, or from the exponentials the fused pass stored in g.
@@ -269,6 +279,7 @@ void fix_sparse_rows(const Context& x, Weight weight, float* grad) {
   for (int64_t r = 0; r < c.rows; ++r) {
     if (x.ignored(r)) continue;
     const RowStats s = load_stats(c.stats + r * kStatsPerRow);
+    if (nan_row(s)) continue;  // its row is NaN already (slice_gradient)
     const int64_t y = sparse_label(c.labels, r);
     const RowGrad g = row_grad(x, r, s);
     const bool k_is_y = s.argmax == y;

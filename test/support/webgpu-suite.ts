@@ -631,6 +631,26 @@ export async function webgpuSuite(dawnBackend: 'vulkan' | 'opengl'): Promise<voi
       expect(Array.from(grad.subarray(3)).every(Number.isFinite)).toBe(true);
     });
 
+    it('numerics: a row entirely −∞, or holding +∞, is NaN (value and gradient) in complement entropy and CE, as on cpu', async () => {
+      // (Complement entropy's statistic over the other classes alone read 0 or a number there.)
+      const q = [
+        [-Infinity, -Infinity, -Infinity],
+        [-Infinity, Infinity, 1],
+        [Infinity, 1, 2],
+        [0.5, -1, 2],
+      ];
+      const ids = [0, 1, 0, 2];
+      for (const op of [complementEntropy, crossEntropy]) {
+        const [rows, grad] = await webgpu(() => {
+          const x = tf.tensor2d(q);
+          return [op(x, ids, { reduction: 'none' }), tf.grad((z: tf.Tensor) => op(z, ids, { reduction: 'sum' }))(x)];
+        });
+        expect(Array.from(rows.subarray(0, 3)), op.name).toEqual([NaN, NaN, NaN]);
+        expect(Array.from(grad.subarray(0, 9)).every(Number.isNaN), op.name).toBe(true);
+        expect(Number.isFinite(rows[3]) && Array.from(grad.subarray(9)).every(Number.isFinite), op.name).toBe(true);
+      }
+    });
+
     it('numerics: complement entropy with the target 90 to 1e5 above the rest (its others rebased to q_y underflow f32 and f64) keeps r_j: value and gradient as float64', async () => {
       for (const gap of [90, 120, 400, 732, 1e5]) {
         // Differences the f32 subtraction q_j − q_y rounds: the rounding must come back.

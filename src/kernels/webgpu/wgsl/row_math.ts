@@ -274,6 +274,9 @@ fn ml_finish_sparse(others_in: Partial, target_logit: f32, y: i32, u_y: f32) -> 
   }
   if (target_logit > others.max) { ml_rebase(&others, target_logit); }
   let d = target_logit - others.max;
+  // A row entirely −∞, or holding +∞ (d is NaN then), has no softmax: NaN, complement entropy's
+  // statistic included (its others' sum alone can be 0 or finite there).
+  if (isnan(d)) { r.cot = ml_nan(); }
   let e_y = exp(d);
   let s = others.sum + e_y;
   r.max = others.max;
