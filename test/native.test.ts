@@ -236,9 +236,11 @@ describe('native addon', () => {
           expect(close(got.rowLoss[r], v, 2e-6, 1e-6), `${want.name}: row ${r} loss ${got.rowLoss[r]} against ${v}`).toBe(true);
           expect(close(got.forwardLoss[r], want.forwardLoss[r], 2e-6, 1e-6), `${want.name}: row ${r} forward-pass loss`).toBe(true);
         });
-        // Entries to 1e-5 relative, or 1e-7 of the row's largest (complement entropy's small differences).
+        // Entries to 1e-5 relative, or 1e-6 of the row's largest: complement entropy's entries are
+        // small differences (the sanitized build's clones measured 1.1e-12 on an entry of 4e-8 in a
+        // row whose largest is ~1e-5).
         const C = want.grad.length / want.rowLoss.length;
-        const scales = want.rowLoss.map((_, r) => 1e-2 * want.grad.slice(r * C, (r + 1) * C).reduce((m, v) => Math.max(m, Math.abs(v)), 0));
+        const scales = want.rowLoss.map((_, r) => 1e-1 * want.grad.slice(r * C, (r + 1) * C).reduce((m, v) => Math.max(m, Math.abs(v)), 0));
         const bad = want.grad.findIndex((v, j) => !close(got.grad[j], v, 1e-5, scales[Math.floor(j / C)]));
         expect(bad, `${want.name}: gradient entry ${bad}: ${got.grad[bad]} against ${want.grad[bad]}`).toBe(-1);
       });
