@@ -87,6 +87,8 @@ export interface NativeAddon {
   kernelActivity(): { inFlight: number; started: number };
   /** out = exp(values) through the row loops' vector exp (the tests check its accuracy). */
   expValues(call: { values: Float32Array; out: Float32Array }): void;
+  /** softcap's in-cap capped logits, as its loops form them; returns the polynomial's number of terms (the tests check them). */
+  softcapNearValues(call: { values: Float32Array; cap: number; out: Float32Array }): number;
   getThreads(): number;
   /** Returns the pool's size after the change (fewer when the system refused threads). */
   setThreads(threads: number): number;

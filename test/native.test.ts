@@ -205,6 +205,58 @@ describe('native addon', () => {
     }
   });
 
+  it("softcap's in-cap polynomials: within 2 ulp of tanh on each range of |q|/cap, and each range runs its own (3 terms up to 1/8, 7 up to 1)", () => {
+    const f = new Float32Array(1),
+      u = new Uint32Array(f.buffer);
+    const ulpOf = (v: number) => {
+      f[0] = Math.abs(v);
+      u[0] += 1;
+      return f[0] - Math.abs(v);
+    };
+    const ranges: Array<[number, number]> = [
+      [0.125, 3],
+      [0.25, 4],
+      [0.5, 5],
+      [0.75, 6],
+      [1, 7],
+    ];
+    for (const [bound, terms] of ranges) {
+      // Every 64th float from 2^-12 up to the bound by bit pattern, the bound itself, and their
+      // negatives; cap 1, so each capped logit is tanh(q) as the loops form it.
+      f[0] = 2 ** -12;
+      const first = u[0];
+      f[0] = bound;
+      const last = u[0];
+      const bits: number[] = [];
+      for (let b = first; b < last; b += 64) bits.push(b);
+      bits.push(last);
+      const positive = new Float32Array(Uint32Array.from(bits).buffer);
+      const q = Float32Array.from([...positive, ...positive.map((v) => -v)]);
+      const out = new Float32Array(q.length);
+      expect(addon.softcapNearValues({ values: q, cap: 1, out }), `|q| up to ${bound}`).toBe(terms);
+      let worst = 0,
+        at = 0;
+      for (let i = 0; i < q.length; i++) {
+        const want = Math.tanh(q[i]);
+        const e = Math.abs(out[i] - want) / ulpOf(Math.fround(want));
+        if (!(e <= worst)) [worst, at] = [e, q[i]];
+      }
+      expect(worst, `|q| up to ${bound}: worst at tanh(${at})`).toBeLessThanOrEqual(2);
+      // One float past the bound takes the next polynomial.
+      if (bound < 1) {
+        f[0] = bound;
+        u[0] += 1;
+        expect(addon.softcapNearValues({ values: Float32Array.of(0.01, -f[0]), cap: 1, out: new Float32Array(2) })).toBe(terms + 1);
+      }
+    }
+    // The range is |q|/cap: cap 30 with |q| ≤ 3 (|q|/cap ≤ 0.1) runs the 3-term polynomial.
+    const wide = Float32Array.from({ length: 100 }, (_, i) => 3 * Math.sin(i));
+    expect(addon.softcapNearValues({ values: wide, cap: 30, out: new Float32Array(100) })).toBe(3);
+    expect(() => addon.softcapNearValues({ values: Float32Array.of(0, 2), cap: 1, out: new Float32Array(2) })).toThrow(
+      /values\[1\] is 2.*within ±cap/,
+    );
+  });
+
   // The AVX-512 row loops (native/core/row_blocks_avx512.cpp) are what this CPU runs, and what
   // every other suite checks against float64; CPUs without AVX-512 run the compiler's clones,
   // which the same calls here check against them in a second process.

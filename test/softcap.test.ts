@@ -220,6 +220,43 @@ describe('softcap in the kernels', () => {
     }
   });
 
+  it('rows reaching 1/8, 1/4, 1/2, 3/4 and all of the cap (each range takes a polynomial of its own): every kind, every entry within 1e-5 of float64', () => {
+    // One row per range, its largest |q| exactly that fraction of the cap, and a row one float
+    // past 1/4 of it; 1000 columns (one slice) and 5000 (blocks of 2048 and a tail).
+    const capped = 3;
+    const reaches = [1 / 8, 1 / 4, 1 / 2, 3 / 4, 1];
+    for (const c of [1000, 5000]) {
+      const rows = reaches.map((f, r) => Float32Array.from({ length: c }, (_, j) => f * capped * Math.sin(j * (0.41 + 0.1 * r) + c)));
+      rows.forEach((row, r) => (row[(37 * r + 5) % c] = (r % 2 ? -1 : 1) * reaches[r] * capped));
+      const past = Float32Array.from(rows[1]);
+      past[3] = 0.75000006; // one float past 1/4 of the cap, over 3
+      rows.push(past);
+      const B = rows.length;
+      const labels = rows.map((_, r) => (101 * r + 13) % c);
+      const x64 = rows.flatMap((row) => Array.from(row));
+      const chain = chain64(x64, capped);
+      for (const loss of LOSSES) {
+        const want = new Float64Array(B * c);
+        let sum = 0;
+        for (let r = 0; r < B; r++) {
+          const ref = referenceRow(loss.reference, cap64(x64.slice(r * c, (r + 1) * c), capped), labels[r]);
+          sum += ref.value;
+          ref.grad.forEach((g, j) => (want[r * c + j] = g * chain[r * c + j]));
+        }
+        for (const [name, path] of paths) {
+          const t = tf.tensor2d(x64, [B, c]);
+          const { value, grad } = path(() =>
+            tf.valueAndGrad((v: tf.Tensor) => loss.op(v, labels, { softcap: capped, reduction: 'sum' }) as tf.Scalar)(t),
+          );
+          expect(relErr(value.dataSync()[0], sum), `${loss.name}, ${c} columns, ${name}`).toBeLessThan(2e-6);
+          const [worst, at] = worstEntry(grad.dataSync(), want);
+          expect(worst, `${loss.name}, ${c} columns, ${name}, worst at entry ${at}`).toBeLessThan(1e-5);
+          tf.dispose([t, value, grad]);
+        }
+      }
+    }
+  });
+
   it('a wide cap within the cap: the shift is the max of both sides of the target (exp(91) overflows float)', () => {
     // Capped logits −60·tanh(1) left of the target and +60·tanh(1) right of it: a shift taken from
     // one side alone would overflow the other side's exponentials.

@@ -3,6 +3,7 @@
 // problem; the kernels themselves assume valid input.
 #include <napi.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <cstdint>
@@ -232,6 +233,27 @@ Napi::Value ExpValues(const Napi::CallbackInfo& info) {
   });
 }
 
+// softcapNearValues({values, cap, out}) → the number of terms of the polynomial that ran:
+// softcap's in-cap capped logits (softcap_near_values), what the tests check them on.
+Napi::Value SoftcapNearValues(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    Fields f(info[0], "softcapNearValues's argument");
+    const Napi::Value values = f.get("values");
+    const int64_t n = static_cast<int64_t>(typed_view(values, "values", "a Float32Array").length);
+    const float* q = floats(values, n, "values");
+    const double cap = finite_number(f.get("cap"), "cap");
+    float* out = floats(f.get("out"), n, "out");
+    f.done();
+    if (!(cap > 0)) fail("cap must be positive, got " + std::to_string(cap));
+    const float bound = std::min(static_cast<float>(cap), mixloss::kNearMaxLogit);
+    for (int64_t j = 0; j < n; ++j)
+      if (!(std::fabs(q[j]) <= bound))
+        fail("values[" + std::to_string(j) + "] is " + std::to_string(q[j]) + ": every value must lie within ±cap and ±" +
+             std::to_string(static_cast<int>(mixloss::kNearMaxLogit)));
+    return Napi::Number::New(info.Env(), mixloss::softcap_near_values(q, n, static_cast<float>(cap), out));
+  });
+}
+
 // kernelActivity() → {inFlight, started}: the CPU kernel calls running now, and started so far.
 Napi::Value KernelActivity(const Napi::CallbackInfo& info) {
   Napi::Object o = Napi::Object::New(info.Env());
@@ -276,6 +298,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("threePassMemoryLoop", Napi::Function::New(env, ThreePassMemoryLoop));
   exports.Set("kernelActivity", Napi::Function::New(env, KernelActivity));
   exports.Set("expValues", Napi::Function::New(env, ExpValues));
+  exports.Set("softcapNearValues", Napi::Function::New(env, SoftcapNearValues));
   exports.Set("getThreads", Napi::Function::New(env, GetThreads));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
   exports.Set("info", Napi::Function::New(env, Info));

@@ -18,14 +18,14 @@ namespace mixloss {
 // -Wuninitialized reports at each use; nothing here reads an undefined lane.
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wuninitialized"
-__attribute__((target("avx512f"), always_inline)) inline __m512 exp16(__m512 z) {
-  // Clamped where exp is 0 (−104: below half the least denormal) or +∞ (88.8); max and min
-  // return their second operand for a NaN, so NaN stays NaN.
-  const __m512 zc = _mm512_min_ps(_mm512_set1_ps(88.8f), _mm512_max_ps(_mm512_set1_ps(-104.0f), z));
+// exp16 without its clamps, for arguments known finite and within [−2000, 88.7] (softcap's
+// in-cap loop: |cap·t − M| ≤ 2·max |q|): Cody–Waite's two parts stay exact for |n| < 2^12, and
+// vscalefps gives the denormals and the 0s below them as exp16 does.
+__attribute__((target("avx512f"), always_inline)) inline __m512 exp16_finite(__m512 z) {
   const __m512 n =
-      _mm512_roundscale_ps(_mm512_mul_ps(zc, _mm512_set1_ps(1.44269504088896341f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+      _mm512_roundscale_ps(_mm512_mul_ps(z, _mm512_set1_ps(1.44269504088896341f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
   // r = z − n·ln 2, ln 2 split so that n·ln2_hi is exact: |r| ≤ ln 2 / 2.
-  __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693145751953125f), zc);
+  __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693145751953125f), z);
   r = _mm512_fnmadd_ps(n, _mm512_set1_ps(1.428606765330187045e-06f), r);
   // exp(r) = 1 + r + r²·P(r) (Cephes' expf coefficients).
   __m512 p = _mm512_set1_ps(1.9875691500e-4f);
@@ -36,6 +36,12 @@ __attribute__((target("avx512f"), always_inline)) inline __m512 exp16(__m512 z) 
   p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
   p = _mm512_add_ps(_mm512_fmadd_ps(p, _mm512_mul_ps(r, r), r), _mm512_set1_ps(1.0f));
   return _mm512_scalef_ps(p, n);
+}
+
+__attribute__((target("avx512f"), always_inline)) inline __m512 exp16(__m512 z) {
+  // Clamped where exp is 0 (−104: below half the least denormal) or +∞ (88.8); max and min
+  // return their second operand for a NaN, so NaN stays NaN.
+  return exp16_finite(_mm512_min_ps(_mm512_set1_ps(88.8f), _mm512_max_ps(_mm512_set1_ps(-104.0f), z)));
 }
 #pragma GCC diagnostic pop
 

@@ -118,7 +118,7 @@ AroundTarget around_target(Labels labels, const Slice& s) {
 }
 
 // softcap's path for a sparse slice of the plain kinds (no extra statistics) whose |q| are all
-// ≤ cap, the common case: one sweep for the max and the range, then the exponentials of the
+// ≤ cap (and ≤ kNearMaxLogit), the common case: one sweep for the max and the range, then the exponentials of the
 // capped logits by the polynomial tanh straight from q, with no capped copy; in the fused pass
 // (g not null) stored with the chain factor on them (the gradient pass then only scales:
 // Capped::kNear). False, having written nothing, for any other slice; then *raw_max is the slice's
@@ -129,15 +129,17 @@ bool slice_near(const Context& x, const Slice& s, const AroundTarget& a, float* 
   const float top = lo.max > hi.max ? lo.max : hi.max;
   if (raw_max != nullptr) *raw_max = lo.has_nan || hi.has_nan ? NAN : top;
   // NaN fails the test; a slice of the target alone (max −∞) takes the general path.
-  if (lo.has_nan || hi.has_nan || !(lo.abs_max <= x.cap && hi.abs_max <= x.cap) || top == -INFINITY) return false;
-  const float M = softcap_near_one(top, x.cap);
+  const float reach = lo.abs_max > hi.abs_max ? lo.abs_max : hi.abs_max;
+  if (lo.has_nan || hi.has_nan || !(reach <= x.cap && reach <= kNearMaxLogit) || top == -INFINITY) return false;
+  const NearCap nc = near_cap(x.cap, reach);
+  const float M = softcap_near_one(top, nc);
   acc = empty_partial();
   acc.max = M;
   if (g == nullptr)
-    acc.sum = exp_sum_near(q + s.begin, a.mid0 - s.begin, x.cap, M) + exp_sum_near(q + a.mid1, s.end - a.mid1, x.cap, M);
+    acc.sum = exp_sum_near(q + s.begin, a.mid0 - s.begin, nc, M) + exp_sum_near(q + a.mid1, s.end - a.mid1, nc, M);
   else
-    acc.sum = exp_chain_store_near(q + s.begin, a.mid0 - s.begin, x.cap, M, g + s.begin) +
-              exp_chain_store_near(q + a.mid1, s.end - a.mid1, x.cap, M, g + a.mid1);
+    acc.sum = exp_chain_store_near(q + s.begin, a.mid0 - s.begin, nc, M, g + s.begin) +
+              exp_chain_store_near(q + a.mid1, s.end - a.mid1, nc, M, g + a.mid1);
   return true;
 }
 

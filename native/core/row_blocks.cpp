@@ -375,22 +375,24 @@ MIXLOSS_CLONES float abs_max(const float* x, int64_t n) {
   return m;
 }
 
-// Calls near(j0, len) on each block of x whose |x| are all ≤ bound, far(j0, len) on the others
-// (NaN compares false: a block that holds one goes to far).
+// Calls near(j0, len, a) on each block of x whose |x| are all ≤ bound (a: their largest),
+// far(j0, len) on the others (NaN compares false: a block that holds one goes to far).
 template <typename Near, typename Far>
 void cap_blocks(const float* x, int64_t n, float bound, Near&& near, Far&& far) {
   for (int64_t j0 = 0; j0 < n; j0 += kCapBlock) {
     const int64_t len = n - j0 < kCapBlock ? n - j0 : kCapBlock;
-    if (abs_max(x + j0, len) <= bound)
-      near(j0, len);
+    const float a = abs_max(x + j0, len);
+    if (a <= bound)
+      near(j0, len, a);
     else
       far(j0, len);
   }
 }
 
+template <int kTier>
 MIXLOSS_CLONES void cap_near(const float* q, int64_t n, float cap, float inv, float* out) {
 #pragma omp simd
-  for (int64_t j = 0; j < n; ++j) out[j] = cap * tanh_near(q[j] * inv);
+  for (int64_t j = 0; j < n; ++j) out[j] = cap * tanh_near<kTier>(q[j] * inv);
 }
 
 MIXLOSS_CLONES void cap_any(const float* q, int64_t n, float cap, float inv, float* out) {
@@ -399,12 +401,15 @@ MIXLOSS_CLONES void cap_any(const float* q, int64_t n, float cap, float inv, flo
 }
 }  // namespace
 
-// Blocks whose |q| are all ≤ cap take the polynomial; others (a large, infinite or NaN logit)
-// the rational tanh.
+// Blocks whose |q| are all ≤ cap take the polynomial for their range; others (a large, infinite
+// or NaN logit) the rational tanh.
 void softcap_store(const float* q, int64_t n, float cap, float* out) {
   const float inv = 1.0f / cap;
   cap_blocks(
-      q, n, cap, [&](int64_t j0, int64_t len) { cap_near(q + j0, len, cap, inv, out + j0); },
+      q, n, cap,
+      [&](int64_t j0, int64_t len, float a) {
+        with_tanh_tier(tanh_near_tier(a * inv), [&](auto tier) { cap_near<tier()>(q + j0, len, cap, inv, out + j0); });
+      },
       [&](int64_t j0, int64_t len) { cap_any(q + j0, len, cap, inv, out + j0); });
 }
 
@@ -425,10 +430,11 @@ MIXLOSS_CLONES void chain_exp_form(float* g, const float* q, int64_t n, float in
 }
 
 // Where |q| ≤ cap: t = tanh(q/cap) by the polynomial, and 1 − t² ≥ 0.42 keeps t's digits.
+template <int kTier>
 MIXLOSS_CLONES void chain_near_loop(float* g, const float* q, int64_t n, float inv, float scale) {
 #pragma omp simd
   for (int64_t j = 0; j < n; ++j) {
-    const float t = tanh_near(q[j] * inv);
+    const float t = tanh_near<kTier>(q[j] * inv);
     g[j] *= scale * (1.0f - t * t);
   }
 }
@@ -439,7 +445,7 @@ MIXLOSS_CLONES void chain_near_loop(float* g, const float* q, int64_t n, float i
 // In pieces of 256: the polynomial's loop first (into the stack), then the exp's, so that each
 // loop keeps its own pipeline full (one loop with both waits on the polynomial's chain before
 // each vector exp call: measured slower). On AVX-512, avx512::sum_exp_near runs instead.
-template <bool kStore>
+template <bool kStore, int kTier>
 MIXLOSS_CLONES float block_sum_exp_near(const float* q, int64_t n, float inv, float M, float* out) {
   constexpr int64_t kPiece = 256;
   alignas(64) float z[kPiece];
@@ -450,7 +456,7 @@ MIXLOSS_CLONES float block_sum_exp_near(const float* q, int64_t n, float inv, fl
 #pragma omp simd
     for (int64_t j = 0; j < len; ++j) {
       const float y = q[j0 + j] * inv;
-      const float p = tanh_near_p(y * y);
+      const float p = tanh_near_p<kTier>(y * y);
       z[j] = q[j0 + j] * p - M;
       if (kStore) {
         const float t = y * p;
@@ -468,17 +474,19 @@ MIXLOSS_CLONES float block_sum_exp_near(const float* q, int64_t n, float inv, fl
 }
 
 template <bool kStore>
-double sum_exp_near(const float* q, int64_t n, float cap, float M, float* out) {
-  const float inv = 1.0f / cap;
+double sum_exp_near(const float* q, int64_t n, const NearCap& nc, float M, float* out) {
   double s = 0.0;
 #if defined(MIXLOSS_EXP16)
   if (avx512::enabled()) {
-    for (int64_t j0 = 0; j0 < n; j0 += kBlock) s += avx512::sum_exp_near(q + j0, block_length(n, j0), inv, M, kStore ? out + j0 : nullptr);
+    for (int64_t j0 = 0; j0 < n; j0 += kBlock)
+      s += avx512::sum_exp_near(q + j0, block_length(n, j0), nc.inv, nc.tier, M, kStore ? out + j0 : nullptr);
     return s;
   }
 #endif
-  for (int64_t j0 = 0; j0 < n; j0 += kBlock)
-    s += block_sum_exp_near<kStore>(q + j0, block_length(n, j0), inv, M, kStore ? out + j0 : nullptr);
+  with_tanh_tier(nc.tier, [&](auto tier) {
+    for (int64_t j0 = 0; j0 < n; j0 += kBlock)
+      s += block_sum_exp_near<kStore, tier()>(q + j0, block_length(n, j0), nc.inv, M, kStore ? out + j0 : nullptr);
+  });
   return s;
 }
 
@@ -505,7 +513,10 @@ void softcap_chain_logits(float* g, const float* q, int64_t n, float cap, float 
   const float inv = 1.0f / cap;
   // A block with a NaN (its gradient NaN anyway) takes the exp form.
   cap_blocks(
-      q, n, cap, [&](int64_t j0, int64_t len) { chain_near_loop(g + j0, q + j0, len, inv, scale); },
+      q, n, cap,
+      [&](int64_t j0, int64_t len, float a) {
+        with_tanh_tier(tanh_near_tier(a * inv), [&](auto tier) { chain_near_loop<tier()>(g + j0, q + j0, len, inv, scale); });
+      },
       [&](int64_t j0, int64_t len) { chain_exp_form(g + j0, q + j0, len, inv, scale); });
 }
 
@@ -525,15 +536,22 @@ Extent slice_extent(const float* x, int64_t n) {
   return e;
 }
 
-double exp_chain_store_near(const float* q, int64_t n, float cap, float M, float* out) { return sum_exp_near<true>(q, n, cap, M, out); }
+NearCap near_cap(float cap, float abs_max) {
+  const float inv = 1.0f / cap;
+  return {cap, inv, tanh_near_tier(abs_max * inv)};
+}
 
-double exp_sum_near(const float* q, int64_t n, float cap, float M) { return sum_exp_near<false>(q, n, cap, M, nullptr); }
+double exp_chain_store_near(const float* q, int64_t n, const NearCap& nc, float M, float* out) {
+  return sum_exp_near<true>(q, n, nc, M, out);
+}
+
+double exp_sum_near(const float* q, int64_t n, const NearCap& nc, float M) { return sum_exp_near<false>(q, n, nc, M, nullptr); }
 
 // q·P(y²), as the exponentials' loops form each capped logit: the slice's shift M is then the
 // max's own capped value to the rounding of one subtraction.
-float softcap_near_one(float q, float cap) {
-  const float y = q * (1.0f / cap);
-  return q * tanh_near_p(y * y);
+float softcap_near_one(float q, const NearCap& nc) {
+  const float y = q * nc.inv;
+  return with_tanh_tier(nc.tier, [&](auto tier) { return q * tanh_near_p<tier()>(y * y); });
 }
 
 namespace {
@@ -554,7 +572,7 @@ void softcap_chain(float* g, const float* zc, const float* q, int64_t n, float c
   const float inv = 1.0f / cap;
   // A block with a NaN (its gradient NaN anyway) takes the exp form.
   cap_blocks(
-      zc, n, cap * kChainFromT, [&](int64_t j0, int64_t len) { chain_from_capped(g + j0, zc + j0, len, inv, scale); },
+      zc, n, cap * kChainFromT, [&](int64_t j0, int64_t len, float) { chain_from_capped(g + j0, zc + j0, len, inv, scale); },
       [&](int64_t j0, int64_t len) { chain_exp_form(g + j0, q + j0, len, inv, scale); });
 }
 
@@ -570,6 +588,23 @@ MIXLOSS_TARGET_LOOPS(Ones)
 #undef MIXLOSS_TARGET_LOOPS
 template void sparse_gradient<true>(const float*, int64_t, float, float, float*);
 template void sparse_gradient<false>(const float*, int64_t, float, float, float*);
+
+namespace {
+template <int kTier>
+MIXLOSS_CLONES void near_values(const float* q, int64_t n, float inv, float* out) {
+#pragma omp simd
+  for (int64_t j = 0; j < n; ++j) {
+    const float y = q[j] * inv;
+    out[j] = q[j] * tanh_near_p<kTier>(y * y);
+  }
+}
+}  // namespace
+
+int softcap_near_values(const float* q, int64_t n, float cap, float* out) {
+  const NearCap nc = near_cap(cap, slice_extent(q, n).abs_max);
+  with_tanh_tier(nc.tier, [&](auto tier) { near_values<tier()>(q, n, nc.inv, out); });
+  return kTanhNear[nc.tier].terms;
+}
 
 MIXLOSS_CLONES void exp_values(const float* x, int64_t n, float* out) {
 #pragma omp simd

@@ -85,18 +85,35 @@ struct Extent {
 };
 Extent slice_extent(const float* x, int64_t n);
 
-// For a slice whose |q| are all ≤ cap (slice_extent), with t_j = tanh(q_j/cap) by the polynomial
-// (no capped copy of the slice): returns Σ e_j, e_j = exp(cap·t_j − M), and stores out[j] =
-// e_j·(1 − t_j²), the exponential with softcap's chain factor on it (1 − t² ≥ 0.42 keeps t's
-// digits there). softcap_near_one: one capped logit by the same polynomial.
-double exp_chain_store_near(const float* q, int64_t n, float cap, float M, float* out);
+// softcap's path for a slice whose |q| all lie within the cap (slice_extent), as far as
+// kNearMaxLogit: the cap, its inverse and the polynomial for the slice's largest |q|/cap
+// (tanh_near.h). Past kNearMaxLogit a slice takes the general path: its exponentials run without a
+// clamp here, exact for arguments as far as −2·kNearMaxLogit (|cap·t − M| ≤ 2·max |q|).
+constexpr float kNearMaxLogit = 1000.0f;
+struct NearCap {
+  float cap, inv;
+  int tier;
+};
+NearCap near_cap(float cap, float abs_max);
+
+// With t_j = tanh(q_j/cap) by the polynomial (no capped copy of the slice): returns Σ e_j,
+// e_j = exp(cap·t_j − M), and stores out[j] = e_j·(1 − t_j²), the exponential with softcap's
+// chain factor on it (1 − t² ≥ 0.42 keeps t's digits there). softcap_near_one: one capped logit by
+// the same polynomial.
+double exp_chain_store_near(const float* q, int64_t n, const NearCap& nc, float M, float* out);
 // The same sum, nothing stored (the forward pass alone).
-double exp_sum_near(const float* q, int64_t n, float cap, float M);
-float softcap_near_one(float q, float cap);
+double exp_sum_near(const float* q, int64_t n, const NearCap& nc, float M);
+float softcap_near_one(float q, const NearCap& nc);
 
 // The same with the capped logits zc = cap·tanh(q/cap) at hand: 1 − (zc[j]/cap)² in blocks where
 // every |zc| ≤ cap·tanh(1) (no exp; within 2e−6 relative there), the exp form on q elsewhere.
 void softcap_chain(float* g, const float* zc, const float* q, int64_t n, float cap, float scale = 1.0f);
+
+// out[j] = q[j]·P(y²), y = q[j]/cap: each logit capped as the in-cap loops cap it, with the
+// polynomial those pick for the array's largest |q|/cap (every |q| ≤ cap, none NaN), in a loop
+// compiled as theirs. Returns that polynomial's number of terms. What the tests check the
+// polynomials' accuracy and the choice among them on.
+int softcap_near_values(const float* q, int64_t n, float cap, float* out);
 
 // out[j] = exp(x[j]) through the loops' vector exp (vector_exp.h), in a loop compiled as theirs:
 // what the tests check its accuracy on.

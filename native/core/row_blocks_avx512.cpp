@@ -145,18 +145,20 @@ MIXLOSS_AVX512 DenseSums dense_sums_loop(const float* x, const T* t, int64_t n, 
           _mm512_reduce_add_pd(_mm512_add_pd(mass_lo, mass_hi))};
 }
 
+template <int kTier>
 MIXLOSS_AVX512_INLINE __m512 tanh_near_p16(__m512 y2) {
-  __m512 p = _mm512_set1_ps(kTanhNear[0]);
-  for (int i = 1; i < 7; ++i) p = _mm512_fmadd_ps(p, y2, _mm512_set1_ps(kTanhNear[i]));
+  constexpr TanhNearTier t = kTanhNear[kTier];
+  __m512 p = _mm512_set1_ps(t.c[0]);
+  for (int i = 1; i < t.terms; ++i) p = _mm512_fmadd_ps(p, y2, _mm512_set1_ps(t.c[i]));
   return p;
 }
 
 // One step of 16 logits: returns e = exp(q·P(y²) − M); with kStore, *chained = e·(1 − t²).
-template <bool kStore>
+template <bool kStore, int kTier>
 MIXLOSS_AVX512_INLINE __m512 near_step(__m512 q, __m512 inv, __m512 M, __m512* chained) {
   const __m512 y = _mm512_mul_ps(q, inv);
-  const __m512 p = tanh_near_p16(_mm512_mul_ps(y, y));
-  const __m512 e = exp16(_mm512_fmsub_ps(q, p, M));
+  const __m512 p = tanh_near_p16<kTier>(_mm512_mul_ps(y, y));
+  const __m512 e = exp16_finite(_mm512_fmsub_ps(q, p, M));
   if (kStore) {
     const __m512 t = _mm512_mul_ps(y, p);
     *chained = _mm512_mul_ps(e, _mm512_fnmadd_ps(t, t, _mm512_set1_ps(1.0f)));
@@ -164,22 +166,23 @@ MIXLOSS_AVX512_INLINE __m512 near_step(__m512 q, __m512 inv, __m512 M, __m512* c
   return e;
 }
 
-template <bool kStore>
+template <bool kStore, int kTier>
 MIXLOSS_AVX512 float sum_exp_near_loop(const float* q, int64_t n, float inv, float M, float* out) {
   const __m512 vinv = _mm512_set1_ps(inv), vM = _mm512_set1_ps(M);
   __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps(), w0, w1;
   int64_t j = 0;
   for (; j + 32 <= n; j += 32) {
-    s0 = _mm512_add_ps(s0, near_step<kStore>(_mm512_loadu_ps(q + j), vinv, vM, &w0));
-    s1 = _mm512_add_ps(s1, near_step<kStore>(_mm512_loadu_ps(q + j + 16), vinv, vM, &w1));
+    s0 = _mm512_add_ps(s0, near_step<kStore, kTier>(_mm512_loadu_ps(q + j), vinv, vM, &w0));
+    s1 = _mm512_add_ps(s1, near_step<kStore, kTier>(_mm512_loadu_ps(q + j + 16), vinv, vM, &w1));
     if (kStore) {
       _mm512_storeu_ps(out + j, w0);
       _mm512_storeu_ps(out + j + 16, w1);
     }
   }
   for (; j < n; j += 16) {
+    // Lanes past the end read 0 (exp(−M), finite): they stay out of the sum and the store.
     const __mmask16 k = lanes(n - j);
-    s0 = _mm512_mask_add_ps(s0, k, s0, near_step<kStore>(_mm512_maskz_loadu_ps(k, q + j), vinv, vM, &w0));
+    s0 = _mm512_mask_add_ps(s0, k, s0, near_step<kStore, kTier>(_mm512_maskz_loadu_ps(k, q + j), vinv, vM, &w0));
     if (kStore) _mm512_mask_storeu_ps(out + j, k, w0);
   }
   return _mm512_reduce_add_ps(_mm512_add_ps(s0, s1));
@@ -212,8 +215,10 @@ DenseSums dense_sums(const float* x, const int32_t* t, int64_t n, float m, float
   return out != nullptr ? dense_sums_loop<true>(x, t, n, m, out) : dense_sums_loop<false>(x, t, n, m, nullptr);
 }
 
-float sum_exp_near(const float* q, int64_t n, float inv, float M, float* out) {
-  return out != nullptr ? sum_exp_near_loop<true>(q, n, inv, M, out) : sum_exp_near_loop<false>(q, n, inv, M, nullptr);
+float sum_exp_near(const float* q, int64_t n, float inv, int tier, float M, float* out) {
+  return with_tanh_tier(tier, [&](auto t) {
+    return out != nullptr ? sum_exp_near_loop<true, t()>(q, n, inv, M, out) : sum_exp_near_loop<false, t()>(q, n, inv, M, nullptr);
+  });
 }
 
 // Max and min (max |x| is the larger of max and −min) in two accumulators each, NaN as an

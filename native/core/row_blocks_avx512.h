@@ -44,9 +44,10 @@ struct DenseSums {
 DenseSums dense_sums(const float* x, const float* t, int64_t n, float m, float* out);
 DenseSums dense_sums(const float* x, const int32_t* t, int64_t n, float m, float* out);
 
-// softcap within ±cap: Σ e_j, e_j = exp(q_j·P(y_j²) − M) with y_j = q_j·inv (tanh_near.h); with
-// out, e_j·(1 − t_j²) stored there, t_j = y_j·P(y_j²).
-float sum_exp_near(const float* q, int64_t n, float inv, float M, float* out);
+// softcap within ±cap: Σ e_j, e_j = exp(q_j·P(y_j²) − M) with y_j = q_j·inv and P the tier's
+// polynomial (tanh_near.h); with out, e_j·(1 − t_j²) stored there, t_j = y_j·P(y_j²). The exp runs
+// without its clamps: every |q_j| ≤ kNearMaxLogit (row_blocks.h).
+float sum_exp_near(const float* q, int64_t n, float inv, int tier, float M, float* out);
 
 // Max, max |x| and NaN of x[0, n) (slice_extent).
 Extent extent(const float* x, int64_t n);

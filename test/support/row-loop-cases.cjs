@@ -1,8 +1,9 @@
 // The same native calls run in two processes, one with the AVX-512 row loops and one with
 // MIXLOSS_ROW_LOOPS=clones (test/native.test.ts compares them): every kind of row loop (CE's
 // sums, complement entropy's, label smoothing's, dense float and int32 targets, softcap within
-// and beyond the cap, the argmax), short rows and rows of several blocks, masked logits, the
-// fused pass and the forward pass alone. Plain CommonJS: the second process runs it with node.
+// the cap, each range of its polynomial, and beyond it, the argmax), short rows and rows of
+// several blocks, masked logits, the fused pass and the forward pass alone. Plain CommonJS: the
+// second process runs it with node.
 'use strict';
 
 function lcg(seed) {
@@ -30,7 +31,12 @@ const CASES = [
   { name: 'smoothing + class weights', loss: { kind: 'mixed', alpha: 1, beta: 0, labelSmoothing: 0.1 }, classWeights: true },
   { name: 'dense soft targets', loss: { kind: 'mixed', alpha: 1, beta: 1 }, dense: 'float' },
   { name: 'dense one-hot int32', loss: { kind: 'mixed', alpha: 1, beta: 0 }, dense: 'int32' },
-  { name: 'softcap within the cap', loss: { kind: 'mixed', alpha: 1, beta: 0, softcap: 30 } },
+  // Logits within ±4: |q|/cap up to 0.1, 0.13, 0.33, 0.62 and 0.95, one range of the in-cap
+  // polynomial each (native/core/tanh_near.h).
+  ...[40, 30, 12, 6.5, 4.2].map((cap) => ({
+    name: `softcap ${cap}, within the cap`,
+    loss: { kind: 'mixed', alpha: 1, beta: 0, softcap: cap },
+  })),
   { name: 'softcap beyond the cap', loss: { kind: 'mixed', alpha: 1, beta: 0, softcap: 2 } },
 ];
 
