@@ -257,6 +257,28 @@ describe('softcap in the kernels', () => {
     }
   });
 
+  it('logits within the cap but far from 0 (cap 1e9, |q| up to 1e8): the general path, as float64', () => {
+    // The in-cap loops' exp has no clamp and stays exact for arguments down to −2000; slices
+    // with a logit past 1000 take the general path (its exp clamps).
+    const [c, wide] = [3000, 1e9];
+    const row = Array.from({ length: c }, (_, j) => Math.fround(1e8 * Math.sin(0.37 * j + 1)));
+    const y = 1234;
+    for (const loss of LOSSES) {
+      const ref = referenceRow(loss.reference, cap64(row, wide), y);
+      const chain = chain64(row, wide);
+      for (const [name, path] of paths) {
+        const t = tf.tensor2d([row]);
+        const { value, grad } = path(() =>
+          tf.valueAndGrad((v: tf.Tensor) => loss.op(v, [y], { softcap: wide, reduction: 'sum' }) as tf.Scalar)(t),
+        );
+        expect(relErr(value.dataSync()[0], ref.value), `${loss.name}, ${name}`).toBeLessThan(2e-6);
+        const want = ref.grad.map((g, j) => g * chain[j]);
+        expect(gradientError(grad.dataSync(), want, 1, c), `${loss.name}, ${name}`).toBeLessThan(1e-5);
+        tf.dispose([t, value, grad]);
+      }
+    }
+  });
+
   it('a wide cap within the cap: the shift is the max of both sides of the target (exp(91) overflows float)', () => {
     // Capped logits −60·tanh(1) left of the target and +60·tanh(1) right of it: a shift taken from
     // one side alone would overflow the other side's exponentials.
