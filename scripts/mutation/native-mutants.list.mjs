@@ -174,4 +174,12 @@ export const MUTANTS = [
     replace: '  float s = 0.0f;\n  for (int64_t j = 0; j + 1 < n; ++j) {\n    const float e = mixloss_expf(x[j] - m);', env: CLONES },
   { id: 'clone-near-chain-from-y', file: 'native/core/row_blocks.cpp', what: "softcap's clone loop: chain factor 1 − y² (clones)",
     find: '        const float t = y * p;\n        chain[j] = 1.0f - t * t;', replace: '        chain[j] = 1.0f - y * y;', env: CLONES },
+  { id: 'tanh-tier-bound-open', file: 'native/core/tanh_near.h', what: "softcap's polynomial ranges open at their bound (|q|/cap = 1/8 takes the 4-term one)",
+    find: '!(y_max <= kTanhNear[i].bound)', replace: '!(y_max < kTanhNear[i].bound)' },
+  { id: 'tanh-tier-coefficient', file: 'native/core/tanh_near.h', what: "the 5-term polynomial's highest coefficient off by 7%",
+    find: '{0.5f, 5, {1.724149100e-02f,', replace: '{0.5f, 5, {1.6e-02f,' },
+  { id: 'near-max-logit-ignored', file: 'native/core/fused_loss.cpp', what: 'in-cap path (unclamped exp) for logits past kNearMaxLogit',
+    find: '!(reach <= x.cap && reach <= kNearMaxLogit)', replace: '!(reach <= x.cap)' },
+  { id: 'clone-near-widest-tier', file: 'native/core/row_blocks.cpp', what: "softcap's clone loop takes the 3-term polynomial at every range (clones)",
+    find: 'block_sum_exp_near<kStore, tier()>', replace: 'block_sum_exp_near<kStore, 0>', env: CLONES },
 ];
