@@ -3,6 +3,7 @@
 #include <cmath>
 #include <type_traits>
 
+#include "block_sums.h"
 #include "exp16.h"
 #include "row_blocks_avx512.h"
 #include "tanh_near.h"
@@ -78,7 +79,7 @@ MIXLOSS_CLONES float block_sum_exp(const float* x, int64_t n, float m, float* ou
 // gradient entries are smaller differences still (summed in float lanes they were 5× further
 // from float64; the double sum costs complement entropy ~25% of its training pass).
 template <bool kStore>
-MIXLOSS_CLONES void block_sum_exp_logit(const float* x, int64_t n, float m, float* out, Partial& acc) {
+MIXLOSS_CLONES ExpLogitSums block_sum_exp_logit(const float* x, int64_t n, float m, float* out) {
   float s = 0.0f;
   double sl = 0.0;
 #pragma omp simd reduction(+ : s, sl)
@@ -89,8 +90,7 @@ MIXLOSS_CLONES void block_sum_exp_logit(const float* x, int64_t n, float m, floa
     s += e;
     sl += e > 0.0f ? static_cast<double>(e) * d : 0.0;
   }
-  acc.sum += s;
-  acc.e_logit += sl;
+  return {s, sl};
 }
 
 // Label smoothing's sums (every t_j = 1): Σ t·e is Σ e, Σ t is n, min t is 1; only Σ x is
@@ -136,12 +136,12 @@ void ones_sums(const float* x, int64_t n, float m, float* out, Partial& acc) {
   acc.mass += static_cast<double>(n);
 }
 
-// Σ e, Σ t·e, Σ t·x (0·(−∞) counted as 0), Σ t and min t over a block, e = exp(x − m), added into
-// acc (acc.max is m); with kStore the exponentials are also written to out. Σ t·x is summed
+// Σ e, Σ t·e, Σ t·x (0·(−∞) counted as 0), Σ t and min t over a block, e = exp(x − m); with
+// kStore the exponentials are also written to out. Σ t·x is summed
 // in double: t·x can overflow float32 for finite inputs (2·3e38), and CE = T·lse − Σ t·x
 // would then be −∞.
 template <bool kStore, typename T>
-MIXLOSS_CLONES void block_dense_sums(const float* x, T t, int64_t n, float m, float* out, Partial& acc) {
+MIXLOSS_CLONES DenseSums block_dense_sums(const float* x, T t, int64_t n, float m, float* out) {
   // Σ t in double too: CE = T·lse − Σ t·x cancels to a small difference of two terms as large
   // as the logits, and T summed in float lanes was ~1e-7 off (a CE of 1.2e5 off by 8 ulp; one
   // near 1 with logits near 1e5 off by ~1%; found by the fuzzer's float64 reference).
@@ -158,11 +158,7 @@ MIXLOSS_CLONES void block_dense_sums(const float* x, T t, int64_t n, float m, fl
     mass += tj;
     tmin = tj < tmin ? tj : tmin;
   }
-  if (tmin < acc.t_min) acc.t_min = tmin;
-  acc.sum += s;
-  acc.t_exp += te;
-  acc.t_logit += tq;
-  acc.mass += mass;
+  return {s, te, tmin, tq, mass};
 }
 
 // A block's dense sums: label smoothing's Ones by their own loops, other targets by the above
@@ -173,17 +169,9 @@ inline void dense_sums_of(const float* x, T t, int64_t n, float m, float* out, P
     ones_sums<kStore>(x, n, m, out, acc);
   } else {
 #if defined(MIXLOSS_EXP16)
-    if (avx512::enabled()) {
-      const avx512::DenseSums r = avx512::dense_sums(x, t, n, m, kStore ? out : nullptr);
-      if (r.t_min < acc.t_min) acc.t_min = r.t_min;
-      acc.sum += r.sum;
-      acc.t_exp += r.t_exp;
-      acc.t_logit += r.t_logit;
-      acc.mass += r.mass;
-      return;
-    }
+    if (avx512::enabled()) return add_sums(acc, avx512::dense_sums(x, t, n, m, kStore ? out : nullptr));
 #endif
-    block_dense_sums<kStore>(x, t, n, m, out, acc);
+    add_sums(acc, block_dense_sums<kStore>(x, t, n, m, out));
   }
 }
 
@@ -191,16 +179,9 @@ inline void dense_sums_of(const float* x, T t, int64_t n, float m, float* out, P
 template <bool kStore>
 inline void sum_exp_logit_of(const float* x, int64_t n, float m, float* out, Partial& acc) {
 #if defined(MIXLOSS_EXP16)
-  if (avx512::enabled()) {
-    float s;
-    double sl;
-    avx512::sum_exp_logit(x, n, m, kStore ? out : nullptr, &s, &sl);
-    acc.sum += s;
-    acc.e_logit += sl;
-    return;
-  }
+  if (avx512::enabled()) return add_sums(acc, avx512::sum_exp_logit(x, n, m, kStore ? out : nullptr));
 #endif
-  block_sum_exp_logit<kStore>(x, n, m, out, acc);
+  add_sums(acc, block_sum_exp_logit<kStore>(x, n, m, out));
 }
 
 // A block's max and Σ exp(x − m), by the plain loops on a short block.

@@ -104,7 +104,7 @@ MIXLOSS_AVX512_INLINE void add_products(__m512d& lo, __m512d& hi, __mmask16 k, _
 }
 
 template <bool kStore>
-MIXLOSS_AVX512 void sum_exp_logit_loop(const float* x, int64_t n, float m, float* out, float* sum, double* e_logit) {
+MIXLOSS_AVX512 ExpLogitSums sum_exp_logit_loop(const float* x, int64_t n, float m, float* out) {
   const __m512 vm = _mm512_set1_ps(m), zero = _mm512_setzero_ps();
   __m512 s = zero;
   __m512d lo = _mm512_setzero_pd(), hi = _mm512_setzero_pd();
@@ -117,8 +117,7 @@ MIXLOSS_AVX512 void sum_exp_logit_loop(const float* x, int64_t n, float m, float
     // e > 0 only: a masked logit's 0·(−∞) adds nothing.
     add_products(lo, hi, _mm512_mask_cmp_ps_mask(k, e, zero, _CMP_GT_OQ), e, d);
   }
-  *sum = _mm512_reduce_add_ps(s);
-  *e_logit = _mm512_reduce_add_pd(_mm512_add_pd(lo, hi));
+  return {_mm512_reduce_add_ps(s), _mm512_reduce_add_pd(_mm512_add_pd(lo, hi))};
 }
 
 MIXLOSS_AVX512_INLINE __m512 load_targets(__mmask16 k, const float* t) { return _mm512_maskz_loadu_ps(k, t); }
@@ -200,11 +199,8 @@ void sum_exp_diff(const float* x, int64_t n, float m, float* out, float* sum, fl
     sum_exp_diff_loop<false>(x, n, m, nullptr, sum, diff);
 }
 
-void sum_exp_logit(const float* x, int64_t n, float m, float* out, float* sum, double* e_logit) {
-  if (out != nullptr)
-    sum_exp_logit_loop<true>(x, n, m, out, sum, e_logit);
-  else
-    sum_exp_logit_loop<false>(x, n, m, nullptr, sum, e_logit);
+ExpLogitSums sum_exp_logit(const float* x, int64_t n, float m, float* out) {
+  return out != nullptr ? sum_exp_logit_loop<true>(x, n, m, out) : sum_exp_logit_loop<false>(x, n, m, nullptr);
 }
 
 DenseSums dense_sums(const float* x, const float* t, int64_t n, float m, float* out) {

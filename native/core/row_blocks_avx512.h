@@ -10,6 +10,7 @@
 
 #include <cstdint>
 
+#include "block_sums.h"
 #include "exp16.h"
 #include "row_blocks.h"
 
@@ -29,18 +30,14 @@ float sum_exp(const float* x, int64_t n, float m, float* out);
 // out, the exponentials stored there.
 void sum_exp_diff(const float* x, int64_t n, float m, float* out, float* sum, float* diff);
 
-// Complement entropy's sums: Σ exp(x − m) into *sum and Σ exp(x − m)·(x − m) into *e_logit,
-// the products exact in double and summed in double (a masked x adds 0 to both); with out, the
-// exponentials stored there.
-void sum_exp_logit(const float* x, int64_t n, float m, float* out, float* sum, double* e_logit);
+// Complement entropy's sums: Σ exp(x − m) and Σ exp(x − m)·(x − m), the products exact in
+// double and summed in double (a masked x adds 0 to both); with out, the exponentials stored
+// there.
+ExpLogitSums sum_exp_logit(const float* x, int64_t n, float m, float* out);
 
 // Dense targets t: Σ e, Σ t·e and min t in float lanes, Σ t·x (terms with t = 0 skipped, so a
 // −∞ logit under a zero target adds nothing) and Σ t in double, e = exp(x − m); with out, the
 // exponentials stored there.
-struct DenseSums {
-  float sum, t_exp, t_min;
-  double t_logit, mass;
-};
 DenseSums dense_sums(const float* x, const float* t, int64_t n, float m, float* out);
 DenseSums dense_sums(const float* x, const int32_t* t, int64_t n, float m, float* out);
 
