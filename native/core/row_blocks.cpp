@@ -471,6 +471,20 @@ double sum_exp_near(const float* q, int64_t n, const NearCap& nc, float M, float
   return s;
 }
 
+// A short piece's extent by a plain loop, as short_max (the vector loops' reductions of max and
+// min cost more there than a few compares).
+Extent short_extent(const float* x, int64_t n) {
+  float m = -INFINITY, a = 0.0f;
+  bool nan = false;
+  for (int64_t j = 0; j < n; ++j) {
+    const float v = x[j], av = v < 0.0f ? -v : v;
+    m = v > m ? v : m;
+    a = av > a ? av : a;
+    nan = nan || v != v;
+  }
+  return {m, a, nan};
+}
+
 MIXLOSS_CLONES void block_extent(const float* x, int64_t n, float* max, float* abs_max, int* has_nan) {
   float m = -INFINITY, a = 0.0f;
   int nan = 0;
@@ -502,6 +516,7 @@ void softcap_chain_logits(float* g, const float* q, int64_t n, float cap, float 
 }
 
 Extent slice_extent(const float* x, int64_t n) {
+  if (n < kShort) return short_extent(x, n);
 #if defined(MIXLOSS_EXP16)
   if (avx512::enabled()) return avx512::extent(x, n);
 #endif
