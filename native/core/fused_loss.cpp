@@ -118,11 +118,12 @@ AroundTarget around_target(Labels labels, const Slice& s) {
 }
 
 // softcap's path for a sparse slice of the plain kinds (no extra statistics) whose |q| are all
-// ≤ cap (and ≤ kNearMaxLogit), the common case: one sweep for the max and the range, then the exponentials of the
-// capped logits by the polynomial tanh straight from q, with no capped copy; in the fused pass
-// (g not null) stored with the chain factor on them (the gradient pass then only scales:
-// Capped::kNear). False, having written nothing, for any other slice; then *raw_max is the slice's
-// raw max without the target (NaN when the slice holds one), which the general path may reuse.
+// ≤ cap (and ≤ kNearMaxLogit), the common case: one sweep for the max and the range, then the
+// exponentials of the capped logits by the polynomial tanh for that range straight from q, with
+// no capped copy; in the fused pass (g not null) stored with the chain factor on them (the
+// gradient pass then only scales: Capped::kNear). False, having written nothing, for any other
+// slice; then *raw_max is the slice's raw max without the target (NaN when the slice holds one),
+// which the general path may reuse.
 bool slice_near(const Context& x, const Slice& s, const AroundTarget& a, float* g, Partial& acc, float* raw_max = nullptr) {
   const float* q = x.c.logits + s.row * x.c.classes;  // q[j]: column j
   const Extent lo = slice_extent(q + s.begin, a.mid0 - s.begin), hi = slice_extent(q + a.mid1, s.end - a.mid1);
