@@ -19,8 +19,9 @@ namespace mixloss {
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wuninitialized"
 // exp16 without its clamps, for arguments known finite and within [−2000, 88.7] (softcap's
-// in-cap loop: |cap·t − M| ≤ 2·max |q|): Cody–Waite's two parts stay exact for |n| < 2^12, and
-// vscalefps gives the denormals and the 0s below them as exp16 does.
+// in-cap loop: |cap·t − M| ≤ 2·max |q|): the fused reduction keeps r to its own rounding there
+// (|n| < 2^12; the clamps matter for ±∞ and for |z| large enough that n loses integer digits),
+// and vscalefps gives the denormals and the 0s below them as exp16 does.
 __attribute__((target("avx512f"), always_inline)) inline __m512 exp16_finite(__m512 z) {
   const __m512 n =
       _mm512_roundscale_ps(_mm512_mul_ps(z, _mm512_set1_ps(1.44269504088896341f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
