@@ -534,7 +534,7 @@ Extent slice_extent(const float* x, int64_t n) {
 
 NearCap near_cap(float cap, float abs_max) {
   const float inv = 1.0f / cap;
-  return {cap, inv, tanh_near_tier(abs_max * inv)};
+  return {inv, tanh_near_tier(abs_max * inv)};
 }
 
 double exp_chain_store_near(const float* q, int64_t n, const NearCap& nc, float M, float* out) {

@@ -86,12 +86,12 @@ struct Extent {
 Extent slice_extent(const float* x, int64_t n);
 
 // softcap's path for a slice whose |q| all lie within the cap (slice_extent), as far as
-// kNearMaxLogit: the cap, its inverse and the polynomial for the slice's largest |q|/cap
+// kNearMaxLogit: the cap's inverse and the polynomial for the slice's largest |q|/cap
 // (tanh_near.h). Past kNearMaxLogit a slice takes the general path: its exponentials run without a
 // clamp here, exact for arguments as far as −2·kNearMaxLogit (|cap·t − M| ≤ 2·max |q|).
 constexpr float kNearMaxLogit = 1000.0f;
 struct NearCap {
-  float cap, inv;
+  float inv;
   int tier;
 };
 NearCap near_cap(float cap, float abs_max);
