@@ -120,10 +120,11 @@ MIXLOSS_HD RowStats finish_sparse(Partial others, float target_logit, int64_t y,
   // double's normal range when q_y is ~708 above them (found by the fuzzer: Σ r log r 25% off
   // at a gap of 732, and 0 beyond 745).
   const double own_shift = target_logit > others.max ? static_cast<double>(others.max) - target_logit : 0.0;  // ≤ 0
-  const double log_others = log(others.sum) + own_shift;  // log Σ_{j≠y} exp(q_j − max), max after the rebase
+  const double log_own = log(others.sum);         // each log once: they are most of a short row's time
+  const double log_others = log_own + own_shift;  // log Σ_{j≠y} exp(q_j − max), max after the rebase
   // Σ_{j≠y} r log r; 0 when there are no others.
   if (others.sum > 0.0)
-    r.cot = static_cast<float>(others.e_logit / others.sum - log(others.sum));
+    r.cot = static_cast<float>(others.e_logit / others.sum - log_own);
   else if (others.sum != 0.0)
     r.cot = NAN;
   if (target_logit > others.max) rebase(others, target_logit);
@@ -133,20 +134,21 @@ MIXLOSS_HD RowStats finish_sparse(Partial others, float target_logit, int64_t y,
   if (d != d) r.cot = NAN;
   const double e_y = exp(d);
   const double s = others.sum + e_y;
+  const double log_s = log(s);
   r.max = others.max;
-  r.log_sum = static_cast<float>(log(s));
+  r.log_sum = static_cast<float>(log_s);
   // −log p_y = log(s) − d. When the target holds most of the mass, log1p of the others'
   // share keeps CE exact near p_y = 1; otherwise log(s) − d is a sum of two non-negative
   // terms (no cancellation) and stays finite when e_y underflows (q_y ≥ ~745 below the max).
   // +∞ when q_y = −∞.
-  r.ce = static_cast<float>(others.sum <= e_y ? log1p(others.sum / e_y) : log(s) - d);
+  r.ce = static_cast<float>(others.sum <= e_y ? log1p(others.sum / e_y) : log_s - d);
   r.el = static_cast<float>(others.sum / s);  // 1 − p_y
   r.log_others = log_others;                  // −∞ when there are no others
   r.mass = 1.0f;
   r.pt = static_cast<float>(e_y / s);  // p_y
   if (others.mass != 0.0 || u_y != 0.0) {
     // The smoothing vector's sums over every class, the target's terms added here.
-    const double lse = static_cast<double>(others.max) + log(s);
+    const double lse = static_cast<double>(others.max) + log_s;
     const double u_logit = others.t_logit + (u_y != 0.0 ? u_y * target_logit : 0.0);
     r.u_mass = static_cast<float>(others.mass + u_y);
     r.u_ce = static_cast<float>((others.mass + u_y) * lse - u_logit);
