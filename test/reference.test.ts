@@ -10,7 +10,7 @@ import type { MixedLossOptions } from '../src';
 import { kernelOptions } from '../src/kernels/fused_loss';
 import { native } from '../src/native';
 import { LOSSES } from './support/losses';
-import { centralDifference, gradientError, referenceMixedDense, referenceRow, RowLoss, rowLosses } from './support/reference';
+import { centralDifference, gradientError, referenceMixedDense, referenceRow, RowLoss, rowLosses, softmax64 } from './support/reference';
 import { QUICK, randomLabels, randomLogits, rng, tf, useTestBackend, withSeparateBackward } from './support/tf';
 
 beforeAll(useTestBackend);
@@ -100,6 +100,74 @@ describe('every loss against its float64 reference', () => {
       });
     }
   }
+});
+
+// Rows of up to 32 classes take one masked step of 16 or two (the target's lane left out) where
+// longer rows take the pieces on either side of the target, and the training pass runs them a
+// group at a time (each step over up to 16 rows before the next): the target in every column,
+// groups cut short, and a NaN or a masked class that must stay in its own row.
+describe('short rows: the target in every column, rows in groups', () => {
+  const widths = QUICK ? [1, 2, 5, 15, 16, 17, 31, 32, 33] : Array.from({ length: 33 }, (_, i) => i + 1);
+  for (const loss of LOSSES) {
+    it(`${loss.name}: C = ${widths[0]} to ${widths[widths.length - 1]}, row values (forward pass) and training value and gradient against float64`, () => {
+      for (const C of widths) {
+        const B = 2 * C + 3; // every column twice, and groups of 16 cut short
+        const logits = randomLogits(B, C, C * 101, 4);
+        const labels = Int32Array.from({ length: B }, (_, r) => r % C);
+        const y = tf.tensor1d(labels, 'int32');
+        const ref = reference(loss.reference, logits, labels, B, C);
+        const rows = tf.tidy(() => loss.op(tf.tensor2d(logits, [B, C]), y, { reduction: 'none' }).dataSync());
+        for (let r = 0; r < B; r++) {
+          // VALUE_TOL relative, or 4 float32 ulps of the statistics a row value is formed from
+          // (−log p_y and 1 − p_y, each rounded to float): Poly-1 at ε = −1 is their difference,
+          // (1 − p)²/2 near p = 1, and no closer than that (2.6e-6 relative at C = 2 here).
+          const lp = softmax64(logits.subarray(r * C, (r + 1) * C)).logp[labels[r]];
+          const allowed = VALUE_TOL * Math.abs(ref.rows[r]) + 4 * 2 ** -24 * (Math.abs(lp) + 1);
+          expect(Math.abs(rows[r] - ref.rows[r]), `C = ${C}, row ${r}`).toBeLessThanOrEqual(allowed);
+        }
+        const { value, grad } = valueAndGrad(loss.op, logits, B, C, y, { reduction: 'sum' });
+        expect(relErr(value, ref.sum), `C = ${C}`).toBeLessThan(VALUE_TOL);
+        expect(gradientError(grad, ref.grad, B, C), `C = ${C}`).toBeLessThan(GRAD_TOL);
+        y.dispose();
+      }
+    });
+  }
+
+  it('a NaN logit makes its own row NaN, value and gradient, and no other; a masked class adds nothing; a far larger logit anywhere', () => {
+    for (const C of [3, 16, 17, 32, 33]) {
+      const B = 40;
+      const logits = randomLogits(B, C, C * 7, 4);
+      const labels = Int32Array.from({ length: B }, (_, r) => (r * 5) % C);
+      const nanRow = 17,
+        maskedRow = 18,
+        spikeRow = 19; // in the second group of 16, next to each other
+      // The last column (the second step of 16 beyond 16 classes), or the one before it when it is the target.
+      const off = (r: number) => (labels[r] === C - 1 ? C - 2 : C - 1);
+      logits[nanRow * C + off(nanRow)] = NaN;
+      logits[maskedRow * C + off(maskedRow)] = -Infinity;
+      // A NaN whose row has no other class left (the rest masked): NaN too, not a row of masked classes.
+      const lonelyRow = 20;
+      for (let j = 0; j < C; j++) if (j !== labels[lonelyRow]) logits[lonelyRow * C + j] = j === off(lonelyRow) ? NaN : -Infinity;
+      // 150 above the rest: exp(q − max) overflows float unless the max is that logit.
+      logits[spikeRow * C + off(spikeRow)] = 150;
+      const y = tf.tensor1d(labels, 'int32');
+      const rows = tf.tidy(() => crossEntropy(tf.tensor2d(logits, [B, C]), y, { reduction: 'none' }).dataSync());
+      const { grad } = valueAndGrad(crossEntropy, logits, B, C, y, { reduction: 'sum' });
+      y.dispose();
+      for (let r = 0; r < B; r++) {
+        const g = grad.subarray(r * C, (r + 1) * C);
+        if (r === nanRow || r === lonelyRow) {
+          expect(rows[r], `C = ${C}`).toBeNaN();
+          expect(Array.from(g).every(Number.isNaN), `C = ${C}: the NaN row's gradient`).toBe(true);
+          continue;
+        }
+        const ref = referenceRow(rowLosses.mixed(1, 0), logits.subarray(r * C, (r + 1) * C), labels[r]);
+        expect(relErr(rows[r], ref.value), `C = ${C}, row ${r}`).toBeLessThan(VALUE_TOL);
+        expect(gradientError(g, ref.grad, 1, C), `C = ${C}, row ${r}`).toBeLessThan(GRAD_TOL);
+        if (r === maskedRow) expect(g[off(r)], `C = ${C}: the masked class`).toBe(0);
+      }
+    }
+  });
 });
 
 describe('reductions and upstream gradients, every loss', () => {

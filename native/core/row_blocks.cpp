@@ -1,5 +1,6 @@
 #include "row_blocks.h"
 
+#include <algorithm>
 #include <cmath>
 #include <type_traits>
 
@@ -295,6 +296,45 @@ double exp_store_sum(const float* x, int64_t n, float M, float* out) {
   double s = 0.0;
   for (int64_t j0 = 0; j0 < n; j0 += kBlock) s += sum_exp_of<true>(x + j0, block_length(n, j0), M, out + j0);
   return s;
+}
+
+float slice_max_without(const float* x, int64_t n, int64_t skip, int* has_nan) {
+#if defined(MIXLOSS_EXP16)
+  if (n <= avx512::kShortRow && avx512::enabled()) return avx512::max_without(x, n, skip, has_nan);
+#endif
+  const int64_t mid0 = std::clamp<int64_t>(skip, 0, n), mid1 = std::clamp<int64_t>(skip + 1, 0, n);
+  int nan_a = 0, nan_b = 0;
+  const float ma = slice_max(x, mid0, &nan_a), mb = slice_max(x + mid1, n - mid1, &nan_b);
+  *has_nan = nan_a | nan_b;
+  return ma > mb ? ma : mb;
+}
+
+double exp_store_sum_without(const float* x, int64_t n, int64_t skip, float M, float* out) {
+#if defined(MIXLOSS_EXP16)
+  if (n <= avx512::kShortRow && avx512::enabled()) return avx512::sum_exp_without(x, n, skip, M, out);
+#endif
+  const int64_t mid0 = std::clamp<int64_t>(skip, 0, n), mid1 = std::clamp<int64_t>(skip + 1, 0, n);
+  return exp_store_sum(x, mid0, M, out) + exp_store_sum(x + mid1, n - mid1, M, out + mid1);
+}
+
+void accumulate_sparse_without(const float* x, int64_t n, int64_t skip, Partial& acc) {
+#if defined(MIXLOSS_EXP16)
+  if (n <= avx512::kShortRow && avx512::enabled()) {
+    // One block: as enter_block, a NaN makes the sum NaN and an all-masked row adds nothing.
+    int has_nan = 0;
+    const float m = avx512::max_without(x, n, skip, &has_nan);
+    if (has_nan) {
+      acc.sum = NAN;
+    } else if (m != -INFINITY) {
+      if (m > acc.max) rebase(acc, m);
+      acc.sum += avx512::sum_exp_without(x, n, skip, acc.max, nullptr);
+    }
+    return;
+  }
+#endif
+  const int64_t mid0 = std::clamp<int64_t>(skip, 0, n), mid1 = std::clamp<int64_t>(skip + 1, 0, n);
+  accumulate_sparse<false>(x, mid0, 0, acc);
+  accumulate_sparse<false>(x + mid1, n - mid1, mid1, acc);
 }
 
 template <typename T>

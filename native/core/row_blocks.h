@@ -53,6 +53,15 @@ float slice_max(const float* x, int64_t n, int* has_nan);
 // out[j] = exp(x[j] − M); returns Σ out[j] (blocked: float lanes, double across blocks).
 double exp_store_sum(const float* x, int64_t n, float M, float* out);
 
+// The same two over x[0, n) without column `skip` (a sparse row's target; none when outside
+// [0, n)), nothing stored at skip: the pieces on either side, or on AVX-512 a short row (up to 32
+// classes) in one masked step of each, where the pieces take one each and their calls cost more
+// than a few classes' work.
+float slice_max_without(const float* x, int64_t n, int64_t skip, int* has_nan);
+double exp_store_sum_without(const float* x, int64_t n, int64_t skip, float M, float* out);
+// accumulate_sparse (no argmax) over x[0, n) without column skip, alike.
+void accumulate_sparse_without(const float* x, int64_t n, int64_t skip, Partial& acc);
+
 // out[j] = exp(x[j] − M), and the dense sums of accumulate_dense into acc (acc.max = M).
 template <typename T>
 void exp_store_dense(const float* x, T t, int64_t n, float M, float* out, Partial& acc);

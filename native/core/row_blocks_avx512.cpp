@@ -245,6 +245,43 @@ MIXLOSS_AVX512 Extent extent(const float* x, int64_t n) {
   return {hi, a > 0.0f ? a : 0.0f, nan != 0};
 }
 
+namespace {
+// The lanes of the two steps of a short row, without column skip.
+struct ShortLanes {
+  __mmask16 lo, hi;
+};
+MIXLOSS_AVX512_INLINE ShortLanes short_lanes(int64_t n, int64_t skip) {
+  const uint32_t all = n >= 32 ? 0xFFFFFFFFu : (1u << n) - 1u;
+  const uint32_t k = skip >= 0 && skip < n ? all & ~(1u << skip) : all;
+  return {__mmask16(k), __mmask16(k >> 16)};
+}
+}  // namespace
+
+MIXLOSS_AVX512 float max_without(const float* x, int64_t n, int64_t skip, int* has_nan) {
+  const ShortLanes k = short_lanes(n, skip);
+  const __m512 none = _mm512_set1_ps(-INFINITY);
+  const __m512 a = _mm512_maskz_loadu_ps(k.lo, x), b = _mm512_maskz_loadu_ps(k.hi, x + 16);
+  // vmaxps returns its second operand for a NaN: the max skips it, the unordered compare sees it.
+  const __m512 lo = _mm512_mask_max_ps(none, k.lo, a, none);
+  const __m512 m = _mm512_mask_max_ps(lo, k.hi, b, lo);
+  *has_nan = (_mm512_mask_cmp_ps_mask(k.lo, a, a, _CMP_UNORD_Q) | _mm512_mask_cmp_ps_mask(k.hi, b, b, _CMP_UNORD_Q)) != 0;
+  return _mm512_reduce_max_ps(m);
+}
+
+MIXLOSS_AVX512 float sum_exp_without(const float* x, int64_t n, int64_t skip, float m, float* out) {
+  const ShortLanes k = short_lanes(n, skip);
+  const __m512 vm = _mm512_set1_ps(m);
+  const __m512 e0 = exp16(_mm512_sub_ps(_mm512_maskz_loadu_ps(k.lo, x), vm));
+  if (out != nullptr) _mm512_mask_storeu_ps(out, k.lo, e0);
+  __m512 s = _mm512_maskz_mov_ps(k.lo, e0);
+  if (k.hi != 0) {
+    const __m512 e1 = exp16(_mm512_sub_ps(_mm512_maskz_loadu_ps(k.hi, x + 16), vm));
+    if (out != nullptr) _mm512_mask_storeu_ps(out + 16, k.hi, e1);
+    s = _mm512_mask_add_ps(s, k.hi, s, e1);
+  }
+  return _mm512_reduce_add_ps(s);
+}
+
 #pragma GCC diagnostic pop
 
 }  // namespace avx512

@@ -49,6 +49,14 @@ float sum_exp_near(const float* q, int64_t n, float inv, int tier, float M, floa
 // Max, max |x| and NaN of x[0, n) (slice_extent).
 Extent extent(const float* x, int64_t n);
 
+// A short row, n ≤ kShortRow, without its column `skip` (none when outside [0, n)): the max of
+// the others (NaN skipped, *has_nan set), and Σ exp(x − m) over them with the exponentials
+// stored in out when out is not null (nothing written at skip). One masked step of each, where the two pieces around
+// the target would take one each.
+constexpr int64_t kShortRow = 32;
+float max_without(const float* x, int64_t n, int64_t skip, int* has_nan);
+float sum_exp_without(const float* x, int64_t n, int64_t skip, float m, float* out);
+
 }  // namespace avx512
 }  // namespace mixloss
 #endif
