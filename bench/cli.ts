@@ -87,17 +87,20 @@ function parse(argv: string[]) {
   };
 }
 
-const FAMILY_USAGE = `usage: mixloss bench family [--shape 128x32768] [--rounds 15] [--reps 5] [--baseline PATH]
+const FAMILY_USAGE = `usage: mixloss bench family [--shape 128x32768] [--rounds 15] [--reps 5] [--pass training|forward] [--baseline PATH]
 
   Each loss kind's and option's training pass beside plain CE's (ratios from the same run).
+  --pass forward    the forward pass alone (statistics and loss, no gradient) instead
   --baseline PATH   an addon built from an earlier commit (scripts/build-baseline.sh) in the same
                     rounds: every case beside this addon's (CE alone for an addon before the named API)`;
 
 async function familyMain(argv: string[]): Promise<void> {
-  const o = options(argv, FAMILY_USAGE, ['shape', 'rounds', 'reps', 'baseline']);
+  const o = options(argv, FAMILY_USAGE, ['shape', 'rounds', 'reps', 'baseline', 'pass']);
   if (o === undefined) return;
   const shape = text(o.shape),
-    baseline = text(o.baseline);
+    baseline = text(o.baseline),
+    pass = text(o.pass) ?? 'training';
+  if (pass !== 'training' && pass !== 'forward') throw new Error(`--pass must be training or forward, got '${pass}'\n${FAMILY_USAGE}`);
   const [B, C] = shape !== undefined ? parseShape(shape) : [128, 32768];
   console.log(
     await family({
@@ -106,6 +109,7 @@ async function familyMain(argv: string[]): Promise<void> {
       rounds: count('rounds', o.rounds, 15),
       reps: count('reps', o.reps, 5),
       baseline: baseline === undefined ? undefined : path.resolve(baseline),
+      pass,
     }),
   );
 }

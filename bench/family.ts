@@ -1,7 +1,8 @@
 // `mixloss bench family`: each loss kind's training pass (statistics, loss and gradient: the
 // native forwardBackward that tf.grad and model.fit run) beside plain CE's, and the options'
-// cost, at one shape; rounds interleave the cases so that drift hits all alike, and the table
-// gives medians and each case's ratio to CE measured in the same run. With --baseline, an addon
+// cost, at one shape (or, with pass 'forward', the forward pass alone: statistics and loss, what
+// a loss without a gradient runs); rounds interleave the cases so that drift hits all alike, and
+// the table gives medians and each case's ratio to CE measured in the same run. With --baseline, an addon
 // built from an earlier commit (scripts/build-baseline.sh) runs in the same rounds: every case
 // when it takes the same named arguments (a before/after table), else CE alone.
 import * as os from 'os';
@@ -44,12 +45,26 @@ const CASES: Case[] = [
 /** The addon of an earlier commit: named arguments (lossKinds is there), or positional (before the named spec). */
 interface OldAddon {
   forwardBackward(...args: unknown[]): number;
+  forward(...args: unknown[]): number;
   info(): { statsPerRow: number };
   lossKinds?: () => unknown;
 }
 
-export async function family(opts: { B: number; C: number; rounds: number; reps: number; baseline?: string }): Promise<string> {
+export type Pass = 'training' | 'forward';
+
+export async function family(opts: {
+  B: number;
+  C: number;
+  rounds: number;
+  reps: number;
+  baseline?: string;
+  pass?: Pass;
+}): Promise<string> {
   const { B, C, rounds, reps } = opts;
+  const forward = opts.pass === 'forward';
+  const what = forward
+    ? 'Forward pass (native forward: statistics and loss)'
+    : 'Training pass (native forwardBackward: statistics, loss and gradient)';
   const addon = native();
   const logits = uniformValues(B * C, 12345, -4, 4);
   const ids = Int32Array.from({ length: B }, (_, r) => (r * 7919) % C);
@@ -58,30 +73,32 @@ export async function family(opts: { B: number; C: number; rounds: number; reps:
   const weights = Float32Array.from({ length: B }, (_, r) => (r % 4) * 0.5);
   const rowLoss = new Float32Array(B),
     grad = new Float32Array(B * C);
-  const casesOn = (a: Pick<OldAddon, 'forwardBackward' | 'info'>, suffix: string) => {
+  const casesOn = (a: Pick<OldAddon, 'forwardBackward' | 'forward' | 'info'>, suffix: string) => {
     const stats = new Float32Array(B * a.info().statsPerRow);
-    return CASES.map((c) => ({
-      name: c.name + suffix,
-      run: () => {
-        a.forwardBackward({
-          logits,
-          rows: B,
-          classes: C,
-          labels: c.ignore ? idsIgnored : ids,
-          dense: false,
-          loss: c.loss,
-          ...(c.classWeights ? { classWeights } : {}),
-          ...(c.sampleWeights ? { weights } : {}),
-          stats,
-          rowLoss,
-          gradScale: 1 / B,
-          grad,
-        });
-      },
-    }));
+    return CASES.map((c) => {
+      const call = {
+        logits,
+        rows: B,
+        classes: C,
+        labels: c.ignore ? idsIgnored : ids,
+        dense: false,
+        loss: c.loss,
+        ...(c.classWeights ? { classWeights } : {}),
+        ...(c.sampleWeights ? { weights } : {}),
+        stats,
+        rowLoss,
+      };
+      const training = { ...call, gradScale: 1 / B, grad };
+      return { name: c.name + suffix, run: forward ? () => a.forward(call) : () => a.forwardBackward(training) };
+    });
   };
   const runs: Array<{ name: string; run: () => void }> = casesOn(addon as unknown as OldAddon, '');
   const old = opts.baseline ? (require(opts.baseline) as OldAddon) : undefined;
+  if (old !== undefined && old.lossKinds === undefined && forward) {
+    throw new Error(
+      'mixloss bench family: --pass forward needs a baseline with the named API (lossKinds); this one has positional arguments',
+    );
+  }
   const baselineRuns =
     old === undefined
       ? []
@@ -115,7 +132,7 @@ export async function family(opts: { B: number; C: number; rounds: number; reps:
     // Before/after: each case on this addon and on the baseline, in the same rounds.
     const ceBase = median(times.get(`${CASES[0].name} (baseline)`)!);
     return [
-      `Training pass (native forwardBackward) at ${B} × ${C}, this addon beside the baseline ${opts.baseline}, median of ${rounds}`,
+      `${what} at ${B} × ${C}, this addon beside the baseline ${opts.baseline}, median of ${rounds}`,
       `interleaved rounds of ${reps} calls (each after 0.5 ms and one untimed call); ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${native().getThreads()} threads.`,
       '',
       '| loss | median ms | × CE | baseline ms | baseline × CE | this / baseline |',
@@ -128,7 +145,7 @@ export async function family(opts: { B: number; C: number; rounds: number; reps:
     ].join('\n');
   }
   const lines = [
-    `Training pass (native forwardBackward: statistics, loss and gradient) at ${B} × ${C}, median of ${rounds} interleaved rounds`,
+    `${what} at ${B} × ${C}, median of ${rounds} interleaved rounds`,
     `of ${reps} calls (each after 0.5 ms and one untimed call); ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${native().getThreads()} threads.`,
     '',
     '| loss | median ms | × CE |',

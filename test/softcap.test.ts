@@ -251,6 +251,26 @@ describe('softcap in the kernels', () => {
     }
   });
 
+  it('short rows (1 to 33 classes), the target in every column: within the cap, its target beyond it, an outlier in the second step of 16; every kind, every entry within 1e-5 of float64', () => {
+    // Rows of up to 32 classes take one masked step without the target's lane (AVX-512), in the
+    // range sweep and in the in-cap loop alike.
+    const capped = 3;
+    for (let c = 1; c <= 33; c++) {
+      const rows: number[][] = [];
+      const labels: number[] = [];
+      for (let r = 0; r < c + 3; r++) {
+        const row = Array.from({ length: c }, (_, j) => Math.fround(0.9 * capped * Math.sin(j * 0.73 + r * 1.1 + c)));
+        const y = r % c;
+        if (r === c) row[y] = 5 * capped; // the target alone beyond the cap: the others still take the in-cap path
+        // An outlier of either sign in the last column (the second step of 16): the general path.
+        if (r > c && c > 1) row[y === c - 1 ? c - 2 : c - 1] = (r === c + 1 ? 4 : -4) * capped;
+        rows.push(row);
+        labels.push(y);
+      }
+      everyKindAsFloat64(rows.flat(), labels, capped, `${c} columns`);
+    }
+  });
+
   it('logits within the cap but far from 0 (cap 1e9, |q| up to 1e8): the general path, as float64', () => {
     // The in-cap loops' exp has no clamp and stays exact for arguments down to −2000; slices
     // with a logit past 1000 take the general path (its exp clamps).

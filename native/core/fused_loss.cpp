@@ -130,22 +130,17 @@ AroundTarget around_target(Labels labels, const Slice& s) {
 // slice; then *raw_max is the slice's raw max without the target (NaN when the slice holds one),
 // which the general path may reuse.
 bool slice_near(const Context& x, const Slice& s, const AroundTarget& a, float* g, Partial& acc, float* raw_max = nullptr) {
-  const float* q = x.c.logits + s.row * x.c.classes;  // q[j]: column j
-  const Extent lo = slice_extent(q + s.begin, a.mid0 - s.begin), hi = slice_extent(q + a.mid1, s.end - a.mid1);
-  const float top = lo.max > hi.max ? lo.max : hi.max;
-  if (raw_max != nullptr) *raw_max = lo.has_nan || hi.has_nan ? NAN : top;
+  const float* q = x.c.logits + s.row * x.c.classes + s.begin;  // q[j − s.begin]: column j
+  const int64_t n = s.end - s.begin, skip = a.mid1 > a.mid0 ? a.mid0 - s.begin : -1;
+  const Extent e = slice_extent_without(q, n, skip);
+  if (raw_max != nullptr) *raw_max = e.has_nan ? NAN : e.max;
   // NaN fails the test; a slice of the target alone (max −∞) takes the general path.
-  const float reach = lo.abs_max > hi.abs_max ? lo.abs_max : hi.abs_max;
-  if (lo.has_nan || hi.has_nan || !(reach <= x.cap && reach <= kNearMaxLogit) || top == -INFINITY) return false;
-  const NearCap nc = near_cap(x.cap, reach);
-  const float M = softcap_near_one(top, nc);
+  if (e.has_nan || !(e.abs_max <= x.cap && e.abs_max <= kNearMaxLogit) || e.max == -INFINITY) return false;
+  const NearCap nc = near_cap(x.cap, e.abs_max);
+  const float M = softcap_near_one(e.max, nc);
   acc = empty_partial();
   acc.max = M;
-  if (g == nullptr)
-    acc.sum = exp_sum_near(q + s.begin, a.mid0 - s.begin, nc, M) + exp_sum_near(q + a.mid1, s.end - a.mid1, nc, M);
-  else
-    acc.sum = exp_chain_store_near(q + s.begin, a.mid0 - s.begin, nc, M, g + s.begin) +
-              exp_chain_store_near(q + a.mid1, s.end - a.mid1, nc, M, g + a.mid1);
+  acc.sum = g == nullptr ? exp_sum_near_without(q, n, skip, nc, M) : exp_chain_store_near_without(q, n, skip, nc, M, g + s.begin);
   return true;
 }
 

@@ -583,6 +583,34 @@ double exp_chain_store_near(const float* q, int64_t n, const NearCap& nc, float 
 
 double exp_sum_near(const float* q, int64_t n, const NearCap& nc, float M) { return sum_exp_near<false>(q, n, nc, M, nullptr); }
 
+Extent slice_extent_without(const float* q, int64_t n, int64_t skip) {
+#if defined(MIXLOSS_EXP16)
+  if (n <= avx512::kShortRow && avx512::enabled()) return avx512::extent_without(q, n, skip);
+#endif
+  const int64_t mid0 = std::clamp<int64_t>(skip, 0, n), mid1 = std::clamp<int64_t>(skip + 1, 0, n);
+  const Extent a = slice_extent(q, mid0), b = slice_extent(q + mid1, n - mid1);
+  return {a.max > b.max ? a.max : b.max, a.abs_max > b.abs_max ? a.abs_max : b.abs_max, a.has_nan || b.has_nan};
+}
+
+namespace {
+double near_without(const float* q, int64_t n, int64_t skip, const NearCap& nc, float M, float* out) {
+#if defined(MIXLOSS_EXP16)
+  if (n <= avx512::kShortRow && avx512::enabled()) return avx512::sum_exp_near_without(q, n, skip, nc.inv, nc.tier, M, out);
+#endif
+  const int64_t mid0 = std::clamp<int64_t>(skip, 0, n), mid1 = std::clamp<int64_t>(skip + 1, 0, n);
+  if (out == nullptr) return exp_sum_near(q, mid0, nc, M) + exp_sum_near(q + mid1, n - mid1, nc, M);
+  return exp_chain_store_near(q, mid0, nc, M, out) + exp_chain_store_near(q + mid1, n - mid1, nc, M, out + mid1);
+}
+}  // namespace
+
+double exp_chain_store_near_without(const float* q, int64_t n, int64_t skip, const NearCap& nc, float M, float* out) {
+  return near_without(q, n, skip, nc, M, out);
+}
+
+double exp_sum_near_without(const float* q, int64_t n, int64_t skip, const NearCap& nc, float M) {
+  return near_without(q, n, skip, nc, M, nullptr);
+}
+
 // q·P(y²), as the exponentials' loops form each capped logit: the slice's shift M is then the
 // max's own capped value to the rounding of one subtraction.
 float softcap_near_one(float q, const NearCap& nc) {

@@ -282,6 +282,44 @@ MIXLOSS_AVX512 float sum_exp_without(const float* x, int64_t n, int64_t skip, fl
   return _mm512_reduce_add_ps(s);
 }
 
+MIXLOSS_AVX512 Extent extent_without(const float* x, int64_t n, int64_t skip) {
+  const ShortLanes k = short_lanes(n, skip);
+  const __m512 a = _mm512_maskz_loadu_ps(k.lo, x), b = _mm512_maskz_loadu_ps(k.hi, x + 16);
+  const __m512 none_hi = _mm512_set1_ps(-INFINITY), none_lo = _mm512_set1_ps(INFINITY);
+  // As extent: vmaxps and vminps return their second operand for a NaN.
+  __m512 hi = _mm512_mask_max_ps(none_hi, k.lo, a, none_hi), lo = _mm512_mask_min_ps(none_lo, k.lo, a, none_lo);
+  hi = _mm512_mask_max_ps(hi, k.hi, b, hi);
+  lo = _mm512_mask_min_ps(lo, k.hi, b, lo);
+  const bool nan = (_mm512_mask_cmp_ps_mask(k.lo, a, a, _CMP_UNORD_Q) | _mm512_mask_cmp_ps_mask(k.hi, b, b, _CMP_UNORD_Q)) != 0;
+  const float h = _mm512_reduce_max_ps(hi), l = _mm512_reduce_min_ps(lo);
+  const float abs_max = h > -l ? h : -l;
+  return {h, abs_max > 0.0f ? abs_max : 0.0f, nan};
+}
+
+namespace {
+template <bool kStore, int kTier>
+MIXLOSS_AVX512 float sum_exp_near_short(const float* q, int64_t n, int64_t skip, float inv, float M, float* out) {
+  const ShortLanes k = short_lanes(n, skip);
+  const __m512 vinv = _mm512_set1_ps(inv), vM = _mm512_set1_ps(M);
+  __m512 w;
+  // Lanes left out read 0 (exp(−M), finite): they stay out of the sum and the store.
+  __m512 s = _mm512_maskz_mov_ps(k.lo, near_step<kStore, kTier>(_mm512_maskz_loadu_ps(k.lo, q), vinv, vM, &w));
+  if (kStore) _mm512_mask_storeu_ps(out, k.lo, w);
+  if (k.hi != 0) {
+    s = _mm512_mask_add_ps(s, k.hi, s, near_step<kStore, kTier>(_mm512_maskz_loadu_ps(k.hi, q + 16), vinv, vM, &w));
+    if (kStore) _mm512_mask_storeu_ps(out + 16, k.hi, w);
+  }
+  return _mm512_reduce_add_ps(s);
+}
+}  // namespace
+
+float sum_exp_near_without(const float* q, int64_t n, int64_t skip, float inv, int tier, float M, float* out) {
+  return with_tanh_tier(tier, [&](auto t) {
+    return out != nullptr ? sum_exp_near_short<true, t()>(q, n, skip, inv, M, out)
+                          : sum_exp_near_short<false, t()>(q, n, skip, inv, M, nullptr);
+  });
+}
+
 #pragma GCC diagnostic pop
 
 }  // namespace avx512

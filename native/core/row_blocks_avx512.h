@@ -50,12 +50,15 @@ float sum_exp_near(const float* q, int64_t n, float inv, int tier, float M, floa
 Extent extent(const float* x, int64_t n);
 
 // A short row, n ≤ kShortRow, without its column `skip` (none when outside [0, n)): the max of
-// the others (NaN skipped, *has_nan set), and Σ exp(x − m) over them with the exponentials
-// stored in out when out is not null (nothing written at skip). One masked step of each, where the two pieces around
-// the target would take one each.
+// the others (NaN skipped, *has_nan set), and Σ exp(x − m) over them, the exponentials stored
+// in out unless it is null (nothing written at skip). One masked step of each, where the two
+// pieces around the target would take one each.
 constexpr int64_t kShortRow = 32;
 float max_without(const float* x, int64_t n, int64_t skip, int* has_nan);
 float sum_exp_without(const float* x, int64_t n, int64_t skip, float m, float* out);
+// extent and sum_exp_near of a short row without its column skip, alike.
+Extent extent_without(const float* x, int64_t n, int64_t skip);
+float sum_exp_near_without(const float* q, int64_t n, int64_t skip, float inv, int tier, float M, float* out);
 
 }  // namespace avx512
 }  // namespace mixloss
