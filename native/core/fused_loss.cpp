@@ -282,7 +282,10 @@ void slice_gradient(const Context& x, const RowStats& s, const RowGrad& r, float
 template <bool kFromLogits>
 void slice_gradient(const Context& x, const RowStats& s, float e_shift, double w, const Slice& sl, float* grad,
                     Capped capped = Capped::kRaw) {
-  slice_gradient<kFromLogits>(x, s, row_grad(x, sl.row, s), e_shift, w, sl, grad, capped);
+  // An ignored row's label may be any number (ignoreIndex): no class weight is read for it, and
+  // slice_gradient zero-fills it without its scalars.
+  const bool counted = x.dense || !x.ignored(sl.row);
+  slice_gradient<kFromLogits>(x, s, counted ? row_grad(x, sl.row, s) : RowGrad{}, e_shift, w, sl, grad, capped);
 }
 
 // Sparse row r's target entry from the exact 1 − p_y, and MPCE's term at the argmax, over what
