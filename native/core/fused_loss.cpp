@@ -115,6 +115,8 @@ double chain_one(const Context& x, int64_t r, int64_t j) {
 // Columns [c0, c1) of row r split around the sparse target y: [c0, mid0) and [mid1, c1).
 struct AroundTarget {
   int64_t mid0, mid1;
+  // The target's column within slice s, or −1 when the slice does not hold it.
+  int64_t skip(const Slice& s) const { return mid1 > mid0 ? mid0 - s.begin : -1; }
 };
 
 AroundTarget around_target(Labels labels, const Slice& s) {
@@ -131,7 +133,7 @@ AroundTarget around_target(Labels labels, const Slice& s) {
 // which the general path may reuse.
 bool slice_near(const Context& x, const Slice& s, const AroundTarget& a, float* g, Partial& acc, float* raw_max = nullptr) {
   const float* q = x.c.logits + s.row * x.c.classes + s.begin;  // q[j − s.begin]: column j
-  const int64_t n = s.end - s.begin, skip = a.mid1 > a.mid0 ? a.mid0 - s.begin : -1;
+  const int64_t n = s.end - s.begin, skip = a.skip(s);
   const Extent e = slice_extent_without(q, n, skip);
   if (raw_max != nullptr) *raw_max = e.has_nan ? NAN : e.max;
   // NaN fails the test; a slice of the target alone (max −∞) takes the general path.
@@ -140,7 +142,7 @@ bool slice_near(const Context& x, const Slice& s, const AroundTarget& a, float* 
   const float M = softcap_near_one(e.max, nc);
   acc = empty_partial();
   acc.max = M;
-  acc.sum = g == nullptr ? exp_sum_near_without(q, n, skip, nc, M) : exp_chain_store_near_without(q, n, skip, nc, M, g + s.begin);
+  acc.sum = exp_near_without(q, n, skip, nc, M, g == nullptr ? nullptr : g + s.begin);
   return true;
 }
 
@@ -173,19 +175,22 @@ Partial slice_partial(const Context& x, const Slice& s) {
     accumulate_sparse<kArgmax>(q, a.mid0 - s.begin, s.begin, acc);
     accumulate_sparse<kArgmax>(q + (a.mid1 - s.begin), s.end - a.mid1, a.mid1, acc);
   } else {
-    accumulate_sparse_without(q, s.end - s.begin, a.mid1 > a.mid0 ? a.mid0 - s.begin : -1, acc);
+    accumulate_sparse_without(q, s.end - s.begin, a.skip(s), acc);
   }
   return acc;
 }
 
+// The row's gradient scalars; none for an ignored row, whose label may be any number
+// (ignoreIndex) and has no class weight to read.
 RowGrad row_grad(const Context& x, int64_t r, const RowStats& s) {
   if (x.dense) return dense_row(x.c.params, s);
+  if (x.ignored(r)) return RowGrad{};
   const int64_t y = sparse_label(x.c.labels, r);
   return sparse_row(x.c.params, s, x.c.classes, x.omega(y), s.argmax == y);
 }
 
 // Finishes row r from its merged partial: statistics and loss value (0 on an ignored row); with
-// `grad`, the scalars of the row's gradient there (untouched on an ignored row).
+// `grad`, the scalars of the row's gradient there (row_grad's: none on an ignored row).
 RowStats finish_row(const Context& x, int64_t r, const Partial& acc, float* row_loss, RowGrad* grad = nullptr) {
   const LossCall& c = x.c;
   const bool counted = x.dense || !x.ignored(r);
@@ -193,11 +198,9 @@ RowStats finish_row(const Context& x, int64_t r, const Partial& acc, float* row_
   // Initialized in place, not assigned: a RowStats copied right after its fields were written
   // stalls on store forwarding (measured: 9% of the training pass at 256 × 10).
   RowStats s = x.dense ? finish_dense(acc) : counted ? finish_sparse(acc, x.logit(r, y), y, x.u_at(y)) : RowStats{};
-  if (counted) {
-    const RowGrad g = row_grad(x, r, s);
-    s.value = g.value;
-    if (grad != nullptr) *grad = g;
-  }
+  const RowGrad g = row_grad(x, r, s);  // an ignored row's: none, value 0
+  s.value = g.value;
+  if (grad != nullptr) *grad = g;
   store_stats(s, c.stats + r * kStatsPerRow);
   const double w = x.row_weight(r);
   row_loss[r] = w == 1.0 ? s.value : static_cast<float>(w * s.value);  // 0·∞ stays NaN, as tfjs's mul
@@ -282,10 +285,7 @@ void slice_gradient(const Context& x, const RowStats& s, const RowGrad& r, float
 template <bool kFromLogits>
 void slice_gradient(const Context& x, const RowStats& s, float e_shift, double w, const Slice& sl, float* grad,
                     Capped capped = Capped::kRaw) {
-  // An ignored row's label may be any number (ignoreIndex): no class weight is read for it, and
-  // slice_gradient zero-fills it without its scalars.
-  const bool counted = x.dense || !x.ignored(sl.row);
-  slice_gradient<kFromLogits>(x, s, counted ? row_grad(x, sl.row, s) : RowGrad{}, e_shift, w, sl, grad, capped);
+  slice_gradient<kFromLogits>(x, s, row_grad(x, sl.row, s), e_shift, w, sl, grad, capped);
 }
 
 // Sparse row r's target entry from the exact 1 − p_y, and MPCE's term at the argmax, over what
@@ -336,7 +336,7 @@ Partial fused_slice_exp(const Context& x, const Slice& s, float* grad, bool* nea
   }
   const float* q = slice_logits(x, s);  // q[j − s.begin]: column j
   const AroundTarget a = x.dense ? AroundTarget{s.end, s.end} : around_target(c.labels, s);
-  const int64_t skip = a.mid1 > a.mid0 ? a.mid0 - s.begin : -1;  // the target's column in the slice
+  const int64_t skip = a.skip(s);
   int nan_a = 0, nan_b = 0;
   float ma = capped_max, mb = capped_max;
   if (capped_max != capped_max) {

@@ -298,28 +298,46 @@ double exp_store_sum(const float* x, int64_t n, float M, float* out) {
   return s;
 }
 
+namespace {
+// The pieces of x[0, n) on either side of column skip: [0, mid0) and [mid1, n).
+struct Pieces {
+  int64_t mid0, mid1;
+};
+Pieces pieces_around(int64_t n, int64_t skip) { return {std::clamp<int64_t>(skip, 0, n), std::clamp<int64_t>(skip + 1, 0, n)}; }
+
+// Whether a row of n columns takes the AVX-512 loops' one masked step (row_blocks_avx512.h).
+bool short_row_avx512(int64_t n) {
+#if defined(MIXLOSS_EXP16)
+  return n <= avx512::kShortRow && avx512::enabled();
+#else
+  (void)n;
+  return false;
+#endif
+}
+}  // namespace
+
 float slice_max_without(const float* x, int64_t n, int64_t skip, int* has_nan) {
 #if defined(MIXLOSS_EXP16)
-  if (n <= avx512::kShortRow && avx512::enabled()) return avx512::max_without(x, n, skip, has_nan);
+  if (short_row_avx512(n)) return avx512::max_without(x, n, skip, has_nan);
 #endif
-  const int64_t mid0 = std::clamp<int64_t>(skip, 0, n), mid1 = std::clamp<int64_t>(skip + 1, 0, n);
+  const Pieces p = pieces_around(n, skip);
   int nan_a = 0, nan_b = 0;
-  const float ma = slice_max(x, mid0, &nan_a), mb = slice_max(x + mid1, n - mid1, &nan_b);
+  const float ma = slice_max(x, p.mid0, &nan_a), mb = slice_max(x + p.mid1, n - p.mid1, &nan_b);
   *has_nan = nan_a | nan_b;
   return ma > mb ? ma : mb;
 }
 
 double exp_store_sum_without(const float* x, int64_t n, int64_t skip, float M, float* out) {
 #if defined(MIXLOSS_EXP16)
-  if (n <= avx512::kShortRow && avx512::enabled()) return avx512::sum_exp_without(x, n, skip, M, out);
+  if (short_row_avx512(n)) return avx512::sum_exp_without(x, n, skip, M, out);
 #endif
-  const int64_t mid0 = std::clamp<int64_t>(skip, 0, n), mid1 = std::clamp<int64_t>(skip + 1, 0, n);
-  return exp_store_sum(x, mid0, M, out) + exp_store_sum(x + mid1, n - mid1, M, out + mid1);
+  const Pieces p = pieces_around(n, skip);
+  return exp_store_sum(x, p.mid0, M, out) + exp_store_sum(x + p.mid1, n - p.mid1, M, out + p.mid1);
 }
 
 void accumulate_sparse_without(const float* x, int64_t n, int64_t skip, Partial& acc) {
 #if defined(MIXLOSS_EXP16)
-  if (n <= avx512::kShortRow && avx512::enabled()) {
+  if (short_row_avx512(n)) {
     // One block: as enter_block, a NaN makes the sum NaN and an all-masked row adds nothing.
     int has_nan = 0;
     const float m = avx512::max_without(x, n, skip, &has_nan);
@@ -332,9 +350,9 @@ void accumulate_sparse_without(const float* x, int64_t n, int64_t skip, Partial&
     return;
   }
 #endif
-  const int64_t mid0 = std::clamp<int64_t>(skip, 0, n), mid1 = std::clamp<int64_t>(skip + 1, 0, n);
-  accumulate_sparse<false>(x, mid0, 0, acc);
-  accumulate_sparse<false>(x + mid1, n - mid1, mid1, acc);
+  const Pieces p = pieces_around(n, skip);
+  accumulate_sparse<false>(x, p.mid0, 0, acc);
+  accumulate_sparse<false>(x + p.mid1, n - p.mid1, p.mid1, acc);
 }
 
 template <typename T>
@@ -585,30 +603,20 @@ double exp_sum_near(const float* q, int64_t n, const NearCap& nc, float M) { ret
 
 Extent slice_extent_without(const float* q, int64_t n, int64_t skip) {
 #if defined(MIXLOSS_EXP16)
-  if (n <= avx512::kShortRow && avx512::enabled()) return avx512::extent_without(q, n, skip);
+  if (short_row_avx512(n)) return avx512::extent_without(q, n, skip);
 #endif
-  const int64_t mid0 = std::clamp<int64_t>(skip, 0, n), mid1 = std::clamp<int64_t>(skip + 1, 0, n);
-  const Extent a = slice_extent(q, mid0), b = slice_extent(q + mid1, n - mid1);
+  const Pieces p = pieces_around(n, skip);
+  const Extent a = slice_extent(q, p.mid0), b = slice_extent(q + p.mid1, n - p.mid1);
   return {a.max > b.max ? a.max : b.max, a.abs_max > b.abs_max ? a.abs_max : b.abs_max, a.has_nan || b.has_nan};
 }
 
-namespace {
-double near_without(const float* q, int64_t n, int64_t skip, const NearCap& nc, float M, float* out) {
+double exp_near_without(const float* q, int64_t n, int64_t skip, const NearCap& nc, float M, float* out) {
 #if defined(MIXLOSS_EXP16)
-  if (n <= avx512::kShortRow && avx512::enabled()) return avx512::sum_exp_near_without(q, n, skip, nc.inv, nc.tier, M, out);
+  if (short_row_avx512(n)) return avx512::sum_exp_near_without(q, n, skip, nc.inv, nc.tier, M, out);
 #endif
-  const int64_t mid0 = std::clamp<int64_t>(skip, 0, n), mid1 = std::clamp<int64_t>(skip + 1, 0, n);
-  if (out == nullptr) return exp_sum_near(q, mid0, nc, M) + exp_sum_near(q + mid1, n - mid1, nc, M);
-  return exp_chain_store_near(q, mid0, nc, M, out) + exp_chain_store_near(q + mid1, n - mid1, nc, M, out + mid1);
-}
-}  // namespace
-
-double exp_chain_store_near_without(const float* q, int64_t n, int64_t skip, const NearCap& nc, float M, float* out) {
-  return near_without(q, n, skip, nc, M, out);
-}
-
-double exp_sum_near_without(const float* q, int64_t n, int64_t skip, const NearCap& nc, float M) {
-  return near_without(q, n, skip, nc, M, nullptr);
+  const Pieces p = pieces_around(n, skip);
+  if (out == nullptr) return exp_sum_near(q, p.mid0, nc, M) + exp_sum_near(q + p.mid1, n - p.mid1, nc, M);
+  return exp_chain_store_near(q, p.mid0, nc, M, out) + exp_chain_store_near(q + p.mid1, n - p.mid1, nc, M, out + p.mid1);
 }
 
 // q·P(y²), as the exponentials' loops form each capped logit: the slice's shift M is then the

@@ -113,10 +113,10 @@ double exp_chain_store_near(const float* q, int64_t n, const NearCap& nc, float 
 // The same sum, nothing stored (the forward pass alone).
 double exp_sum_near(const float* q, int64_t n, const NearCap& nc, float M);
 // slice_extent and the two above over q[0, n) without column skip (a sparse row's target), as
-// slice_max_without: the pieces, or a short row in one masked step on AVX-512.
+// slice_max_without: the pieces, or a short row in one masked step on AVX-512. exp_near_without
+// is exp_chain_store_near, or exp_sum_near when out is null.
 Extent slice_extent_without(const float* q, int64_t n, int64_t skip);
-double exp_chain_store_near_without(const float* q, int64_t n, int64_t skip, const NearCap& nc, float M, float* out);
-double exp_sum_near_without(const float* q, int64_t n, int64_t skip, const NearCap& nc, float M);
+double exp_near_without(const float* q, int64_t n, int64_t skip, const NearCap& nc, float M, float* out);
 float softcap_near_one(float q, const NearCap& nc);
 
 // The same with the capped logits zc = cap·tanh(q/cap) at hand: 1 − (zc[j]/cap)² in blocks where
