@@ -3,6 +3,7 @@
     {
       "target_name": "mixloss",
       "sources": [
+        "native/core/cpu_limits.cpp",
         "native/core/fused_loss.cpp",
         "native/core/memory_baseline.cpp",
         "native/core/row_blocks.cpp",

@@ -15,7 +15,7 @@ SUITES=(test/native.test.ts test/worked-values.test.ts test/reference.test.ts te
   test/options.test.ts test/complement-entropy.test.ts test/torch-parity.test.ts test/drop-in.test.ts test/backends.test.ts
   test/backend-move.test.ts test/gradient-pool.test.ts test/metrics.test.ts test/training.test.ts test/wasm.test.ts
   test/cuda.test.ts test/loader.test.ts test/schedule.test.ts test/concurrency.test.ts test/information.test.ts
-  test/bad-input-matrix.test.ts test/head.test.ts test/softcap.test.ts)
+  test/bad-input-matrix.test.ts test/head.test.ts test/softcap.test.ts test/cpu_limits.test.ts)
 [ $# -gt 0 ] && SUITES=("$@")
 
 echo "== sanitized addon: building build-sanitize/ (ASan + UBSan, CPU only)"

@@ -14,7 +14,14 @@ export interface NativeInfo {
    * compiler's builds per instruction set; MIXLOSS_ROW_LOOPS=clones asks for them).
    */
   rowLoops: string;
+  /** Threads the CPU kernels run on (setNumThreads; by default min(cpus.affinity, ⌈cpus.quota⌉)). */
   threads: number;
+  /**
+   * The CPUs this process may use, which size the default pool: those in its affinity mask
+   * (taskset, a container's cpuset) and its cgroup's CPU quota in CPUs (docker --cpus, a
+   * Kubernetes CPU limit; the tightest of its cgroup and their parents, v1 or v2), or null.
+   */
+  cpus: { affinity: number; quota: number | null };
   statsPerRow: number;
   cudaCompiled: boolean;
   /** The instruction set of the information measures' build in use: 'avx2' (AVX2 + FMA) or 'baseline'. */
@@ -87,6 +94,8 @@ export interface NativeAddon {
   kernelActivity(): { inFlight: number; started: number };
   /** out = exp(values) through the row loops' vector exp (the tests check its accuracy). */
   expValues(call: { values: Float32Array; out: Float32Array }): void;
+  /** The cgroup CPU quota read under a directory laid out as / (tests); 0 when none. */
+  cgroupCpuQuota(root: string): number;
   /** softcap's in-cap capped logits, as its loops form them; returns the polynomial's number of terms (the tests check them). */
   softcapNearValues(call: { values: Float32Array; cap: number; out: Float32Array }): number;
   getThreads(): number;
@@ -308,8 +317,8 @@ export function nativeInfo(): NativeInfo {
 }
 
 /**
- * Sets the threads used by the CPU kernels (default: MIXLOSS_NUM_THREADS, else every core),
- * an integer in [1, 1024]. Returns the number now in use: fewer than asked when the system
+ * Sets the threads used by the CPU kernels (default: MIXLOSS_NUM_THREADS, else the CPUs this
+ * process may use, nativeInfo().cpus), an integer in [1, 1024]. Returns the number now in use: fewer than asked when the system
  * refused to start more (mixloss then warns on stderr and runs with what it has).
  */
 export function setNumThreads(threads: number): number {

@@ -11,6 +11,7 @@
 #include <sstream>
 #include <string>
 
+#include "../core/cpu_limits.h"
 #include "../core/fused_loss.h"
 #include "../core/information/renyi.h"
 #include "../core/memory_baseline.h"
@@ -274,11 +275,26 @@ Napi::Value SetThreads(const Napi::CallbackInfo& info) {
   });
 }
 
+// cgroupCpuQuota(root): the cgroup CPU quota read under a directory laid out as / (tests of the
+// cgroup layouts, v1 and v2, that a machine does not have); 0 when there is none.
+Napi::Value CgroupCpuQuota(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    if (!info[0].IsString()) fail("root must be a string");
+    return Napi::Number::New(info.Env(), mixloss::cgroup_cpu_quota(info[0].As<Napi::String>().Utf8Value()));
+  });
+}
+
 Napi::Value Info(const Napi::CallbackInfo& info) {
   Napi::Object o = Napi::Object::New(info.Env());
+  // What sizes the default pool: the CPUs in the affinity mask and the cgroup's quota (null: none).
+  const mixloss::CpuLimits limits = mixloss::cpu_limits();
+  Napi::Object cpus = Napi::Object::New(info.Env());
+  cpus.Set("affinity", limits.affinity);
+  cpus.Set("quota", limits.quota > 0 ? Napi::Number::New(info.Env(), limits.quota) : info.Env().Null());
   o.Set("simd", mixloss::simd_level());
   o.Set("rowLoops", mixloss::row_loops());
   o.Set("threads", mixloss::ThreadPool::instance().size());
+  o.Set("cpus", cpus);
   o.Set("statsPerRow", mixloss::kStatsPerRow);
   o.Set("cudaCompiled", mixloss::cuda_compiled());
   o.Set("informationIsa", mixloss::information::isa());
@@ -302,6 +318,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("getThreads", Napi::Function::New(env, GetThreads));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
   exports.Set("info", Napi::Function::New(env, Info));
+  exports.Set("cgroupCpuQuota", Napi::Function::New(env, CgroupCpuQuota));
   mixloss::register_cuda(env, exports);
   mixloss::register_information(env, exports);
   mixloss::register_head(env, exports);

@@ -1,5 +1,7 @@
 #include "thread_pool.h"
 
+#include "cpu_limits.h"
+
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
@@ -35,13 +37,11 @@ bool spin_until(F&& done, std::chrono::microseconds limit) {
   }
 }
 
-int hardware_threads() {
-  const unsigned hw = std::thread::hardware_concurrency();
-  return hw == 0 ? 1 : static_cast<int>(std::min<unsigned>(hw, ThreadPool::kMaxThreads));
-}
+// The CPUs this process may use (its affinity and its cgroup's quota), capped.
+int hardware_threads() { return std::min(usable_cpus(cpu_limits()), ThreadPool::kMaxThreads); }
 
 // MIXLOSS_NUM_THREADS when it is an integer in [1, kMaxThreads]; otherwise a warning and
-// the hardware's concurrency (larger values are capped).
+// the CPUs this process may use (larger values are capped).
 int default_threads() {
   const char* env = std::getenv("MIXLOSS_NUM_THREADS");
   if (env == nullptr || *env == '\0') return hardware_threads();

@@ -23,7 +23,8 @@ class ThreadPool {
   // The most threads a pool runs (MIXLOSS_NUM_THREADS and resize are capped to it).
   static constexpr int kMaxThreads = 1024;
 
-  // The process-wide pool, sized by MIXLOSS_NUM_THREADS or the hardware's concurrency. When
+  // The process-wide pool, sized by MIXLOSS_NUM_THREADS or the CPUs this process may use
+  // (cpu_limits.h: its affinity, and its cgroup's quota rounded up). When
   // the system refuses a thread, the pool runs with those it could start (with a warning).
   static ThreadPool& instance();
 

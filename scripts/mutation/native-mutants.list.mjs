@@ -155,6 +155,22 @@ export const MUTANTS = [
   { id: 'env-threads-unchecked', file: 'native/core/thread_pool.cpp', what: 'MIXLOSS_NUM_THREADS=2x read as 2',
     find: "if (end == env || *end != '\\0' || errno == ERANGE || n < 1) {", replace: 'if (end == env || errno == ERANGE || n < 1) {' },
 
+  // The pool's default size: the CPUs this process may use (cpu_limits.cpp).
+  { id: 'pool-ignores-cpu-limits', file: 'native/core/thread_pool.cpp', what: 'the default pool counts every core (no affinity, no quota)',
+    find: 'return std::min(usable_cpus(cpu_limits()), ThreadPool::kMaxThreads);',
+    replace: 'return std::min(static_cast<int>(std::thread::hardware_concurrency()), ThreadPool::kMaxThreads);' },
+  { id: 'quota-no-walk-up', file: 'native/core/cpu_limits.cpp', what: "a cgroup's parents' quotas not read",
+    find: '    if (dir.empty()) break;\n    const size_t slash', replace: '    break;\n    const size_t slash' },
+  { id: 'quota-loosest', file: 'native/core/cpu_limits.cpp', what: 'the loosest quota up the cgroup path, not the tightest',
+    find: 'const double q = quota_in(root + m.mount_point + dir, m.v2);\n    if (q > 0 && (tightest == 0 || q < tightest))',
+    replace: 'const double q = quota_in(root + m.mount_point + dir, m.v2);\n    if (q > 0 && (tightest == 0 || q > tightest))' },
+  { id: 'cpu-controller-substring', file: 'native/core/cpu_limits.cpp', what: 'a cpuacct hierarchy read as the cpu controller',
+    find: 'if (x == item) return true;', replace: 'if (x.find(item) != std::string::npos) return true;' },
+  { id: 'quota-rounded-down', file: 'native/core/cpu_limits.cpp', what: '1.5 CPUs of quota run 1 thread',
+    find: 'std::ceil(limits.quota - 1e-9)', replace: 'std::floor(limits.quota)' },
+  { id: 'mount-root-ignored', file: 'native/core/cpu_limits.cpp', what: "a v1 mount's root (the container's cgroup) not taken off the path",
+    find: 'rel = path.substr(m.root.size());', replace: 'rel = path;' },
+
   // The AVX-512 row loops (row_blocks_avx512.cpp) and the short pieces' plain loops.
   { id: 'avx512-tail-unmasked', file: 'native/core/row_blocks_avx512.cpp', what: 'AVX-512 Σ exp: the tail step adds the lanes past the end',
     find: 'x + j), vm));\n    if (kStore) _mm512_mask_storeu_ps(out + j, k, e);\n    s0 = _mm512_mask_add_ps(s0, k, s0, e);',

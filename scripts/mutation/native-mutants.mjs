@@ -25,7 +25,7 @@ const mutants = MUTANTS.filter((m) => !only || only.has(m.id));
 /** The suites that exercise the native code on the cpu backend (the slow end-to-end ones left out). */
 const SUITES = ['test/worked-values.test.ts', 'test/reference.test.ts', 'test/numerics.test.ts', 'test/bad-input.test.ts',
   'test/options.test.ts', 'test/complement-entropy.test.ts',
-  'test/native.test.ts', 'test/backends.test.ts', 'test/softcap.test.ts'];
+  'test/native.test.ts', 'test/cpu_limits.test.ts', 'test/backends.test.ts', 'test/softcap.test.ts'];
 
 // A copy of what the build and the suites read, so that the working tree can change meanwhile.
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'mixloss-mutants-'));
