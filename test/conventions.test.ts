@@ -283,6 +283,34 @@ describe('a class axis other than the last (axis)', () => {
     expect(maxRelError(got.grad, want.grad, 1e-7)).toBeLessThan(1e-5);
     tf.dispose([x, t]);
   });
+
+  it('targets in the moved layout ([N, d, C] for axis 1, flat for a tuple) are an Error, not moved a second time', () => {
+    // The targets of `moved(t)` above, given already moved: the op would transpose them again.
+    const x = tf.tensor3d(data, [N, C, D]);
+    const t = tf.tidy(() => tf.softmax(tf.tensor3d(randomLogits(N * C * D, 1, 94), [N, D, C])));
+    const q2 = tf.tensor2d(data.slice(0, N * C), [N, C]);
+    const flat = new Float32Array(N * C).fill(1 / (N * C));
+    const before = backendCounts();
+    for (const [op, options] of [
+      [mixedLoss, { axis: 1, alpha: 1, beta: 0.5 }],
+      [mixedLoss, { axis: -2, alpha: 1, beta: 0.5, checkTargets: false }],
+      [crossEntropy, { axis: 1, labelSmoothing: 0.1 }],
+      [focalLoss, { axis: 1 }],
+    ] as Array<[(x: tf.Tensor, y: unknown, o?: object) => tf.Tensor, object]>) {
+      expect(thrownBy(() => op(x, t, options)).message).toMatch(
+        /targets must have the logits' own shape \[3, 5, 4\] .*got \[3, 4, 5\]; class ids have/,
+      );
+    }
+    // One row of N·C classes from a tuple of axes: its targets have the logits' shape too.
+    expect(thrownBy(() => crossEntropy(q2, flat, { axis: [0, 1] })).message).toMatch(/targets must have the logits' own shape \[3, 5\]/);
+    expect(backendCounts()).toEqual(before);
+    const [shaped, whole] = tf.tidy(() => [
+      crossEntropy(q2, tf.tensor2d(flat, [N, C]), { axis: [0, 1] }),
+      crossEntropy(tf.reshape(q2, [1, N * C]), tf.tensor2d(flat, [1, N * C])),
+    ]);
+    expect(shaped.dataSync()[0]).toBeCloseTo(whole.dataSync()[0], 5);
+    tf.dispose([x, t, q2, shaped, whole]);
+  });
 });
 
 describe("a per-logit mask (optax's where)", () => {
@@ -414,6 +442,18 @@ describe("focal loss on dense and smoothed targets (keras' CategoricalFocalCross
     const rows = focalLoss(q, smoothed, { reduction: 'none' }).dataSync();
     expect(byIds).toBeCloseTo((rows[0] + rows[1]) / 2, 6);
     tf.dispose([q, smoothed]);
+  });
+  it('one class (C = 1) with labelSmoothing or class weights: p = 1, so 0 and a zero gradient, as keras gives', () => {
+    // tf.oneHot refuses a depth of 1; the smoothed targets of one class are all 1.
+    const q = tf.tensor2d([[0.3], [-2], [7]]);
+    for (const options of [{ labelSmoothing: 0.1 }, { labelSmoothing: 1, gamma: 0 }, { labelSmoothing: 0.2, classWeights: [2] }]) {
+      for (const labels of [[0, 0, 0], tf.tensor2d([[0], [0], [0]], [3, 1], 'int32')]) {
+        const got = valueAndGrad((x) => focalLoss(x, labels, options), q);
+        expect(got.value).toEqual([0]);
+        expect(Array.from(got.grad)).toEqual([0, 0, 0]);
+      }
+    }
+    tf.dispose(q);
   });
   it('layersLosses.focalLoss computes soft targets; the class-id-only losses reject a row that is not one-hot', () => {
     const yPred = tf.tensor2d([

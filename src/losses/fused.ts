@@ -104,6 +104,13 @@ export function fusedLoss(op: string, logitsIn: Logits, labelsIn: Labels, option
       given,
     );
     if (dense && !takesTargets) fail(op, `takes class ids [batch] only, got targets ${shapeOf(given.shape)}`);
+    if (dense && axis.perm !== undefined && !targetsShaped) {
+      // Targets in the moved layout ([..., classes] with the class axis last) would be moved again.
+      fail(
+        op,
+        `targets must have the logits' own shape ${shapeOf(logits.shape)} (the class axis where axis ${JSON.stringify(options.axis)} names it), got ${shapeOf(given.shape)}; class ids have the logits' shape without the class axis`,
+      );
+    }
     if (dense && ignoreIndex !== undefined) fail(op, 'ignoreIndex is for class ids; dense targets have no class id to ignore');
     const mask = options.where === undefined ? undefined : whereMask(op, options.where, logits.shape, axis, made);
     if (mask !== undefined && !mask.perRow && smoothing > 0 && !dense) {

@@ -8,12 +8,14 @@
 import {
   add,
   cast,
+  expandDims,
   logSoftmax,
   logSumExp,
   mul,
   notEqual,
   oneHot,
   ones,
+  onesLike,
   reshape,
   square,
   sum,
@@ -73,7 +75,7 @@ export function stockDenseLoss(c: StockDenseCall): Tensor {
         ids = select(kept, y, zerosLike(y));
         counted = cast(kept, 'float32');
       }
-      t = mul(oneHot(ids, c.classes), reshape(counted, [...c.lead, 1]));
+      t = mul(oneHotIds(ids, c.classes), reshape(counted, [...c.lead, 1]));
     }
     if (c.smoothing > 0) t = add(mul(t, 1 - c.smoothing), c.smoothing / c.classes);
     if (c.classWeights !== undefined) t = mul(t, c.classWeights);
@@ -106,5 +108,10 @@ export function stockDenseLoss(c: StockDenseCall): Tensor {
 
 /** classWeights[ids] without tf.gather's int32 requirement on the weights. */
 function gatherWeights(w: Tensor, ids: Tensor): Tensor {
-  return sum(mul(oneHot(reshape(ids, [-1]), w.shape[0]), w), -1);
+  return sum(mul(oneHotIds(reshape(ids, [-1]), w.shape[0]), w), -1);
+}
+
+/** tf.oneHot, which refuses a depth of 1 (where every class id is 0: a column of ones). */
+function oneHotIds(ids: Tensor, depth: number): Tensor {
+  return depth === 1 ? expandDims(onesLike(ids), -1) : oneHot(ids, depth);
 }
