@@ -379,6 +379,56 @@ describe("a per-logit mask (optax's where)", () => {
     expect(masked[2]).toBe(0);
     q.dispose();
   });
+
+  it('a per-row mask has the rows’ rank: one less than the logits’ for one class axis, less for a tuple of them', () => {
+    // [B, 2, 3] with axes [1, 2]: B rows of 6 classes, their mask [B] (as [B, 6] logits take it).
+    const q3 = tf.tensor3d(logits, [B, 2, 3]);
+    const q2 = tf.tensor2d(logits, [B, C]);
+    const rowsIn = [true, false, true, true];
+    const a = crossEntropy(q3, ids, { axis: [1, 2], where: rowsIn, reduction: 'sum' });
+    const b = crossEntropy(q2, ids, { where: rowsIn, reduction: 'sum' });
+    expect(a.dataSync()[0]).toBeCloseTo(b.dataSync()[0], 5);
+    const t = tf.tensor2d([[0.2, 0.8, 0, 0, 0, 0]]);
+    const one = tf.tensor2d([logits.slice(0, C)]);
+    const before = backendCounts();
+    expect(thrownBy(() => crossEntropy(q3, ids, { axis: [1, 2], where: [[true], [false], [true], [true]] })).message).toMatch(
+      /where must have the logits' rank \(3: a mask per class\) or the rows' \(1: a mask per row\), got shape \[4, 1\]/,
+    );
+    // One row (every axis a class axis): its mask is a scalar.
+    expect(thrownBy(() => crossEntropy(one, t, { axis: [1, 0], where: [true] })).message).toMatch(
+      /or the rows' \(0: a mask per row\), got shape \[1\]/,
+    );
+    expect(backendCounts()).toEqual(before);
+    const [kept, dropped, plain] = tf.tidy(() =>
+      [crossEntropy(one, t, { axis: [1, 0], where: true }), crossEntropy(one, t, { axis: [1, 0], where: false }), crossEntropy(one, t)].map(
+        (x) => x.dataSync()[0],
+      ),
+    );
+    expect(kept).toBeCloseTo(plain, 6);
+    expect(dropped).toBeNaN(); // the mean over no row: 0/0, as PyTorch's
+    tf.dispose([q3, q2, a, b, t, one]);
+  });
+
+  it('dense targets under a mask, with weights that grow the rows’ shape (tf.losses takes them): weighted as tf.losses weights', () => {
+    // One row [4] and weights [4]: tf.losses' computeWeightedLoss broadcasts the row's loss.
+    const q = new Float32Array([1, 2, 3, 4]);
+    const t = [0, 0, 1, 0];
+    const w = tf.tensor1d([1, 2, 3, 4]);
+    const [masked, byHand, none] = tf.tidy(() => [
+      expectationLoss(q, t, { weights: w, where: [true, false, true, true] }).dataSync()[0],
+      tf.losses.computeWeightedLoss(expectationLoss(new Float32Array([1, -Infinity, 3, 4]), t), w, tf.Reduction.MEAN).dataSync()[0],
+      expectationLoss(q, t, { weights: w, where: [true, false, true, true], reduction: 'none' }).dataSync(),
+    ]);
+    expect(masked).toBeCloseTo(byHand, 6);
+    const row = expectationLoss(new Float32Array([1, -Infinity, 3, 4]), t);
+    expect(
+      maxRelError(
+        none,
+        [1, 2, 3, 4].map((k) => k * row.dataSync()[0]),
+      ),
+    ).toBeLessThan(1e-6);
+    tf.dispose([w, row]);
+  });
 });
 
 describe("focal loss on dense and smoothed targets (keras' CategoricalFocalCrossentropy)", () => {

@@ -172,9 +172,10 @@ export function fusedLoss(op: string, logitsIn: Logits, labelsIn: Labels, option
     // and gradient scaled there, the mean's divisor computed natively); other broadcastable
     // shapes take tf.losses.computeWeightedLoss on the row losses. Targets under a where mask
     // take the mask's rows as weights (times the caller's).
-    const maskWeights = mask !== undefined && dense;
-    const perRow = maskWeights || (sampleWeights !== undefined && sameShape(sampleWeights.shape, lead));
-    const stockWeights = sampleWeights !== undefined && !perRow;
+    // Weights that grow the rows' shape (tf.losses takes them) weight the row losses in stock ops.
+    const stockWeights = sampleWeights !== undefined && !sameShape(sampleWeights.shape, lead);
+    const maskWeights = mask !== undefined && dense && !stockWeights;
+    const perRow = maskWeights || (sampleWeights !== undefined && !stockWeights);
     const kernelReduction: Reduction = stockWeights || reduction === 'none' ? 'none' : reduction === 'sum' ? 'sum' : 'mean';
     const meanOver = perRow ? (reduction === 'nonzero' ? 'nonzero' : 'sampleWeights') : (loss.meanOver ?? 'classWeights');
     const attrs: FusedLossAttrs = {
@@ -222,7 +223,7 @@ export function fusedLoss(op: string, logitsIn: Logits, labelsIn: Labels, option
         if (dense) {
           targets = applied.targets as Tensor;
           const rowsIn = cast(applied.included, 'float32');
-          weights = sampleWeights === undefined ? rowsIn : mul(broadcastTo(sampleWeights, lead), rowsIn);
+          weights = sampleWeights === undefined ? rowsIn : mul(sampleWeights, rowsIn);
         } else {
           targets = ignoreExcluded(targets, lead, applied.included, ignored as number);
         }
@@ -231,7 +232,7 @@ export function fusedLoss(op: string, logitsIn: Logits, labelsIn: Labels, option
       const flatLabels = lead.length === 1 && targets.rank <= 2 ? targets : reshape(targets, dense ? [rows, classes] : [rows]);
       const [value] = engine().runKernel(fusedLossKernel(attrs), kernelInputs(flatLogits, flatLabels, weights), attrs) as Tensor[];
       if (!stockWeights) return kernelReduction === 'none' && lead.length !== 1 ? reshape(value, lead) : value;
-      return weightedRows(reshape(value, lead), sampleWeights as Tensor, targets, lead, ignored, reduction);
+      return weightedRows(reshape(value, lead), weights as Tensor, targets, lead, ignored, reduction);
     });
   } finally {
     for (const t of made) t.dispose();

@@ -214,9 +214,13 @@ export function whereMask(op: string, value: unknown, logitsShape: readonly numb
   }
   const rank = logitsShape.length;
   const rowsShape = logitsShape.filter((_, i) => !a.axes.includes(i));
-  const perRow = m.rank === rank - 1;
+  // Per row: the rows' rank (one less than the logits' for one class axis, less for a tuple).
+  const perRow = m.rank === rowsShape.length;
   if (m.rank !== rank && !perRow) {
-    fail(op, `where must have the logits' rank (${rank}: a mask per class) or one less (a mask per row), got shape ${shapeOf(m.shape)}`);
+    fail(
+      op,
+      `where must have the logits' rank (${rank}: a mask per class) or the rows' (${rowsShape.length}: a mask per row), got shape ${shapeOf(m.shape)}`,
+    );
   }
   const target = perRow ? rowsShape : logitsShape;
   if (!m.shape.every((d, i) => d === target[i] || d === 1)) {
