@@ -134,7 +134,7 @@ function options(r: Random, op: (typeof OPS)[number], shape: number[]): Record<s
   if (r() < 0.15) o.labelSmoothing = pick(r, [0.1, 0, 1, -0.1, NaN]);
   if (r() < 0.1) o.zLoss = pick(r, [1e-4, 0, -1]);
   if (r() < 0.15) o.softcap = pick(r, [30, 3, 0, -1, Infinity]);
-  if (r() < 0.1) o.axis = pick(r, [-1, 0, 1, shape.length, [0, 1], 1.5]);
+  if (r() < 0.1) o.axis = pick(r, [-1, 0, 1, 2, -2, shape.length, [0, 1], [1, 2], [2, 0], [1, 0], 1.5]);
   if (r() < 0.1) o.where = input(r, pick(r, [shape, lead, [C]]), 'float', ['bool', 'tensor', 'nested']);
   if (r() < 0.1) o.checkTargets = pick(r, [true, false, 'no']);
   if (r() < 0.02) o.bogusOption = 1;
