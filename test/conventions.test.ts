@@ -284,6 +284,38 @@ describe('a class axis other than the last (axis)', () => {
     tf.dispose([x, t]);
   });
 
+  it('targets checked on the host (class weights, smoothing, focal) are read with the class axis moved, as the kernel reads them', () => {
+    const x = tf.tensor3d(data, [N, C, D]);
+    const t = tf.tidy(() => tf.transpose(tf.softmax(tf.tensor3d(randomLogits(N * C * D, 1, 95), [N, D, C])), [0, 2, 1]));
+    const classWeights = [0.5, 1, 2, 1, 0.25];
+    for (const [op, options] of [
+      [mixedLoss, { alpha: 1, beta: 0.5, classWeights }],
+      [crossEntropy, { labelSmoothing: 0.2 }],
+      [focalLoss, { gamma: 2 }],
+    ] as Array<[(x: tf.Tensor, y: unknown, o?: object) => tf.Tensor, object]>) {
+      const [got, want] = tf.tidy(() => [op(x, t, { ...options, axis: 1 }).dataSync()[0], op(moved(x), moved(t), options).dataSync()[0]]);
+      expect(Math.abs(got - want)).toBeLessThan(1e-6 * Math.max(1, Math.abs(want)));
+    }
+    // Row (n = 1, d = 2) of the moved targets sums to 2: named by its row in the moved layout.
+    const bad = tf.tidy(() =>
+      tf.add(
+        t,
+        tf.mul(
+          tf
+            .oneHot(tf.tensor1d([1 * D + 2], 'int32'), N * D)
+            .reshape([N, D, 1])
+            .transpose([0, 2, 1]),
+          t,
+        ),
+      ),
+    );
+    const before = backendCounts();
+    expect(thrownBy(() => mixedLoss(x, bad, { alpha: 1, beta: 0.5, classWeights, axis: 1 })).message).toMatch(/labels row 6 sums to 2/);
+    expect(thrownBy(() => crossEntropy(x, bad, { labelSmoothing: 0.2, axis: 1 })).message).toMatch(/labels row 6 sums to 2/);
+    expect(backendCounts()).toEqual(before);
+    tf.dispose([x, t, bad]);
+  });
+
   it('targets in the moved layout ([N, d, C] for axis 1, flat for a tuple) are an Error, not moved a second time', () => {
     // The targets of `moved(t)` above, given already moved: the op would transpose them again.
     const x = tf.tensor3d(data, [N, C, D]);
@@ -377,6 +409,23 @@ describe("a per-logit mask (optax's where)", () => {
     );
     expect(masked[0]).toBeCloseTo(byHand[0], 6);
     expect(masked[2]).toBe(0);
+    q.dispose();
+  });
+
+  it('a bad class id is an Error in a row the mask leaves out too (as in nested arrays); ignoreIndex is not bad', () => {
+    const q = tf.tensor2d(logits, [B, C]);
+    for (const labels of [tf.tensor1d([1, 0, -100, 2], 'int32'), [1, 0, -100, 2]]) {
+      expect(thrownBy(() => crossEntropy(q, labels, { where: mask })).message).toMatch(
+        /label -100 at row 2 is not a class id in \[0, 6\)$/,
+      );
+      expect(thrownBy(() => mpceLoss(q, labels, { where: [true, true, false, true] })).message).toMatch(/label -100 at row 2/);
+      if (labels instanceof tf.Tensor) labels.dispose();
+    }
+    const [withIgnored, plain] = tf.tidy(() => [
+      crossEntropy(q, tf.tensor1d([1, 0, -100, 2], 'int32'), { where: mask, ignoreIndex: -100, reduction: 'none' }).dataSync(),
+      crossEntropy(q, ids, { where: mask, reduction: 'none' }).dataSync(),
+    ]);
+    expect(Array.from(withIgnored)).toEqual(Array.from(plain));
     q.dispose();
   });
 
@@ -492,6 +541,31 @@ describe("focal loss on dense and smoothed targets (keras' CategoricalFocalCross
     const rows = focalLoss(q, smoothed, { reduction: 'none' }).dataSync();
     expect(byIds).toBeCloseTo((rows[0] + rows[1]) / 2, 6);
     tf.dispose([q, smoothed]);
+  });
+  it('class ids that its dense form reads are checked as the kernels check them: an Error, never a row of zero targets', () => {
+    const q = tf.tensor2d(randomLogits(3, 4, 133), [3, 4]);
+    const before = backendCounts();
+    for (const [labels, shown] of [
+      [tf.tensor1d([0, -100, 2], 'int32'), 'label -100 at row 1 is not a class id in \\[0, 4\\)$'],
+      [tf.tensor1d([0, 4, 2], 'int32'), 'label 4 at row 1'],
+      [tf.tensor1d([0, 1.5, 2], 'float32'), 'label 1.5 at row 1'],
+      [new Int32Array([0, 1, 7]), 'label 7 at row 2'],
+    ] as Array<[tf.Tensor | Int32Array, string]>) {
+      expect(thrownBy(() => focalLoss(q, labels, { labelSmoothing: 0.1 })).message).toMatch(new RegExp(shown));
+      if (labels instanceof tf.Tensor) labels.dispose();
+    }
+    const one = tf.tensor2d([[0.5], [1]]);
+    const ones = tf.tensor2d([[1], [1]]);
+    // [B, 1] labels at C = 1 are class ids (as every op reads them): 1 is not one.
+    expect(thrownBy(() => focalLoss(one, ones, { labelSmoothing: 0.1 })).message).toMatch(/label 1 at row 0 is not a class id in \[0, 1\)/);
+    expect(backendCounts().tensors).toBe(before.tensors + 2); // one, ones
+    const ignored = tf.tensor1d([0, -100, 2], 'int32');
+    const [withIgnored, kept] = tf.tidy(() => [
+      focalLoss(q, ignored, { labelSmoothing: 0.1, ignoreIndex: -100, reduction: 'sum' }).dataSync()[0],
+      focalLoss(tf.gather(q, [0, 2]), [0, 2], { labelSmoothing: 0.1, reduction: 'sum' }).dataSync()[0],
+    ]);
+    expect(withIgnored).toBeCloseTo(kept, 5);
+    tf.dispose([q, one, ones, ignored]);
   });
   it('one class (C = 1) with labelSmoothing or class weights: p = 1, so 0 and a zero gradient, as keras gives', () => {
     // tf.oneHot refuses a depth of 1; the smoothed targets of one class are all 1.

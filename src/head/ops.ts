@@ -6,11 +6,10 @@ import type { NamedTensorMap, TensorLike } from '@tensorflow/tfjs-core';
 
 import { checkOptions, sampleWeightTensor } from '../losses/checks';
 import { weightedRows } from '../losses/weighted_rows';
-import { checkableValues } from '../kernels/host_values';
 import type { Labels, LossValue } from '../losses/types';
 import { fail } from '../validate';
 import { biasTensor, headClassWeights, headLabels, headShapes } from './inputs';
-import { floatInput } from '../losses/inputs';
+import { checkClassIds, floatInput } from '../losses/inputs';
 import { linearLossKernel, LinearLossAttrs } from './kernel_names';
 import { LinearLossOptions, LinearLossSpec, resolveHead } from './options';
 import { ensureHeadKernels } from './register';
@@ -47,18 +46,7 @@ function fusedHead(
     if (s.lead.length !== 1) {
       // Labels are reshaped before the kernel checks them: check readable ones here, so that a
       // bad label fails before anything is recorded.
-      const values = checkableValues(labels);
-      if (values !== undefined) {
-        for (let i = 0; i < values.length; i++) {
-          const v = values[i];
-          if (!(Number.isInteger(v) && ((v >= 0 && v < s.classes) || v === r.ignoreIndex))) {
-            fail(
-              op,
-              `label ${v} at row ${i} is not a class id in [0, ${s.classes})${r.ignoreIndex !== undefined ? ` nor ignoreIndex ${r.ignoreIndex}` : ''}`,
-            );
-          }
-        }
-      }
+      checkClassIds(op, labels, s.classes, r.ignoreIndex);
     }
     // Sample weights take tf.losses.computeWeightedLoss on the row losses (any broadcastable shape,
     // and their own gradient); ignored rows count as weight 0 there.

@@ -13,12 +13,14 @@ import { checkOptionNames, fail, shown } from '../validate';
 import { checkLabels, classWeightTensor, optionValues, sampleWeightTensor, shapeOf } from './checks';
 import {
   applyWhere,
+  checkClassIds,
   classAxis,
   ignoreExcluded,
   labelsTensor,
   logitsTensor,
   moveClassAxis,
   movedShape,
+  movedValues,
   WHERE_IGNORED,
   whereMask,
 } from './inputs';
@@ -131,8 +133,13 @@ export function fusedLoss(op: string, logitsIn: Logits, labelsIn: Labels, option
     const stockDense = !linear && (dense || smoothing > 0);
     if (dense && checkTargets && (smoothing > 0 || classWeights !== undefined || stockDense)) {
       const values = checkableValues(given);
-      if (values !== undefined) checkTargetValues(op, values, rows, classes);
+      // Read row by row with the class axis last, as the kernel reads them.
+      if (values !== undefined)
+        checkTargetValues(op, axis.perm === undefined ? values : movedValues(values, given.shape, axis.perm), rows, classes);
     }
+    // Class ids that stock ops read (one-hot for the dense form) or change (`where`'s rows) before
+    // the kernel would check them: checked here.
+    const idsChecked = !dense && (stockDense || mask !== undefined) && checkClassIds(op, given, classes, ignoreIndex);
     if (stockDense) {
       // The kind's own parameters checked by the registry; its dense form in stock ops.
       const problem = checkLossSpec({ kind, ...loss.params }, false, false);
@@ -141,6 +148,7 @@ export function fusedLoss(op: string, logitsIn: Logits, labelsIn: Labels, option
         logits,
         labels: given,
         dense,
+        idsChecked,
         axis,
         mask,
         lead,
@@ -225,7 +233,7 @@ export function fusedLoss(op: string, logitsIn: Logits, labelsIn: Labels, option
           const rowsIn = cast(applied.included, 'float32');
           weights = sampleWeights === undefined ? rowsIn : mul(sampleWeights, rowsIn);
         } else {
-          targets = ignoreExcluded(targets, lead, applied.included, ignored as number);
+          targets = ignoreExcluded(targets, lead, applied.included, ignored as number, classes, ignoreIndex);
         }
       }
       const flatLogits = lead.length === 1 ? q : reshape(q, [rows, classes]);

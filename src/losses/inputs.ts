@@ -10,9 +10,28 @@
 //     not counted by 'mean'.
 // Shapes are checked here before any kernel runs; the stock ops that move the axis and apply the
 // mask run inside the op's tidy, on the gradient tape.
-import { any, broadcastTo, cast, expandDims, fill, reshape, Tensor, tensor, transpose, where as select } from '@tensorflow/tfjs-core';
+import {
+  any,
+  broadcastTo,
+  cast,
+  equal,
+  expandDims,
+  fill,
+  floor,
+  greaterEqual,
+  less,
+  logicalAnd,
+  logicalNot,
+  logicalOr,
+  reshape,
+  Tensor,
+  tensor,
+  transpose,
+  where as select,
+} from '@tensorflow/tfjs-core';
 import type { TensorLike } from '@tensorflow/tfjs-core';
 
+import { checkableValues } from '../kernels/host_values';
 import { fail, labelsAreDense } from '../validate';
 import { checkAttached, shapeOf } from './checks';
 
@@ -197,6 +216,36 @@ export function moveClassAxis(x: Tensor, a: ClassAxis): Tensor {
   return a.axes.length === 1 ? moved : reshape(moved, movedShape(x.shape, a));
 }
 
+/**
+ * Values of a tensor of `shape` (row-major) in the order of its axes permuted by `perm`: the
+ * host-side twin of moveClassAxis, for checks that read the values before any kernel runs.
+ */
+export function movedValues(values: ArrayLike<number>, shape: readonly number[], perm: readonly number[]): Float32Array {
+  const rank = shape.length;
+  const strides: number[] = new Array(rank);
+  let size = 1;
+  for (let i = rank - 1; i >= 0; i--) {
+    strides[i] = size;
+    size *= shape[i];
+  }
+  const outShape = perm.map((p) => shape[p]),
+    outStrides = perm.map((p) => strides[p]);
+  const out = new Float32Array(size);
+  const index: number[] = new Array(rank).fill(0);
+  let from = 0;
+  for (let k = 0; k < size; k++) {
+    out[k] = values[from];
+    for (let d = rank - 1; d >= 0; d--) {
+      index[d]++;
+      from += outStrides[d];
+      if (index[d] < outShape[d]) break;
+      from -= outStrides[d] * outShape[d];
+      index[d] = 0;
+    }
+  }
+  return out;
+}
+
 /** The `where` mask: per class (the logits' rank, broadcastable to them) or per row (one rank less). */
 export interface WhereMask {
   mask: Tensor;
@@ -259,10 +308,47 @@ export function applyWhere(
   return { logits: q, targets: t, included };
 }
 
-/** Class ids [...lead] with the rows `where` leaves out set to `ignored`. Call inside tidy. */
-export function ignoreExcluded(labels: Tensor, lead: readonly number[], included: Tensor, ignored: number): Tensor {
+/**
+ * Checks class ids on the host where their values can be read (not on the GPU: see
+ * kernels/host_values.ts), for the paths that change or read them before a kernel does: each an
+ * integer in [0, classes) or the ignoreIndex. Returns whether it could read them.
+ */
+export function checkClassIds(op: string, labels: Tensor, classes: number, ignoreIndex: number | undefined): boolean {
+  const values = checkableValues(labels);
+  if (values === undefined) return false;
+  for (let r = 0; r < values.length; r++) {
+    const v = values[r];
+    if (v === ignoreIndex || (Number.isInteger(v) && v >= 0 && v < classes)) continue;
+    fail(
+      op,
+      `label ${v} at row ${r} is not a class id in [0, ${classes})${ignoreIndex !== undefined ? ` nor ignoreIndex ${ignoreIndex}` : ''}`,
+    );
+  }
+  return true;
+}
+
+/** Which class ids are valid (bool, labels' shape), in stock ops: for labels the host cannot read. Call inside tidy. */
+export function validClassIds(labels: Tensor, classes: number, ignoreIndex: number | undefined): Tensor {
+  const y = cast(labels, 'float32');
+  const id = logicalAnd(logicalAnd(greaterEqual(y, 0), less(y, classes)), equal(floor(y), y));
+  return ignoreIndex === undefined ? id : logicalOr(id, equal(y, ignoreIndex));
+}
+
+/**
+ * Class ids [...lead] with the rows `where` leaves out set to `ignored`; an invalid class id is
+ * kept, so that the kernel still finds it (labels the host could not check). Call inside tidy.
+ */
+export function ignoreExcluded(
+  labels: Tensor,
+  lead: readonly number[],
+  included: Tensor,
+  ignored: number,
+  classes: number,
+  ignoreIndex: number | undefined,
+): Tensor {
   const ids = labels.rank === lead.length ? labels : reshape(labels, [...lead]);
-  return select(included, ids, fill(ids.shape, ignored, ids.dtype as 'int32' | 'float32'));
+  const keep = logicalOr(included, logicalNot(validClassIds(ids, classes, ignoreIndex)));
+  return select(keep, ids, fill(ids.shape, ignored, ids.dtype as 'int32' | 'float32'));
 }
 
 /** Whether labels of this shape are targets, for logits whose rows have shape `lead`. */

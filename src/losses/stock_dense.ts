@@ -9,6 +9,7 @@ import {
   add,
   cast,
   expandDims,
+  fill,
   logSoftmax,
   logSumExp,
   mul,
@@ -26,7 +27,7 @@ import {
 } from '@tensorflow/tfjs-core';
 
 import type { Reducing } from './checks';
-import { applyWhere, ClassAxis, moveClassAxis, WhereMask } from './inputs';
+import { applyWhere, ClassAxis, moveClassAxis, validClassIds, WhereMask } from './inputs';
 import { softcapLogits } from './softcap';
 import { meanOf, reduceWeighted } from './weighted_rows';
 
@@ -37,6 +38,8 @@ export interface StockDenseCall {
   logits: Tensor;
   /** targets of the logits' shape, or class ids of the rows' shape (made targets here: one-hot, smoothed) */
   labels: Tensor;
+  /** class ids already checked on the host; if not (on the GPU), a row with an invalid one is NaN */
+  idsChecked: boolean;
   dense: boolean;
   axis: ClassAxis;
   mask?: WhereMask;
@@ -62,10 +65,12 @@ export function stockDenseLoss(c: StockDenseCall): Tensor {
     let counted: Tensor;
     let t: Tensor;
     let ids: Tensor | undefined;
+    let validRows: Tensor | undefined;
     if (c.dense) {
       t = cast(moveClassAxis(c.labels, c.axis), 'float32');
       counted = ones(c.lead);
     } else {
+      if (!c.idsChecked) validRows = validClassIds(reshape(c.labels, c.lead), c.classes, c.ignoreIndex);
       const y = cast(reshape(c.labels, c.lead), 'int32');
       if (c.ignoreIndex === undefined) {
         ids = y;
@@ -91,6 +96,8 @@ export function stockDenseLoss(c: StockDenseCall): Tensor {
     if (c.zLoss > 0) value = add(value, mul(c.zLoss, square(logSumExp(flatQ, -1))));
     const flatCounted = reshape(counted, [c.rows]);
     value = reshape(select(cast(flatCounted, 'bool'), value, zerosLike(value)), c.lead);
+    // As the webgpu kernels mark a row whose class id they find invalid.
+    if (validRows !== undefined) value = select(validRows, value, fill(value.shape, NaN));
     if (c.sampleWeights !== undefined) {
       return reduceWeighted(value, mul(c.sampleWeights, counted), c.lead, c.reduction);
     }

@@ -859,7 +859,7 @@ export async function webgpuSuite(dawnBackend: 'vulkan' | 'opengl'): Promise<voi
     }
 
     it('bad input that lives on the GPU gives NaN rows (value and gradient), never garbage', async () => {
-      const [rows, grad, weighted] = await gpuOnly(() =>
+      const [rows, grad, weighted, smoothedFocal, masked] = await gpuOnly(() =>
         webgpu(() => {
           const x = tf.tensor2d([
             [1, 2, 3],
@@ -872,9 +872,17 @@ export async function webgpuSuite(dawnBackend: 'vulkan' | 'opengl'): Promise<voi
             crossEntropy(x, y, { reduction: 'none' }),
             tf.grad((z: tf.Tensor) => crossEntropy(z, y, { reduction: 'sum' }))(x),
             crossEntropy(x, tf.add(tf.tensor1d([0, 1, 2], 'int32'), 0), { weights: w, reduction: 'none' }),
+            // Class ids that stock ops read (focal's smoothed one-hot) or change (the rows `where`
+            // leaves out, row 1 here): the bad one still makes its row NaN.
+            focalLoss(x, y, { labelSmoothing: 0.1, reduction: 'none' }),
+            crossEntropy(x, y, { where: [true, false, true], reduction: 'none' }),
           ];
         }),
       );
+      for (const r of [smoothedFocal, masked]) {
+        expect(r[1]).toBeNaN();
+        expect(Number.isFinite(r[0]) && Number.isFinite(r[2])).toBe(true);
+      }
       expect(Number.isFinite(rows[0]) && Number.isFinite(rows[2])).toBe(true);
       expect(rows[1]).toBeNaN();
       expect(Array.from(grad.subarray(3, 6)).every(Number.isNaN)).toBe(true);
