@@ -401,6 +401,33 @@ describe("a per-logit mask (optax's where)", () => {
     expect(maxRelError(dense.dataSync(), [(subsetCE(0, 1) + subsetCE(1, 0) + subsetCE(3, 2)) / 3])).toBeLessThan(2e-6);
     tf.dispose([q, rows, t, dense]);
   });
+  it('soft targets with mass on a masked class: that mass adds nothing (optax), and the caller’s targets are still checked', () => {
+    // Rows 0, 1, 3 have classes masked that hold target mass; row 2 has every class masked.
+    const targets = Array.from({ length: B }, (_, r) => {
+      const row = Array.from({ length: C }, (_, j) => 1 + ((r + j) % 3));
+      return row.map((v) => v / row.reduce((a, b) => a + b, 0));
+    });
+    // −Σ over the kept classes of the (smoothed) target times log p over the kept classes, in float64.
+    const want = (eps: number) =>
+      targets.map((row, r) => {
+        const kept = mask[r].flatMap((k, j) => (k ? [j] : []));
+        if (kept.length === 0) return 0;
+        const qs = kept.map((j) => logits[r * C + j]);
+        const m = Math.max(...qs);
+        const lse = m + Math.log(qs.reduce((a, v) => a + Math.exp(v - m), 0));
+        return kept.reduce((a, j) => a - (row[j] * (1 - eps) + eps / C) * (logits[r * C + j] - lse), 0);
+      });
+    const q = tf.tensor2d(logits, [B, C]);
+    const t = tf.tensor2d(targets);
+    for (const eps of [0, 0.1]) {
+      const got = crossEntropy(q, t, { where: mask, reduction: 'none', labelSmoothing: eps });
+      expect(maxRelError(got.dataSync(), want(eps))).toBeLessThan(2e-6);
+      got.dispose();
+    }
+    const bad = tf.tensor2d(targets.map((row, r) => row.map((v, j) => (r === 1 && j === 0 ? v + 0.5 : v))));
+    expect(thrownBy(() => crossEntropy(q, bad, { where: mask })).message).toMatch(/labels row 1 sums to 1\.5/);
+    tf.dispose([q, t, bad]);
+  });
   it('MPCE under a mask: its argmax is over the kept classes', () => {
     const q = tf.tensor2d(logits, [B, C]);
     const masked = mpceLoss(q, ids, { where: mask, reduction: 'none' }).dataSync();

@@ -3,7 +3,9 @@
 // and random options, valid or not. Each call must return a tensor or throw a mixloss Error, and
 // leave no tensor or backend buffer behind either way. Two parity fuzzers beside it: the drop-in
 // against tf.losses.softmaxCrossEntropy (value and gradient), and the fused head against the loss
-// op on tf.matMul + bias (value and the three gradients), with the same random options.
+// op on tf.matMul + bias (value and the three gradients), with the same random options. And a
+// metamorphic one: the same valid call given as tensors, as nested arrays, and with the class
+// axis at 1 (axis: 1 on the moved logits, targets and mask) gives the same value and gradient.
 import { beforeAll, describe, expect, it } from 'vitest';
 
 import * as mixloss from '../src';
@@ -212,6 +214,86 @@ describe('the public API, fuzzed (seeded)', () => {
     }
     expect(problems.slice(0, 5)).toEqual([]);
     expect(accepted).toBeGreaterThan(800); // the fuzzer reaches the kernels, not only the checks
+  });
+
+  it('the same call as tensors, as nested arrays, and with the class axis at 1: the same value and gradient', () => {
+    const r = rng(4242);
+    const DENSE = new Set(['crossEntropy', 'expectationLoss', 'mixedLoss', 'polyLoss', 'maeLoss', 'focalLoss']);
+    const problems: string[] = [];
+    const agree = (a: ArrayLike<number>, b: ArrayLike<number>) =>
+      a.length === b.length &&
+      Array.from(a).every(
+        (v, k) => v === b[k] || Math.abs(v - b[k]) <= 2e-5 * Math.max(1, Math.abs(b[k])) || (Number.isNaN(v) && Number.isNaN(b[k])),
+      );
+    for (let i = 0; i < 2000; i++) {
+      const op = pick(r, OPS);
+      const lead = r() < 0.6 ? [int(r, 1, 4), int(r, 1, 3)] : [int(r, 1, 4)];
+      const C = int(r, 1, 6);
+      const rows = size(lead),
+        shape = [...lead, C];
+      const dense = DENSE.has(op) && C > 1 && r() < 0.4; // [..., 1] labels are class ids
+      const o: Record<string, unknown> = { reduction: pick(r, ['mean', 'sum', 'none']) };
+      if (r() < 0.3) o.weights = Array.from({ length: rows }, () => r() * 2);
+      if (r() < 0.3) o.classWeights = Array.from({ length: C }, () => r() * 2);
+      if (!dense && r() < 0.5) o.ignoreIndex = -100;
+      const masked = r() < 0.3;
+      // (labelSmoothing on class ids under a per-class mask is an Error: smoothed targets say where the mass goes.)
+      if (DENSE.has(op) && (dense || !masked) && r() < 0.3) o.labelSmoothing = pick(r, [0.1, 0.3]);
+      if (r() < 0.2) o.zLoss = 1e-3;
+      if (r() < 0.2) o.softcap = pick(r, [3, 30]);
+      if (op === 'mixedLoss') Object.assign(o, { alpha: 1, beta: pick(r, [0, 0.5, 2]) });
+      if (op === 'focalLoss') o.gamma = pick(r, [0, 2]);
+      const q = tf.tensor(
+        Array.from({ length: rows * C }, () => (r() - 0.5) * 8),
+        shape,
+      );
+      const targets = () =>
+        Array.from({ length: rows }, () => Array.from({ length: C }, () => r())).flatMap((row) =>
+          row.map((v) => v / row.reduce((a, b) => a + b, 0)),
+        );
+      const ids = () => Array.from({ length: rows }, () => (r() < 0.1 && o.ignoreIndex !== undefined ? -100 : int(r, 0, C - 1)));
+      const y = dense ? tf.tensor(targets(), shape) : tf.tensor(ids(), lead, 'int32');
+      const where = masked
+        ? tf.tensor(
+            Array.from({ length: rows * C }, () => r() < 0.8),
+            shape,
+            'bool',
+          )
+        : undefined;
+      const w = o.weights === undefined ? undefined : tf.tensor(o.weights as number[], lead);
+      const f = mixloss[op] as (q: unknown, y: unknown, o?: unknown) => tf.Tensor;
+      const call = `${op} [${shape}] ${dense ? 'targets' : 'class ids'} ${JSON.stringify(o)}${where ? ' where' : ''}`;
+      const options = { ...o, ...(w ? { weights: w } : {}), ...(where ? { where } : {}) };
+      let stage = 'base';
+      try {
+        tf.tidy(() => {
+          // Every call here is valid: a throw fails the test, naming the call.
+          const base = tf.valueAndGrad((x: tf.Tensor) => tf.sum(f(x, y, options)))(q);
+          const value = f(q, y, options).dataSync();
+          stage = 'nested';
+          const nested = f(q.arraySync(), y.arraySync(), {
+            ...o,
+            ...(w ? { weights: w.arraySync() } : {}),
+            ...(where ? { where: where.arraySync() } : {}),
+          });
+          if (!agree(nested.dataSync(), value)) problems.push(`nested arrays: ${call}`);
+          if (lead.length === 2) {
+            stage = 'axis';
+            const perm = [0, 2, 1];
+            const moved = (t: tf.Tensor) => tf.transpose(t, perm);
+            const atOne = { ...options, axis: 1, ...(where ? { where: moved(where) } : {}) };
+            const yAtOne = dense ? moved(y) : y;
+            if (!agree(f(moved(q), yAtOne, atOne).dataSync(), value)) problems.push(`axis 1, value: ${call}`);
+            const g = tf.grad((x: tf.Tensor) => tf.sum(f(x, yAtOne, atOne)))(moved(q));
+            if (!agree(moved(g).dataSync(), base.grad.dataSync())) problems.push(`axis 1, gradient: ${call}`);
+          }
+        });
+      } catch (e) {
+        throw new Error(`${stage} ${call}: ${(e as Error).message}`);
+      }
+      tf.dispose([q, y, where, w]);
+    }
+    expect(problems.slice(0, 5)).toEqual([]);
   });
 
   it('the drop-in gives tf.losses.softmaxCrossEntropy’s value and gradient, with random weights, smoothing and reductions', () => {

@@ -128,10 +128,12 @@ export function fusedLoss(op: string, logitsIn: Logits, labelsIn: Labels, option
       sampleWeights = broadcastTo(sampleWeights, lead);
       made.push(sampleWeights);
     }
-    // The caller's own dense targets are checked before smoothing and class weights change them
-    // (the kernel checks the targets it is given, when they are the caller's own or smoothed).
+    // The caller's own dense targets are checked before smoothing, class weights or a `where`
+    // mask change them (the kernel checks the targets it is given, when they are the caller's own
+    // or smoothed; a mask zeroes the targets of the classes it leaves out, so their rows need not
+    // sum to 1 there: targets on the GPU under a mask go unchecked).
     const stockDense = !linear && (dense || smoothing > 0);
-    if (dense && checkTargets && (smoothing > 0 || classWeights !== undefined || stockDense)) {
+    if (dense && checkTargets && (smoothing > 0 || classWeights !== undefined || stockDense || mask !== undefined)) {
       const values = checkableValues(given);
       // Read row by row with the class axis last, as the kernel reads them.
       if (values !== undefined)
@@ -192,7 +194,7 @@ export function fusedLoss(op: string, logitsIn: Logits, labelsIn: Labels, option
       reduction: kernelReduction,
       meanOver,
       dense,
-      checkTargets: dense && checkTargets && classWeights === undefined,
+      checkTargets: dense && checkTargets && classWeights === undefined && mask === undefined,
       classWeights: classWeights !== undefined && !dense,
       sampleWeights: perRow,
       device,
