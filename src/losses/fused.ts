@@ -235,7 +235,7 @@ export function fusedLoss(op: string, logitsIn: Logits, labelsIn: Labels, option
           const rowsIn = cast(applied.included, 'float32');
           weights = sampleWeights === undefined ? rowsIn : mul(sampleWeights, rowsIn);
         } else {
-          targets = ignoreExcluded(targets, lead, applied.included, ignored as number, classes, ignoreIndex);
+          targets = ignoreExcluded(targets, lead, applied.included, ignored as number, idsChecked ? undefined : { classes, ignoreIndex });
         }
       }
       const flatLogits = lead.length === 1 ? q : reshape(q, [rows, classes]);

@@ -246,7 +246,7 @@ export function movedValues(values: ArrayLike<number>, shape: readonly number[],
   return out;
 }
 
-/** The `where` mask: per class (the logits' rank, broadcastable to them) or per row (one rank less). */
+/** The `where` mask: per class (the logits' rank, broadcastable to them) or per row (the rows' rank). */
 export interface WhereMask {
   mask: Tensor;
   perRow: boolean;
@@ -335,19 +335,18 @@ export function validClassIds(labels: Tensor, classes: number, ignoreIndex: numb
 }
 
 /**
- * Class ids [...lead] with the rows `where` leaves out set to `ignored`; an invalid class id is
- * kept, so that the kernel still finds it (labels the host could not check). Call inside tidy.
+ * Class ids [...lead] with the rows `where` leaves out set to `ignored`. Labels the host could not
+ * check (`check` given) keep an invalid class id, so that the kernel still finds it. Call inside tidy.
  */
 export function ignoreExcluded(
   labels: Tensor,
   lead: readonly number[],
   included: Tensor,
   ignored: number,
-  classes: number,
-  ignoreIndex: number | undefined,
+  check?: { classes: number; ignoreIndex: number | undefined },
 ): Tensor {
   const ids = labels.rank === lead.length ? labels : reshape(labels, [...lead]);
-  const keep = logicalOr(included, logicalNot(validClassIds(ids, classes, ignoreIndex)));
+  const keep = check === undefined ? included : logicalOr(included, logicalNot(validClassIds(ids, check.classes, check.ignoreIndex)));
   return select(keep, ids, fill(ids.shape, ignored, ids.dtype as 'int32' | 'float32'));
 }
 
