@@ -289,7 +289,7 @@ describe('the public API, fuzzed (seeded)', () => {
           }
         });
       } catch (e) {
-        throw new Error(`${stage} ${call}: ${(e as Error).message}`);
+        throw new Error(`${stage} ${call}: ${(e as Error).message}`, { cause: e });
       }
       tf.dispose([q, y, where, w]);
     }
