@@ -4,6 +4,20 @@
 import type { FusedLossAttrs } from './attrs';
 import { statsLayout, statsSlot } from './registry';
 
+/**
+ * The kernels' class-id rule (native is_bad_label), for labels read on the host: the first value
+ * that is neither an integer in [0, classes) nor the ignoreIndex, as the kernels word it; null
+ * when there is none.
+ */
+export function classIdProblem(values: ArrayLike<number>, classes: number, ignoreIndex: number | undefined): string | null {
+  for (let r = 0; r < values.length; r++) {
+    const y = values[r];
+    if (y === ignoreIndex || (Number.isInteger(y) && y >= 0 && y < classes)) continue;
+    return `label ${y} at row ${r} is not a class id in [0, ${classes})${ignoreIndex !== undefined ? ` nor ignoreIndex ${ignoreIndex}` : ''}`;
+  }
+  return null;
+}
+
 /** How far a row of targets may sum from 1 (float32 softmax outputs of a teacher sum within ~1e-6). */
 export const MASS_TOLERANCE = 1e-3;
 

@@ -32,6 +32,7 @@ import {
 import type { TensorLike } from '@tensorflow/tfjs-core';
 
 import { checkableValues } from '../kernels/host_values';
+import { classIdProblem } from '../kernels/input_checks';
 import { fail, labelsAreDense } from '../validate';
 import { checkAttached, shapeOf } from './checks';
 
@@ -165,13 +166,9 @@ export function labelsTensor(
       const shown = typeof v === 'number' ? String(v) : `${JSON.stringify(v) ?? String(v)} (${typeof v})`;
       fail(op, `label ${shown} at row ${r} is not a class id: class ids must be integers`);
     }
-    if ((v < 0 || v >= classes) && v !== ignoreIndex) {
-      fail(
-        op,
-        `label ${v} at row ${r} is not a class id in [0, ${classes})${ignoreIndex !== undefined ? ` nor ignoreIndex ${ignoreIndex}` : ''}`,
-      );
-    }
   }
+  const problem = classIdProblem(values as number[], classes, ignoreIndex);
+  if (problem !== null) fail(op, problem);
   return own(tensor(Int32Array.from(values as number[]), shape, 'int32'));
 }
 
@@ -316,14 +313,8 @@ export function applyWhere(
 export function checkClassIds(op: string, labels: Tensor, classes: number, ignoreIndex: number | undefined): boolean {
   const values = checkableValues(labels);
   if (values === undefined) return false;
-  for (let r = 0; r < values.length; r++) {
-    const v = values[r];
-    if (v === ignoreIndex || (Number.isInteger(v) && v >= 0 && v < classes)) continue;
-    fail(
-      op,
-      `label ${v} at row ${r} is not a class id in [0, ${classes})${ignoreIndex !== undefined ? ` nor ignoreIndex ${ignoreIndex}` : ''}`,
-    );
-  }
+  const problem = classIdProblem(values, classes, ignoreIndex);
+  if (problem !== null) fail(op, problem);
   return true;
 }
 

@@ -15,7 +15,7 @@ import type { NativeLossKind } from '../../native';
 import { named } from '../../validate';
 import { FusedLossAttrs, kernelInput as input } from '../attrs';
 import { heldOnHost, HostHolding } from '../host_values';
-import { checkTargetValues } from '../input_checks';
+import { checkTargetValues, classIdProblem } from '../input_checks';
 import { kindFacts, statsLayout } from '../registry';
 import { hoistsDirectives } from './directives';
 import { throwShaderErrors } from './shader_errors';
@@ -103,16 +103,8 @@ function checkLimits(backend: WebGPUBackendLike, inputs: Array<[string, TensorIn
 
 /** The class-id checks of the cpu kernels (native is_bad_label), on labels the host still holds. */
 export function checkHostLabels(values: ArrayLike<number>, classes: number, ignoreIndex: number | undefined): void {
-  for (let r = 0; r < values.length; r++) {
-    const y = values[r];
-    if (y === ignoreIndex) continue;
-    if (!(y >= 0 && y < classes && Math.floor(y) === y)) {
-      throw new Error(
-        `mixloss: label ${y} at row ${r} is not a class id in [0, ${classes})` +
-          (ignoreIndex !== undefined ? ` nor ignoreIndex ${ignoreIndex}` : ''),
-      );
-    }
-  }
+  const problem = classIdProblem(values, classes, ignoreIndex);
+  if (problem !== null) throw new Error(`mixloss: ${problem}`);
 }
 
 /** Label smoothing on class ids (dense targets arrive smoothed by the op). */
