@@ -506,4 +506,110 @@ describe('the public API, fuzzed (seeded)', () => {
     }
     expect(problems.slice(0, 5)).toEqual([]);
   });
+  it("the class-sharded head gives linearLoss's value, shape and gradients: random kinds, options, shards and label forms", () => {
+    const r = rng(77);
+    const problems: string[] = [];
+    const kinds: Array<[string, Record<string, unknown>]> = [
+      ['mixed', { alpha: 1, beta: 0 }],
+      ['mixed', { alpha: 1, beta: 0.7 }],
+      ['focal', { gamma: 2 }],
+      ['generalizedCE', { q: 0.7 }],
+      ['mae', {}],
+      ['tamedCE', { a: 0.5 }],
+    ];
+    let compared = 0;
+    for (let i = 0; i < 400; i++) {
+      const before = backendCounts();
+      const [kind, params] = pick(r, kinds);
+      const lead = pick(r, [[int(r, 1, 6)], [int(r, 1, 3), int(r, 1, 3)], [int(r, 1, 4), 1]]);
+      const rows = size(lead),
+        D = int(r, 1, 5),
+        C = int(r, 2, 12);
+      const cuts = [0];
+      while (cuts[cuts.length - 1] < C) cuts.push(Math.min(C, cuts[cuts.length - 1] + int(r, 1, C)));
+      const h = tf.randomNormal([...lead, D], 0, 1, 'float32', i);
+      const k = tf.randomNormal([D, C], 0, 1, 'float32', i + 1);
+      const b = r() < 0.5 ? tf.randomNormal([C], 0, 1, 'float32', i + 2) : undefined;
+      const ids = Array.from({ length: rows }, () => (r() < 0.1 ? -100 : int(r, 0, C - 1)));
+      const idTensor = tf.tensor(ids, lead, 'int32');
+      const form = pick(r, ['int32', 'float32', 'nested', 'column', 'nested column']);
+      const y: unknown = {
+        int32: () => idTensor,
+        float32: () => tf.tensor(ids, lead, 'float32'),
+        nested: () => idTensor.arraySync(),
+        column: () => tf.tensor(ids, [...lead, 1], 'int32'),
+        'nested column': () => tf.tidy(() => tf.reshape(idTensor, [...lead, 1]).arraySync()),
+      }[form]();
+      const o: Record<string, unknown> = {};
+      if (r() < 0.4) o.reduction = pick(r, ['mean', 'sum', 'none', tf.Reduction.SUM_BY_NONZERO_WEIGHTS, tf.Reduction.MEAN]);
+      if (r() < 0.3)
+        o.weights = pick(r, [
+          () => 1.5,
+          () => tf.randomUniform(lead, 0, 2, 'float32', i + 3),
+          () => tf.zeros(lead),
+          () => tf.randomUniform([lead[0], ...lead.slice(1).map(() => 1)], 0, 2, 'float32', i + 5),
+        ])();
+      if (r() < 0.3) o.classWeights = tf.randomUniform([C], 0.1, 2, 'float32', i + 4);
+      if (ids.includes(-100) || r() < 0.2) o.ignoreIndex = -100;
+      if (r() < 0.3 && (kind === 'mixed' || kind === 'mae')) o.labelSmoothing = pick(r, [0.1, 0.5]);
+      if (r() < 0.25) o.zLoss = pick(r, [1e-3, 0.1]);
+      if (r() < 0.25) o.softcap = pick(r, [1, 3, 30]);
+      const none = o.reduction === 'none';
+      const call = `${kind} ${describeIt(params)} [${lead}]×${D}×${C} shards ${cuts} labels ${form} ${describeIt(o)} bias ${b !== undefined}`;
+      try {
+        tf.tidy(() => {
+          const op = (hh: tf.Tensor, kk: tf.Tensor, bb?: tf.Tensor) =>
+            mixloss.linearLoss(hh, kk, y as never, { kind, ...params, ...o, ...(bb ? { bias: bb } : {}) } as never);
+          const want = op(h, k, b);
+          const shard = (lo: number, hi: number) => ({
+            options: { kind, ...params, ...o, numClasses: C, classOffset: lo, ...(b ? { bias: tf.slice(b, [lo], [hi - lo]) } : {}) },
+            kernel: tf.slice(k, [0, lo], [D, hi - lo]),
+            lo,
+            hi,
+          });
+          const shards = cuts.slice(0, -1).map((lo, s) => shard(lo, cuts[s + 1]));
+          const stats = shards.map((s) => mixloss.headStatistics(h, s.kernel, y as never, s.options as never));
+          const merged = mixloss.mergeHeadStatistics(stats.reverse());
+          const got = mixloss.headLoss(merged, y as never, { kind, ...params, ...o, numClasses: C } as never);
+          if (describeIt(got.shape) !== describeIt(want.shape)) problems.push(`shape [${got.shape}] vs [${want.shape}]: ${call}`);
+          const [va, vb] = [got.dataSync(), want.dataSync()];
+          for (let j = 0; j < vb.length; j++) {
+            if (!(
+              va[j] === vb[j] ||
+              Math.abs(va[j] - vb[j]) <= 1e-5 * Math.max(1, Math.abs(vb[j])) ||
+              (Number.isNaN(va[j]) && Number.isNaN(vb[j]))
+            ))
+              problems.push(`value ${va[j]} vs ${vb[j]}: ${call}`);
+          }
+          compared++;
+          if (none) return;
+          const ref = tf
+            .grads((...t: tf.Tensor[]) => op(t[0], t[1], t[2]))(b ? [h, k, b] : [h, k])
+            .map((g) => g.dataSync());
+          const gh = new Float32Array(rows * D),
+            gk = new Float32Array(D * C),
+            gb = new Float32Array(C);
+          for (const s of shards) {
+            const g = mixloss.headGradients(h, s.kernel, y as never, merged, s.options as never);
+            g.hidden.dataSync().forEach((v, j) => (gh[j] += v));
+            const dk = g.kernel.dataSync();
+            for (let d = 0; d < D; d++) for (let j = s.lo; j < s.hi; j++) gk[d * C + j] = dk[d * (s.hi - s.lo) + j - s.lo];
+            if (g.bias) gb.set(g.bias.dataSync(), s.lo);
+          }
+          [gh, gk, gb].slice(0, ref.length).forEach((g, j) => {
+            const scale = Math.max(1e-3, ...Array.from(ref[j]).map(Math.abs));
+            const m = g.findIndex((v, n) => !(Math.abs(v - ref[j][n]) <= 1e-4 * scale));
+            if (m >= 0) problems.push(`${['hidden', 'kernel', 'bias'][j]} gradient ${g[m]} vs ${ref[j][m]}: ${call}`);
+          });
+        });
+      } catch (e) {
+        problems.push(`${e instanceof Error ? e.message : String(e)}: ${call}`);
+      }
+      tf.dispose([h, k, idTensor, ...(b ? [b] : []), ...(y instanceof tf.Tensor && y !== idTensor ? [y] : [])]);
+      tf.dispose(Object.values(o).filter((v): v is tf.Tensor => v instanceof tf.Tensor));
+      if (leftBehind(before, backendCounts())) problems.push(`left tensors behind: ${call}`);
+    }
+    expect(problems.slice(0, 5)).toEqual([]);
+    expect(compared).toBe(400);
+  });
 });

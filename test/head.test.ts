@@ -629,6 +629,83 @@ describe('the class-sharded statistics against the op', () => {
     tf.dispose([h, w, yy, weights]);
   });
 
+  it("rows of more than one axis: the statistics keep hidden's rows' shape, and headLoss reads labels of that shape in any form", () => {
+    const h = tf.tensor(x.h.subarray(0, 6 * x.D), [2, 3, x.D]);
+    const w = tf.tensor(x.w, [x.D, x.C]);
+    const ids = [
+      [3, 700, 9],
+      [640, 1, 999],
+    ];
+    const y = tf.tensor(ids, [2, 3], 'int32');
+    const rowWeights = tf.tensor([0.5, 1, 2], [1, 3]);
+    const before = backendCounts();
+    const stats = headStatistics(h, w, y, { numClasses: x.C });
+    expect(stats.shape).toEqual([2, 3, stats.shape[2]]);
+    const want = linearCrossEntropy(h, w, y, { weights: rowWeights, reduction: 'none' });
+    expect(want.shape).toEqual([2, 3]);
+    const merged = mergeHeadStatistics(stats);
+    expect(merged.shape).toEqual(stats.shape);
+    // As a tensor, as nested arrays, and as nested columns [2, 3, 1].
+    for (const labels of [y, ids, ids.map((row) => row.map((v) => [v]))]) {
+      const got = headLoss(merged, labels, { weights: rowWeights, reduction: 'none' });
+      expect(got.shape).toEqual([2, 3]);
+      expect(relError(got.dataSync(), want.dataSync())).toBeLessThan(1e-6);
+      got.dispose();
+    }
+    tf.dispose([stats, merged, want]);
+    expect(backendCounts()).toEqual(before);
+    tf.dispose([h, w, y, rowWeights]);
+  });
+
+  it('rows [N, 1] (not a column of class ids) keep their shape under reduction none, and take weights [N, 1]', () => {
+    const N = 5;
+    const h = tf.tensor(x.h.subarray(0, N * x.D), [N, 1, x.D]);
+    const h2 = tf.reshape(h, [N, x.D]);
+    const w = tf.tensor(x.w, [x.D, x.C]);
+    const y = tf.tensor(Array.from(x.y.subarray(0, N)), [N, 1], 'int32');
+    const weights = tf.tensor([1, 0, 2, 0.5, 3], [N, 1]);
+    const before = backendCounts();
+    tf.tidy(() => {
+      // hidden [N, 1, D]: the rows are [N, 1], and so is the loss per row.
+      const merged = headStatistics(h, w, y, { numClasses: x.C, weights });
+      const want = linearCrossEntropy(h, w, y, { weights, reduction: 'none' });
+      const got = headLoss(merged, y, { weights, reduction: 'none' });
+      expect(want.shape).toEqual([N, 1]);
+      expect(got.shape).toEqual([N, 1]);
+      expect(relError(got.dataSync(), want.dataSync())).toBeLessThan(1e-6);
+      const sum = linearCrossEntropy(h, w, y, { weights, reduction: 'sum' }).dataSync()[0];
+      expect(Math.abs(headLoss(merged, y, { weights, reduction: 'sum' }).dataSync()[0] - sum) / sum).toBeLessThan(1e-6);
+      const g = headGradients(h, w, y, merged, { numClasses: x.C, weights, reduction: 'sum' });
+      const ref = tf.grads((hh: tf.Tensor, ww: tf.Tensor) => linearCrossEntropy(hh, ww, y, { weights, reduction: 'sum' }))([h, w]);
+      expect(g.hidden.shape).toEqual([N, 1, x.D]);
+      expect(relError(g.hidden.dataSync(), ref[0].dataSync())).toBeLessThan(1e-5);
+      expect(relError(g.kernel.dataSync(), ref[1].dataSync())).toBeLessThan(1e-5);
+      // hidden [N, D] with the same labels: a column of class ids, one loss per row [N].
+      const column = headLoss(headStatistics(h2, w, y, { numClasses: x.C }), y, { reduction: 'none' });
+      expect(column.shape).toEqual([N]);
+      expect(linearCrossEntropy(h2, w, y, { reduction: 'none' }).shape).toEqual([N]);
+    });
+    expect(backendCounts()).toEqual(before);
+    tf.dispose([h, h2, w, y, weights]);
+  });
+
+  it("weights that would grow the rows' shape (tf.losses' broadcasting) are an Error in each sharded call, nothing left behind", () => {
+    const N = 4;
+    const h = tf.tensor(x.h.subarray(0, N * x.D), [N, x.D]);
+    const w = tf.tensor(x.w, [x.D, x.C]);
+    const y = tf.tensor(Array.from(x.y.subarray(0, N)), [N], 'int32');
+    const grow = tf.tensor([1, 2, 3, 4], [N, 1]); // [N] rows by [N, 1] weights: [N, N] in tf.losses
+    const merged = headStatistics(h, w, y, { numClasses: x.C });
+    const before = backendCounts();
+    const message =
+      /weights of shape \[4, 1\] would grow the rows \[4\] to \[4, 4\]; the sharded head weights each row: pass weights that broadcast to \[4\]/;
+    expect(thrownBy(() => headStatistics(h, w, y, { numClasses: x.C, weights: grow })).message).toMatch(message);
+    expect(thrownBy(() => headLoss(merged, y, { weights: grow })).message).toMatch(message);
+    expect(thrownBy(() => headGradients(h, w, y, merged, { numClasses: x.C, weights: grow })).message).toMatch(message);
+    expect(backendCounts()).toEqual(before);
+    tf.dispose([h, w, y, grow, merged]);
+  });
+
   it('statistics computed without labelSmoothing cannot finish a smoothed loss', () => {
     tf.tidy(() => {
       const yy = tf.tensor(labels, [x.N], 'int32');
@@ -695,6 +772,12 @@ describe('bad input: an Error naming the problem, before any kernel, nothing lef
         (i) => linearCrossEntropy(i.t[0], i.w, i.y),
         /label 10 at row 2/,
         () => ({ y: tf.tensor([0, 1, 10, 2], [2, 2], 'int32'), t: [tf.zeros([2, 2, 3])] }),
+      ],
+      [
+        "labels of another rows' shape",
+        (i) => linearCrossEntropy(i.t[0], i.w, i.y),
+        /labels must be class ids \[2, 2\] or \[2, 2, 1\].*got shape \[4\] \(hidden's rows: \[2, 2\]\)/,
+        () => ({ t: [tf.zeros([2, 2, 3])] }),
       ],
       [
         'a bias of the wrong length',

@@ -51,7 +51,7 @@ export function headLabels(op: string, y: unknown, s: HeadShapes, ignoreIndex: n
   try {
     dense = checkLabels(op, labels.shape, labels.dtype, s.lead, s.classes).dense;
   } catch (e) {
-    if (e instanceof Error) e.message = e.message.replace(/logits/g, 'hidden');
+    if (e instanceof Error) e.message = e.message.replace(/logits'/g, "hidden's").replace(/logits/g, 'hidden');
     throw e;
   }
   if (dense) fail(op, `the fused head takes class ids ${shapeOf(s.lead)}, got targets ${shapeOf(labels.shape)}: pass the class ids`);

@@ -3,7 +3,7 @@
 // statistics over its own columns of the kernel; merged in any order (exactly: the merge is
 // associative), they finish into the loss and give each shard its gradients. Host arrays in
 // and out (these are not tape ops: they are the contract across devices).
-import { broadcastTo, Tensor, tensor, tidy } from '@tensorflow/tfjs-core';
+import { backend_util, broadcastTo, Tensor, tensor, tidy } from '@tensorflow/tfjs-core';
 
 import type { Labels } from '../losses/types';
 import { checkNumber, sampleWeightTensor, shapeOf } from '../losses/checks';
@@ -32,7 +32,10 @@ export interface HeadShardOptions extends Omit<LinearLossOptions, 'device'> {
 
 const SHARD = ['classOffset', 'numClasses'];
 
-/** Rows' statistics of a shard [N, S], where S = headStatisticsWidth(). */
+/**
+ * Rows' statistics of a shard [..., S]: hidden's rows' shape (hidden's shape without D; [1] for an
+ * unbatched row), then S = headStatisticsWidth().
+ */
 export type HeadStatistics = Tensor;
 
 /** Floats per row of a shard's statistics. */
@@ -54,12 +57,33 @@ function numClassesOf(op: string, options: HeadShardOptions): number {
   return checkNumber(op, 'numClasses', options.numClasses, (v) => Number.isInteger(v) && v >= 1, '(an integer >= 1)');
 }
 
-/** Sample weights broadcast to the rows, as a host array [N]. */
-function rowWeights(op: string, w: unknown, lead: number[]): Float32Array | undefined {
+/**
+ * Sample weights broadcast to the rows, as a host array [N]. `column`: the labels' own shape where
+ * they end in an axis of 1 (headLoss reads the rows' shape from them, and a column of class ids
+ * [N, 1] may be the rows [N, 1] themselves); weights of that shape weight the same rows. Weights
+ * that would grow the rows' shape (tf.losses' broadcasting, [N] rows by [N, 1] weights) have no
+ * per-row form in the statistics: an Error.
+ */
+function rowWeights(op: string, w: unknown, lead: number[], column?: number[]): Float32Array | undefined {
   if (w === undefined) return undefined;
-  const t = sampleWeightTensor(op, w, lead);
+  let t: Tensor;
   try {
-    const rows = tidy(() => broadcastTo(t, lead.length === 0 ? [1] : lead));
+    t = sampleWeightTensor(op, w, lead);
+  } catch (e) {
+    if (column === undefined) throw e;
+    t = sampleWeightTensor(op, w, column);
+  }
+  try {
+    const fits = (rows: number[]) => shapeOf(backend_util.assertAndGetBroadcastShape(rows, t.shape)) === shapeOf(rows);
+    const target = fits(lead) ? lead : column !== undefined && fits(column) ? column : undefined;
+    if (target === undefined) {
+      fail(
+        op,
+        `weights of shape ${shapeOf(t.shape)} would grow the rows ${shapeOf(lead)} to ${shapeOf(backend_util.assertAndGetBroadcastShape(lead, t.shape))}; ` +
+          `the sharded head weights each row: pass weights that broadcast to ${shapeOf(lead)}`,
+      );
+    }
+    const rows = tidy(() => broadcastTo(t, target.length === 0 ? [1] : target));
     try {
       return Float32Array.from(hostFloats(op, 'weights', rows));
     } finally {
@@ -130,7 +154,7 @@ function labelsArray(op: string, labels: Tensor): Int32Array | Float32Array {
 }
 
 /**
- * A shard's statistics of every row [N, S] over its classes [classOffset, classOffset + C_shard)
+ * A shard's statistics of every row [..., S] (hidden's rows, then S) over its classes [classOffset, classOffset + C_shard)
  * of the head's numClasses: its max, Σ exp, the smoothing sums, and the target's logit when the
  * target is one of its classes. Pass the same options (softcap, labelSmoothing, classWeights,
  * ignoreIndex) to every call of one step.
@@ -144,18 +168,24 @@ export function headStatistics(hidden: Hidden, kernelShard: Kernel, labels: Labe
   } catch (e) {
     throw named(e, op);
   }
-  return tensor(out, [shapes.rows, headStatisticsWidth()]);
+  return tensor(out, [...statsLead(shapes.lead), headStatisticsWidth()]);
 }
 
-function statsArray(op: string, name: string, t: unknown, rows?: number): { values: Float32Array; rows: number } {
-  if (!(t instanceof Tensor)) fail(op, `${name} must be a tensor [N, ${headStatisticsWidth()}] from headStatistics`);
-  if (t.isDisposed) fail(op, `${name} is a disposed tensor`);
+/** The rows' shape statistics take: hidden's rows (one unbatched row as [1]). */
+function statsLead(lead: number[]): number[] {
+  return lead.length === 0 ? [1] : lead;
+}
+
+function statsArray(op: string, name: string, t: unknown, rows?: number): { values: Float32Array; rows: number; shape: number[] } {
   const width = headStatisticsWidth();
-  if (t.rank !== 2 || t.shape[1] !== width || t.dtype !== 'float32') {
-    fail(op, `${name} must be float32 [N, ${width}] (headStatistics' output), got ${t.dtype} ${shapeOf(t.shape)}`);
+  if (!(t instanceof Tensor)) fail(op, `${name} must be a tensor [..., ${width}] from headStatistics`);
+  if (t.isDisposed) fail(op, `${name} is a disposed tensor`);
+  if (t.rank < 2 || t.shape[t.rank - 1] !== width || t.dtype !== 'float32') {
+    fail(op, `${name} must be float32 [..., ${width}] (headStatistics' output), got ${t.dtype} ${shapeOf(t.shape)}`);
   }
-  if (rows !== undefined && t.shape[0] !== rows) fail(op, `${name} has ${t.shape[0]} rows, expected ${rows}`);
-  return { values: hostFloats(op, name, t), rows: t.shape[0] };
+  const count = t.size / width;
+  if (rows !== undefined && count !== rows) fail(op, `${name} has ${count} rows, expected ${rows}`);
+  return { values: hostFloats(op, name, t), rows: count, shape: t.shape };
 }
 
 /** Merges shards' statistics (exact and associative: any order, any grouping, uneven shards). */
@@ -169,7 +199,7 @@ export function mergeHeadStatistics(stats: HeadStatistics[] | HeadStatistics, ..
     const next = statsArray(op, `stats[${i}]`, stats[i], first.rows);
     native().headMergeStatistics({ a: out, b: next.values, rows: first.rows, out });
   }
-  return tensor(out, [first.rows, headStatisticsWidth()]);
+  return tensor(out, first.shape);
 }
 
 /** The finished rows: each row's statistics for the backward pass and its loss; fails on a target no shard holds. */
@@ -204,6 +234,18 @@ function reductionPlan(loss: NativeHeadLoss, classes: number, r: ResolvedHead) {
   return { divisor: r.reduction === 'nonzero' ? d.nonzero : d.sampleWeights, loss };
 }
 
+/** The shape of labels given as a nested array (a TypedArray or a number: rows' worth, as given). */
+function labelShape(labels: unknown, rows: number): number[] {
+  if (typeof labels === 'number') return [];
+  if (!Array.isArray(labels)) return ArrayBuffer.isView(labels) ? [(labels as unknown as ArrayLike<number>).length] : [rows];
+  const shape: number[] = [];
+  for (let level: unknown = labels; Array.isArray(level); level = level[0]) {
+    shape.push(level.length);
+    if (level.length === 0) break;
+  }
+  return shape;
+}
+
 /** The loss from merged statistics (every shard's): 'mean', 'sum' or the rows ('none'), as linearLoss. */
 export function headLoss(merged: HeadStatistics, labels: Labels, options: Partial<HeadShardOptions> = {}): Tensor {
   const op = 'headLoss';
@@ -223,19 +265,19 @@ export function headLoss(merged: HeadStatistics, labels: Labels, options: Partia
   const m = statsArray(op, 'merged', merged);
   const made: Tensor[] = [];
   try {
-    // The rows' shape: the labels' own (hidden's rows, flattened in the statistics).
-    const lead =
-      labels instanceof Tensor
-        ? labels.rank > 1 && labels.shape[labels.rank - 1] === 1
-          ? labels.shape.slice(0, -1)
-          : labels.shape
-        : [m.rows];
+    // The rows' shape: the labels' own (hidden's rows, flattened in the statistics), less the
+    // axis of 1 of a column of class ids; tensors, nested arrays and TypedArrays alike.
+    // Statistics of more than one axis of rows say the rows' shape themselves (a column of
+    // class ids [N, 1] is then told apart from rows [N, 1]).
+    const given = labels instanceof Tensor ? labels.shape : labelShape(labels, m.rows);
+    const own = m.shape.length > 2 ? m.shape.slice(0, -1) : undefined;
+    const column = given.length > 1 && given[given.length - 1] === 1 && !(own && shapeOf(own) === shapeOf(given)) ? given : undefined;
+    const lead = own ?? (column ? given.slice(0, -1) : given);
     const size = lead.reduce((a, b) => a * b, 1);
-    if (size !== m.rows)
-      fail(op, `labels ${labels instanceof Tensor ? shapeOf(labels.shape) : ''} have ${size} rows but merged has ${m.rows}`);
+    if (size !== m.rows) fail(op, `labels ${shapeOf(given)} have ${size} rows but merged has ${m.rows}`);
     const y = headLabels(op, labels, { lead, rows: m.rows, dims: 1, classes: numClasses }, r.ignoreIndex, made);
     const classWeights = headClassWeights(op, options.classWeights, numClasses, made);
-    const weights = rowWeights(op, options.weights, lead);
+    const weights = rowWeights(op, options.weights, lead, column);
     const base: NativeHeadLoss = {
       rows: m.rows,
       labels: labelsArray(op, y),
