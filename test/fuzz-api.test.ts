@@ -351,7 +351,7 @@ describe('the public API, fuzzed (seeded)', () => {
     expect(problems.slice(0, 5)).toEqual([]);
   });
 
-  it('the schedules, metrics, layers wrappers, analysis and top-k: a result or a mixloss Error, nothing left behind', () => {
+  it('the schedules, metrics, layers wrappers, analysis, top-k and the sharded head: a result or a mixloss Error, nothing left behind', () => {
     const r = rng(31);
     const odd = [
       undefined,
@@ -428,6 +428,18 @@ describe('the public API, fuzzed (seeded)', () => {
       check(`metrics.crossEntropy${at}`, () => mixloss.metrics.crossEntropy(labels as never, logits as never));
       check(`targetProbabilities${at}`, () => mixloss.targetProbabilities(logits as never, labels as never));
       check(`headTopK${at}`, () => mixloss.headTopK(logits as never, kernel, pick(r, [1, 2, 0, 6, 2.5]), o as never));
+      const shardOptions = o !== null && typeof o === 'object' ? { numClasses: C, ...o } : o;
+      const stats = tf.tidy(() =>
+        mixloss.headStatistics(tf.randomNormal([B, C], 0, 1, 'float32', i), kernel, [0, 4, 2].slice(0, B), { numClasses: 5 }),
+      );
+      check(`headStatistics${at}`, () => mixloss.headStatistics(logits as never, kernel, labels as never, shardOptions as never));
+      check(`mergeHeadStatistics${at}`, () => mixloss.mergeHeadStatistics(pick(r, [[stats, logits], [stats], stats, logits, a]) as never));
+      check(`headLoss${at}`, () => mixloss.headLoss(pick(r, [stats, logits]) as never, labels as never, shardOptions as never));
+      check(`headGradients${at}`, () => {
+        const g = mixloss.headGradients(logits as never, kernel, labels as never, pick(r, [stats, logits]) as never, shardOptions as never);
+        tf.dispose(Object.values(g));
+      });
+      stats.dispose();
       check(`renyiInformation${at}`, () => mixloss.renyiInformation(labels as never, logits as never, o as never));
       check(`renyiEntropy${at}`, () => mixloss.renyiEntropy(logits as never, o as never));
       check(`silvermanWidth${at}`, () => mixloss.silvermanWidth(pick(r, [logits, a]) as never));

@@ -706,6 +706,26 @@ describe('the class-sharded statistics against the op', () => {
     tf.dispose([h, w, y, grow, merged]);
   });
 
+  it("a bad class id first read under a mean's divisor is the sharded call's own Error", () => {
+    const N = 3;
+    const h = tf.tensor(x.h.subarray(0, N * x.D), [N, x.D]);
+    const w = tf.tensor(x.w, [x.D, x.C]);
+    const merged = headStatistics(h, w, tf.tensor([1, 2, 3], [N], 'int32'), { numClasses: x.C });
+    const bad = tf.tensor([NaN, 2, 3], [N]); // float labels: not checked on the host
+    const before = backendCounts();
+    for (const weights of [undefined, tf.ones([N])]) {
+      expect(thrownBy(() => headLoss(merged, bad, { weights })).message).toMatch(
+        /^mixloss\.headLoss: label nan at row 0 is not a class id/,
+      );
+      expect(thrownBy(() => headGradients(h, w, bad, merged, { numClasses: x.C, weights })).message).toMatch(
+        /^mixloss\.headGradients: label nan at row 0 is not a class id/,
+      );
+      weights?.dispose();
+    }
+    expect(backendCounts()).toEqual(before);
+    tf.dispose([h, w, merged, bad]);
+  });
+
   it('statistics computed without labelSmoothing cannot finish a smoothed loss', () => {
     tf.tidy(() => {
       const yy = tf.tensor(labels, [x.N], 'int32');

@@ -224,14 +224,19 @@ function finish(op: string, merged: Float32Array, loss: NativeHeadLoss, totalCla
 }
 
 /** What 'mean' divides by here (the loss ops' rules) and the spec the kernels then run. */
-function reductionPlan(loss: NativeHeadLoss, classes: number, r: ResolvedHead) {
+function reductionPlan(op: string, loss: NativeHeadLoss, classes: number, r: ResolvedHead) {
   if (r.reduction === 'none' || r.reduction === 'sum') return { divisor: 1, loss };
-  if (loss.weights === undefined) {
-    const plan = meanPlan(loss.loss, loss.labels, loss.rows, classes, loss.classWeights);
-    return { divisor: plan.divisor, loss: { ...loss, loss: plan.loss } };
+  try {
+    // The labels' first read by the native side here (a bad class id is its Error, named for op).
+    if (loss.weights === undefined) {
+      const plan = meanPlan(loss.loss, loss.labels, loss.rows, classes, loss.classWeights);
+      return { divisor: plan.divisor, loss: { ...loss, loss: plan.loss } };
+    }
+    const d = native().meanDivisors({ ...loss, classes, dense: false });
+    return { divisor: r.reduction === 'nonzero' ? d.nonzero : d.sampleWeights, loss };
+  } catch (e) {
+    throw named(e, op);
   }
-  const d = native().meanDivisors({ ...loss, classes, dense: false });
-  return { divisor: r.reduction === 'nonzero' ? d.nonzero : d.sampleWeights, loss };
 }
 
 /** The shape of labels given as a nested array (a TypedArray or a number: rows' worth, as given). */
@@ -285,7 +290,7 @@ export function headLoss(merged: HeadStatistics, labels: Labels, options: Partia
       ...(classWeights ? { classWeights: hostFloats(op, 'classWeights', classWeights) } : {}),
       ...(weights ? { weights } : {}),
     };
-    const plan = reductionPlan(base, numClasses, r);
+    const plan = reductionPlan(op, base, numClasses, r);
     const { rowLoss, total } = finish(op, m.values, plan.loss, numClasses, r);
     if (r.reduction === 'none') return tensor(rowLoss, lead);
     return tensor(total / plan.divisor);
@@ -317,7 +322,7 @@ export function headGradients(
   if (resolved.reduction === 'none') fail(op, "reduction 'none' has no single gradient: use 'sum' with the upstream gradients as weights");
   const m = statsArray(op, 'merged', merged, shapes.rows);
   const { hidden: _h, kernel: _k, bias: _b, dims: _d, classes: _c, classOffset, totalClasses, ...loss } = call;
-  const plan = reductionPlan(loss, totalClasses, resolved);
+  const plan = reductionPlan(op, loss, totalClasses, resolved);
   const { stats } = finish(op, m.values, plan.loss, totalClasses, resolved);
   const gradHidden = new Float32Array(shapes.rows * shapes.dims);
   const gradKernel = new Float32Array(shapes.dims * shapes.classes);
