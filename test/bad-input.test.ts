@@ -33,6 +33,9 @@ import {
   WidthSelector,
   mpceLoss,
   losses as tfLosses,
+  linearCrossEntropy,
+  renyiEntropy,
+  renyiMutualInformation,
 } from '../src';
 import { FUSED_LOSS, FUSED_LOSS_GRAD } from '../src/kernels/attrs';
 import { statsLayout } from '../src/kernels/registry';
@@ -412,6 +415,56 @@ describe('bad input', () => {
       ));
     it('float ids with a bad value, under valueAndGrad', () =>
       rejects(/label 0\.5/, (x, y) => tf.valueAndGrad((v: tf.Tensor) => mixedLoss(v, y))(x), q(), tf.tensor2d([[0.5], [1]])));
+    // The op records stock ops on the tape before its kernel finds the bad label (a reshape of
+    // rows of more than one axis, the class axis moved): the tape keeps copies of their
+    // inputs for the backward pass, which the throw must not leave behind.
+    it('rows of two axes (a reshape before the kernel)', () =>
+      rejects(
+        /label 9 at row 1/,
+        (x, y) => tf.grad((v: tf.Tensor) => crossEntropy(v, y))(x),
+        tf.zeros([2, 3, 4]),
+        tf.tensor2d([
+          [0, 9, 1],
+          [1, 1, 1],
+        ]),
+      ));
+    it('the class axis at 1 (a transpose before the kernel)', () =>
+      rejects(
+        /label 9 at row 1/,
+        (x, y) => tf.grad((v: tf.Tensor) => crossEntropy(v, y, { axis: 1 }))(x),
+        tf.zeros([2, 3, 4]),
+        tf.tensor2d([
+          [0, 9, 1, 2],
+          [1, 1, 1, 1],
+        ]),
+      ));
+    it('the fused head on hidden rows of two axes', () =>
+      rejects(
+        /label 9 at row 1/,
+        (h, k, y) => tf.grads((a: tf.Tensor, b: tf.Tensor) => linearCrossEntropy(a, b, y))([h, k]),
+        tf.ones([2, 3, 4]),
+        tf.ones([4, 5]),
+        tf.tensor2d([
+          [0, 9, 1],
+          [1, 1, 1],
+        ]),
+      ));
+    it('an information measure whose gradient is not finite, on a layer of rank 3', () => {
+      // alpha < 1 diverges on a rank-deficient Gram matrix: two equal rows.
+      const layer = tf.tensor3d(
+        Array.from({ length: 24 }, (_, i) => (i < 12 ? i % 6 : i) / 10),
+        [4, 2, 3],
+      );
+      const labels = tf.tensor1d([0, 1, 0, 1], 'int32');
+      const notFinite = /the gradient is not finite: for alpha < 1/;
+      rejects(
+        notFinite,
+        (x, y) => tf.grad((v: tf.Tensor) => renyiMutualInformation(y, v, { alpha: 0.5, width: 1 }))(x),
+        layer.clone(),
+        labels,
+      );
+      rejects(notFinite, (x) => tf.grad((v: tf.Tensor) => renyiEntropy(v, { alpha: 0.5, width: 1 }))(x), layer);
+    });
     it('optimizer.minimize', () => {
       // The logits are the variable itself: a stock op recorded before the throw (a matMul,
       // say) would leave its own saved copies behind, which is tfjs's doing, not the loss's.

@@ -203,6 +203,17 @@ describe('the public API, fuzzed (seeded)', () => {
         }
       } catch (e) {
         if (!(e instanceof Error) || !/^mixloss\./.test(e.message)) problems.push(`${e instanceof Error ? e.message : String(e)}: ${call}`);
+        // The same call under a gradient tape throws too, and leaves nothing the tape holds.
+        if (logits instanceof tf.Tensor && logits.dtype === 'float32') {
+          try {
+            tf.grad((x: tf.Tensor) => tf.sum((mixloss[op] as (q: unknown, y: unknown, o: unknown) => tf.Tensor)(x, labels, opts)))(
+              logits,
+            ).dispose();
+            problems.push(`threw outside a tape only: ${call}`);
+          } catch (again) {
+            if (!(again instanceof Error) || !/^mixloss\./.test(again.message)) problems.push(`under a tape: ${String(again)}: ${call}`);
+          }
+        }
       }
       const after = backendCounts();
       if (leftBehind(before, after)) {

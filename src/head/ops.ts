@@ -13,6 +13,7 @@ import { checkClassIds, floatInput } from '../losses/inputs';
 import { linearLossKernel, LinearLossAttrs } from './kernel_names';
 import { LinearLossOptions, LinearLossSpec, resolveHead } from './options';
 import { ensureHeadKernels } from './register';
+import { withTapeRollback } from '../kernels/tape';
 
 export type { LinearLossOptions, LinearLossSpec } from './options';
 
@@ -21,8 +22,7 @@ export type Hidden = Tensor | TensorLike;
 /** The head's kernel [D, C]: a Dense layer's `kernel.read()` as it is. */
 export type Kernel = Tensor | TensorLike;
 
-/** Runs the head for one op: every option applied, every check done first. */
-function fusedHead(
+type HeadArgs = [
   op: string,
   hiddenIn: Hidden,
   kernelIn: Kernel,
@@ -30,8 +30,18 @@ function fusedHead(
   options: Record<string, unknown>,
   kind: string,
   fixed: Record<string, number> | 'fromOptions',
-  extra: string[] = [],
-): Tensor {
+  extra?: string[],
+];
+
+/**
+ * Runs the head for one op: every option applied, every check done first. What it records on a
+ * gradient tape before it throws (a reshape of the rows, the weights' ops) leaves the tape with it.
+ */
+function fusedHead(...args: HeadArgs): Tensor {
+  return withTapeRollback(() => fusedHeadOnTape(...args));
+}
+
+function fusedHeadOnTape(...[op, hiddenIn, kernelIn, labelsIn, options, kind, fixed, extra = []]: HeadArgs): Tensor {
   const r = resolveHead(op, kind, options, fixed, extra);
   const made: Tensor[] = [];
   try {

@@ -9,6 +9,7 @@ import { native, RenyiEntropies } from '../native';
 import { checkOptionNames, fail, named, shown } from '../validate';
 import { ensureInformationKernels, RENYI_ENTROPY, RENYI_MUTUAL_INFORMATION, RenyiAttrs } from './kernels';
 import { layerData, silvermanWidth } from './width';
+import { withTapeRollback } from '../kernels/tape';
 
 /**
  * Class ids [N] or [N, 1] (int32 or integral floats), or one-hot rows [N, C]: a tensor, or what
@@ -148,26 +149,30 @@ function widthOf(width: number | 'silverman' | undefined, x: Tensor): number {
 export function renyiMutualInformation(labels: ClassLabels, layer: Tensor | TensorLike, options: RenyiOptions = {}): Scalar {
   const op = 'renyiMutualInformation';
   const { alpha } = checkOptions(op, options);
-  return tidy(() => {
-    const z = layerOf(op, 'layer', layer);
-    const { ids, classes } = classIdsOf(op, labels, z.shape[0]);
-    const attrs: RenyiAttrs = { alpha, width: widthOf(options.width, z), classes, op, withGradient: false };
-    ensureInformationKernels(getBackend());
-    const y = tensor(ids, [ids.length], 'int32');
-    return (engine().runKernel(RENYI_MUTUAL_INFORMATION, { labels: y, layer: z }, attrs as never) as unknown as Tensor[])[0] as Scalar;
-  });
+  return withTapeRollback(() =>
+    tidy(() => {
+      const z = layerOf(op, 'layer', layer);
+      const { ids, classes } = classIdsOf(op, labels, z.shape[0]);
+      const attrs: RenyiAttrs = { alpha, width: widthOf(options.width, z), classes, op, withGradient: false };
+      ensureInformationKernels(getBackend());
+      const y = tensor(ids, [ids.length], 'int32');
+      return (engine().runKernel(RENYI_MUTUAL_INFORMATION, { labels: y, layer: z }, attrs as never) as unknown as Tensor[])[0] as Scalar;
+    }),
+  );
 }
 
 /** H_α(Z) in bits, Rényi's matrix-based entropy of a layer's rows, differentiable. */
 export function renyiEntropy(layer: Tensor | TensorLike, options: RenyiOptions = {}): Scalar {
   const op = 'renyiEntropy';
   const { alpha } = checkOptions(op, options);
-  return tidy(() => {
-    const z = layerOf(op, 'layer', layer);
-    const attrs: RenyiAttrs = { alpha, width: widthOf(options.width, z), classes: 0, op, withGradient: false };
-    ensureInformationKernels(getBackend());
-    return (engine().runKernel(RENYI_ENTROPY, { layer: z }, attrs as never) as unknown as Tensor[])[0] as Scalar;
-  });
+  return withTapeRollback(() =>
+    tidy(() => {
+      const z = layerOf(op, 'layer', layer);
+      const attrs: RenyiAttrs = { alpha, width: widthOf(options.width, z), classes: 0, op, withGradient: false };
+      ensureInformationKernels(getBackend());
+      return (engine().runKernel(RENYI_ENTROPY, { layer: z }, attrs as never) as unknown as Tensor[])[0] as Scalar;
+    }),
+  );
 }
 
 /** Every term of I(Y; Z) (bits) and the width used, as numbers. Not differentiable. */

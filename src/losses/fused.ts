@@ -30,6 +30,7 @@ import { DenseRows, stockDenseLoss } from './stock_dense';
 import { linearOpNames, lossOps } from './op_table';
 import { checkLossSpec, isLinear } from './registry';
 import type { Labels, Logits, LossOptions, OpLoss } from './types';
+import { withTapeRollback } from '../kernels/tape';
 
 const COMMON_OPTIONS = [
   'reduction',
@@ -62,8 +63,16 @@ function withOrderHint<T>(check: () => T, logits: unknown, labels: unknown): T {
   }
 }
 
-/** Runs the fused kernel for one op: every option applied, every check done first. */
+/**
+ * Runs the fused kernel for one op: every option applied, every check done first. What the op
+ * records on a gradient tape before it throws (a broadcast of the weights, a reshape, a transpose)
+ * leaves the tape with it.
+ */
 export function fusedLoss(op: string, logitsIn: Logits, labelsIn: Labels, options: LossOptions, loss: OpLoss): Tensor {
+  return withTapeRollback(() => fusedLossOnTape(op, logitsIn, labelsIn, options, loss));
+}
+
+function fusedLossOnTape(op: string, logitsIn: Logits, labelsIn: Labels, options: LossOptions, loss: OpLoss): Tensor {
   const kind = lossOps().get(op);
   if (kind === undefined) throw new Error(`mixloss: ${op} is not a loss op (lossOp in src/losses/op_table.ts)`);
   checkOptionNames(op, options, [...loss.own, ...COMMON_OPTIONS]);
