@@ -22,7 +22,10 @@ export interface HeadTopKOptions {
 export interface HeadTopK {
   /** log p of the k best classes [..., k], best first. */
   values: Tensor;
-  /** Their class ids [..., k] (int32); ties go to the lower id. */
+  /**
+   * Their class ids [..., k] (int32); equal values go to the lower id (identical kernel columns can
+   * differ in their last bits by where they fall in the GEMM's tiles).
+   */
   indices: Tensor;
 }
 
