@@ -46,3 +46,12 @@ export function unreadableHere(t: Tensor): boolean {
     heldOnHost(gpu, t.dataId) === undefined
   );
 }
+
+/**
+ * The type t's values are stored as: its dtype, except on webgpu, where a cast from int32 or bool
+ * to float32 shares the int32 buffer (tfjs-backend-webgpu's cast).
+ */
+export function storedDtype(t: Tensor): string {
+  const gpu = webgpuHolder(t);
+  return (gpu === undefined ? undefined : gpu.tensorMap.get(t.dataId)?.dtype) ?? t.dtype;
+}

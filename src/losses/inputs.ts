@@ -11,6 +11,7 @@
 // Shapes are checked here before any kernel runs; the stock ops that move the axis and apply the
 // mask run inside the op's tidy, on the gradient tape.
 import {
+  add,
   any,
   broadcastTo,
   cast,
@@ -31,7 +32,7 @@ import {
 } from '@tensorflow/tfjs-core';
 import type { TensorLike } from '@tensorflow/tfjs-core';
 
-import { checkableValues } from '../kernels/host_values';
+import { checkableValues, storedDtype } from '../kernels/host_values';
 import { classIdProblem } from '../kernels/input_checks';
 import { fail, labelsAreDense } from '../validate';
 import { checkAttached, shapeOf } from './checks';
@@ -39,8 +40,13 @@ import { checkAttached, shapeOf } from './checks';
 /** A tensor or what tfjs ops take in its place: a number, a nested array, a TypedArray. */
 export type TensorOrLike = Tensor | TensorLike;
 
-/** The class id that marks a row `where` leaves out when the op has no ignoreIndex of its own. */
-export const WHERE_IGNORED = -2147483647;
+/**
+ * The class id that marks a row `where` leaves out when the op has no ignoreIndex of its own:
+ * −2³¹, which no ignoreIndex option can be (|ignoreIndex| < 2³¹) and which float32 holds exactly
+ * (tfjs's webgpu fill passes its value as an f32: −2³¹ + 1 arrived as −2³¹, a class id the kernel
+ * then refused, and the row was NaN).
+ */
+export const WHERE_IGNORED = -2147483648;
 
 const isTypedArray = (x: unknown): x is ArrayLike<number> & ArrayBufferView => ArrayBuffer.isView(x) && !(x instanceof DataView);
 
@@ -209,7 +215,12 @@ export function movedShape(shape: readonly number[], a: ClassAxis): number[] {
 /** Moves the class axes last and flattens them (a transpose and a reshape on the tape), or returns x. */
 export function moveClassAxis(x: Tensor, a: ClassAxis): Tensor {
   if (a.perm === undefined) return x;
-  const moved = transpose(x, a.perm);
+  // Moved as float32 values: tfjs 4.22's webgpu transpose of rank 3 and more does not compile
+  // for values stored as int32 (tensorflow/tfjs#8638: int32 and bool tensors, and float32 casts of
+  // them, which share their buffer there), and the command buffer is then dropped with every
+  // program in it, so the loss read stale values. int32 targets and masks are small integers.
+  const floats = storedDtype(x) === 'float32' ? x : add(cast(x, 'float32'), 0);
+  const moved = x.dtype === 'float32' ? transpose(floats, a.perm) : cast(transpose(floats, a.perm), x.dtype);
   return a.axes.length === 1 ? moved : reshape(moved, movedShape(x.shape, a));
 }
 

@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   complementEntropy,
   crossEntropy,
+  expectationLoss,
   focalLoss,
   generalizedCrossEntropy,
   headTopK,
@@ -31,7 +32,7 @@ import { loadDigits, PIXELS } from '../../demo/digits';
 import { LOSSES } from './losses';
 import { NO_SOFTMAX_ROWS } from './no-softmax-rows';
 import { gradientError, maxRelError, referenceComplement, referenceMixedDense, referenceRow, rowLosses, softmax64 } from './reference';
-import { randomLabels, randomLogits, tf } from './tf';
+import { randomLabels, randomLogits, rng, tf } from './tf';
 import { WORKED_CASES } from './worked-cases';
 
 /** Declares the suite on tfjs's webgpu backend, set up by mixloss/webgpu on this Dawn backend. */
@@ -889,6 +890,70 @@ export async function webgpuSuite(dawnBackend: 'vulkan' | 'opengl'): Promise<voi
       expect(Array.from(grad.subarray(0, 3)).every(Number.isFinite)).toBe(true);
       expect(weighted[2]).toBeNaN();
       expect(Number.isFinite(weighted[0])).toBe(true);
+    });
+
+    it('rows `where` leaves out are ignored, as on cpu: class ids int32 or float, held by the host or computed on the GPU', async () => {
+      // The op marks a left-out row with a class id of its own, filled on the GPU: tfjs's webgpu
+      // fill passes its value as an f32, so the id must be one float32 holds (such rows were NaN).
+      const x = [
+        [1, 2, 3],
+        [0, 1, 0],
+        [3, 2, 1],
+        [2, 0, 1],
+      ];
+      const run = (dtype: 'int32' | 'float32', computed: boolean) => {
+        const q = tf.tensor2d(x);
+        const given = tf.tensor1d([0, 1, 2, 1], dtype);
+        const y = computed ? tf.add(given, 0) : given;
+        const perClass = tf.tensor2d([
+          [true, true, true],
+          [false, false, false], // no class left: the row is left out
+          [true, false, true],
+          [true, true, true],
+        ]);
+        return [
+          crossEntropy(q, y, { where: [true, false, true, false], reduction: 'none' }),
+          crossEntropy(q, y, { where: [true, false, true, false] }),
+          tf.grad((z: tf.Tensor) => crossEntropy(z, y, { where: [true, false, true, false] }))(q),
+          expectationLoss(q, y, { where: perClass, reduction: 'none' }),
+          focalLoss(q, y, { where: perClass, gamma: 2 }),
+        ];
+      };
+      for (const dtype of ['int32', 'float32'] as const) {
+        for (const computed of [false, true]) {
+          const [want, got] = [await on('cpu', () => run(dtype, computed)), await gpuOnly(() => webgpu(() => run(dtype, computed)))];
+          got.forEach((g, k) => expect(maxRelError(g, want[k]), `${dtype}, computed ${computed}, output ${k}`).toBeLessThan(1e-5));
+          expect(Array.from(got[0])).toEqual([expect.any(Number), 0, expect.any(Number), 0]);
+          expect(got[3][1]).toBe(0);
+        }
+      }
+    });
+
+    it('a class axis moved on the GPU: a bool mask, int32 targets and logits cast from int32 give the cpu values', async () => {
+      // tfjs's webgpu transpose of rank 3 does not compile for values stored as int32 (bool,
+      // int32, and float32 casts of them) and drops the whole command buffer: the op moves them
+      // as float32. [2, C, 3] with C = 700 is past the size tfjs hands to its cpu path.
+      const [B, C, T] = [2, 700, 3];
+      const r = rng(17);
+      const q = Array.from({ length: B * C * T }, () => Math.round((r() - 0.5) * 8));
+      const keep = Array.from({ length: B * C * T }, () => r() < 0.8);
+      const hot = Array.from({ length: B * C * T }, (_, k) => (Math.floor(k / T) % C === (k % T) * 7 ? 1 : 0));
+      const ids = [0, 7, 14, 3, 9, 699];
+      ids.forEach((c, row) => (keep[Math.floor(row / T) * C * T + c * T + (row % T)] = true)); // no target masked: finite CE
+      const run = () => {
+        const logits = tf.tensor3d(q, [B, C, T]);
+        const fromInts = tf.cast(tf.tensor3d(q, [B, C, T], 'int32'), 'float32'); // shares the int32 buffer on webgpu
+        const y = tf.tensor2d(ids, [B, T], 'int32');
+        const where = tf.tensor3d(keep, [B, C, T], 'bool');
+        return [
+          crossEntropy(logits, y, { axis: 1, where, reduction: 'none' }),
+          tf.grad((z: tf.Tensor) => expectationLoss(z, y, { axis: 1, where }))(logits),
+          crossEntropy(logits, tf.tensor3d(hot, [B, C, T], 'int32'), { axis: 1, reduction: 'none' }),
+          crossEntropy(fromInts, y, { axis: 1, reduction: 'none' }),
+        ];
+      };
+      const [want, got] = [await on('cpu', run), await gpuOnly(() => webgpu(run))];
+      got.forEach((g, k) => expect(maxRelError(g, want[k]), `output ${k}`).toBeLessThan(1e-5));
     });
 
     it("inputs past the device's binding limit throw an Error that says how to split", async () => {
