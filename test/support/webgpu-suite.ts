@@ -956,6 +956,90 @@ export async function webgpuSuite(dawnBackend: 'vulkan' | 'opengl'): Promise<voi
       got.forEach((g, k) => expect(maxRelError(g, want[k]), `output ${k}`).toBeLessThan(1e-5));
     });
 
+    it("random valid calls (every loss op, options, axis, where, dense targets) give the cpu backend's value and gradient", async () => {
+      // Seeded; the calls the metamorphic fuzzer of test/fuzz-api.test.ts makes, past the size tfjs
+      // hands to its cpu path too. This found rows a mask leaves out marked NaN and a moved class
+      // axis reading stale values.
+      const r = rng(2);
+      const pick = <T>(a: readonly T[]): T => a[Math.floor(r() * a.length)];
+      const int = (lo: number, hi: number) => lo + Math.floor(r() * (hi - lo + 1));
+      const ops = {
+        crossEntropy,
+        expectationLoss,
+        mixedLoss,
+        focalLoss,
+        generalizedCrossEntropy,
+        tamedCrossEntropy,
+        mpceLoss,
+        complementEntropy,
+      };
+      const linear = new Set(['crossEntropy', 'expectationLoss', 'mixedLoss', 'focalLoss']);
+      const problems: string[] = [];
+      for (let i = 0; i < 60; i++) {
+        const name = pick(Object.keys(ops)) as keyof typeof ops;
+        const lead = r() < 0.5 ? [int(1, 4), int(1, 3)] : [int(1, 6)];
+        const C = pick([int(1, 6), int(7, 40), int(300, 1500)]);
+        const rows = lead.reduce((a, b) => a * b, 1);
+        const dense = linear.has(name) && C > 1 && r() < 0.4;
+        const o: Record<string, unknown> = { reduction: pick(['mean', 'sum', 'none']) };
+        if (r() < 0.3) o.weights = Array.from({ length: rows }, () => r() * 2);
+        if (r() < 0.3) o.classWeights = Array.from({ length: C }, () => r() * 2);
+        if (!dense && r() < 0.5) o.ignoreIndex = -100;
+        const masked = r() < 0.4;
+        if (linear.has(name) && (dense || !masked) && r() < 0.3) o.labelSmoothing = pick([0.1, 0.3]);
+        if (r() < 0.2) o.zLoss = 1e-3;
+        if (r() < 0.2) o.softcap = pick([3, 30]);
+        const atOne = lead.length === 2 && r() < 0.4;
+        if (name === 'mixedLoss') Object.assign(o, { alpha: 1, beta: pick([0, 0.5, 2]) });
+        if (name === 'focalLoss') o.gamma = pick([0, 2]);
+        if (name === 'generalizedCrossEntropy') o.q = 0.7;
+        if (name === 'tamedCrossEntropy') o.a = 0.5;
+        const scale = pick([1, 8, 50]);
+        // Values in the layout the call takes: [...lead, C], or [lead0, C, lead1] for axis 1.
+        const shape = atOne ? [lead[0], C, lead[1]] : [...lead, C];
+        const at = (row: number, c: number) =>
+          atOne ? Math.floor(row / lead[1]) * C * lead[1] + c * lead[1] + (row % lead[1]) : row * C + c;
+        const q = new Array<number>(rows * C),
+          t = new Array<number>(rows * C),
+          keep = new Array<boolean>(rows * C);
+        const ids = Array.from({ length: rows }, () => (r() < 0.1 && o.ignoreIndex !== undefined ? -100 : int(0, C - 1)));
+        for (let row = 0; row < rows; row++) {
+          const raw = Array.from({ length: C }, () => r());
+          const total = raw.reduce((a, b) => a + b, 0);
+          for (let c = 0; c < C; c++) {
+            q[at(row, c)] = (r() - 0.5) * scale;
+            t[at(row, c)] = raw[c] / total;
+            keep[at(row, c)] = r() < 0.8;
+          }
+        }
+        const call = `${name} [${shape}]${atOne ? ' axis 1' : ''} ${dense ? 'targets' : 'class ids'} ${JSON.stringify(o)}${masked ? ' where' : ''}`;
+        const run = () => {
+          const f = ops[name] as (q: unknown, y: unknown, o?: unknown) => tf.Tensor;
+          const y = dense ? tf.tensor(t, shape) : tf.tensor(ids, lead, 'int32');
+          const options = {
+            ...o,
+            ...(o.weights ? { weights: tf.tensor(o.weights as number[], lead) } : {}),
+            ...(masked ? { where: tf.tensor(keep, shape, 'bool') } : {}),
+            ...(atOne ? { axis: 1 } : {}),
+          };
+          const { value, grad } = tf.valueAndGrad((x: tf.Tensor) => tf.sum(f(x, y, options)))(tf.tensor(q, shape));
+          return [value, grad, f(tf.tensor(q, shape), y, options)];
+        };
+        const [want, got] = [await on('cpu', run), await gpuOnly(() => webgpu(run))];
+        ['sum', 'gradient', 'value'].forEach((what, k) => {
+          const agree = Array.from(got[k]).every(
+            (v, j) =>
+              v === want[k][j] ||
+              Math.abs(v - want[k][j]) <= 2e-4 * Math.max(1, Math.abs(want[k][j])) ||
+              (Number.isNaN(v) && Number.isNaN(want[k][j])),
+          );
+          if (!agree) problems.push(`${what}: ${call}`);
+        });
+      }
+      await tf.setBackend('webgpu');
+      expect(problems.slice(0, 5)).toEqual([]);
+    });
+
     it("inputs past the device's binding limit throw an Error that says how to split", async () => {
       await tf.setBackend('webgpu');
       const limit = setup?.maxStorageBufferBindingSize ?? 0;
