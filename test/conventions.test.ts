@@ -606,6 +606,43 @@ describe("focal loss on dense and smoothed targets (keras' CategoricalFocalCross
     }
     tf.dispose(q);
   });
+  it('its gradients with respect to sample weights and soft targets, under every reduction (tfjs cannot differentiate a comparison)', () => {
+    // The dense form runs in stock ops, which read which targets are non-zero, how many weights
+    // are, and whether a mean's divisor is 0: a comparison on the gradient's path was a tfjs
+    // "gradient function not found" Error. Closed forms, float64: ∂/∂t_rc = s_r·f_rc / d with
+    // f_rc = −α(1 − p_rc)^γ log p_rc, and ∂/∂s_r = (ℓ_r − [mean] L) / d.
+    const [B, C, gamma, alpha] = [4, 3, 2, 0.25];
+    const qv = randomLogits(B, C, 91);
+    const tv = Array.from({ length: B }, (_, r) => [0.2, 0.8, 0, 0.5, 0.25, 0.25, 0, 0, 1, 0.6, 0.4, 0].slice(r * C, r * C + C)).flat();
+    const sv = [0.5, 0, 2, 1.5];
+    const f = Array.from({ length: B }, (_, r) => {
+      const { logp, p } = softmax64(qv.subarray(r * C, r * C + C));
+      return Array.from({ length: C }, (_, j) => -alpha * (1 - p[j]) ** gamma * logp[j]);
+    });
+    const rowLoss = f.map((row, r) => row.reduce((a, v, j) => a + (tv[r * C + j] === 0 ? 0 : v * tv[r * C + j]), 0));
+    const sumS = sv.reduce((a, b) => a + b, 0);
+    const nonzero = sv.filter((v) => v !== 0).length;
+    const mean = rowLoss.reduce((a, l, r) => a + sv[r] * l, 0) / sumS;
+    const q = tf.tensor2d(qv, [B, C]);
+    for (const [reduction, d, shift] of [
+      ['sum', 1, 0],
+      [tf.Reduction.MEAN, sumS, mean],
+      ['mean', sumS, mean],
+      [tf.Reduction.SUM_BY_NONZERO_WEIGHTS, nonzero, 0],
+    ] as const) {
+      const [gs, gt] = tf.grads((s: tf.Tensor, t: tf.Tensor) => focalLoss(q, t, { gamma, alpha, weights: s, reduction }))([
+        tf.tensor1d(sv),
+        tf.tensor2d(tv, [B, C]),
+      ]);
+      const wantS = rowLoss.map((l) => (l - shift) / d);
+      const wantT = tv.map((_, k) => (sv[Math.floor(k / C)] * f[Math.floor(k / C)][k % C]) / d);
+      expect(maxRelError(gs.dataSync(), wantS), `${reduction}: weights`).toBeLessThan(1e-5);
+      expect(maxRelError(gt.dataSync(), wantT), `${reduction}: targets`).toBeLessThan(1e-5);
+      tf.dispose([gs, gt]);
+    }
+    q.dispose();
+  });
+
   it('layersLosses.focalLoss computes soft targets; the class-id-only losses reject a row that is not one-hot', () => {
     const yPred = tf.tensor2d([
       [1, 2, 0.5],

@@ -493,6 +493,35 @@ describe('the bug classes peers hit', () => {
   });
 });
 
+describe('the gradient with respect to sample weights', () => {
+  it("is ℓ_r / d (mean: (ℓ_r − L) / Σ s) under every reduction: the mean's guards are not a tfjs gradient Error", () => {
+    const x = makeHead(5, 4, 30, 81);
+    const sv = [1, 0, 2, 0.5, 1.5];
+    tf.tidy(() => {
+      const h = tf.tensor(x.h, [x.N, x.D]);
+      const w = tf.tensor(x.w, [x.D, x.C]);
+      const y = tf.tensor(x.y, [x.N], 'int32');
+      const rowLoss = Array.from(linearCrossEntropy(h, w, y, { reduction: 'none' }).dataSync());
+      const sumS = sv.reduce((a, b) => a + b, 0);
+      const mean = rowLoss.reduce((a, l, r) => a + sv[r] * l, 0) / sumS;
+      for (const [reduction, d, shift] of [
+        ['sum', 1, 0],
+        ['mean', sumS, mean],
+        [tf.Reduction.SUM_BY_NONZERO_WEIGHTS, 4, 0],
+      ] as const) {
+        const g = tf.grad((s: tf.Tensor) => linearCrossEntropy(h, w, y, { weights: s, reduction }))(tf.tensor1d(sv));
+        expect(
+          relError(
+            g.dataSync(),
+            rowLoss.map((l) => (l - shift) / d),
+          ),
+          String(reduction),
+        ).toBeLessThan(1e-5);
+      }
+    });
+  });
+});
+
 describe('the class-sharded statistics against the op', () => {
   const x = makeHead(33, 5, 1000, 51);
   // Uneven shards, one of a single class, one that holds no row's target.

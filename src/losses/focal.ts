@@ -1,7 +1,8 @@
 // Focal loss (kind 'focal'), softmax form.
-import { expm1, maximum, mul, neg, notEqual, pow, sum, Tensor, where as select, zerosLike } from '@tensorflow/tfjs-core';
+import { cast, expm1, isFinite, maximum, mul, neg, notEqual, pow, sum, Tensor, where as select, zerosLike } from '@tensorflow/tfjs-core';
 
 import { checkOptions } from './checks';
+import { constantOf } from './constant_of';
 import { fusedLoss } from './fused';
 import { kindDefaults, lossOp } from './op_table';
 import type { Labels, Logits, LossOptions, LossValue } from './types';
@@ -46,8 +47,13 @@ export const focalLoss = lossOp(
 
 /** Σ_c −α (1 − p_c)^γ t_c log p_c per row; a class with t_c = 0 adds 0 (also where log p_c = −∞). */
 function focalDenseRows(logp: Tensor, t: Tensor, gamma: number, alpha: number): Tensor {
-  // log p where t ≠ 0, else 0: no 0·∞ in the value or in its gradient on masked classes.
-  const lp = select(notEqual(t, 0), logp, zerosLike(logp));
+  // log p, but 0 where it is −∞ and t = 0: no 0·∞ in the value or its gradient on masked
+  // classes, while a zero target keeps its own gradient, −α(1 − p)^γ log p (learned targets).
+  const kept = maximum(
+    constantOf(t, (v) => notEqual(v, 0)),
+    constantOf(logp, (v) => isFinite(v)),
+  );
+  const lp = select(cast(kept, 'bool'), logp, zerosLike(logp));
   // 1 − p as −expm1(log p), kept off 0 so that (1 − p)^γ has a finite slope for γ < 1.
   const weighted = gamma === 0 ? t : mul(pow(maximum(neg(expm1(lp)), 1e-30), gamma), t);
   return mul(sum(mul(weighted, neg(lp)), -1), alpha);

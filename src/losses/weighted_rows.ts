@@ -20,6 +20,7 @@ import {
 } from '@tensorflow/tfjs-core';
 
 import type { Reducing } from './checks';
+import { constantOf } from './constant_of';
 
 /** A reduction as tf.losses takes it. */
 export function tfReduction(r: Reducing): TfReduction {
@@ -49,7 +50,7 @@ export function reduceWeighted(rowLoss: Tensor, weights: Tensor, lead: number[],
   if (reduction === 'none') return weighted;
   if (reduction === 'sum') return sum(weighted);
   // The count of non-zero weights is a constant in the weights (tf.losses' SUM_BY_NONZERO_WEIGHTS).
-  return meanOf(sum(weighted), reduction === 'mean' ? sum(w) : sum(cast(notEqual(w, 0), 'float32')));
+  return meanOf(sum(weighted), reduction === 'mean' ? sum(w) : sum(constantOf(w, (v) => notEqual(v, 0))));
 }
 
 /**
@@ -57,7 +58,10 @@ export function reduceWeighted(rowLoss: Tensor, weights: Tensor, lead: number[],
  * PyTorch's mean over no rows) and a zero gradient for the total (not the 0/0 of a plain div).
  */
 export function meanOf(total: Tensor, divisor: Tensor): Tensor {
-  const empty = equal(divisor, 0);
+  const empty = cast(
+    constantOf(divisor, (d) => equal(d, 0)),
+    'bool',
+  );
   const safe = where(empty, scalar(1), divisor);
   return add(div(total, safe), where(empty, scalar(NaN), scalar(0)));
 }
