@@ -635,4 +635,77 @@ describe('the public API, fuzzed (seeded)', () => {
     expect(problems.slice(0, 5)).toEqual([]);
     expect(compared).toBe(400);
   });
+  it('gradients with respect to sample weights and dense targets agree with central differences, every op and reduction', () => {
+    // tfjs differentiates what the ops record in stock ops too (a dense form, a weighted mean): a
+    // comparison there has no tfjs gradient, and a guard can zero a derivative that is not zero.
+    const r = rng(909);
+    const DENSE = new Set(['crossEntropy', 'expectationLoss', 'mixedLoss', 'polyLoss', 'maeLoss', 'focalLoss']);
+    const problems: string[] = [];
+    let compared = 0;
+    for (let i = 0; i < 200; i++) {
+      const op = pick(r, OPS);
+      const lead = r() < 0.5 ? [int(r, 1, 3), int(r, 1, 3)] : [int(r, 1, 5)];
+      const C = int(r, 2, 6);
+      const rows = size(lead),
+        shape = [...lead, C];
+      const dense = DENSE.has(op) && r() < 0.5;
+      const o: Record<string, unknown> = {
+        reduction: pick(r, ['mean', 'sum', 'none', tf.Reduction.SUM_BY_NONZERO_WEIGHTS, tf.Reduction.MEAN]),
+      };
+      if (r() < 0.3) o.classWeights = Array.from({ length: C }, () => 0.2 + r() * 2);
+      if (!dense && r() < 0.4) o.ignoreIndex = -100;
+      if (DENSE.has(op) && r() < 0.3) o.labelSmoothing = pick(r, [0.1, 0.3]);
+      if (r() < 0.2) o.zLoss = 1e-2;
+      if (r() < 0.2) o.softcap = pick(r, [3, 30]);
+      if (op === 'mixedLoss') Object.assign(o, { alpha: 1, beta: pick(r, [0, 0.5, 2]) });
+      if (op === 'focalLoss') o.gamma = pick(r, [0, 2]);
+      if (dense) o.checkTargets = false; // the central differences move the targets off the simplex
+      const qv = Array.from({ length: rows * C }, () => (r() - 0.5) * 6);
+      const tv = Array.from({ length: rows }, () => Array.from({ length: C }, () => (r() < 0.3 ? 0 : r()))).flatMap((row) => {
+        const total = row.reduce((a, b) => a + b, 0) || 1;
+        return row.map((v) => v / total);
+      });
+      const ids = Array.from({ length: rows }, () => (o.ignoreIndex !== undefined && r() < 0.2 ? -100 : int(r, 0, C - 1)));
+      const sv = Array.from({ length: rows }, () => (r() < 0.15 ? 0 : 0.2 + r() * 2));
+      const dyv = Array.from({ length: rows }, () => r() * 2 - 1);
+      const none = o.reduction === 'none';
+      const f = mixloss[op] as (q: unknown, y: unknown, o?: unknown) => tf.Tensor;
+      const call = `${op} [${shape}] ${dense ? 'targets' : 'class ids'} ${JSON.stringify(o)}`;
+      try {
+        tf.tidy(() => {
+          const q = tf.tensor(qv, shape);
+          // A scalar of (weights, targets): the loss, or Σ dy·loss for 'none'.
+          const loss = (s: tf.Tensor, y: tf.Tensor) => {
+            const v = f(q, y, { ...o, weights: s });
+            return none ? tf.sum(tf.mul(v, tf.tensor(dyv, lead))) : v;
+          };
+          const y0 = dense ? tf.tensor(tv, shape) : tf.tensor(ids, lead, 'int32');
+          const at = (s: number[], t: number[]) => loss(tf.tensor(s, lead), dense ? tf.tensor(t, shape) : y0).dataSync()[0];
+          const base = at(sv, tv);
+          if (!Number.isFinite(base)) return;
+          const [gs, gt] = dense
+            ? tf.grads((s: tf.Tensor, y: tf.Tensor) => loss(s, y))([tf.tensor(sv, lead), y0])
+            : [tf.grad((s: tf.Tensor) => loss(s, y0))(tf.tensor(sv, lead))];
+          compared++;
+          const check = (name: string, g: tf.Tensor, values: number[], j: number, eps: number) => {
+            const up = values.slice(),
+              down = values.slice();
+            up[j] += eps;
+            down[j] -= eps;
+            const fd = name === 'weights' ? (at(up, tv) - at(down, tv)) / (2 * eps) : (at(sv, up) - at(sv, down)) / (2 * eps);
+            const got = g.dataSync()[j];
+            if (!(Math.abs(fd - got) <= 2e-2 * Math.max(1e-2, Math.abs(fd), Math.abs(base))))
+              problems.push(`${name}[${j}] ${got}, central difference ${fd}: ${call}`);
+          };
+          // (A weight of 0 is where the count of non-zero weights jumps: left out.)
+          for (let j = 0; j < rows; j++) if (sv[j] > 0.05) check('weights', gs, sv, j, 1e-2);
+          if (gt !== undefined) for (let j = 0; j < rows * C; j += 3) check('targets', gt, tv, j, 1e-3);
+        });
+      } catch (e) {
+        problems.push(`${(e as Error).message}: ${call}`);
+      }
+    }
+    expect(problems.slice(0, 5)).toEqual([]);
+    expect(compared).toBeGreaterThan(150);
+  });
 });
