@@ -154,9 +154,9 @@ function labelsArray(op: string, labels: Tensor): Int32Array | Float32Array {
 }
 
 /**
- * A shard's statistics of every row [..., S] (hidden's rows, then S) over its classes [classOffset, classOffset + C_shard)
- * of the head's numClasses: its max, Σ exp, the smoothing sums, and the target's logit when the
- * target is one of its classes. Pass the same options (softcap, labelSmoothing, classWeights,
+ * A shard's statistics of every row [..., S] (hidden's rows, then S) over its classes
+ * [classOffset, classOffset + C_shard) of the head's numClasses: its max, Σ exp, the smoothing
+ * sums, and the target's logit when the target is one of its classes. Pass the same options (softcap, labelSmoothing, classWeights,
  * ignoreIndex) to every call of one step.
  */
 export function headStatistics(hidden: Hidden, kernelShard: Kernel, labels: Labels, options: HeadShardOptions): HeadStatistics {
