@@ -22,7 +22,13 @@ export type Hidden = Tensor | TensorLike;
 /** The head's kernel [D, C]: a Dense layer's `kernel.read()` as it is. */
 export type Kernel = Tensor | TensorLike;
 
-type HeadArgs = [
+/**
+ * Runs the head for one op: every option applied, every check done first. What it records on a
+ * gradient tape before it throws (a reshape of the rows, the weights' ops) leaves the tape with it.
+ */
+const fusedHead = (...args: Parameters<typeof fusedHeadOnTape>): Tensor => withTapeRollback(() => fusedHeadOnTape(...args));
+
+function fusedHeadOnTape(
   op: string,
   hiddenIn: Hidden,
   kernelIn: Kernel,
@@ -30,18 +36,8 @@ type HeadArgs = [
   options: Record<string, unknown>,
   kind: string,
   fixed: Record<string, number> | 'fromOptions',
-  extra?: string[],
-];
-
-/**
- * Runs the head for one op: every option applied, every check done first. What it records on a
- * gradient tape before it throws (a reshape of the rows, the weights' ops) leaves the tape with it.
- */
-function fusedHead(...args: HeadArgs): Tensor {
-  return withTapeRollback(() => fusedHeadOnTape(...args));
-}
-
-function fusedHeadOnTape(...[op, hiddenIn, kernelIn, labelsIn, options, kind, fixed, extra = []]: HeadArgs): Tensor {
+  extra: string[] = [],
+): Tensor {
   const r = resolveHead(op, kind, options, fixed, extra);
   const made: Tensor[] = [];
   try {

@@ -14,7 +14,8 @@ import { checkOptions } from '../losses/checks';
 import { fail, named } from '../validate';
 import { meanPlan } from './divisor';
 import { biasTensor, headClassWeights, headLabels, headShapes, hostFloats, hostValues } from './inputs';
-import { floatInput } from '../losses/inputs';
+import { floatInput, nestedShape } from '../losses/inputs';
+import { broadcastsTo } from '../losses/weighted_rows';
 import type { HeadShapes } from './inputs';
 import type { Hidden, Kernel } from './ops';
 import { LinearLossOptions, resolveHead, ResolvedHead } from './options';
@@ -58,32 +59,22 @@ function numClassesOf(op: string, options: HeadShardOptions): number {
 }
 
 /**
- * Sample weights broadcast to the rows, as a host array [N]. `column`: the labels' own shape where
- * they end in an axis of 1 (headLoss reads the rows' shape from them, and a column of class ids
- * [N, 1] may be the rows [N, 1] themselves); weights of that shape weight the same rows. Weights
- * that would grow the rows' shape (tf.losses' broadcasting, [N] rows by [N, 1] weights) have no
- * per-row form in the statistics: an Error.
+ * Sample weights broadcast to the rows, as a host array [N]. Weights that would grow the rows'
+ * shape (tf.losses' broadcasting, [N] rows by [N, 1] weights) have no per-row form in the
+ * statistics: an Error.
  */
-function rowWeights(op: string, w: unknown, lead: number[], column?: number[]): Float32Array | undefined {
+function rowWeights(op: string, w: unknown, lead: number[]): Float32Array | undefined {
   if (w === undefined) return undefined;
-  let t: Tensor;
+  const t = sampleWeightTensor(op, w, lead);
   try {
-    t = sampleWeightTensor(op, w, lead);
-  } catch (e) {
-    if (column === undefined) throw e;
-    t = sampleWeightTensor(op, w, column);
-  }
-  try {
-    const fits = (rows: number[]) => shapeOf(backend_util.assertAndGetBroadcastShape(rows, t.shape)) === shapeOf(rows);
-    const target = fits(lead) ? lead : column !== undefined && fits(column) ? column : undefined;
-    if (target === undefined) {
+    if (!broadcastsTo(t.shape, lead)) {
       fail(
         op,
         `weights of shape ${shapeOf(t.shape)} would grow the rows ${shapeOf(lead)} to ${shapeOf(backend_util.assertAndGetBroadcastShape(lead, t.shape))}; ` +
           `the sharded head weights each row: pass weights that broadcast to ${shapeOf(lead)}`,
       );
     }
-    const rows = tidy(() => broadcastTo(t, target.length === 0 ? [1] : target));
+    const rows = tidy(() => broadcastTo(t, lead.length === 0 ? [1] : lead));
     try {
       return Float32Array.from(hostFloats(op, 'weights', rows));
     } finally {
@@ -239,18 +230,6 @@ function reductionPlan(op: string, loss: NativeHeadLoss, classes: number, r: Res
   }
 }
 
-/** The shape of labels given as a nested array (a TypedArray or a number: rows' worth, as given). */
-function labelShape(labels: unknown, rows: number): number[] {
-  if (typeof labels === 'number') return [];
-  if (!Array.isArray(labels)) return ArrayBuffer.isView(labels) ? [(labels as unknown as ArrayLike<number>).length] : [rows];
-  const shape: number[] = [];
-  for (let level: unknown = labels; Array.isArray(level); level = level[0]) {
-    shape.push(level.length);
-    if (level.length === 0) break;
-  }
-  return shape;
-}
-
 /** The loss from merged statistics (every shard's): 'mean', 'sum' or the rows ('none'), as linearLoss. */
 export function headLoss(merged: HeadStatistics, labels: Labels, options: Partial<HeadShardOptions> = {}): Tensor {
   const op = 'headLoss';
@@ -274,15 +253,16 @@ export function headLoss(merged: HeadStatistics, labels: Labels, options: Partia
     // axis of 1 of a column of class ids; tensors, nested arrays and TypedArrays alike.
     // Statistics of more than one axis of rows say the rows' shape themselves (a column of
     // class ids [N, 1] is then told apart from rows [N, 1]).
-    const given = labels instanceof Tensor ? labels.shape : labelShape(labels, m.rows);
+    // (Anything else is refused by headLabels, with its own message.)
+    const given = labels instanceof Tensor ? labels.shape : typeof labels === 'number' ? [] : nestedShape(labels);
     const own = m.shape.length > 2 ? m.shape.slice(0, -1) : undefined;
-    const column = given.length > 1 && given[given.length - 1] === 1 && !(own && shapeOf(own) === shapeOf(given)) ? given : undefined;
+    const column = given.length > 1 && given[given.length - 1] === 1;
     const lead = own ?? (column ? given.slice(0, -1) : given);
     const size = lead.reduce((a, b) => a * b, 1);
     if (size !== m.rows) fail(op, `labels ${shapeOf(given)} have ${size} rows but merged has ${m.rows}`);
     const y = headLabels(op, labels, { lead, rows: m.rows, dims: 1, classes: numClasses }, r.ignoreIndex, made);
     const classWeights = headClassWeights(op, options.classWeights, numClasses, made);
-    const weights = rowWeights(op, options.weights, lead, column);
+    const weights = rowWeights(op, options.weights, lead);
     const base: NativeHeadLoss = {
       rows: m.rows,
       labels: labelsArray(op, y),

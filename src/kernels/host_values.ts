@@ -4,7 +4,7 @@
 // still holds (written from JS and not yet uploaded, or already read back) is read, and the
 // webgpu kernels check the rest on the GPU (a bad row gets NaN; see webgpu/kernel.ts).
 import { engine } from '@tensorflow/tfjs-core';
-import type { Tensor } from '@tensorflow/tfjs-core';
+import type { Tensor, TensorInfo } from '@tensorflow/tfjs-core';
 
 /** A backend that may keep a tensor's values on the host (tfjs-backend-webgpu's tensorMap). */
 export interface HostHolding {
@@ -22,7 +22,7 @@ interface EngineInternals {
 }
 
 /** The webgpu backend holding t's data, or undefined when another backend holds it. */
-function webgpuHolder(t: Tensor): HostHolding | undefined {
+function webgpuHolder(t: Pick<TensorInfo, 'dataId'>): HostHolding | undefined {
   const e = engine() as unknown as EngineInternals;
   const holder = e.state?.tensorInfo?.get(t.dataId)?.backend;
   return holder !== undefined && holder === e.registry?.webgpu ? (holder as HostHolding) : undefined;
@@ -48,10 +48,10 @@ export function unreadableHere(t: Tensor): boolean {
 }
 
 /**
- * The type t's values are stored as: its dtype, except on webgpu, where a cast from int32 or bool
- * to float32 shares the int32 buffer (tfjs-backend-webgpu's cast).
+ * The type a tensor's values are stored as on the webgpu backend (undefined elsewhere), where a
+ * cast from int32 or bool to float32 shares the int32 buffer (tfjs-backend-webgpu's cast).
  */
-export function storedDtype(t: Tensor): string {
+export function webgpuStoredDtype(t: Pick<TensorInfo, 'dataId' | 'dtype'>): string | undefined {
   const gpu = webgpuHolder(t);
-  return (gpu === undefined ? undefined : gpu.tensorMap.get(t.dataId)?.dtype) ?? t.dtype;
+  return gpu === undefined ? undefined : (gpu.tensorMap.get(t.dataId)?.dtype ?? t.dtype);
 }

@@ -32,7 +32,7 @@ import {
 } from '@tensorflow/tfjs-core';
 import type { TensorLike } from '@tensorflow/tfjs-core';
 
-import { checkableValues, storedDtype } from '../kernels/host_values';
+import { checkableValues, webgpuStoredDtype } from '../kernels/host_values';
 import { classIdProblem } from '../kernels/input_checks';
 import { fail, labelsAreDense } from '../validate';
 import { checkAttached, shapeOf } from './checks';
@@ -106,13 +106,19 @@ export function floatInput(op: string, name: string, x: unknown, made: Tensor[])
   return t;
 }
 
-/** The shape of a nested array (tfjs's rule: rectangular) and its entries in order; fails when it is ragged. */
-function flatValues(op: string, name: string, x: unknown[]): { shape: number[]; values: unknown[] } {
+/** The shape of a nested array or TypedArray, read along its first entries (tfjs's rule: rectangular). */
+export function nestedShape(x: unknown): number[] {
   const shape: number[] = [];
   for (let level: unknown = x; Array.isArray(level) || isTypedArray(level); level = (level as ArrayLike<unknown>)[0]) {
     shape.push((level as ArrayLike<unknown>).length);
     if ((level as ArrayLike<unknown>).length === 0) break;
   }
+  return shape;
+}
+
+/** The shape of a nested array (tfjs's rule: rectangular) and its entries in order; fails when it is ragged. */
+function flatValues(op: string, name: string, x: unknown[]): { shape: number[]; values: unknown[] } {
+  const shape = nestedShape(x);
   const values: unknown[] = [];
   const walk = (v: unknown, depth: number): void => {
     if (depth === shape.length) {
@@ -215,12 +221,14 @@ export function movedShape(shape: readonly number[], a: ClassAxis): number[] {
 /** Moves the class axes last and flattens them (a transpose and a reshape on the tape), or returns x. */
 export function moveClassAxis(x: Tensor, a: ClassAxis): Tensor {
   if (a.perm === undefined) return x;
-  // Moved as float32 values: tfjs 4.22's webgpu transpose of rank 3 and more does not compile
-  // for values stored as int32 (tensorflow/tfjs#8638: int32 and bool tensors, and float32 casts of
-  // them, which share their buffer there), and the command buffer is then dropped with every
-  // program in it, so the loss read stale values. int32 targets and masks are small integers.
-  const floats = storedDtype(x) === 'float32' ? x : add(cast(x, 'float32'), 0);
-  const moved = x.dtype === 'float32' ? transpose(floats, a.perm) : cast(transpose(floats, a.perm), x.dtype);
+  // On webgpu, values stored as int32 (int32 and bool tensors, and float32 casts of them, which
+  // share their buffer there) are moved as a float32 copy: tfjs 4.22's webgpu transpose of rank 3
+  // and more does not compile for them (tensorflow/tfjs#8638) and the command buffer is dropped
+  // with every program in it, so the loss read stale values. int32 targets and masks are small
+  // integers. Elsewhere the transpose takes them as they are.
+  const stored = webgpuStoredDtype(x);
+  const moved =
+    stored === undefined || stored === 'float32' ? transpose(x, a.perm) : cast(transpose(add(cast(x, 'float32'), 0), a.perm), x.dtype);
   return a.axes.length === 1 ? moved : reshape(moved, movedShape(x.shape, a));
 }
 

@@ -7,7 +7,7 @@
 import type { NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs-core';
 
 import { kernelInput as input } from '../../kernels/attrs';
-import { heldOnHost } from '../../kernels/host_values';
+import { heldOnHost, webgpuStoredDtype } from '../../kernels/host_values';
 import { kindFacts } from '../../kernels/registry';
 import { checkHostLabels, lossOfStats, WebGPUBackendLike } from '../../kernels/webgpu/kernel';
 import { Scalars, STATS_LENGTH, uniformData, Variant } from '../../kernels/webgpu/programs';
@@ -148,7 +148,7 @@ function headCall({ inputs, attrs, backend }: WebGPUHeadArgs) {
   const [rows, dims] = input(inputs, 'hidden').shape;
   const classes = input(inputs, 'kernel').shape[1];
   const labels = input(inputs, 'labels');
-  const v = headVariant(a, (gpu.tensorMap.get(labels.dataId)?.dtype ?? labels.dtype) === 'float32');
+  const v = headVariant(a, (webgpuStoredDtype(labels) ?? labels.dtype) === 'float32');
   const s = headScalars(v, a, rows, classes);
   return { a, gpu, rows, dims, classes, labels, v, s, uniforms: headUniforms(v, s, dims) };
 }

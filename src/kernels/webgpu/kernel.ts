@@ -14,7 +14,7 @@ import { native } from '../../native';
 import type { NativeLossKind } from '../../native';
 import { named } from '../../validate';
 import { FusedLossAttrs, kernelInput as input } from '../attrs';
-import { heldOnHost, HostHolding } from '../host_values';
+import { heldOnHost, HostHolding, webgpuStoredDtype } from '../host_values';
 import { checkTargetValues, classIdProblem } from '../input_checks';
 import { kindFacts, statsLayout } from '../registry';
 import { hoistsDirectives } from './directives';
@@ -117,7 +117,7 @@ function variantOf(gpu: WebGPUBackendLike, a: FusedLossAttrs, labels: TensorInfo
     kind,
     needs: { ...kind.needs, targets: kind.needs.targets || a.dense || smoothing },
     dense: a.dense,
-    labelsFloat: (gpu.tensorMap.get(labels.dataId)?.dtype ?? labels.dtype) === 'float32',
+    labelsFloat: (webgpuStoredDtype(labels) ?? labels.dtype) === 'float32',
     classWeights: a.classWeights,
     sampleWeights: a.sampleWeights,
     smoothing,
