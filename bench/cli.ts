@@ -5,7 +5,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { parseArgs } from 'util';
 
-import { cpuOp } from './cpu_op';
+import { cpuOp, cpuOpBeside } from './cpu_op';
 import { family } from './family';
 import { headBench } from './head';
 import { informationBench } from './information';
@@ -115,9 +115,14 @@ async function familyMain(argv: string[]): Promise<void> {
 }
 
 const CPU_OP_USAGE = `usage: mixloss bench cpu-op [--shapes 256x1000,128x32768,32x262144] [--rounds 15] [--reps 5]
+                            [--baseline PATH [--processes 8]]
 
   The cpu-backend op's training step against the native kernel with a reused output, in a fresh
-  and in a fragmented process, with the gradient memory reused and with a fresh array per step.`;
+  and in a fragmented process, with the gradient memory reused and with a fresh array per step.
+  --baseline PATH   an addon built from an earlier commit (scripts/build-baseline.sh): the op and
+                    its kernel with this addon and with that one, each in its own fresh process,
+                    the two alternating --processes times per shape (gradient memory reused);
+                    medians over the processes`;
 
 /** The op benchmarks' default shapes (B × C): a small head, a large one, a few huge rows. */
 const OP_SHAPES: Array<[number, number]> = [
@@ -127,13 +132,21 @@ const OP_SHAPES: Array<[number, number]> = [
 ];
 
 function cpuOpMain(argv: string[]): void {
-  const o = options(argv, CPU_OP_USAGE, ['shapes', 'rounds', 'reps']);
+  const o = options(argv, CPU_OP_USAGE, ['shapes', 'rounds', 'reps', 'baseline', 'processes']);
   if (o === undefined) return;
+  const baseline = text(o.baseline);
+  if (baseline === undefined && o.processes !== undefined) throw new Error(`--processes goes with --baseline\n${CPU_OP_USAGE}`);
   const opts = {
     shapes: shapes(o.shapes, OP_SHAPES),
     rounds: count('rounds', o.rounds, 15),
     reps: count('reps', o.reps, 5),
   };
+  if (baseline !== undefined) {
+    const addon = path.resolve(baseline);
+    if (!fs.existsSync(addon)) throw new Error(`--baseline ${baseline}: no such file (build one with scripts/build-baseline.sh COMMIT)`);
+    console.log(cpuOpBeside({ ...opts, baseline: addon, processes: count('processes', o.processes, 8) }, (line) => console.log(line)));
+    return;
+  }
   console.log(cpuOp(opts, (line) => console.log(line)));
 }
 

@@ -100,6 +100,20 @@ async function child(
   return { kernelMs: median(times.kernel), opMs: median(times.op) };
 }
 
+/** One fresh child process for one cell; `addon` loads that build (MIXLOSS_ADDON) instead of this one. */
+function runChild(
+  cell: { rows: number; classes: number; fragmented: boolean; reuse: boolean },
+  opts: CpuOpOptions,
+  addon?: string,
+): ChildResult {
+  const out = execFileSync(process.execPath, [__filename, '--child', JSON.stringify({ ...cell, rounds: opts.rounds, reps: opts.reps })], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'ignore'],
+    env: addon === undefined ? process.env : { ...process.env, MIXLOSS_ADDON: addon },
+  });
+  return JSON.parse(out.trim().split('\n').pop() as string) as ChildResult;
+}
+
 export function cpuOp(opts: CpuOpOptions, onRow?: (line: string) => void): string {
   const lines = [
     `The cpu-backend op's training step (tf.grad of crossEntropy, gradient disposed) against the native kernel writing into a`,
@@ -112,14 +126,7 @@ export function cpuOp(opts: CpuOpOptions, onRow?: (line: string) => void): strin
   ];
   for (const [rows, classes] of opts.shapes) {
     for (const fragmented of [false, true]) {
-      const results = [true, false].map((reuse) => {
-        const out = execFileSync(
-          process.execPath,
-          [__filename, '--child', JSON.stringify({ rows, classes, fragmented, reuse, rounds: opts.rounds, reps: opts.reps })],
-          { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] },
-        );
-        return JSON.parse(out.trim().split('\n').pop() as string) as ChildResult;
-      });
+      const results = [true, false].map((reuse) => runChild({ rows, classes, fragmented, reuse }, opts));
       const [pooled, fresh] = results;
       const line =
         `| ${rows} × ${classes} | ${fragmented ? 'fragmented' : 'fresh'} | ${pooled.kernelMs.toFixed(2)} | ${pooled.opMs.toFixed(2)} | ` +
@@ -127,6 +134,39 @@ export function cpuOp(opts: CpuOpOptions, onRow?: (line: string) => void): strin
       onRow?.(line);
       lines.push(line);
     }
+  }
+  return lines.join('\n');
+}
+
+/**
+ * This addon beside a baseline build: per shape, `processes` fresh processes of each (a fresh
+ * heap, gradient memory reused), the two alternating; medians over the processes. A process's
+ * own state (where its pages and threads land) moves the op's time by more than a small change
+ * does, so one process of each decides nothing.
+ */
+export function cpuOpBeside(opts: CpuOpOptions & { baseline: string; processes: number }, onRow?: (line: string) => void): string {
+  const lines = [
+    `The cpu-backend op's training step (tf.grad of crossEntropy, gradient disposed, its memory reused) and the native kernel`,
+    `it runs, this addon beside ${opts.baseline}: ${opts.processes} fresh processes of each, alternating; in each, the median of`,
+    `${opts.rounds} interleaved rounds of ${opts.reps} calls after 3000 warm-up calls; the table gives the medians over the processes.`,
+    `${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} cores, Node ${process.version}.`,
+    '',
+    '| B × C | kernel ms | op ms | op / kernel | baseline kernel ms | baseline op ms | baseline op / kernel | op, this / baseline |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|',
+  ];
+  for (const [rows, classes] of opts.shapes) {
+    const runs = { current: [] as ChildResult[], baseline: [] as ChildResult[] };
+    for (let p = 0; p < opts.processes; p++) {
+      const cell = { rows, classes, fragmented: false, reuse: true };
+      runs.current.push(runChild(cell, opts));
+      runs.baseline.push(runChild(cell, opts, opts.baseline));
+    }
+    const [k, o, bk, bo] = [runs.current, runs.baseline].flatMap((r) => [median(r.map((x) => x.kernelMs)), median(r.map((x) => x.opMs))]);
+    const line =
+      `| ${rows} × ${classes} | ${k.toFixed(3)} | ${o.toFixed(3)} | ${(o / k).toFixed(2)}× | ${bk.toFixed(3)} | ${bo.toFixed(3)} | ` +
+      `${(bo / bk).toFixed(2)}× | ${(o / bo).toFixed(2)} |`;
+    onRow?.(line);
+    lines.push(line);
   }
   return lines.join('\n');
 }

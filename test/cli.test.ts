@@ -6,6 +6,8 @@ import * as path from 'path';
 
 import { describe, expect, it } from 'vitest';
 
+import { nativeInfo } from '../src/native';
+
 const root = path.join(__dirname, '..');
 const cli = (...args: string[]) =>
   spawnSync(process.execPath, [path.join(root, 'bin', 'mixloss.js'), ...args], { encoding: 'utf8', timeout: 60_000 });
@@ -55,6 +57,32 @@ describe('mixloss command line', () => {
     expect(r.stdout).toMatch(/\| 8 × 100 \| fresh \| [\d.]+ \| [\d.]+ \| [\d.]+× \| [\d.]+ \| [\d.]+× \|/);
     expect(r.stdout).toMatch(/\| 8 × 100 \| fragmented \|/);
     expect(cli('bench', 'cpu-op', '--shapes', '8by100').stderr).toMatch(/bad shape "8by100": use BxC/);
+  });
+
+  it('bench cpu-op --baseline: this addon beside another build, processes alternating; bad flags fail before running', () => {
+    const r = cli(
+      'bench',
+      'cpu-op',
+      '--shapes',
+      '8x100',
+      '--rounds',
+      '1',
+      '--reps',
+      '1',
+      '--baseline',
+      nativeInfo().path,
+      '--processes',
+      '2',
+    );
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/2 fresh processes of each, alternating/);
+    expect(r.stdout).toMatch(/\| 8 × 100 \| [\d.]+ \| [\d.]+ \| [\d.]+× \| [\d.]+ \| [\d.]+ \| [\d.]+× \| [\d.]+ \|/);
+    const lone = cli('bench', 'cpu-op', '--processes', '2');
+    expect(lone.status).not.toBe(0);
+    expect(lone.stderr).toMatch(/--processes goes with --baseline/);
+    const missing = cli('bench', 'cpu-op', '--baseline', path.join(root, 'no-such.node'));
+    expect(missing.status).not.toBe(0);
+    expect(missing.stderr).toMatch(/no-such\.node: no such file \(build one with scripts\/build-baseline\.sh COMMIT\)/);
   });
 
   it('bench family --help', () => {

@@ -113,6 +113,17 @@ void ThreadPool::run_chunks() {
   }
 }
 
+// A worker joins the loop of `generation` if it is still open: it then counts in the gate until it
+// leaves, and the caller waits for it. A loop already closed (the caller finished while this
+// worker waited for a core) or replaced by a later one is not joined.
+bool ThreadPool::join(uint64_t generation) {
+  uint64_t g = gate_.load(std::memory_order_acquire);
+  for (;;) {
+    if ((g >> kGenerationShift) != (generation & (~uint64_t{0} >> kGenerationShift)) || (g & kClosed) != 0) return false;
+    if (gate_.compare_exchange_weak(g, g + 1, std::memory_order_acq_rel, std::memory_order_acquire)) return true;
+  }
+}
+
 void ThreadPool::worker_loop(uint64_t seen) {
   for (;;) {
     // A short spin first: the next loop of the same training step comes within microseconds.
@@ -123,9 +134,13 @@ void ThreadPool::worker_loop(uint64_t seen) {
     }
     if (stopping_.load(std::memory_order_acquire)) return;
     seen = generation_.load(std::memory_order_acquire);
+    if (!join(seen)) continue;
     run_chunks();
-    if (finished_workers_.fetch_add(1, std::memory_order_acq_rel) + 1 == static_cast<int>(workers_.size())) {
-      // Under the mutex: a caller that found the count short and is about to sleep gets this.
+    // Leaving (release: the caller that sees the count fall sees this worker's writes). The last
+    // one out of a closed loop wakes its caller, under the mutex: a caller that found the count
+    // short and is about to sleep gets this.
+    const uint64_t left = gate_.fetch_sub(1, std::memory_order_acq_rel) - 1;
+    if ((left & kClosed) != 0 && (left & kCountMask) == 0) {
       std::lock_guard<std::mutex> lock(mutex_);
       done_.notify_one();
     }
@@ -140,25 +155,29 @@ void ThreadPool::parallel_for(int64_t n, int64_t grain, const std::function<void
     fn(0, n);  // busy (re-entrant or concurrent caller), single-threaded, or too small
     return;
   }
+  const uint64_t generation = generation_.load(std::memory_order_relaxed) + 1;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     fn_ = &fn;
     n_ = n;
     grain_ = grain;
     next_.store(0, std::memory_order_relaxed);
-    finished_workers_.store(0, std::memory_order_relaxed);
-    // Published last (release): a spinning worker that sees it sees the loop's state.
-    generation_.fetch_add(1, std::memory_order_release);
+    // Open to workers (release: a worker that joins sees the loop's state), then published.
+    gate_.store(generation << kGenerationShift, std::memory_order_release);
+    generation_.store(generation, std::memory_order_release);
   }
   wake_.notify_all();
   run_chunks();
-  // Every worker checks in for every loop, so none can still be reading this loop's state
-  // (or calling fn) when the next loop overwrites it.
-  const int workers = static_cast<int>(workers_.size());
-  const auto all_in = [&] { return finished_workers_.load(std::memory_order_acquire) == workers; };
-  if (!spin_until(all_in, kCallerSpin)) {
-    std::unique_lock<std::mutex> lock(mutex_);
-    done_.wait(lock, all_in);
+  // Closed: a worker that has not joined by now never reads this loop's state. Those that did
+  // are waited for, so none can still be calling fn (or reading the loop) when the next loop
+  // overwrites it.
+  const uint64_t at_close = gate_.fetch_or(kClosed, std::memory_order_acq_rel) | kClosed;
+  if ((at_close & kCountMask) != 0) {
+    const auto all_out = [&] { return (gate_.load(std::memory_order_acquire) & kCountMask) == 0; };
+    if (!spin_until(all_out, kCallerSpin)) {
+      std::unique_lock<std::mutex> lock(mutex_);
+      done_.wait(lock, all_out);
+    }
   }
   fn_ = nullptr;
 }

@@ -6,6 +6,11 @@
 // finds them awake. An idle pool sleeps. The calling thread works too. A second caller that
 // arrives while the pool is busy (another Node worker thread, say) runs its loop inline rather
 // than wait.
+//
+// A loop waits only for the workers that joined it. A worker the OS has not run yet (on a machine
+// whose cores are all busy: the process's own JavaScript and the engine's garbage collector,
+// say) finds the loop closed when it gets a core and waits for the next one; the caller does its
+// share instead of sleeping until that worker is scheduled.
 #pragma once
 
 #include <atomic>
@@ -57,7 +62,13 @@ class ThreadPool {
   // The loop's number, published after its state (a spinning worker reads it without the mutex).
   std::atomic<uint64_t> generation_{0};
   std::atomic<bool> stopping_{false};
-  std::atomic<int> finished_workers_{0};
+  // The loop's gate: its generation (high bits), whether it is closed to workers that have not
+  // joined yet (kClosed), and how many joined workers are still in it (low bits).
+  static constexpr uint64_t kClosed = uint64_t{1} << 15;
+  static constexpr uint64_t kCountMask = kClosed - 1;
+  static constexpr int kGenerationShift = 16;
+  std::atomic<uint64_t> gate_{kClosed};
+  bool join(uint64_t generation);
 
   // The loop in flight.
   const std::function<void(int64_t, int64_t)>* fn_ = nullptr;
