@@ -1,5 +1,5 @@
 // The focus F of Battash, Hazan & Wolf and the schedules that move it through training.
-import { checkOptionNames, fail, optionsObject, shown } from './validate';
+import { checkOptionNames, described, fail, optionsObject, shown } from './validate';
 
 export interface MixtureWeights {
   alpha: number;
@@ -40,7 +40,7 @@ export function peakGradient(weights: MixtureWeights): number {
 export function focusToWeights(F: number, options?: FocusOptions): MixtureWeights {
   const o = optionsObject('focusToWeights', options);
   checkOptionNames('focusToWeights', o, ['normalizePeak']);
-  if (typeof F !== 'number' || !(F >= 0 && F <= 0.5)) fail('focusToWeights', `F must be a number in [0, 0.5], got ${String(F)}`);
+  if (typeof F !== 'number' || !(F >= 0 && F <= 0.5)) fail('focusToWeights', `F must be a number in [0, 0.5], got ${described(F)}`);
   const w = F === 0.5 ? { alpha: 0, beta: 1 } : { alpha: 1, beta: 1 / (1 - 2 * F) };
   if (!o.normalizePeak) return w;
   const peak = peakGradient(w);
@@ -107,7 +107,7 @@ export class FocusSchedule {
   /** F, α, β at a fraction of training done, progress in [0, 1]. */
   at(progress: number): FocusPoint {
     if (typeof progress !== 'number' || !(progress >= 0 && progress <= 1)) {
-      fail('FocusSchedule.at', `progress must be in [0, 1], got ${String(progress)}`);
+      fail('FocusSchedule.at', `progress must be in [0, 1], got ${described(progress)}`);
     }
     // A boundary is reached when progress is within rounding of it (40/240 is 1/6).
     const k = this.phases.findIndex((p) => progress < p.until * (1 - 1e-12));
@@ -116,9 +116,9 @@ export class FocusSchedule {
 
   /** F, α, β at 0-based step `step` of `total` (epochs or batches), with exact boundaries. */
   atStep(step: number, total: number): FocusPoint {
-    if (!Number.isInteger(total) || total < 1) fail('FocusSchedule.atStep', `total must be a positive integer, got ${String(total)}`);
+    if (!Number.isInteger(total) || total < 1) fail('FocusSchedule.atStep', `total must be a positive integer, got ${described(total)}`);
     if (!Number.isInteger(step) || step < 0 || step >= total) {
-      fail('FocusSchedule.atStep', `step must be an integer in [0, ${total}), got ${String(step)}`);
+      fail('FocusSchedule.atStep', `step must be an integer in [0, ${total}), got ${described(step)}`);
     }
     return this.at(step / total);
   }
@@ -130,9 +130,9 @@ export class FocusSchedule {
    */
   atEpochAuthors(epoch: number, epochs: number): FocusPoint {
     const op = 'FocusSchedule.atEpochAuthors';
-    if (!Number.isInteger(epochs) || epochs < 1) fail(op, `epochs must be a positive integer, got ${String(epochs)}`);
+    if (!Number.isInteger(epochs) || epochs < 1) fail(op, `epochs must be a positive integer, got ${described(epochs)}`);
     if (!Number.isInteger(epoch) || epoch < 0 || epoch >= epochs)
-      fail(op, `epoch must be an integer in [0, ${epochs}), got ${String(epoch)}`);
+      fail(op, `epoch must be an integer in [0, ${epochs}), got ${described(epoch)}`);
     const K = this.phases.length;
     const hf = this.authorsHf;
     const fpart = Math.trunc((epochs * hf) / K);
@@ -152,7 +152,7 @@ export function focusSchedule(spec: ScheduleSpec, given?: FocusOptions): FocusSc
   if (typeof spec === 'string') {
     const preset = PRESETS[spec];
     if (!preset)
-      fail('focusSchedule', `unknown schedule ${JSON.stringify(spec)}; use 'F=0', 'F=0,0.5', 'F=0-0.5', an array of F values or {phases}`);
+      fail('focusSchedule', `unknown schedule ${described(spec)}; use 'F=0', 'F=0,0.5', 'F=0-0.5', an array of F values or {phases}`);
     return new FocusSchedule(preset.phases, { ...options, authorsHf: preset.authorsHf });
   }
   if (Array.isArray(spec)) return new FocusSchedule(equalPhases(spec), options);

@@ -6,7 +6,7 @@ import { FocusPoint, FocusSchedule, focusSchedule, ScheduleSpec, FocusOptions } 
 import { mixedLoss } from './ops';
 import { callbackBase } from './callback_base';
 import { noteCallback, noteLossStep, watchSchedule } from './schedule_watch';
-import { checkNonNegative, checkOptionNames, fail, layersTensors, optionsObject } from './validate';
+import { checkNonNegative, checkOptionNames, described, fail, layersTensors, optionsObject } from './validate';
 
 /** Mixture weights that a compiled loss reads at every step; change them between batches. */
 export class MixtureState {
@@ -84,9 +84,9 @@ export class FocusScheduleCallback extends callbackBase('FocusScheduleCallback')
     this.per = options.per ?? 'epoch';
     this.boundaries = options.boundaries ?? 'exact';
     if (this.per !== 'epoch' && this.per !== 'batch')
-      fail('FocusScheduleCallback', `per must be 'epoch' or 'batch', got ${String(this.per)}`);
+      fail('FocusScheduleCallback', `per must be 'epoch' or 'batch', got ${described(this.per)}`);
     if (this.boundaries !== 'exact' && this.boundaries !== 'authors') {
-      fail('FocusScheduleCallback', `boundaries must be 'exact' or 'authors', got ${String(this.boundaries)}`);
+      fail('FocusScheduleCallback', `boundaries must be 'exact' or 'authors', got ${described(this.boundaries)}`);
     }
     if (this.per === 'batch' && this.boundaries === 'authors') {
       fail('FocusScheduleCallback', "the authors' boundaries are per epoch: use per: 'epoch'");

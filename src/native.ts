@@ -323,7 +323,9 @@ export function nativeInfo(): NativeInfo {
  */
 export function setNumThreads(threads: number): number {
   if (typeof threads !== 'number' || !Number.isInteger(threads) || threads < 1 || threads > 1024) {
-    throw new Error(`mixloss.setNumThreads: threads must be an integer in [1, 1024], got ${String(threads)}`);
+    throw new Error(
+      `mixloss.setNumThreads: threads must be an integer in [1, 1024], got ${typeof threads === 'number' ? threads : `a ${typeof threads}`}`,
+    );
   }
   return native().setThreads(threads);
 }

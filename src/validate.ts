@@ -48,12 +48,54 @@ export function named(e: unknown, op: string): unknown {
   return e;
 }
 
-/** A value as a message shows it: numbers as they are, anything else with its type ("1" (a string)). */
+/**
+ * A value as a message shows it: numbers as they are, anything else with its type ("1" (a string),
+ * 2n (a bigint)). Never throws, whatever the value (a symbol, a cyclic array, an object without a
+ * prototype): an error message must not become another error.
+ */
 export function shown(value: unknown): string {
-  if (typeof value === 'number') return String(value);
-  const text =
-    typeof value === 'string' ? JSON.stringify(value) : value === null ? 'null' : Array.isArray(value) ? 'an array' : String(value);
-  return value === null || value === undefined || Array.isArray(value) ? text : `${text} (a ${typeof value})`;
+  if (typeof value === 'number' || value === null || value === undefined) return String(value);
+  if (Array.isArray(value)) return 'an array';
+  if (value instanceof Tensor) return `a tf.Tensor ${value.dtype} [${value.shape.join(', ')}]`;
+  return `${described(value)} (${typeof value === 'object' ? 'an' : 'a'} ${typeof value})`;
+}
+
+/**
+ * A value as JSON would write it (arrays and plain objects in full, up to 80 characters), or its
+ * kind where JSON cannot (a bigint as 2n, a symbol, a function, a cyclic array). Never throws.
+ */
+export function described(value: unknown): string {
+  switch (typeof value) {
+    case 'number':
+    case 'boolean':
+    case 'undefined':
+      return String(value);
+    case 'string':
+      return JSON.stringify(value);
+    case 'bigint':
+      return `${value}n`;
+    case 'symbol':
+      return value.toString();
+    case 'function':
+      return 'a function';
+  }
+  if (value === null) return 'null';
+  try {
+    const text = JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v));
+    if (text !== undefined) return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+  } catch {
+    // cyclic, or a toJSON that throws
+  }
+  return Array.isArray(value) ? 'an array' : objectText(value);
+}
+
+/** An object's own text (String(value)), or "an object" where it has none or it throws. */
+function objectText(value: unknown): string {
+  try {
+    return String(value);
+  } catch {
+    return 'an object';
+  }
 }
 
 export function checkNonNegative(op: string, name: string, value: unknown): number {

@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { installDirectiveHoisting } from './kernels/webgpu/directives';
 import { installShaderErrorWatch } from './kernels/webgpu/shader_errors';
 import { requireOptional } from './optional';
+import { described } from './validate';
 
 export interface WebGPUSetupOptions {
   /**
@@ -66,7 +67,7 @@ export async function setupWebGPU(options: WebGPUSetupOptions = {}): Promise<Web
   }
   const backend = options.backend ?? 'vulkan';
   if (backend !== 'vulkan' && backend !== 'opengl')
-    throw new Error(`mixloss/webgpu: backend must be 'vulkan' or 'opengl', got ${JSON.stringify(backend)}`);
+    throw new Error(`mixloss/webgpu: backend must be 'vulkan' or 'opengl', got ${described(backend)}`);
   if (setupDone !== undefined) {
     if (setupDone.backend !== backend)
       throw new Error(`mixloss/webgpu: already set up on ${setupDone.backend}; a process has one Dawn instance`);

@@ -14,6 +14,7 @@ import {
   generalizedCrossEntropy,
   alignmentCandidates,
   bucketTransitions,
+  complementObjectiveStep,
   configureGradientPool,
   focusCurves,
   InformationDiagnostics,
@@ -838,11 +839,11 @@ describe('bad input', () => {
         () => new FocusScheduleCallback(state, 'F=0-0.5' as never),
       );
       rejects(
-        /mixloss\.FocusScheduleCallback: per must be 'epoch' or 'batch', got step/,
+        /mixloss\.FocusScheduleCallback: per must be 'epoch' or 'batch', got "step"/,
         () => new FocusScheduleCallback(state, schedule, { per: 'step' as never }),
       );
       rejects(
-        /mixloss\.FocusScheduleCallback: boundaries must be 'exact' or 'authors', got round/,
+        /mixloss\.FocusScheduleCallback: boundaries must be 'exact' or 'authors', got "round"/,
         () => new FocusScheduleCallback(state, schedule, { boundaries: 'round' as never }),
       );
       rejects(/mixloss\.FocusScheduleCallback: the authors' boundaries are per epoch: use per: 'epoch'/, () =>
@@ -855,6 +856,152 @@ describe('bad input', () => {
       rejects(/mixloss\.FocusSchedule\.atStep: step must be an integer in \[0, 10\), got 10/, () => s.atStep(10, 10));
       rejects(/mixloss\.FocusSchedule\.atEpochAuthors: epoch must be an integer in \[0, 90\), got 1.5/, () => s.atEpochAuthors(1.5, 90));
     });
+  });
+
+  describe('values an error message cannot write as JSON: BigInts, symbols, arrays that hold themselves', () => {
+    const selfHolding = (): unknown[] => {
+      const a: unknown[] = [];
+      a.push(a);
+      return a;
+    };
+    const cyclicIds = (): unknown[] => {
+      const a: unknown[] = [0];
+      a.push(a);
+      return a;
+    };
+    const cases: Array<[string, RegExp, () => unknown]> = [
+      ['BigInt logits', /crossEntropy: logits: entry 0 is 1n \(bigint\), not a number$/, () => crossEntropy([1n, 2n] as never, 0)],
+      ['BigInt class ids', /crossEntropy: label 0n \(bigint\) at row 0 is not a class id/, () => crossEntropy([[1, 2, 3]], [0n] as never)],
+      ['BigInt targets', /crossEntropy: labels\[1\] is 1n \(bigint\), not a number$/, () => crossEntropy([[1, 2]], [[0, 1n]] as never)],
+      [
+        'BigInt weights',
+        /crossEntropy: weights: entry 0 is 1n \(bigint\), not a number$/,
+        () => crossEntropy([[1, 2]], [0], { weights: [1n] as never }),
+      ],
+      [
+        'BigInt class weights',
+        /crossEntropy: classWeights: entry 1 is 2n \(bigint\), not a number$/,
+        () => crossEntropy([[1, 2]], [0], { classWeights: [1, 2n] as never }),
+      ],
+      [
+        'string class weights',
+        /crossEntropy: classWeights: entry 0 is "1" \(string\), not a number$/,
+        () => crossEntropy([[1, 2]], [0], { classWeights: ['1', '2'] as never }),
+      ],
+      [
+        'null weights entry',
+        /crossEntropy: weights: entry 0 is null \(object\), not a number$/,
+        () => crossEntropy([[1, 2]], [0], { weights: [null] as never }),
+      ],
+      [
+        'BigInt where',
+        /crossEntropy: where: entry 1 is 1n \(bigint\), not a boolean$/,
+        () => crossEntropy([[1, 2]], [0], { where: [[true, 1n]] as never }),
+      ],
+      [
+        'BigInt hidden',
+        /linearCrossEntropy: hidden: entry 0 is 1n \(bigint\), not a number$/,
+        () => linearCrossEntropy([[1n]] as never, [[1, 2]], [0]),
+      ],
+      [
+        'a symbol reduction',
+        /crossEntropy: reduction must be 'none', 'sum' or 'mean', got Symbol\(r\)/,
+        () => crossEntropy([[1, 2]], [0], { reduction: Symbol('r') as never }),
+      ],
+      [
+        'an object without a prototype as reduction',
+        /crossEntropy: reduction must be 'none', 'sum' or 'mean', got \{\}/,
+        () => crossEntropy([[1, 2]], [0], { reduction: Object.create(null) as never }),
+      ],
+      [
+        'a BigInt axis',
+        /crossEntropy: axis must be an integer in \[-2, 1\] .* got 1n$/,
+        () => crossEntropy([[1, 2]], [0], { axis: 1n as never }),
+      ],
+      [
+        'a symbol device',
+        /crossEntropy: device must be 'auto', 'cpu' or 'cuda', got Symbol\(d\)/,
+        () => crossEntropy([[1, 2]], [0], { device: Symbol('d') as never }),
+      ],
+      [
+        'logits that hold themselves',
+        /crossEntropy: logits: entry 0 is an array \(object\), not a number$/,
+        () => crossEntropy(selfHolding() as never, 0),
+      ],
+      [
+        'class ids that hold themselves',
+        /crossEntropy: label an array \(object\) at row 1 is not a class id/,
+        () =>
+          crossEntropy(
+            [
+              [1, 2],
+              [3, 4],
+            ],
+            cyclicIds() as never,
+          ),
+      ],
+      [
+        'hidden that holds itself',
+        /linearCrossEntropy: hidden: entry 0 is an array \(object\), not a number$/,
+        () => linearCrossEntropy(selfHolding() as never, [[1]], [0]),
+      ],
+      [
+        'a BigInt F in a schedule',
+        /focusSchedule: phase 1: F must be a number in \[0, 0\.5\], got 1n \(a bigint\)$/,
+        () => focusSchedule([0, 1n] as never),
+      ],
+      ['setNumThreads(2n)', /setNumThreads: threads must be an integer in \[1, 1024\], got a bigint/, () => setNumThreads(2n as never)],
+    ];
+    for (const [name, pattern, call] of cases) it(name, () => rejects(new RegExp(`^mixloss\\.${pattern.source}`), call));
+  });
+
+  describe('complementObjectiveStep', () => {
+    const predict = () => tf.zeros([2, 3]);
+    const cases: Array<[string, RegExp, (opt: tf.Optimizer) => unknown]> = [
+      [
+        'no optimizer',
+        /optimizer must be a tf\.train optimizer .*got undefined/,
+        (_opt) => complementObjectiveStep(undefined as never, predict, [0, 1]),
+      ],
+      [
+        'a function as the optimizer',
+        /optimizer must be a tf\.train optimizer/,
+        (_opt) => complementObjectiveStep((() => 1) as never, predict, [0, 1]),
+      ],
+      [
+        'predict not a function',
+        /predict must be a function that returns the logits, got an array/,
+        (opt) => complementObjectiveStep(opt, [] as never, [0, 1]),
+      ],
+      ['options not an object', /options must be an object, got 3/, (opt) => complementObjectiveStep(opt, predict, [0, 1], 3 as never)],
+      [
+        'an unknown option',
+        /unknown option 'lossOption'/,
+        (opt) => complementObjectiveStep(opt, predict, [0, 1], { lossOption: {} } as never),
+      ],
+      [
+        'a complement optimizer that is not one',
+        /complementOptimizer must be a tf\.train optimizer/,
+        (opt) => complementObjectiveStep(opt, predict, [0, 1], { complementOptimizer: {} as never }),
+      ],
+      [
+        "reduction 'none'",
+        /lossOptions\.reduction 'none' gives no scalar to minimize/,
+        (opt) => complementObjectiveStep(opt, predict, [0, 1], { lossOptions: { reduction: 'none' } }),
+      ],
+      [
+        'tf.Reduction.NONE',
+        /lossOptions\.reduction 'none' gives no scalar to minimize/,
+        (opt) => complementObjectiveStep(opt, predict, [0, 1], { lossOptions: { reduction: tf.Reduction.NONE } }),
+      ],
+    ];
+    for (const [name, pattern, call] of cases) {
+      it(name, () => {
+        const opt = tf.train.sgd(0.1); // made before the counts: it holds its learning rate as a tensor
+        rejects(new RegExp(`^mixloss\\.complementObjectiveStep: ${pattern.source}`), () => call(opt));
+        opt.dispose();
+      });
+    }
   });
 
   describe('threads', () => {

@@ -1,6 +1,7 @@
 // The public API fuzzed with seeded random calls, as a user might write them: every op with
 // inputs in every form tfjs ops take (tensors, nested arrays, TypedArrays, int32, 1-D, rank 3)
-// and random options, valid or not. Each call must return a tensor or throw a mixloss Error, and
+// and random options, valid or not, and values no error message may choke on (BigInts, an array
+// that holds itself). Each call must return a tensor or throw a mixloss Error, and
 // leave no tensor or backend buffer behind either way. Two parity fuzzers beside it: the drop-in
 // against tf.losses.softmaxCrossEntropy (value and gradient), and the fused head against the loss
 // op on tf.matMul + bias (value and the three gradients), with the same random options. And a
@@ -51,6 +52,16 @@ function input(r: Random, shape: number[], kind: 'float' | 'int' | 'weird', form
       );
     case 'string':
       return 'abc';
+    case 'odd': {
+      // What no error message may choke on: a BigInt entry, a BigInt64Array, an array that holds itself.
+      const self: unknown[] = [];
+      self.push(self);
+      return pick(r, [
+        () => (shape.length === 0 ? 1n : nested(shape, () => (i++ === 0 ? 1n : values[i - 1]))),
+        () => BigInt64Array.from([1n, 2n]),
+        () => self,
+      ])();
+    }
     default:
       return null;
   }
@@ -108,6 +119,7 @@ function labelsFor(r: Random, shape: number[]): unknown {
     'bool',
     'null',
     'string',
+    'odd',
   ]);
 }
 
@@ -130,14 +142,20 @@ function options(r: Random, op: (typeof OPS)[number], shape: number[]): Record<s
   const o: Record<string, unknown> = {};
   if (r() < 0.3) o.reduction = pick(r, ['mean', 'sum', 'none', tf.Reduction.MEAN, tf.Reduction.SUM_BY_NONZERO_WEIGHTS, 'bogus']);
   if (r() < 0.15)
-    o.weights = pick(r, [() => 2, () => 0, () => -1, () => input(r, lead, 'float', ['tensor', 'nested', 'f32']), () => tf.zeros(lead)])();
-  if (r() < 0.15) o.classWeights = input(r, pick(r, [[C], [C + 1]]), pick(r, ['int', 'float'] as const), ['tensor', 'flat', 'f32']);
+    o.weights = pick(r, [
+      () => 2,
+      () => 0,
+      () => -1,
+      () => input(r, lead, 'float', ['tensor', 'nested', 'f32', 'odd']),
+      () => tf.zeros(lead),
+    ])();
+  if (r() < 0.15) o.classWeights = input(r, pick(r, [[C], [C + 1]]), pick(r, ['int', 'float'] as const), ['tensor', 'flat', 'f32', 'odd']);
   if (r() < 0.15) o.ignoreIndex = pick(r, [-100, 0, 1.5, NaN]);
   if (r() < 0.15) o.labelSmoothing = pick(r, [0.1, 0, 1, -0.1, NaN]);
   if (r() < 0.1) o.zLoss = pick(r, [1e-4, 0, -1]);
   if (r() < 0.15) o.softcap = pick(r, [30, 3, 0, -1, Infinity]);
   if (r() < 0.1) o.axis = pick(r, [-1, 0, 1, 2, -2, shape.length, [0, 1], [1, 2], [2, 0], [1, 0], 1.5]);
-  if (r() < 0.1) o.where = input(r, pick(r, [shape, lead, [C]]), 'float', ['bool', 'tensor', 'nested']);
+  if (r() < 0.1) o.where = input(r, pick(r, [shape, lead, [C]]), 'float', ['bool', 'tensor', 'nested', 'odd']);
   if (r() < 0.1) o.checkTargets = pick(r, [true, false, 'no']);
   if (r() < 0.02) o.bogusOption = 1;
   if (op === 'mixedLoss' && r() < 0.8) Object.assign(o, { alpha: pick(r, [1, 0.5, 0, NaN]), beta: pick(r, [0, 1, -0.5]) });
@@ -154,14 +172,21 @@ function disposeAll(x: unknown): void {
     for (const v of Object.values(x)) disposeAll(v);
 }
 
-const describeIt = (x: unknown): string =>
-  JSON.stringify(x, (_k, v) =>
-    v instanceof tf.Tensor
-      ? `Tensor<${v.dtype}>[${v.shape}]`
-      : ArrayBuffer.isView(v)
-        ? `${v.constructor.name}(${(v as Float32Array).length})`
-        : v,
-  );
+const describeIt = (x: unknown): string => {
+  try {
+    return JSON.stringify(x, (_k, v) =>
+      v instanceof tf.Tensor
+        ? `Tensor<${v.dtype}>[${v.shape}]`
+        : ArrayBuffer.isView(v)
+          ? `${v.constructor.name}(${(v as Float32Array).length})`
+          : typeof v === 'bigint'
+            ? `${v}n`
+            : v,
+    );
+  } catch {
+    return 'an array that holds itself';
+  }
+};
 
 /**
  * Whether a call left something behind. A forward that ran under a tape keeps its gradient for
@@ -179,11 +204,14 @@ describe('the public API, fuzzed (seeded)', () => {
     const r = rng(2026);
     const problems: string[] = [];
     let accepted = 0;
-    for (let i = 0; i < 4000; i++) {
+    for (let i = 0; i < 4400; i++) {
       const op = pick(r, OPS);
       const rank = pick(r, [1, 2, 2, 2, 3]);
       const shape = Array.from({ length: rank }, (_, k) => (k === rank - 1 ? int(r, 1, 7) : int(r, r() < 0.03 ? 0 : 1, 4)));
-      const logits = input(r, shape, r() < 0.1 ? 'weird' : 'float', ['tensor', 'tensor', 'nested', 'f32', 'f64', 'flat', 'int32', 'i32']);
+      const logits =
+        r() < 0.03
+          ? input(r, shape, 'float', ['odd'])
+          : input(r, shape, r() < 0.1 ? 'weird' : 'float', ['tensor', 'tensor', 'nested', 'f32', 'f64', 'flat', 'int32', 'i32']);
       const labels = labelsFor(r, shape);
       const opts = options(r, op, shape);
       const call = `${op}(${describeIt(logits)}, ${describeIt(labels)}, ${describeIt(opts)})`;

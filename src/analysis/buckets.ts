@@ -3,7 +3,7 @@
 // misclassified with p_y >= 0.2 and those already correct.
 import { argMax, cast, equal, exp, neg, reshape, Tensor, tidy } from '@tensorflow/tfjs-core';
 import { crossEntropy } from '../losses';
-import { fail, shown } from '../validate';
+import { described, fail, shown } from '../validate';
 
 export interface Bucket {
   /** Rows in the bucket at the earlier epoch. */
@@ -67,7 +67,7 @@ export function bucketTransitions(
     );
   }
   if (typeof threshold !== 'number' || !(threshold > 0 && threshold < 1))
-    fail('bucketTransitions', `threshold must be in (0, 1), got ${String(threshold)}`);
+    fail('bucketTransitions', `threshold must be in (0, 1), got ${described(threshold)}`);
   const out: BucketTransitions = {
     threshold,
     correct: { rows: 0, correctAtEnd: 0 },

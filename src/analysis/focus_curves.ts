@@ -1,7 +1,7 @@
 // The paper's Fig. 1: the mixed loss and the size of its true-class gradient against p_y, for
 // each focus F. The peak of |∂L/∂q_y| = (α + β·p_y)(1 − p_y) sits at p_y = F.
 import { focusToWeights, FocusOptions } from '../focus';
-import { checkOptionNames, fail, optionsObject } from '../validate';
+import { checkOptionNames, described, fail, optionsObject } from '../validate';
 
 export interface FocusCurve {
   F: number;
@@ -26,7 +26,7 @@ export function focusCurves(
   const given = optionsObject('focusCurves', options);
   checkOptionNames('focusCurves', given, ['points', 'normalizePeak']);
   const { points = 100, ...focus } = given;
-  if (!Number.isInteger(points) || points < 2) fail('focusCurves', `points must be an integer >= 2, got ${String(points)}`);
+  if (!Number.isInteger(points) || points < 2) fail('focusCurves', `points must be an integer >= 2, got ${described(points)}`);
   if (!Array.isArray(Fs) || Fs.length === 0) fail('focusCurves', 'needs at least one F in [0, 0.5]');
   const p = Array.from({ length: points }, (_, i) => (i + 1) / points);
   return Fs.map((F) => {

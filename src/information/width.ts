@@ -5,7 +5,7 @@
 import { Tensor } from '@tensorflow/tfjs-core';
 
 import { native } from '../native';
-import { checkOptionNames, fail, named, optionsObject, shown } from '../validate';
+import { checkOptionNames, described, fail, named, optionsObject, shown } from '../validate';
 
 /** A layer's rows as the native calls take them. */
 export interface LayerData {
@@ -144,16 +144,17 @@ export class WidthSelector {
     checkOptionNames(op, options, ['candidates', 'reselect']);
     if (typeof rule === 'number') {
       if (!(Number.isFinite(rule) && rule > 0))
-        fail(op, `width must be a finite number > 0, 'silverman' or 'alignment', got ${String(rule)}`);
+        fail(op, `width must be a finite number > 0, 'silverman' or 'alignment', got ${described(rule)}`);
       this.current = rule;
     } else if (rule !== 'silverman' && rule !== 'alignment') {
-      fail(op, `width must be a finite number > 0, 'silverman' or 'alignment', got ${JSON.stringify(rule)}`);
+      fail(op, `width must be a finite number > 0, 'silverman' or 'alignment', got ${described(rule)}`);
     }
     this.count = options.candidates ?? 100;
-    if (!Number.isInteger(this.count) || this.count < 2) fail(op, `candidates must be an integer >= 2, got ${String(options.candidates)}`);
+    if (!Number.isInteger(this.count) || this.count < 2)
+      fail(op, `candidates must be an integer >= 2, got ${described(options.candidates)}`);
     this.reselect = options.reselect ?? 'epoch';
     if (this.reselect !== 'epoch' && this.reselect !== 'once')
-      fail(op, `reselect must be 'epoch' or 'once', got ${String(options.reselect)}`);
+      fail(op, `reselect must be 'epoch' or 'once', got ${described(options.reselect)}`);
   }
 
   /**

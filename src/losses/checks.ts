@@ -1,12 +1,12 @@
 // The checks every loss op makes before its kernel runs, each naming the op in its error: the
 // logits, the labels (of any accepted form), the weights, and the options' values. Shared by
 // every op (and by ops built on other kernels that take the same inputs).
-import { backend_util, cast, Reduction as TfReduction, Tensor, tensor } from '@tensorflow/tfjs-core';
-import type { TensorLike } from '@tensorflow/tfjs-core';
+import { backend_util, cast, Reduction as TfReduction, Tensor } from '@tensorflow/tfjs-core';
 
 import type { Reduction } from '../kernels/attrs';
 import { checkableValues } from '../kernels/host_values';
-import { fail, labelsAreDense, shown } from '../validate';
+import { described, fail, labelsAreDense, shown } from '../validate';
+import { floatTensorFromLike } from './inputs';
 
 /** A reduction as the kernel and tf.losses.computeWeightedLoss take it (nonzero: SUM_BY_NONZERO_WEIGHTS). */
 export type Reducing = Reduction | 'nonzero';
@@ -16,7 +16,7 @@ export function checkReduction(op: string, value: unknown): Reducing {
   if (value === 'sum' || value === TfReduction.SUM) return 'sum';
   if (value === 'mean' || value === TfReduction.MEAN) return 'mean';
   if (value === TfReduction.SUM_BY_NONZERO_WEIGHTS) return 'nonzero';
-  return fail(op, `reduction must be 'none', 'sum' or 'mean', got ${JSON.stringify(value)} (tf.Reduction values are accepted too)`);
+  return fail(op, `reduction must be 'none', 'sum' or 'mean', got ${described(value)} (tf.Reduction values are accepted too)`);
 }
 
 export function checkNumber(op: string, name: string, value: unknown, ok: (v: number) => boolean, range: string): number {
@@ -90,14 +90,8 @@ export function classWeightTensor(op: string, name: string, w: unknown, classes:
     if (w.dtype !== 'float32' && w.dtype !== 'int32') fail(op, `${name} must be float32 or int32, got ${w.dtype}`);
     t = w.dtype === 'float32' ? w : cast(w, 'float32');
   } else if (Array.isArray(w) || (ArrayBuffer.isView(w) && !(w instanceof DataView))) {
-    if (ArrayBuffer.isView(w)) checkAttached(op, name, w);
-    try {
-      t = ArrayBuffer.isView(w)
-        ? tensor(Float32Array.from(w as unknown as ArrayLike<number>))
-        : tensor(w as TensorLike, undefined, 'float32');
-    } catch (e) {
-      return fail(op, `${name}: ${(e as Error).message}`);
-    }
+    // Every entry checked to be a number (tf.tensor would drop a BigInt and read "1" or null as a number).
+    t = floatTensorFromLike(op, name, w);
   } else {
     return fail(op, `${name} must be a tf.Tensor, an array or a TypedArray of ${classes} values`);
   }
@@ -122,14 +116,7 @@ export function sampleWeightTensor(op: string, w: unknown, lead: number[]): Tens
     if (w.dtype !== 'float32' && w.dtype !== 'int32') fail(op, `weights must be float32 or int32, got ${w.dtype}`);
     t = w.dtype === 'float32' ? w : cast(w, 'float32');
   } else if (typeof w === 'number' || Array.isArray(w) || (ArrayBuffer.isView(w) && !(w instanceof DataView))) {
-    if (ArrayBuffer.isView(w)) checkAttached(op, 'weights', w);
-    try {
-      t = ArrayBuffer.isView(w)
-        ? tensor(Float32Array.from(w as unknown as ArrayLike<number>))
-        : tensor(w as TensorLike, undefined, 'float32');
-    } catch (e) {
-      return fail(op, `weights: ${(e as Error).message}`);
-    }
+    t = floatTensorFromLike(op, 'weights', w);
   } else {
     return fail(op, `weights must be a number, an array or a tf.Tensor broadcastable to the rows ${shapeOf(lead)}`);
   }

@@ -6,6 +6,18 @@ import { fusedLoss } from './fused';
 import { lossOp } from './op_table';
 import type { Labels, Logits, LossOptions, LossValue } from './types';
 import { crossEntropy } from './mixed';
+import { checkOptionNames, fail, optionsObject, shown } from '../validate';
+import { checkReduction } from './checks';
+
+const STEP = 'complementObjectiveStep';
+
+/** Something with tf.train's minimize (an Optimizer), or an Error that names `name`. */
+function checkOptimizer(name: string, value: unknown): Optimizer {
+  if (value === null || typeof value !== 'object' || typeof (value as { minimize?: unknown }).minimize !== 'function') {
+    fail(STEP, `${name} must be a tf.train optimizer (tf.train.sgd(0.1), say), got ${shown(value)}`);
+  }
+  return value as Optimizer;
+}
 
 /**
  * (1/C)·Σ_{j≠y} r_j log r_j with r_j = p_j/(1 − p_y): the negative entropy of the prediction
@@ -36,12 +48,18 @@ export function complementObjectiveStep(
   labels: Labels,
   options: ComplementStepOptions = {},
 ): { crossEntropy: number; complementEntropy: number } {
-  const lossOptions = options.lossOptions ?? {};
+  checkOptimizer('optimizer', optimizer);
+  if (typeof predict !== 'function') fail(STEP, `predict must be a function that returns the logits, got ${shown(predict)}`);
+  const given = optionsObject(STEP, options);
+  checkOptionNames(STEP, given, ['complementOptimizer', 'lossOptions']);
+  const second = given.complementOptimizer === undefined ? optimizer : checkOptimizer('complementOptimizer', given.complementOptimizer);
+  const lossOptions = given.lossOptions === undefined ? {} : optionsObject(`${STEP}: lossOptions`, given.lossOptions);
+  // Each step minimizes a scalar.
+  if (lossOptions.reduction !== undefined && checkReduction(STEP, lossOptions.reduction) === 'none') {
+    fail(STEP, "lossOptions.reduction 'none' gives no scalar to minimize: use 'mean' or 'sum'");
+  }
   const ce = optimizer.minimize(() => crossEntropy(predict(), labels, lossOptions) as Scalar, true) as Scalar;
-  const cot = (options.complementOptimizer ?? optimizer).minimize(
-    () => complementEntropy(predict(), labels, lossOptions) as Scalar,
-    true,
-  ) as Scalar;
+  const cot = second.minimize(() => complementEntropy(predict(), labels, lossOptions) as Scalar, true) as Scalar;
   const out = { crossEntropy: ce.dataSync()[0], complementEntropy: cot.dataSync()[0] };
   ce.dispose();
   cot.dispose();

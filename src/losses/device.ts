@@ -4,7 +4,7 @@ import { getBackend } from '@tensorflow/tfjs-core';
 
 import { cudaStatus } from '../cuda';
 import { hasDeviceKernels } from '../kernels/register';
-import { fail } from '../validate';
+import { described, fail } from '../validate';
 
 let cudaAvailable: boolean | undefined;
 
@@ -21,7 +21,7 @@ export function resolveDevice(op: string, device: unknown, rows: number, classes
     if (device !== 'auto') {
       fail(
         op,
-        `device ${JSON.stringify(device)} applies to the cpu and wasm backends; on the ${getBackend()} backend the kernels run on ` +
+        `device ${described(device)} applies to the cpu and wasm backends; on the ${getBackend()} backend the kernels run on ` +
           "its GPU: leave device as 'auto'",
       );
     }
@@ -33,7 +33,7 @@ export function resolveDevice(op: string, device: unknown, rows: number, classes
     if (!status.available) fail(op, `device 'cuda' was requested but CUDA is not available: ${status.error}`);
     return 'cuda';
   }
-  if (device !== 'auto') fail(op, `device must be 'auto', 'cpu' or 'cuda', got ${JSON.stringify(device)}`);
+  if (device !== 'auto') fail(op, `device must be 'auto', 'cpu' or 'cuda', got ${described(device)}`);
   if (cudaCrossover === undefined || rows * classes < cudaCrossover) return 'cpu';
   if (cudaAvailable === undefined) cudaAvailable = cudaStatus().available;
   return cudaAvailable ? 'cuda' : 'cpu';

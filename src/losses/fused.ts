@@ -9,7 +9,7 @@ import { FusedLossAttrs, fusedLossKernel, LossSpec, Reduction } from '../kernels
 import { ensureKernels } from '../kernels/register';
 import { checkableValues } from '../kernels/host_values';
 import { checkTargetValues, ORDER_HINT } from '../kernels/input_checks';
-import { checkOptionNames, fail, shown } from '../validate';
+import { checkOptionNames, described, fail, shown } from '../validate';
 import { checkLabels, classWeightTensor, optionValues, sampleWeightTensor, shapeOf } from './checks';
 import {
   applyWhere,
@@ -119,7 +119,7 @@ function fusedLossOnTape(op: string, logitsIn: Logits, labelsIn: Labels, options
       // Targets in the moved layout ([..., classes] with the class axis last) would be moved again.
       fail(
         op,
-        `targets must have the logits' own shape ${shapeOf(logits.shape)} (the class axis where axis ${JSON.stringify(options.axis)} names it), got ${shapeOf(given.shape)}; class ids have the logits' shape without the class axis`,
+        `targets must have the logits' own shape ${shapeOf(logits.shape)} (the class axis where axis ${described(options.axis)} names it), got ${shapeOf(given.shape)}; class ids have the logits' shape without the class axis`,
       );
     }
     if (dense && ignoreIndex !== undefined) fail(op, 'ignoreIndex is for class ids; dense targets have no class id to ignore');

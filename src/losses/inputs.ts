@@ -34,7 +34,7 @@ import type { TensorLike } from '@tensorflow/tfjs-core';
 
 import { checkableValues, webgpuStoredDtype } from '../kernels/host_values';
 import { classIdProblem } from '../kernels/input_checks';
-import { fail, labelsAreDense } from '../validate';
+import { described, fail, labelsAreDense } from '../validate';
 import { checkAttached, shapeOf } from './checks';
 
 /** A tensor or what tfjs ops take in its place: a number, a nested array, a TypedArray. */
@@ -73,7 +73,7 @@ function fromTensorLike(op: string, name: string, x: unknown, dtype: 'float32' |
   if (bad >= 0)
     fail(
       op,
-      `${name}: entry ${bad} is ${JSON.stringify(values[bad]) ?? String(values[bad])} (${typeof values[bad]}), not a ${dtype === 'bool' ? 'boolean' : 'number'}`,
+      `${name}: entry ${bad} is ${described(values[bad])} (${typeof values[bad]}), not a ${dtype === 'bool' ? 'boolean' : 'number'}`,
     );
   const flat =
     dtype === 'bool' ? Uint8Array.from(values as Array<number | boolean>, (v) => (v ? 1 : 0)) : Float32Array.from(values as number[]);
@@ -109,11 +109,24 @@ export function floatInput(op: string, name: string, x: unknown, made: Tensor[])
 /** The shape of a nested array or TypedArray, read along its first entries (tfjs's rule: rectangular). */
 export function nestedShape(x: unknown): number[] {
   const shape: number[] = [];
-  for (let level: unknown = x; Array.isArray(level) || isTypedArray(level); level = (level as ArrayLike<unknown>)[0]) {
+  // An array that holds itself (a = [a]) ends the shape where it comes round again: its entry is
+  // then a value that is not a number, which the caller reports, rather than an endless walk.
+  const seen = new Set<unknown>();
+  for (
+    let level: unknown = x;
+    (Array.isArray(level) || isTypedArray(level)) && !seen.has(level);
+    level = (level as ArrayLike<unknown>)[0]
+  ) {
+    seen.add(level);
     shape.push((level as ArrayLike<unknown>).length);
     if ((level as ArrayLike<unknown>).length === 0) break;
   }
   return shape;
+}
+
+/** A float32 tensor from a tensor-like (a number, a nested array, a TypedArray), every entry checked to be a number. */
+export function floatTensorFromLike(op: string, name: string, x: unknown): Tensor {
+  return fromTensorLike(op, name, x, 'float32');
 }
 
 /** The shape of a nested array (tfjs's rule: rectangular) and its entries in order; fails when it is ragged. */
@@ -169,13 +182,13 @@ export function labelsTensor(
     // Targets (or a shape the checks reject with their own message).
     const flat = Float32Array.from(values.map((v) => (typeof v === 'number' ? v : NaN)));
     const bad = values.findIndex((v) => typeof v !== 'number');
-    if (bad >= 0) fail(op, `labels[${bad}] is ${JSON.stringify(values[bad]) ?? String(values[bad])} (${typeof values[bad]}), not a number`);
+    if (bad >= 0) fail(op, `labels[${bad}] is ${described(values[bad])} (${typeof values[bad]}), not a number`);
     return own(tensor(flat, shape, 'float32'));
   }
   for (let r = 0; r < values.length; r++) {
     const v = values[r];
     if (typeof v !== 'number' || !Number.isInteger(v)) {
-      const shown = typeof v === 'number' ? String(v) : `${JSON.stringify(v) ?? String(v)} (${typeof v})`;
+      const shown = typeof v === 'number' ? String(v) : `${described(v)} (${typeof v})`;
       fail(op, `label ${shown} at row ${r} is not a class id: class ids must be integers`);
     }
   }
@@ -199,13 +212,10 @@ export function classAxis(op: string, value: unknown, rank: number): ClassAxis {
   const list = Array.isArray(value) ? value : [value];
   const range = `[${-rank}, ${rank - 1}]`;
   if (list.length === 0 || list.some((v) => typeof v !== 'number' || !Number.isInteger(v) || v < -rank || v >= rank)) {
-    fail(
-      op,
-      `axis must be an integer in ${range} (the class axis of logits of rank ${rank}) or an array of them, got ${JSON.stringify(value) ?? String(value)}`,
-    );
+    fail(op, `axis must be an integer in ${range} (the class axis of logits of rank ${rank}) or an array of them, got ${described(value)}`);
   }
   const axes = (list as number[]).map((v) => (v < 0 ? v + rank : v));
-  if (new Set(axes).size !== axes.length) fail(op, `axis names an axis twice: ${JSON.stringify(value)}`);
+  if (new Set(axes).size !== axes.length) fail(op, `axis names an axis twice: ${described(value)}`);
   if (axes.length === 1 && axes[0] === rank - 1) return { axes };
   const perm = [...Array.from({ length: rank }, (_, i) => i).filter((i) => !axes.includes(i)), ...axes];
   return { axes, perm };

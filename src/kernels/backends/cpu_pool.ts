@@ -11,7 +11,7 @@
 // maxBytes; emptied after idleMs without use.
 import type { BackendValues, DataId, KernelBackend, TensorInfo } from '@tensorflow/tfjs-core';
 
-import { shown } from '../../validate';
+import { described, shown } from '../../validate';
 
 export interface GradientPoolOptions {
   /** Most bytes of free arrays kept (0 turns reuse off). Default 256 MiB. */
@@ -56,7 +56,7 @@ export function configureGradientPool(options: GradientPoolOptions & { poison?: 
     if (name !== 'maxBytes' && name !== 'idleMs')
       throw new Error(`mixloss.configureGradientPool: unknown option '${name}' (it takes: maxBytes, idleMs)`);
     if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-      throw new Error(`mixloss.configureGradientPool: ${name} must be a finite number >= 0, got ${String(value)}`);
+      throw new Error(`mixloss.configureGradientPool: ${name} must be a finite number >= 0, got ${described(value)}`);
     }
     settings[name] = value;
   }
