@@ -9,8 +9,8 @@
 //
 // A loop waits only for the workers that joined it. A worker the OS has not run yet (on a machine
 // whose cores are all busy: the process's own JavaScript and the engine's garbage collector,
-// say) finds the loop closed when it gets a core and waits for the next one; the caller does its
-// share instead of sleeping until that worker is scheduled.
+// say) finds the loop closed when it gets a core and waits for the next one: the caller takes the
+// chunks that worker would have taken instead of sleeping until the OS schedules it.
 #pragma once
 
 #include <atomic>
@@ -67,6 +67,7 @@ class ThreadPool {
   static constexpr uint64_t kClosed = uint64_t{1} << 15;
   static constexpr uint64_t kCountMask = kClosed - 1;
   static constexpr int kGenerationShift = 16;
+  static_assert(kMaxThreads < static_cast<int>(kCountMask), "the gate counts every worker");
   std::atomic<uint64_t> gate_{kClosed};
   bool join(uint64_t generation);
 
