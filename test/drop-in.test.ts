@@ -97,4 +97,56 @@ describe("drop-in losses.softmaxCrossEntropy on tfjs's own test cases", () => {
     expect(() => losses.sparseSoftmaxCrossEntropy([2, 0.5, 1], logits)).toThrow(/label 0\.5 at row 1 is not a class id/);
     tf.dispose([q, t]);
   });
+
+  it('one class: one-hot labels [B, 1] are targets, as tf.losses reads them (every reduction, value and gradient)', () => {
+    const before = backendCounts();
+    const q = tf.tensor2d([[1.5], [-2]]),
+      t = tf.tensor2d([[1], [1]]);
+    for (const reduction of [tf.Reduction.NONE, tf.Reduction.MEAN, tf.Reduction.SUM, tf.Reduction.SUM_BY_NONZERO_WEIGHTS]) {
+      for (const weights of [undefined, tf.tensor1d([0, 0]), tf.tensor1d([0.5, 2])]) {
+        const [ours, theirs] = [losses.softmaxCrossEntropy, tf.losses.softmaxCrossEntropy].map((f) => f(t, q, weights, 0.1, reduction));
+        expect(ours.shape).toEqual(theirs.shape);
+        // 0 where tf.losses gives 0, NaN where it divides 0 by no non-zero weight.
+        expect(Array.from(ours.dataSync())).toEqual(Array.from(theirs.dataSync()));
+        const [gOurs, gTheirs] = [losses.softmaxCrossEntropy, tf.losses.softmaxCrossEntropy].map((f) =>
+          tf.grad((x: tf.Tensor) => tf.sum(f(t, x, weights, 0.1, reduction)))(q),
+        );
+        // Where the mean is 0/0 the drop-in's gradient is 0, not NaN (the README's convention).
+        const undefinedMean = Array.from(theirs.dataSync()).some(Number.isNaN);
+        expect(Array.from(gOurs.dataSync())).toEqual(undefinedMean ? [0, 0] : Array.from(gTheirs.dataSync()));
+        tf.dispose([ours, theirs, gOurs, gTheirs, ...(weights ? [weights] : [])]);
+      }
+    }
+    // The same as nested arrays.
+    const y = losses.softmaxCrossEntropy([[1], [1]], [[1.5], [-2]]);
+    expect(y.dataSync()[0]).toBe(0);
+    tf.dispose([y, q, t]);
+    expect(backendCounts()).toEqual(before);
+  });
+
+  it('tensor-likes are checked entry by entry, and errors name the drop-in', () => {
+    const before = backendCounts();
+    const self: unknown[] = [];
+    self.push(self);
+    // tf.tensor truncated class ids in a nested column (0.5 became 0), and never returned from an array that holds itself.
+    expect(() => losses.sparseSoftmaxCrossEntropy([[2], [0.5], [1]], logits)).toThrow(
+      /^mixloss\.losses\.sparseSoftmaxCrossEntropy: label 0\.5 at row 1 is not a class id: class ids must be integers$/,
+    );
+    expect(() => losses.softmaxCrossEntropy(wrong, logits, self as never)).toThrow(
+      /^mixloss\.losses\.softmaxCrossEntropy: weights: entry 0 is an array \(object\), not a number$/,
+    );
+    expect(() => losses.softmaxCrossEntropy(self as never, logits)).toThrow(
+      /^mixloss\.losses\.softmaxCrossEntropy: labels\[0\] is an array/,
+    );
+    expect(() => losses.softmaxCrossEntropy(wrong, logits, [1n, 2n, 3n] as never)).toThrow(
+      /^mixloss\.losses\.softmaxCrossEntropy: weights: entry 0 is 1n \(bigint\), not a number$/,
+    );
+    expect(() => losses.softmaxCrossEntropy(wrong, logits, ['1', '1', '1'] as never)).toThrow(
+      /weights: entry 0 is "1" \(string\), not a number$/,
+    );
+    expect(() => losses.softmaxCrossEntropy(wrong.slice(1), logits)).toThrow(
+      /^mixloss\.losses\.softmaxCrossEntropy: labels have 2 rows but logits have 3$/,
+    );
+    expect(backendCounts()).toEqual(before);
+  });
 });

@@ -342,11 +342,12 @@ describe('the public API, fuzzed (seeded)', () => {
       const sparse = r() < 0.4;
       // tf.losses spreads smoothing over shape[1] classes: rank 2 where smoothing is asked.
       const rank = pick(r, [1, 2, 2, 3]);
-      const shape = Array.from({ length: rank }, (_, k) => (k === rank - 1 ? int(r, 2, 6) : int(r, 1, 4)));
+      const shape = Array.from({ length: rank }, (_, k) => (k === rank - 1 ? int(r, 1, 6) : int(r, 1, 4)));
       const C = shape[rank - 1],
         lead = shape.slice(0, -1);
       const ids = Array.from({ length: size(lead) }, () => int(r, 0, C - 1));
-      const onehot = tf.reshape(tf.oneHot(ids, C), shape);
+      // tf.oneHot takes depth >= 2; one class is a column of ones.
+      const onehot = C === 1 ? tf.ones(shape) : tf.reshape(tf.oneHot(ids, C), shape);
       const q = tf.tensor(
         Array.from({ length: size(shape) }, () => (r() - 0.5) * 6),
         shape,

@@ -3,17 +3,34 @@
 // tfjs they take tensor-likes (nested arrays, TypedArrays) as well as tensors. Label smoothing
 // spreads ε over the last axis's C classes; tf.losses takes shape[1], which differs for logits of
 // rank other than 2 (the README lists where the two differ).
-import { Reduction as TfReduction, Tensor, tensor } from '@tensorflow/tfjs-core';
+import { Reduction as TfReduction, Tensor, zeros } from '@tensorflow/tfjs-core';
 import type { TensorLike } from '@tensorflow/tfjs-core';
 
 import { fail } from '../validate';
-import type { Labels } from './types';
+import { nestedShape } from './inputs';
+import type { Labels, Logits } from './types';
 import { crossEntropy } from './mixed';
 
-function asTensor(op: string, name: string, x: unknown, dtype: 'float32' | 'int32'): Tensor {
-  if (x instanceof Tensor) return x;
-  if (typeof x === 'number' || Array.isArray(x) || ArrayBuffer.isView(x)) return tensor(x as TensorLike, undefined, dtype);
-  return fail(op, `${name} must be a tf.Tensor or a tensor-like (number, array, TypedArray), got ${x === null ? 'null' : typeof x}`);
+const isTensorLike = (x: unknown) => typeof x === 'number' || Array.isArray(x) || (ArrayBuffer.isView(x) && !(x instanceof DataView));
+
+function checkTensorOrLike(op: string, name: string, x: unknown): void {
+  if (!(x instanceof Tensor) && !isTensorLike(x)) {
+    fail(op, `${name} must be a tf.Tensor or a tensor-like (number, array, TypedArray), got ${x === null ? 'null' : typeof x}`);
+  }
+}
+
+const shapeOfInput = (x: unknown): number[] => (x instanceof Tensor ? x.shape : typeof x === 'number' ? [] : nestedShape(x));
+
+/**
+ * One-hot labels over one class ([..., 1] beside logits [..., 1]): tf.losses reads them as targets,
+ * and every row's loss is 0 (−t·log 1) with a zero gradient; the op reads a [..., 1] column as class
+ * ids, so the drop-in passes the rows' class id 0 instead.
+ */
+function oneClassTargets(labels: unknown, logits: unknown): number[] | undefined {
+  const q = shapeOfInput(logits);
+  const y = shapeOfInput(labels);
+  const sameShape = q.length === y.length && q.every((d, i) => d === y[i]);
+  return q.length >= 1 && q[q.length - 1] === 1 && sameShape ? q.slice(0, -1) : undefined;
 }
 
 function dropIn(
@@ -23,26 +40,28 @@ function dropIn(
   weights: unknown,
   labelSmoothing: number,
   reduction: TfReduction,
-  labelsDtype: 'float32' | 'int32',
+  dense: boolean,
 ): Tensor {
-  const made: Tensor[] = [];
-  const own = (name: string, x: unknown, dtype: 'float32' | 'int32') => {
-    const t = asTensor(op, name, x, dtype);
-    if (t !== x) made.push(t);
-    return t;
-  };
+  checkTensorOrLike(op, 'labels', labels);
+  checkTensorOrLike(op, 'logits', logits);
+  if (weights !== undefined && weights !== null) checkTensorOrLike(op, 'weights', weights);
+  // Tensor-likes go to the op as they are: it checks every entry (tf.tensor would truncate class
+  // ids of 1.5, read "1" or null as numbers, and never return from an array that holds itself).
+  const rows = dense ? oneClassTargets(labels, logits) : undefined;
+  const ids = rows === undefined ? undefined : zeros(rows, 'int32');
   try {
-    // Class ids as number[] or Int32Array go to the op as they are: it checks each is an integer
-    // (tf.tensor would truncate 1.5 and wrap 2^32).
-    const idsAsGiven = labelsDtype === 'int32' && ((Array.isArray(labels) && !Array.isArray(labels[0])) || labels instanceof Int32Array);
-    const l = idsAsGiven
-      ? labels
-      : own('labels', labels, labelsDtype === 'int32' && labels instanceof Float32Array ? 'float32' : labelsDtype);
-    const q = own('logits', logits, 'float32');
-    const w = weights === undefined || weights === null ? undefined : own('weights', weights, 'float32');
-    return crossEntropy(q, l as Labels, { ...(w !== undefined ? { weights: w } : {}), labelSmoothing, reduction });
+    return crossEntropy(logits as Logits, (ids ?? labels) as Labels, {
+      ...(weights !== undefined && weights !== null ? { weights: weights as Tensor } : {}),
+      labelSmoothing,
+      reduction,
+    });
+  } catch (e) {
+    // The call the user made is this one.
+    if (e instanceof Error && e.message.startsWith('mixloss.crossEntropy: '))
+      e.message = `mixloss.${op}: ${e.message.slice('mixloss.crossEntropy: '.length)}`;
+    throw e;
   } finally {
-    for (const t of made) t.dispose();
+    ids?.dispose();
   }
 }
 
@@ -57,7 +76,7 @@ export function softmaxCrossEntropy(
   labelSmoothing = 0,
   reduction: TfReduction = TfReduction.SUM_BY_NONZERO_WEIGHTS,
 ): Tensor {
-  return dropIn('losses.softmaxCrossEntropy', onehotLabels, logits, weights, labelSmoothing, reduction, 'float32');
+  return dropIn('losses.softmaxCrossEntropy', onehotLabels, logits, weights, labelSmoothing, reduction, true);
 }
 
 /** The same with class ids [batch] (int32) instead of one-hot labels: no one-hot is ever made. */
@@ -68,5 +87,5 @@ export function sparseSoftmaxCrossEntropy(
   labelSmoothing = 0,
   reduction: TfReduction = TfReduction.SUM_BY_NONZERO_WEIGHTS,
 ): Tensor {
-  return dropIn('losses.sparseSoftmaxCrossEntropy', labels, logits, weights, labelSmoothing, reduction, 'int32');
+  return dropIn('losses.sparseSoftmaxCrossEntropy', labels, logits, weights, labelSmoothing, reduction, false);
 }
