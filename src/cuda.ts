@@ -5,7 +5,7 @@ import type { LossSpec } from './kernels/attrs';
 import { statsLayout } from './kernels/registry';
 import { native, NativeCall, NativeDeviceBuffer, NativeDeviceCall } from './native';
 import type { CudaStatus } from './native';
-import { fail, labelsAreDense } from './validate';
+import { checkOptionNames, described, fail, labelsAreDense, optionsObject, shown } from './validate';
 
 export type { CudaStatus };
 
@@ -41,24 +41,35 @@ function cudaAddon() {
  * A tensor in GPU memory (float32 or int32). Free it with dispose(); one that is garbage
  * collected first frees its memory from a finalizer.
  */
+/** Only DeviceTensor.empty (and upload, through it) makes a DeviceTensor. */
+const MAKE = Symbol('DeviceTensor.make');
+
 export class DeviceTensor {
   private constructor(
     readonly shape: readonly number[],
     readonly dtype: 'float32' | 'int32',
     readonly buffer: NativeDeviceBuffer,
-  ) {}
+    made?: symbol,
+  ) {
+    if (made !== MAKE) fail('DeviceTensor', 'make one with DeviceTensor.empty(shape, dtype) or DeviceTensor.upload(data, shape), not new');
+  }
 
   get size(): number {
     return this.shape.reduce((a, b) => a * b, 1);
   }
 
   static empty(shape: readonly number[], dtype: 'float32' | 'int32' = 'float32'): DeviceTensor {
+    if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 1))
+      fail('DeviceTensor.empty', `shape must be an array of positive integers, got ${described(shape)}`);
+    if (dtype !== 'float32' && dtype !== 'int32') fail('DeviceTensor.empty', `dtype must be 'float32' or 'int32', got ${described(dtype)}`);
     const n = shape.reduce((a, b) => a * b, 1);
-    if (!Number.isInteger(n) || n < 1) fail('DeviceTensor', `shape must have positive integer sizes, got [${shape.join(', ')}]`);
-    return new DeviceTensor([...shape], dtype, new (cudaAddon().DeviceBuffer)(n * 4));
+    if (!Number.isSafeInteger(n * 4)) fail('DeviceTensor.empty', `shape [${shape.join(', ')}] has more bytes than a buffer can index`);
+    return new DeviceTensor([...shape], dtype, new (cudaAddon().DeviceBuffer)(n * 4), MAKE);
   }
 
-  static upload(data: Float32Array | Int32Array, shape: readonly number[] = [data.length]): DeviceTensor {
+  static upload(data: Float32Array | Int32Array, shape: readonly number[] = [data?.length]): DeviceTensor {
+    if (!(data instanceof Float32Array) && !(data instanceof Int32Array))
+      fail('DeviceTensor.upload', `data must be a Float32Array or an Int32Array, got ${described(data)}`);
     const t = DeviceTensor.empty(shape, data instanceof Int32Array ? 'int32' : 'float32');
     if (t.size !== data.length) {
       t.dispose();
@@ -132,6 +143,15 @@ const sum = (xs: Float32Array) => xs.reduce((a, b) => a + b, 0);
  * the gradient on the device. 'mean' divides by the rows not ignored (ignoreIndex).
  */
 export function cudaLoss(logits: DeviceTensor, labels: DeviceTensor, options: CudaLossOptions) {
+  if (!(logits instanceof DeviceTensor)) fail('cudaLoss', `logits must be a DeviceTensor (DeviceTensor.upload), got ${shown(logits)}`);
+  if (!(labels instanceof DeviceTensor)) fail('cudaLoss', `labels must be a DeviceTensor (DeviceTensor.upload), got ${shown(labels)}`);
+  const given = optionsObject('cudaLoss', options);
+  checkOptionNames('cudaLoss', given, ['loss', 'reduction', 'gradient']);
+  if (given.loss === null || typeof given.loss !== 'object' || typeof given.loss.kind !== 'string')
+    fail('cudaLoss', `loss must be a loss spec such as {kind: 'mixed', alpha: 1, beta: 1}, got ${described(given.loss)}`);
+  if (given.reduction !== 'none' && given.reduction !== 'sum' && given.reduction !== 'mean')
+    fail('cudaLoss', `reduction must be 'none', 'sum' or 'mean', got ${described(given.reduction)}`);
+  if (typeof given.gradient !== 'boolean') fail('cudaLoss', `gradient must be true or false, got ${described(given.gradient)}`);
   if (logits.shape.length !== 2 || logits.dtype !== 'float32') fail('cudaLoss', 'logits must be a float32 DeviceTensor [batch, classes]');
   const [rows, classes] = logits.shape;
   if (labels.shape[0] !== rows) fail('cudaLoss', `labels have ${labels.shape[0]} rows but logits have ${rows}`);

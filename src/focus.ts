@@ -100,6 +100,11 @@ export class FocusSchedule {
   private readonly options: FocusOptions;
 
   private point(k: number): FocusPoint {
+    if (!Number.isInteger(k) || k < 0 || k >= this.phases.length)
+      fail(
+        'FocusSchedule',
+        `phase index must be an integer in [0, ${this.phases.length}), got ${shown(k)} (use at, atStep or atEpochAuthors)`,
+      );
     const F = this.phases[k].F;
     return { F, ...focusToWeights(F, this.options) };
   }

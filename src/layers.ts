@@ -22,6 +22,10 @@ export class MixtureState {
   }
 
   set(point: { alpha: number; beta: number; F?: number }): void {
+    if (point === null || typeof point !== 'object')
+      fail('MixtureState.set', `point must be an object {alpha, beta, F?} (a FocusPoint), got ${described(point)}`);
+    if (point.F !== undefined && (typeof point.F !== 'number' || !Number.isFinite(point.F)))
+      fail('MixtureState.set', `F must be a finite number or left out, got ${described(point.F)}`);
     this.alpha = checkNonNegative('MixtureState.set', 'alpha', point.alpha);
     this.beta = checkNonNegative('MixtureState.set', 'beta', point.beta);
     this.F = point.F;

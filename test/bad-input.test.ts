@@ -15,6 +15,11 @@ import {
   alignmentCandidates,
   bucketTransitions,
   complementObjectiveStep,
+  cudaLoss,
+  DeviceTensor,
+  InformationLossState,
+  informationLossForLayers,
+  transitionFactor,
   configureGradientPool,
   focusCurves,
   InformationDiagnostics,
@@ -728,7 +733,8 @@ describe('bad input', () => {
         ],
         [/mixloss\.silvermanWidth: layer must be a tf\.Tensor \[N, D\] \(rank >= 2/, () => silvermanWidth(oneD)],
         [/mixloss\.alignmentCandidates: layer must be/, () => alignmentCandidates({ layer: new Float32Array(3), rows: 2, dims: 2 })],
-        [/mixloss\.alignmentCandidates: count must be an integer >= 1/, () => alignmentCandidates(logits, 0)],
+        [/mixloss\.alignmentCandidates: count must be an integer in \[1, 100000\], got 0$/, () => alignmentCandidates(logits, 0)],
+        [/mixloss\.alignmentCandidates: count must be an integer in \[1, 100000\], got 1e\+300$/, () => alignmentCandidates(logits, 1e300)],
         [/mixloss\.kernelAlignment: labels must be an Int32Array/, () => kernelAlignment([0, 1] as never, 2, logits, new Float64Array(3))],
         [/mixloss\.kernelAlignment: widths must be a Float64Array/, () => kernelAlignment(new Int32Array(2), 2, logits, [1] as never)],
         [/mixloss\.WidthSelector: options must be an object, got null/, () => new WidthSelector('alignment', null as never)],
@@ -953,6 +959,98 @@ describe('bad input', () => {
       ['setNumThreads(2n)', /setNumThreads: threads must be an integer in \[1, 1024\], got a bigint/, () => setNumThreads(2n as never)],
     ];
     for (const [name, pattern, call] of cases) it(name, () => rejects(new RegExp(`^mixloss\\.${pattern.source}`), call));
+  });
+
+  describe('classes and their methods, made or called with odd arguments', () => {
+    const cases: Array<[string, RegExp, () => unknown]> = [
+      [
+        'new DeviceTensor',
+        /^mixloss\.DeviceTensor: make one with DeviceTensor\.empty\(shape, dtype\) or DeviceTensor\.upload/,
+        () => new (DeviceTensor as unknown as new (...a: unknown[]) => unknown)([2], 'float32', {}),
+      ],
+      [
+        'DeviceTensor.empty of a string',
+        /^mixloss\.DeviceTensor\.empty: shape must be an array of positive integers, got "x"$/,
+        () => DeviceTensor.empty('x' as never),
+      ],
+      [
+        'DeviceTensor.empty with a 0 size',
+        /^mixloss\.DeviceTensor\.empty: shape must be an array of positive integers, got \[2,0\]$/,
+        () => DeviceTensor.empty([2, 0]),
+      ],
+      [
+        'DeviceTensor.empty float64',
+        /^mixloss\.DeviceTensor\.empty: dtype must be 'float32' or 'int32', got "float64"$/,
+        () => DeviceTensor.empty([2], 'float64' as never),
+      ],
+      [
+        'DeviceTensor.upload of an array',
+        /^mixloss\.DeviceTensor\.upload: data must be a Float32Array or an Int32Array, got \[1,2\]$/,
+        () => DeviceTensor.upload([1, 2] as never),
+      ],
+      [
+        'MixtureState.set()',
+        /^mixloss\.MixtureState\.set: point must be an object \{alpha, beta, F\?\}/,
+        () => new MixtureState().set(undefined as never),
+      ],
+      ['MixtureState.set(null)', /^mixloss\.MixtureState\.set: point must be an object/, () => new MixtureState().set(null as never)],
+      [
+        'MixtureState.set with F a string',
+        /^mixloss\.MixtureState\.set: F must be a finite number or left out, got "0\.1"$/,
+        () => new MixtureState().set({ alpha: 1, beta: 1, F: '0.1' as never }),
+      ],
+      [
+        'transitionFactor(1n)',
+        /^mixloss\.transitionFactor: epoch must be a finite number >= 0, got 1n \(a bigint\)$/,
+        () => transitionFactor(1n as never),
+      ],
+      ['transitionFactor(-1)', /^mixloss\.transitionFactor: epoch must be a finite number >= 0, got -1$/, () => transitionFactor(-1)],
+      ['transitionFactor(NaN)', /^mixloss\.transitionFactor: epoch must be a finite number >= 0, got NaN$/, () => transitionFactor(NaN)],
+      [
+        'new InformationLossState()',
+        /^mixloss\.InformationLossState: schedule must be a function of the epoch/,
+        () => new InformationLossState(undefined as never, undefined as never),
+      ],
+      [
+        'an InformationLossState without a WidthSelector',
+        /^mixloss\.InformationLossState: width must be a WidthSelector/,
+        () => new InformationLossState(transitionFactor, {} as never),
+      ],
+      [
+        "FocusSchedule's phase lookup out of range",
+        /^mixloss\.FocusSchedule: phase index must be an integer in \[0, 1\), got 1 \(use at, atStep or atEpochAuthors\)$/,
+        () => (focusSchedule([0]) as unknown as { point(k: unknown): unknown }).point(1),
+      ],
+      [
+        'WidthSelector with 1e300 candidates',
+        /^mixloss\.WidthSelector: candidates must be an integer in \[2, 100000\], got 1e\+300$/,
+        () => new WidthSelector('alignment', { candidates: 1e300 }),
+      ],
+      [
+        'cudaLoss without DeviceTensors',
+        /^mixloss\.cudaLoss: logits must be a DeviceTensor \(DeviceTensor\.upload\), got undefined$/,
+        () => cudaLoss(undefined as never, undefined as never, undefined as never),
+      ],
+      [
+        'informationLossForLayers without a state',
+        /^mixloss\.informationLossForLayers: state must be an InformationLossState/,
+        () => informationLossForLayers({} as never, 1.01),
+      ],
+      [
+        'informationLossForLayers with alpha 1',
+        /^mixloss\.informationLossForLayers: alpha must be a finite number > 0 and not 1/,
+        () => informationLossForLayers(new InformationLossState(transitionFactor, new WidthSelector(0.5)), 1),
+      ],
+    ];
+    for (const [name, pattern, call] of cases) it(name, () => rejects(pattern, call));
+    it("WidthSelector's third argument (the caller's name) is read only when it is a string", () => {
+      const before = backendCounts();
+      const gone = tf.tensor1d([1]);
+      gone.dispose();
+      expect(new WidthSelector('alignment', undefined, gone as never).rule).toBe('alignment');
+      expect(() => new WidthSelector(-1, undefined, gone as never)).toThrow(/^mixloss\.WidthSelector: width must be a finite number > 0/);
+      expect(backendCounts()).toEqual(before);
+    });
   });
 
   describe('complementObjectiveStep', () => {

@@ -13,6 +13,9 @@ import { layerData, WidthRecord, WidthRule, WidthSelector } from './width';
 
 /** The paper's transition factor f(epoch) = (1 + epoch)^−0.5: the weight of CE. */
 export function transitionFactor(epoch: number): number {
+  if (typeof epoch !== 'number' || !Number.isFinite(epoch) || epoch < 0) {
+    fail('transitionFactor', `epoch must be a finite number >= 0, got ${shown(epoch)}`);
+  }
   return (1 + epoch) ** -0.5;
 }
 
@@ -45,6 +48,13 @@ export class InformationLossState {
     readonly schedule: (epoch: number) => number,
     readonly width: WidthSelector,
   ) {
+    if (typeof schedule !== 'function')
+      fail(
+        'InformationLossState',
+        `schedule must be a function of the epoch returning CE's weight in [0, 1] (transitionFactor, say), got ${shown(schedule)}`,
+      );
+    if (!(width instanceof WidthSelector))
+      fail('InformationLossState', `width must be a WidthSelector (new WidthSelector('alignment')), got ${shown(width)}`);
     this.factor = this.factorAt(0);
   }
 
@@ -80,6 +90,9 @@ export class InformationLossState {
  * class ids (fitDataset, custom loops).
  */
 export function informationLossForLayers(state: InformationLossState, alpha: number) {
+  if (!(state instanceof InformationLossState))
+    fail('informationLossForLayers', `state must be an InformationLossState (informationLoss() makes one), got ${shown(state)}`);
+  checkAlpha('informationLossForLayers', alpha);
   const loss = (yTrue: Tensor, yPred: Tensor): Tensor =>
     tidy(() => {
       const f = state.factor;

@@ -70,10 +70,14 @@ export function silvermanWidth(data: LayerData | Tensor): number {
  * distance (Wickstrøm et al.'s grid); from a thousandth of the top when that distance is below
  * 0.045 (the grid would otherwise start above its end).
  */
+/** The most candidate widths one search takes (each costs a pass over the batch's pairs). */
+const MAX_CANDIDATES = 100_000;
+
 export function alignmentCandidates(data: LayerData | Tensor, count = 100): Float64Array {
   const op = 'alignmentCandidates';
   const checked = layerDataOf(op, data);
-  if (!Number.isInteger(count) || count < 1) fail(op, `count must be an integer >= 1, got ${shown(count)}`);
+  if (!Number.isInteger(count) || count < 1 || count > MAX_CANDIDATES)
+    fail(op, `count must be an integer in [1, ${MAX_CANDIDATES}], got ${shown(count)}`);
   let d: number;
   try {
     d = native().meanPairwiseDistance(checked);
@@ -138,8 +142,10 @@ export class WidthSelector {
   constructor(
     readonly rule: WidthRule,
     given?: WidthSelectorOptions,
-    op = 'WidthSelector',
+    name: string = 'WidthSelector',
   ) {
+    // The caller's name in messages (informationLoss passes its own); anything else is ignored.
+    const op = typeof name === 'string' ? name : 'WidthSelector';
     const options = optionsObject(op, given);
     checkOptionNames(op, options, ['candidates', 'reselect']);
     if (typeof rule === 'number') {
@@ -150,8 +156,8 @@ export class WidthSelector {
       fail(op, `width must be a finite number > 0, 'silverman' or 'alignment', got ${described(rule)}`);
     }
     this.count = options.candidates ?? 100;
-    if (!Number.isInteger(this.count) || this.count < 2)
-      fail(op, `candidates must be an integer >= 2, got ${described(options.candidates)}`);
+    if (!Number.isInteger(this.count) || this.count < 2 || this.count > MAX_CANDIDATES)
+      fail(op, `candidates must be an integer in [2, ${MAX_CANDIDATES}], got ${described(options.candidates)}`);
     this.reselect = options.reselect ?? 'epoch';
     if (this.reselect !== 'epoch' && this.reselect !== 'once')
       fail(op, `reselect must be 'epoch' or 'once', got ${described(options.reselect)}`);
