@@ -10,20 +10,45 @@ export function fail(op: string, message: string): never {
  * out to get its default; null is a mistake, not a request for the default).
  */
 export function checkOptionNames(op: string, options: unknown, known: readonly string[]): void {
-  if (options === null || typeof options !== 'object' || Array.isArray(options))
-    fail(op, `options must be an object, got ${shown(options)}`);
-  for (const [name, value] of Object.entries(options)) {
+  if (!isOptionsObject(options)) fail(op, `options must be an object, got ${optionsShown(options)}`);
+  for (const [name, value] of Object.entries(options as object)) {
     if (!known.includes(name)) fail(op, `unknown option '${name}' (it takes: ${known.join(', ')})`);
     if (value === null) fail(op, `${name} is null: pass a value, or leave ${name} out for its default`);
   }
 }
 
-/** An options argument that may be left out: undefined is {}, anything but a plain object an Error. */
+/**
+ * Whether a value can be an object of named options: an object, but not an array, a TypedArray,
+ * a tensor or one of JavaScript's containers (their entries are not option names).
+ */
+export function isOptionsObject(value: unknown): boolean {
+  return (
+    value !== null &&
+    typeof value === 'object' &&
+    !Array.isArray(value) &&
+    !ArrayBuffer.isView(value) &&
+    !(value instanceof ArrayBuffer) &&
+    !(value instanceof Tensor) &&
+    !(value instanceof Map) &&
+    !(value instanceof Set) &&
+    !(value instanceof Date) &&
+    !(value instanceof Promise)
+  );
+}
+
+/** An options argument that may be left out: undefined is {}, anything but an object of named options an Error. */
 export function optionsObject<T extends object>(op: string, options: T | undefined): T {
   if (options === undefined) return {} as T;
-  if (options === null || typeof options !== 'object' || Array.isArray(options))
-    fail(op, `options must be an object, got ${shown(options)}`);
+  if (!isOptionsObject(options)) fail(op, `options must be an object, got ${optionsShown(options)}`);
   return options;
+}
+
+/** An options argument as a message names it. */
+export function optionsShown(value: unknown): string {
+  if (value instanceof Tensor) return 'a tf.Tensor';
+  if (ArrayBuffer.isView(value) || value instanceof Map || value instanceof Set || value instanceof Date || value instanceof Promise)
+    return `a ${(value as object).constructor.name}`;
+  return shown(value);
 }
 
 /** What tfjs-layers passes a loss or a metric: tensors (a call by hand with arrays gets what to do). */
@@ -40,6 +65,7 @@ export function layersTensors(op: string, yTrue: unknown, yPred: unknown): void 
       );
     }
   }
+  if ((yPred as Tensor).rank < 1) fail(op, 'yPred must have a class axis: the model outputs logits [batch, classes], got a scalar');
 }
 
 /** The addon's errors ("mixloss: label 7 at row 1 ...") named after the op that called it. */

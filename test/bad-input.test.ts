@@ -1053,6 +1053,36 @@ describe('bad input', () => {
     });
   });
 
+  describe('options that are objects but not named options: a TypedArray, a tensor, a Map', () => {
+    for (const [given, shownAs] of [
+      [new Float32Array([1, 2]), 'a Float32Array'],
+      [new Map([['reduction', 'sum']]), 'a Map'],
+      [new Date(0), 'a Date'],
+    ] as Array<[unknown, string]>) {
+      it(`crossEntropy options ${shownAs}`, () =>
+        rejects(new RegExp(`^mixloss\\.crossEntropy: options must be an object, got ${shownAs}$`), () =>
+          crossEntropy([[1, 2]], [0], given as never),
+        ));
+      it(`layersLosses.mpceLoss options ${shownAs}`, () =>
+        rejects(new RegExp(`^mixloss\\.layersLosses\\.mpceLoss: options must be an object, got ${shownAs}$`), () =>
+          layersLosses.mpceLoss(given as never),
+        ));
+    }
+    it('a tensor as options', () =>
+      rejects(
+        /^mixloss\.crossEntropy: options must be an object, got a tf\.Tensor$/,
+        (t) => crossEntropy([[1, 2]], [0], t as never),
+        tf.tensor1d([1]),
+      ));
+    it('a layers loss on a scalar yPred: the class axis is missing', () =>
+      rejects(
+        /^mixloss\.layersLosses\.mpceLoss: yPred must have a class axis: the model outputs logits \[batch, classes\], got a scalar$/,
+        (a, b) => layersLosses.mpceLoss()(a, b),
+        tf.scalar(1),
+        tf.scalar(0),
+      ));
+  });
+
   describe('complementObjectiveStep', () => {
     const predict = () => tf.zeros([2, 3]);
     const cases: Array<[string, RegExp, (opt: tf.Optimizer) => unknown]> = [

@@ -843,7 +843,8 @@ describe('the public API, fuzzed (seeded)', () => {
         const out = isClass ? new (f as unknown as new (...a: unknown[]) => unknown)(...args) : f(...args);
         const result = out instanceof Promise ? await out : out;
         returned++;
-        // Methods of a class instance it returned (not of plain objects, arrays or maps: those are JavaScript's).
+        // Methods of a class instance it returned (not those of arrays or maps: they are JavaScript's),
+        // the functions a plain object it returned holds (a loss, a callback), or the function it returned.
         const proto = result !== null && typeof result === 'object' ? Object.getPrototypeOf(result) : null;
         const ownClass =
           proto !== null &&
@@ -852,12 +853,18 @@ describe('the public API, fuzzed (seeded)', () => {
           !(result instanceof Map) &&
           !(result instanceof tf.Tensor) &&
           !ArrayBuffer.isView(result);
-        const methods = ownClass ? Object.getOwnPropertyNames(proto).filter((k) => k !== 'constructor') : [];
+        const held =
+          proto === Object.prototype
+            ? Object.keys(result as object).filter((k) => typeof (result as Record<string, unknown>)[k] === 'function')
+            : typeof result === 'function'
+              ? ['(itself)']
+              : [];
+        const methods = ownClass ? Object.getOwnPropertyNames(proto).filter((k) => k !== 'constructor') : held;
         for (let j = 0; j < 3 && methods.length > 0; j++) {
           const m = pick(r, methods);
           const margs = Array.from({ length: int(r, 0, 3) }, () => pick(r, pool));
           try {
-            const fn = (result as Record<string, unknown>)[m];
+            const fn = m === '(itself)' ? result : (result as Record<string, unknown>)[m];
             if (typeof fn !== 'function') continue;
             const o2 = (fn as (...a: unknown[]) => unknown).apply(result, margs);
             disposeResult(o2 instanceof Promise ? await o2 : o2);

@@ -5,7 +5,7 @@ import { backend_util, cast, Reduction as TfReduction, Tensor } from '@tensorflo
 
 import type { Reduction } from '../kernels/attrs';
 import { checkableValues } from '../kernels/host_values';
-import { described, fail, labelsAreDense, shown } from '../validate';
+import { described, fail, isOptionsObject, labelsAreDense, optionsShown, shown } from '../validate';
 import { floatTensorFromLike } from './inputs';
 
 /** A reduction as the kernel and tf.losses.computeWeightedLoss take it (nonzero: SUM_BY_NONZERO_WEIGHTS). */
@@ -136,8 +136,7 @@ export function sampleWeightTensor(op: string, w: unknown, lead: number[]): Tens
 
 /** The options argument, checked to be an object (an op reads its own options first). */
 export function checkOptions<O>(op: string, options: O): O {
-  if (options === null || typeof options !== 'object' || Array.isArray(options))
-    fail(op, `options must be an object, got ${shown(options)}`);
+  if (!isOptionsObject(options)) fail(op, `options must be an object, got ${optionsShown(options)}`);
   return options;
 }
 

@@ -11,7 +11,7 @@
 // maxBytes; emptied after idleMs without use.
 import type { BackendValues, DataId, KernelBackend, TensorInfo } from '@tensorflow/tfjs-core';
 
-import { described, shown } from '../../validate';
+import { described, isOptionsObject, optionsShown } from '../../validate';
 
 export interface GradientPoolOptions {
   /** Most bytes of free arrays kept (0 turns reuse off). Default 256 MiB. */
@@ -45,8 +45,8 @@ let idleTimer: ReturnType<typeof setInterval> | undefined;
  * a kernel that relied on zeroed memory then shows NaN instead of passing by luck.
  */
 export function configureGradientPool(options: GradientPoolOptions & { poison?: boolean }): void {
-  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-    throw new Error(`mixloss.configureGradientPool: options must be an object {maxBytes, idleMs}, got ${shown(options)}`);
+  if (!isOptionsObject(options)) {
+    throw new Error(`mixloss.configureGradientPool: options must be an object {maxBytes, idleMs}, got ${optionsShown(options)}`);
   }
   for (const [name, value] of Object.entries(options)) {
     if (name === 'poison') {
