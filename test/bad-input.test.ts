@@ -23,6 +23,7 @@ import {
   configureGradientPool,
   focusCurves,
   InformationDiagnostics,
+  informationChart,
   kernelAlignment,
   layersLosses,
   metrics,
@@ -1081,6 +1082,28 @@ describe('bad input', () => {
         tf.scalar(1),
         tf.scalar(0),
       ));
+  });
+
+  describe('informationChart', () => {
+    const record = { epoch: 0, inputInformation: 1, outputInformation: 0.5, outputEntropy: 1, gradientNorm: 0.1 };
+    for (const [name, args, pattern] of [
+      ['history not an array', ['x', 't'], /^mixloss\.informationChart: history must be an array of records .*got "x" \(a string\)$/],
+      [
+        'a record that is not one',
+        [[null], 't'],
+        /^mixloss\.informationChart: history\[0\] must be a record \{epoch, inputInformation, \.\.\.\}, got null$/,
+      ],
+      [
+        'a field that is not a number',
+        [[{ ...record, gradientNorm: '0.1' }], 't'],
+        /^mixloss\.informationChart: history\[0\]\.gradientNorm must be a number, got "0\.1" \(a string\)$/,
+      ],
+      ['a title that is not a string', [[record], 1n], /^mixloss\.informationChart: title must be a string, got 1n \(a bigint\)$/],
+    ] as Array<[string, unknown[], RegExp]>) {
+      it(name, async () => {
+        await expect((informationChart as (...a: unknown[]) => Promise<string>)(...args)).rejects.toThrow(pattern);
+      });
+    }
   });
 
   describe('complementObjectiveStep', () => {

@@ -126,6 +126,14 @@ const optional = <T>(name: string): T =>
 
 /** Vega-Lite, rendered to SVG in Node (the benchmark charts' stack). */
 export async function informationChart(history: InformationRecord[], title: string): Promise<string> {
+  const op = 'informationChart';
+  if (!Array.isArray(history)) fail(op, `history must be an array of records (InformationDiagnostics' history), got ${shown(history)}`);
+  const fields = ['epoch', 'inputInformation', 'outputInformation', 'gradientNorm'] as const;
+  history.forEach((r, i) => {
+    if (r === null || typeof r !== 'object') fail(op, `history[${i}] must be a record {epoch, inputInformation, ...}, got ${shown(r)}`);
+    for (const f of fields) if (typeof r[f] !== 'number') fail(op, `history[${i}].${f} must be a number, got ${shown(r[f])}`);
+  });
+  if (typeof title !== 'string') fail(op, `title must be a string, got ${shown(title)}`);
   const vega = optional<typeof import('vega')>('vega');
   const vegaLite = optional<typeof import('vega-lite')>('vega-lite');
   const values = history.flatMap((r) => [
