@@ -68,9 +68,12 @@ export function layersTensors(op: string, yTrue: unknown, yPred: unknown): void 
   if ((yPred as Tensor).rank < 1) fail(op, 'yPred must have a class axis: the model outputs logits [batch, classes], got a scalar');
 }
 
-/** The addon's errors ("mixloss: label 7 at row 1 ...") named after the op that called it. */
-export function named(e: unknown, op: string): unknown {
-  if (e instanceof Error && e.message.startsWith('mixloss: ')) e.message = `mixloss.${op}: ${e.message.slice('mixloss: '.length)}`;
+/**
+ * An error named after the op the user called: the addon's ("mixloss: label 7 at row 1 ..."), or
+ * one from an op this op called (`from`: "mixloss.crossEntropy: ").
+ */
+export function named(e: unknown, op: string, from = 'mixloss: '): unknown {
+  if (e instanceof Error && e.message.startsWith(from)) e.message = `mixloss.${op}: ${e.message.slice(from.length)}`;
   return e;
 }
 

@@ -74,7 +74,7 @@ ThreadPool::~ThreadPool() { shutdown(); }
 void ThreadPool::start(int threads) {
   stopping_ = false;  // threads is in [1, kMaxThreads]: default_threads() and resize() bound it
   for (int i = 1; i < threads; ++i) {
-    const uint64_t seen = generation_.load();
+    const uint64_t seen = generation();
     try {
       workers_.emplace_back([this, seen] { worker_loop(seen); });
     } catch (const std::exception& e) {
@@ -113,13 +113,13 @@ void ThreadPool::run_chunks() {
   }
 }
 
-// A worker joins the loop of `generation` if it is still open: it then counts in the gate until it
+// A worker joins the loop `number` if it is still open: it then counts in the gate until it
 // leaves, and the caller waits for it. A loop already closed (the caller finished while this
 // worker waited for a core) or replaced by a later one is not joined.
-bool ThreadPool::join(uint64_t generation) {
+bool ThreadPool::join(uint64_t number) {
   uint64_t g = gate_.load(std::memory_order_acquire);
   for (;;) {
-    if ((g >> kGenerationShift) != (generation & (~uint64_t{0} >> kGenerationShift)) || (g & kClosed) != 0) return false;
+    if ((g >> kGenerationShift) != number || (g & kClosed) != 0) return false;
     if (gate_.compare_exchange_weak(g, g + 1, std::memory_order_acq_rel, std::memory_order_acquire)) return true;
   }
 }
@@ -127,13 +127,12 @@ bool ThreadPool::join(uint64_t generation) {
 void ThreadPool::worker_loop(uint64_t seen) {
   for (;;) {
     // A short spin first: the next loop of the same training step comes within microseconds.
-    if (!spin_until([&] { return stopping_.load(std::memory_order_acquire) || generation_.load(std::memory_order_acquire) != seen; },
-                    kSpin)) {
+    if (!spin_until([&] { return stopping_.load(std::memory_order_acquire) || generation() != seen; }, kSpin)) {
       std::unique_lock<std::mutex> lock(mutex_);
-      wake_.wait(lock, [&] { return stopping_.load() || generation_.load() != seen; });
+      wake_.wait(lock, [&] { return stopping_.load() || generation() != seen; });
     }
     if (stopping_.load(std::memory_order_acquire)) return;
-    seen = generation_.load(std::memory_order_acquire);
+    seen = generation();
     if (!join(seen)) continue;
     run_chunks();
     // Leaving (release: the caller that sees the count fall sees this worker's writes). The last
@@ -155,16 +154,15 @@ void ThreadPool::parallel_for(int64_t n, int64_t grain, const std::function<void
     fn(0, n);  // busy (re-entrant or concurrent caller), single-threaded, or too small
     return;
   }
-  const uint64_t generation = generation_.load(std::memory_order_relaxed) + 1;
+  const uint64_t next = (generation() + 1) & (~uint64_t{0} >> kGenerationShift);
   {
     std::lock_guard<std::mutex> lock(mutex_);
     fn_ = &fn;
     n_ = n;
     grain_ = grain;
     next_.store(0, std::memory_order_relaxed);
-    // Open to workers (release: a worker that joins sees the loop's state), then published.
-    gate_.store(generation << kGenerationShift, std::memory_order_release);
-    generation_.store(generation, std::memory_order_release);
+    // Published and open to workers (release: a worker that joins sees the loop's state).
+    gate_.store(next << kGenerationShift, std::memory_order_release);
   }
   wake_.notify_all();
   run_chunks();

@@ -59,17 +59,18 @@ class ThreadPool {
   std::mutex mutex_;
   std::condition_variable wake_;
   std::condition_variable done_;
-  // The loop's number, published after its state (a spinning worker reads it without the mutex).
-  std::atomic<uint64_t> generation_{0};
   std::atomic<bool> stopping_{false};
-  // The loop's gate: its generation (high bits), whether it is closed to workers that have not
-  // joined yet (kClosed), and how many joined workers are still in it (low bits).
+  // The loop's gate: its number (high bits; published after the loop's state, and read by spinning
+  // workers without the mutex), whether it is closed to workers that have not joined yet
+  // (kClosed), and how many joined workers are still in it (low bits).
   static constexpr uint64_t kClosed = uint64_t{1} << 15;
   static constexpr uint64_t kCountMask = kClosed - 1;
   static constexpr int kGenerationShift = 16;
   static_assert(kMaxThreads < static_cast<int>(kCountMask), "the gate counts every worker");
   std::atomic<uint64_t> gate_{kClosed};
-  bool join(uint64_t generation);
+  // The number of the loop published last.
+  uint64_t generation() const { return gate_.load(std::memory_order_acquire) >> kGenerationShift; }
+  bool join(uint64_t number);
 
   // The loop in flight.
   const std::function<void(int64_t, int64_t)>* fn_ = nullptr;

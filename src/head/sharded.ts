@@ -14,7 +14,7 @@ import { checkOptions } from '../losses/checks';
 import { fail, named } from '../validate';
 import { meanPlan } from './divisor';
 import { biasTensor, headClassWeights, headLabels, headShapes, hostFloats, hostValues } from './inputs';
-import { floatInput, nestedShape } from '../losses/inputs';
+import { floatInput, inputShape } from '../losses/inputs';
 import { broadcastsTo } from '../losses/weighted_rows';
 import type { HeadShapes } from './inputs';
 import type { Hidden, Kernel } from './ops';
@@ -254,7 +254,7 @@ export function headLoss(merged: HeadStatistics, labels: Labels, options: Partia
     // Statistics of more than one axis of rows say the rows' shape themselves (a column of
     // class ids [N, 1] is then told apart from rows [N, 1]).
     // (Anything else is refused by headLabels, with its own message.)
-    const given = labels instanceof Tensor ? labels.shape : typeof labels === 'number' ? [] : nestedShape(labels);
+    const given = inputShape(labels);
     const own = m.shape.length > 2 ? m.shape.slice(0, -1) : undefined;
     const column = given.length > 1 && given[given.length - 1] === 1;
     const lead = own ?? (column ? given.slice(0, -1) : given);

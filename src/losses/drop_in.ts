@@ -6,8 +6,9 @@
 import { Reduction as TfReduction, Tensor, zeros } from '@tensorflow/tfjs-core';
 import type { TensorLike } from '@tensorflow/tfjs-core';
 
-import { fail } from '../validate';
-import { nestedShape } from './inputs';
+import { fail, named } from '../validate';
+import { inputShape } from './inputs';
+import { sameShape } from './weighted_rows';
 import type { Labels, Logits } from './types';
 import { crossEntropy } from './mixed';
 
@@ -19,18 +20,14 @@ function checkTensorOrLike(op: string, name: string, x: unknown): void {
   }
 }
 
-const shapeOfInput = (x: unknown): number[] => (x instanceof Tensor ? x.shape : typeof x === 'number' ? [] : nestedShape(x));
-
 /**
  * One-hot labels over one class ([..., 1] beside logits [..., 1]): tf.losses reads them as targets,
  * and every row's loss is 0 (−t·log 1) with a zero gradient; the op reads a [..., 1] column as class
  * ids, so the drop-in passes the rows' class id 0 instead.
  */
 function oneClassTargets(labels: unknown, logits: unknown): number[] | undefined {
-  const q = shapeOfInput(logits);
-  const y = shapeOfInput(labels);
-  const sameShape = q.length === y.length && q.every((d, i) => d === y[i]);
-  return q.length >= 1 && q[q.length - 1] === 1 && sameShape ? q.slice(0, -1) : undefined;
+  const q = inputShape(logits);
+  return q.length >= 1 && q[q.length - 1] === 1 && sameShape(q, inputShape(labels)) ? q.slice(0, -1) : undefined;
 }
 
 function dropIn(
@@ -57,9 +54,7 @@ function dropIn(
     });
   } catch (e) {
     // The call the user made is this one.
-    if (e instanceof Error && e.message.startsWith('mixloss.crossEntropy: '))
-      e.message = `mixloss.${op}: ${e.message.slice('mixloss.crossEntropy: '.length)}`;
-    throw e;
+    throw named(e, op, 'mixloss.crossEntropy: ');
   } finally {
     ids?.dispose();
   }

@@ -124,6 +124,11 @@ export function nestedShape(x: unknown): number[] {
   return shape;
 }
 
+/** The shape of a tensor or a tensor-like (a number is a scalar; nested arrays by their first entries). */
+export function inputShape(x: unknown): number[] {
+  return x instanceof Tensor ? x.shape : typeof x === 'number' ? [] : nestedShape(x);
+}
+
 /** A float32 tensor from a tensor-like (a number, a nested array, a TypedArray), every entry checked to be a number. */
 export function floatTensorFromLike(op: string, name: string, x: unknown): Tensor {
   return fromTensorLike(op, name, x, 'float32');
