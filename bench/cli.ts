@@ -259,6 +259,19 @@ async function softcapMain(argv: string[]): Promise<void> {
   console.log(await softcapBench(opts, (line) => console.error(line)));
 }
 
+const SMALL_OPS_USAGE = `usage: mixloss bench small-ops [--rounds 31] [--reps 2000]
+
+  A mix of small tfjs ops on the cpu backend (what an optimizer's update makes) before any mixloss
+  training step and after one, in one process: what the gradient memory's reuse costs the rest
+  of the program.`;
+
+async function smallOpsMain(argv: string[]): Promise<void> {
+  const o = options(argv, SMALL_OPS_USAGE, ['rounds', 'reps']);
+  if (!o) return;
+  const { smallOpsBench } = await import('./small_ops');
+  console.log(await smallOpsBench({ rounds: count('rounds', o.rounds, 31), reps: count('reps', o.reps, 2000) }));
+}
+
 const CURVES_USAGE = `usage: mixloss focus-curves [--F 0,0.1,0.2,0.3,0.4,0.5] [--points 100] [--normalize-peak] [--svg FILE]
 
 The paper's Fig. 1: the mixed loss α·CE + β·EL and |∂L/∂q_y| against p_y for each focus F
@@ -298,6 +311,7 @@ const COMMANDS = `usage: mixloss <command>
   bench head-webgpu
                    the fused head's WGSL kernels beside tf.matMul + the loss op (mixloss bench head-webgpu --help)
   bench softcap    crossEntropy with softcap fused beside plain CE and the stock-op cap (mixloss bench softcap --help)
+  bench small-ops  small tfjs ops before and after a first training step (mixloss bench small-ops --help)
   focus-curves     the paper's Fig. 1: the loss and its true-class gradient against p_y per F
   --version        the package version
   --help           this text`;
@@ -322,6 +336,7 @@ export async function main(argv: string[]): Promise<void> {
   if (rest[0] === 'webgpu') return webgpuMain(rest.slice(1));
   if (rest[0] === 'head') return headMain(rest.slice(1));
   if (rest[0] === 'softcap') return softcapMain(rest.slice(1));
+  if (rest[0] === 'small-ops') return smallOpsMain(rest.slice(1));
   if (rest[0] === 'head-webgpu') return headWebGPUMain(rest.slice(1));
   const opts = parse(rest);
   // The chart's packages before the run, not after it: a missing one fails in a second.

@@ -59,6 +59,13 @@ describe('mixloss command line', () => {
     expect(cli('bench', 'cpu-op', '--shapes', '8by100').stderr).toMatch(/bad shape "8by100": use BxC/);
   });
 
+  it('bench small-ops: small tfjs ops before and after a first training step, one row', () => {
+    const r = cli('bench', 'small-ops', '--rounds', '3', '--reps', '20');
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/\| before µs \| after µs \| after \/ before \|\n\|---:\|---:\|---:\|\n\| [\d.]+ \| [\d.]+ \| [\d.]+ \|/);
+    expect(cli('bench', 'small-ops', '--reps', '0').stderr).toMatch(/--reps must be a positive integer/);
+  });
+
   it('bench cpu-op --baseline: this addon beside another build, processes alternating; bad flags fail before running', () => {
     const r = cli(
       'bench',

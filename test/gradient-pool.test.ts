@@ -184,6 +184,19 @@ describe('gradient memory reuse on the cpu backend', () => {
       tf.dispose([labels, q, row]);
     });
 
+    it("a short slice at the gradient's first entries (a view from byte 0) outlives it unchanged", () => {
+      configureGradientPool({ poison: true });
+      const labels = y(),
+        q = logitsAt(0, 8, 40);
+      const g = tf.grad((x: tf.Tensor) => crossEntropy(x, labels))(q);
+      const head = tf.slice(g, [0, 0], [1, 4]); // 16 bytes at the start of g's memory
+      const expected = peek(head);
+      g.dispose();
+      moreSteps(labels);
+      expect(peek(head)).toEqual(expected);
+      tf.dispose([labels, q, head]);
+    });
+
     it('tf.keep, a reshape, and gradients an optimizer loop holds: unchanged while alive', () => {
       configureGradientPool({ poison: true });
       const labels = y();
@@ -202,6 +215,44 @@ describe('gradient memory reuse on the cpu backend', () => {
       for (const { t, expected } of held) expect(peek(t)).toEqual(expected);
       tf.dispose([labels, ...held.map((h) => h.t)]);
     });
+  });
+
+  // The pool watches the backend's writes from the first training step on: every tensor the
+  // program makes passes that watch, which must not read a small array's buffer (V8 then moves the
+  // data out of the array object: ~1 µs a tensor, `mixloss bench small-ops`).
+  it("the watch on the backend's writes reads no buffer of an array that is not a gradient's", () => {
+    const labels = tf.tensor1d(randomLabels(8, 40, 3), 'int32'),
+      q = logitsAt(0, 8, 40);
+    tf.grad((x: tf.Tensor) => crossEntropy(x, labels))(q).dispose(); // the watch is on
+    for (const n of [1, 4, 100]) {
+      const values = new Float32Array(n).fill(0.5);
+      const real = values.buffer;
+      let reads = 0;
+      Object.defineProperty(values, 'buffer', {
+        get: () => {
+          reads++;
+          return real;
+        },
+      });
+      const t = tf.tensor1d(values);
+      expect(reads).toBe(0);
+      expect(Array.from(t.dataSync())).toEqual(Array.from(values));
+      t.dispose();
+    }
+    tf.dispose([labels, q]);
+  });
+
+  it("what the backend hands out of a gradient's memory is a plain Float32Array", async () => {
+    const labels = tf.tensor1d(randomLabels(8, 40, 3), 'int32'),
+      q = logitsAt(0, 8, 40);
+    const g = tf.grad((x: tf.Tensor) => crossEntropy(x, labels))(q);
+    const row = tf.slice(g, [1, 0], [1, 40]);
+    const copy = tf.mul(g, 1);
+    for (const values of [g.dataSync(), await g.data(), row.dataSync(), await row.data(), copy.dataSync()]) {
+      expect(Object.getPrototypeOf(values)).toBe(Float32Array.prototype);
+    }
+    expect(g.dataSync()).toEqual(Float32Array.from(g.dataSync()));
+    tf.dispose([labels, q, g, row, copy]);
   });
 
   it('bounded over 10^4 steps of mixed shapes, and emptied when idle', async () => {

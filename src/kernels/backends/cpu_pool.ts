@@ -95,7 +95,7 @@ function take(length: number): Float32Array {
     return reused;
   }
   counts.allocated++;
-  return new Float32Array(length);
+  return new GradientArray(length);
 }
 
 function give(array: Float32Array): void {
@@ -136,6 +136,25 @@ const handedOut = new WeakSet<ArrayBufferLike>();
 const escaped = new WeakSet<ArrayBufferLike>();
 let ownWrite = false;
 
+/**
+ * The arrays gradients are written in, so that the backend's write tells a gradient's memory from
+ * other arrays by class alone (reading `.buffer` of every array written would cost each small
+ * tensor of the program ~1 µs: V8 keeps a small array inside its object and moves the data out
+ * when its buffer is read). A view of one (tfjs's cpu slice of a gradient is a subarray) marks the
+ * memory shared when it is made. Derived arrays (subarray, slice, map) are plain Float32Arrays,
+ * and readSync hands out a plain view: callers never see this class.
+ */
+class GradientArray extends Float32Array {
+  static get [Symbol.species]() {
+    return Float32Array;
+  }
+
+  subarray(begin?: number, end?: number) {
+    escaped.add(this.buffer);
+    return super.subarray(begin, end);
+  }
+}
+
 /** Watches a cpu backend's write, readSync and disposeData (once per backend instance). */
 function instrument(cpu: CpuBackendLike): WeakMap<DataId, Float32Array> {
   const known = held.get(cpu);
@@ -145,13 +164,15 @@ function instrument(cpu: CpuBackendLike): WeakMap<DataId, Float32Array> {
   const { write, readSync, disposeData } = cpu;
   cpu.write = function (values, shape, dtype) {
     // Another data id over a gradient's memory (a view, or the array itself): it is shared now.
-    if (!ownWrite && ArrayBuffer.isView(values) && handedOut.has(values.buffer)) escaped.add(values.buffer);
+    if (!ownWrite && values instanceof GradientArray && handedOut.has(values.buffer)) escaped.add(values.buffer);
     return write.call(this, values, shape, dtype);
   };
   cpu.readSync = function (dataId) {
-    const array = ours.get(dataId);
-    if (array !== undefined) escaped.add(array.buffer); // the caller gets the backend's own array
-    return readSync.call(this, dataId);
+    const values = readSync.call(this, dataId);
+    if (!(values instanceof GradientArray)) return values;
+    // The caller gets the backend's own memory (as tfjs's readSync gives), as a plain Float32Array.
+    escaped.add(values.buffer);
+    return new Float32Array(values.buffer, values.byteOffset, values.length);
   };
   cpu.disposeData = function (dataId, force) {
     const array = ours.get(dataId);
@@ -172,7 +193,7 @@ export function pooledGradient(backend: KernelBackend, shape: number[]) {
   const cpu = backend as CpuBackendLike;
   const ours = instrument(cpu);
   const length = shape.reduce((a, b) => a * b, 1);
-  const data = settings.maxBytes > 0 ? take(length) : new Float32Array(length);
+  const data = settings.maxBytes > 0 ? take(length) : new GradientArray(length);
   return {
     data: () => data,
     finish(): TensorInfo {
