@@ -8,12 +8,14 @@ import {
   focalLoss,
   focusToWeights,
   layersLosses,
+  linearCrossEntropy,
+  losses,
   mixedLoss,
   mixedLossForLayers,
   MixtureState,
   scheduledMixedLoss,
 } from '../src';
-import { QUICK, randomLabels, randomLogits, tf, useTestBackend } from './support/tf';
+import { backendCounts, QUICK, randomLabels, randomLogits, tf, useTestBackend, withSeparateBackward } from './support/tf';
 
 beforeAll(useTestBackend);
 
@@ -86,6 +88,42 @@ describe('custom training loops', () => {
       .dataSync();
     fused.forEach((g, i) => expect(g).toBeCloseTo(stock[i], 6));
   });
+});
+
+// A gradient of a loss's gradient (double backpropagation, MAML) would differentiate the native
+// backward kernel, which has none: an Error that names the op, and the failed attempt leaves no
+// tensor behind (tfjs frees its tape's saved tensors only after a backward pass that succeeds).
+describe('second-order gradients', () => {
+  const B = 4,
+    D = 3,
+    C = 5;
+  const cases: Array<[string, RegExp, (h: tf.Tensor, w: tf.Tensor, y: tf.Tensor) => tf.Tensor]> = [
+    ['crossEntropy', /^mixloss\.crossEntropy: no second-order gradient/, (h, w, y) => crossEntropy(tf.matMul(h, w), y)],
+    ['focalLoss', /^mixloss\.focalLoss: no second-order gradient/, (h, w, y) => focalLoss(tf.matMul(h, w), y)],
+    ['losses.sparseSoftmaxCrossEntropy', /no second-order gradient/, (h, w, y) => losses.sparseSoftmaxCrossEntropy(y, tf.matMul(h, w))],
+    ['linearCrossEntropy', /^mixloss\.linearCrossEntropy: no second-order gradient/, (h, w, y) => linearCrossEntropy(h, w, y)],
+  ];
+  for (const [name, message, loss] of cases) {
+    for (const separate of [false, true]) {
+      it(`${name}${separate ? ' (the separate backward pass)' : ''}: an Error naming the op, nothing left behind`, () => {
+        const h = tf.tensor2d(randomLogits(B, D, 1), [B, D]),
+          w = tf.tensor2d(randomLogits(D, C, 2), [D, C]),
+          y = tf.tensor1d(randomLabels(B, C, 3), 'int32'),
+          m = tf.tensor2d(randomLogits(B, D, 4), [B, D]);
+        const inputGradient = (x: tf.Tensor) => tf.grad((z: tf.Tensor) => loss(z, w, y))(x);
+        const before = backendCounts();
+        const run = () => tf.grad((x: tf.Tensor) => tf.sum(tf.mul(inputGradient(x), m)))(h);
+        expect(() => (separate ? withSeparateBackward(run) : run())).toThrow(message);
+        expect(backendCounts()).toEqual(before);
+        // The engine goes on: first-order gradients, and second-order ones of stock ops.
+        const g = inputGradient(h);
+        expect(g.shape).toEqual([B, D]);
+        const stock = tf.grad((x: tf.Tensor) => tf.sum(tf.mul(tf.grad((z: tf.Tensor) => tf.sum(tf.mul(z, z)))(x), m)))(h);
+        expect(Array.from(stock.dataSync())).toEqual(Array.from(tf.tidy(() => tf.mul(m, 2)).dataSync()));
+        tf.dispose([h, w, y, m, g, stock]);
+      });
+    }
+  }
 });
 
 describe('model.fit on real digits (mnist package)', () => {

@@ -4,6 +4,7 @@ import type { NamedTensorMap } from '@tensorflow/tfjs-core';
 import { engine, getKernel, KernelBackend, registerGradient, registerKernel, Tensor, zeros } from '@tensorflow/tfjs-core';
 
 import { storageFor } from '../kernels/register';
+import { firstOrderOnly } from '../kernels/tape';
 import { linearLossForward, linearLossGrad } from './kernels';
 import { webgpuHeadForward, webgpuHeadGrad } from './webgpu/kernels';
 import { webgpuHeadTopK } from './webgpu/top_k';
@@ -63,6 +64,7 @@ export function ensureHeadKernels(backendName: string): void {
   if (!gradientRegistered) {
     gradientRegistered = true;
     for (const k of LINEAR_LOSS_KERNELS) gradient(k.name, k.inputs);
+    firstOrderOnly(LINEAR_LOSS_GRAD);
   }
   if (getKernel(LINEAR_LOSS, backendName) != null) return;
   const device = DEVICE_HEADS[backendName];

@@ -8,6 +8,7 @@ import { fusedLossForward, fusedLossGrad } from './fused_loss';
 import { denseTargetGradient } from './target_gradient';
 import { sampleWeightGradient } from './weight_gradient';
 import { genericStorage, ZERO_COPY } from './backends';
+import { firstOrderOnly } from './tape';
 import type { StorageFactory } from './storage';
 import { webgpuForward, webgpuGrad } from './webgpu/kernel';
 
@@ -57,6 +58,7 @@ function registerFusedLossGradient(): void {
   if (gradientRegistered) return;
   gradientRegistered = true;
   for (const k of FUSED_LOSS_KERNELS) gradient(k.name, k.inputs);
+  firstOrderOnly(FUSED_LOSS_GRAD);
 }
 
 /**

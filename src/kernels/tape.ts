@@ -2,7 +2,7 @@
 // node saves for its backward pass only after that pass; an op that records stock ops (a reshape, a
 // transpose, a mask) and then throws from its kernel (a bad class id found natively, a gradient
 // that is not finite) would leave those saved copies behind for good.
-import { engine } from '@tensorflow/tfjs-core';
+import { engine, registerGradient } from '@tensorflow/tfjs-core';
 import type { Tensor } from '@tensorflow/tfjs-core';
 
 interface TapeNode {
@@ -22,4 +22,29 @@ export function withTapeRollback<T>(fn: () => T): T {
     }
     throw e;
   }
+}
+
+/**
+ * Registers, for a backward kernel, a gradient that is an Error naming the op: a second-order
+ * gradient (a gradient of the loss's gradient, as double backpropagation and MAML take) would go
+ * through the native backward kernel, which has no gradient of its own. tfjs disposes the tensors
+ * its tape saved only after a backward pass that succeeds; this one is disposed here first when it
+ * is the outermost (no tape above it would go on to use them), so the failed attempt leaves nothing.
+ */
+export function firstOrderOnly(kernelName: string): void {
+  registerGradient({
+    kernelName,
+    gradFunc: (_dy, _saved, attrs) => {
+      const state = (engine() as unknown as { state?: { gradientDepth?: number; activeTape?: TapeNode[] | null } }).state;
+      if (state?.gradientDepth === 0 && state.activeTape != null) {
+        for (const node of state.activeTape) for (const t of node.saved ?? []) t.dispose();
+        state.activeTape = [];
+      }
+      const op = typeof attrs?.op === 'string' ? attrs.op : 'loss';
+      throw new Error(
+        `mixloss.${op}: no second-order gradient (a gradient of this loss's gradient): its gradient is a native kernel ` +
+          'without a gradient of its own. For double backpropagation or MAML, write the loss with stock tfjs ops (tf.logSoftmax, ...).',
+      );
+    },
+  });
 }
