@@ -205,6 +205,44 @@ describe('generic path', () => {
     });
   }
 
+  for (const backend of ['cpu', 'wasm']) {
+    it(`${backend}: a loss on a tape that is not differentiated (a metric in model.fit) is dropped when a later tape records one`, async () => {
+      await onBackend(backend, () => {
+        const q = tf.tensor2d(randomLogits(4, 300, 11), [4, 300]);
+        const y = tf.tensor1d(randomLabels(4, 300, 12), 'int32');
+        for (let step = 0; step < 5; step++) {
+          tf.tidy(() =>
+            tf.grad((x: tf.Tensor) => {
+              mixedLoss(x, y); // recorded, not part of the result: its backward never comes
+              return tf.sum(x);
+            })(q),
+          );
+          // Only this tape's: every earlier tape's was dropped by this tape's forward.
+          expect(backendCounts().pending).toBe(1);
+        }
+        tf.dispose([q, y]);
+      });
+    });
+
+    it(`${backend}: a loss inside tf.customGrad's forward (not recorded) computes no gradient there`, async () => {
+      await onBackend(backend, () => {
+        const q = tf.tensor2d(randomLogits(4, 30, 13), [4, 30]);
+        const y = tf.tensor1d(randomLabels(4, 30, 14), 'int32');
+        const f = tf.customGrad((x, save) => {
+          save([x as tf.Tensor]);
+          return { value: mixedLoss(x as tf.Tensor, y), gradFunc: (dy, [saved]) => tf.mul(dy, tf.onesLike(saved)) };
+        });
+        // A tape that takes its own gradient leaves none waiting (earlier tapes' are dropped).
+        tf.grad((x: tf.Tensor) => mixedLoss(x, y))(q).dispose();
+        expect(backendCounts().pending).toBe(0);
+        const g = tf.grad((x: tf.Tensor) => f(x) as tf.Tensor)(q);
+        expect(Array.from(g.dataSync())).toEqual(new Array(120).fill(1));
+        expect(backendCounts().pending).toBe(0);
+        tf.dispose([q, y, g]);
+      });
+    });
+  }
+
   it('cpu storage reads int32-backed float tensors (tf.cast shares the Int32Array)', async () => {
     await onBackend('cpu', () => {
       const v = tf.tidy(() => crossEntropy(tf.cast(tf.tensor2d([[2, 1, 0]], [1, 3], 'int32'), 'float32'), [0]).dataSync()[0]);

@@ -23,29 +23,41 @@ export interface KernelArgs {
  * Gradients computed by a forward pass that ran under a recording tape, waiting for their
  * backward pass. The key is a token written after the row statistics in the statistics
  * output, which the tape saves (backends may save a copy with a new dataId, as wasm does,
- * so the dataId cannot be the key). Each is taken once. A forward whose backward never
- * comes is evicted after MAX_PENDING newer ones; a backward that finds nothing recomputes.
+ * so the dataId cannot be the key). Each is taken once. A forward whose backward never comes (a
+ * loss computed under the tape but not differentiated: a metric in model.fit, say) is dropped
+ * when a forward runs on a later tape (tfjs runs a tape's backward pass before it starts the
+ * next), or after MAX_PENDING newer ones; a backward that finds nothing recomputes.
  */
-const pendingGradients = new Map<number, Output>();
+const pendingGradients = new Map<number, { grad: Output; tape: unknown }>();
 const MAX_PENDING = 8;
 let nextToken = 1;
 
+function activeTape(): unknown {
+  return (engine() as unknown as { state?: { activeTape?: unknown } }).state?.activeTape;
+}
+
 function keepGradient(grad: Output): number {
+  const tape = activeTape();
+  for (const [token, pending] of pendingGradients) {
+    if (pending.tape === tape) continue;
+    pendingGradients.delete(token);
+    pending.grad.discard();
+  }
   const token = nextToken;
   nextToken = nextToken >= 2 ** 24 ? 1 : nextToken + 1; // exact in the float32 stats tensor
-  pendingGradients.set(token, grad);
+  pendingGradients.set(token, { grad, tape });
   if (pendingGradients.size > MAX_PENDING) {
-    const [oldest, evicted] = pendingGradients.entries().next().value as [number, Output];
+    const [oldest, evicted] = pendingGradients.entries().next().value as [number, { grad: Output }];
     pendingGradients.delete(oldest);
-    evicted.discard();
+    evicted.grad.discard();
   }
   return token;
 }
 
 function takeGradient(token: number): Output | undefined {
-  const grad = pendingGradients.get(token);
+  const pending = pendingGradients.get(token);
   pendingGradients.delete(token);
-  return grad;
+  return pending?.grad;
 }
 
 /** How many forward-pass gradients wait for their backward pass (tests check it stays bounded). */
@@ -56,11 +68,15 @@ export function pendingGradientCount(): number {
 /** Tests turn this off to drive the separate backward pass through tfjs. */
 export const kernelOptions = { gradientInForward: true };
 
-/** True while tfjs records a gradient tape (tf.grad, optimizer.minimize, model.fit). */
+/**
+ * True when the kernel now running (called from within its kernel function) is being recorded on
+ * a gradient tape (tf.grad, optimizer.minimize, model.fit): tfjs records a kernel while a tape is
+ * open and no other kernel is running, so not one run inside another's forward (tf.customGrad's).
+ */
 export function recordingGradients(): boolean {
   if (!kernelOptions.gradientInForward) return false;
-  const state = (engine() as unknown as { state?: { gradientDepth?: number } }).state;
-  return (state?.gradientDepth ?? 0) > 0;
+  const state = (engine() as unknown as { state?: { gradientDepth?: number; kernelDepth?: number } }).state;
+  return (state?.gradientDepth ?? 0) > 0 && (state?.kernelDepth ?? 1) <= 1;
 }
 
 /**
