@@ -243,6 +243,25 @@ describe('generic path', () => {
     });
   }
 
+  for (const backend of ['cpu', 'wasm']) {
+    it(`${backend}: a forward no tape records allocates nothing of the rows' size (its row statistics stay off the backend)`, async () => {
+      await onBackend(backend, async () => {
+        const q = tf.tensor2d(randomLogits(256, 10, 15), [256, 10]);
+        const y = tf.tensor1d(randomLabels(256, 10, 16), 'int32');
+        crossEntropy(q, y).dispose();
+        const bytes = tf.memory().numBytes;
+        const profile = await tf.profile(() => crossEntropy(q, y).dispose());
+        // The loss (4 bytes) and the statistics output's trailer (8): not 256 rows of statistics.
+        expect(profile.peakBytes - bytes).toBeLessThanOrEqual(16);
+        // Under a tape the statistics are kept for the backward pass, and the gradient is right.
+        const g = tf.grad((x: tf.Tensor) => crossEntropy(x, y))(q);
+        const want = tf.grad((x: tf.Tensor) => tf.losses.softmaxCrossEntropy(tf.oneHot(y, 10), x))(q);
+        expect(Math.max(...Array.from(tf.tidy(() => tf.abs(tf.sub(g, want))).dataSync()))).toBeLessThan(1e-6);
+        tf.dispose([q, y, g, want]);
+      });
+    });
+  }
+
   it('cpu storage reads int32-backed float tensors (tf.cast shares the Int32Array)', async () => {
     await onBackend('cpu', () => {
       const v = tf.tidy(() => crossEntropy(tf.cast(tf.tensor2d([[2, 1, 0]], [1, 3], 'int32'), 'float32'), [0]).dataSync()[0]);

@@ -74,7 +74,11 @@ export const kernelOptions = { gradientInForward: true };
  * open and no other kernel is running, so not one run inside another's forward (tf.customGrad's).
  */
 export function recordingGradients(): boolean {
-  if (!kernelOptions.gradientInForward) return false;
+  return kernelOptions.gradientInForward && taped();
+}
+
+/** Whether the kernel now running is recorded on a gradient tape (its backward pass may come). */
+function taped(): boolean {
   const state = (engine() as unknown as { state?: { gradientDepth?: number; kernelDepth?: number } }).state;
   return (state?.gradientDepth ?? 0) > 0 && (state?.kernelDepth ?? 1) <= 1;
 }
@@ -137,9 +141,11 @@ export function fusedLossForward(storage: Storage, { inputs, attrs }: KernelArgs
   const [rows, classes] = input(inputs, 'logits').shape;
   // Every allocation before any view (a wasm allocation may move the heap): the loss, the row
   // statistics with the pending-gradient token (0: none) and the mean's divisor, the gradient.
+  // A forward no tape records has no backward pass: its output holds the trailer alone.
+  const rowStats = taped() ? rows * statsLayout().perRow : 0;
   const makers = [
     () => storage.output(a.reduction === 'none' ? [rows] : []),
-    () => storage.output([rows * statsLayout().perRow + STATS_TRAILER]),
+    () => storage.output([rowStats + STATS_TRAILER]),
     recordingGradients() ? () => gradientOutput(storage, [rows, classes]) : undefined,
   ];
   try {
@@ -152,17 +158,20 @@ export function fusedLossForward(storage: Storage, { inputs, attrs }: KernelArgs
 }
 
 /**
- * The per-row losses of a reduced call, summed natively and then unused: one array kept for the
- * calls of up to SCRATCH_ROWS rows (a fresh small Float32Array costs a few microseconds, a
- * measurable part of a small batch's step), a fresh one for larger batches.
+ * Arrays a call writes and reads back but does not return: a reduced call's per-row losses (summed
+ * natively), and the row statistics of a forward no tape records. One array of each is kept for
+ * up to SCRATCH_FLOATS values (a fresh Float32Array costs a few microseconds, a measurable part
+ * of a small batch's step); larger ones are fresh.
  */
-const SCRATCH_ROWS = 1 << 16;
-let scratch = new Float32Array(0);
+const SCRATCH_FLOATS = 1 << 18;
+const scratches = { rowLoss: new Float32Array(0), rowStats: new Float32Array(0) };
 
-function rowLossScratch(rows: number): Float32Array {
-  if (rows > SCRATCH_ROWS) return new Float32Array(rows);
-  if (scratch.length < rows) scratch = new Float32Array(Math.min(SCRATCH_ROWS, Math.max(rows, 2 * scratch.length)));
-  return scratch.subarray(0, rows);
+function scratch(name: keyof typeof scratches, length: number): Float32Array {
+  if (length > SCRATCH_FLOATS) return new Float32Array(length);
+  const kept = scratches[name];
+  if (kept.length >= length) return kept.subarray(0, length);
+  scratches[name] = new Float32Array(Math.min(SCRATCH_FLOATS, Math.max(length, 2 * kept.length)));
+  return scratches[name].subarray(0, length);
 }
 
 /** What 'mean' divides by for this call, known before the kernel runs (rows without options). */
@@ -184,10 +193,12 @@ function forwardInto(
   grad: Output | undefined,
 ): TensorInfo[] {
   const statsData = stats.data();
-  const trailer = rows * statsLayout().perRow;
-  const call = callOf(storage, inputs, a, statsData.subarray(0, trailer));
+  // The row statistics in the output when it has room for them (a recorded forward), else in a scratch array.
+  const trailer = statsData.length - STATS_TRAILER;
+  const rowStats = trailer > 0 ? statsData.subarray(0, trailer) : scratch('rowStats', rows * statsLayout().perRow);
+  const call = callOf(storage, inputs, a, rowStats);
   const lossData = loss.data();
-  const rowLoss = a.reduction === 'none' ? lossData : rowLossScratch(rows);
+  const rowLoss = a.reduction === 'none' ? lossData : scratch('rowLoss', rows);
   const divisor = meanDivisor(call, a);
   // 1 unless 'mean'. Every row ignored: the mean is 0/0 = NaN (as PyTorch's) and the gradient 0.
   const gradScale = divisor === 0 ? 0 : 1 / divisor;
@@ -202,7 +213,7 @@ function forwardInto(
   } else {
     total = native().forward({ ...call, rowLoss });
   }
-  checkTargetRows(a, statsData, rows);
+  checkTargetRows(a, rowStats, rows);
   // Only a call that goes on may spend the once-per-process warning (a call that throws, with its
   // arguments swapped, say, would leave the real mistake later without one).
   warnIfProbabilities(a, call.logits, rows, classes);
