@@ -4,8 +4,9 @@ import '@tensorflow/tfjs-backend-wasm';
 
 import { afterAll, describe, expect, it } from 'vitest';
 
-import { complementEntropy, crossEntropy, focusToWeights, mixedLoss, mpceLoss } from '../src';
+import { complementEntropy, crossEntropy, focalLoss, focusToWeights, mixedLoss, mpceLoss } from '../src';
 import { storageOverrides } from '../src/kernels/register';
+import { statsLayout } from '../src/kernels/registry';
 import { genericStorage } from '../src/kernels/backends';
 import { LOSSES } from './support/losses';
 import { backendCounts, randomLabels, randomLogits, tf, thrownBy, withSeparateBackward } from './support/tf';
@@ -253,13 +254,74 @@ describe('generic path', () => {
         const profile = await tf.profile(() => crossEntropy(q, y).dispose());
         // The loss (4 bytes) and the statistics output's trailer (8): not 256 rows of statistics.
         expect(profile.peakBytes - bytes).toBeLessThanOrEqual(16);
-        // Under a tape the statistics are kept for the backward pass, and the gradient is right.
+        // Under a tape whose forward leaves its gradient pending, the output holds the trailer
+        // alone too (the rows' statistics would only serve a recomputation): a training step's
+        // peak is below the separate backward pass's (which saves them) by the statistics output
+        // and tfjs's zero dy for it, and the gradient is right.
+        const step = () =>
+          tf.profile(() =>
+            tf
+              .grad((x: tf.Tensor) => crossEntropy(x, y))(q)
+              .dispose(),
+          );
+        const fused = (await step()).peakBytes;
+        const separate = (await withSeparateBackward(step)).peakBytes;
+        expect(separate - fused).toBeGreaterThanOrEqual(2 * 256 * statsLayout().perRow * 4);
         const g = tf.grad((x: tf.Tensor) => crossEntropy(x, y))(q);
         const want = tf.grad((x: tf.Tensor) => tf.losses.softmaxCrossEntropy(tf.oneHot(y, 10), x))(q);
         expect(Math.max(...Array.from(tf.tidy(() => tf.abs(tf.sub(g, want))).dataSync()))).toBeLessThan(1e-6);
         tf.dispose([q, y, g, want]);
       });
     });
+  }
+
+  // A forward that leaves its gradient pending saves no row statistics; when that gradient is
+  // dropped before its backward pass (more losses on one tape than wait: 8), the backward pass
+  // recomputes them from the saved inputs.
+  const B = 24;
+  const C = 37;
+  const dropped: Array<[string, (x: tf.Tensor, y: tf.Tensor) => tf.Tensor]> = [
+    ['crossEntropy', (x, y) => crossEntropy(x, y)],
+    ['mixedLoss β=2, reduction sum', (x, y) => mixedLoss(x, y, { alpha: 1, beta: 2, reduction: 'sum' })],
+    ['focalLoss γ=2, softcap 3', (x, y) => focalLoss(x, y, { gamma: 2, softcap: 3 })],
+    [
+      'crossEntropy, labelSmoothing 0.2, ignoreIndex',
+      (x, y) => crossEntropy(x, tf.where(tf.equal(y, 5), tf.scalar(-1, 'int32'), y), { labelSmoothing: 0.2, ignoreIndex: -1 }),
+    ],
+    ['crossEntropy, classWeights and zLoss, mean', (x, y) => crossEntropy(x, y, { classWeights: tf.linspace(0.5, 2, C), zLoss: 0.01 })],
+    ['crossEntropy, every row ignored', (x) => crossEntropy(x, tf.fill([B], -1, 'int32'), { ignoreIndex: -1 })],
+    ['crossEntropy, reduction none', (x, y) => tf.sum(tf.mul(crossEntropy(x, y, { reduction: 'none' }), tf.linspace(1, 3, B)))],
+    ['mpceLoss', (x, y) => mpceLoss(x, y)],
+    ['complementEntropy', (x, y) => complementEntropy(x, y)],
+    ['crossEntropy, sample weights', (x, y) => crossEntropy(x, y, { weights: tf.linspace(0, 1, B) })],
+    ['crossEntropy, dense targets', (x, y) => crossEntropy(x, tf.softmax(tf.oneHot(y, C).toFloat()))],
+  ];
+  const maxAbs = (f: () => tf.Tensor) => tf.tidy(() => tf.max(tf.abs(f())).dataSync()[0]);
+  for (const backend of ['cpu', 'wasm']) {
+    for (const [name, op] of dropped) {
+      it(`${backend}: ${name}, then 8 more losses on the tape: its dropped pending gradient is recomputed right`, async () => {
+        await onBackend(backend, () => {
+          const q = tf.tensor2d(randomLogits(B, C, 17), [B, C]);
+          const y = tf.tensor1d(randomLabels(B, C, 18), 'int32');
+          const more = tf.tensor1d(randomLabels(B, C, 19), 'int32');
+          const want = tf.tidy(() =>
+            tf.add(tf.grad((x: tf.Tensor) => op(x, y))(q), tf.mul(8, tf.grad((x: tf.Tensor) => crossEntropy(x, more))(q))),
+          );
+          const before = backendCounts();
+          const got = tf.grad((x: tf.Tensor) => {
+            const first = op(x, y);
+            const rest = Array.from({ length: 8 }, () => crossEntropy(x, more));
+            expect(backendCounts().pending).toBe(8); // the first one's was dropped
+            return tf.addN([first, ...rest]);
+          })(q);
+          expect(maxAbs(() => want)).toBeGreaterThan(0);
+          expect(maxAbs(() => tf.sub(got, want))).toBeLessThanOrEqual(1e-6 * maxAbs(() => want));
+          got.dispose();
+          expect(backendCounts()).toEqual(before);
+          tf.dispose([q, y, more, want]);
+        });
+      });
+    }
   }
 
   it('cpu storage reads int32-backed float tensors (tf.cast shares the Int32Array)', async () => {

@@ -1,6 +1,5 @@
 // The two kernels, written once against Storage: the native core does the work, reading
 // and writing the memory Storage hands out.
-import { engine } from '@tensorflow/tfjs-core';
 import type { NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs-core';
 
 import { cudaLossOnHost } from '../cuda';
@@ -11,6 +10,7 @@ import { named } from '../validate';
 import { FusedLossAttrs, kernelInput as input, LossSpec, STATS_TRAILER } from './attrs';
 import { checkTargetRows, warnIfProbabilities } from './input_checks';
 import { statsLayout } from './registry';
+import { activeTape, taped } from './tape';
 import { gradientOutput } from './storage';
 import type { Output, Storage } from './storage';
 
@@ -31,10 +31,6 @@ export interface KernelArgs {
 const pendingGradients = new Map<number, { grad: Output; tape: unknown }>();
 const MAX_PENDING = 8;
 let nextToken = 1;
-
-function activeTape(): unknown {
-  return (engine() as unknown as { state?: { activeTape?: unknown } }).state?.activeTape;
-}
 
 function keepGradient(grad: Output): number {
   const tape = activeTape();
@@ -69,18 +65,25 @@ export function pendingGradientCount(): number {
 export const kernelOptions = { gradientInForward: true };
 
 /**
- * True when the kernel now running (called from within its kernel function) is being recorded on
- * a gradient tape (tf.grad, optimizer.minimize, model.fit): tfjs records a kernel while a tape is
- * open and no other kernel is running, so not one run inside another's forward (tf.customGrad's).
+ * True when the kernel now running (called from within its kernel function) is recorded on a
+ * gradient tape (./tape.ts) and computes its gradient in its forward pass.
  */
 export function recordingGradients(): boolean {
   return kernelOptions.gradientInForward && taped();
 }
 
-/** Whether the kernel now running is recorded on a gradient tape (its backward pass may come). */
-function taped(): boolean {
-  const state = (engine() as unknown as { state?: { gradientDepth?: number; kernelDepth?: number } }).state;
-  return (state?.gradientDepth ?? 0) > 0 && (state?.kernelDepth ?? 1) <= 1;
+/**
+ * Whether the statistics output of a forward holds its rows' statistics (else the trailer alone).
+ * A forward no tape records has no backward pass. One that left its gradient pending needs them
+ * only for the gradients asked for lazily that read them (sample weights', dense targets'), or
+ * when its pending gradient was dropped, where the backward pass recomputes them (rowStatsFor).
+ * Outside those, they go to a scratch array: the output, and the zero dy tfjs hands each backward
+ * pass for it, are then two values, not perRow floats a row.
+ */
+function rowsInStatsOutput(a: FusedLossAttrs): { rows: boolean; recording: boolean } {
+  if (!taped()) return { rows: false, recording: false };
+  const recording = kernelOptions.gradientInForward;
+  return { rows: !recording || a.sampleWeights || a.dense, recording };
 }
 
 /**
@@ -141,12 +144,11 @@ export function fusedLossForward(storage: Storage, { inputs, attrs }: KernelArgs
   const [rows, classes] = input(inputs, 'logits').shape;
   // Every allocation before any view (a wasm allocation may move the heap): the loss, the row
   // statistics with the pending-gradient token (0: none) and the mean's divisor, the gradient.
-  // A forward no tape records has no backward pass: its output holds the trailer alone.
-  const rowStats = taped() ? rows * statsLayout().perRow : 0;
+  const kept = rowsInStatsOutput(a);
   const makers = [
     () => storage.output(a.reduction === 'none' ? [rows] : []),
-    () => storage.output([rowStats + STATS_TRAILER]),
-    recordingGradients() ? () => gradientOutput(storage, [rows, classes]) : undefined,
+    () => storage.output([(kept.rows ? rows * statsLayout().perRow : 0) + STATS_TRAILER]),
+    kept.recording ? () => gradientOutput(storage, [rows, classes]) : undefined,
   ];
   try {
     return withOutputs(storage, kernelInputs(inputs, a), makers, ([loss, stats, grad]) =>
@@ -228,7 +230,7 @@ export function fusedLossGrad(storage: Storage, { inputs, attrs }: KernelArgs): 
   const [rows, classes] = input(inputs, 'logits').shape;
   for (const t of [...kernelInputs(inputs, a), input(inputs, 'stats'), input(inputs, 'dy')]) storage.resident(t);
   const saved = storage.floats(input(inputs, 'stats'));
-  const trailer = rows * statsLayout().perRow;
+  const trailer = saved.length - STATS_TRAILER;
   const token = saved[trailer];
   const divisor = saved[trailer + 1];
   const pending = takeGradient(token);
@@ -243,10 +245,11 @@ export function fusedLossGrad(storage: Storage, { inputs, attrs }: KernelArgs): 
       throw e;
     }
   }
-  // A forward that ran with no tape: recompute from the saved statistics in one pass (on the
-  // CPU: the statistics of either device have the same layout and meaning).
+  // A forward that ran with no tape, or whose pending gradient was dropped: recompute from the
+  // row statistics in one pass (on the CPU: the statistics of either device have the same layout
+  // and meaning).
   return withOutputs(storage, [], [() => gradientOutput(storage, [rows, classes])], ([grad]) => {
-    const call = callOf(storage, inputs, a, storage.floats(input(inputs, 'stats')).subarray(0, trailer));
+    const call = rowStatsFor(storage, inputs, a, rows, trailer);
     native().backward({
       ...call,
       dy: storage.floats(input(inputs, 'dy')),
@@ -255,4 +258,16 @@ export function fusedLossGrad(storage: Storage, { inputs, attrs }: KernelArgs): 
     });
     return (grad as Output).finish();
   });
+}
+
+/**
+ * The native call of a backward pass with its rows' statistics: the saved ones where the
+ * statistics output holds them, else recomputed by a forward pass over the saved inputs (a
+ * forward that left its gradient pending saved the trailer alone; the gradient was dropped).
+ */
+function rowStatsFor(storage: Storage, inputs: NamedTensorInfoMap, a: FusedLossAttrs, rows: number, trailer: number) {
+  if (trailer > 0) return callOf(storage, inputs, a, storage.floats(input(inputs, 'stats')).subarray(0, trailer));
+  const call = callOf(storage, inputs, a, scratch('rowStats', rows * statsLayout().perRow));
+  native().forward({ ...call, rowLoss: scratch('rowLoss', rows) });
+  return call;
 }

@@ -9,17 +9,46 @@ interface TapeNode {
   saved?: Tensor[];
 }
 
+/** The engine's gradient state (not in tfjs's public types). */
+interface TapeState {
+  activeTape?: TapeNode[] | null;
+  gradientDepth?: number;
+  kernelDepth?: number;
+}
+
+function tapeState(): TapeState | undefined {
+  return (engine() as unknown as { state?: TapeState }).state;
+}
+
+/** The tape now recording (an identity that changes with each outermost tf.grad), if any. */
+export function activeTape(): unknown {
+  return tapeState()?.activeTape;
+}
+
+/**
+ * Whether the kernel now running (called from within its kernel function) is recorded on a
+ * gradient tape (tf.grad, optimizer.minimize, model.fit), so that its backward pass may come: tfjs
+ * records a kernel while a tape is open and no other kernel is running, so not one run inside
+ * another's forward (tf.customGrad's).
+ */
+export function taped(): boolean {
+  const state = tapeState();
+  return (state?.gradientDepth ?? 0) > 0 && (state?.kernelDepth ?? 1) <= 1;
+}
+
+function disposeSaved(nodes: TapeNode[]): void {
+  for (const node of nodes) for (const t of node.saved ?? []) t.dispose();
+}
+
 /** Runs fn; when it throws, the tape nodes it recorded are removed and their saved tensors disposed. */
 export function withTapeRollback<T>(fn: () => T): T {
-  const state = (engine() as unknown as { state?: { activeTape?: TapeNode[] | null } }).state;
+  const state = tapeState();
   const tape = state?.activeTape;
   const start = tape?.length ?? 0;
   try {
     return fn();
   } catch (e) {
-    if (tape != null && state?.activeTape === tape && tape.length > start) {
-      for (const node of tape.splice(start)) for (const t of node.saved ?? []) t.dispose();
-    }
+    if (tape != null && state?.activeTape === tape && tape.length > start) disposeSaved(tape.splice(start));
     throw e;
   }
 }
@@ -35,9 +64,9 @@ export function firstOrderOnly(kernelName: string): void {
   registerGradient({
     kernelName,
     gradFunc: (_dy, _saved, attrs) => {
-      const state = (engine() as unknown as { state?: { gradientDepth?: number; activeTape?: TapeNode[] | null } }).state;
+      const state = tapeState();
       if (state?.gradientDepth === 0 && state.activeTape != null) {
-        for (const node of state.activeTape) for (const t of node.saved ?? []) t.dispose();
+        disposeSaved(state.activeTape);
         state.activeTape = [];
       }
       const op = typeof attrs?.op === 'string' ? attrs.op : 'loss';
