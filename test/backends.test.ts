@@ -297,28 +297,37 @@ describe('generic path', () => {
     ['crossEntropy, dense targets', (x, y) => crossEntropy(x, tf.softmax(tf.oneHot(y, C).toFloat()))],
   ];
   const maxAbs = (f: () => tf.Tensor) => tf.tidy(() => tf.max(tf.abs(f())).dataSync()[0]);
-  for (const backend of ['cpu', 'wasm']) {
+  for (const [backend, generic] of [
+    ['cpu', false],
+    ['wasm', false],
+    ['cpu', true],
+  ] as Array<[string, boolean]>) {
     for (const [name, op] of dropped) {
-      it(`${backend}: ${name}, then 8 more losses on the tape: its dropped pending gradient is recomputed right`, async () => {
+      it(`${backend}${generic ? ' (generic storage)' : ''}: ${name}, then 8 more losses on the tape: its dropped pending gradient is recomputed right`, async () => {
         await onBackend(backend, () => {
-          const q = tf.tensor2d(randomLogits(B, C, 17), [B, C]);
-          const y = tf.tensor1d(randomLabels(B, C, 18), 'int32');
-          const more = tf.tensor1d(randomLabels(B, C, 19), 'int32');
-          const want = tf.tidy(() =>
-            tf.add(tf.grad((x: tf.Tensor) => op(x, y))(q), tf.mul(8, tf.grad((x: tf.Tensor) => crossEntropy(x, more))(q))),
-          );
-          const before = backendCounts();
-          const got = tf.grad((x: tf.Tensor) => {
-            const first = op(x, y);
-            const rest = Array.from({ length: 8 }, () => crossEntropy(x, more));
-            expect(backendCounts().pending).toBe(8); // the first one's was dropped
-            return tf.addN([first, ...rest]);
-          })(q);
-          expect(maxAbs(() => want)).toBeGreaterThan(0);
-          expect(maxAbs(() => tf.sub(got, want))).toBeLessThanOrEqual(1e-6 * maxAbs(() => want));
-          got.dispose();
-          expect(backendCounts()).toEqual(before);
-          tf.dispose([q, y, more, want]);
+          if (generic) storageOverrides.cpu = genericStorage;
+          try {
+            const q = tf.tensor2d(randomLogits(B, C, 17), [B, C]);
+            const y = tf.tensor1d(randomLabels(B, C, 18), 'int32');
+            const more = tf.tensor1d(randomLabels(B, C, 19), 'int32');
+            const want = tf.tidy(() =>
+              tf.add(tf.grad((x: tf.Tensor) => op(x, y))(q), tf.mul(8, tf.grad((x: tf.Tensor) => crossEntropy(x, more))(q))),
+            );
+            const before = backendCounts();
+            const got = tf.grad((x: tf.Tensor) => {
+              const first = op(x, y);
+              const rest = Array.from({ length: 8 }, () => crossEntropy(x, more));
+              expect(backendCounts().pending).toBe(8); // the first one's was dropped
+              return tf.addN([first, ...rest]);
+            })(q);
+            expect(maxAbs(() => want)).toBeGreaterThan(0);
+            expect(maxAbs(() => tf.sub(got, want))).toBeLessThanOrEqual(1e-6 * maxAbs(() => want));
+            got.dispose();
+            expect(backendCounts()).toEqual(before);
+            tf.dispose([q, y, more, want]);
+          } finally {
+            delete storageOverrides.cpu;
+          }
         });
       });
     }

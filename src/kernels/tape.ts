@@ -1,7 +1,8 @@
-// An op that throws leaves nothing on a recording gradient tape. tfjs disposes the tensors a tape
-// node saves for its backward pass only after that pass; an op that records stock ops (a reshape, a
-// transpose, a mask) and then throws from its kernel (a bad class id found natively, a gradient
-// that is not finite) would leave those saved copies behind for good.
+// What mixloss reads of tfjs's gradient tape (whether a kernel is recorded, and on which tape),
+// and what it takes back off it. An op that throws leaves nothing on a recording gradient tape:
+// tfjs disposes the tensors a tape node saves for its backward pass only after that pass, so an op
+// that records stock ops (a reshape, a transpose, a mask) and then throws from its kernel (a bad
+// class id found natively, a gradient that is not finite) would leave those saved copies behind.
 import { engine, registerGradient } from '@tensorflow/tfjs-core';
 import type { Tensor } from '@tensorflow/tfjs-core';
 
