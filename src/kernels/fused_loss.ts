@@ -27,10 +27,15 @@ export interface KernelArgs {
  * loss computed under the tape but not differentiated: a metric in model.fit, say) is dropped
  * when a forward runs on a later tape (tfjs runs a tape's backward pass before it starts the
  * next), or after MAX_PENDING newer ones; a backward that finds nothing recomputes.
+ *
+ * A tape that has dropped one of its own for MAX_PENDING newer ones (more losses than that on one
+ * tape: a loss per step of a sequence, say) is crowded: later forwards on it compute no gradient
+ * and save their row statistics, so at most MAX_PENDING gradients wait and one is recomputed.
  */
 const pendingGradients = new Map<number, { grad: Output; tape: unknown }>();
 const MAX_PENDING = 8;
 let nextToken = 1;
+let crowdedTape: unknown;
 
 function keepGradient(grad: Output): number {
   const tape = activeTape();
@@ -46,6 +51,7 @@ function keepGradient(grad: Output): number {
     const [oldest, evicted] = pendingGradients.entries().next().value as [number, { grad: Output }];
     pendingGradients.delete(oldest);
     evicted.grad.discard();
+    crowdedTape = tape;
   }
   return token;
 }
@@ -73,17 +79,19 @@ export function recordingGradients(): boolean {
 }
 
 /**
- * Whether the statistics output of a forward holds its rows' statistics (else the trailer alone).
- * A forward no tape records has no backward pass. One that left its gradient pending needs them
- * only for the gradients asked for lazily that read them (sample weights', dense targets'), or
- * when its pending gradient was dropped, where the backward pass recomputes them (rowStatsFor).
- * Outside those, they go to a scratch array: the output, and the zero dy tfjs hands each backward
- * pass for it, are then two values, not perRow floats a row.
+ * What a forward keeps for its backward pass. A forward no tape records has none: its statistics
+ * output holds the trailer alone. One a tape records saves its rows' statistics; `recording`:
+ * whether it also computes its gradient now (under a tape that is not crowded). (A recorded
+ * forward that left its gradient pending could save the trailer alone and let a dropped gradient
+ * recompute them; measured, that shifted glibc's heap trimming under tfjs's own [B, C] additions
+ * and made a sum of two losses at 256 × 1000 ~1.6× slower: see docs/benchmarks.md.)
  */
-function rowsInStatsOutput(a: FusedLossAttrs): { rows: boolean; recording: boolean } {
+function rowsInStatsOutput(): { rows: boolean; recording: boolean } {
   if (!taped()) return { rows: false, recording: false };
-  const recording = kernelOptions.gradientInForward;
-  return { rows: !recording || a.sampleWeights || a.dense, recording };
+  const tape = activeTape();
+  if (crowdedTape !== tape) crowdedTape = undefined; // a later tape: the old one is done
+  const recording = kernelOptions.gradientInForward && crowdedTape === undefined;
+  return { rows: true, recording };
 }
 
 /**
@@ -144,7 +152,7 @@ export function fusedLossForward(storage: Storage, { inputs, attrs }: KernelArgs
   const [rows, classes] = input(inputs, 'logits').shape;
   // Every allocation before any view (a wasm allocation may move the heap): the loss, the row
   // statistics with the pending-gradient token (0: none) and the mean's divisor, the gradient.
-  const kept = rowsInStatsOutput(a);
+  const kept = rowsInStatsOutput();
   const makers = [
     () => storage.output(a.reduction === 'none' ? [rows] : []),
     () => storage.output([(kept.rows ? rows * statsLayout().perRow : 0) + STATS_TRAILER]),
@@ -246,10 +254,10 @@ export function fusedLossGrad(storage: Storage, { inputs, attrs }: KernelArgs): 
     }
   }
   // A forward that ran with no tape, or whose pending gradient was dropped: recompute from the
-  // row statistics in one pass (on the CPU: the statistics of either device have the same layout
-  // and meaning).
+  // saved statistics in one pass (on the CPU: the statistics of either device have the same
+  // layout and meaning).
   return withOutputs(storage, [], [() => gradientOutput(storage, [rows, classes])], ([grad]) => {
-    const call = rowStatsFor(storage, inputs, a, rows, trailer);
+    const call = callOf(storage, inputs, a, storage.floats(input(inputs, 'stats')).subarray(0, trailer));
     native().backward({
       ...call,
       dy: storage.floats(input(inputs, 'dy')),
@@ -258,16 +266,4 @@ export function fusedLossGrad(storage: Storage, { inputs, attrs }: KernelArgs): 
     });
     return (grad as Output).finish();
   });
-}
-
-/**
- * The native call of a backward pass with its rows' statistics: the saved ones where the
- * statistics output holds them, else recomputed by a forward pass over the saved inputs (a
- * forward that left its gradient pending saved the trailer alone; the gradient was dropped).
- */
-function rowStatsFor(storage: Storage, inputs: NamedTensorInfoMap, a: FusedLossAttrs, rows: number, trailer: number) {
-  if (trailer > 0) return callOf(storage, inputs, a, storage.floats(input(inputs, 'stats')).subarray(0, trailer));
-  const call = callOf(storage, inputs, a, scratch('rowStats', rows * statsLayout().perRow));
-  native().forward({ ...call, rowLoss: scratch('rowLoss', rows) });
-  return call;
 }
