@@ -79,19 +79,14 @@ export function recordingGradients(): boolean {
 }
 
 /**
- * What a forward keeps for its backward pass. A forward no tape records has none: its statistics
- * output holds the trailer alone. One a tape records saves its rows' statistics; `recording`:
- * whether it also computes its gradient now (under a tape that is not crowded). (A recorded
- * forward that left its gradient pending could save the trailer alone and let a dropped gradient
- * recompute them; measured, that shifted glibc's heap trimming under tfjs's own [B, C] additions
- * and made a sum of two losses at 256 × 1000 ~1.6× slower: see docs/benchmarks.md.)
+ * Whether a forward a tape records computes its gradient now: not on a crowded tape (above), nor
+ * with the separate backward pass forced (tests). Such a forward still saves its rows' statistics:
+ * saving the trailer alone moved glibc's heap trimming under tfjs's own [B, C] additions and made
+ * a sum of losses at 256 × 1000 up to 2× slower (docs/benchmarks.md).
  */
-function rowsInStatsOutput(): { rows: boolean; recording: boolean } {
-  if (!taped()) return { rows: false, recording: false };
-  const tape = activeTape();
-  if (crowdedTape !== tape) crowdedTape = undefined; // a later tape: the old one is done
-  const recording = kernelOptions.gradientInForward && crowdedTape === undefined;
-  return { rows: true, recording };
+function gradientNow(): boolean {
+  if (crowdedTape !== activeTape()) crowdedTape = undefined; // a later tape: the crowded one is done
+  return kernelOptions.gradientInForward && crowdedTape === undefined;
 }
 
 /**
@@ -152,11 +147,12 @@ export function fusedLossForward(storage: Storage, { inputs, attrs }: KernelArgs
   const [rows, classes] = input(inputs, 'logits').shape;
   // Every allocation before any view (a wasm allocation may move the heap): the loss, the row
   // statistics with the pending-gradient token (0: none) and the mean's divisor, the gradient.
-  const kept = rowsInStatsOutput();
+  // A forward no tape records has no backward pass: its output holds the trailer alone.
+  const recorded = taped();
   const makers = [
     () => storage.output(a.reduction === 'none' ? [rows] : []),
-    () => storage.output([(kept.rows ? rows * statsLayout().perRow : 0) + STATS_TRAILER]),
-    kept.recording ? () => gradientOutput(storage, [rows, classes]) : undefined,
+    () => storage.output([(recorded ? rows * statsLayout().perRow : 0) + STATS_TRAILER]),
+    recorded && gradientNow() ? () => gradientOutput(storage, [rows, classes]) : undefined,
   ];
   try {
     return withOutputs(storage, kernelInputs(inputs, a), makers, ([loss, stats, grad]) =>
