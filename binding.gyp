@@ -7,6 +7,7 @@
         "native/core/fused_loss.cpp",
         "native/core/memory_baseline.cpp",
         "native/core/row_blocks.cpp",
+        "native/core/row_blocks_avx2.cpp",
         "native/core/row_blocks_avx512.cpp",
         "native/core/row_plan.cpp",
         "native/core/thread_pool.cpp",

@@ -13,7 +13,7 @@ command -v clang++ > /dev/null || { echo "scripts/fuzz.sh needs clang: apt-get i
 mkdir -p build-fuzz
 clang++ -std=c++17 -O1 -g -fsanitize=fuzzer,address,undefined,float-cast-overflow -fno-sanitize-recover=all -fopenmp-simd \
   -Wno-pass-failed -Inative/core native/fuzz/fuzz_losses.cpp native/core/fused_loss.cpp native/core/row_blocks.cpp \
-  native/core/row_blocks_avx512.cpp native/core/row_plan.cpp native/core/cpu_limits.cpp native/core/thread_pool.cpp native/core/vector_exp.cpp -o build-fuzz/fuzz_losses -lpthread
+  native/core/row_blocks_avx2.cpp native/core/row_blocks_avx512.cpp native/core/row_plan.cpp native/core/cpu_limits.cpp native/core/thread_pool.cpp native/core/vector_exp.cpp -o build-fuzz/fuzz_losses -lpthread
 # The information measures' AVX2 build is its own object (its own flags), as in CMakeLists.txt.
 sanitizers=(-fsanitize=fuzzer,address,undefined,float-cast-overflow -fno-sanitize-recover=all -Wno-pass-failed)
 clang++ -std=c++17 -O1 -g "${sanitizers[@]/fuzzer,/fuzzer-no-link,}" -mavx2 -mfma -Inative/core -I/usr/include/eigen3 \

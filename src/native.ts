@@ -10,8 +10,10 @@ export interface NativeInfo {
   path: string;
   simd: string;
   /**
-   * Which row loops run: 'avx512' (written for AVX-512, where the CPU has it) or 'clones' (the
-   * compiler's builds per instruction set; MIXLOSS_ROW_LOOPS=clones asks for them).
+   * Which row loops run: 'avx512' (written for AVX-512, where the CPU has it), 'avx2' (written for
+   * AVX2 + FMA, where the CPU has those and not AVX-512; MIXLOSS_ROW_LOOPS=avx2 asks for them on an
+   * AVX-512 CPU) or 'clones' (the compiler's builds per instruction set; MIXLOSS_ROW_LOOPS=clones
+   * asks for them).
    */
   rowLoops: string;
   /** Threads the CPU kernels run on (setNumThreads; by default min(cpus.affinity, ⌈cpus.quota⌉)). */

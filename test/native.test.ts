@@ -54,25 +54,36 @@ const fwbw = (
   grad: Float32Array,
 ) => addon.forwardBackward({ ...call(q, B, C, y, dense, loss, stats), rowLoss, gradScale, grad });
 
+/** This CPU's feature flags from /proc/cpuinfo (empty where it cannot be read). */
+const cpuFlags = new Set<string>(
+  (() => {
+    try {
+      return (/^flags\s*:(.*)$/m.exec(require('fs').readFileSync('/proc/cpuinfo', 'utf8') as string)?.[1] ?? '').trim().split(/\s+/);
+    } catch {
+      return [];
+    }
+  })().filter((f) => f !== ''),
+);
+
+/** The row loops the addon runs on this CPU under a MIXLOSS_ROW_LOOPS value. */
+function expectedRowLoops(env: string | undefined): string {
+  if (env === 'clones') return 'clones';
+  if (cpuFlags.has('avx512f') && env !== 'avx2') return 'avx512';
+  return cpuFlags.has('avx2') && cpuFlags.has('fma') ? 'avx2' : 'clones';
+}
+
 describe('native addon', () => {
   it('reports how it runs, with the row-statistics layout the kernels in TypeScript assume', () => {
     const info = nativeInfo();
     expect(info.statsPerRow).toBe(statsLayout().perRow);
     expect(info.threads).toBeGreaterThanOrEqual(1);
     expect(['avx512', 'avx2', 'baseline']).toContain(info.simd);
-    // The clone the CPU gets: AVX-512 where the CPU has it (this project's CI machines do).
-    const flags = (() => {
-      try {
-        return require('fs').readFileSync('/proc/cpuinfo', 'utf8') as string;
-      } catch {
-        return '';
-      }
-    })();
-    if (/\bavx512f\b/.test(flags)) expect(info.simd).toBe('avx512');
-    else if (/\bavx2\b/.test(flags)) expect(info.simd).toBe('avx2');
-    // The row loops written for AVX-512 where it is there (unless MIXLOSS_ROW_LOOPS=clones), the clones elsewhere.
-    const wantLoops = /\bavx512f\b/.test(flags) && process.env.MIXLOSS_ROW_LOOPS !== 'clones' ? 'avx512' : 'clones';
-    if (flags) expect(info.rowLoops).toBe(wantLoops);
+    // The clone the CPU gets: AVX-512 where the CPU has it, else AVX2.
+    if (cpuFlags.has('avx512f')) expect(info.simd).toBe('avx512');
+    else if (cpuFlags.has('avx2')) expect(info.simd).toBe('avx2');
+    // The row loops written for AVX-512 where it is there, for AVX2 + FMA where AVX-512 is not (or
+    // MIXLOSS_ROW_LOOPS=avx2 asks for them), the clones elsewhere or when MIXLOSS_ROW_LOOPS=clones.
+    if (cpuFlags.size > 0) expect(info.rowLoops).toBe(expectedRowLoops(process.env.MIXLOSS_ROW_LOOPS));
   });
 
   it('rejects mismatched buffers with an error, never a crash', () => {
@@ -163,7 +174,7 @@ describe('native addon', () => {
     expect(total).toBeCloseTo(0.417030016278 + Math.log(3), 5);
   });
 
-  it("the loops' vector exp: within 1.05 ulp on AVX-512 (4 elsewhere, libmvec's bound), denormals and the IEEE special values exact", () => {
+  it("the loops' vector exp: within 1.05 ulp in the AVX-512 and AVX2 loops (4 in the clones, libmvec's bound), denormals and the IEEE special values exact", () => {
     // Every 1021st float in [−110, 90] by bit pattern (2^21 of them, with denormal and overflowing
     // results), against Math.exp in float64.
     const bits = new Uint32Array(1 << 21);
@@ -195,7 +206,9 @@ describe('native addon', () => {
       const e = Math.abs(out[i] - want) / ulpOf(rounded);
       if (!(e <= worst)) [worst, at] = [e, x[i]];
     }
-    expect(worst, `worst at exp(${at})`).toBeLessThanOrEqual(nativeInfo().simd === 'avx512' ? 1.05 : 4);
+    // exp16 (AVX-512: its loops and its clones) and exp8 (the AVX2 loops); libmvec's in the AVX2 clones.
+    const ours = nativeInfo().simd === 'avx512' || nativeInfo().rowLoops === 'avx2';
+    expect(worst, `worst at exp(${at})`).toBeLessThanOrEqual(ours ? 1.05 : 4);
     const specials = Float32Array.from([-Infinity, Infinity, NaN, 0, -0, -104, 89, 88.72, 1e-30, -1e-30, -3e38, 3e38]);
     const got = new Float32Array(specials.length * 16); // a whole vector of each, past any remainder loop
     addon.expValues({ values: Float32Array.from(got, (_, i) => specials[i % specials.length]), out: got });
@@ -257,12 +270,14 @@ describe('native addon', () => {
     );
   });
 
-  // The AVX-512 row loops (native/core/row_blocks_avx512.cpp) are what this CPU runs, and what
-  // every other suite checks against float64; CPUs without AVX-512 run the compiler's clones,
-  // which the same calls here check against them in a second process.
-  it.skipIf(nativeInfo().rowLoops !== 'avx512')(
-    'the row loops CPUs without AVX-512 run (MIXLOSS_ROW_LOOPS=clones): every loop kind agrees with the AVX-512 loops',
-    () => {
+  // The row loops this CPU runs (native/core/row_blocks_avx512.cpp, or row_blocks_avx2.cpp on a
+  // CPU without AVX-512) are what every other suite checks against float64; the other loops it can
+  // run (the compiler's clones, which CPUs without AVX2 run, and on an AVX-512 CPU the AVX2 loops)
+  // run the same calls here in a second process and must agree with them.
+  const otherLoops = nativeInfo().rowLoops === 'avx512' && cpuFlags.has('avx2') && cpuFlags.has('fma') ? ['clones', 'avx2'] : ['clones'];
+  it.skipIf(nativeInfo().rowLoops === 'clones').each(otherLoops)(
+    'the row loops of MIXLOSS_ROW_LOOPS=%s: every loop kind agrees with the loops this CPU runs',
+    (loops) => {
       const cases = path.join(__dirname, 'support', 'row-loop-cases.cjs');
       const addonPath = nativeInfo().path; // the sanitized build under scripts/sanitize.sh
       const r = spawnSync(
@@ -271,22 +286,25 @@ describe('native addon', () => {
           '-e',
           `process.stdout.write(JSON.stringify({ loops: require(${JSON.stringify(addonPath)}).info().rowLoops, results: require(${JSON.stringify(cases)}).run(require(${JSON.stringify(addonPath)})) }))`,
         ],
-        { encoding: 'utf8', env: { ...process.env, MIXLOSS_ROW_LOOPS: 'clones' }, maxBuffer: 1 << 28, timeout: 120_000 },
+        { encoding: 'utf8', env: { ...process.env, MIXLOSS_ROW_LOOPS: loops }, maxBuffer: 1 << 28, timeout: 120_000 },
       );
       expect(r.status, r.stderr).toBe(0);
-      const clones = JSON.parse(r.stdout) as {
+      const other = JSON.parse(r.stdout) as {
         loops: string;
         results: Array<{ name: string; rowLoss: number[]; forwardLoss: number[]; grad: number[] }>;
       };
-      expect(clones.loops).toBe('clones');
-      const mine = require('./support/row-loop-cases.cjs').run(addon) as typeof clones.results;
-      expect(clones.results.map((c) => c.name)).toEqual(mine.map((c) => c.name));
+      expect(other.loops).toBe(loops);
+      const mine = require('./support/row-loop-cases.cjs').run(addon) as typeof other.results;
+      expect(other.results.map((c) => c.name)).toEqual(mine.map((c) => c.name));
       const close = (a: number, b: number, tol: number, scale: number) => Math.abs(a - b) <= tol * Math.max(Math.abs(b), scale);
       mine.forEach((want, i) => {
-        const got = clones.results[i];
+        const got = other.results[i];
+        // MPCE's value is (p_k − p_y)·CE, a difference: a row of 1000 classes with p_k 12× the gap
+        // measured 2.6e-6 from float64 in the AVX2 loops and −2.5e-6 in the clones.
+        const tol = want.name.startsWith('MPCE') ? 1e-5 : 2e-6;
         want.rowLoss.forEach((v, r) => {
-          expect(close(got.rowLoss[r], v, 2e-6, 1e-6), `${want.name}: row ${r} loss ${got.rowLoss[r]} against ${v}`).toBe(true);
-          expect(close(got.forwardLoss[r], want.forwardLoss[r], 2e-6, 1e-6), `${want.name}: row ${r} forward-pass loss`).toBe(true);
+          expect(close(got.rowLoss[r], v, tol, 1e-6), `${want.name}: row ${r} loss ${got.rowLoss[r]} against ${v}`).toBe(true);
+          expect(close(got.forwardLoss[r], want.forwardLoss[r], tol, 1e-6), `${want.name}: row ${r} forward-pass loss`).toBe(true);
         });
         // Entries to 1e-5 relative, or 1e-6 of the row's largest: complement entropy's entries are
         // small differences (the sanitized build's clones measured 1.1e-12 on an entry of 4e-8 in a

@@ -6,6 +6,7 @@
 
 #include "block_sums.h"
 #include "exp16.h"
+#include "row_blocks_avx2.h"
 #include "row_blocks_avx512.h"
 #include "tanh_near.h"
 #include "vector_exp.h"
@@ -122,6 +123,8 @@ void ones_sums(const float* x, int64_t n, float m, float* out, Partial& acc) {
 #if defined(MIXLOSS_EXP16)
   if (avx512::enabled())
     avx512::sum_exp_diff(x, n, m, kStore ? out : nullptr, &s, &sd);
+  else if (avx2::enabled())
+    avx2::sum_exp_diff(x, n, m, kStore ? out : nullptr, &s, &sd);
   else
 #endif
     block_exp_diff_sums<kStore>(x, n, m, out, &s, &sd);
@@ -171,6 +174,7 @@ inline void dense_sums_of(const float* x, T t, int64_t n, float m, float* out, P
   } else {
 #if defined(MIXLOSS_EXP16)
     if (avx512::enabled()) return add_sums(acc, avx512::dense_sums(x, t, n, m, kStore ? out : nullptr));
+    if (avx2::enabled()) return add_sums(acc, avx2::dense_sums(x, t, n, m, kStore ? out : nullptr));
 #endif
     add_sums(acc, block_dense_sums<kStore>(x, t, n, m, out));
   }
@@ -181,6 +185,7 @@ template <bool kStore>
 inline void sum_exp_logit_of(const float* x, int64_t n, float m, float* out, Partial& acc) {
 #if defined(MIXLOSS_EXP16)
   if (avx512::enabled()) return add_sums(acc, avx512::sum_exp_logit(x, n, m, kStore ? out : nullptr));
+  if (avx2::enabled()) return add_sums(acc, avx2::sum_exp_logit(x, n, m, kStore ? out : nullptr));
 #endif
   add_sums(acc, block_sum_exp_logit<kStore>(x, n, m, out));
 }
@@ -192,6 +197,7 @@ template <bool kStore>
 inline float sum_exp_of(const float* x, int64_t n, float m, float* out) {
 #if defined(MIXLOSS_EXP16)
   if (avx512::enabled()) return avx512::sum_exp(x, n, m, kStore ? out : nullptr);
+  if (avx2::enabled()) return avx2::sum_exp(x, n, m, kStore ? out : nullptr);
 #endif
   return n < kShort ? short_sum_exp<kStore>(x, n, m, out) : block_sum_exp<kStore>(x, n, m, out);
 }
@@ -305,10 +311,20 @@ struct Pieces {
 };
 Pieces pieces_around(int64_t n, int64_t skip) { return {std::clamp<int64_t>(skip, 0, n), std::clamp<int64_t>(skip + 1, 0, n)}; }
 
-// Whether a row of n columns takes the AVX-512 loops' one masked step (row_blocks_avx512.h).
+// Whether a row of n columns takes the AVX-512 loops' one masked step (row_blocks_avx512.h), or
+// the AVX2 loops' masked steps (row_blocks_avx2.h).
 bool short_row_avx512(int64_t n) {
 #if defined(MIXLOSS_EXP16)
   return n <= avx512::kShortRow && avx512::enabled();
+#else
+  (void)n;
+  return false;
+#endif
+}
+
+bool short_row_avx2(int64_t n) {
+#if defined(MIXLOSS_EXP16)
+  return n <= avx2::kShortRow && avx2::enabled();
 #else
   (void)n;
   return false;
@@ -319,6 +335,7 @@ bool short_row_avx512(int64_t n) {
 float slice_max_without(const float* x, int64_t n, int64_t skip, int* has_nan) {
 #if defined(MIXLOSS_EXP16)
   if (short_row_avx512(n)) return avx512::max_without(x, n, skip, has_nan);
+  if (short_row_avx2(n)) return avx2::max_without(x, n, skip, has_nan);
 #endif
   const Pieces p = pieces_around(n, skip);
   int nan_a = 0, nan_b = 0;
@@ -330,26 +347,25 @@ float slice_max_without(const float* x, int64_t n, int64_t skip, int* has_nan) {
 double exp_store_sum_without(const float* x, int64_t n, int64_t skip, float M, float* out) {
 #if defined(MIXLOSS_EXP16)
   if (short_row_avx512(n)) return avx512::sum_exp_without(x, n, skip, M, out);
+  if (short_row_avx2(n)) return avx2::sum_exp_without(x, n, skip, M, out);
 #endif
   const Pieces p = pieces_around(n, skip);
   return exp_store_sum(x, p.mid0, M, out) + exp_store_sum(x + p.mid1, n - p.mid1, M, out + p.mid1);
 }
 
 void accumulate_sparse_without(const float* x, int64_t n, int64_t skip, Partial& acc) {
-#if defined(MIXLOSS_EXP16)
-  if (short_row_avx512(n)) {
+  if (short_row_avx512(n) || short_row_avx2(n)) {
     // One block: as enter_block, a NaN makes the sum NaN and an all-masked row adds nothing.
     int has_nan = 0;
-    const float m = avx512::max_without(x, n, skip, &has_nan);
+    const float m = slice_max_without(x, n, skip, &has_nan);
     if (has_nan) {
       acc.sum = NAN;
     } else if (m != -INFINITY) {
       if (m > acc.max) rebase(acc, m);
-      acc.sum += avx512::sum_exp_without(x, n, skip, acc.max, nullptr);
+      acc.sum += exp_store_sum_without(x, n, skip, acc.max, nullptr);
     }
     return;
   }
-#endif
   const Pieces p = pieces_around(n, skip);
   accumulate_sparse<false>(x, p.mid0, 0, acc);
   accumulate_sparse<false>(x + p.mid1, n - p.mid1, p.mid1, acc);
@@ -521,6 +537,11 @@ double sum_exp_near(const float* q, int64_t n, const NearCap& nc, float M, float
       s += avx512::sum_exp_near(q + j0, block_length(n, j0), nc.inv, nc.tier, M, kStore ? out + j0 : nullptr);
     return s;
   }
+  if (avx2::enabled()) {
+    for (int64_t j0 = 0; j0 < n; j0 += kBlock)
+      s += avx2::sum_exp_near(q + j0, block_length(n, j0), nc.inv, nc.tier, M, kStore ? out + j0 : nullptr);
+    return s;
+  }
 #endif
   with_tanh_tier(nc.tier, [&](auto tier) {
     for (int64_t j0 = 0; j0 < n; j0 += kBlock)
@@ -577,6 +598,7 @@ Extent slice_extent(const float* x, int64_t n) {
   if (n < kShort) return short_extent(x, n);
 #if defined(MIXLOSS_EXP16)
   if (avx512::enabled()) return avx512::extent(x, n);
+  if (avx2::enabled()) return avx2::extent(x, n);
 #endif
   Extent e{-INFINITY, 0.0f, false};
   for (int64_t j0 = 0; j0 < n; j0 += kBlock) {
@@ -604,6 +626,7 @@ double exp_sum_near(const float* q, int64_t n, const NearCap& nc, float M) { ret
 Extent slice_extent_without(const float* q, int64_t n, int64_t skip) {
 #if defined(MIXLOSS_EXP16)
   if (short_row_avx512(n)) return avx512::extent_without(q, n, skip);
+  if (short_row_avx2(n)) return avx2::extent_without(q, n, skip);
 #endif
   const Pieces p = pieces_around(n, skip);
   const Extent a = slice_extent(q, p.mid0), b = slice_extent(q + p.mid1, n - p.mid1);
@@ -613,6 +636,7 @@ Extent slice_extent_without(const float* q, int64_t n, int64_t skip) {
 double exp_near_without(const float* q, int64_t n, int64_t skip, const NearCap& nc, float M, float* out) {
 #if defined(MIXLOSS_EXP16)
   if (short_row_avx512(n)) return avx512::sum_exp_near_without(q, n, skip, nc.inv, nc.tier, M, out);
+  if (short_row_avx2(n)) return avx2::sum_exp_near_without(q, n, skip, nc.inv, nc.tier, M, out);
 #endif
   const Pieces p = pieces_around(n, skip);
   if (out == nullptr) return exp_sum_near(q, p.mid0, nc, M) + exp_sum_near(q + p.mid1, n - p.mid1, nc, M);
@@ -678,9 +702,18 @@ int softcap_near_values(const float* q, int64_t n, float cap, float* out) {
   return kTanhNear[nc.tier].terms;
 }
 
-MIXLOSS_CLONES void exp_values(const float* x, int64_t n, float* out) {
+namespace {
+MIXLOSS_CLONES void exp_values_clones(const float* x, int64_t n, float* out) {
 #pragma omp simd
   for (int64_t j = 0; j < n; ++j) out[j] = mixloss_expf(x[j]);
+}
+}  // namespace
+
+void exp_values(const float* x, int64_t n, float* out) {
+#if defined(MIXLOSS_EXP16)
+  if (avx2::enabled()) return avx2::exp_values(x, n, out);
+#endif
+  exp_values_clones(x, n, out);
 }
 
 const char* simd_level() {
@@ -699,6 +732,7 @@ const char* simd_level() {
 const char* row_loops() {
 #if defined(MIXLOSS_EXP16)
   if (avx512::enabled()) return "avx512";
+  if (avx2::enabled()) return "avx2";
 #endif
   return "clones";
 }

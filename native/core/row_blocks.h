@@ -129,15 +129,17 @@ void softcap_chain(float* g, const float* zc, const float* q, int64_t n, float c
 // polynomials' accuracy and the choice among them on.
 int softcap_near_values(const float* q, int64_t n, float cap, float* out);
 
-// out[j] = exp(x[j]) through the loops' vector exp (vector_exp.h), in a loop compiled as theirs:
-// what the tests check its accuracy on.
+// out[j] = exp(x[j]) through the loops' vector exp (vector_exp.h), in a loop compiled as theirs,
+// or exp8 where the AVX2 loops run (row_blocks_avx2.h): what the tests check its accuracy on.
 void exp_values(const float* x, int64_t n, float* out);
 
 // The instruction set the dispatcher picks for these loops on this CPU ("avx512", "avx2", "baseline").
 const char* simd_level();
 
-// Which row loops run: "avx512" (row_blocks_avx512.h's, where AVX-512 is there) or "clones" (the
-// target_clones above, picked per simd_level(); MIXLOSS_ROW_LOOPS=clones asks for them).
+// Which row loops run: "avx512" (row_blocks_avx512.h's, where AVX-512 is there), "avx2"
+// (row_blocks_avx2.h's, where AVX2 and FMA are and AVX-512 is not, or MIXLOSS_ROW_LOOPS=avx2 asks
+// for them) or "clones" (the target_clones above, picked per simd_level();
+// MIXLOSS_ROW_LOOPS=clones asks for them).
 const char* row_loops();
 
 }  // namespace mixloss

@@ -19,8 +19,8 @@ namespace mixloss {
 namespace avx512 {
 
 // Whether the row loops take these: on a CPU with AVX-512 (the test the clones' dispatcher
-// makes), unless MIXLOSS_ROW_LOOPS=clones, which runs the clones instead (the code CPUs
-// without AVX-512 run: the suite checks it against these; comparisons).
+// makes), unless MIXLOSS_ROW_LOOPS=clones or =avx2, which run the clones or the AVX2 loops
+// instead (the code CPUs without AVX-512 run: the suite checks both against these).
 bool enabled();
 
 // Σ exp(x − m) over x[0, n); with out, the exponentials stored there.

@@ -4,7 +4,10 @@
 //   checked on all 2^32 inputs; the suite samples them). 25–35% faster than libmvec's 16-lane
 //   expf in the loss loops on the EPYC measured (docs/benchmarks.md).
 // - AVX2 (8 lanes) and SSE/AVX: libmvec's expf (≤ 4 ulp). An AVX2 version of the same algorithm
-//   measured 25% slower than libmvec's there.
+//   measured 25% slower than libmvec's there, as a function called through the vector ABI; the
+//   AVX2 row loops (row_blocks_avx2.cpp) run it inline (exp8.h), and measured faster than the
+//   clones (docs/benchmarks.md). What calls these on an AVX2 CPU: the loops that take e_j from
+//   the logits (the separate backward pass), and every loop with MIXLOSS_ROW_LOOPS=clones.
 #include "vector_exp.h"
 
 #include <cmath>

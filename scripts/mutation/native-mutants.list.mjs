@@ -3,6 +3,9 @@
 // The clones' loops, which a CPU without AVX-512 runs (on one with it, these suites run the
 // AVX-512 loops unless told otherwise): a mutant of code only they run takes this env.
 const CLONES = { MIXLOSS_ROW_LOOPS: 'clones' };
+// The AVX2 loops, which a CPU with AVX2 and without AVX-512 runs (on an AVX-512 CPU this env asks
+// for them): a mutant of code only they run takes this env.
+const AVX2 = { MIXLOSS_ROW_LOOPS: 'avx2' };
 
 export const MUTANTS = [
   // Sign flips.
@@ -217,4 +220,28 @@ export const MUTANTS = [
     find: 's = _mm512_mask_add_ps(s, k.hi, s, near_step<kStore, kTier>(', replace: 's = _mm512_mask_add_ps(s, 0, s, near_step<kStore, kTier>(' },
   { id: 'group-target-entry-skipped', file: 'native/core/fused_loss.cpp', what: "a grouped row's exact target entry not written",
     find: '          fix_sparse_row(x, g0 + i, st[i], rg[i], w, grad);\n', replace: '' },
+
+  // The AVX2 loops (row_blocks_avx2.cpp, exp8.h): lanes left out of a masked step, and exp8's scaling.
+  { id: 'avx2-short-row-target-lane-kept', file: 'native/core/row_blocks_avx2.cpp', what: "AVX2: a short row's sums include its target's lane",
+    find: 'return _mm256_andnot_si256(_mm256_cmpeq_epi32(_mm256_set1_epi32(s), column), in);', replace: 'return in;', env: AVX2 },
+  { id: 'avx2-tail-lanes-summed', file: 'native/core/row_blocks_avx2.cpp', what: "AVX2: Σ exp adds the lanes past a row's end (exp(−m) of the 0 they read)",
+    find: '    s0 = _mm256_add_ps(s0, keep(k, e));\n  }\n  return add_all(_mm256_add_ps(s0, s1));\n}\n\ntemplate <bool kStore>\nMIXLOSS_AVX2 void',
+    replace: '    s0 = _mm256_add_ps(s0, e);\n  }\n  return add_all(_mm256_add_ps(s0, s1));\n}\n\ntemplate <bool kStore>\nMIXLOSS_AVX2 void', env: AVX2 },
+  { id: 'avx2-extent-tail-zeros', file: 'native/core/row_blocks_avx2.cpp', what: "AVX2: softcap's range counts the 0 that a tail's left-out lanes read in its max",
+    find: '    hi0 = _mm256_max_ps(keep_or(k, a, -INFINITY), hi0);', replace: '    hi0 = _mm256_max_ps(a, hi0);', env: AVX2 },
+  { id: 'avx2-short-row-nan-dropped', file: 'native/core/row_blocks_avx2.cpp', what: "AVX2: a short row's max does not report a NaN",
+    find: '    m = _mm256_max_ps(keep_or(k, a, -INFINITY), m);  // a NaN lane keeps m\n    nan = _mm256_or_ps(nan, nan_lanes(k, a));',
+    replace: '    m = _mm256_max_ps(keep_or(k, a, -INFINITY), m);  // a NaN lane keeps m', env: AVX2 },
+  { id: 'avx2-exp-no-floor', file: 'native/core/exp8.h', what: "exp8: n not floored at −252 (softcap's unclamped exp far below the max)",
+    find: '_mm256_max_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(-252))', replace: '_mm256_cvtps_epi32(n)', env: AVX2 },
+  { id: 'avx2-exp-one-scale', file: 'native/core/exp8.h', what: 'exp8: p·2^n in one power of two (denormal results and overflow wrong)',
+    find: 'const __m256i h = _mm256_srai_epi32(k, 1);', replace: 'const __m256i h = _mm256_setzero_si256();', env: AVX2 },
+  { id: 'avx2-cot-masked-products', file: 'native/core/row_blocks_avx2.cpp', what: "AVX2: complement entropy's Σ e·(x − m) takes 0·(−∞) of a masked logit",
+    find: '  add_products(a.lo, a.hi, _mm256_and_si256(k, _mm256_castps_si256(_mm256_cmp_ps(e, _mm256_setzero_ps(), _CMP_GT_OQ))), e, d);',
+    replace: '  add_products(a.lo, a.hi, k, e, d);', env: AVX2 },
+  { id: 'avx2-smoothing-tail-diffs', file: 'native/core/row_blocks_avx2.cpp', what: "AVX2: label smoothing's Σ (x − m) adds the tail's left-out lanes",
+    find: '    d0 = _mm256_add_ps(d0, keep(k, a));', replace: '    d0 = _mm256_add_ps(d0, a);', env: AVX2 },
+  { id: 'avx2-short-row-near-lanes', file: 'native/core/row_blocks_avx2.cpp', what: "AVX2: softcap's in-cap Σ exp of a short row adds its left-out lanes",
+    find: '    s = _mm256_add_ps(s, keep(k, near_step<kStore, kTier>(load(k, q + j), vinv, vM, &w)));',
+    replace: '    s = _mm256_add_ps(s, near_step<kStore, kTier>(load(k, q + j), vinv, vM, &w));', env: AVX2 },
 ];

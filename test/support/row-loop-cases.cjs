@@ -1,9 +1,10 @@
-// The same native calls run in two processes, one with the AVX-512 row loops and one with
-// MIXLOSS_ROW_LOOPS=clones (test/native.test.ts compares them): every kind of row loop (CE's
-// sums, complement entropy's, label smoothing's, dense float and int32 targets, softcap within
-// the cap, each range of its polynomial, and beyond it, the argmax), short rows and rows of
-// several blocks, masked logits, the fused pass and the forward pass alone. Plain CommonJS: the
-// second process runs it with node.
+// The same native calls run in two processes, one with the row loops this CPU runs (AVX-512's
+// or AVX2's) and one with other loops it can run (MIXLOSS_ROW_LOOPS=clones, or =avx2 on an
+// AVX-512 CPU; test/native.test.ts compares them): every kind of row loop (CE's sums, complement
+// entropy's, label smoothing's, dense float and int32 targets, softcap within the cap, each range
+// of its polynomial, and beyond it, the argmax), short rows (one to four of AVX2's 8-lane steps)
+// and rows of several blocks, masked logits, the fused pass and the forward pass alone. Plain
+// CommonJS: the second process runs it with node.
 'use strict';
 
 function lcg(seed) {
@@ -17,6 +18,8 @@ function lcg(seed) {
 const SHAPES = [
   [5, 3],
   [4, 10],
+  [8, 17],
+  [8, 32],
   [3, 37],
   [3, 1000],
   [2, 5000],
