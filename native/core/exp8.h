@@ -24,15 +24,12 @@ MIXLOSS_AVX2_INLINE __m256 pow2_8(__m256i k) {
 
 // exp8 without its clamps, for arguments known finite and within [−2000, 88.7] (as exp16_finite).
 MIXLOSS_AVX2_INLINE __m256 exp8_finite(__m256 z) {
-  const __m256 n = _mm256_round_ps(_mm256_mul_ps(z, _mm256_set1_ps(1.44269504088896341f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693145751953125f), z);
-  r = _mm256_fnmadd_ps(n, _mm256_set1_ps(1.428606765330187045e-06f), r);
-  __m256 p = _mm256_set1_ps(1.9875691500e-4f);
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.3981999507e-3f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(8.3334519073e-3f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.1665795894e-2f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.6666665459e-1f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201e-1f));
+  using namespace exp_constants;
+  const __m256 n = _mm256_round_ps(_mm256_mul_ps(z, _mm256_set1_ps(kLog2e)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(kLn2Hi), z);
+  r = _mm256_fnmadd_ps(n, _mm256_set1_ps(kLn2Lo), r);
+  __m256 p = _mm256_set1_ps(kPoly[0]);
+  for (int i = 1; i < kTerms; ++i) p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(kPoly[i]));
   p = _mm256_add_ps(_mm256_fmadd_ps(p, _mm256_mul_ps(r, r), r), _mm256_set1_ps(1.0f));
   // n below −252 gives 0 as −252 does (p·2^−252 is far below the least denormal); a NaN lane's
   // n converts to INT_MIN, and p is NaN there.
@@ -43,7 +40,7 @@ MIXLOSS_AVX2_INLINE __m256 exp8_finite(__m256 z) {
 
 MIXLOSS_AVX2_INLINE __m256 exp8(__m256 z) {
   // exp16's clamps: max and min return their second operand for a NaN, so NaN stays NaN.
-  return exp8_finite(_mm256_min_ps(_mm256_set1_ps(88.8f), _mm256_max_ps(_mm256_set1_ps(-104.0f), z)));
+  return exp8_finite(_mm256_min_ps(_mm256_set1_ps(exp_constants::kHigh), _mm256_max_ps(_mm256_set1_ps(exp_constants::kLow), z)));
 }
 
 // Whether this CPU runs AVX2 with FMA (every AVX2 CPU made has both; the clones' "avx2" test

@@ -12,16 +12,13 @@
 namespace {
 
 float exp16_arithmetic(float z) {
-  z = std::fmin(88.8f, std::fmax(-104.0f, z));  // not NaN here (the caller takes those)
-  const float n = std::nearbyintf(z * 1.44269504088896341f);
-  float r = std::fmaf(-n, 0.693145751953125f, z);
-  r = std::fmaf(-n, 1.428606765330187045e-06f, r);
-  float p = 1.9875691500e-4f;
-  p = std::fmaf(p, r, 1.3981999507e-3f);
-  p = std::fmaf(p, r, 8.3334519073e-3f);
-  p = std::fmaf(p, r, 4.1665795894e-2f);
-  p = std::fmaf(p, r, 1.6666665459e-1f);
-  p = std::fmaf(p, r, 5.0000001201e-1f);
+  using namespace mixloss::exp_constants;
+  z = std::fmin(kHigh, std::fmax(kLow, z));  // not NaN here (the caller takes those)
+  const float n = std::nearbyintf(z * kLog2e);
+  float r = std::fmaf(-n, kLn2Hi, z);
+  r = std::fmaf(-n, kLn2Lo, r);
+  float p = kPoly[0];
+  for (int i = 1; i < kTerms; ++i) p = std::fmaf(p, r, kPoly[i]);
   p = std::fmaf(p, r * r, r) + 1.0f;
   return static_cast<float>(std::ldexp(static_cast<double>(p), static_cast<int>(n)));
 }
