@@ -311,22 +311,12 @@ struct Pieces {
 };
 Pieces pieces_around(int64_t n, int64_t skip) { return {std::clamp<int64_t>(skip, 0, n), std::clamp<int64_t>(skip + 1, 0, n)}; }
 
-// Whether a row of n columns takes the AVX-512 loops' one masked step (row_blocks_avx512.h), or
-// the AVX2 loops' masked steps (row_blocks_avx2.h).
-bool short_row_avx512(int64_t n) {
+// Whether the intrinsics loops run (row_blocks_avx512.h, row_blocks_avx2.h): they take a row of
+// up to kShortRow columns in masked steps.
+bool intrinsics_loops() {
 #if defined(MIXLOSS_EXP16)
-  return n <= avx512::kShortRow && avx512::enabled();
+  return avx512::enabled() || avx2::enabled();
 #else
-  (void)n;
-  return false;
-#endif
-}
-
-bool short_row_avx2(int64_t n) {
-#if defined(MIXLOSS_EXP16)
-  return n <= avx2::kShortRow && avx2::enabled();
-#else
-  (void)n;
   return false;
 #endif
 }
@@ -334,8 +324,8 @@ bool short_row_avx2(int64_t n) {
 
 float slice_max_without(const float* x, int64_t n, int64_t skip, int* has_nan) {
 #if defined(MIXLOSS_EXP16)
-  if (short_row_avx512(n)) return avx512::max_without(x, n, skip, has_nan);
-  if (short_row_avx2(n)) return avx2::max_without(x, n, skip, has_nan);
+  if (n <= kShortRow && avx512::enabled()) return avx512::max_without(x, n, skip, has_nan);
+  if (n <= kShortRow && avx2::enabled()) return avx2::max_without(x, n, skip, has_nan);
 #endif
   const Pieces p = pieces_around(n, skip);
   int nan_a = 0, nan_b = 0;
@@ -346,15 +336,15 @@ float slice_max_without(const float* x, int64_t n, int64_t skip, int* has_nan) {
 
 double exp_store_sum_without(const float* x, int64_t n, int64_t skip, float M, float* out) {
 #if defined(MIXLOSS_EXP16)
-  if (short_row_avx512(n)) return avx512::sum_exp_without(x, n, skip, M, out);
-  if (short_row_avx2(n)) return avx2::sum_exp_without(x, n, skip, M, out);
+  if (n <= kShortRow && avx512::enabled()) return avx512::sum_exp_without(x, n, skip, M, out);
+  if (n <= kShortRow && avx2::enabled()) return avx2::sum_exp_without(x, n, skip, M, out);
 #endif
   const Pieces p = pieces_around(n, skip);
   return exp_store_sum(x, p.mid0, M, out) + exp_store_sum(x + p.mid1, n - p.mid1, M, out + p.mid1);
 }
 
 void accumulate_sparse_without(const float* x, int64_t n, int64_t skip, Partial& acc) {
-  if (short_row_avx512(n) || short_row_avx2(n)) {
+  if (n <= kShortRow && intrinsics_loops()) {
     // One block: as enter_block, a NaN makes the sum NaN and an all-masked row adds nothing.
     int has_nan = 0;
     const float m = slice_max_without(x, n, skip, &has_nan);
@@ -625,8 +615,8 @@ double exp_sum_near(const float* q, int64_t n, const NearCap& nc, float M) { ret
 
 Extent slice_extent_without(const float* q, int64_t n, int64_t skip) {
 #if defined(MIXLOSS_EXP16)
-  if (short_row_avx512(n)) return avx512::extent_without(q, n, skip);
-  if (short_row_avx2(n)) return avx2::extent_without(q, n, skip);
+  if (n <= kShortRow && avx512::enabled()) return avx512::extent_without(q, n, skip);
+  if (n <= kShortRow && avx2::enabled()) return avx2::extent_without(q, n, skip);
 #endif
   const Pieces p = pieces_around(n, skip);
   const Extent a = slice_extent(q, p.mid0), b = slice_extent(q + p.mid1, n - p.mid1);
@@ -635,8 +625,8 @@ Extent slice_extent_without(const float* q, int64_t n, int64_t skip) {
 
 double exp_near_without(const float* q, int64_t n, int64_t skip, const NearCap& nc, float M, float* out) {
 #if defined(MIXLOSS_EXP16)
-  if (short_row_avx512(n)) return avx512::sum_exp_near_without(q, n, skip, nc.inv, nc.tier, M, out);
-  if (short_row_avx2(n)) return avx2::sum_exp_near_without(q, n, skip, nc.inv, nc.tier, M, out);
+  if (n <= kShortRow && avx512::enabled()) return avx512::sum_exp_near_without(q, n, skip, nc.inv, nc.tier, M, out);
+  if (n <= kShortRow && avx2::enabled()) return avx2::sum_exp_near_without(q, n, skip, nc.inv, nc.tier, M, out);
 #endif
   const Pieces p = pieces_around(n, skip);
   if (out == nullptr) return exp_sum_near(q, p.mid0, nc, M) + exp_sum_near(q + p.mid1, n - p.mid1, nc, M);

@@ -54,9 +54,10 @@ float slice_max(const float* x, int64_t n, int* has_nan);
 double exp_store_sum(const float* x, int64_t n, float M, float* out);
 
 // The same two over x[0, n) without column `skip` (a sparse row's target; none when outside
-// [0, n)), nothing stored at skip: the pieces on either side, or on AVX-512 a short row (up to 32
-// classes) in one masked step of each, where the pieces take one each and their calls cost more
-// than a few classes' work.
+// [0, n)), nothing stored at skip: the pieces on either side, or where the intrinsics loops run
+// (row_blocks_avx512.h, row_blocks_avx2.h) a short row (up to kShortRow classes) in masked steps,
+// where the pieces take one each and their calls cost more than a few classes' work.
+constexpr int64_t kShortRow = 32;
 float slice_max_without(const float* x, int64_t n, int64_t skip, int* has_nan);
 double exp_store_sum_without(const float* x, int64_t n, int64_t skip, float M, float* out);
 // accumulate_sparse (no argmax) over x[0, n) without column skip, alike.

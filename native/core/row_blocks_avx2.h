@@ -30,8 +30,7 @@ DenseSums dense_sums(const float* x, const int32_t* t, int64_t n, float m, float
 float sum_exp_near(const float* q, int64_t n, float inv, int tier, float M, float* out);
 Extent extent(const float* x, int64_t n);
 
-// A short row (n ≤ kShortRow) without its column skip, in masked steps of 8.
-constexpr int64_t kShortRow = 32;
+// A short row (n ≤ kShortRow, row_blocks.h) without its column skip, in masked steps of 8.
 float max_without(const float* x, int64_t n, int64_t skip, int* has_nan);
 float sum_exp_without(const float* x, int64_t n, int64_t skip, float m, float* out);
 Extent extent_without(const float* x, int64_t n, int64_t skip);

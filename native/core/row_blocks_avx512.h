@@ -53,7 +53,6 @@ Extent extent(const float* x, int64_t n);
 // the others (NaN skipped, *has_nan set), and Σ exp(x − m) over them, the exponentials stored
 // in out unless it is null (nothing written at skip). One masked step of each, where the two
 // pieces around the target would take one each.
-constexpr int64_t kShortRow = 32;
 float max_without(const float* x, int64_t n, int64_t skip, int* has_nan);
 float sum_exp_without(const float* x, int64_t n, int64_t skip, float m, float* out);
 // extent and sum_exp_near of a short row without its column skip, alike.

@@ -1038,7 +1038,7 @@ export async function webgpuSuite(dawnBackend: 'vulkan' | 'opengl'): Promise<voi
       }
       await tf.setBackend('webgpu');
       expect(problems.slice(0, 5)).toEqual([]);
-    }, 600_000); // 60 shader sets compiled in software: 4–26 s on a 2-core AMD EPYC (lavapipe), past 120 s in a full run beside benchmarks
+    });
 
     it("inputs past the device's binding limit throw an Error that says how to split", async () => {
       await tf.setBackend('webgpu');
